@@ -1,0 +1,290 @@
+"""discover -> read/decode/parse -> facts -> index -> one walk per file -> suppression."""
+
+from __future__ import annotations
+
+import ast
+import gc
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from layercheck.discovery import discover
+from layercheck.facts import FileFacts, extract
+from layercheck.index import ProjectIndex
+from layercheck.layers import Layer, is_test_path
+from layercheck.model import Finding, Location
+from layercheck.names import ImportTable
+from layercheck.noqa import parse_noqa
+from layercheck.rules import ALL_RULES, ENGINE_CODES
+from layercheck.rules._base import Rule, RuleContext
+from layercheck.settings import Settings
+from layercheck.source import DecodeError, LineIndex, decode_source, parse
+from layercheck.walker import Walker
+from layercheck.workspace import Workspace, module_name
+
+_MESSAGES = {rule.meta.code: rule.meta.message for rule in ALL_RULES}
+
+
+@dataclass
+class Loaded:
+    """One file after read/decode/parse; the tree is kept only for files to report on."""
+
+    path: Path
+    settings: Settings
+    facts: FileFacts
+    text: str | None = None
+    tree: ast.Module | None = None
+    table: ImportTable | None = None
+    problem: Finding | None = None
+
+
+@dataclass
+class CheckResult:
+    findings: list[Finding] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    layers: dict[Path, Layer | None] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    internal_errors: int = 0
+
+
+def _meta_finding(code: str, path: Path, start: Location, end: Location, reason: str) -> Finding:
+    return Finding(
+        code=code,
+        message=_MESSAGES[code].format(reason=reason),
+        path=path,
+        start=start,
+        end=end,
+        noqa_row=start.row,
+    )
+
+
+def path_layer(path: Path, settings: Settings) -> tuple[Layer | None, bool]:
+    """(layer from the path alone, is a test file)."""
+    relative = settings.relative(path) or PurePosixPath(*path.parts[1:])
+    if is_test_path(relative):
+        return None, True
+    if _in_alembic_versions(path):
+        return Layer.MIGRATIONS, False
+    return settings.layer_map.layer_for(relative), False
+
+
+def _in_alembic_versions(path: Path) -> bool:
+    for folder in list(path.parents)[:3]:
+        if folder.name == "versions" and (folder.parent / "env.py").is_file():
+            return True
+    return False
+
+
+def _syntax_problem(path: Path, text: str, exc: SyntaxError, settings: Settings) -> Finding:
+    row = exc.lineno or 1
+    column = max(exc.offset or 1, 1)
+    start = Location(row, column)
+    end = start
+    if exc.end_lineno and exc.end_offset and (exc.end_lineno, exc.end_offset) > (row, column):
+        end = Location(exc.end_lineno, exc.end_offset)
+    reason = exc.msg
+    if settings.target_version > sys.version_info[:2]:
+        reason += (
+            f" (the project targets Python {settings.target_version[0]}."
+            f"{settings.target_version[1]}; run layercheck on a newer Python)"
+        )
+    return _meta_finding("LC001", path, start, end, reason)
+
+
+def load_file(
+    path: Path, settings: Settings, *, data: bytes | None = None, keep_tree: bool = True
+) -> Loaded:
+    """Read, decode strictly, parse once, and gather the file's facts."""
+    layer, is_test = path_layer(path, settings)
+    module, is_package = module_name(path, settings)
+    bare = FileFacts(
+        path=str(path),
+        module=module,
+        is_package=is_package,
+        path_layer=layer,
+        is_test=is_test,
+        detect_routes=settings.detect_routes,
+        parsed=False,
+    )
+    origin = Location(1, 1)
+    try:
+        raw = path.read_bytes() if data is None else data
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        return Loaded(
+            path, settings, bare, problem=_meta_finding("LC002", path, origin, origin, reason)
+        )
+    try:
+        text = decode_source(raw)
+    except DecodeError as exc:
+        return Loaded(
+            path, settings, bare, problem=_meta_finding("LC002", path, origin, origin, str(exc))
+        )
+    try:
+        tree = parse(text, str(path))
+    except SyntaxError as exc:
+        return Loaded(
+            path, settings, bare, text=text, problem=_syntax_problem(path, text, exc, settings)
+        )
+    except (RecursionError, MemoryError):
+        reason = "too deeply nested to parse"
+        return Loaded(
+            path,
+            settings,
+            bare,
+            text=text,
+            problem=_meta_finding("LC001", path, origin, origin, reason),
+        )
+    table = ImportTable(module, is_package)
+    facts = extract(
+        tree,
+        table,
+        path=str(path),
+        path_layer=layer,
+        is_test=is_test,
+        detect_routes=settings.detect_routes,
+    )
+    if not keep_tree:
+        return Loaded(path, settings, facts)
+    return Loaded(path, settings, facts, text=text, tree=tree, table=table)
+
+
+def active_rules(
+    settings: Settings, path: Path, layer: Layer | None, rules: Sequence[type[Rule]]
+) -> list[Rule]:
+    codes = settings.active_codes
+    ignored = settings.ignored_codes(path)
+    chosen: list[Rule] = []
+    for rule in rules:
+        meta = rule.meta
+        if meta.code not in codes or meta.code in ENGINE_CODES:
+            continue
+        if any(meta.code.startswith(prefix) for prefix in ignored):
+            continue
+        if meta.layers is not None and layer not in meta.layers:
+            continue
+        chosen.append(rule())
+    return chosen
+
+
+def run_rules(
+    loaded: Loaded, index: ProjectIndex, rules: Sequence[type[Rule]] = ALL_RULES
+) -> list[Finding]:
+    """The one walk of one file's tree."""
+    assert loaded.tree is not None
+    assert loaded.table is not None
+    assert loaded.text is not None
+    layer = index.layer_for_facts(loaded.facts)
+    chosen = active_rules(loaded.settings, loaded.path, layer, rules)
+    if not chosen:
+        return []
+    ctx = RuleContext(
+        path=loaded.path,
+        module=loaded.facts.module,
+        layer=layer,
+        names=loaded.table,
+        index=index,
+        settings=loaded.settings,
+        lines=LineIndex.from_text(loaded.text),
+    )
+    Walker(chosen).walk(loaded.tree, ctx)
+    return ctx.findings
+
+
+def suppress(findings: Iterable[Finding], text: str | None, settings: Settings) -> list[Finding]:
+    """Drop findings of codes not selected for the file, and those under a noqa comment."""
+    kept: list[Finding] = []
+    noqa = None
+    ignored: tuple[str, ...] | None = None
+    for finding in findings:
+        if finding.code not in settings.active_codes:
+            continue
+        if ignored is None:
+            ignored = settings.ignored_codes(finding.path)
+        if any(finding.code.startswith(prefix) for prefix in ignored):
+            continue
+        if text is not None:
+            if noqa is None:
+                noqa = parse_noqa(text)
+            if noqa.suppresses(finding.code, finding.noqa_row):
+                continue
+        kept.append(finding)
+    return kept
+
+
+class Engine:
+    def __init__(
+        self,
+        workspace: Workspace,
+        rules: Sequence[type[Rule]] = ALL_RULES,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.rules = rules
+        self.warn = warn
+
+    def _warn(self, result: CheckResult, message: str) -> None:
+        result.warnings.append(message)
+        if self.warn is not None:
+            self.warn(message)
+
+    def project_files(self, targets: Sequence[Path]) -> list[Path]:
+        """Files whose facts feed the index: the targets plus, for targets inside a project
+        marked by a config file or git root, every file of that project."""
+        roots: list[Path] = []
+        for target in targets:
+            settings = self.workspace.settings_for(target.parent)
+            root = settings.root
+            if root not in roots and self.workspace.has_project_root(target.parent):
+                roots.append(root)
+        if not roots:
+            return list(targets)
+        extra = discover(roots, self.workspace).files
+        known = set(targets)
+        return [*targets, *(path for path in extra if path not in known)]
+
+    def check(
+        self,
+        paths: Sequence[Path],
+        *,
+        stdin: tuple[Path, bytes] | None = None,
+    ) -> CheckResult:
+        result = CheckResult()
+        if stdin is not None:
+            stdin_path = Path(stdin[0]).absolute()
+            self.workspace.add_anchors([stdin_path])
+            targets = [stdin_path]
+        else:
+            found = discover(paths, self.workspace, warn=lambda m: self._warn(result, m))
+            targets = found.files
+        result.files = list(targets)
+        target_set = set(targets)
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # trees hold no cycles; the collector would only re-walk them
+        try:
+            loaded: dict[Path, Loaded] = {}
+            for path in self.project_files(targets):
+                settings = self.workspace.settings_for(path.parent)
+                data = stdin[1] if stdin is not None and path == targets[0] else None
+                loaded[path] = load_file(path, settings, data=data, keep_tree=path in target_set)
+            index = ProjectIndex(item.facts for item in loaded.values())
+            for path in targets:
+                item = loaded[path]
+                result.layers[path] = index.layer_of_path(str(path))
+                found_here: list[Finding] = []
+                if item.problem is not None:
+                    found_here.append(item.problem)
+                if item.tree is not None:
+                    try:
+                        found_here.extend(run_rules(item, index, self.rules))
+                    except Exception as exc:  # a rule bug must not hide the other files
+                        result.internal_errors += 1
+                        self._warn(result, f"{path}: internal error: {exc!r}")
+                    item.tree = None
+                result.findings.extend(suppress(found_here, item.text, item.settings))
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        result.findings.sort(key=Finding.sort_key)
+        return result

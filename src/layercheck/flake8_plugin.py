@@ -1,0 +1,83 @@
+"""flake8 entry point (`LC`): the same engine and configuration, on flake8's own tree."""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from layercheck import __version__
+from layercheck.engine import Engine, Loaded, load_file, path_layer, run_rules, suppress
+from layercheck.facts import extract
+from layercheck.index import ProjectIndex
+from layercheck.names import ImportTable
+from layercheck.rules import CATALOG
+from layercheck.workspace import Workspace, module_name
+
+
+@dataclass
+class _Project:
+    workspace: Workspace
+    index: ProjectIndex
+
+
+# flake8 runs the plugin once per file; the project index is built once per process.
+_PROJECTS: dict[Path, _Project] = {}
+
+
+def _project_for(path: Path) -> _Project:
+    workspace = Workspace(CATALOG, cwd=Path(os.getcwd()))
+    settings = workspace.settings_for(path.parent)
+    key = settings.root if workspace.has_project_root(path.parent) else path
+    project = _PROJECTS.get(key)
+    if project is None:
+        engine = Engine(workspace)
+        files = engine.project_files([path])
+        facts = [
+            load_file(file, workspace.settings_for(file.parent), keep_tree=False).facts
+            for file in files
+        ]
+        project = _PROJECTS[key] = _Project(workspace, ProjectIndex(facts))
+    return project
+
+
+class LayercheckPlugin:
+    name: ClassVar[str] = "layercheck"
+    version: ClassVar[str] = __version__
+
+    def __init__(self, tree: ast.AST, filename: str, lines: list[str]) -> None:
+        self.tree = tree
+        self.filename = filename
+        self.lines = lines
+
+    def run(self) -> Iterator[tuple[int, int, str, type[LayercheckPlugin]]]:
+        if not isinstance(self.tree, ast.Module) or self.filename in {"-", "stdin"}:
+            return
+        path = Path(os.path.normpath(Path(self.filename).absolute()))
+        project = _project_for(path)
+        settings = project.workspace.settings_for(path.parent)
+        module, is_package = module_name(path, settings)
+        layer, is_test = path_layer(path, settings)
+        table = ImportTable(module, is_package)
+        facts = extract(
+            self.tree,
+            table,
+            path=str(path),
+            path_layer=layer,
+            is_test=is_test,
+            detect_routes=settings.detect_routes,
+        )
+        text = "".join(self.lines)
+        loaded = Loaded(path, settings, facts, text=text, tree=self.tree, table=table)
+        findings = suppress(run_rules(loaded, project.index), text, settings)
+        for finding in findings:
+            # flake8 adds 1 to the column when it prints.
+            yield (
+                finding.start.row,
+                finding.start.column - 1,
+                f"{finding.code} {finding.message}",
+                type(self),
+            )

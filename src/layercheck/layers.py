@@ -1,0 +1,105 @@
+"""Which layer a project file belongs to, from its path (content is checked in facts)."""
+
+from __future__ import annotations
+
+import enum
+import fnmatch
+from collections.abc import Mapping
+from pathlib import PurePosixPath
+from typing import Final
+
+from layercheck.globs import Glob, any_match
+
+
+class Layer(enum.Enum):
+    ROUTES = "routes"
+    DEPENDENCIES = "dependencies"
+    SERVICES = "services"
+    REPOSITORIES = "repositories"
+    MODELS = "models"
+    SCHEMAS = "schemas"
+    CORE = "core"
+    EXCEPTIONS = "exceptions"
+    MIGRATIONS = "migrations"
+
+    @property
+    def rank(self) -> int | None:
+        """Height in the stack; None for shared layers and migrations."""
+        return _RANK.get(self)
+
+
+_RANK: Final[Mapping[Layer, int]] = {
+    Layer.ROUTES: 5,
+    Layer.DEPENDENCIES: 4,
+    Layer.SERVICES: 3,
+    Layer.REPOSITORIES: 2,
+    Layer.MODELS: 1,
+}
+SHARED_LAYERS: Final = frozenset({Layer.SCHEMAS, Layer.CORE, Layer.EXCEPTIONS})
+STACKED_LAYERS: Final = frozenset(_RANK)
+
+# A word names a layer when it is a whole folder name or a file name without ".py".
+DEFAULT_WORDS: Final[Mapping[Layer, frozenset[str]]] = {
+    Layer.ROUTES: frozenset(
+        {"routes", "routers", "router", "endpoints", "api", "controllers", "views"}
+    ),
+    Layer.DEPENDENCIES: frozenset({"dependencies", "deps"}),
+    Layer.SERVICES: frozenset({"services", "service", "use_cases", "usecases"}),
+    Layer.REPOSITORIES: frozenset({"repositories", "repository", "repos", "repo", "crud", "dal"}),
+    Layer.MODELS: frozenset({"models"}),
+    Layer.SCHEMAS: frozenset({"schemas"}),
+    Layer.CORE: frozenset({"core"}),
+    Layer.EXCEPTIONS: frozenset({"exceptions", "errors"}),
+    Layer.MIGRATIONS: frozenset(),
+}
+DEFAULT_FILE_PATTERNS: Final[Mapping[Layer, tuple[str, ...]]] = {
+    Layer.SERVICES: ("*_service",),
+    Layer.REPOSITORIES: ("*_repo", "*_repository"),
+}
+TEST_DIRS: Final = frozenset({"tests", "test"})
+
+
+def is_test_path(relative: PurePosixPath) -> bool:
+    name = relative.name
+    if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
+        return True
+    return any(part in TEST_DIRS for part in relative.parts[:-1])
+
+
+class LayerMap:
+    """Default words, less the layers the user re-mapped with globs."""
+
+    def __init__(self, custom: Mapping[Layer, tuple[Glob, ...]] | None = None) -> None:
+        self.custom: Mapping[Layer, tuple[Glob, ...]] = dict(custom or {})
+
+    def _word_layer(self, component: str, is_file: bool) -> Layer | None:
+        for layer, words in DEFAULT_WORDS.items():
+            if layer in self.custom:
+                continue
+            if component in words:
+                return layer
+            if is_file and any(
+                fnmatch.fnmatchcase(component, pat) for pat in DEFAULT_FILE_PATTERNS.get(layer, ())
+            ):
+                return layer
+        return None
+
+    def layer_for(self, relative: PurePosixPath) -> Layer | None:
+        """Layer of a non-test file from its path relative to the config folder.
+
+        Explicit globs win over default words; among words, the nearest component wins.
+        """
+        if is_test_path(relative):
+            return None
+        for layer, globs in self.custom.items():
+            if any_match(globs, relative):
+                return layer
+        stem = relative.stem if relative.suffix in {".py", ".pyi"} else relative.name
+        found = self._word_layer(stem, is_file=True)
+        if found is not None:
+            return found
+        for folder in reversed(relative.parts[:-1]):
+            found = self._word_layer(folder, is_file=False)
+            if found is not None:
+                return found
+        return None

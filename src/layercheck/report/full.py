@@ -1,0 +1,45 @@
+"""ruff's `full` format: the headline, then the code with the span underlined."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from layercheck.model import Finding
+from layercheck.report._common import headline, summary
+
+if TYPE_CHECKING:
+    from layercheck.report import ReportOptions
+
+
+def _snippet(finding: Finding, lines: tuple[str, ...]) -> list[str]:
+    row = finding.start.row
+    first = max(1, row - 1)
+    last = min(len(lines), row + 1)
+    width = len(str(last))
+    out = [f"{' ' * width} |"]
+    for number in range(first, last + 1):
+        out.append(f"{number:>{width}} | {lines[number - 1]}".rstrip())
+        if number == row:
+            start = finding.start.column - 1
+            if finding.end.row == row:
+                length = max(1, finding.end.column - finding.start.column)
+            else:
+                length = max(1, len(lines[number - 1]) - start)
+            out.append(f"{' ' * width} | {' ' * start}{'^' * length} {finding.code}")
+    out.append(f"{' ' * width} |")
+    return out
+
+
+def render(findings: Sequence[Finding], options: ReportOptions) -> str:
+    out: list[str] = []
+    for finding in findings:
+        out.append(headline(finding, options.cwd))
+        lines = options.sources.get(finding.path)
+        if lines and 0 < finding.start.row <= len(lines):
+            out.extend(_snippet(finding, lines))
+        if finding.fix is not None:
+            out.append(f"  = help: {finding.fix.message}")
+        out.append("")
+    text = "\n".join(out) + ("\n" if out else "")
+    return text if options.quiet else text + summary(findings)

@@ -1,0 +1,52 @@
+"""ruff's JSON shape, key for key, so tools that read ruff's output read ours."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from layercheck.model import Finding, Location
+
+if TYPE_CHECKING:
+    from layercheck.report import ReportOptions
+
+
+def _location(location: Location) -> dict[str, int]:
+    return {"column": location.column, "row": location.row}
+
+
+def as_dict(finding: Finding) -> dict[str, object]:
+    fix = None
+    if finding.fix is not None:
+        fix = {
+            "applicability": finding.fix.applicability.value,
+            "edits": [
+                {
+                    "content": edit.content,
+                    "end_location": _location(edit.end),
+                    "location": _location(edit.start),
+                }
+                for edit in finding.fix.edits
+            ],
+            "message": finding.fix.message,
+        }
+    return {
+        "cell": None,
+        "code": finding.code,
+        "end_location": _location(finding.end),
+        "filename": str(finding.path.absolute()),
+        "fix": fix,
+        "location": _location(finding.start),
+        "message": finding.message,
+        "noqa_row": finding.noqa_row,
+        "url": None,
+    }
+
+
+def render(findings: Sequence[Finding], options: ReportOptions) -> str:
+    return json.dumps([as_dict(finding) for finding in findings], indent=2) + "\n"
+
+
+def render_lines(findings: Sequence[Finding], options: ReportOptions) -> str:
+    return "".join(json.dumps(as_dict(finding)) + "\n" for finding in findings)

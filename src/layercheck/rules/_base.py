@@ -1,0 +1,161 @@
+"""What a rule is: metadata, docs, examples, and the per-file context it reports through."""
+
+from __future__ import annotations
+
+import ast
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from layercheck.layers import Layer
+from layercheck.model import Finding, Location
+
+if TYPE_CHECKING:
+    from layercheck.index import ProjectIndex
+    from layercheck.names import ImportTable
+    from layercheck.settings import Settings
+    from layercheck.source import LineIndex
+
+
+class Status(enum.Enum):
+    DEFAULT = "default"
+    PREVIEW = "preview"
+
+
+class FixAvailability(enum.Enum):
+    NONE = "none"
+    SOMETIMES = "sometimes"
+    ALWAYS = "always"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMeta:
+    code: str
+    name: str
+    message: str
+    """A `str.format` template; fields come from `ctx.report(..., **fields)`."""
+    layers: frozenset[Layer] | None = None
+    """The rule runs only in files of these layers; None runs it everywhere."""
+    status: Status = Status.DEFAULT
+    fix: FixAvailability = FixAvailability.NONE
+    fix_title: str | None = None
+
+    @property
+    def family(self) -> str:
+        return self.code[:3]
+
+
+ExampleSource = str | bytes | Mapping[str, str | bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A small project a rule must fire on (Invalid) or stay quiet on (Valid).
+
+    A single source lands at `path` (default: a file in the rule's first layer). Lines
+    marked `# error` (or `# error: COL`) are the findings an Invalid example must give.
+    `config` is TOML for `[tool.layercheck]`.
+    """
+
+    source: ExampleSource
+    path: str | None = None
+    config: str = ""
+    note: str = ""
+
+    @property
+    def expects_findings(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Valid(Example):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid(Example):
+    @property
+    def expects_findings(self) -> bool:
+        return True
+
+
+class Rule:
+    """Base of every rule; subclasses define `visit_<Node>` / `leave_<Node>` methods."""
+
+    meta: ClassVar[RuleMeta]
+    examples: ClassVar[tuple[Example, ...]] = ()
+
+    @classmethod
+    def docs(cls) -> str:
+        return (cls.__doc__ or "").strip("\n")
+
+
+Handler = Callable[[ast.AST, "RuleContext"], None]
+
+
+@dataclass(slots=True)
+class RuleContext:
+    """What a rule may read about the file being walked, and how it reports."""
+
+    path: Path
+    module: str
+    layer: Layer | None
+    names: ImportTable
+    index: ProjectIndex
+    settings: Settings
+    lines: LineIndex
+    ancestors: list[ast.AST] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def parent(self) -> ast.AST | None:
+        return self.ancestors[-2] if len(self.ancestors) > 1 else None
+
+    def enclosing_function(self) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        for node in reversed(self.ancestors[:-1]):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                return node
+        return None
+
+    def functions(self) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+        """Enclosing functions, innermost first."""
+        return [
+            node
+            for node in reversed(self.ancestors[:-1])
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        ]
+
+    def under_type_checking(self) -> bool:
+        """True inside the body of an `if TYPE_CHECKING:` block."""
+        chain = self.ancestors
+        for depth in range(len(chain) - 1):
+            node = chain[depth]
+            if isinstance(node, ast.If) and self.names.is_type_checking_test(node.test):
+                child = chain[depth + 1]
+                if any(stmt is child for stmt in node.body):
+                    return True
+        return False
+
+    def qualified(self, node: ast.AST) -> str | None:
+        """Resolved, re-export-followed qualified name of a Name/Attribute, or None."""
+        found = self.names.qualified(node)
+        return self.index.resolve(found) if found is not None else None
+
+    def report(self, rule: Rule, node: ast.AST, **fields: object) -> None:
+        start, end = self.lines.span(node)
+        self.report_span(rule, start, end, **fields)
+
+    def report_span(self, rule: Rule, start: Location, end: Location, **fields: object) -> None:
+        meta = rule.meta
+        self.findings.append(
+            Finding(
+                code=meta.code,
+                message=meta.message.format(**fields),
+                path=self.path,
+                start=start,
+                end=end,
+                noqa_row=start.row,
+            )
+        )

@@ -1,0 +1,90 @@
+"""Bytes to text to tree: strict decoding (PEP 263, BOM) and ast position conversion."""
+
+from __future__ import annotations
+
+import ast
+import codecs
+import re
+from dataclasses import dataclass
+
+from layercheck.model import Location
+
+# PEP 263: the cookie may sit on line 1, or line 2 when line 1 is a comment too.
+_COOKIE_RE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_BLANK_OR_COMMENT_RE = re.compile(rb"^[ \t\f]*(?:[#\r\n]|$)")
+
+
+class DecodeError(Exception):
+    """The bytes are not text layercheck can read; the message says why."""
+
+
+def _cookie(line: bytes) -> str | None:
+    match = _COOKIE_RE.match(line)
+    return match.group(1).decode("ascii") if match else None
+
+
+def detect_encoding(data: bytes) -> tuple[str, bool]:
+    """Return (codec name, has_utf8_bom) following PEP 263 and PEP 3120."""
+    bom = data.startswith(codecs.BOM_UTF8)
+    body = data[3:] if bom else data
+    lines = body.split(b"\n", 2)
+    name = _cookie(lines[0]) if lines else None
+    if name is None and len(lines) > 1 and _BLANK_OR_COMMENT_RE.match(lines[0]):
+        name = _cookie(lines[1])
+    if name is None:
+        return "utf-8", bom
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        raise DecodeError(f"unknown encoding in coding cookie: {name!r}") from None
+    if bom and codec != "utf-8":
+        raise DecodeError(f"UTF-8 BOM conflicts with coding cookie {name!r}")
+    return codec, bom
+
+
+def decode_source(data: bytes) -> str:
+    """Decode strictly: any invalid byte anywhere makes the whole file unreadable."""
+    if b"\x00" in data:
+        raise DecodeError("file contains NUL bytes (binary file?)")
+    codec, bom = detect_encoding(data)
+    body = data[3:] if bom else data
+    try:
+        return body.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = body[: exc.start].count(b"\n") + 1
+        raise DecodeError(f"invalid {codec} byte at line {line}: {exc.reason}") from None
+
+
+def parse(text: str, filename: str) -> ast.Module:
+    return ast.parse(text, filename=filename, type_comments=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LineIndex:
+    """Converts ast's UTF-8 byte columns into 1-based character columns."""
+
+    lines: tuple[str, ...]
+
+    @classmethod
+    def from_text(cls, text: str) -> LineIndex:
+        return cls(tuple(text.splitlines()))
+
+    def line(self, row: int) -> str:
+        return self.lines[row - 1] if 0 < row <= len(self.lines) else ""
+
+    def location(self, lineno: int, col_offset: int) -> Location:
+        text = self.line(lineno)
+        if text.isascii():
+            return Location(lineno, col_offset + 1)
+        prefix = text.encode("utf-8")[:col_offset].decode("utf-8", errors="ignore")
+        return Location(lineno, len(prefix) + 1)
+
+    def span(self, node: ast.AST) -> tuple[Location, Location]:
+        lineno: int = getattr(node, "lineno", 1)
+        col: int = getattr(node, "col_offset", 0)
+        end_lineno: int | None = getattr(node, "end_lineno", None)
+        end_col: int | None = getattr(node, "end_col_offset", None)
+        start = self.location(lineno, col)
+        if end_lineno is None or end_col is None:
+            return start, start
+        return start, self.location(end_lineno, end_col)

@@ -1,0 +1,114 @@
+"""Settings per folder (nearest config file), project roots, module names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from layercheck.config import RawConfig, find_config, find_git_root, read_config
+from layercheck.selection import Catalog
+from layercheck.settings import Overrides, Settings, build_settings
+
+
+@dataclass
+class Workspace:
+    """Answers "which settings govern this file?" the way ruff does: the nearest config
+    file above it, unless `--config` names one or `--isolated` ignores them all."""
+
+    catalog: Catalog
+    overrides: Overrides = field(default_factory=Overrides)
+    config_file: Path | None = None
+    isolated: bool = False
+    cwd: Path = field(default_factory=Path.cwd)
+    _by_config: dict[Path | None, Settings] = field(default_factory=dict)
+    _by_folder: dict[Path, Settings] = field(default_factory=dict)
+    _fallback_roots: dict[Path, Settings] = field(default_factory=dict)
+    _anchors: list[Path] = field(default_factory=list)
+
+    def add_anchors(self, paths: Iterable[Path]) -> None:
+        """Explicit arguments: a project without config or git starts at the outermost."""
+        for path in paths:
+            folder = path if path.is_dir() else path.parent
+            if folder not in self._anchors:
+                self._anchors.append(folder)
+        self._anchors.sort(key=lambda p: len(p.parts))
+
+    def settings_for(self, path: Path) -> Settings:
+        """Settings for a file or folder (absolute path)."""
+        folder = path if path.is_dir() else path.parent
+        cached = self._by_folder.get(folder)
+        if cached is not None:
+            return cached
+        if self.config_file is not None:
+            settings = self._from_config(self.config_file.resolve())
+        elif self.isolated:
+            settings = self._without_config(self.project_root(folder))
+        else:
+            found = find_config(folder)
+            if found is not None:
+                settings = self._from_config(found)
+            else:
+                settings = self._without_config(self.project_root(folder))
+        self._by_folder[folder] = settings
+        return settings
+
+    def project_root(self, folder: Path) -> Path:
+        """Where a project without a config file starts: its git root, else the working
+        folder when the file is inside it, else the file's own folder."""
+        if not self.isolated:
+            found = find_config(folder)
+            if found is not None:
+                return found.parent
+        git = find_git_root(folder)
+        if git is not None:
+            return git
+        if folder == self.cwd or self.cwd in folder.parents:
+            return self.cwd
+        for anchor in self._anchors:
+            if anchor == folder or anchor in folder.parents:
+                return anchor
+        return folder
+
+    def has_project_root(self, folder: Path) -> bool:
+        """True when a config file or a git root marks where the project starts."""
+        return (not self.isolated and find_config(folder) is not None) or (
+            find_git_root(folder) is not None
+        )
+
+    def _from_config(self, path: Path) -> Settings:
+        cached = self._by_config.get(path)
+        if cached is None:
+            raw = read_config(path)
+            cached = build_settings(raw, path.parent, self.overrides, self.catalog)
+            self._by_config[path] = cached
+        return cached
+
+    def _without_config(self, root: Path) -> Settings:
+        cached = self._fallback_roots.get(root)
+        if cached is None:
+            cached = build_settings(RawConfig(None), root, self.overrides, self.catalog)
+            self._fallback_roots[root] = cached
+        return cached
+
+
+def module_name(path: Path, settings: Settings) -> tuple[str, bool]:
+    """(dotted module name, is_package) from the deepest `src` root holding the file;
+    outside every root, from the chain of `__init__.py` folders above it."""
+    is_package = path.name == "__init__.py"
+    best: Path | None = None
+    for root in settings.src:
+        inside = root == path.parent or root in path.parents
+        if inside and (best is None or len(root.parts) > len(best.parts)):
+            best = root
+    if best is not None:
+        parts = list(path.relative_to(best).with_suffix("").parts)
+    else:
+        parts = [path.stem]
+        folder = path.parent
+        while (folder / "__init__.py").is_file() and folder.parent != folder:
+            parts.insert(0, folder.name)
+            folder = folder.parent
+    if is_package:
+        parts = parts[:-1]
+    return ".".join(parts), is_package

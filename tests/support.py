@@ -1,0 +1,93 @@
+"""Helpers shared by the tests: example projects on disk, markers, running the CLI."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from layercheck.engine import CheckResult, Engine
+from layercheck.layers import Layer
+from layercheck.rules import CATALOG
+from layercheck.rules._base import Example, Rule
+from layercheck.settings import Overrides
+from layercheck.workspace import Workspace
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "fixtures"
+
+DEFAULT_PATHS: Mapping[Layer | None, str] = {
+    Layer.ROUTES: "app/routes/example.py",
+    Layer.DEPENDENCIES: "app/dependencies/example.py",
+    Layer.SERVICES: "app/services/example.py",
+    Layer.REPOSITORIES: "app/repositories/example.py",
+    Layer.MODELS: "app/models/example.py",
+    Layer.SCHEMAS: "app/schemas/example.py",
+    Layer.CORE: "app/core/example.py",
+    Layer.EXCEPTIONS: "app/exceptions.py",
+    Layer.MIGRATIONS: "alembic/versions/0001_example.py",
+    None: "app/example.py",
+}
+_ENV_PY = "from alembic import context\n"
+MARKER = re.compile(rb"#\s*error(?::\s*(\d+))?\s*$")
+
+
+def default_path(rule: type[Rule]) -> str:
+    layers = rule.meta.layers
+    if not layers:
+        return DEFAULT_PATHS[None]
+    first = min(layers, key=lambda layer: list(Layer).index(layer))
+    return DEFAULT_PATHS[first]
+
+
+def write_project(root: Path, files: Mapping[str, str | bytes], config: str = "") -> None:
+    (root / "pyproject.toml").write_text(f"[tool.layercheck]\n{config}\n", encoding="utf-8")
+    for relative, source in files.items():
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = source if isinstance(source, bytes) else source.encode("utf-8")
+        target.write_bytes(data)
+        if target.parent.name == "versions" and not (target.parent.parent / "env.py").exists():
+            (target.parent.parent / "env.py").write_text(_ENV_PY, encoding="utf-8")
+
+
+def example_files(rule: type[Rule], example: Example) -> dict[str, str | bytes]:
+    if isinstance(example.source, Mapping):
+        return dict(example.source)
+    return {example.path or default_path(rule): example.source}
+
+
+def expected_markers(files: Mapping[str, str | bytes]) -> set[tuple[str, int, int | None]]:
+    found: set[tuple[str, int, int | None]] = set()
+    for relative, source in files.items():
+        data = source if isinstance(source, bytes) else source.encode("utf-8")
+        for row, line in enumerate(data.split(b"\n"), start=1):
+            match = MARKER.search(line)
+            if match:
+                column = int(match.group(1)) if match.group(1) else None
+                found.add((relative, row, column))
+    return found
+
+
+def check_project(
+    root: Path, *, select: tuple[str, ...] | None = None, preview: bool | None = None
+) -> CheckResult:
+    workspace = Workspace(CATALOG, Overrides(select=select, preview=preview), cwd=root)
+    return Engine(workspace).check([root])
+
+
+def run_cli(
+    *args: str | os.PathLike[str], cwd: Path | None = None, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "layercheck", *map(str, args)],
+        cwd=cwd,
+        input=stdin.decode() if stdin is not None else None,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
