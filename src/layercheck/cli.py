@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 import time
@@ -17,9 +18,10 @@ from layercheck.discovery import MissingPathError
 from layercheck.engine import Engine
 from layercheck.explain import explain, list_rules
 from layercheck.report import REPORTERS, ReportOptions
-from layercheck.rules import ALL_RULES, BY_CODE, CATALOG, lookup
+from layercheck.rules import ALL_RULES, BY_CODE, BY_NAME, CATALOG, lookup
 from layercheck.selection import SelectorError
 from layercheck.settings import Overrides
+from layercheck.source import split_lines
 from layercheck.workspace import Workspace
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -112,7 +114,10 @@ def main(
     if explain_code is not None:
         rule = lookup(explain_code)
         if rule is None:
-            _fail(f"unknown rule `{explain_code}`; see --list-rules")
+            known = [*BY_CODE, *BY_NAME]
+            close = difflib.get_close_matches(explain_code, known, n=1, cutoff=0.6)
+            hint = f"did you mean `{close[0]}`?" if close else "see --list-rules"
+            _fail(f"unknown rule `{explain_code}`; {hint}")
         else:
             click.echo(explain(rule), nl=False)
         return
@@ -205,15 +210,7 @@ def _run(
         for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
             click.echo(f"{count:>{width}}\t{code}\t{BY_CODE[code].meta.name}")
     else:
-        sources: dict[Path, tuple[str, ...]] = {}
-        if output_format == "full":
-            for finding in findings:
-                if finding.path not in sources:
-                    try:
-                        text = finding.path.read_text(encoding="utf-8", errors="replace")
-                    except OSError:
-                        text = ""
-                    sources[finding.path] = tuple(text.splitlines())
+        sources = {path: split_lines(text) for path, text in result.sources.items()}
         options = ReportOptions(cwd=workspace.cwd, quiet=quiet, sources=sources)
         click.echo(REPORTERS[output_format](findings, options), nl=False)
     if result.internal_errors:

@@ -95,7 +95,8 @@ def _table(document: Mapping[str, object], *keys: str) -> dict[str, object] | No
     return current if isinstance(current, dict) else None
 
 
-_REQUIRES_RE: Final = re.compile(r">=?\s*3\.(\d+)")
+# The lower bound of `requires-python`: `>=3.11`, `~=3.11`, `==3.11.*`, `>3.10, <4`.
+_REQUIRES_RE: Final = re.compile(r"(?:>=?|~=|===?)\s*3\.(\d+)")
 
 
 def _target_from_requires(requires: object) -> str | None:
@@ -152,6 +153,8 @@ def read_config(path: Path) -> RawConfig:
     is_pyproject = path.name == "pyproject.toml"
     table = _table(document, "tool", "layercheck") if is_pyproject else document
     prefix = "tool.layercheck." if is_pyproject else ""
+    if is_pyproject and table is None and _has_key(document, "tool", "layercheck"):
+        raise ConfigError(path, "tool.layercheck", "expected a table")
     config = validate(path, table or {}, prefix)
     if not is_pyproject:
         return config
@@ -169,15 +172,42 @@ def read_config(path: Path) -> RawConfig:
     return RawConfig(path, values, config.layers)
 
 
+def _has_key(document: Mapping[str, object], *keys: str) -> bool:
+    *outer, last = keys
+    table = _table(document, *outer) if outer else document
+    return table is not None and last in table
+
+
+@lru_cache(maxsize=1024)
+def _pyproject_tables(path: Path) -> tuple[bool, bool]:
+    """(has [tool.layercheck], has [tool.ruff]); bad TOML is reported, not skipped."""
+    document = _load_toml(path)
+    return _has_key(document, "tool", "layercheck"), _has_key(document, "tool", "ruff")
+
+
 @lru_cache(maxsize=4096)
 def find_config(folder: Path) -> Path | None:
-    """The nearest configuration file at or above `folder`."""
+    """The nearest configuration file at or above `folder`.
+
+    As ruff skips a `pyproject.toml` without `[tool.ruff]`, a `pyproject.toml` without
+    `[tool.layercheck]` does not count: a packaging-only `pyproject.toml` in a sub-folder
+    must not hide the project's configuration. Failing any, the nearest `pyproject.toml`
+    with `[tool.ruff]` is used for its exclude / src / target-version fallbacks.
+    """
+    ruff_only: Path | None = None
     for candidate_folder in (folder, *folder.parents):
         for name in CONFIG_NAMES:
             candidate = candidate_folder / name
-            if candidate.is_file():
+            if not candidate.is_file():
+                continue
+            if name != "pyproject.toml":
                 return candidate
-    return None
+            has_layercheck, has_ruff = _pyproject_tables(candidate)
+            if has_layercheck:
+                return candidate
+            if has_ruff and ruff_only is None:
+                ruff_only = candidate
+    return ruff_only
 
 
 @lru_cache(maxsize=4096)

@@ -92,7 +92,7 @@ def _walk(
                 note(f"{path}: broken or looping symlink, skipped")
             continue
         settings = workspace.settings_for(path if is_dir else folder)
-        if settings.is_excluded(path):
+        if settings.is_excluded(path, ancestors=False):
             continue
         if is_dir:
             try:

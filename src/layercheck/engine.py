@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import errno
 import gc
+import os
+import stat
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +49,9 @@ class CheckResult:
     layers: dict[Path, Layer | None] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     internal_errors: int = 0
+    sources: dict[Path, str] = field(default_factory=dict)
+    """Decoded text of the files with findings, for reporters that show code: re-reading
+    the file would lose its encoding, and stdin has no file to re-read."""
 
 
 def _meta_finding(code: str, path: Path, start: Location, end: Location, reason: str) -> Finding:
@@ -92,6 +98,16 @@ def _syntax_problem(path: Path, text: str, exc: SyntaxError, settings: Settings)
     return _meta_finding("LC001", path, start, end, reason)
 
 
+def _read_regular_file(path: Path) -> bytes:
+    """The file's bytes. A FIFO or device named `x.py` would block or never end: it is
+    opened without blocking (no effect on regular files) and refused."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return handle.read()
+
+
 def load_file(
     path: Path, settings: Settings, *, data: bytes | None = None, keep_tree: bool = True
 ) -> Loaded:
@@ -109,7 +125,7 @@ def load_file(
     )
     origin = Location(1, 1)
     try:
-        raw = path.read_bytes() if data is None else data
+        raw = _read_regular_file(path) if data is None else data
     except OSError as exc:
         reason = exc.strerror or str(exc)
         return Loaded(
@@ -252,9 +268,13 @@ class Engine:
     ) -> CheckResult:
         result = CheckResult()
         if stdin is not None:
-            stdin_path = Path(stdin[0]).absolute()
+            stdin_path = Path(os.path.normpath(self.workspace.cwd / stdin[0]))
             self.workspace.add_anchors([stdin_path])
             targets = [stdin_path]
+            settings = self.workspace.settings_for(stdin_path.parent)
+            # As in ruff, excludes apply to the stdin file name only with --force-exclude.
+            if settings.force_exclude and settings.is_excluded(stdin_path):
+                targets = []
         else:
             found = discover(paths, self.workspace, warn=lambda m: self._warn(result, m))
             targets = found.files
@@ -266,12 +286,20 @@ class Engine:
             loaded: dict[Path, Loaded] = {}
             for path in self.project_files(targets):
                 settings = self.workspace.settings_for(path.parent)
-                data = stdin[1] if stdin is not None and path == targets[0] else None
-                loaded[path] = load_file(path, settings, data=data, keep_tree=path in target_set)
+                data = stdin[1] if stdin is not None and path in target_set else None
+                try:
+                    loaded[path] = load_file(
+                        path, settings, data=data, keep_tree=path in target_set
+                    )
+                except Exception as exc:  # a facts bug must not hide the other files
+                    result.internal_errors += 1
+                    self._warn(result, f"{path}: internal error: {exc!r}")
             index = ProjectIndex(item.facts for item in loaded.values())
             for path in targets:
-                item = loaded[path]
                 result.layers[path] = index.layer_of_path(str(path))
+                if path not in loaded:
+                    continue
+                item = loaded[path]
                 found_here: list[Finding] = []
                 if item.problem is not None:
                     found_here.append(item.problem)
@@ -282,7 +310,10 @@ class Engine:
                         result.internal_errors += 1
                         self._warn(result, f"{path}: internal error: {exc!r}")
                     item.tree = None
-                result.findings.extend(suppress(found_here, item.text, item.settings))
+                kept = suppress(found_here, item.text, item.settings)
+                if kept and item.text is not None:
+                    result.sources[path] = item.text
+                result.findings.extend(kept)
         finally:
             if gc_was_enabled:
                 gc.enable()

@@ -34,8 +34,9 @@ def docs_body(rule: type[Rule]) -> str:
 def summary_line(rule: type[Rule]) -> str:
     """First sentence of "What it does"."""
     body = docs_body(rule)
-    text = body.split("## What it does", 1)[-1].split("##", 1)[0]
-    return " ".join(text.split())
+    text = " ".join(body.split("## What it does", 1)[-1].split("##", 1)[0].split())
+    end = text.find(". ")
+    return text if end == -1 else text[: end + 1]
 
 
 def explain(rule: type[Rule]) -> str:

@@ -89,8 +89,20 @@ class _Collector:
             if receiver is not None:
                 self.receivers.append(receiver)
 
+    def rebind(self, target: ast.expr) -> None:
+        """Names bound by unpacking, `for` or `with` at module level: no longer imports."""
+        if isinstance(target, ast.Name):
+            self.assigned.add(target.id)
+            self.table.module_scope[target.id] = self.own(target.id)
+        elif isinstance(target, ast.Tuple | ast.List):
+            for element in target.elts:
+                self.rebind(element)
+        elif isinstance(target, ast.Starred):
+            self.rebind(target.value)
+
     def assign(self, target: ast.expr, value: ast.expr | None) -> None:
         if not isinstance(target, ast.Name):
+            self.rebind(target)
             return
         name = target.id
         self.assigned.add(name)
@@ -116,6 +128,11 @@ class _Collector:
             bases = tuple(q for q in map(table.qualified, stmt.bases) if q is not None)
             self.classes.append(ClassFact(stmt.name, bases, stmt.lineno))
             table.module_scope[stmt.name] = self.own(stmt.name)
+            # Class-based views register their methods as path operations (mealie).
+            for member in stmt.body:
+                if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
+                    for decorator in member.decorator_list:
+                        self.route_receiver(decorator, ROUTE_METHODS)
         elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             for decorator in stmt.decorator_list:
                 self.route_receiver(decorator, ROUTE_METHODS)
@@ -138,6 +155,12 @@ class _Collector:
             self.statements(stmt.orelse, type_checking)
             self.statements(stmt.finalbody, type_checking)
         elif isinstance(stmt, ast.With | ast.AsyncWith | ast.For | ast.AsyncFor | ast.While):
+            if isinstance(stmt, ast.For | ast.AsyncFor):
+                self.rebind(stmt.target)
+            elif isinstance(stmt, ast.With | ast.AsyncWith):
+                for item in stmt.items:
+                    if item.optional_vars is not None:
+                        self.rebind(item.optional_vars)
             self.statements(stmt.body, type_checking)
             self.statements(getattr(stmt, "orelse", []), type_checking)
         elif type(stmt).__name__ == "TypeAlias":

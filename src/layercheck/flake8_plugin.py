@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from layercheck import __version__
+from layercheck.config import ConfigError
 from layercheck.engine import Engine, Loaded, load_file, path_layer, run_rules, suppress
 from layercheck.facts import extract
 from layercheck.index import ProjectIndex
@@ -23,6 +24,9 @@ class _Project:
     workspace: Workspace
     index: ProjectIndex
 
+
+# Not a rule: flake8's stand-in for the CLI's exit code 2 on a bad configuration.
+CONFIG_ERROR_CODE = "LC000"
 
 # flake8 runs the plugin once per file; the project index is built once per process.
 _PROJECTS: dict[Path, _Project] = {}
@@ -57,8 +61,14 @@ class LayercheckPlugin:
         if not isinstance(self.tree, ast.Module) or self.filename in {"-", "stdin"}:
             return
         path = Path(os.path.normpath(Path(self.filename).absolute()))
-        project = _project_for(path)
-        settings = project.workspace.settings_for(path.parent)
+        try:
+            project = _project_for(path)
+            settings = project.workspace.settings_for(path.parent)
+        except ConfigError as exc:
+            # flake8 prints a plugin's exception as a traceback; a bad config is the user's
+            # input, so it becomes one finding that names the file, key and reason.
+            yield 1, 0, f"{CONFIG_ERROR_CODE} invalid configuration: {exc}", type(self)
+            return
         module, is_package = module_name(path, settings)
         layer, is_test = path_layer(path, settings)
         table = ImportTable(module, is_package)

@@ -53,11 +53,13 @@ class Glob:
     def anchored(self) -> bool:
         return "/" in self.pattern.strip("/")
 
-    def matches(self, relative: PurePosixPath) -> bool:
-        """True when the path, or a folder above it, matches."""
+    def matches(self, relative: PurePosixPath, *, ancestors: bool = True) -> bool:
+        """True when the path, or (with `ancestors`) a folder above it, matches."""
         pattern = self.pattern.strip("/").removeprefix("./")
         regex = _compile(pattern)
         parts = relative.parts
+        if not ancestors:
+            return bool(regex.match("/".join(parts) if self.anchored else relative.name))
         if not self.anchored:
             return any(regex.match(part) for part in parts)
         return any(regex.match("/".join(parts[:end])) for end in range(len(parts), 0, -1))

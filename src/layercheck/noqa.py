@@ -30,7 +30,8 @@ def _comments(text: str) -> dict[int, str]:
     """Real comments by line; strings that look like comments do not count."""
     found: dict[int, str] = {}
     try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        # Universal newlines, so that a lone `\r` ends a row here as it does for ast.
+        for token in tokenize.generate_tokens(io.StringIO(text, newline=None).readline):
             if token.type == tokenize.COMMENT:
                 found[token.start[0]] = token.string
     except (tokenize.TokenError, SyntaxError):

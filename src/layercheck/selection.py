@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -36,39 +36,82 @@ class Catalog:
         return [code for code in self.codes if code.startswith(selector)]
 
 
+@dataclass(frozen=True, slots=True)
+class RuleSelection:
+    """One source of selectors: the defaults, a config file, or the command line."""
+
+    select: tuple[str, ...] | None = None
+    """None keeps what the sources before chose; a tuple starts over from it."""
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+
+DEFAULT_SELECTION = RuleSelection(select=("LC",))
+
+
 def _specificity(selector: str) -> int:
     return 0 if selector == "ALL" else len(selector)
+
+
+def _matches(selector: str, code: str) -> bool:
+    return selector == "ALL" or code.startswith(selector)
+
+
+def _updates(catalog: Catalog, selection: RuleSelection, preview: bool) -> dict[str, bool]:
+    """What one source says about each code it mentions: on or off, decided by its most
+    specific matching selector (an ignore wins a tie)."""
+    enabling = (*(selection.select or ()), *selection.extend_select)
+    updates: dict[str, bool] = {}
+    for code in catalog.codes:
+        best: tuple[int, bool] | None = None
+        for selector in enabling:
+            # Preview rules need preview mode unless a selector names their exact code.
+            if _matches(selector, code) and (
+                preview or code not in catalog.preview or selector == code
+            ):
+                rank = (_specificity(selector), False)
+                best = rank if best is None or rank > best else best
+        for selector in selection.ignore:
+            if _matches(selector, code):
+                rank = (_specificity(selector), True)
+                best = rank if best is None or rank > best else best
+        if best is not None:
+            updates[code] = not best[1]
+    return updates
+
+
+def resolve_layers(
+    catalog: Catalog, selections: Sequence[RuleSelection], *, preview: bool
+) -> frozenset[str]:
+    """Apply the sources in order, as ruff does: one with `select` replaces everything
+    chosen before it (so `--select LC201` runs LC201 even when the config ignores it),
+    one without adjusts it. Within a source the most specific selector wins."""
+    active: set[str] = set()
+    for selection in (DEFAULT_SELECTION, *selections):
+        updates = _updates(catalog, selection, preview)
+        if selection.select is not None:
+            active = {code for code, enabled in updates.items() if enabled}
+            continue
+        for code, enabled in updates.items():
+            if enabled:
+                active.add(code)
+            else:
+                active.discard(code)
+    return frozenset(active)
 
 
 def resolve(
     catalog: Catalog,
     *,
     select: Sequence[str] | None,
-    extend_select: Iterable[str],
-    ignore: Iterable[str],
+    extend_select: Sequence[str],
+    ignore: Sequence[str],
     preview: bool,
 ) -> frozenset[str]:
-    """A code is on when its most specific matching selector is a select, not an ignore.
-
-    Preview rules need preview mode unless a selector names their exact code.
-    """
-    chosen = list(select) if select is not None else ["LC"]
-    selectors = [(s, True) for s in (*chosen, *extend_select)] + [(s, False) for s in ignore]
-    active: set[str] = set()
-    for code in catalog.codes:
-        best: tuple[int, bool] | None = None
-        exact = False
-        for selector, enables in selectors:
-            if selector != "ALL" and not code.startswith(selector):
-                continue
-            if enables and selector == code:
-                exact = True
-            rank = (_specificity(selector), not enables)
-            if best is None or rank > best:
-                best = rank
-        if best is None or best[1]:
-            continue
-        if code in catalog.preview and not (preview or exact):
-            continue
-        active.add(code)
-    return frozenset(active)
+    """Codes turned on by one source of selectors on top of the default (`select = ["LC"]`)."""
+    selection = RuleSelection(
+        select=tuple(select) if select is not None else None,
+        extend_select=tuple(extend_select),
+        ignore=tuple(ignore),
+    )
+    return resolve_layers(catalog, [selection], preview=preview)

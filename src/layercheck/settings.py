@@ -9,9 +9,9 @@ from pathlib import Path, PurePosixPath
 from typing import Final
 
 from layercheck.config import ConfigError, RawConfig
-from layercheck.globs import Glob, any_match
+from layercheck.globs import Glob
 from layercheck.layers import Layer, LayerMap
-from layercheck.selection import Catalog, SelectorError, resolve
+from layercheck.selection import Catalog, RuleSelection, SelectorError, resolve_layers
 
 DEFAULT_EXCLUDE: Final = (
     ".git",
@@ -54,9 +54,8 @@ class Settings:
     root: Path
     """The folder relative paths are taken from: the config file's folder or the project's."""
     config_path: Path | None
-    select: tuple[str, ...] | None
-    extend_select: tuple[str, ...]
-    ignore: tuple[str, ...]
+    selections: tuple[RuleSelection, ...]
+    """The config file's selectors, then the command line's (ruff's order of priority)."""
     preview: bool
     exclude: tuple[Glob, ...]
     per_file_ignores: tuple[tuple[Glob, tuple[str, ...]], ...]
@@ -71,13 +70,7 @@ class Settings:
 
     @cached_property
     def active_codes(self) -> frozenset[str]:
-        return resolve(
-            self.catalog,
-            select=self.select,
-            extend_select=self.extend_select,
-            ignore=self.ignore,
-            preview=self.preview,
-        )
+        return resolve_layers(self.catalog, self.selections, preview=self.preview)
 
     @cached_property
     def layer_map(self) -> LayerMap:
@@ -89,11 +82,14 @@ class Settings:
         except ValueError:
             return None
 
-    def is_excluded(self, path: Path) -> bool:
-        relative = self.relative(path)
-        if relative is None:
-            return any(glob.matches(PurePosixPath(path.name)) for glob in self.exclude)
-        return any_match(self.exclude, relative)
+    def is_excluded(self, path: Path, *, ancestors: bool = True) -> bool:
+        """True when an exclude pattern matches the path or, with `ancestors`, a folder
+        above it. A folder walk passes `ancestors=False`: the folders above an entry were
+        let through already or were given explicitly, and ruff checks the inside of an
+        excluded folder that is passed on the command line."""
+        # Outside the root only the name can match.
+        relative = self.relative(path) or PurePosixPath(path.name)
+        return any(glob.matches(relative, ancestors=ancestors) for glob in self.exclude)
 
     def ignored_codes(self, path: Path) -> tuple[str, ...]:
         relative = self.relative(path)
@@ -106,12 +102,19 @@ class Settings:
         return tuple(found)
 
     def describe(self) -> list[tuple[str, object]]:
+        selectors: list[tuple[str, object]] = []
+        for number, selection in enumerate(self.selections):
+            source = "" if number == 0 else "command-line "
+            if number == 0 or selection.select is not None:
+                selectors.append((f"{source}select", list(selection.select or ("LC",))))
+            if number == 0 or selection.extend_select:
+                selectors.append((f"{source}extend-select", list(selection.extend_select)))
+            if number == 0 or selection.ignore:
+                selectors.append((f"{source}ignore", list(selection.ignore)))
         return [
             ("config", str(self.config_path) if self.config_path else None),
             ("root", str(self.root)),
-            ("select", list(self.select) if self.select is not None else ["LC"]),
-            ("extend-select", list(self.extend_select)),
-            ("ignore", list(self.ignore)),
+            *selectors,
             ("preview", self.preview),
             ("active", sorted(self.active_codes)),
             ("exclude", [g.pattern for g in self.exclude]),
@@ -153,14 +156,20 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         found = _strings(values, key)
         return None if found is None else _check_codes(catalog, found, where, prefix + key)
 
-    select = codes("select")
-    extend_select = codes("extend-select") or ()
-    ignore = codes("ignore") or ()
-    if overrides.select is not None:
-        select = _check_codes(catalog, overrides.select, None, "--select")
-        extend_select = ()
-    extend_select += _check_codes(catalog, overrides.extend_select, None, "--extend-select")
-    ignore += _check_codes(catalog, overrides.ignore, None, "--ignore")
+    from_file = RuleSelection(
+        select=codes("select"),
+        extend_select=codes("extend-select") or (),
+        ignore=codes("ignore") or (),
+    )
+    # A second source, as in ruff: a command-line `--select` starts over, discarding the
+    # file's select, extend-select and ignore; `--extend-select`/`--ignore` adjust them.
+    from_command_line = RuleSelection(
+        select=None
+        if overrides.select is None
+        else _check_codes(catalog, overrides.select, None, "--select"),
+        extend_select=_check_codes(catalog, overrides.extend_select, None, "--extend-select"),
+        ignore=_check_codes(catalog, overrides.ignore, None, "--ignore"),
+    )
 
     exclude = overrides.exclude or _strings(values, "exclude") or DEFAULT_EXCLUDE
     exclude = (*exclude, *(_strings(values, "extend-exclude") or ()), *overrides.extend_exclude)
@@ -183,9 +192,7 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
     return Settings(
         root=root,
         config_path=where,
-        select=select,
-        extend_select=extend_select,
-        ignore=ignore,
+        selections=(from_file, from_command_line),
         preview=preview,
         exclude=tuple(Glob(pattern) for pattern in exclude),
         per_file_ignores=tuple(per_file),

@@ -55,6 +55,18 @@ def decode_source(data: bytes) -> str:
         raise DecodeError(f"invalid {codec} byte at line {line}: {exc.reason}") from None
 
 
+_EOL_RE = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> tuple[str, ...]:
+    """Lines as Python numbers them. `str.splitlines` also breaks at form feeds, U+2028
+    and other characters that may sit inside a line or a string, shifting every row."""
+    lines = _EOL_RE.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return tuple(lines)
+
+
 def parse(text: str, filename: str) -> ast.Module:
     return ast.parse(text, filename=filename, type_comments=False)
 
@@ -67,7 +79,7 @@ class LineIndex:
 
     @classmethod
     def from_text(cls, text: str) -> LineIndex:
-        return cls(tuple(text.splitlines()))
+        return cls(split_lines(text))
 
     def line(self, row: int) -> str:
         return self.lines[row - 1] if 0 < row <= len(self.lines) else ""

@@ -10,7 +10,17 @@ from typing import Final
 from layercheck.rules._base import Rule, RuleContext
 
 _Handler = Callable[[ast.AST, RuleContext], None]
-_SCOPE_NODES: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_SCOPE_NODES: Final = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.Lambda,
+    ast.ClassDef,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
+_NAMED_SCOPES: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 # Children of a scope node evaluated in the enclosing scope; the rest run inside it.
 _OUTER_FIELDS: Final = frozenset(
     {"decorator_list", "args", "returns", "bases", "keywords", "type_params"}
@@ -57,7 +67,7 @@ class Walker:
                     handler(node, ctx)
                 stack.append((node, 1))
                 if isinstance(node, _SCOPE_NODES):
-                    if not isinstance(node, ast.Lambda):
+                    if isinstance(node, _NAMED_SCOPES):
                         # The def binds its own name in the enclosing scope.
                         names.bind_local(node.name)
                     self._schedule_scope(node, stack)
@@ -65,6 +75,11 @@ class Walker:
                 if isinstance(node, ast.Name):
                     if isinstance(node.ctx, ast.Store):
                         names.bind_local(node.id)
+                elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar):
+                    if node.name:
+                        names.bind_local(node.name)
+                elif isinstance(node, ast.MatchMapping) and node.rest:
+                    names.bind_local(node.rest)
                 elif isinstance(node, ast.Import | ast.ImportFrom) and len(names.scopes) > 1:
                     for local, qualified in names.import_bindings(node):
                         names.bind(local, qualified)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Final
 
 from layercheck.rules._base import Rule, Status
+from layercheck.rules.http.http_exception_in_repository import HttpExceptionInRepository
 from layercheck.rules.http.http_exception_in_service import HttpExceptionInService
+from layercheck.rules.http.http_response_outside_routes import HttpResponseOutsideRoutes
+from layercheck.rules.http.http_status_outside_routes import HttpStatusOutsideRoutes
+from layercheck.rules.http.request_outside_routes import RequestOutsideRoutes
+from layercheck.rules.layering.route_imports_repository import RouteImportsRepository
+from layercheck.rules.layering.route_queries_database import RouteQueriesDatabase
+from layercheck.rules.layering.upward_import import UpwardImport
 from layercheck.rules.meta.syntax_error import SyntaxError_
 from layercheck.rules.meta.unreadable_file import UnreadableFile
 from layercheck.selection import Catalog
@@ -13,7 +20,14 @@ from layercheck.selection import Catalog
 ALL_RULES: Final[tuple[type[Rule], ...]] = (
     SyntaxError_,
     UnreadableFile,
+    RouteImportsRepository,
+    UpwardImport,
+    RouteQueriesDatabase,
     HttpExceptionInService,
+    HttpExceptionInRepository,
+    HttpResponseOutsideRoutes,
+    HttpStatusOutsideRoutes,
+    RequestOutsideRoutes,
 )
 # Reported by the engine itself, before any tree exists.
 ENGINE_CODES: Final = frozenset({"LC001", "LC002"})

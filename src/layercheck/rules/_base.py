@@ -114,18 +114,22 @@ class RuleContext:
         return self.ancestors[-2] if len(self.ancestors) > 1 else None
 
     def enclosing_function(self) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-        for node in reversed(self.ancestors[:-1]):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                return node
-        return None
+        """The innermost function whose body holds the current node."""
+        found = self.functions()
+        return found[0] if found else None
 
     def functions(self) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
-        """Enclosing functions, innermost first."""
-        return [
-            node
-            for node in reversed(self.ancestors[:-1])
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        ]
+        """Functions whose body holds the current node, innermost first. Decorators,
+        defaults and annotations belong to the enclosing scope, as the walker sees them."""
+        chain = self.ancestors
+        found: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+        for depth in range(len(chain) - 2, -1, -1):
+            node = chain[depth]
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                child = chain[depth + 1]
+                if any(stmt is child for stmt in node.body):
+                    found.append(node)
+        return found
 
     def under_type_checking(self) -> bool:
         """True inside the body of an `if TYPE_CHECKING:` block."""

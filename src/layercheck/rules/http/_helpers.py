@@ -1,10 +1,13 @@
-"""Qualified names the HTTP-concern rules match against."""
+"""Qualified names the HTTP-concern rules match against, and the lookups they share."""
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Iterator
 from typing import Final
 
 from layercheck.layers import Layer
+from layercheck.rules._base import RuleContext
 
 HTTP_EXCEPTION_BASES: Final = frozenset(
     {
@@ -14,3 +17,101 @@ HTTP_EXCEPTION_BASES: Final = frozenset(
     }
 )
 SERVICE_AND_REPOSITORY: Final = frozenset({Layer.SERVICES, Layer.REPOSITORIES})
+LAYER_WORDS: Final = {Layer.SERVICES: "service", Layer.REPOSITORIES: "repository"}
+
+_RESPONSE_NAMES: Final = (
+    "Response",
+    "JSONResponse",
+    "ORJSONResponse",
+    "UJSONResponse",
+    "HTMLResponse",
+    "RedirectResponse",
+    "StreamingResponse",
+    "FileResponse",
+    "PlainTextResponse",
+)
+RESPONSE_CLASSES: Final = frozenset(
+    f"{module}.{name}"
+    for module in ("fastapi", "fastapi.responses", "starlette.responses")
+    for name in _RESPONSE_NAMES
+)
+REQUEST_CLASSES: Final = frozenset(
+    {"fastapi.Request", "fastapi.requests.Request", "starlette.requests.Request"}
+)
+STATUS_MODULES: Final = frozenset({"fastapi.status", "starlette.status"})
+STATUS_PREFIXES: Final = ("HTTP_", "WS_")
+
+_UNIONS: Final = frozenset(
+    {"typing.Optional", "typing.Union", "typing_extensions.Optional", "typing_extensions.Union"}
+)
+_ANNOTATED: Final = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+
+
+def layer_word(ctx: RuleContext) -> str:
+    """`service` / `repository`, for messages."""
+    return LAYER_WORDS.get(ctx.layer, "module") if ctx.layer is not None else "module"
+
+
+def short_name(qualified: str) -> str:
+    return qualified.rpartition(".")[2]
+
+
+def http_exception_use(node: ast.Call | ast.Raise, ctx: RuleContext) -> tuple[ast.AST, str] | None:
+    """The HTTPException class a call builds or a bare `raise X` raises, if any."""
+    target: ast.AST | None
+    if isinstance(node, ast.Call):
+        target = node.func
+    else:
+        target = node.exc if isinstance(node.exc, ast.Name | ast.Attribute) else None
+    if target is None:
+        return None
+    name = ctx.qualified(target)
+    if name is None or not ctx.index.inherits(name, HTTP_EXCEPTION_BASES):
+        return None
+    return target, short_name(name)
+
+
+def class_in(node: ast.AST, classes: frozenset[str], ctx: RuleContext) -> str | None:
+    """The qualified name `node` resolves to, when it is one of `classes` or a project
+    subclass of one; None otherwise (unresolved names never match)."""
+    if not isinstance(node, ast.Name | ast.Attribute):
+        return None
+    name = ctx.qualified(node)
+    if name is None or not ctx.index.inherits(name, classes):
+        return None
+    return name
+
+
+def _parse_string_annotation(text: str) -> ast.expr | None:
+    try:
+        return ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def annotation_classes(annotation: ast.AST, ctx: RuleContext) -> Iterator[tuple[ast.AST, str]]:
+    """(node to report, qualified name) for each class an annotation names as its type:
+    the annotation itself, `X | Y`, `Optional[X]`, `Union[X, Y]`, the first argument of
+    `Annotated[X, ...]`, and the same inside a string annotation (reported at the string).
+    Other generics (`list[X]`, `Callable[..., X]`) and `Literal[...]` are not followed."""
+    pending: list[tuple[ast.AST, ast.Constant | None]] = [(annotation, None)]
+    while pending:
+        node, string = pending.pop()
+        if isinstance(node, ast.Name | ast.Attribute):
+            name = ctx.qualified(node)
+            if name is not None:
+                yield string or node, name
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            parsed = _parse_string_annotation(node.value)
+            if parsed is not None:
+                pending.append((parsed, string or node))
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            pending.extend(((node.right, string), (node.left, string)))
+        elif isinstance(node, ast.Subscript):
+            generic = ctx.qualified(node.value)
+            items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            if generic in _ANNOTATED:
+                items = items[:1]
+            elif generic not in _UNIONS:
+                continue
+            pending.extend((item, string) for item in reversed(items))

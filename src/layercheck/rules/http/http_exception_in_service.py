@@ -5,22 +5,7 @@ from typing import ClassVar
 
 from layercheck.layers import Layer
 from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
-from layercheck.rules.http._helpers import HTTP_EXCEPTION_BASES
-
-
-def http_exception_use(node: ast.Call | ast.Raise, ctx: RuleContext) -> tuple[ast.AST, str] | None:
-    """The HTTPException class a call builds or a bare `raise X` raises, if any."""
-    target: ast.AST | None
-    if isinstance(node, ast.Call):
-        target = node.func
-    else:
-        target = node.exc if isinstance(node.exc, ast.Name | ast.Attribute) else None
-    if target is None:
-        return None
-    name = ctx.qualified(target)
-    if name is None or not ctx.index.inherits(name, HTTP_EXCEPTION_BASES):
-        return None
-    return target, name.rpartition(".")[2]
+from layercheck.rules.http._helpers import http_exception_use
 
 
 class HttpExceptionInService(Rule):

@@ -1,0 +1,116 @@
+"""Sharded worker processes: each parses its share of the project once, sends back only
+facts, keeps its own trees, and walks them when the whole project's index arrives. Trees
+never cross a process boundary, and no file is parsed twice."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from layercheck.facts import FileFacts
+from layercheck.layers import Layer
+from layercheck.model import Finding
+
+# Below this many files, starting processes costs more than it saves.
+MIN_FILES_PER_WORKER = 150
+
+
+@dataclass
+class FileOutcome:
+    path: Path
+    layer: Layer | None
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+
+
+Loader = Callable[[Path, bool], object]
+"""load(path, keep_tree) -> an opaque loaded file with a `.facts` attribute."""
+Checker = Callable[[object, object], FileOutcome]
+"""check(loaded, index) -> outcome, for files to report on."""
+IndexBuilder = Callable[[list[FileFacts]], object]
+
+
+def worker_count(files: int, requested: int | None) -> int:
+    if requested is not None:
+        return max(1, requested)
+    if files < 2 * MIN_FILES_PER_WORKER or sys.platform != "linux":
+        return 1
+    return max(1, min(os.cpu_count() or 1, files // MIN_FILES_PER_WORKER))
+
+
+def _shards(files: Sequence[Path], count: int) -> list[list[Path]]:
+    """Greedy by size, so each worker gets about the same number of bytes."""
+    sized = []
+    for path in files:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0
+        sized.append((size, path))
+    sized.sort(key=lambda item: (-item[0], str(item[1])))
+    shards: list[list[Path]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for size, path in sized:
+        slot = loads.index(min(loads))
+        shards[slot].append(path)
+        loads[slot] += size
+    return shards
+
+
+def _serve(
+    conn: Connection,
+    shard: list[Path],
+    targets: frozenset[Path],
+    load: Loader,
+    check: Checker,
+    build_index: IndexBuilder,
+) -> None:
+    loaded = {path: load(path, path in targets) for path in shard}
+    conn.send([item.facts for item in loaded.values()])  # type: ignore[attr-defined]
+    index = build_index(conn.recv())
+    conn.send([check(item, index) for path, item in loaded.items() if path in targets])
+    conn.close()
+
+
+def run_sharded(
+    files: Sequence[Path],
+    targets: frozenset[Path],
+    workers: int,
+    load: Loader,
+    check: Checker,
+    build_index: IndexBuilder,
+) -> tuple[list[FileFacts], list[FileOutcome]]:
+    """Facts of every file and outcomes of the target files, computed by `workers`
+    forked processes. The callables are inherited through fork, never pickled."""
+    context = multiprocessing.get_context("fork")
+    pipes: list[Connection] = []
+    processes = []
+    for shard in _shards(files, workers):
+        parent, child = context.Pipe()
+        process = context.Process(
+            target=_serve, args=(child, shard, targets, load, check, build_index), daemon=True
+        )
+        process.start()
+        child.close()
+        pipes.append(parent)
+        processes.append(process)
+    try:
+        facts: list[FileFacts] = []
+        for conn in pipes:
+            facts.extend(conn.recv())
+        for conn in pipes:
+            conn.send(facts)
+        outcomes: list[FileOutcome] = []
+        for conn in pipes:
+            outcomes.extend(conn.recv())
+    finally:
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+    return facts, outcomes

@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from typing import ClassVar, Final
+
+from layercheck.layers import SHARED_LAYERS, Layer
+from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules.layering._helpers import imported_layers
+
+_ABOVE_SHARED: Final = frozenset(
+    {Layer.ROUTES, Layer.DEPENDENCIES, Layer.SERVICES, Layer.REPOSITORIES}
+)
+FORBIDDEN: Final[Mapping[Layer, frozenset[Layer]]] = {
+    Layer.REPOSITORIES: frozenset({Layer.SERVICES, Layer.DEPENDENCIES, Layer.ROUTES}),
+    Layer.SERVICES: frozenset({Layer.DEPENDENCIES, Layer.ROUTES}),
+    Layer.MODELS: _ABOVE_SHARED,
+    **{layer: _ABOVE_SHARED for layer in SHARED_LAYERS},
+}
+"""The layers each layer must not import (rules.md, LC102)."""
+
+_SERVICE = "app/services/user_service.py"
+_SERVICE_SOURCE = "class UserService:\n    pass\n"
+
+
+class UpwardImport(Rule):
+    """## What it does
+    Checks for a module that imports a module of a higher layer.
+
+    ## Why is this bad?
+    Layers work only when dependencies point one way: routes -> dependencies -> services
+    -> repositories -> models, with schemas, core and exceptions usable by all. An upward
+    import makes the lower layer depend on the one that should depend on it: a
+    repository that imports a service can no longer be used without the business layer,
+    a service that imports a route drags FastAPI into workers and CLIs, and sooner or
+    later the two modules import each other and the cycle fails at import time.
+
+    ## Example
+    ```python
+    # file: app/services/user_service.py
+    class UserService:
+        async def get_user(self, user_id: int): ...
+
+    # file: app/repositories/user_repo.py
+    from app.services.user_service import UserService
+
+
+    class UserRepository:
+        def __init__(self, session, service: UserService):
+            self._session = session
+            self._service = service
+    ```
+
+    ## Use instead
+    ```python
+    # file: app/repositories/user_repo.py
+    class UserRepository:
+        def __init__(self, session):
+            self._session = session
+
+    # file: app/services/user_service.py
+    from app.repositories.user_repo import UserRepository
+
+
+    class UserService:
+        def __init__(self, session):
+            self.repo = UserRepository(session)
+    ```
+
+    ## Details
+    Upward imports are: a repository importing a service, a dependency or a route; a
+    service importing a dependency or a route; a model importing a repository, a
+    service, a dependency or a route; a shared module (schemas, core, exceptions)
+    importing a route, a dependency, a service or a repository. Any layer may import the
+    shared ones and models. A route importing a repository is
+    `route-imports-repository`'s finding, not this rule's.
+
+    Each import statement is reported once, naming every higher module it brings in.
+    Imports are resolved as for `route-imports-repository` (re-exports, relative
+    imports, imports inside functions), and imports under `if TYPE_CHECKING:` count
+    only with `include-type-checking-imports = true`. Migrations, tests and files
+    without a layer are not checked.
+    """
+
+    meta: ClassVar[RuleMeta] = RuleMeta(
+        code="LC102",
+        name="upward-import",
+        message="{targets} imported from the lower {layer} layer",
+        layers=frozenset(FORBIDDEN),
+    )
+    examples: ClassVar[tuple[Example, ...]] = (
+        Invalid(
+            {
+                _SERVICE: _SERVICE_SOURCE,
+                "app/repositories/user_repo.py": (
+                    "from app.services.user_service import (  # error\n    UserService,\n)\n"
+                ),
+            },
+            note="repository -> service, multi-line",
+        ),
+        Invalid(
+            {
+                "app/api/deps.py": "def get_current_user():\n    pass\n",
+                _SERVICE: "from app.api.deps import get_current_user  # error: 1\n",
+            },
+            note="service -> dependencies (app/api/deps.py is dependencies, not routes)",
+        ),
+        Invalid(
+            {
+                "app/repositories/user_repo.py": "class UserRepository:\n    pass\n",
+                "app/models/user.py": "from ..repositories import user_repo  # error\n",
+            },
+            note="model -> repository, relative import",
+        ),
+        Invalid(
+            {
+                "app/crud.py": "def create_user(session, user_create):\n    pass\n",
+                "app/core/db.py": "from app import crud  # error\n\n"
+                "def init_db(session):\n"
+                "    crud.create_user(session, None)\n",
+            },
+            note="full-stack-fastapi-template's core/db.py: shared -> repository",
+        ),
+        Invalid(
+            {
+                "app/routes/users.py": "from fastapi import APIRouter\n\nrouter = APIRouter()\n",
+                "app/schemas/user.py": "import app.routes.users  # error\n"
+                "import app.routes.users as user_routes  # error\n",
+            },
+            note="shared -> route, `import pkg.mod` and an alias",
+        ),
+        Invalid(
+            {
+                _SERVICE: _SERVICE_SOURCE,
+                "app/exceptions.py": "class NotFoundError(Exception):\n"
+                "    def hint(self):\n"
+                "        from app.services import user_service  # error: 9\n\n"
+                "        return user_service\n",
+            },
+            note="a function-level import",
+        ),
+        Invalid(
+            {
+                _SERVICE: _SERVICE_SOURCE,
+                "app/repositories/user_repo.py": "import typing\n\n"
+                "if typing.TYPE_CHECKING:\n"
+                "    from app.services.user_service import UserService  # error\n",
+            },
+            config="include-type-checking-imports = true",
+            note="TYPE_CHECKING imports count when configured to",
+        ),
+        Valid(
+            {
+                _SERVICE: _SERVICE_SOURCE,
+                "app/repositories/user_repo.py": "from typing import TYPE_CHECKING\n\n"
+                "if TYPE_CHECKING:\n"
+                "    from app.services.user_service import UserService\n",
+            },
+            note="TYPE_CHECKING imports do not count by default",
+        ),
+        Valid(
+            {
+                "app/repositories/user_repo.py": "class UserRepository:\n    pass\n",
+                "app/models/user.py": "class User:\n    pass\n",
+                "app/schemas/user.py": "from app.models.user import User\n",
+                "app/core/config.py": "settings = None\n",
+                _SERVICE: "from ..repositories.user_repo import UserRepository\n"
+                "from app.schemas.user import User\n"
+                "from app.core.config import settings\n"
+                "from . import user_service\n",
+            },
+            note="downward and shared imports, and the same layer",
+        ),
+        Valid(
+            {
+                "app/crud.py": "def get_user(session, user_id):\n    pass\n",
+                "app/api/routes/users.py": "from app import crud\n",
+            },
+            note="route -> repository is route-imports-repository's, not an upward import",
+        ),
+        Valid(
+            {
+                "app/services/notifications.py": "def notify():\n    pass\n",
+                "alembic/versions/0001_add_users.py": "from app.services import notifications\n"
+                "revision = '0001'\ndown_revision = None\n",
+                "tests/repositories/test_users.py": "from app.services import notifications\n",
+                "app/scripts/seed.py": "from app.services import notifications\n",
+            },
+            note="migrations, tests and files with no layer are not checked",
+        ),
+        Valid(
+            {
+                "app/github_repository/client.py": "class GitHubClient:\n    pass\n",
+                "app/models/project.py": "from app.github_repository.client import GitHubClient\n",
+                _SERVICE: "from sentry_sdk.api import capture_exception\n"
+                "from app.github_repository import client as routes\n",
+            },
+            note="lookalikes: the folder `github_repository/`, third-party `sentry_sdk.api`",
+        ),
+    )
+
+    def visit_Import(self, node: ast.Import, ctx: RuleContext) -> None:
+        self._check(node, ctx)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom, ctx: RuleContext) -> None:
+        self._check(node, ctx)
+
+    def _check(self, node: ast.Import | ast.ImportFrom, ctx: RuleContext) -> None:
+        layer = ctx.layer
+        if layer is None:
+            return
+        forbidden = FORBIDDEN.get(layer, frozenset())
+        targets = [
+            f"`{module}` ({target.value} layer)"
+            for module, target in imported_layers(node, ctx)
+            if target in forbidden
+        ]
+        if targets:
+            ctx.report(self, node, targets=", ".join(targets), layer=layer.value)
