@@ -19,6 +19,7 @@ from layercheck.layers import Layer, is_test_path
 from layercheck.model import Finding, Location
 from layercheck.names import ImportTable
 from layercheck.noqa import parse_noqa
+from layercheck.parallel import FileOutcome, run_sharded, worker_count
 from layercheck.rules import ALL_RULES, ENGINE_CODES
 from layercheck.rules._base import Rule, RuleContext
 from layercheck.settings import Settings
@@ -40,6 +41,7 @@ class Loaded:
     tree: ast.Module | None = None
     table: ImportTable | None = None
     problem: Finding | None = None
+    error: str | None = None
 
 
 @dataclass
@@ -235,30 +237,75 @@ class Engine:
         workspace: Workspace,
         rules: Sequence[type[Rule]] = ALL_RULES,
         warn: Callable[[str], None] | None = None,
+        jobs: int | None = None,
     ) -> None:
         self.workspace = workspace
         self.rules = rules
         self.warn = warn
+        self.jobs = jobs
 
     def _warn(self, result: CheckResult, message: str) -> None:
         result.warnings.append(message)
         if self.warn is not None:
             self.warn(message)
 
-    def project_files(self, targets: Sequence[Path]) -> list[Path]:
-        """Files whose facts feed the index: the targets plus, for targets inside a project
-        marked by a config file or git root, every file of that project."""
-        roots: list[Path] = []
+    def projects(self, targets: Sequence[Path]) -> dict[Path, list[Path]]:
+        """Files whose facts feed each project's index, by project root: the targets plus,
+        for targets inside a project marked by a config file or git root, every file of
+        that project. Two projects never share an index (both may have `app.errors`)."""
+        groups: dict[Path, list[Path]] = {}
+        marked: list[Path] = []
         for target in targets:
-            settings = self.workspace.settings_for(target.parent)
-            root = settings.root
-            if root not in roots and self.workspace.has_project_root(target.parent):
-                roots.append(root)
-        if not roots:
-            return list(targets)
-        extra = discover(roots, self.workspace).files
-        known = set(targets)
-        return [*targets, *(path for path in extra if path not in known)]
+            root = self.workspace.settings_for(target.parent).root
+            groups.setdefault(root, []).append(target)
+            if root not in marked and self.workspace.has_project_root(target.parent):
+                marked.append(root)
+        for root in marked:
+            known = set(groups[root])
+            for path in discover([root], self.workspace).files:
+                if path not in known and self.workspace.settings_for(path.parent).root == root:
+                    groups[root].append(path)
+        return groups
+
+    def project_files(self, targets: Sequence[Path]) -> list[Path]:
+        return [path for files in self.projects(targets).values() for path in files]
+
+    def _load(self, path: Path, keep_tree: bool, data: bytes | None) -> Loaded:
+        settings = self.workspace.settings_for(path.parent)
+        try:
+            return load_file(path, settings, data=data, keep_tree=keep_tree)
+        except Exception as exc:  # a facts bug must not hide the other files
+            bare = FileFacts(str(path), "", False, None, False, parsed=False)
+            return Loaded(path, settings, bare, error=f"{path}: internal error: {exc!r}")
+
+    def _outcome(self, item: Loaded, index: ProjectIndex) -> FileOutcome:
+        outcome = FileOutcome(item.path, index.layer_for_facts(item.facts), error=item.error)
+        found: list[Finding] = [item.problem] if item.problem is not None else []
+        if item.tree is not None:
+            try:
+                found.extend(run_rules(item, index, self.rules))
+            except Exception as exc:  # a rule bug must not hide the other files
+                outcome.error = f"{item.path}: internal error: {exc!r}"
+            item.tree = None
+        outcome.findings = suppress(found, item.text, item.settings)
+        if outcome.findings:
+            outcome.text = item.text
+        return outcome
+
+    def _check_project(
+        self, files: list[Path], targets: frozenset[Path], stdin: tuple[Path, bytes] | None
+    ) -> list[FileOutcome]:
+        def load(path: Path, keep_tree: bool) -> Loaded:
+            data = stdin[1] if stdin is not None and path in targets else None
+            return self._load(path, keep_tree, data)
+
+        workers = worker_count(len(files), self.jobs)
+        if workers > 1 and stdin is None:
+            _, outcomes = run_sharded(files, targets, workers, load, self._outcome, ProjectIndex)
+            return outcomes
+        loaded = [load(path, path in targets) for path in files]
+        index = ProjectIndex(item.facts for item in loaded)
+        return [self._outcome(item, index) for item in loaded if item.path in targets]
 
     def check(
         self,
@@ -279,41 +326,19 @@ class Engine:
             found = discover(paths, self.workspace, warn=lambda m: self._warn(result, m))
             targets = found.files
         result.files = list(targets)
-        target_set = set(targets)
+        target_set = frozenset(targets)
         gc_was_enabled = gc.isenabled()
         gc.disable()  # trees hold no cycles; the collector would only re-walk them
         try:
-            loaded: dict[Path, Loaded] = {}
-            for path in self.project_files(targets):
-                settings = self.workspace.settings_for(path.parent)
-                data = stdin[1] if stdin is not None and path in target_set else None
-                try:
-                    loaded[path] = load_file(
-                        path, settings, data=data, keep_tree=path in target_set
-                    )
-                except Exception as exc:  # a facts bug must not hide the other files
-                    result.internal_errors += 1
-                    self._warn(result, f"{path}: internal error: {exc!r}")
-            index = ProjectIndex(item.facts for item in loaded.values())
-            for path in targets:
-                result.layers[path] = index.layer_of_path(str(path))
-                if path not in loaded:
-                    continue
-                item = loaded[path]
-                found_here: list[Finding] = []
-                if item.problem is not None:
-                    found_here.append(item.problem)
-                if item.tree is not None:
-                    try:
-                        found_here.extend(run_rules(item, index, self.rules))
-                    except Exception as exc:  # a rule bug must not hide the other files
+            for files in self.projects(targets).values():
+                for outcome in self._check_project(files, target_set, stdin):
+                    result.layers[outcome.path] = outcome.layer
+                    if outcome.error is not None:
                         result.internal_errors += 1
-                        self._warn(result, f"{path}: internal error: {exc!r}")
-                    item.tree = None
-                kept = suppress(found_here, item.text, item.settings)
-                if kept and item.text is not None:
-                    result.sources[path] = item.text
-                result.findings.extend(kept)
+                        self._warn(result, outcome.error)
+                    if outcome.findings and outcome.text is not None:
+                        result.sources[outcome.path] = outcome.text
+                    result.findings.extend(outcome.findings)
         finally:
             if gc_was_enabled:
                 gc.enable()

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from layercheck.facts import FileFacts
 from layercheck.layers import Layer
@@ -26,13 +27,17 @@ class FileOutcome:
     layer: Layer | None
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None
+    text: str | None = None
+    """The decoded source, kept only when there are findings to show with code."""
 
 
-Loader = Callable[[Path, bool], object]
-"""load(path, keep_tree) -> an opaque loaded file with a `.facts` attribute."""
-Checker = Callable[[object, object], FileOutcome]
-"""check(loaded, index) -> outcome, for files to report on."""
-IndexBuilder = Callable[[list[FileFacts]], object]
+class _Loaded(Protocol):
+    @property
+    def facts(self) -> FileFacts: ...
+
+
+LoadedT = TypeVar("LoadedT", bound=_Loaded)
+IndexT = TypeVar("IndexT")
 
 
 def worker_count(files: int, requested: int | None) -> int:
@@ -66,12 +71,12 @@ def _serve(
     conn: Connection,
     shard: list[Path],
     targets: frozenset[Path],
-    load: Loader,
-    check: Checker,
-    build_index: IndexBuilder,
+    load: Callable[[Path, bool], LoadedT],
+    check: Callable[[LoadedT, IndexT], FileOutcome],
+    build_index: Callable[[list[FileFacts]], IndexT],
 ) -> None:
     loaded = {path: load(path, path in targets) for path in shard}
-    conn.send([item.facts for item in loaded.values()])  # type: ignore[attr-defined]
+    conn.send([item.facts for item in loaded.values()])
     index = build_index(conn.recv())
     conn.send([check(item, index) for path, item in loaded.items() if path in targets])
     conn.close()
@@ -81,9 +86,9 @@ def run_sharded(
     files: Sequence[Path],
     targets: frozenset[Path],
     workers: int,
-    load: Loader,
-    check: Checker,
-    build_index: IndexBuilder,
+    load: Callable[[Path, bool], LoadedT],
+    check: Callable[[LoadedT, IndexT], FileOutcome],
+    build_index: Callable[[list[FileFacts]], IndexT],
 ) -> tuple[list[FileFacts], list[FileOutcome]]:
     """Facts of every file and outcomes of the target files, computed by `workers`
     forked processes. The callables are inherited through fork, never pickled."""
