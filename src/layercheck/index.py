@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from layercheck.facts import FileFacts, ImportFact
+from layercheck.facts import UNKNOWN, ClassFact, FileFacts, FunctionFact, ImportFact
 from layercheck.layers import Layer
 
 ROUTER_CLASSES: Final = frozenset(
@@ -35,7 +35,29 @@ class ProjectIndex:
             for item in self.by_module.values()
             for cls in item.classes
         }
+        self._classes: dict[str, ClassFact] = {
+            f"{item.module}.{cls.name}": cls
+            for item in self.by_module.values()
+            for cls in item.classes
+        }
+        self._functions: dict[str, FunctionFact] = {
+            f"{item.module}.{fn.name}": fn
+            for item in self.by_module.values()
+            for fn in item.functions
+        }
+        self._instances: dict[str, str] = {
+            f"{item.module}.{name}": callee
+            for item in self.by_module.values()
+            for name, callee in item.instances
+        }
+        self._type_aliases: dict[str, tuple[str, str]] = {
+            f"{item.module}.{name}": (kind, provider)
+            for item in self.by_module.values()
+            for name, kind, provider in item.type_aliases
+        }
         self._inherits_cache: dict[tuple[str, frozenset[str]], bool] = {}
+        self._handled: frozenset[str] | None = None
+        self._graph: dict[str, list[tuple[str, int, bool]]] | None = None
         self._layers: dict[str, Layer | None] = {}
         routers = self._router_instances()
         for path, item in self.by_path.items():
@@ -104,6 +126,98 @@ class ProjectIndex:
             pending.extend(self._bases.get(resolved, ()))
         self._inherits_cache[key] = result
         return result
+
+    def ancestors(self, qualified: str) -> list[str]:
+        """The class and every class it derives from (resolved), nearest first."""
+        order: list[str] = []
+        pending = [self.resolve(qualified)]
+        while pending:
+            name = pending.pop(0)
+            if name in order:
+                continue
+            order.append(name)
+            pending.extend(self.resolve(base) for base in self._bases.get(name, ()))
+        return order
+
+    def class_fact(self, qualified: str) -> ClassFact | None:
+        return self._classes.get(self.resolve(qualified))
+
+    def classes(self) -> list[tuple[str, ClassFact, FileFacts]]:
+        """Every project class: (qualified name, facts, its file's facts)."""
+        return [
+            (f"{item.module}.{cls.name}", cls, item)
+            for item in self.by_module.values()
+            for cls in item.classes
+        ]
+
+    def function(self, qualified: str) -> FunctionFact | None:
+        return self._functions.get(self.resolve(qualified))
+
+    def instance_of(self, qualified: str) -> str | None:
+        """The callee that built a module-level `name = Callee(...)`, resolved."""
+        callee = self._instances.get(self.resolve(qualified))
+        return self.resolve(callee) if callee is not None else None
+
+    def type_alias(self, qualified: str) -> tuple[str, str] | None:
+        """(type, provider) of a module-level `Name = Annotated[Type, Depends(provider)]`,
+        resolved; "" where the alias says nothing."""
+        found = self._type_aliases.get(self.resolve(qualified))
+        if found is None:
+            return None
+        kind, provider = found
+        return (self.resolve(kind) if kind else "", self.resolve(provider) if provider else "")
+
+    # -- exceptions --------------------------------------------------------------------
+    def handled_exceptions(self) -> frozenset[str]:
+        """Exceptions that a global handler is registered for, anywhere in the project;
+        contains UNKNOWN when some registration names no class the facts can see."""
+        if self._handled is None:
+            self._handled = frozenset(
+                name if name == UNKNOWN else self.resolve(name)
+                for item in self.by_path.values()
+                for name in item.handlers
+            )
+        return self._handled
+
+    def has_handler(self, exception: str) -> bool:
+        """A handler is registered for the exception or one of its bases."""
+        handled = self.handled_exceptions()
+        return any(name in handled for name in self.ancestors(exception))
+
+    def caught_in(self, layers: frozenset[Layer]) -> frozenset[str]:
+        return frozenset(
+            self.resolve(name)
+            for path, item in self.by_path.items()
+            if self._layers.get(path) in layers
+            for name in item.catches
+        )
+
+    def raised_in(self, layers: frozenset[Layer]) -> frozenset[str]:
+        return frozenset(
+            self.resolve(name)
+            for path, item in self.by_path.items()
+            if self._layers.get(path) in layers
+            for name, _ in item.raises
+        )
+
+    # -- import graph ------------------------------------------------------------------
+    def imports_of(self, module: str, *, type_checking: bool = False) -> list[tuple[str, int]]:
+        """Project modules a module imports, each with the line of its first import;
+        imports under `if TYPE_CHECKING:` count only when asked for."""
+        if self._graph is None:
+            self._graph = {}
+            for name, item in self.by_module.items():
+                edges: list[tuple[str, int, bool]] = []
+                for fact in item.imports:
+                    target = self.import_module(fact)
+                    if target is not None and target != name:
+                        edges.append((target, fact.line, fact.type_checking))
+                self._graph[name] = edges
+        found: dict[str, int] = {}
+        for target, line, guarded in self._graph.get(module, ()):
+            if type_checking or not guarded:
+                found.setdefault(target, line)
+        return list(found.items())
 
     # -- layers ------------------------------------------------------------------------
     def _router_instances(self) -> set[str]:

@@ -97,6 +97,17 @@ class ImportTable:
                 return found or None
         return None
 
+    def binding_scope(self, name: str) -> Scope | None:
+        """The scope whose binding `name` refers to here (lookup's rules), or None."""
+        innermost = len(self.scopes) - 1
+        for depth in range(innermost, -1, -1):
+            scope = self.scopes[depth]
+            if scope.is_class and depth != innermost:
+                continue
+            if name in scope.bindings:
+                return scope
+        return None
+
     def qualified(self, node: ast.AST) -> str | None:
         """`HE` -> `fastapi.HTTPException`, `sa.orm.Session` -> `sqlalchemy.orm.Session`."""
         if isinstance(node, ast.Name):

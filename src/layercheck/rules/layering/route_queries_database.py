@@ -5,17 +5,13 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from layercheck.layers import Layer
+from layercheck.routing import Function, RouteHandlers
 from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
-from layercheck.rules.layering._helpers import (
+from layercheck.sessions import (
     QUERY_METHODS,
     STATEMENT_BUILDERS,
     STATEMENT_RUNNERS,
-    Function,
-    Receiver,
-    RouteHandlers,
     Sessions,
-    binding_scope,
-    body_functions,
     is_sql_ping,
 )
 
@@ -28,9 +24,8 @@ class _Query:
     label: str
     ping: bool
     """Part of a `SELECT 1` health check."""
-    receiver: Receiver | None = None
-    """A session call's receiver (it runs a query if that is a session); None for a
-    statement builder, which always does."""
+    runs: bool = True
+    """False for a call on something not shown to be a session."""
     functions: tuple[Function, ...] = ()
     """The functions whose body holds the call, innermost first."""
     outer: _Query | None = None
@@ -114,6 +109,42 @@ class RouteQueriesDatabase(Rule):
         layers=frozenset({Layer.ROUTES}),
     )
     examples: ClassVar[tuple[Example, ...]] = (
+        Invalid(
+            {
+                "app/core/database.py": "from sqlalchemy.orm import sessionmaker\n\n"
+                "SessionLocal = sessionmaker(autoflush=False)\n\n\n"
+                "def get_db():\n"
+                "    db = SessionLocal()\n"
+                "    try:\n"
+                "        yield db\n"
+                "    finally:\n"
+                "        db.close()\n",
+                "app/routes/users.py": "from fastapi import APIRouter, Depends\n\n"
+                "from ..core.database import get_db\n\n"
+                "router = APIRouter()\n\n\n"
+                "@router.get('/users/{user_id}')\n"
+                "def read_user(user_id: int, db=Depends(get_db)):\n"
+                "    return db.get(User, user_id)  # error\n",
+            },
+            note="an unannotated parameter from a provider that yields a session",
+        ),
+        Invalid(
+            {
+                "app/core/db.py": "from collections.abc import AsyncIterator\n\n"
+                "from sqlalchemy.ext.asyncio import AsyncSession\n\n\n"
+                "async def get_session() -> AsyncIterator[AsyncSession]:\n"
+                "    ...\n",
+                "app/api/routes/items.py": "from typing import Annotated\n\n"
+                "from fastapi import APIRouter, Depends\n\n"
+                "from app.core.db import get_session\n\n"
+                "router = APIRouter()\n"
+                "Db = Annotated[object, Depends(get_session)]\n\n\n"
+                "@router.delete('/items/{item_id}')\n"
+                "async def remove(item_id: int, db: Db) -> None:\n"
+                "    await db.delete(item_id)  # error\n",
+            },
+            note="an alias whose provider is annotated to yield an AsyncSession",
+        ),
         Invalid(
             "from fastapi import APIRouter, Depends\n"
             "from sqlalchemy import select\n"
@@ -354,7 +385,7 @@ class RouteQueriesDatabase(Rule):
     def _assigned(self, target: ast.expr, value: ast.expr | None, ctx: RuleContext) -> None:
         self._handlers.assigned(target, value, ctx)
         self._sessions.assigned(target, value, ctx)
-        functions = body_functions(ctx)
+        functions = ctx.functions()
         if (
             functions
             and isinstance(target, ast.Name)
@@ -365,7 +396,7 @@ class RouteQueriesDatabase(Rule):
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
         self._handlers.call(node, ctx)
-        functions = body_functions(ctx)
+        functions = ctx.functions()
         if not functions:
             return
         query = self._session_call(node, ctx) or self._builder_call(node, ctx)
@@ -391,18 +422,17 @@ class RouteQueriesDatabase(Rule):
             and isinstance(func.value, ast.Name)
         ):
             return None
-        receiver = self._sessions.receiver(func.value.id, ctx)
-        if receiver is None:
+        if not self._sessions.is_session(func.value, ctx):
             return None
         ping = False
         if func.attr in STATEMENT_RUNNERS and len(node.args) == 1:
             statement = node.args[0]
             if isinstance(statement, ast.Name):
-                found, scope = binding_scope(statement.id, ctx)
-                ping = found and statement.id in self._pings.get(id(scope), ())
+                scope = ctx.names.binding_scope(statement.id)
+                ping = scope is not None and statement.id in self._pings.get(id(scope.node), ())
             else:
                 ping = is_sql_ping(statement, ctx)
-        return _Query(node, f"{func.value.id}.{func.attr}()", ping, receiver=receiver)
+        return _Query(node, f"{func.value.id}.{func.attr}()", ping)
 
     def _builder_call(self, node: ast.Call, ctx: RuleContext) -> _Query | None:
         callee = ctx.qualified(node.func)
@@ -426,7 +456,7 @@ class RouteQueriesDatabase(Rule):
                 ctx.report(self, query.node, handler=handler.name, call=query.label)
 
     def _runs_query(self, query: _Query, ctx: RuleContext) -> bool:
-        return query.receiver is None or self._sessions.is_session(query.receiver, ctx)
+        return query.runs
 
     def _inside_reported(self, query: _Query, ctx: RuleContext) -> bool:
         """Nested in a call that runs a query itself: `session.execute(select(X))`."""
