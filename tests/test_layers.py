@@ -87,8 +87,8 @@ def test_path_layer_is_relative_to_the_config_folder(tmp_path: Path) -> None:
     settings = Workspace(CATALOG, cwd=tmp_path).settings_for(tmp_path / "tests/proj/app")
     # `tests/` above the project root does not make the project's files tests.
     path = tmp_path / "tests/proj/app/services/users.py"
-    assert path_layer(path, settings) == (S, False)
-    assert path_layer(tmp_path / "tests/proj/tests/test_x.py", settings) == (None, True)
+    assert path_layer(path, settings) == (S, False, str(tmp_path / "tests/proj/app/services"))
+    assert path_layer(tmp_path / "tests/proj/tests/test_x.py", settings) == (None, True, None)
 
 
 def test_alembic_versions_next_to_env_py_are_migrations(tmp_path: Path) -> None:

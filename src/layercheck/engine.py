@@ -67,14 +67,37 @@ def _meta_finding(code: str, path: Path, start: Location, end: Location, reason:
     )
 
 
-def path_layer(path: Path, settings: Settings) -> tuple[Layer | None, bool]:
-    """(layer from the path alone, is a test file)."""
-    relative = settings.relative(path) or PurePosixPath(*path.parts[1:])
+def path_layer(path: Path, settings: Settings) -> tuple[Layer | None, bool, str | None]:
+    """(layer from the path alone, is a test file, the folder whose name gave the layer)."""
+    relative = settings.relative(path)
+    base = settings.root
+    if relative is None:
+        relative, base = PurePosixPath(*path.parts[1:]), Path(path.anchor)
     if is_test_path(relative):
-        return None, True
+        return None, True, None
     if _in_alembic_versions(path):
-        return Layer.MIGRATIONS, False
-    return settings.layer_map.layer_for(relative), False
+        return Layer.MIGRATIONS, False, None
+    layer, folder = settings.layer_map.origin(relative)
+    return layer, False, str(base / folder) if folder is not None else None
+
+
+def facts_for_tree(
+    path: Path, settings: Settings, tree: ast.Module
+) -> tuple[FileFacts, ImportTable]:
+    """The file's facts, and its name table with the module scope filled in."""
+    module, is_package = module_name(path, settings)
+    layer, is_test, folder = path_layer(path, settings)
+    table = ImportTable(module, is_package)
+    facts = extract(
+        tree,
+        table,
+        path=str(path),
+        path_layer=layer,
+        layer_folder=folder,
+        is_test=is_test,
+        detect_routes=settings.detect_routes,
+    )
+    return facts, table
 
 
 def _in_alembic_versions(path: Path) -> bool:
@@ -114,13 +137,14 @@ def load_file(
     path: Path, settings: Settings, *, data: bytes | None = None, keep_tree: bool = True
 ) -> Loaded:
     """Read, decode strictly, parse once, and gather the file's facts."""
-    layer, is_test = path_layer(path, settings)
+    layer, is_test, folder = path_layer(path, settings)
     module, is_package = module_name(path, settings)
     bare = FileFacts(
         path=str(path),
         module=module,
         is_package=is_package,
         path_layer=layer,
+        layer_folder=folder,
         is_test=is_test,
         detect_routes=settings.detect_routes,
         parsed=False,
@@ -154,15 +178,7 @@ def load_file(
             text=text,
             problem=_meta_finding("LC001", path, origin, origin, reason),
         )
-    table = ImportTable(module, is_package)
-    facts = extract(
-        tree,
-        table,
-        path=str(path),
-        path_layer=layer,
-        is_test=is_test,
-        detect_routes=settings.detect_routes,
-    )
+    facts, table = facts_for_tree(path, settings, tree)
     if not keep_tree:
         return Loaded(path, settings, facts)
     return Loaded(path, settings, facts, text=text, tree=tree, table=table)

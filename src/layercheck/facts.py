@@ -91,6 +91,8 @@ class FileFacts:
     path_layer: Layer | None
     is_test: bool
     detect_routes: bool = True
+    layer_folder: str | None = None
+    """The folder whose name gave `path_layer` (None when the file's own name did)."""
     parsed: bool = True
     imports: tuple[ImportFact, ...] = ()
     bindings: tuple[tuple[str, str], ...] = ()
@@ -587,6 +589,7 @@ def extract(
     path_layer: Layer | None,
     is_test: bool,
     detect_routes: bool,
+    layer_folder: str | None = None,
 ) -> FileFacts:
     """Fill `table`'s module scope and return the file's facts."""
     collector = _Collector(table)
@@ -596,6 +599,7 @@ def extract(
         module=table.module,
         is_package=table.is_package,
         path_layer=path_layer,
+        layer_folder=layer_folder,
         is_test=is_test,
         detect_routes=detect_routes,
         imports=tuple(collector.imports),

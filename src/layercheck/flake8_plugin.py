@@ -11,12 +11,10 @@ from typing import ClassVar
 
 from layercheck import __version__
 from layercheck.config import ConfigError
-from layercheck.engine import Engine, Loaded, load_file, path_layer, run_rules, suppress
-from layercheck.facts import extract
+from layercheck.engine import Engine, Loaded, facts_for_tree, load_file, run_rules, suppress
 from layercheck.index import ProjectIndex
-from layercheck.names import ImportTable
 from layercheck.rules import CATALOG
-from layercheck.workspace import Workspace, module_name
+from layercheck.workspace import Workspace
 
 
 @dataclass
@@ -69,17 +67,7 @@ class LayercheckPlugin:
             # input, so it becomes one finding that names the file, key and reason.
             yield 1, 0, f"{CONFIG_ERROR_CODE} invalid configuration: {exc}", type(self)
             return
-        module, is_package = module_name(path, settings)
-        layer, is_test = path_layer(path, settings)
-        table = ImportTable(module, is_package)
-        facts = extract(
-            self.tree,
-            table,
-            path=str(path),
-            path_layer=layer,
-            is_test=is_test,
-            detect_routes=settings.detect_routes,
-        )
+        facts, table = facts_for_tree(path, settings, self.tree)
         text = "".join(self.lines)
         loaded = Loaded(path, settings, facts, text=text, tree=self.tree, table=table)
         findings = suppress(run_rules(loaded, project.index), text, settings)

@@ -85,21 +85,26 @@ class LayerMap:
         return None
 
     def layer_for(self, relative: PurePosixPath) -> Layer | None:
-        """Layer of a non-test file from its path relative to the config folder.
+        return self.origin(relative)[0]
+
+    def origin(self, relative: PurePosixPath) -> tuple[Layer | None, PurePosixPath | None]:
+        """Layer of a non-test file from its path relative to the config folder, and the
+        folder whose name gave it (None when the file's own name or a glob did).
 
         Explicit globs win over default words; among words, the nearest component wins.
         """
         if is_test_path(relative):
-            return None
+            return None, None
         for layer, globs in self.custom.items():
             if any_match(globs, relative):
-                return layer
+                return layer, None
         stem = relative.stem if relative.suffix in {".py", ".pyi"} else relative.name
         found = self._word_layer(stem, is_file=True)
         if found is not None:
-            return found
-        for folder in reversed(relative.parts[:-1]):
-            found = self._word_layer(folder, is_file=False)
+            return found, None
+        parts = relative.parts
+        for end in range(len(parts) - 1, 0, -1):
+            found = self._word_layer(parts[end - 1], is_file=False)
             if found is not None:
-                return found
-        return None
+                return found, PurePosixPath(*parts[:end])
+        return None, None

@@ -46,7 +46,7 @@ def imported_layers(node: ast.Import | ast.ImportFrom, ctx: RuleContext) -> list
             continue
         seen.add(module)
         layer = ctx.index.layer_of_module(module)
-        if layer is not None:
+        if layer is not None and not _same_component(module, ctx):
             found.append((module, layer))
     return found
 
@@ -54,3 +54,15 @@ def imported_layers(node: ast.Import | ast.ImportFrom, ctx: RuleContext) -> list
 def quoted(names: Iterable[str]) -> str:
     """`a`, `b`: names for a message."""
     return ", ".join(f"`{name}`" for name in names)
+
+
+def _same_component(module: str, ctx: RuleContext) -> bool:
+    """True when the imported module takes its layer from a folder that also holds the
+    importing file: `feedback/service/models.py` importing `feedback/service/enums.py`
+    stays inside the `service/` package, whatever that folder's name says."""
+    facts = ctx.index.by_module.get(module)
+    if facts is None or facts.layer_folder is None:
+        return False
+    if ctx.index.layer_of_module(module) is not facts.path_layer:
+        return False  # its layer comes from its content, not from the folder
+    return str(ctx.path).startswith(facts.layer_folder.rstrip("/") + "/")

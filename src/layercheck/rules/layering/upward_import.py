@@ -89,6 +89,15 @@ class UpwardImport(Rule):
         layers=frozenset(FORBIDDEN),
     )
     examples: ClassVar[tuple[Example, ...]] = (
+        Valid(
+            {
+                "app/feedback/service/enums.py": "import enum\n\nclass Rating(enum.Enum):\n"
+                "    GOOD = 1\n",
+                "app/feedback/service/models.py": "from .enums import Rating\n",
+            },
+            note="a models file inside a package named `service` importing its sibling: "
+            "the folder that gives `enums.py` its layer also holds the importer",
+        ),
         Invalid(
             {
                 _SERVICE: _SERVICE_SOURCE,
