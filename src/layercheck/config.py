@@ -210,6 +210,18 @@ def find_config(folder: Path) -> Path | None:
     return ruff_only
 
 
+PROJECT_MARKERS: Final = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+@lru_cache(maxsize=4096)
+def find_project_marker(folder: Path) -> Path | None:
+    """The nearest folder holding a Python packaging file, at or above `folder`."""
+    for candidate in (folder, *folder.parents):
+        if any((candidate / name).is_file() for name in PROJECT_MARKERS):
+            return candidate
+    return None
+
+
 @lru_cache(maxsize=4096)
 def find_git_root(folder: Path) -> Path | None:
     for candidate in (folder, *folder.parents):

@@ -56,6 +56,8 @@ class ProjectIndex:
             for name, kind, provider in item.type_aliases
         }
         self._inherits_cache: dict[tuple[str, frozenset[str]], bool] = {}
+        self.memo: dict[tuple[str, str], bool] = {}
+        """Answers that rule families derive from the index, keyed (question, subject)."""
         self._handled: frozenset[str] | None = None
         self._graph: dict[str, list[tuple[str, int, bool]]] | None = None
         self._layers: dict[str, Layer | None] = {}

@@ -6,7 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from layercheck.config import RawConfig, find_config, find_git_root, read_config
+from layercheck.config import (
+    RawConfig,
+    find_config,
+    find_git_root,
+    find_project_marker,
+    read_config,
+)
 from layercheck.selection import Catalog
 from layercheck.settings import Overrides, Settings, build_settings
 
@@ -54,15 +60,16 @@ class Workspace:
         return settings
 
     def project_root(self, folder: Path) -> Path:
-        """Where a project without a config file starts: its git root, else the working
-        folder when the file is inside it, else the file's own folder."""
+        """Where a project without a config file starts: the nearest folder with a
+        `pyproject.toml`, `setup.py` or `setup.cfg`, else its git root, else the working
+        folder when the file is inside it, else the outermost path given."""
         if not self.isolated:
             found = find_config(folder)
             if found is not None:
                 return found.parent
-        git = find_git_root(folder)
-        if git is not None:
-            return git
+        marked = find_project_marker(folder) or find_git_root(folder)
+        if marked is not None:
+            return marked
         if folder == self.cwd or self.cwd in folder.parents:
             return self.cwd
         for anchor in self._anchors:
@@ -71,10 +78,11 @@ class Workspace:
         return folder
 
     def has_project_root(self, folder: Path) -> bool:
-        """True when a config file or a git root marks where the project starts."""
-        return (not self.isolated and find_config(folder) is not None) or (
-            find_git_root(folder) is not None
-        )
+        """True when a config file, a packaging file or a git root marks where the
+        project starts (then its other files feed the index too)."""
+        if not self.isolated and find_config(folder) is not None:
+            return True
+        return find_project_marker(folder) is not None or find_git_root(folder) is not None
 
     def _from_config(self, path: Path) -> Settings:
         cached = self._by_config.get(path)
