@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from projects import LINE, ONLY_LC201, VIOLATION, run, run_flake8
-from support import run_cli, write_project
+from support import FIXTURES, REPO, run_cli, write_project
 
 ERRORS = "import fastapi\n\n\nclass Gone(fastapi.HTTPException):\n    pass\n"
 FILES = {
@@ -115,3 +115,18 @@ def test_stdin_with_a_display_name(project: Path) -> None:
     assert service.stdout.splitlines() == [LINE.replace("users.py", "new.py")]
     route = run(sys.executable, *args, "app/routes/new.py", "-", cwd=project, stdin=VIOLATION)
     assert (route.returncode, route.stdout) == (0, "")
+
+
+def test_bad_app_same_codes_and_positions_as_the_command_line() -> None:
+    """The README's demo project through both front ends. flake8 reports unparsable and
+    undecodable files itself (E999/E902) and never hands them to plugins, so LC001 and
+    LC002 are the command line's alone."""
+    target = str((FIXTURES / "bad_app").relative_to(REPO))
+    ours = [
+        line
+        for line in layercheck_lines(REPO, target)
+        if " LC001 " not in line and " LC002 " not in line
+    ]
+    theirs = flake8_lines(REPO, target)
+    assert ours, "bad_app has findings"
+    assert [line.removeprefix("./") for line in theirs] == ours
