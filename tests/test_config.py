@@ -158,7 +158,8 @@ def test_target_version_key_and_requires_python(tmp_path: Path) -> None:
         ("~=3.13", "py313"),
         ("==3.12.*", "py312"),
         ("!=3.9.*,>=3.10", "py310"),
-        (">=3.8", "py310"),  # older than layercheck supports: its oldest
+        (">=3.8", "py38"),  # kept: LC604 must know a project still supports 3.8
+        ("^3.9", "py39"),  # Poetry's caret
     ],
 )
 def test_requires_python_gives_the_target_version(
@@ -169,6 +170,14 @@ def test_requires_python_gives_the_target_version(
         f'[project]\nrequires-python = "{requires}"\n[tool.layercheck]\n',
     )
     assert settings_of(tmp_path)["target-version"] == target
+
+
+def test_poetry_python_dependency_gives_the_target_version(tmp_path: Path) -> None:
+    write(
+        tmp_path / "pyproject.toml",
+        '[tool.poetry.dependencies]\npython = "^3.9"\n[tool.layercheck]\n',
+    )
+    assert settings_of(tmp_path)["target-version"] == "py39"
 
 
 def test_src_key_gives_module_names(tmp_path: Path) -> None:

@@ -23,8 +23,19 @@ from layercheck.rules import BY_CODE
 
 GOOD_APP = FIXTURES / "good_app"
 BAD_APP = FIXTURES / "bad_app"
+PYDANTIC_V1_APP = FIXTURES / "pydantic_v1_app"
 LAYOUTS = sorted(path.parent for path in (FIXTURES / "layouts").glob("*/pyproject.toml"))
-MARKED = [BAD_APP, *LAYOUTS]
+MARKED = [
+    BAD_APP,
+    *LAYOUTS,
+    FIXTURES / "errors_app",
+    FIXTURES / "transitive_app",
+    FIXTURES / "routes_app",
+    FIXTURES / "alembic_app",
+    FIXTURES / "sessions_app",
+    FIXTURES / "sqlalchemy_legacy",
+    PYDANTIC_V1_APP,
+]
 CODE_MARKER = re.compile(rb"#\s*error:\s*(LC\d{3}(?:\s*,\s*LC\d{3})*)\s*$")
 DEMO_CODES = frozenset(
     {"LC001", "LC002", "LC101", "LC102", "LC103", "LC201", "LC202", "LC203", "LC204", "LC205"}
@@ -74,6 +85,16 @@ def show(items: set[Expectation]) -> str:
 @pytest.mark.parametrize("options", [(), ("--preview",)], ids=["default", "preview"])
 def test_good_app_has_no_findings(options: tuple[str, ...]) -> None:
     proc = run_cli("fixtures/good_app", *options, cwd=REPO)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "All checks passed!\n", "")
+
+
+CLEAN = [FIXTURES / "sqlalchemy_modern"]
+"""Other projects written the way the guide asks: no finding with any rule, preview too."""
+
+
+@pytest.mark.parametrize("project", CLEAN, ids=project_id)
+def test_clean_projects_have_no_findings(project: Path) -> None:
+    proc = run_cli(project.relative_to(REPO), "--preview", cwd=REPO)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "All checks passed!\n", "")
 
 

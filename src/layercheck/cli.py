@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from layercheck import __version__
-from layercheck.config import ConfigError
+from layercheck.config import TARGET_VERSIONS, ConfigError
 from layercheck.discovery import MissingPathError
 from layercheck.engine import Engine
 from layercheck.explain import explain, list_rules
@@ -71,7 +71,7 @@ def _show_settings(workspace: Workspace, paths: Sequence[Path]) -> None:
 @click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
 @click.option("--show-settings", is_flag=True, help="Print the resolved settings and exit.")
 @click.option("--show-files", is_flag=True, help="Print each file with its layer and exit.")
-@click.option("--target-version", type=click.Choice(["py310", "py311", "py312", "py313", "py314"]))
+@click.option("--target-version", type=click.Choice(TARGET_VERSIONS))
 @click.option("--exclude", multiple=True, help="Glob patterns to exclude (replaces defaults).")
 @click.option("--extend-exclude", multiple=True, help="Glob patterns to exclude as well.")
 @click.option("--force-exclude", is_flag=True, help="Apply excludes to explicit paths too.")
@@ -114,8 +114,8 @@ def main(
     if explain_code is not None:
         rule = lookup(explain_code)
         if rule is None:
-            known = [*BY_CODE, *BY_NAME]
-            close = difflib.get_close_matches(explain_code, known, n=1, cutoff=0.6)
+            # Codes that differ by a digit are different rules: suggest only names.
+            close = difflib.get_close_matches(explain_code.lower(), list(BY_NAME), n=1, cutoff=0.6)
             hint = f"did you mean `{close[0]}`?" if close else "see --list-rules"
             _fail(f"unknown rule `{explain_code}`; {hint}")
         else:

@@ -19,7 +19,18 @@ else:  # pragma: no cover - exercised on 3.10 only
 from layercheck.layers import Layer
 
 CONFIG_NAMES: Final = (".layercheck.toml", "layercheck.toml", "pyproject.toml")
-TARGET_VERSIONS: Final = ("py310", "py311", "py312", "py313", "py314")
+# Older targets are accepted: layercheck parses with the Python it runs on (3.10+), but
+# version-dependent rules (LC604's `X | None`) must know the project's real floor.
+TARGET_VERSIONS: Final = (
+    "py37",
+    "py38",
+    "py39",
+    "py310",
+    "py311",
+    "py312",
+    "py313",
+    "py314",
+)
 RUFF_FALLBACK_KEYS: Final = ("exclude", "extend-exclude", "src", "target-version")
 
 
@@ -95,8 +106,9 @@ def _table(document: Mapping[str, object], *keys: str) -> dict[str, object] | No
     return current if isinstance(current, dict) else None
 
 
-# The lower bound of `requires-python`: `>=3.11`, `~=3.11`, `==3.11.*`, `>3.10, <4`.
-_REQUIRES_RE: Final = re.compile(r"(?:>=?|~=|===?)\s*3\.(\d+)")
+# The lower bound of `requires-python`: `>=3.11`, `~=3.11`, `==3.11.*`, `>3.10, <4`, and
+# Poetry's `^3.9`.
+_REQUIRES_RE: Final = re.compile(r"(?:>=?|~=|===?|\^)\s*3\.(\d+)")
 
 
 def _target_from_requires(requires: object) -> str | None:
@@ -105,8 +117,11 @@ def _target_from_requires(requires: object) -> str | None:
     match = _REQUIRES_RE.search(requires)
     if match is None:
         return None
-    minor = max(10, min(14, int(match.group(1))))
-    return f"py3{minor}"
+    return _clamped(int(match.group(1)))
+
+
+def _clamped(minor: int) -> str:
+    return f"py3{max(7, min(14, minor))}"
 
 
 def validate(path: Path | None, table: Mapping[str, object], prefix: str) -> RawConfig:
@@ -141,7 +156,7 @@ def _lenient_ruff_value(key: str, value: object) -> object | None:
         match = re.fullmatch(r"py3(\d+)", str(value))
         if match is None:
             return None
-        return f"py3{max(10, min(14, int(match.group(1))))}"
+        return _clamped(int(match.group(1)))
     return value if _str_list(value) else None
 
 
@@ -166,7 +181,11 @@ def read_config(path: Path) -> RawConfig:
             if value is not None:
                 values[key] = value
     if "target-version" not in values:
-        requires = _target_from_requires((_table(document, "project") or {}).get("requires-python"))
+        requires = _target_from_requires(
+            (_table(document, "project") or {}).get("requires-python")
+        ) or _target_from_requires(
+            (_table(document, "tool", "poetry", "dependencies") or {}).get("python")
+        )
         if requires is not None:
             values["target-version"] = requires
     return RawConfig(path, values, config.layers)

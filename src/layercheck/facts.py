@@ -44,6 +44,8 @@ class AttributeFact:
     annotation: str
     """Qualified head of the annotation (`sqlalchemy.orm.Mapped`), or ""."""
     line: int
+    has_default: bool = True
+    """False for `x: int` and `x: int = Field(...)` / `Field(min_length=1)`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,10 @@ class ClassFact:
     """`model_config = ConfigDict(k=v)` items, and `class Config:` items as `Config.k`."""
     tablename: bool = False
     abstract: bool = False
+    defines_init: bool = False
+    """The class defines `__init__` or `__new__` (its call signature is its own)."""
+    methods: tuple[str, ...] = ()
+    """Names of the functions defined in the class body."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,9 @@ class RevisionFact:
     """Empty for a root revision (`down_revision = None`)."""
     revision_line: int
     down_revision_line: int
+    down_revision_known: bool = True
+    """False when `down_revision` is no literal (a variable): the parent is unknown."""
+    branch_labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +119,7 @@ class FileFacts:
     raises: tuple[tuple[str, int], ...] = ()
     """(qualified exception, line) of every `raise` naming a class."""
     catches: tuple[str, ...] = ()
-    """Qualified exceptions named by `except` clauses."""
+    """Qualified exceptions named by `except` clauses (UNKNOWN when not nameable)."""
     revision: RevisionFact | None = None
 
     @property
@@ -136,6 +145,19 @@ def _string_values(node: ast.expr | None) -> tuple[str, ...] | None:
         if len(found) == len(node.elts) and all(isinstance(v, str) for v in found):
             return tuple(str(v) for v in found)
     return None
+
+
+def _has_default(value: ast.expr | None, callee: str | None) -> bool:
+    """Whether a class-body field gets a default: any value but a `Field(...)` call
+    without a default (pydantic's and sqlmodel's `Field`)."""
+    if value is None:
+        return False
+    if not isinstance(value, ast.Call) or callee is None or not callee.endswith(".Field"):
+        return True
+    if value.args:
+        first = value.args[0]
+        return not (isinstance(first, ast.Constant) and first.value is Ellipsis)
+    return any(kw.arg in {"default", "default_factory"} for kw in value.keywords)
 
 
 @dataclass(slots=True)
@@ -238,6 +260,9 @@ class _Collector:
         if not isinstance(call, ast.Call):
             return
         func = call.func
+        if isinstance(func, ast.Call):
+            self.handler_registration(func)  # `app.exception_handler(E)(handler)`
+            return
         if isinstance(func, ast.Attribute) and func.attr in {
             "exception_handler",
             "add_exception_handler",
@@ -254,6 +279,11 @@ class _Collector:
                 self.handler_table(keyword.value)
 
     def handler_table(self, node: ast.expr | None) -> None:
+        if isinstance(node, ast.Name) and not any(node.id in o for o in self.overlays):
+            # `HANDLERS = {E: h}` at module level, then `FastAPI(exception_handlers=HANDLERS)`
+            bound = self.assigned.get(node.id)
+            if bound is not None and isinstance(bound.value, ast.Dict):
+                node = bound.value
         if isinstance(node, ast.Dict):
             for key in node.keys:
                 if isinstance(key, ast.Constant) and isinstance(key.value, int):
@@ -344,6 +374,9 @@ class _Collector:
             if isinstance(value, ast.Yield | ast.YieldFrom):
                 self.yielded(value.value)
         elif isinstance(stmt, ast.Return):
+            returned = stmt.value.value if isinstance(stmt.value, ast.Await) else stmt.value
+            if isinstance(returned, ast.Call):
+                self.handler_registration(returned)
             self.yielded(stmt.value)
         elif isinstance(stmt, ast.Raise):
             exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
@@ -381,8 +414,7 @@ class _Collector:
             kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
             for kind in kinds:
                 name = self.exception(kind) if kind is not None else "builtins.BaseException"
-                if name is not None:
-                    self.catches.append(name)
+                self.catches.append(name or UNKNOWN)
             self.statements(handler.body, type_checking)
         self.statements(getattr(stmt, "orelse", []), type_checking)
         self.statements(getattr(stmt, "finalbody", []), type_checking)
@@ -448,7 +480,7 @@ class _Collector:
         )
         attributes: list[AttributeFact] = []
         config: list[tuple[str, str]] = []
-        tablename = abstract = False
+        tablename = abstract = defines_init = False
         for member in stmt.body:
             target: ast.expr | None = None
             value: ast.expr | None = None
@@ -463,8 +495,17 @@ class _Collector:
                 target, value = member.targets[0], member.value
             elif isinstance(member, ast.FunctionDef) and member.name == "__tablename__":
                 tablename = True
+            elif isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef) and member.name in {
+                "__init__",
+                "__new__",
+            }:
+                defines_init = True
             elif isinstance(member, ast.ClassDef) and member.name == "Config":
                 config.extend(self.config_class(member))
+            if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
+                declared = self.declared_attribute(member)
+                if declared is not None:
+                    attributes.append(declared)
             if not isinstance(target, ast.Name):
                 continue
             name = target.id
@@ -475,7 +516,11 @@ class _Collector:
             elif name == "model_config":
                 config.extend(self.config_items(value))
             callee = qualify(value.func) if isinstance(value, ast.Call) else None
-            attributes.append(AttributeFact(name, callee or "", annotation, member.lineno))
+            attributes.append(
+                AttributeFact(
+                    name, callee or "", annotation, member.lineno, _has_default(value, callee)
+                )
+            )
         return ClassFact(
             name=stmt.name,
             bases=tuple(bases),
@@ -492,7 +537,28 @@ class _Collector:
             config=tuple(config),
             tablename=tablename,
             abstract=abstract,
+            defines_init=defines_init,
+            methods=tuple(
+                member.name
+                for member in stmt.body
+                if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef)
+            ),
         )
+
+    def declared_attribute(
+        self, member: ast.FunctionDef | ast.AsyncFunctionDef
+    ) -> AttributeFact | None:
+        """`@declared_attr def updated_at(cls) -> Mapped[datetime]: ...` maps an attribute
+        as surely as a class-body assignment does (the value is the decorator's name)."""
+        for decorator in member.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            name = self.table.qualified(target)
+            if name is not None and name.rpartition(".")[2] in {"declared_attr", "directive"}:
+                returns = member.returns
+                head = returns.value if isinstance(returns, ast.Subscript) else returns
+                annotation = self.table.qualified(head) if head is not None else None
+                return AttributeFact(member.name, name, annotation or "", member.lineno)
+        return None
 
     @staticmethod
     def config_items(value: ast.expr | None) -> Iterator[tuple[str, str]]:
@@ -529,8 +595,8 @@ class _Collector:
         top_level = not self.overlays
         self.bind_module(stmt.name, self.own(stmt.name))
         outer_function = self.function
-        if top_level:
-            self.function = _Function()
+        # A nested function's returns are its own, not the enclosing provider's.
+        self.function = _Function() if top_level else None
         overlay: dict[str, str] = {}
         arguments = stmt.args
         for arg in (
@@ -573,11 +639,14 @@ class _Collector:
             return None
         ids = _string_values(revision.value)
         downs = _string_values(down.value)
+        labels = self.assigned.get("branch_labels")
         return RevisionFact(
             revision=ids[0] if ids else None,
             down_revisions=downs or (),
             revision_line=revision.lineno,
             down_revision_line=down.lineno,
+            down_revision_known=downs is not None,
+            branch_labels=(_string_values(labels.value) or ()) if labels is not None else (),
         )
 
 

@@ -7,6 +7,8 @@ from typing import Final
 
 from layercheck.facts import AttributeFact
 from layercheck.index import ProjectIndex
+from layercheck.layers import Layer
+from layercheck.pydantic_models import is_pydantic_model, is_sqlmodel_table
 
 DECLARATIVE_BASE_CLASSES: Final = frozenset(
     {
@@ -31,8 +33,14 @@ AS_DECLARATIVE: Final = frozenset(
         "sqlalchemy.orm.as_declarative",
         "sqlalchemy.orm.decl_api.as_declarative",
         "sqlalchemy.ext.declarative.as_declarative",
+        "sqlalchemy.ext.declarative.api.as_declarative",
     }
 )
+REGISTRY_CLASSES: Final = frozenset({"sqlalchemy.orm.registry", "sqlalchemy.orm.decl_api.registry"})
+LEGACY_BASE_FACTORIES: Final = frozenset(
+    name for name in BASE_FACTORIES if name.endswith(".declarative_base")
+)
+"""`declarative_base()`; 2.0 wants `class Base(DeclarativeBase)`."""
 COLUMN_FACTORIES: Final = frozenset(
     {
         "sqlalchemy.Column",
@@ -53,6 +61,38 @@ RELATIONSHIP_FACTORIES: Final = frozenset(
     }
 )
 MAPPED: Final = frozenset({"sqlalchemy.orm.Mapped", "sqlalchemy.orm.base.Mapped"})
+WRITE_ONLY_MAPPED: Final = frozenset(
+    {"sqlalchemy.orm.WriteOnlyMapped", "sqlalchemy.orm.base.WriteOnlyMapped"}
+)
+DYNAMIC_MAPPED: Final = frozenset(
+    {"sqlalchemy.orm.DynamicMapped", "sqlalchemy.orm.base.DynamicMapped"}
+)
+MAPPED_ANNOTATIONS: Final = MAPPED | WRITE_ONLY_MAPPED | DYNAMIC_MAPPED
+"""Annotations that declare a mapped attribute: `Mapped[...]` and its relationship kinds."""
+COLUMN_CLASSES: Final = frozenset(
+    {"sqlalchemy.Column", "sqlalchemy.schema.Column", "sqlalchemy.sql.schema.Column"}
+)
+"""The 1.x-style `Column` (sqlmodel re-exports it as `sqlmodel.Column`)."""
+MAPPED_COLUMN: Final = frozenset(
+    {"sqlalchemy.orm.mapped_column", "sqlalchemy.orm._orm_constructors.mapped_column"}
+)
+TABLE_CLASSES: Final = frozenset(
+    {"sqlalchemy.Table", "sqlalchemy.schema.Table", "sqlalchemy.sql.schema.Table"}
+)
+METADATA_CLASSES: Final = frozenset(
+    {"sqlalchemy.MetaData", "sqlalchemy.schema.MetaData", "sqlalchemy.sql.schema.MetaData"}
+)
+_CLASS_VARS: Final = frozenset({"typing.ClassVar", "typing_extensions.ClassVar"})
+DECLARED_ATTR: Final = frozenset(
+    f"{module}.declared_attr{suffix}"
+    for module in (
+        "sqlalchemy.orm",
+        "sqlalchemy.orm.decl_api",
+        "sqlalchemy.ext.declarative",
+        "sqlalchemy.ext.declarative.api",
+    )
+    for suffix in ("", ".directive", ".cascading")
+)
 
 
 def _base_factory_instance(qualified: str, index: ProjectIndex) -> bool:
@@ -63,13 +103,9 @@ def _base_factory_instance(qualified: str, index: ProjectIndex) -> bool:
     if callee in BASE_FACTORIES:
         return True
     # `mapper_registry = registry(); Base = mapper_registry.generate_base()`
-    owner, _, method = callee.rpartition("().")
-    if method == "generate_base" and owner:
-        return index.instance_of(owner) in {
-            "sqlalchemy.orm.registry",
-            "sqlalchemy.orm.decl_api.registry",
-        }
-    return False
+    owner, _, method = callee.rpartition(".")
+    owner = owner.removesuffix("()")
+    return method == "generate_base" and index.instance_of(owner) in REGISTRY_CLASSES
 
 
 def is_declarative_base(qualified: str, index: ProjectIndex) -> bool:
@@ -89,17 +125,41 @@ def is_declarative_base(qualified: str, index: ProjectIndex) -> bool:
 def is_declarative_model(qualified: str, index: ProjectIndex) -> bool:
     """A class mapped through a declarative base: it derives (across modules, mixins and
     abstract bases) from a declarative base without being one. SQLModel classes, Pydantic
-    models and `Table(...)` objects are not declarative models."""
+    models, `Table(...)` objects and classes defined in migrations are not declarative
+    models."""
     key = ("declarative-model", qualified)
     cached = index.memo.get(key)
     if cached is not None:
         return cached
     name = index.resolve(qualified)
-    result = index.class_fact(name) is not None and not is_declarative_base(name, index)
+    result = (
+        index.class_fact(name) is not None
+        and index.layer_of_module(name) is not Layer.MIGRATIONS
+        and not is_declarative_base(name, index)
+    )
     if result:
         result = any(is_declarative_base(a, index) for a in index.ancestors(name)[1:])
     index.memo[key] = result
     return result
+
+
+def is_model_class(qualified: str, index: ProjectIndex) -> bool:
+    """A class whose class-body attributes end up mapped: a declarative model, a
+    declarative base, or a project class (mixin, abstract base) that some declarative
+    model of the project derives from. Pydantic models never are."""
+    name = index.resolve(qualified)
+    if index.class_fact(name) is None or index.layer_of_module(name) is Layer.MIGRATIONS:
+        return False
+    if is_declarative_model(name, index) or is_declarative_base(name, index):
+        return True
+    done = ("model-ancestors", "")
+    if done not in index.memo:
+        for model, _, _ in index.classes():
+            if is_declarative_model(model, index):
+                for ancestor in index.ancestors(model)[1:]:
+                    index.memo[("model-ancestor", ancestor)] = True
+        index.memo[done] = True
+    return index.memo.get(("model-ancestor", name), False) and not is_pydantic_model(name, index)
 
 
 def is_concrete_model(qualified: str, index: ProjectIndex) -> bool:
@@ -136,6 +196,30 @@ def is_column(attribute: AttributeFact) -> bool:
 
 def columns(qualified: str, index: ProjectIndex) -> dict[str, AttributeFact]:
     return {name: a for name, a in attributes(qualified, index).items() if is_column(a)}
+
+
+def mapped_attributes(qualified: str, index: ProjectIndex) -> dict[str, AttributeFact]:
+    """Attributes that are SQL expressions on the class (`Model.col`): columns and
+    relationships of a declarative model, inherited ones included, or the fields of a
+    SQLModel `table=True` class (its class attributes other than dunders, `ClassVar`s and
+    `model_config`). Empty for any other class."""
+    if is_declarative_model(qualified, index):
+        return {
+            name: a
+            for name, a in attributes(qualified, index).items()
+            if is_column(a)
+            or a.value in RELATIONSHIP_FACTORIES
+            or a.annotation in MAPPED_ANNOTATIONS
+        }
+    if is_sqlmodel_table(qualified, index):
+        return {
+            name: a
+            for name, a in attributes(qualified, index).items()
+            if a.annotation not in _CLASS_VARS
+            and not name.startswith("__")
+            and name != "model_config"
+        }
+    return {}
 
 
 def uses_async(index: ProjectIndex) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from layercheck.facts import AttributeFact
 from layercheck.index import ProjectIndex
 
 PYDANTIC_BASES: Final = frozenset(
@@ -18,7 +19,9 @@ PYDANTIC_BASES: Final = frozenset(
         "sqlmodel.SQLModel",
         "sqlmodel.main.SQLModel",
         "pydantic.v1.BaseModel",
+        "pydantic.v1.main.BaseModel",
         "pydantic.v1.BaseSettings",
+        "pydantic.v1.env_settings.BaseSettings",
     }
 )
 SETTINGS_BASES: Final = frozenset(
@@ -27,15 +30,63 @@ SETTINGS_BASES: Final = frozenset(
         "pydantic_settings.main.BaseSettings",
         "pydantic.BaseSettings",
         "pydantic.v1.BaseSettings",
+        "pydantic.v1.env_settings.BaseSettings",
     }
 )
+V1_COMPAT_BASES: Final = frozenset(
+    {
+        "pydantic.v1.BaseModel",
+        "pydantic.v1.main.BaseModel",
+        "pydantic.v1.BaseSettings",
+        "pydantic.v1.env_settings.BaseSettings",
+    }
+)
+"""Pydantic 2's bundled v1 API: models built on it use the v1 API on purpose."""
+SQLMODEL_BASES: Final = frozenset({"sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
+CONFIG_FACTORIES: Final = frozenset(
+    {
+        "pydantic.ConfigDict",
+        "pydantic.config.ConfigDict",
+        "pydantic_settings.SettingsConfigDict",
+        "pydantic_settings.main.SettingsConfigDict",
+        "sqlmodel.main.SQLModelConfig",
+    }
+)
+NEUTRAL_BASES: Final = frozenset(
+    {
+        "typing.Generic",
+        "typing_extensions.Generic",
+        "typing.Protocol",
+        "typing_extensions.Protocol",
+        "abc.ABC",
+        "object",
+        "builtins.object",
+    }
+)
+"""Bases outside the project that add no Pydantic configuration."""
 
 
 def is_pydantic_model(qualified: str, index: ProjectIndex) -> bool:
     """A class deriving from `BaseModel` (or `BaseSettings`, `SQLModel`) across modules and
     aliases; the bases themselves are not models."""
-    name = index.resolve(qualified)
-    return name not in PYDANTIC_BASES and index.inherits(name, PYDANTIC_BASES)
+    key = ("pydantic-model", qualified)
+    cached = index.memo.get(key)
+    if cached is None:
+        name = index.resolve(qualified)
+        cached = index.memo[key] = name not in PYDANTIC_BASES and index.inherits(
+            name, PYDANTIC_BASES
+        )
+    return cached
+
+
+def is_v1_compat_model(qualified: str, index: ProjectIndex) -> bool:
+    """A model built on `pydantic.v1` (Pydantic 2's bundled v1 API), kept on v1 on purpose."""
+    return index.inherits(qualified, V1_COMPAT_BASES)
+
+
+def is_v2_model(qualified: str, index: ProjectIndex) -> bool:
+    """A Pydantic model that is not built on the bundled `pydantic.v1` API."""
+    return is_pydantic_model(qualified, index) and not is_v1_compat_model(qualified, index)
 
 
 def is_settings_class(qualified: str, index: ProjectIndex) -> bool:
@@ -67,5 +118,56 @@ def config(qualified: str, index: ProjectIndex) -> dict[str, str]:
 
 def has_from_attributes(qualified: str, index: ProjectIndex) -> bool:
     """`from_attributes=True` in the merged config, or v1 `orm_mode = True`."""
+    return from_attributes(qualified, index) is True
+
+
+def from_attributes(qualified: str, index: ProjectIndex) -> bool | None:
+    """Whether a model validates from attributes (ORM objects): True for
+    `from_attributes=True` in the merged config, a v1 `orm_mode = True`, or a `SQLModel`
+    (whose base config sets it); False when every class in the chain is known and none
+    sets it; None when the facts cannot tell (a base outside the project other than
+    Pydantic's own, a config built from a variable, a non-literal value)."""
+    ancestors = index.ancestors(qualified)
+    if any(index.resolve(name) in SQLMODEL_BASES for name in ancestors):
+        return True
+    for ancestor in ancestors:
+        facts = index.class_fact(ancestor)
+        if facts is None:
+            if ancestor not in PYDANTIC_BASES and ancestor not in NEUTRAL_BASES:
+                return None
+            continue
+        declared = {a.name: a for a in facts.attributes}
+        config_attribute = declared.get("model_config")
+        if (
+            config_attribute is not None
+            and config_attribute.value not in CONFIG_FACTORIES
+            and not any(not key.startswith("Config.") for key, _ in facts.config)
+        ):
+            return None  # `model_config = base_config | {...}`: unknown items
     merged = config(qualified, index)
-    return merged.get("from_attributes") == "True" or merged.get("Config.orm_mode") == "True"
+    for key in ("from_attributes", "Config.orm_mode", "Config.from_attributes"):
+        value = merged.get(key)
+        if value == "True":
+            return True
+        if value is not None and value != "False":
+            return None
+    return False
+
+
+def fields(qualified: str, index: ProjectIndex) -> dict[str, tuple[str, AttributeFact]]:
+    """Class-body attributes of a model and of its project bases, nearest definition
+    first, each with the class that declares it; `model_config`, private (`_x`) and
+    dunder names are left out."""
+    found: dict[str, tuple[str, AttributeFact]] = {}
+    for ancestor in index.ancestors(qualified):
+        facts = index.class_fact(ancestor)
+        if facts is None:
+            continue
+        for attribute in facts.attributes:
+            name = attribute.name
+            if name == "model_config" or name.startswith("_"):
+                continue
+            if attribute.annotation in {"typing.ClassVar", "typing_extensions.ClassVar"}:
+                continue
+            found.setdefault(name, (ancestor, attribute))
+    return found

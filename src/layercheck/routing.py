@@ -4,12 +4,44 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
 
 from layercheck.facts import ROUTE_METHODS, ROUTE_REGISTRARS
 from layercheck.index import ROUTER_CLASSES
 from layercheck.rules._base import RuleContext
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
+WEBSOCKET_OPERATIONS: Final = frozenset({"websocket", "add_api_websocket_route"})
+
+
+@dataclass(frozen=True, slots=True)
+class PathOperation:
+    """One registration of a function as a path operation: the decorator call
+    (`@router.get("/", status_code=201)`) or the `router.add_api_route(...)` call."""
+
+    call: ast.Call
+    method: str
+    """`get`, `post`, ..., `api_route`, `websocket`, `add_api_route`,
+    `add_api_websocket_route`."""
+
+    @property
+    def registered(self) -> bool:
+        """Registered with `add_api_route` / `add_api_websocket_route`."""
+        return self.method in ROUTE_REGISTRARS
+
+    @property
+    def websocket(self) -> bool:
+        return self.method in WEBSOCKET_OPERATIONS
+
+    def keyword(self, name: str) -> ast.expr | None:
+        """The value of keyword argument `name`, or None when it is not given."""
+        return next((kw.value for kw in self.call.keywords if kw.arg == name), None)
+
+    @property
+    def has_unpacked_keywords(self) -> bool:
+        """`**options`: any keyword may be in there."""
+        return any(kw.arg is None for kw in self.call.keywords)
 
 
 def is_router_instance(qualified: str, ctx: RuleContext) -> bool:
@@ -30,25 +62,29 @@ def builds_router(value: ast.expr | None, ctx: RuleContext) -> bool:
 class RouteHandlers:
     """Which functions of a module are route handlers: decorated with a path operation of
     an `APIRouter`/`FastAPI` instance (module-level, imported, or local to a factory
-    function), or registered with `add_api_route` / `add_api_websocket_route`."""
+    function), or registered with `add_api_route` / `add_api_websocket_route`.
+
+    Feed it `function()` from visit_FunctionDef/AsyncFunctionDef, `assigned()` from
+    visit_Assign/AnnAssign and `call()` from visit_Call. Decorated handlers are known as
+    soon as their def is visited (`is_handler`, `operations`); functions registered with
+    `add_api_route` only once the module has been seen (`handlers()`, `innermost()`)."""
 
     def __init__(self) -> None:
         self._handlers: set[int] = set()
+        self._operations: dict[int, list[PathOperation]] = {}
         self._local_routers: dict[int, set[str]] = {}
         self._defined: list[tuple[ast.AST | None, str, Function]] = []
-        self._registered: list[tuple[ast.AST | None, str]] = []
+        self._registered: list[tuple[ast.AST | None, str, PathOperation]] = []
+        self._functions: dict[int, Function] = {}
 
     def function(self, node: Function, ctx: RuleContext) -> None:
         """At a def: decorators run in the enclosing scope, which is still current."""
         self._defined.append((ctx.names.scopes[-1].node, node.name, node))
         for decorator in node.decorator_list:
-            if (
-                isinstance(decorator, ast.Call)
-                and isinstance(decorator.func, ast.Attribute)
-                and decorator.func.attr in ROUTE_METHODS
-                and self._is_router(decorator.func.value, ctx)
-            ):
-                self._handlers.add(id(node))
+            if isinstance(decorator, ast.Call):
+                method = self.operation_method(decorator, ctx)
+                if method is not None and method in ROUTE_METHODS:
+                    self._add(node, PathOperation(decorator, method))
 
     def assigned(self, target: ast.expr, value: ast.expr | None, ctx: RuleContext) -> None:
         """`app = FastAPI()` inside a function (an app factory)."""
@@ -70,7 +106,55 @@ class RouteHandlers:
         if isinstance(endpoint, ast.Name):
             scope = ctx.names.binding_scope(endpoint.id)
             if scope is not None:
-                self._registered.append((scope.node, endpoint.id))
+                self._registered.append((scope.node, endpoint.id, PathOperation(node, func.attr)))
+
+    def operation_method(self, node: ast.Call, ctx: RuleContext) -> str | None:
+        """`get`/`post`/.../`websocket` for a path-operation decorator call, or
+        `add_api_route`/`add_api_websocket_route` for a registration, on an `APIRouter` /
+        `FastAPI` instance; None for any other call (`requests.get(...)`, `client.get`)."""
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return None
+        if func.attr not in ROUTE_METHODS and func.attr not in ROUTE_REGISTRARS:
+            return None
+        return func.attr if self._is_router(func.value, ctx) else None
+
+    def is_handler(self, node: Function) -> bool:
+        """Decorated with a path operation (registrations count once resolved)."""
+        return id(node) in self._handlers
+
+    def current(self, ctx: RuleContext) -> Function | None:
+        """The innermost function holding the current node, when it is a handler known
+        so far (decorated handlers; `add_api_route` ones only after `handlers()`)."""
+        functions = ctx.functions()
+        return functions[0] if functions and self.is_handler(functions[0]) else None
+
+    def operations(self, node: Function) -> tuple[PathOperation, ...]:
+        """How `node` is registered as a path operation; () when it is not a handler."""
+        return tuple(self._operations.get(id(node), ()))
+
+    def handlers(self) -> list[tuple[Function, tuple[PathOperation, ...]]]:
+        """Every handler of the module with its operations, in source order; call once
+        the module has been seen (e.g. in leave_Module)."""
+        self._resolve()
+        found = [
+            (function, tuple(self._operations[key]))
+            for key, function in self._functions.items()
+            if key in self._handlers
+        ]
+        return sorted(found, key=lambda item: (item[0].lineno, item[0].col_offset))
+
+    def _add(self, node: Function, operation: PathOperation) -> None:
+        self._handlers.add(id(node))
+        self._functions.setdefault(id(node), node)
+        self._operations.setdefault(id(node), []).append(operation)
+
+    def _resolve(self) -> None:
+        for scope, name, operation in self._registered:
+            for where, defined, function in self._defined:
+                if where is scope and defined == name:
+                    self._add(function, operation)
+        self._registered.clear()
 
     def _is_router(self, receiver: ast.expr, ctx: RuleContext) -> bool:
         if isinstance(receiver, ast.Name):
@@ -82,11 +166,7 @@ class RouteHandlers:
 
     def innermost(self, functions: Iterable[Function]) -> Function | None:
         """The innermost handler among `functions`; call once the module has been seen."""
-        for scope, name in self._registered:
-            for where, defined, function in self._defined:
-                if where is scope and defined == name:
-                    self._handlers.add(id(function))
-        self._registered.clear()
+        self._resolve()
         return next((f for f in functions if id(f) in self._handlers), None)
 
 

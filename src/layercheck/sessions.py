@@ -4,32 +4,51 @@
 from __future__ import annotations
 
 import ast
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Final
 
-from layercheck.annotations import annotated_provider, depends_provider, single_type
+from layercheck.annotations import (
+    ANNOTATED,
+    OPTIONAL,
+    annotated_provider,
+    depends_provider,
+    parse_string,
+    produced_type,
+    single_type,
+)
 from layercheck.index import ProjectIndex
 from layercheck.rules._base import RuleContext
 
-SESSION_CLASSES: Final = frozenset(
+ASYNC_SESSION_CLASSES: Final = frozenset(
     {
-        "sqlalchemy.orm.Session",
-        "sqlalchemy.orm.session.Session",
         "sqlalchemy.ext.asyncio.AsyncSession",
         "sqlalchemy.ext.asyncio.session.AsyncSession",
-        "sqlmodel.Session",
-        "sqlmodel.orm.session.Session",
         "sqlmodel.ext.asyncio.session.AsyncSession",
     }
 )
-SESSION_FACTORIES: Final = frozenset(
+SESSION_CLASSES: Final = ASYNC_SESSION_CLASSES | frozenset(
     {
-        "sqlalchemy.orm.sessionmaker",
-        "sqlalchemy.orm.session.sessionmaker",
-        "sqlalchemy.orm.scoped_session",
+        "sqlalchemy.orm.Session",
+        "sqlalchemy.orm.session.Session",
+        "sqlmodel.Session",
+        "sqlmodel.orm.session.Session",
+    }
+)
+ASYNC_SESSION_FACTORIES: Final = frozenset(
+    {
         "sqlalchemy.ext.asyncio.async_sessionmaker",
         "sqlalchemy.ext.asyncio.session.async_sessionmaker",
-        "sqlalchemy.ext.asyncio.async_scoped_session",
     }
+)
+SYNC_SESSION_FACTORIES: Final = frozenset(
+    {"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"}
+)
+SESSION_FACTORIES: Final = (
+    ASYNC_SESSION_FACTORIES
+    | SYNC_SESSION_FACTORIES
+    | frozenset({"sqlalchemy.orm.scoped_session", "sqlalchemy.ext.asyncio.async_scoped_session"})
 )
 QUERY_METHODS: Final = frozenset(
     {"execute", "scalars", "scalar", "get", "add", "delete", "merge", "flush", "refresh", "exec"}
@@ -64,7 +83,18 @@ STATEMENT_BUILDERS: Final = (
     | _DIALECT_INSERTS
 )
 TEXT_BUILDERS: Final = frozenset(name for name in STATEMENT_BUILDERS if name.endswith(".text"))
+_CALLABLES: Final = frozenset({"typing.Callable", "collections.abc.Callable"})
+_NEXT: Final = frozenset({"next", "anext"})
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+class Origin(enum.Enum):
+    """Where a session comes from, as seen by the code that uses it."""
+
+    RECEIVED = "received"
+    """A parameter, a `Depends(...)`, or an attribute set from one: someone else owns it."""
+    OPENED = "opened"
+    """Opened here: a factory call, `Session(...)`, `with factory() as s`."""
 
 
 def is_session_class(qualified: str, index: ProjectIndex) -> bool:
@@ -115,105 +145,434 @@ def annotation_is_session(annotation: ast.expr | None, ctx: RuleContext) -> bool
     return False
 
 
+def annotation_is_factory(annotation: ast.expr | None, ctx: RuleContext) -> bool:
+    """`async_sessionmaker[AsyncSession]`, `sessionmaker`, `Optional[...]` of one, or a
+    `Callable[..., AsyncSession]` (also through `AsyncContextManager[...]`)."""
+    node = parse_string(annotation) if isinstance(annotation, ast.Constant) else annotation
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return any(
+            annotation_is_factory(side, ctx)
+            for side in (node.left, node.right)
+            if not (isinstance(side, ast.Constant) and side.value is None)
+        )
+    head = node.value if isinstance(node, ast.Subscript) else node
+    if not isinstance(head, ast.Name | ast.Attribute):
+        return False
+    qualified = ctx.qualified(head)
+    if qualified in SESSION_FACTORIES:
+        return True
+    if not isinstance(node, ast.Subscript):
+        return False
+    items = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+    if qualified in ANNOTATED or qualified in OPTIONAL:
+        return bool(items) and annotation_is_factory(items[0], ctx)
+    if qualified in _CALLABLES and len(items) == 2:
+        produced = produced_type(items[1], ctx.qualified)
+        return produced is not None and is_session_class(produced, ctx.index)
+    return False
+
+
 def opens_session(node: ast.expr | None, ctx: RuleContext) -> bool:
     """`Session(engine)`, `AsyncSession(engine)`, `SessionLocal()` for a project
-    `SessionLocal = sessionmaker(...)`, `sessionmaker(...)()`, `factory.begin()`-free."""
+    `SessionLocal = sessionmaker(...)`, `sessionmaker(...)()`, `SessionLocal.begin()`, or
+    a direct call of a project function that provides a session (`get_session()`,
+    `async with session_scope() as s`) instead of receiving it through `Depends`."""
     if not isinstance(node, ast.Call):
         return False
     func = node.func
     if isinstance(func, ast.Call):
         maker = ctx.qualified(func.func)
         return maker is not None and maker in SESSION_FACTORIES
+    if isinstance(func, ast.Attribute) and func.attr == "begin":
+        owner = ctx.qualified(func.value)
+        return owner is not None and is_session_factory(owner, ctx.index)
     callee = ctx.qualified(func)
     if callee is None:
         return False
-    return is_session_class(callee, ctx.index) or is_session_factory(callee, ctx.index)
+    index = ctx.index
+    return (
+        is_session_class(callee, index)
+        or is_session_factory(callee, index)
+        or provides_session(callee, index)
+    )
+
+
+def builds_factory(node: ast.expr | None, ctx: RuleContext) -> bool:
+    """`sessionmaker(...)` / `async_sessionmaker(...)` (resolved names)."""
+    if not isinstance(node, ast.Call):
+        return False
+    callee = ctx.qualified(node.func)
+    return callee is not None and callee in SESSION_FACTORIES
+
+
+def self_name(function: _Function) -> str | None:
+    """The first positional parameter of a method (`self`), None without one."""
+    positional = [*function.args.posonlyargs, *function.args.args]
+    return positional[0].arg if positional else None
+
+
+def statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of a body and of its compound statements, in source order; the
+    bodies of nested functions and classes are not entered."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, _Function | ast.ClassDef):
+            continue
+        if isinstance(stmt, ast.Match):
+            for case in stmt.cases:
+                yield from statements(case.body)
+            continue
+        for name in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list):
+                yield from statements(inner)
+        for handler in getattr(stmt, "handlers", ()):
+            yield from statements(handler.body)
+
+
+@dataclass(slots=True)
+class _Locals:
+    """What one function's names hold."""
+
+    sessions: dict[str, tuple[Origin, str]] = field(default_factory=dict)
+    """Name -> (origin, key); names holding the same session share a key."""
+    factories: set[str] = field(default_factory=set)
+    holders: dict[str, str] = field(default_factory=dict)
+    """Name -> key of the session a project object was built with (`UserRepository(s)`)."""
+
+
+@dataclass(slots=True)
+class _Members:
+    """What one class's `self.<name>` attributes hold."""
+
+    key: str
+    sessions: dict[str, Origin] = field(default_factory=dict)
+    factories: set[str] = field(default_factory=set)
+    holders: set[str] = field(default_factory=set)
 
 
 class Sessions:
     """Tracks, during the one walk of a file, which local names and `self` attributes hold
-    sessions. Feed it from the rule's visitors; ask `is_session(expr, ctx)` anywhere."""
+    sessions (and session factories, and project objects built with a session). Feed it
+    `function()` from visit_FunctionDef/AsyncFunctionDef, `assigned()` from
+    visit_Assign/AnnAssign/NamedExpr, `withitem()` from visit_withitem and `rebound()`
+    with the target of visit_For/AsyncFor; ask `is_session(expr,
+    ctx)` / `origin(expr, ctx)` anywhere. A class's attributes are read from all its
+    methods and class-level annotations when its first method is seen, so a method may
+    use `self._session` before `__init__` sets it."""
 
     def __init__(self) -> None:
-        self._names: dict[int, set[str]] = {}
-        """Function id -> its parameters and locals shown to be sessions."""
-        self._attributes: dict[int, set[str]] = {}
-        """Class id -> `self.<name>` attributes set from a session in its methods."""
+        self._locals: dict[int, _Locals] = {}
+        """Function id -> its parameters and locals."""
+        self._members: dict[int, _Members] = {}
+        """Class id -> its attributes."""
 
+    # -- feeding -------------------------------------------------------------------------
     def function(self, node: _Function, ctx: RuleContext) -> None:
         """At the def (its annotations and defaults are evaluated outside it)."""
+        owner = ctx.parent
+        if isinstance(owner, ast.ClassDef) and id(owner) not in self._members:
+            self._members[id(owner)] = self._scan_class(owner, ctx)
+        self._locals[id(node)] = self._parameters(node, ctx)
+
+    def assigned(self, target: ast.expr, value: ast.expr | None, ctx: RuleContext) -> None:
+        functions = ctx.functions()
+        if not functions or value is None:
+            return
+        function = functions[0]
+        if isinstance(target, ast.Name):
+            scope = self._locals.setdefault(id(function), _Locals())
+            name = target.id
+            found = self._value(value, ctx)
+            factory = found is None and (self.is_factory(value, ctx) or builds_factory(value, ctx))
+            held = None if found or factory else self._built_with_session(value, ctx)
+            scope.sessions.pop(name, None)
+            scope.factories.discard(name)
+            scope.holders.pop(name, None)
+            if found is not None:
+                origin, key = found
+                scope.sessions[name] = (origin, key or f"{id(function)}:{name}")
+            elif factory:
+                scope.factories.add(name)
+            elif held is not None:
+                scope.holders[name] = held
+            return
+        members, attribute = self._attribute(target, ctx)
+        if members is None:
+            return
+        found = self._value(value, ctx)
+        if found is not None:
+            members.sessions.setdefault(attribute, found[0])
+        elif self.is_factory(value, ctx) or builds_factory(value, ctx):
+            members.factories.add(attribute)
+        elif self._built_with_session(value, ctx) is not None:
+            members.holders.add(attribute)
+
+    def rebound(self, target: ast.expr, ctx: RuleContext) -> None:
+        """Names bound by something that shows nothing about them (a `for` target):
+        whatever they held before is forgotten."""
+        functions = ctx.functions()
+        scope = self._locals.get(id(functions[0])) if functions else None
+        if scope is None:
+            return
+        pending = [target]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, ast.Name):
+                scope.sessions.pop(node.id, None)
+                scope.factories.discard(node.id)
+                scope.holders.pop(node.id, None)
+            elif isinstance(node, ast.Tuple | ast.List):
+                pending.extend(node.elts)
+            elif isinstance(node, ast.Starred):
+                pending.append(node.value)
+
+    def withitem(self, node: ast.withitem, ctx: RuleContext) -> None:
+        """`with Session(engine) as s:` / `async with factory() as s:` /
+        `async with factory.begin() as s:`."""
+        target = node.optional_vars
+        functions = ctx.functions()
+        if not isinstance(target, ast.Name) or not functions:
+            return
+        scope = self._locals.setdefault(id(functions[0]), _Locals())
+        found = self._value(node.context_expr, ctx)
+        if found is None:
+            scope.sessions.pop(target.id, None)
+            return
+        origin, key = found
+        scope.sessions[target.id] = (origin, key or f"{id(functions[0])}:{target.id}")
+
+    # -- questions -----------------------------------------------------------------------
+    def is_session(self, node: ast.expr, ctx: RuleContext) -> bool:
+        return self.origin(node, ctx) is not None
+
+    def origin(self, node: ast.expr, ctx: RuleContext) -> Origin | None:
+        found = self._lookup(node, ctx)
+        return found[0] if found is not None else None
+
+    def key(self, node: ast.expr, ctx: RuleContext) -> str | None:
+        """Identifies the session `node` is, or the session a project object held by
+        `node` was built with (`repo` for `repo = UserRepository(session)`); the same key
+        for every name and attribute that holds the same session."""
+        found = self._lookup(node, ctx)
+        if found is not None:
+            return found[1]
+        if isinstance(node, ast.Name):
+            scope = self._scope_of(node.id, ctx)
+            return scope.holders.get(node.id) if scope is not None else None
+        members, attribute = self._attribute(node, ctx)
+        if members is not None and attribute in members.holders:
+            return members.key
+        return None
+
+    def is_factory(self, node: ast.expr, ctx: RuleContext) -> bool:
+        """A session factory: a project `sessionmaker` instance, or a local / attribute
+        holding one (`factory: async_sessionmaker[AsyncSession]`)."""
+        if isinstance(node, ast.Name):
+            scope = self._scope_of(node.id, ctx)
+            if scope is not None:
+                return node.id in scope.factories
+        members, attribute = self._attribute(node, ctx)
+        if members is not None:
+            return attribute in members.factories
+        qualified = ctx.qualified(node) if isinstance(node, ast.Name | ast.Attribute) else None
+        return qualified is not None and is_session_factory(qualified, ctx.index)
+
+    def opens(self, node: ast.expr | None, ctx: RuleContext) -> bool:
+        """`opens_session`, or a call of a factory held in a local or an attribute
+        (`self._factory()`, `factory.begin()`), or `next(get_db())`; `await` unwrapped."""
+        if isinstance(node, ast.Await):
+            node = node.value
+        if not isinstance(node, ast.Call):
+            return False
+        if opens_session(node, ctx):
+            return True
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "begin":
+            return self.is_factory(func.value, ctx)
+        if (
+            isinstance(func, ast.Name)
+            and func.id in _NEXT
+            and ctx.names.lookup(func.id) is None
+            and len(node.args) == 1
+        ):
+            return self.opens(node.args[0], ctx)
+        return self.is_factory(func, ctx)
+
+    # -- internals -----------------------------------------------------------------------
+    def _value(self, value: ast.expr, ctx: RuleContext) -> tuple[Origin, str] | None:
+        """(origin, key or "" for a new session) of a value that is a session."""
+        if self.opens(value, ctx):
+            return Origin.OPENED, ""
+        return self._lookup(value, ctx)
+
+    def _lookup(self, node: ast.expr, ctx: RuleContext) -> tuple[Origin, str] | None:
+        if isinstance(node, ast.Name):
+            scope = self._scope_of(node.id, ctx)
+            return scope.sessions.get(node.id) if scope is not None else None
+        members, attribute = self._attribute(node, ctx)
+        if members is not None and attribute in members.sessions:
+            return members.sessions[attribute], members.key
+        return None
+
+    def _scope_of(self, name: str, ctx: RuleContext) -> _Locals | None:
+        scope = ctx.names.binding_scope(name)
+        if scope is None or not isinstance(scope.node, ast.FunctionDef | ast.AsyncFunctionDef):
+            return None
+        return self._locals.get(id(scope.node))
+
+    def _attribute(self, node: ast.expr, ctx: RuleContext) -> tuple[_Members | None, str]:
+        """The class members behind `self.attr`, where `self` is the first parameter of a
+        method (used in the method or in a function nested in it)."""
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+            return None, ""
+        name = node.value.id
+        scope = ctx.names.binding_scope(name)
+        method = scope.node if scope is not None else None
+        if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
+            return None, ""
+        if self_name(method) != name:
+            return None, ""
+        chain = ctx.ancestors
+        for depth in range(len(chain) - 1, 0, -1):
+            if chain[depth] is method:
+                owner = chain[depth - 1]
+                if not isinstance(owner, ast.ClassDef):
+                    return None, ""
+                members = self._members.get(id(owner))
+                if members is None:
+                    members = self._members[id(owner)] = _Members(key=f"self:{id(owner)}")
+                return members, node.attr
+        return None, ""
+
+    def _built_with_session(self, value: ast.expr, ctx: RuleContext) -> str | None:
+        """The key of the session a project class is built with: `UserRepository(session)`."""
+        if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name | ast.Attribute):
+            return None
+        callee = ctx.qualified(value.func)
+        if callee is None or not ctx.index.is_project_class(callee):
+            return None
+        for argument in [*value.args, *(keyword.value for keyword in value.keywords)]:
+            key = self.key(argument, ctx)
+            if key is not None:
+                return key
+        return None
+
+    def _parameters(self, node: _Function, ctx: RuleContext) -> _Locals:
         arguments = node.args
-        names: set[str] = set()
+        found = _Locals()
         positional = [*arguments.posonlyargs, *arguments.args]
         defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults))
         defaults.extend(arguments.defaults)
         pairs = [*zip(positional, defaults, strict=True)]
         pairs.extend(zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True))
         for arg, default in pairs:
-            if annotation_is_session(arg.annotation, ctx):
-                names.add(arg.arg)
-                continue
             provider = depends_provider(default, ctx.qualified)
-            if provider is not None and provides_session(provider, ctx.index):
-                names.add(arg.arg)
-        self._names[id(node)] = names
+            if annotation_is_session(arg.annotation, ctx) or (
+                provider is not None and provides_session(provider, ctx.index)
+            ):
+                found.sessions[arg.arg] = (Origin.RECEIVED, f"{id(node)}:{arg.arg}")
+            elif annotation_is_factory(arg.annotation, ctx):
+                found.factories.add(arg.arg)
+        return found
 
-    def assigned(self, target: ast.expr, value: ast.expr | None, ctx: RuleContext) -> None:
-        functions = ctx.functions()
-        if not functions or value is None:
+    def _scan_class(self, node: ast.ClassDef, ctx: RuleContext) -> _Members:
+        """Class-level annotations (`session: AsyncSession`, dataclass style) and every
+        `self.x = ...` in the class's methods, whatever their order."""
+        members = _Members(key=f"self:{id(node)}")
+        for member in node.body:
+            if isinstance(member, ast.AnnAssign) and isinstance(member.target, ast.Name):
+                if annotation_is_session(member.annotation, ctx):
+                    members.sessions[member.target.id] = Origin.RECEIVED
+                elif annotation_is_factory(member.annotation, ctx):
+                    members.factories.add(member.target.id)
+        for method in node.body:
+            if isinstance(method, _Function):
+                self._scan_method(method, members, ctx)
+        return members
+
+    def _scan_method(self, method: _Function, members: _Members, ctx: RuleContext) -> None:
+        if any(
+            isinstance(d, ast.Name) and d.id in {"staticmethod", "classmethod"}
+            for d in method.decorator_list
+        ):
             return
-        holds_session = opens_session(value, ctx) or self.is_session(value, ctx)
-        if isinstance(target, ast.Name):
-            names = self._names.setdefault(id(functions[0]), set())
-            if holds_session:
-                names.add(target.id)
+        owner = self_name(method)
+        if owner is None:
+            return
+        params = self._parameters(method, ctx)
+        opened: set[str] = set()
+        for stmt in statements(method.body):
+            if isinstance(stmt, ast.Assign):
+                targets, value, annotation = stmt.targets, stmt.value, None
+            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+                targets, value, annotation = [stmt.target], stmt.value, stmt.annotation
             else:
-                names.discard(target.id)
-        elif holds_session and self._self_attribute(target, functions[0], ctx) is not None:
-            owner = self._owner_class(ctx)
-            if owner is not None and isinstance(target, ast.Attribute):
-                self._attributes.setdefault(id(owner), set()).add(target.attr)
-
-    def withitem(self, node: ast.withitem, ctx: RuleContext) -> None:
-        """`with Session(engine) as s:` / `async with factory() as s:`."""
-        target = node.optional_vars
-        functions = ctx.functions()
-        if isinstance(target, ast.Name) and functions and opens_session(node.context_expr, ctx):
-            self._names.setdefault(id(functions[0]), set()).add(target.id)
-
-    def is_session(self, node: ast.expr, ctx: RuleContext) -> bool:
-        if isinstance(node, ast.Name):
-            scope = ctx.names.binding_scope(node.id)
-            if scope is None or not isinstance(scope.node, ast.FunctionDef | ast.AsyncFunctionDef):
-                return False
-            return node.id in self._names.get(id(scope.node), ())
-        functions = ctx.functions()
-        if functions and self._self_attribute(node, functions[0], ctx) is not None:
-            owner = self._owner_class(ctx)
-            assert isinstance(node, ast.Attribute)
-            return owner is not None and node.attr in self._attributes.get(id(owner), ())
-        return False
+                continue
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    if opens_session(value, ctx):
+                        opened.add(target.id)
+                    else:
+                        opened.discard(target.id)
+                    continue
+                if not (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == owner
+                ):
+                    continue
+                self._scan_attribute(
+                    target.attr, value, annotation, (owner, params, opened), members, ctx
+                )
 
     @staticmethod
-    def _self_attribute(node: ast.expr, function: _Function, ctx: RuleContext) -> str | None:
-        """`attr` for `self.attr` inside a method whose first parameter is `self`."""
-        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
-            return None
-        positional = [*function.args.posonlyargs, *function.args.args]
-        if not positional or positional[0].arg != node.value.id:
-            return None
-        return node.attr
+    def _scan_attribute(
+        attribute: str,
+        value: ast.expr,
+        annotation: ast.expr | None,
+        method: tuple[str, _Locals, set[str]],
+        members: _Members,
+        ctx: RuleContext,
+    ) -> None:
+        """Records what `self.<attribute> = value` makes of the attribute; `method` is
+        (the name of `self`, the method's parameters, its locals opened as sessions)."""
+        owner, params, opened = method
 
-    @staticmethod
-    def _owner_class(ctx: RuleContext) -> ast.ClassDef | None:
-        """The class whose method (directly in its body) holds the current node."""
-        chain = ctx.ancestors
-        for depth in range(len(chain) - 2, 0, -1):
-            node = chain[depth]
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                parent = chain[depth - 1]
-                return parent if isinstance(parent, ast.ClassDef) else None
-        return None
+        def is_session(node: ast.expr) -> bool:
+            if isinstance(node, ast.Name):
+                return node.id in params.sessions
+            return (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == owner
+                and node.attr in members.sessions
+            )
+
+        name = value.id if isinstance(value, ast.Name) else None
+        if name in params.sessions:
+            members.sessions.setdefault(attribute, Origin.RECEIVED)
+        elif isinstance(value, ast.Attribute) and is_session(value):
+            members.sessions.setdefault(attribute, members.sessions[value.attr])
+        elif name in opened or opens_session(value, ctx):
+            members.sessions.setdefault(attribute, Origin.OPENED)
+        elif annotation is not None and annotation_is_session(annotation, ctx):
+            members.sessions.setdefault(attribute, Origin.RECEIVED)
+        elif (
+            name in params.factories
+            or builds_factory(value, ctx)
+            or (annotation is not None and annotation_is_factory(annotation, ctx))
+        ):
+            members.factories.add(attribute)
+        elif isinstance(value, ast.Call) and isinstance(value.func, ast.Name | ast.Attribute):
+            callee = ctx.qualified(value.func)
+            arguments = [*value.args, *(keyword.value for keyword in value.keywords)]
+            if (
+                callee is not None
+                and ctx.index.is_project_class(callee)
+                and any(is_session(argument) for argument in arguments)
+            ):
+                members.holders.add(attribute)
 
 
 def is_sql_ping(node: ast.expr, ctx: RuleContext) -> bool:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from layercheck.config import (
+    ConfigError,
     RawConfig,
     find_config,
     find_git_root,
@@ -95,7 +97,15 @@ class Workspace:
     def _without_config(self, root: Path) -> Settings:
         cached = self._fallback_roots.get(root)
         if cached is None:
-            cached = build_settings(RawConfig(None), root, self.overrides, self.catalog)
+            raw = RawConfig(None)
+            packaging = root / "pyproject.toml"
+            if not self.isolated and packaging.is_file():
+                # No [tool.layercheck] here, but its requires-python (or Poetry's python)
+                # still tells the target version.
+                # A packaging file we cannot read configures nothing of ours.
+                with contextlib.suppress(ConfigError):
+                    raw = RawConfig(None, read_config(packaging).values)
+            cached = build_settings(raw, root, self.overrides, self.catalog)
             self._fallback_roots[root] = cached
         return cached
 

@@ -55,7 +55,7 @@ def test_every_rule_module_is_registered() -> None:
 def test_metadata_shape(rule: type[Rule]) -> None:
     meta = rule.meta
     assert re.fullmatch(r"LC\d{3}", meta.code)
-    assert re.fullmatch(r"[a-z]+(-[a-z]+)*", meta.name)
+    assert re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", meta.name)
     package = FAMILY_PACKAGES[meta.code[:3]]
     assert rule.__module__ == f"layercheck.rules.{package}.{meta.name.replace('-', '_')}"
     assert meta.message

@@ -38,6 +38,10 @@ def render(findings: Sequence[Finding], options: ReportOptions) -> str:
         lines = options.sources.get(finding.path)
         if lines and 0 < finding.start.row <= len(lines):
             out.extend(_snippet(finding, lines))
+        for number, link in enumerate(finding.chain):
+            # import-linter's detail: each link of the import chain with its line.
+            lead = "  = chain: " if number == 0 else " " * len("  = chain: ")
+            out.append(f"{lead}{link.importer} -> {link.imported} (l.{link.line})")
         if finding.fix is not None:
             out.append(f"  = help: {finding.fix.message}")
         out.append("")

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import ast
+from typing import ClassVar
+
+from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
+from layercheck.rules.pydantic._helpers import (
+    PATCH_SUFFIXES,
+    ValueRule,
+    has_suffix,
+    is_v2_instance_class,
+    keyword,
+    short_name,
+)
+
+
+class PatchWithoutExcludeUnset(ValueRule):
+    """## What it does
+    Checks for `model_dump()` on an instance of a `*Patch` / `*Update` schema without
+    `exclude_unset=True`.
+
+    ## Why is this bad?
+    A PATCH schema gives every field a default so that clients send only what they
+    change. Dumped without `exclude_unset=True`, the body holds every field, and the
+    defaults of the fields the client did not send (`None`, mostly) overwrite the stored
+    values: a request that changes the display name also clears the email. With
+    `exclude_unset=True`, "not sent" stays distinct from "set to null".
+
+    ## Example
+    ```python
+    from pydantic import BaseModel
+
+
+    class UserPatch(BaseModel):
+        email: str | None = None
+        display_name: str | None = None
+
+
+    def apply(user, data: UserPatch) -> None:
+        for key, value in data.model_dump().items():
+            setattr(user, key, value)
+    ```
+
+    ## Use instead
+    ```python
+    from pydantic import BaseModel
+
+
+    class UserPatch(BaseModel):
+        email: str | None = None
+        display_name: str | None = None
+
+
+    def apply(user, data: UserPatch) -> None:
+        for key, value in data.model_dump(exclude_unset=True).items():
+            setattr(user, key, value)
+    ```
+
+    ## Fix (not yet available)
+    The fix will add `exclude_unset=True` to the call. It is safe for PATCH semantics,
+    and it changes what the call returns (fields the client did not send disappear from
+    the dict), which is the point.
+
+    ## Details
+    The receiver must be shown to be an instance of a Pydantic model named `*Patch` or
+    `*Update` (a parameter such as a route's body annotated with it, a variable set from
+    its constructor or `model_validate`, `self` in its methods, ...). A call that passes
+    `exclude_unset=` with a non-literal value, or `**kwargs`, is left alone. `.dict()`
+    is LC602's; once renamed to `model_dump()`, this rule checks it.
+    """
+
+    meta: ClassVar[RuleMeta] = RuleMeta(
+        code="LC610",
+        name="patch-without-exclude-unset",
+        message="`model_dump()` of PATCH schema `{model}` without `exclude_unset=True`; "
+        "unsent fields overwrite stored values",
+    )
+    examples: ClassVar[tuple[Example, ...]] = (
+        Invalid(
+            {
+                "app/schemas.py": "from pydantic import BaseModel\n\n\n"
+                "class ItemUpdate(BaseModel):\n"
+                "    title: str | None = None\n",
+                "app/routes/items.py": "from fastapi import APIRouter\n\n"
+                "from app import schemas\n\n"
+                "router = APIRouter()\n\n\n"
+                "@router.patch('/items/{item_id}')\n"
+                "async def update(item_id: int, item_in: schemas.ItemUpdate) -> dict:\n"
+                "    return item_in.model_dump()  # error: 12\n",
+            },
+            note="a route's body parameter typed with a schema from another module",
+        ),
+        Invalid(
+            "from typing import Optional\n\n"
+            "from pydantic import BaseModel\n\n\n"
+            "class UserPatch(BaseModel):\n"
+            "    name: Optional[str] = None\n\n"
+            "    def changes(self):\n"
+            "        return self.model_dump(exclude_none=True)  # error\n\n\n"
+            "def apply(raw: dict, patch: 'Optional[UserPatch]'):\n"
+            "    data = UserPatch.model_validate(raw)\n"
+            "    return data.model_dump(exclude_unset=False), patch.model_dump()  # error\n",
+            note="`self`; `exclude_none` is not `exclude_unset`; a value from "
+            "`model_validate`; a quoted Optional parameter",
+        ),
+        Valid(
+            "from pydantic import BaseModel\n\n\n"
+            "class UserPatch(BaseModel):\n"
+            "    name: str | None = None\n\n\n"
+            "def apply(data: UserPatch, **options):\n"
+            "    return data.model_dump(exclude_unset=True), data.model_dump(**options)\n",
+            note="`exclude_unset=True`; `**kwargs` may hold it",
+        ),
+        Valid(
+            "from pydantic import BaseModel\n\n\n"
+            "class UserCreate(BaseModel):\n"
+            "    name: str\n\n\n"
+            "class Updater(BaseModel):\n"
+            "    name: str | None = None\n\n\n"
+            "def apply(data: UserCreate, other: Updater):\n"
+            "    return data.model_dump(), other.model_dump()\n",
+            note="schemas not named `*Patch` / `*Update` (`Updater` is not `*Update`)",
+        ),
+        Valid(
+            "def apply(update, patch: dict):\n    return update.model_dump(), patch.copy()\n",
+            note="unknown receivers named like a patch",
+        ),
+    )
+
+    def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
+        func = node.func
+        if not isinstance(func, ast.Attribute) or func.attr != "model_dump":
+            return
+        if any(k.arg is None for k in node.keywords):
+            return  # `**options`
+        found = keyword(node, "exclude_unset")
+        if found is not None and not (
+            isinstance(found.value, ast.Constant) and found.value.value is False
+        ):
+            return
+        model = self.values.instance_class(func.value, ctx)
+        if model is None or not is_v2_instance_class(model, ctx.index):
+            return
+        name = short_name(model)
+        if has_suffix(name, PATCH_SUFFIXES):
+            ctx.report(self, func, model=name)

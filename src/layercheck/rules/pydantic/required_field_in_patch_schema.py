@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import ast
+from typing import ClassVar
+
+from layercheck.annotations import OPTIONAL, UNION
+from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules.pydantic._helpers import (
+    PATCH_SUFFIXES,
+    FieldDecl,
+    SchemaClasses,
+    declared_fields,
+    has_default,
+    has_suffix,
+    model_class,
+    name_span,
+    short_name,
+    string_annotation,
+)
+
+
+def _optional(declared: FieldDecl, ctx: RuleContext) -> bool:
+    annotation = declared.annotation
+    if annotation is None:
+        return False
+    node = string_annotation(annotation) or annotation
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return any(
+            isinstance(side, ast.Constant) and side.value is None
+            for side in (node.left, node.right)
+        )
+    if isinstance(node, ast.Subscript):
+        head = ctx.qualified(node.value)
+        if head in OPTIONAL:
+            return True
+        if head in UNION and isinstance(node.slice, ast.Tuple):
+            return any(isinstance(e, ast.Constant) and e.value is None for e in node.slice.elts)
+    return False
+
+
+class RequiredFieldInPatchSchema(Rule):
+    """## What it does
+    Checks for a `*Patch` / `*Update` schema with a field that has no default.
+
+    ## Why is this bad?
+    A PATCH body carries only the fields the client wants to change. A required field
+    forces every client to resend a value it does not mean to change (and to read it
+    first, racing other writers), or the request fails with 422. In Pydantic 2 even
+    `Optional[X]` / `X | None` without a default is required: "may be None" is not "may
+    be omitted". Give every field a default (`= None`) and dump the body with
+    `exclude_unset=True` (LC610).
+
+    ## Example
+    ```python
+    from pydantic import BaseModel
+
+
+    class UserPatch(BaseModel):
+        email: str | None
+        display_name: str
+    ```
+
+    ## Use instead
+    ```python
+    from pydantic import BaseModel
+
+
+    class UserPatch(BaseModel):
+        email: str | None = None
+        display_name: str | None = None
+    ```
+
+    ## Details
+    A schema is any Pydantic model named `*Patch` or `*Update`. A field has a default
+    when it is assigned a value other than `Field(...)` / `Field()` without `default` or
+    `default_factory` (also inside `Annotated[...]`). Fields inherited from a base class
+    in the same file are checked too, and reported at the class name; for bases in other
+    files the facts do not say whether a field has a default, so they are left alone. In
+    a model built on `pydantic.v1`, an `Optional` field without default is optional and
+    is not reported.
+    """
+
+    meta: ClassVar[RuleMeta] = RuleMeta(
+        code="LC609",
+        name="required-field-in-patch-schema",
+        message="PATCH schema `{model}` requires `{field}`{origin}; give it a default",
+    )
+    examples: ClassVar[tuple[Example, ...]] = (
+        Invalid(
+            "from typing import Annotated, Optional\n\n"
+            "import pydantic\n"
+            "from pydantic import Field\n\n\n"
+            "class ItemUpdate(pydantic.BaseModel):\n"
+            "    title: Optional[str]  # error: 5\n"
+            "    price: float = Field(..., gt=0)  # error\n"
+            "    tags: list[str] = Field(min_length=1)  # error\n"
+            "    note: Annotated[str, Field(max_length=10)]  # error\n"
+            "    done: bool | None = None\n",
+            note="Optional without default is required in Pydantic 2; `Field(...)`; "
+            "constraints without a default",
+        ),
+        Invalid(
+            "from pydantic import BaseModel\n\n\n"
+            "class ItemBase(BaseModel):\n"
+            "    title: str\n"
+            "    description: str | None = None\n\n\n"
+            "class ItemPatch(ItemBase):  # error: 7\n"
+            "    price: float | None = None\n",
+            note="a required field inherited from a base in the same file",
+        ),
+        Valid(
+            "from pydantic import BaseModel, Field\n\n\n"
+            "class UserPatch(BaseModel):\n"
+            "    email: str | None = None\n"
+            "    password: str | None = Field(default=None, min_length=8)\n"
+            "    tags: list[str] = Field(default_factory=list)\n"
+            "    name: str = Field(None)\n",
+        ),
+        Valid(
+            {
+                "app/schemas/base.py": "from pydantic import BaseModel\n\n\n"
+                "class ItemBase(BaseModel):\n"
+                "    title: str\n",
+                "app/schemas/items.py": "from typing import ClassVar\n\n"
+                "from pydantic import BaseModel\n\n"
+                "from .base import ItemBase\n\n\n"
+                "class ItemUpdate(ItemBase):\n"
+                "    title: str | None = None\n"
+                "    kind: ClassVar[str]\n"
+                "    _cache: dict\n\n\n"
+                "class ItemCreate(BaseModel):\n"
+                "    title: str\n",
+                "app/schemas/other.py": "from .base import ItemBase\n\n\n"
+                "class OtherUpdate(ItemBase):\n"
+                "    pass\n",
+            },
+            note="an overridden inherited field; ClassVar and private attributes; a create "
+            "schema; a base in another file (its defaults are unknown)",
+        ),
+        Valid(
+            "from typing import Optional\n\n"
+            "from pydantic.v1 import BaseModel\n\n\n"
+            "class LegacyUpdate(BaseModel):\n"
+            "    title: Optional[str]\n\n\n"
+            "class Update:\n"
+            "    title: str\n",
+            note="`Optional` defaults to None in `pydantic.v1`; a plain class",
+        ),
+    )
+
+    def __init__(self) -> None:
+        self._classes = SchemaClasses()
+
+    def visit_ClassDef(self, node: ast.ClassDef, ctx: RuleContext) -> None:
+        self._classes.seen(node, ctx)
+        if not has_suffix(node.name, PATCH_SUFFIXES):
+            return
+        model = model_class(node, ctx)
+        if model is None:
+            return
+        for declared in declared_fields(node, ctx):
+            if not self._required(declared, model.v1_compat, ctx):
+                continue
+            ctx.report(self, declared.target, model=node.name, field=declared.name, origin="")
+        start, end = name_span(node, ctx)
+        for inherited in self._classes.inherited(model, node, ctx):
+            base_field = inherited.declared
+            if base_field is None or not self._required(base_field, model.v1_compat, ctx):
+                continue
+            origin = f" (inherited from `{short_name(inherited.owner)}`)"
+            ctx.report_span(self, start, end, model=node.name, field=inherited.name, origin=origin)
+
+    @staticmethod
+    def _required(declared: FieldDecl, v1_compat: bool, ctx: RuleContext) -> bool:
+        if declared.annotation is None or has_default(declared, ctx):
+            return False
+        return not (v1_compat and _optional(declared, ctx))

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import ast
+from typing import ClassVar
+
+from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules.pydantic._helpers import (
+    REQUEST_SUFFIXES,
+    SERVER_FIELDS,
+    SchemaClasses,
+    declared_fields,
+    has_suffix,
+    model_class,
+    name_span,
+    short_name,
+)
+
+
+class ServerFieldInRequestSchema(Rule):
+    """## What it does
+    Checks for a request schema (`*Create`, `*Update`, `*Patch`, `*In`, `*Request`) that
+    declares a server-generated field: `id`, `created_at`, `updated_at` or
+    `hashed_password`.
+
+    ## Why is this bad?
+    Whatever a request schema declares, a client may send. A writable `id` lets a caller
+    pick or overwrite primary keys, writable timestamps let it forge history, and a
+    `hashed_password` field lets it bypass the password policy (or set another user's
+    hash). The server generates these values; request schemas should hold only the
+    fields a client may choose, with response schemas adding the generated ones.
+
+    ## Example
+    ```python
+    from datetime import datetime
+
+    from pydantic import BaseModel
+
+
+    class UserCreate(BaseModel):
+        id: int
+        email: str
+        created_at: datetime
+    ```
+
+    ## Use instead
+    ```python
+    from datetime import datetime
+
+    from pydantic import BaseModel
+
+
+    class UserCreate(BaseModel):
+        email: str
+
+
+    class UserResponse(UserCreate):
+        id: int
+        created_at: datetime
+    ```
+
+    ## Details
+    A schema is any Pydantic model (a project class deriving from `BaseModel` or
+    `SQLModel`, wherever it lives), named with one of the suffixes above (`UserIn`, not
+    `Login`). Fields inherited from project base classes count, and are reported at the
+    class name with the base that declares them.
+    """
+
+    meta: ClassVar[RuleMeta] = RuleMeta(
+        code="LC608",
+        name="server-field-in-request-schema",
+        message="request schema `{model}` declares server-generated field `{field}`{origin}; "
+        "the server sets it",
+    )
+    examples: ClassVar[tuple[Example, ...]] = (
+        Invalid(
+            "from datetime import datetime\n\n"
+            "import pydantic\n\n\n"
+            "class ItemCreate(pydantic.BaseModel):\n"
+            "    id: int | None = None  # error: 5\n"
+            "    title: str\n"
+            "    created_at: datetime  # error\n\n\n"
+            "class UserIn(pydantic.BaseModel):\n"
+            "    email: str\n"
+            "    hashed_password: str  # error\n",
+            note="an optional id is still writable; the `In` suffix",
+        ),
+        Invalid(
+            {
+                "app/schemas/base.py": "from datetime import datetime\n\n"
+                "from sqlmodel import SQLModel\n\n\n"
+                "class Timestamped(SQLModel):\n"
+                "    created_at: datetime\n"
+                "    updated_at: datetime\n",
+                "app/schemas/items.py": "from .base import Timestamped\n\n\n"
+                "class ItemUpdate(Timestamped):  # error: 7\n"
+                "    title: str | None = None\n"
+                "    updated_at: None = None  # error\n",
+            },
+            note="inherited from a base in another module, reported at the class name; "
+            "a redeclared field at its own line",
+        ),
+        Valid(
+            "from datetime import datetime\n\n"
+            "from pydantic import BaseModel\n\n\n"
+            "class ItemCreate(BaseModel):\n"
+            "    title: str\n\n\n"
+            "class ItemResponse(ItemCreate):\n"
+            "    id: int\n"
+            "    created_at: datetime\n",
+            note="generated fields in the response schema",
+        ),
+        Valid(
+            "from pydantic import BaseModel\n\n\n"
+            "class Login(BaseModel):\n"
+            "    id: int\n\n\n"
+            "class ItemCreateResult(BaseModel):\n"
+            "    id: int\n\n\n"
+            "class ItemCreate(BaseModel):\n"
+            "    owner_id: int\n"
+            "    _id: int = 0\n",
+            note="names without a request suffix; other fields mentioning ids",
+        ),
+        Valid(
+            "from dataclasses import dataclass\n\n\n@dataclass\nclass OrderCreate:\n    id: int\n",
+            note="not a Pydantic model",
+        ),
+    )
+
+    def __init__(self) -> None:
+        self._classes = SchemaClasses()
+
+    def visit_ClassDef(self, node: ast.ClassDef, ctx: RuleContext) -> None:
+        self._classes.seen(node, ctx)
+        if not has_suffix(node.name, REQUEST_SUFFIXES):
+            return
+        model = model_class(node, ctx)
+        if model is None:
+            return
+        for declared in declared_fields(node, ctx):
+            if declared.name in SERVER_FIELDS:
+                ctx.report(self, declared.target, model=node.name, field=declared.name, origin="")
+        start, end = name_span(node, ctx)
+        for inherited in self._classes.inherited(model, node, ctx):
+            if inherited.name in SERVER_FIELDS:
+                origin = f" (inherited from `{short_name(inherited.owner)}`)"
+                ctx.report_span(
+                    self, start, end, model=node.name, field=inherited.name, origin=origin
+                )

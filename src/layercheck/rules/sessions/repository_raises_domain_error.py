@@ -1,0 +1,213 @@
+from __future__ import annotations
+
+import ast
+from typing import ClassVar, Final
+
+from layercheck.layers import Layer
+from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Status, Valid
+from layercheck.rules.http._helpers import HTTP_EXCEPTION_BASES
+
+_SERVICES: Final = frozenset({Layer.SERVICES})
+_MEMO: Final = "sessions.domain-exception"
+
+
+def is_domain_exception(qualified: str, ctx: RuleContext) -> bool:
+    """A project exception class (not an HTTPException) that the services layer raises
+    somewhere in the project."""
+    index = ctx.index
+    resolved = index.resolve(qualified)
+    key = (_MEMO, resolved)
+    cached = index.memo.get(key)
+    if cached is None:
+        cached = (
+            index.is_project_class(resolved)
+            and not index.inherits(resolved, HTTP_EXCEPTION_BASES)
+            and resolved in index.raised_in(_SERVICES)
+        )
+        index.memo[key] = cached
+    return cached
+
+
+class RepositoryRaisesDomainError(Rule):
+    """## What it does
+    Checks for a repository that raises a domain exception: a project exception class
+    that the service layer raises too.
+
+    ## Why is this bad?
+    Whether a missing row is an error, and which one, is a business rule: the same
+    lookup is a 404 for one use case and a normal "create it" branch for another.
+    A repository that raises `NotFoundError` makes that decision for every caller and
+    hides it from the service that owns it. Return the model or `None` and let the
+    service raise.
+
+    ## Example
+    ```python
+    # file: app/repositories/user_repo.py
+    from sqlalchemy import select
+
+    from app.exceptions import NotFoundError
+
+
+    class UserRepository:
+        async def get_by_id(self, user_id: int) -> User:
+            user = await self._session.scalar(select(User).where(User.id == user_id))
+            if user is None:
+                raise NotFoundError(f"User {user_id} not found")
+            return user
+
+
+    # file: app/exceptions.py
+    class NotFoundError(Exception):
+        pass
+
+
+    # file: app/services/user_service.py
+    from app.exceptions import NotFoundError
+
+
+    async def get_user(repo, user_id: int):
+        if (user := await repo.get_by_id(user_id)) is None:
+            raise NotFoundError(user_id)
+        return user
+    ```
+
+    ## Use instead
+    ```python
+    # file: app/repositories/user_repo.py
+    from sqlalchemy import select
+
+
+    class UserRepository:
+        async def get_by_id(self, user_id: int) -> User | None:
+            return await self._session.scalar(select(User).where(User.id == user_id))
+
+
+    # file: app/exceptions.py
+    class NotFoundError(Exception):
+        pass
+
+
+    # file: app/services/user_service.py
+    from app.exceptions import NotFoundError
+
+
+    async def get_user(repo, user_id: int):
+        if (user := await repo.get_by_id(user_id)) is None:
+            raise NotFoundError(user_id)
+        return user
+    ```
+
+    ## Details
+    A domain exception is a class defined in the project, not an `HTTPException` nor a
+    subclass of one (LC202 reports those), that some module of the service layer
+    raises. Exceptions only repositories raise (`DuplicateKeyError` wrapping an
+    `IntegrityError`) and built-in or third-party exceptions are quiet, and so is a
+    bare `raise` re-raising what was caught.
+    """
+
+    meta: ClassVar[RuleMeta] = RuleMeta(
+        code="LC509",
+        name="repository-raises-domain-error",
+        message="repository raises domain exception `{name}`; "
+        "return the model or None and let the service raise it",
+        layers=frozenset({Layer.REPOSITORIES}),
+        status=Status.PREVIEW,
+    )
+    examples: ClassVar[tuple[Example, ...]] = (
+        Invalid(
+            {
+                "app/errors/base.py": "class AppError(Exception):\n    pass\n\n\n"
+                "class ConflictError(AppError):\n    pass\n",
+                "app/errors/__init__.py": "from .base import ConflictError as Conflict\n",
+                "app/services/users.py": "from app import errors\n\n\n"
+                "def register(repo, email):\n"
+                "    if repo.exists(email):\n"
+                "        raise errors.Conflict(email)\n",
+                "app/repositories/users.py": "from ..errors import Conflict\n\n\n"
+                "class UserRepository:\n"
+                "    async def add(self, user):\n"
+                "        if await self.exists(user.email):\n"
+                "            raise Conflict(  # error: 19\n"
+                "                user.email\n"
+                "            )\n",
+            },
+            note="a re-exported alias, a relative import, a multi-line call",
+        ),
+        Invalid(
+            {
+                "app/exceptions.py": "class NotFoundError(Exception):\n    pass\n",
+                "app/services/posts.py": "from app.exceptions import NotFoundError\n\n\n"
+                "def get(post):\n"
+                "    if post is None:\n"
+                "        raise NotFoundError\n",
+                "app/crud.py": "import app.exceptions as exc\n\n\n"
+                "def get_post(session, post_id):\n"
+                "    def missing():\n"
+                "        raise exc.NotFoundError from None  # error\n"
+                "    return session.get(Post, post_id) or missing()\n",
+            },
+            note="raised bare in services; a module alias; a nested function in `crud.py`",
+        ),
+        Valid(
+            {
+                "app/exceptions.py": "class DuplicateKeyError(Exception):\n    pass\n",
+                "app/repositories/users.py": "from sqlalchemy.exc import IntegrityError\n\n"
+                "from app.exceptions import DuplicateKeyError\n\n\n"
+                "async def add(session, user):\n"
+                "    try:\n"
+                "        await session.flush()\n"
+                "    except IntegrityError as error:\n"
+                "        raise DuplicateKeyError(user.email) from error\n",
+            },
+            note="an exception no service raises is the repository's own",
+        ),
+        Valid(
+            "def get(session, user_id):\n"
+            "    try:\n"
+            "        return session.get(User, user_id)\n"
+            "    except LookupError:\n"
+            "        raise\n"
+            "    raise ValueError(user_id)\n",
+            path="app/repositories/users.py",
+            note="built-in exceptions and a bare re-raise",
+        ),
+        Valid(
+            {
+                "app/errors.py": "from fastapi import HTTPException\n\n\n"
+                "class Gone(HTTPException):\n    pass\n",
+                "app/services/items.py": "from app.errors import Gone\n\n\n"
+                "def f():\n    raise Gone(410)\n",
+                "app/repositories/items.py": "from app.errors import Gone\n\n\n"
+                "def f():\n    raise Gone(410)\n",
+            },
+            note="an HTTPException subclass is LC202's",
+        ),
+        Valid(
+            {
+                "app/exceptions.py": "class NotFoundError(Exception):\n    pass\n",
+                "app/services/posts.py": "from app.exceptions import NotFoundError\n\n\n"
+                "def get():\n    raise NotFoundError\n",
+                "app/routes/posts.py": "from app.exceptions import NotFoundError\n\n\n"
+                "def get():\n    raise NotFoundError\n",
+            },
+            note="other layers may raise domain exceptions",
+        ),
+        Valid(
+            {
+                "app/exceptions.py": "class NotFoundError(Exception):\n    pass\n",
+                "app/services/posts.py": "from app.exceptions import NotFoundError\n\n\n"
+                "def get():\n    raise NotFoundError\n",
+                "tests/repositories/test_posts.py": "from app.exceptions import NotFoundError\n\n\n"
+                "def fake_get():\n    raise NotFoundError\n",
+            },
+            note="tests have no layer",
+        ),
+    )
+
+    def visit_Raise(self, node: ast.Raise, ctx: RuleContext) -> None:
+        target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+        if not isinstance(target, ast.Name | ast.Attribute):
+            return
+        qualified = ctx.qualified(target)
+        if qualified is not None and is_domain_exception(qualified, ctx):
+            ctx.report(self, target, name=qualified.rpartition(".")[2])

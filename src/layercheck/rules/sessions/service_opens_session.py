@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import ast
+from typing import ClassVar
+
+from layercheck.layers import Layer
+from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
+from layercheck.rules.sessions._helpers import SessionRule, label
+from layercheck.sessions import provides_session
+
+_WORDS = {Layer.SERVICES: "service", Layer.REPOSITORIES: "repository"}
+_NEXT = frozenset({"next", "anext"})
+
+
+class ServiceOpensSession(SessionRule):
+    """## What it does
+    Checks for a service or repository that opens its own session (calls a session
+    factory, `Session(...)`/`AsyncSession(...)`, or a session provider directly)
+    instead of receiving one through its constructor.
+
+    ## Why is this bad?
+    A session opened inside a service is a second unit of work next to the request's:
+    its writes commit (or not) on their own, its objects cannot be mixed with the
+    request's, and the service cannot take part in a transaction that spans several
+    services. Tests cannot hand it a session bound to a rolled-back transaction
+    either. Let the caller own the session and pass it in.
+
+    ## Example
+    ```python
+    # file: app/services/user_service.py
+    from app.core.database import async_session_factory
+
+
+    class UserService:
+        async def deactivate(self, user_id: int) -> None:
+            async with async_session_factory() as session:
+                await UserRepository(session).deactivate(user_id)
+
+
+    # file: app/core/database.py
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    async_session_factory = async_sessionmaker(engine, expire_on_commit=False)
+    ```
+
+    ## Use instead
+    ```python
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+
+    class UserService:
+        def __init__(self, session: AsyncSession) -> None:
+            self.repo = UserRepository(session)
+
+        async def deactivate(self, user_id: int) -> None:
+            await self.repo.deactivate(user_id)
+    ```
+
+    ## Details
+    Opening a session is calling a project `sessionmaker`/`async_sessionmaker`
+    instance (`SessionLocal()`, `factory.begin()`), `sessionmaker(...)()`,
+    `Session(engine)`/`AsyncSession(engine)`, a factory held in a parameter or
+    attribute (`self._session_factory()`), or a project function that provides a
+    session (`get_session()`, `next(get_db())`, `async with session_scope() as s`).
+    A session provider defined in the module (a function that yields or returns the
+    session it opens) is quiet: opening is its job. A scheduled job that opens its own
+    session and commits it is reported here, while LC502 stays quiet on its commit:
+    move such jobs out of the service layer, or take the factory as a parameter and
+    accept this finding with a `noqa` comment.
+    """
+
+    meta: ClassVar[RuleMeta] = RuleMeta(
+        code="LC508",
+        name="service-opens-session",
+        message="{layer} opens its own session with `{call}`; receive it in the constructor",
+        layers=frozenset({Layer.SERVICES, Layer.REPOSITORIES}),
+    )
+    examples: ClassVar[tuple[Example, ...]] = (
+        Invalid(
+            {
+                "app/core/db.py": "from sqlalchemy.orm import sessionmaker\n\n"
+                "SessionLocal = sessionmaker()\n\n\n"
+                "def get_db():\n"
+                "    db = SessionLocal()\n"
+                "    try:\n"
+                "        yield db\n"
+                "    finally:\n"
+                "        db.close()\n",
+                "app/services/audit_service.py": "from ..core import db as database\n\n\n"
+                "class AuditService:\n"
+                "    def __init__(self):\n"
+                "        self.db = database.SessionLocal()  # error: 19\n\n"
+                "    def load(self):\n"
+                "        return next(database.get_db())  # error: 21\n",
+            },
+            note="a module import with relative dots; a provider called directly",
+        ),
+        Invalid(
+            "from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker\n"
+            "from sqlmodel import Session\n\n\n"
+            "class ReportRepository:\n"
+            "    def __init__(self, factory: async_sessionmaker[AsyncSession]):\n"
+            "        self._factory = factory\n\n"
+            "    async def totals(self):\n"
+            "        async with self._factory.begin() as s:  # error\n"
+            "            return await s.scalar(q)\n\n"
+            "    def legacy(self, engine):\n"
+            "        with Session(engine) as s:  # error\n"
+            "            return s.exec(q)\n",
+            path="app/repositories/reports.py",
+            note="a factory injected into the constructor, still opened here; sqlmodel",
+        ),
+        Valid(
+            "from sqlalchemy.ext.asyncio import AsyncSession\n\n\n"
+            "class UserService:\n"
+            "    def __init__(self, session: AsyncSession) -> None:\n"
+            "        self.repo = UserRepository(session)\n",
+            note="the session comes in through the constructor",
+        ),
+        Valid(
+            "from sqlalchemy.orm import sessionmaker\n\n"
+            "SessionLocal = sessionmaker()\n\n\n"
+            "def get_db():\n"
+            "    db = SessionLocal()\n"
+            "    try:\n"
+            "        yield db\n"
+            "    finally:\n"
+            "        db.close()\n",
+            path="app/crud.py",
+            note="a session provider defined in the module",
+        ),
+        Valid(
+            "import aiohttp\n"
+            "import requests\n\n\n"
+            "def make_clients(session_factory):\n"
+            "    with requests.Session() as http:\n"
+            "        return aiohttp.ClientSession(), session_factory(), http\n",
+            path="app/services/clients.py",
+            note="HTTP sessions, and an unannotated `session_factory`, open no SQLAlchemy session",
+        ),
+        Valid(
+            "from sqlalchemy.orm import Session\n\n\n"
+            "def open_session(engine):\n"
+            "    return Session(engine)\n",
+            path="app/routes/users.py",
+            note="routes are LC303's concern",
+        ),
+        Valid(
+            "from app.core.database import SessionLocal\n\n\n"
+            "def test_service() -> None:\n"
+            "    with SessionLocal() as session:\n"
+            "        assert session\n",
+            path="tests/services/test_users_service.py",
+            note="tests have no layer",
+        ),
+    )
+
+    def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in _NEXT and ctx.names.lookup(func.id) is None:
+            return  # `next(get_db())`: the inner call is reported
+        if not self.sessions.opens(node, ctx) or self._in_provider(ctx):
+            return
+        word = _WORDS.get(ctx.layer, "module") if ctx.layer is not None else "module"
+        ctx.report(self, node, layer=word, call=f"{label(func)}()")
+
+    @staticmethod
+    def _in_provider(ctx: RuleContext) -> bool:
+        """Inside a module-level function that hands out the session it opens."""
+        functions = ctx.functions()
+        if not functions:
+            return False
+        outer = functions[-1]
+        if not any(node is outer for node in getattr(ctx.ancestors[0], "body", ())):
+            return False
+        return provides_session(f"{ctx.module}.{outer.name}", ctx.index)

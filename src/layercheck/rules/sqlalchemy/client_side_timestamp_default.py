@@ -1,0 +1,277 @@
+from __future__ import annotations
+
+import ast
+from typing import ClassVar, Final
+
+from layercheck.orm import COLUMN_CLASSES, MAPPED_COLUMN
+from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules.sqlalchemy._helpers import (
+    callee,
+    in_migration,
+    inside_table,
+    short,
+)
+
+_COLUMNS: Final = COLUMN_CLASSES | MAPPED_COLUMN | frozenset({"sqlmodel.Column"})
+_KEYWORDS: Final = ("default", "onupdate", "default_factory", "insert_default")
+NOW_FUNCTIONS: Final = frozenset(
+    {
+        "datetime.datetime.now",
+        "datetime.datetime.utcnow",
+        "datetime.datetime.today",
+        "datetime.date.today",
+    }
+)
+_SAME_MOMENT: Final = frozenset({"replace", "astimezone", "date"})
+"""Methods whose result still records when the row was written."""
+_CALLABLE = "sets the timestamp in Python, not in the database"
+_CALLED = "is evaluated once, at import: every row gets that same time"
+
+
+def _innermost_call(node: ast.expr) -> ast.expr:
+    """`datetime.now(UTC)` for `datetime.now(UTC).replace(tzinfo=None).astimezone()`;
+    methods that turn the moment into something else (`.time()`, `.strftime()`) stop."""
+    while (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _SAME_MOMENT
+        and isinstance(node.func.value, ast.Call)
+    ):
+        node = node.func.value
+    return node
+
+
+def _is_now(node: ast.expr, ctx: RuleContext) -> bool:
+    """`datetime.now` (any import form), or a project function that returns it."""
+    if not isinstance(node, ast.Name | ast.Attribute):
+        return False
+    name = ctx.qualified(node)
+    if name is None:
+        return False
+    if name in NOW_FUNCTIONS:
+        return True
+    function = ctx.index.function(name)
+    return (
+        function is not None
+        and bool(function.yields_calls)
+        and all(ctx.index.resolve(c) in NOW_FUNCTIONS for c in function.yields_calls)
+    )
+
+
+class ClientSideTimestampDefault(Rule):
+    """## What it does
+    Checks for a column whose `default=`, `onupdate=`, `default_factory=` or
+    `insert_default=` takes the time from Python's `datetime.now()`/`utcnow()`/`today()`.
+
+    ## Why is this bad?
+    The timestamp then comes from the clock and time zone of whichever process writes
+    the row, not from the database: app servers drift apart, `utcnow()` returns a naive
+    datetime that is easily mixed with local times, and rows written by SQL, by other
+    services or by bulk `insert()` get no value at all. A server default
+    (`server_default=func.now()`) is set by the database for every insert. Worse,
+    `default=datetime.now(UTC)` calls the function once, when the module is imported:
+    every row then gets the same timestamp.
+
+    ## Example
+    ```python
+    from datetime import datetime, timezone
+
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class Post(Base):
+        __tablename__ = "posts"
+
+        id: Mapped[int] = mapped_column(primary_key=True)
+        created_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
+        updated_at: Mapped[datetime] = mapped_column(
+            default=lambda: datetime.now(timezone.utc),
+            onupdate=lambda: datetime.now(timezone.utc),
+        )
+    ```
+
+    ## Use instead
+    ```python
+    from datetime import datetime
+
+    from sqlalchemy import func
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class Post(Base):
+        __tablename__ = "posts"
+
+        id: Mapped[int] = mapped_column(primary_key=True)
+        created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+        updated_at: Mapped[datetime] = mapped_column(
+            server_default=func.now(), onupdate=func.now()
+        )
+    ```
+
+    ## Fix (not yet available)
+    The fix will replace `default=...` with `server_default=func.now()` and
+    `onupdate=...` with `onupdate=func.now()`, adding `from sqlalchemy import func`. It
+    is unsafe: the database's clock and time zone take over (a `DateTime` without
+    `timezone=True` may store local time), the value is known only after a flush and a
+    refresh, and existing tables need a migration for the server default.
+
+    ## Details
+    The functions recognised are `datetime.datetime.now`, `utcnow` and `today` and
+    `datetime.date.today` in any import form; a lambda around a call of one, also
+    followed by `.replace(...)`, `.astimezone(...)` or `.date()` (`.time()` gives a time
+    of day, not a timestamp); and a project function whose returned values all come
+    from one of them (`def utcnow(): return datetime.now(UTC)`), in this module or
+    another. Columns inside `Table(...)` and in migrations are left alone, as are
+    Pydantic fields: only `Column`/`mapped_column` are columns.
+    """
+
+    meta: ClassVar[RuleMeta] = RuleMeta(
+        code="LC404",
+        name="client-side-timestamp-default",
+        message="`{keyword}={value}` {problem}; use `{remedy}`",
+    )
+    examples: ClassVar[tuple[Example, ...]] = (
+        Invalid(
+            "from datetime import datetime, timezone\n\n"
+            "import sqlalchemy as sa\n"
+            "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n\n"
+            "class Base(DeclarativeBase):\n"
+            "    pass\n\n\n"
+            "class Post(Base):\n"
+            "    __tablename__ = 'posts'\n"
+            "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+            "    created_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)"
+            "  # error: 50\n"
+            "    updated_at = sa.Column(\n"
+            "        sa.DateTime,\n"
+            "        default=lambda: datetime.now(timezone.utc),  # error\n"
+            "        onupdate=datetime.now,  # error\n"
+            "    )\n"
+            "    published_at: Mapped[datetime] = mapped_column(\n"
+            "        default=datetime.now(timezone.utc)  # error\n"
+            "    )\n"
+            "    seen_at: Mapped[datetime] = mapped_column(\n"
+            "        insert_default=lambda: datetime.now().replace(microsecond=0).astimezone()"
+            "  # error\n"
+            "    )\n",
+            note="a function, a lambda, a call fixed at import, a method chain",
+        ),
+        Invalid(
+            {
+                "app/utils/clock.py": "import datetime\n\n\n"
+                "def utcnow():\n"
+                '    """The current time in UTC."""\n'
+                "    return datetime.datetime.now(datetime.timezone.utc)\n",
+                "app/db/models/item.py": "import datetime as dt\n\n"
+                "from sqlalchemy import orm\n\n"
+                "from app.utils.clock import utcnow as now_utc\n\n\n"
+                "def today():\n"
+                "    return dt.date.today()\n\n\n"
+                "class Item(Base):\n"
+                "    __tablename__ = 'items'\n"
+                "    created_at: orm.Mapped[dt.datetime] = orm.mapped_column(\n"
+                "        default=now_utc,  # error\n"
+                "        onupdate=now_utc,  # error\n"
+                "    )\n"
+                "    day: orm.Mapped[dt.date] = orm.mapped_column(default_factory=today)  # error\n"
+                "    frozen: orm.Mapped[dt.date] = orm.mapped_column(default=today())  # error\n",
+            },
+            note="project functions returning `now()`, in another module (imported under an "
+            "alias) and in the same module",
+        ),
+        Valid(
+            "from datetime import datetime\n\n"
+            "from pydantic import BaseModel, Field\n"
+            "from sqlalchemy import func\n"
+            "from sqlalchemy.orm import Mapped, mapped_column\n\n\n"
+            "class Post(Base):\n"
+            "    __tablename__ = 'posts'\n"
+            "    created_at: Mapped[datetime] = mapped_column(server_default=func.now())\n"
+            "    updated_at: Mapped[datetime] = mapped_column(\n"
+            "        server_default=func.now(), onupdate=func.now()\n"
+            "    )\n"
+            "    deleted_at: Mapped[datetime | None] = mapped_column(default=None)\n\n\n"
+            "class PostRead(BaseModel):\n"
+            "    fetched_at: datetime = Field(default_factory=datetime.now)\n",
+            note="server defaults; a Pydantic field is not a column",
+        ),
+        Valid(
+            {
+                "alembic/versions/0002_add_seen.py": "from datetime import datetime\n\n"
+                "import sqlalchemy as sa\n"
+                "from alembic import op\n\n"
+                "revision = '0002'\n"
+                "down_revision = '0001'\n\n\n"
+                "def upgrade():\n"
+                "    op.add_column('posts', sa.Column('seen', sa.DateTime, "
+                "default=datetime.utcnow))\n",
+                "app/models/tables.py": "from datetime import datetime\n\n"
+                "from sqlalchemy import Column, DateTime, MetaData, Table\n\n"
+                "metadata = MetaData()\n"
+                "audit = Table(\n"
+                "    'audit',\n"
+                "    metadata,\n"
+                "    Column('at', DateTime, default=datetime.utcnow),\n"
+                ")\n",
+            },
+            note="a migration and a `Table(...)` column are left alone",
+        ),
+        Valid(
+            "import datetime as dt\n"
+            "import uuid\n\n"
+            "from sqlalchemy.orm import Mapped, mapped_column\n\n\n"
+            "class datetime:\n"
+            "    @staticmethod\n"
+            "    def now():\n"
+            "        return 0\n\n\n"
+            "def new_slug():\n"
+            "    return uuid.uuid4().hex\n\n\n"
+            "def now_or_none(flag):\n"
+            "    return compute(flag)\n\n\n"
+            "class Post(Base):\n"
+            "    __tablename__ = 'posts'\n"
+            "    slug: Mapped[str] = mapped_column(default=new_slug)\n"
+            "    stamp: Mapped[int] = mapped_column(default=datetime.now)\n"
+            "    other: Mapped[int] = mapped_column(default=now_or_none)\n"
+            "    at: Mapped[time] = mapped_column(default=lambda: dt.datetime.now().time())\n",
+            note="a local class called `datetime`, project functions returning other values, "
+            "a time of day (mealie's webhooks)",
+        ),
+    )
+
+    def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
+        if callee(node, ctx) not in _COLUMNS or in_migration(ctx) or inside_table(ctx):
+            return
+        for kw in node.keywords:
+            if kw.arg not in _KEYWORDS:
+                continue
+            problem = self._problem(kw.value, ctx)
+            if problem is not None:
+                remedy = (
+                    "onupdate=func.now()" if kw.arg == "onupdate" else "server_default=func.now()"
+                )
+                ctx.report(
+                    self, kw, keyword=kw.arg, value=short(kw.value), problem=problem, remedy=remedy
+                )
+
+    @staticmethod
+    def _problem(value: ast.expr, ctx: RuleContext) -> str | None:
+        if isinstance(value, ast.Lambda):
+            inner = _innermost_call(value.body)
+            if isinstance(inner, ast.Call) and _is_now(inner.func, ctx):
+                return _CALLABLE
+            return None
+        if isinstance(value, ast.Call):
+            inner = _innermost_call(value)
+            if isinstance(inner, ast.Call) and _is_now(inner.func, ctx):
+                return _CALLED
+            return None
+        return _CALLABLE if _is_now(value, ctx) else None
