@@ -57,6 +57,7 @@ class ProjectIndex:
         }
         self._inherits_cache: dict[tuple[str, frozenset[str]], bool] = {}
         self.memo: dict[tuple[str, str], bool] = {}
+        self._resolved: dict[str, str] = {}
         """Answers that rule families derive from the index, keyed (question, subject)."""
         self._handled: frozenset[str] | None = None
         self._graph: dict[str, list[tuple[str, int, bool]]] | None = None
@@ -77,6 +78,14 @@ class ProjectIndex:
 
     def resolve(self, qualified: str) -> str:
         """Follow re-exports and aliases: `app.errors.Gone` -> `app.errors.base.Gone`."""
+        cached = self._resolved.get(qualified)
+        if cached is not None:
+            return cached
+        result = self._resolve(qualified)
+        self._resolved[qualified] = result
+        return result
+
+    def _resolve(self, qualified: str) -> str:
         seen: set[str] = set()
         current = qualified
         for _ in range(_MAX_HOPS):

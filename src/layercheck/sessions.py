@@ -251,6 +251,16 @@ class _Members:
     holders: set[str] = field(default_factory=set)
 
 
+@dataclass
+class _State:
+    locals: dict[int, _Locals] = field(default_factory=dict)
+    """Function id -> its parameters and locals."""
+    members: dict[int, _Members] = field(default_factory=dict)
+    """Class id -> its attributes."""
+    fed: set[int] = field(default_factory=set)
+    """Ids of the nodes already fed."""
+
+
 class Sessions:
     """Tracks, during the one walk of a file, which local names and `self` attributes hold
     sessions (and session factories, and project objects built with a session). Feed it
@@ -261,27 +271,43 @@ class Sessions:
     methods and class-level annotations when its first method is seen, so a method may
     use `self._session` before `__init__` sets it."""
 
-    def __init__(self) -> None:
-        self._locals: dict[int, _Locals] = {}
-        """Function id -> its parameters and locals."""
-        self._members: dict[int, _Members] = {}
-        """Class id -> its attributes."""
+    # Every rule that needs sessions holds a Sessions, but all of them share one state per
+    # file (in `ctx.shared`), and each node is fed once: the first rule to see a node does
+    # the work, the others find it done.
+    def _shared(self, ctx: RuleContext) -> _State:
+        found = ctx.shared.get(_State)
+        if not isinstance(found, _State):
+            found = _State()
+            ctx.shared[_State] = found
+        return found
+
+    def _first_time(self, node: ast.AST, ctx: RuleContext) -> bool:
+        fed = self._shared(ctx).fed
+        if id(node) in fed:
+            return False
+        fed.add(id(node))
+        return True
 
     # -- feeding -------------------------------------------------------------------------
     def function(self, node: _Function, ctx: RuleContext) -> None:
         """At the def (its annotations and defaults are evaluated outside it)."""
+        if not self._first_time(node, ctx):
+            return
+        state = self._shared(ctx)
         owner = ctx.parent
-        if isinstance(owner, ast.ClassDef) and id(owner) not in self._members:
-            self._members[id(owner)] = self._scan_class(owner, ctx)
-        self._locals[id(node)] = self._parameters(node, ctx)
+        if isinstance(owner, ast.ClassDef) and id(owner) not in state.members:
+            state.members[id(owner)] = self._scan_class(owner, ctx)
+        state.locals[id(node)] = self._parameters(node, ctx)
 
     def assigned(self, target: ast.expr, value: ast.expr | None, ctx: RuleContext) -> None:
+        if not self._first_time(target, ctx):
+            return
         functions = ctx.functions()
         if not functions or value is None:
             return
         function = functions[0]
         if isinstance(target, ast.Name):
-            scope = self._locals.setdefault(id(function), _Locals())
+            scope = self._shared(ctx).locals.setdefault(id(function), _Locals())
             name = target.id
             found = self._value(value, ctx)
             factory = found is None and (self.is_factory(value, ctx) or builds_factory(value, ctx))
@@ -311,8 +337,10 @@ class Sessions:
     def rebound(self, target: ast.expr, ctx: RuleContext) -> None:
         """Names bound by something that shows nothing about them (a `for` target):
         whatever they held before is forgotten."""
+        if not self._first_time(target, ctx):
+            return
         functions = ctx.functions()
-        scope = self._locals.get(id(functions[0])) if functions else None
+        scope = self._shared(ctx).locals.get(id(functions[0])) if functions else None
         if scope is None:
             return
         pending = [target]
@@ -330,11 +358,13 @@ class Sessions:
     def withitem(self, node: ast.withitem, ctx: RuleContext) -> None:
         """`with Session(engine) as s:` / `async with factory() as s:` /
         `async with factory.begin() as s:`."""
+        if not self._first_time(node, ctx):
+            return
         target = node.optional_vars
         functions = ctx.functions()
         if not isinstance(target, ast.Name) or not functions:
             return
-        scope = self._locals.setdefault(id(functions[0]), _Locals())
+        scope = self._shared(ctx).locals.setdefault(id(functions[0]), _Locals())
         found = self._value(node.context_expr, ctx)
         if found is None:
             scope.sessions.pop(target.id, None)
@@ -419,7 +449,7 @@ class Sessions:
         scope = ctx.names.binding_scope(name)
         if scope is None or not isinstance(scope.node, ast.FunctionDef | ast.AsyncFunctionDef):
             return None
-        return self._locals.get(id(scope.node))
+        return self._shared(ctx).locals.get(id(scope.node))
 
     def _attribute(self, node: ast.expr, ctx: RuleContext) -> tuple[_Members | None, str]:
         """The class members behind `self.attr`, where `self` is the first parameter of a
@@ -439,9 +469,10 @@ class Sessions:
                 owner = chain[depth - 1]
                 if not isinstance(owner, ast.ClassDef):
                     return None, ""
-                members = self._members.get(id(owner))
+                known = self._shared(ctx).members
+                members = known.get(id(owner))
                 if members is None:
-                    members = self._members[id(owner)] = _Members(key=f"self:{id(owner)}")
+                    members = known[id(owner)] = _Members(key=f"self:{id(owner)}")
                 return members, node.attr
         return None, ""
 

@@ -108,6 +108,13 @@ class RuleContext:
     lines: LineIndex
     ancestors: list[ast.AST] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    shared: dict[type, object] = field(default_factory=dict)
+    """Per-file state that several rules derive from the same nodes (keyed by its type),
+    so the work is done once per file, not once per rule."""
+    _qualified: dict[int, str | None] = field(default_factory=dict)
+    _functions_at: tuple[tuple[int, int], list[ast.FunctionDef | ast.AsyncFunctionDef]] | None = (
+        None
+    )
 
     @property
     def parent(self) -> ast.AST | None:
@@ -122,6 +129,10 @@ class RuleContext:
         """Functions whose body holds the current node, innermost first. Decorators,
         defaults and annotations belong to the enclosing scope, as the walker sees them."""
         chain = self.ancestors
+        # Several rules ask at the same node; the answer is fixed while the node is current.
+        key = (id(chain[-1]), len(chain)) if chain else (0, 0)
+        if self._functions_at is not None and self._functions_at[0] == key:
+            return self._functions_at[1]
         found: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
         for depth in range(len(chain) - 2, -1, -1):
             node = chain[depth]
@@ -129,6 +140,7 @@ class RuleContext:
                 child = chain[depth + 1]
                 if any(stmt is child for stmt in node.body):
                     found.append(node)
+        self._functions_at = (key, found)
         return found
 
     def under_type_checking(self) -> bool:
@@ -144,8 +156,15 @@ class RuleContext:
 
     def qualified(self, node: ast.AST) -> str | None:
         """Resolved, re-export-followed qualified name of a Name/Attribute, or None."""
+        # Rules ask about the same nodes again and again; a node's scope does not change
+        # while the walk is inside it.
+        key = id(node)
+        if key in self._qualified:
+            return self._qualified[key]
         found = self.names.qualified(node)
-        return self.index.resolve(found) if found is not None else None
+        result = self.index.resolve(found) if found is not None else None
+        self._qualified[key] = result
+        return result
 
     def report(self, rule: Rule, node: ast.AST, **fields: object) -> None:
         start, end = self.lines.span(node)
