@@ -221,6 +221,7 @@ def run_rules(
         index=index,
         settings=loaded.settings,
         lines=LineIndex.from_text(loaded.text),
+        is_test=loaded.facts.is_test,
     )
     Walker(chosen).walk(loaded.tree, ctx)
     return ctx.findings

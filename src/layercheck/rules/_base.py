@@ -106,6 +106,8 @@ class RuleContext:
     index: ProjectIndex
     settings: Settings
     lines: LineIndex
+    is_test: bool = False
+    """A test file (tests/, test_*.py, *_test.py, conftest.py): it has no layer."""
     ancestors: list[ast.AST] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     shared: dict[type, object] = field(default_factory=dict)
