@@ -371,3 +371,23 @@ def module_function(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncF
         elif isinstance(stmt, ast.Try):
             pending[:0] = [*stmt.body, *stmt.orelse, *stmt.finalbody]
     return found
+
+
+class MigrationRule(Rule):
+    """A rule that reads a migration's `op.*` calls: the visitors below feed its `ops`
+    tracker; a subclass decides in `leave_Module`."""
+
+    def __init__(self) -> None:
+        self.ops = MigrationOps()
+
+    def visit_FunctionDef(self, node: ast.FunctionDef, ctx: RuleContext) -> None:
+        self.ops.function(node, ctx)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef, ctx: RuleContext) -> None:
+        self.ops.function(node, ctx)
+
+    def visit_withitem(self, node: ast.withitem, ctx: RuleContext) -> None:
+        self.ops.withitem(node, ctx)
+
+    def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
+        self.ops.call(node, ctx)

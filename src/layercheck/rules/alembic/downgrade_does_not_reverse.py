@@ -5,11 +5,11 @@ import re
 from collections.abc import Sequence
 from typing import ClassVar
 
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
 from layercheck.rules.alembic._helpers import (
     CREATE_CONSTRAINTS,
     MIGRATIONS,
-    MigrationOps,
+    MigrationRule,
     Op,
     is_empty_body,
     module_function,
@@ -107,7 +107,7 @@ def _mentioned(op: Op, sql: Sequence[str]) -> bool:
     )
 
 
-class DowngradeDoesNotReverse(Rule):
+class DowngradeDoesNotReverse(MigrationRule):
     """## What it does
     Checks for an `upgrade()` operation that `downgrade()` does not undo.
 
@@ -272,21 +272,6 @@ class DowngradeDoesNotReverse(Rule):
             note="an empty downgrade is `empty-downgrade`'s",
         ),
     )
-
-    def __init__(self) -> None:
-        self.ops = MigrationOps()
-
-    def visit_FunctionDef(self, node: ast.FunctionDef, ctx: RuleContext) -> None:
-        self.ops.function(node, ctx)
-
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef, ctx: RuleContext) -> None:
-        self.ops.function(node, ctx)
-
-    def visit_withitem(self, node: ast.withitem, ctx: RuleContext) -> None:
-        self.ops.withitem(node, ctx)
-
-    def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        self.ops.call(node, ctx)
 
     def leave_Module(self, node: ast.Module, ctx: RuleContext) -> None:
         downgrade = module_function(node, "downgrade")

@@ -3,17 +3,17 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
 from layercheck.rules.alembic._helpers import (
     MIGRATIONS,
-    MigrationOps,
+    MigrationRule,
     is_empty_body,
     module_function,
     report_def,
 )
 
 
-class EmptyDowngrade(Rule):
+class EmptyDowngrade(MigrationRule):
     """## What it does
     Checks for a `downgrade()` that does nothing (`pass`, `...`, a docstring, or
     `raise NotImplementedError`) while `upgrade()` changes the schema.
@@ -149,21 +149,6 @@ class EmptyDowngrade(Rule):
             note="a project object named `op` is not Alembic's",
         ),
     )
-
-    def __init__(self) -> None:
-        self.ops = MigrationOps()
-
-    def visit_FunctionDef(self, node: ast.FunctionDef, ctx: RuleContext) -> None:
-        self.ops.function(node, ctx)
-
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef, ctx: RuleContext) -> None:
-        self.ops.function(node, ctx)
-
-    def visit_withitem(self, node: ast.withitem, ctx: RuleContext) -> None:
-        self.ops.withitem(node, ctx)
-
-    def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        self.ops.call(node, ctx)
 
     def leave_Module(self, node: ast.Module, ctx: RuleContext) -> None:
         downgrade = module_function(node, "downgrade")

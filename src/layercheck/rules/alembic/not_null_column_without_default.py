@@ -3,11 +3,11 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
 from layercheck.rules.alembic._helpers import (
     GENERATED_VALUES,
     MIGRATIONS,
-    MigrationOps,
+    MigrationRule,
     Op,
     argument,
     column_call,
@@ -37,7 +37,7 @@ def _not_null_without_default(column: ast.Call, ctx: RuleContext) -> bool:
     return True
 
 
-class NotNullColumnWithoutDefault(Rule):
+class NotNullColumnWithoutDefault(MigrationRule):
     """## What it does
     Checks for `op.add_column(...)` in `upgrade()` with a `nullable=False` column and no
     `server_default`.
@@ -166,21 +166,6 @@ class NotNullColumnWithoutDefault(Rule):
             " server_default=sa.true()))\n",
         ),
     )
-
-    def __init__(self) -> None:
-        self.ops = MigrationOps()
-
-    def visit_FunctionDef(self, node: ast.FunctionDef, ctx: RuleContext) -> None:
-        self.ops.function(node, ctx)
-
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef, ctx: RuleContext) -> None:
-        self.ops.function(node, ctx)
-
-    def visit_withitem(self, node: ast.withitem, ctx: RuleContext) -> None:
-        self.ops.withitem(node, ctx)
-
-    def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        self.ops.call(node, ctx)
 
     def leave_Module(self, node: ast.Module, ctx: RuleContext) -> None:
         created: set[str | None] = set()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from layercheck.layers import Layer
-from layercheck.rules._base import RuleContext
+from layercheck.rules._base import Rule, RuleContext
 
 HTTP_EXCEPTION_BASES: Final = frozenset(
     {
@@ -115,3 +115,18 @@ def annotation_classes(annotation: ast.AST, ctx: RuleContext) -> Iterator[tuple[
             elif generic not in _UNIONS:
                 continue
             pending.extend((item, string) for item in reversed(items))
+
+
+class HttpExceptionRule(Rule):
+    """Reports each HTTPException class built (`HTTPException(...)`) or raised bare
+    (`raise HTTPException`); the layers come from the subclass's meta."""
+
+    def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
+        found = http_exception_use(node, ctx)
+        if found is not None:
+            ctx.report(self, found[0], name=found[1])
+
+    def visit_Raise(self, node: ast.Raise, ctx: RuleContext) -> None:
+        found = http_exception_use(node, ctx)
+        if found is not None:
+            ctx.report(self, found[0], name=found[1])

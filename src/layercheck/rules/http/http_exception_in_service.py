@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import ast
 from typing import ClassVar
 
 from layercheck.layers import Layer
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
-from layercheck.rules.http._helpers import http_exception_use
+from layercheck.rules._base import Example, Invalid, RuleMeta, Valid
+from layercheck.rules.http._helpers import HttpExceptionRule
 
 
-class HttpExceptionInService(Rule):
+class HttpExceptionInService(HttpExceptionRule):
     """## What it does
     Checks for `HTTPException`, or a project subclass of it, raised or constructed in the
     service layer.
@@ -101,13 +100,3 @@ class HttpExceptionInService(Rule):
             note="tests have no layer",
         ),
     )
-
-    def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        found = http_exception_use(node, ctx)
-        if found is not None:
-            ctx.report(self, found[0], name=found[1])
-
-    def visit_Raise(self, node: ast.Raise, ctx: RuleContext) -> None:
-        found = http_exception_use(node, ctx)
-        if found is not None:
-            ctx.report(self, found[0], name=found[1])
