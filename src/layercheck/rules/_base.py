@@ -113,7 +113,7 @@ class RuleContext:
     shared: dict[type, object] = field(default_factory=dict)
     """Per-file state that several rules derive from the same nodes (keyed by its type),
     so the work is done once per file, not once per rule."""
-    _qualified: dict[int, str | None] = field(default_factory=dict)
+    _qualified: dict[int, tuple[ast.AST, str | None]] = field(default_factory=dict)
     _functions_at: tuple[tuple[int, int], list[ast.FunctionDef | ast.AsyncFunctionDef]] | None = (
         None
     )
@@ -160,12 +160,14 @@ class RuleContext:
         """Resolved, re-export-followed qualified name of a Name/Attribute, or None."""
         # Rules ask about the same nodes again and again; a node's scope does not change
         # while the walk is inside it.
-        key = id(node)
-        if key in self._qualified:
-            return self._qualified[key]
+        # The node is kept with its answer: a node parsed from a string annotation is
+        # short-lived, and its id could be reused by another.
+        cached = self._qualified.get(id(node))
+        if cached is not None and cached[0] is node:
+            return cached[1]
         found = self.names.qualified(node)
         result = self.index.resolve(found) if found is not None else None
-        self._qualified[key] = result
+        self._qualified[id(node)] = (node, result)
         return result
 
     def report(self, rule: Rule, node: ast.AST, **fields: object) -> None:

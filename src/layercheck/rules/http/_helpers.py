@@ -6,6 +6,7 @@ import ast
 from collections.abc import Iterator
 from typing import Final
 
+from layercheck.annotations import parse_string
 from layercheck.layers import Layer
 from layercheck.rules._base import Rule, RuleContext
 
@@ -82,13 +83,6 @@ def class_in(node: ast.AST, classes: frozenset[str], ctx: RuleContext) -> str | 
     return name
 
 
-def _parse_string_annotation(text: str) -> ast.expr | None:
-    try:
-        return ast.parse(text.strip(), mode="eval").body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-
-
 def annotation_classes(annotation: ast.AST, ctx: RuleContext) -> Iterator[tuple[ast.AST, str]]:
     """(node to report, qualified name) for each class an annotation names as its type:
     the annotation itself, `X | Y`, `Optional[X]`, `Union[X, Y]`, the first argument of
@@ -102,7 +96,7 @@ def annotation_classes(annotation: ast.AST, ctx: RuleContext) -> Iterator[tuple[
             if name is not None:
                 yield string or node, name
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            parsed = _parse_string_annotation(node.value)
+            parsed = parse_string(node)
             if parsed is not None:
                 pending.append((parsed, string or node))
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
