@@ -3,6 +3,7 @@ from __future__ import annotations
 import ast
 from typing import ClassVar, Final
 
+from layercheck.index import ProjectIndex
 from layercheck.orm import attributes, is_concrete_model
 from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.sqlalchemy._helpers import (
@@ -122,6 +123,25 @@ class MissingTimestamps(Rule):
         message="model `{model}` has no {missing}; record when rows are created and updated",
     )
     examples: ClassVar[tuple[Example, ...]] = (
+        Valid(
+            {
+                "app/models/base.py": "from sqlalchemy.orm import DeclarativeBase\n\n\n"
+                "class Base(DeclarativeBase):\n    pass\n",
+                "app/models/event.py": "from datetime import datetime\n\n"
+                "from sqlalchemy import func\n"
+                "from sqlalchemy.orm import Mapped, mapped_column\n\n"
+                "from app.models.base import Base\n\n\n"
+                "class Event(Base):\n"
+                "    __tablename__ = 'events'\n"
+                "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                "    created_at: Mapped[datetime] = mapped_column(server_default=func.now())\n"
+                "    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())\n",
+                "app/models/system_events.py": "from app.models.event import Event\n\n\n"
+                "class MeterReset(Event):\n"
+                "    __mapper_args__ = {'polymorphic_identity': 'meter.reset'}\n",
+            },
+            note="single-table inheritance: the subclass shares its parent's table",
+        ),
         Invalid(
             "from datetime import datetime\n\n"
             "from sqlalchemy import func\n"
@@ -247,7 +267,7 @@ class MissingTimestamps(Rule):
             return
         index = ctx.index
         self._declared[index.resolve(name)] = {m.name for m in declared_attr_methods(node, ctx)}
-        if not is_concrete_model(name, index):
+        if not is_concrete_model(name, index) or _shares_parent_table(name, index):
             return
         present = set(attributes(name, index))
         for ancestor in index.ancestors(name):
@@ -261,3 +281,16 @@ class MissingTimestamps(Rule):
             noun = "column" if len(missing) == 1 else "columns"
             listed = " and ".join(f"`{column}`" for column in missing)
             report_class_name(self, node, ctx, model=node.name, missing=f"{listed} {noun}")
+
+
+def _shares_parent_table(name: str, index: ProjectIndex) -> bool:
+    """Single-table inheritance: the class sets no `__tablename__` of its own and takes
+    it from a mapped parent, whose table (reported there) it shares."""
+    own = index.class_fact(name)
+    if own is None or own.tablename:
+        return False
+    return any(
+        facts is not None and facts.tablename and is_concrete_model(ancestor, index)
+        for ancestor in index.ancestors(name)[1:]
+        for facts in (index.class_fact(ancestor),)
+    )
