@@ -128,22 +128,32 @@ FORMATS = {
     "json": "json",
     "json-lines": "jsonl",
     "github": "txt",
+    "gitlab": "json",
+    "junit": "xml",
     "pylint": "txt",
+    "sarif": "json",
+}
+ABSOLUTE_PREFIXES = {
+    # ruff's shapes name files absolutely; the snapshots keep them repo-relative.
+    "json": json.dumps(f"{REPO}/")[1:-1],
+    "json-lines": json.dumps(f"{REPO}/")[1:-1],
+    "sarif": f"{REPO.as_uri()}/",  # file:// URIs
 }
 
 
 @pytest.mark.parametrize("output_format", sorted(FORMATS))
-def test_bad_app_output_snapshot(output_format: str) -> None:
+def test_bad_app_output_snapshot(output_format: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI_PROJECT_DIR", raising=False)  # gitlab paths follow it
     proc = run_cli("fixtures/bad_app", "--output-format", output_format, cwd=REPO)
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr == ""
     text = proc.stdout
-    if output_format.startswith("json"):
-        # Filenames are absolute in ruff's JSON shape; the snapshot keeps them repo-relative.
-        prefix = json.dumps(f"{REPO}/")[1:-1]
+    prefix = ABSOLUTE_PREFIXES.get(output_format)
+    if prefix is not None:
         assert prefix in text
         text = text.replace(prefix, "")
     assert str(REPO) not in text
+    assert REPO.as_uri() not in text
     assert_snapshot(f"bad_app.{output_format}.{FORMATS[output_format]}", text)
 
 

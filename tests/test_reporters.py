@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pytest
 from projects import MESSAGE, ONLY_LC201, VIOLATION
 from support import run_cli, write_project
+
+from layercheck import __version__
+from layercheck.explain import docs_body, summary_line
+from layercheck.model import Applicability, Edit, Finding, Fix, Location
+from layercheck.report import REPORTERS, ReportOptions
+from layercheck.rules import ALL_RULES
 
 RUFF_KEYS = [
     "cell",
@@ -26,6 +35,12 @@ NON_ASCII = (
     "from fastapi import HTTPException\n\n\n"
     "def f():\n    s = 'çà'; raise HTTPException(1) from HTTPException(2)\n"
 )
+
+
+@pytest.fixture(autouse=True)
+def _no_gitlab_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gitlab` paths follow `$CI_PROJECT_DIR`; these tests must not depend on where they run."""
+    monkeypatch.delenv("CI_PROJECT_DIR", raising=False)
 
 
 @pytest.fixture
@@ -130,10 +145,12 @@ def test_pylint(project: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize("output_format", ["json", "json-lines", "github", "pylint"])
+@pytest.mark.parametrize(
+    "output_format", ["json", "json-lines", "github", "gitlab", "junit", "pylint", "sarif"]
+)
 def test_machine_formats_have_no_summary(project: Path, output_format: str) -> None:
     proc = run_cli("--output-format", output_format, cwd=project)
-    assert "Found" not in proc.stdout
+    assert "Found 4 errors" not in proc.stdout  # not "Found": rule docs say `NotFoundError`
     assert "All checks passed" not in proc.stdout
 
 
@@ -145,3 +162,241 @@ def test_paths_are_relative_to_the_working_folder(
     assert inside.stdout.splitlines()[0] == f"services/a.py:5:11: LC201 {MESSAGE}"
     outside = run_cli(target, cwd=tmp_path_factory.mktemp("elsewhere"))
     assert outside.stdout.splitlines()[0] == f"{target}:5:11: LC201 {MESSAGE}"
+
+
+# Where the fixture project's findings are, as (path, start, end, code).
+POSITIONS = [
+    ("app/c.py", (1, 5), (1, 5), "LC001"),
+    ("app/services/a.py", (5, 11), (5, 24), "LC201"),
+    ("app/services/b.py", (5, 21), (5, 34), "LC201"),
+    ("app/services/b.py", (5, 43), (5, 56), "LC201"),
+]
+
+
+def uri_path(uri: str, root: Path) -> str:
+    parsed = urlparse(uri)
+    assert parsed.scheme == "file", uri
+    return Path(url2pathname(parsed.path)).resolve().relative_to(root.resolve()).as_posix()
+
+
+def test_sarif(project: Path) -> None:
+    proc = run_cli("--output-format", "sarif", cwd=project)
+    assert proc.returncode == 1
+    log = json.loads(proc.stdout)
+    assert (log["$schema"], log["version"]) == (
+        "https://json.schemastore.org/sarif-2.1.0.json",
+        "2.1.0",
+    )
+    [run] = log["runs"]
+    driver = run["tool"]["driver"]
+    assert (driver["name"], driver["version"], driver["informationUri"]) == (
+        "layercheck",
+        __version__,
+        "https://pypi.org/project/layercheck/",
+    )
+    # Every registered rule once, in registry order, fired or not (preview ones too).
+    rules = driver["rules"]
+    assert [rule["id"] for rule in rules] == [rule.meta.code for rule in ALL_RULES]
+    assert [rule["name"] for rule in rules] == [rule.meta.name for rule in ALL_RULES]
+    results = run["results"]
+    assert [
+        (
+            uri_path(
+                result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], project
+            ),
+            (region["startLine"], region["startColumn"]),
+            (region["endLine"], region["endColumn"]),
+            result["ruleId"],
+        )
+        for result in results
+        for region in [result["locations"][0]["physicalLocation"]["region"]]
+    ] == POSITIONS  # 1-based character columns: `çà` counts two, not four UTF-8 bytes
+    for result in results:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        assert result["level"] == "error"
+        assert "fixes" not in result
+        # ruff's shape: an absolute file URI, so no base id to resolve it against.
+        assert "uriBaseId" not in result["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert results[1]["message"] == {"text": MESSAGE}
+
+
+def test_sarif_describes_every_rule_from_its_docs(tmp_path: Path) -> None:
+    log = json.loads(REPORTERS["sarif"]([], ReportOptions(cwd=tmp_path)))
+    [run] = log["runs"]
+    assert run["results"] == []
+    rules = run["tool"]["driver"]["rules"]
+    assert len(rules) == len(ALL_RULES) == len({rule["id"] for rule in rules})
+    for descriptor, rule in zip(rules, ALL_RULES, strict=True):
+        body = docs_body(rule)
+        assert descriptor["shortDescription"] == {"text": summary_line(rule)}
+        assert descriptor["help"] == {"markdown": body, "text": body}
+        full = descriptor["fullDescription"]["text"]
+        assert full.startswith(summary_line(rule))
+        assert full in " ".join(body.split())
+        assert len(full) <= 1024  # GitHub's limit
+        assert descriptor["defaultConfiguration"] == {"level": "error"}
+        assert descriptor["properties"]["status"] == rule.meta.status.value
+        assert len(descriptor["properties"]["tags"]) == 1
+
+
+def test_sarif_fix_is_ruffs_artifact_change(tmp_path: Path) -> None:
+    path = tmp_path / "app/services/a.py"
+    fix = Fix(
+        Applicability.SAFE,
+        "Replace with `UserNotFound`",
+        (
+            Edit(Location(1, 1), Location(2, 1), ""),  # a deletion has no insertedContent
+            Edit(Location(5, 11), Location(5, 24), "UserNotFound"),
+        ),
+    )
+    finding = Finding("LC201", MESSAGE, path, Location(5, 11), Location(5, 24), fix=fix)
+    [result] = json.loads(REPORTERS["sarif"]([finding], ReportOptions(cwd=tmp_path)))["runs"][0][
+        "results"
+    ]
+    assert result["fixes"] == [
+        {
+            "artifactChanges": [
+                {
+                    "artifactLocation": {"uri": path.as_uri()},
+                    "replacements": [
+                        {
+                            "deletedRegion": {
+                                "endColumn": 1,
+                                "endLine": 2,
+                                "startColumn": 1,
+                                "startLine": 1,
+                            }
+                        },
+                        {
+                            "deletedRegion": {
+                                "endColumn": 24,
+                                "endLine": 5,
+                                "startColumn": 11,
+                                "startLine": 5,
+                            },
+                            "insertedContent": {"text": "UserNotFound"},
+                        },
+                    ],
+                }
+            ],
+            "description": {"text": "Replace with `UserNotFound`"},
+        }
+    ]
+
+
+def test_gitlab(project: Path) -> None:
+    proc = run_cli("--output-format", "gitlab", cwd=project)
+    assert proc.returncode == 1
+    issues = json.loads(proc.stdout)
+    # ruff's keys, in ruff's order
+    assert [list(issue) for issue in issues] == [
+        ["check_name", "description", "severity", "fingerprint", "location"]
+    ] * 4
+    assert [
+        (
+            issue["location"]["path"],
+            tuple(issue["location"]["positions"]["begin"].values()),
+            tuple(issue["location"]["positions"]["end"].values()),
+            issue["check_name"],
+        )
+        for issue in issues
+    ] == POSITIONS
+    assert issues[1]["description"] == f"LC201: {MESSAGE}"
+    assert {issue["severity"] for issue in issues} == {"major"}
+    fingerprints = [issue["fingerprint"] for issue in issues]
+    # b.py's two findings have the same path, code and message: still two fingerprints.
+    assert len(set(fingerprints)) == 4
+    again = json.loads(run_cli("--output-format", "gitlab", cwd=project).stdout)
+    assert [issue["fingerprint"] for issue in again] == fingerprints
+
+
+def test_gitlab_fingerprint_survives_moved_lines(project: Path) -> None:
+    before = json.loads(run_cli("--output-format", "gitlab", cwd=project).stdout)
+    target = project / "app/services/a.py"
+    target.write_text("# a new first line\n" + target.read_text(encoding="utf-8"), encoding="utf-8")
+    after = json.loads(run_cli("--output-format", "gitlab", cwd=project).stdout)
+    assert after[1]["location"]["positions"]["begin"]["line"] == 6
+    assert [issue["fingerprint"] for issue in after] == [issue["fingerprint"] for issue in before]
+
+
+def test_gitlab_paths_are_relative_to_ci_project_dir(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI_PROJECT_DIR", str(project.parent))
+    issues = json.loads(run_cli("--output-format", "gitlab", cwd=project).stdout)
+    assert issues[1]["location"]["path"] == f"{project.name}/app/services/a.py"
+
+
+def test_gitlab_without_findings(tmp_path: Path) -> None:
+    write_project(tmp_path, {"app/x.py": "x = 1\n"})
+    proc = run_cli("--output-format", "gitlab", cwd=tmp_path)
+    assert (proc.returncode, json.loads(proc.stdout)) == (0, [])
+
+
+def test_junit(project: Path) -> None:
+    proc = run_cli("--output-format", "junit", cwd=project)
+    assert proc.returncode == 1
+    assert proc.stdout.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites ')
+    root = ET.fromstring(proc.stdout)
+    assert root.tag == "testsuites"
+    assert root.attrib == {
+        "name": "layercheck",
+        "tests": "4",
+        "skipped": "0",
+        "failures": "4",
+        "errors": "0",
+    }
+    suites = root.findall("testsuite")
+    assert [(suite.get("name"), suite.get("tests"), suite.get("failures")) for suite in suites] == [
+        ("app/c.py", "1", "1"),
+        ("app/services/a.py", "1", "1"),
+        ("app/services/b.py", "2", "2"),
+    ]
+    assert {suite.get("package") for suite in suites} == {"org.layercheck"}
+    cases = root.findall("testsuite/testcase")
+    assert [
+        (case.get("classname"), case.get("line"), case.get("column"), case.get("name"))
+        for case in cases
+    ] == [
+        ("app/c", "1", "5", "org.layercheck.LC001"),
+        ("app/services/a", "5", "11", "org.layercheck.LC201"),
+        ("app/services/b", "5", "21", "org.layercheck.LC201"),
+        ("app/services/b", "5", "43", "org.layercheck.LC201"),
+    ]
+    failure = cases[1].find("failure")
+    assert failure is not None
+    assert failure.get("message") == MESSAGE
+    assert failure.text == f"line 5, col 11, {MESSAGE}"
+    assert [prop.attrib for prop in cases[1].iterfind("properties/property")] == [
+        {"name": "severity", "value": "error"}
+    ]
+
+
+def test_junit_without_findings(tmp_path: Path) -> None:
+    write_project(tmp_path, {"app/x.py": "x = 1\n"})
+    proc = run_cli("--output-format", "junit", cwd=tmp_path)
+    assert proc.returncode == 0
+    root = ET.fromstring(proc.stdout)
+    assert (root.get("tests"), root.get("failures")) == ("1", "0")
+    [suite] = root.findall("testsuite")
+    assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == (
+        "layercheck",
+        "1",
+        "0",
+    )
+    [case] = suite.findall("testcase")
+    assert case.attrib == {"name": "No errors found", "classname": "layercheck"}
+    assert list(case) == []
+
+
+def test_junit_escapes_what_xml_cannot_hold(tmp_path: Path) -> None:
+    message = 'a <tag> & "quotes"\x01 ]]> end'
+    path = tmp_path / 'odd <&> "dir"/x.py'
+    finding = Finding("LC201", message, path, Location(1, 1), Location(1, 2))
+    root = ET.fromstring(REPORTERS["junit"]([finding], ReportOptions(cwd=tmp_path)))
+    failure = root.find("testsuite/testcase/failure")
+    assert failure is not None
+    shown = 'a <tag> & "quotes"\\x01 ]]> end'  # the control character is spelled out
+    assert failure.get("message") == shown
+    assert failure.text == f"line 1, col 1, {shown}"
+    assert [suite.get("name") for suite in root.iter("testsuite")] == ['odd <&> "dir"/x.py']

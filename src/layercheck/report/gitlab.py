@@ -1,0 +1,71 @@
+"""GitLab Code Quality JSON, in ruff's shape (crates/ruff_db/src/diagnostic/render/gitlab.rs).
+
+Each finding is `{check_name, description, severity, fingerprint, location}`, keys in ruff's
+order. GitLab shows no `check_name`, so the description is `"LC201: message"`, as ruff
+writes it. Paths are relative to `$CI_PROJECT_DIR` when GitLab sets it (the repository
+root, which GitLab matches against), else to the working folder, as ruff does.
+
+The fingerprint identifies a finding across pipelines, so GitLab can tell new findings from
+fixed ones. Ruff hashes (rule, path) with Rust's `DefaultHasher`, re-hashing on a collision;
+its value is neither documented nor stable across Rust versions. Ours is the SHA-256 of
+(path, code, message, occurrence), where occurrence counts earlier findings with the same
+path, code and message: it stays the same when lines move, differs for two findings that
+name different symbols, and is unique within a report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from layercheck.model import Finding
+from layercheck.report._common import display_path
+
+if TYPE_CHECKING:
+    from layercheck.report import ReportOptions
+
+
+def _path(path: Path, options: ReportOptions) -> str:
+    if options.ci_project_dir is None:
+        return display_path(path, options.cwd)
+    absolute = os.path.normpath(options.cwd / path)
+    try:
+        return Path(os.path.relpath(absolute, options.ci_project_dir)).as_posix()
+    except ValueError:  # another drive on Windows
+        return absolute
+
+
+def fingerprint(path: str, code: str, message: str, occurrence: int) -> str:
+    key = json.dumps([path, code, message, occurrence])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def render(findings: Sequence[Finding], options: ReportOptions) -> str:
+    seen: Counter[tuple[str, str, str]] = Counter()
+    issues: list[dict[str, object]] = []
+    for finding in findings:
+        path = _path(finding.path, options)
+        identity = (path, finding.code, finding.message)
+        occurrence = seen[identity]
+        seen[identity] += 1
+        issues.append(
+            {
+                "check_name": finding.code,
+                "description": f"{finding.code}: {finding.message}",
+                "severity": "major",
+                "fingerprint": fingerprint(*identity, occurrence),
+                "location": {
+                    "path": path,
+                    "positions": {
+                        "begin": {"line": finding.start.row, "column": finding.start.column},
+                        "end": {"line": finding.end.row, "column": finding.end.column},
+                    },
+                },
+            }
+        )
+    return json.dumps(issues, indent=2) + "\n"
