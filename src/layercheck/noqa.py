@@ -8,7 +8,7 @@ import tokenize
 from dataclasses import dataclass
 from typing import Final
 
-# ruff / flake8 syntax: `# noqa`, `# noqa: A1, B2`, `#noqa:A1 B2`; codes of other tools pass.
+# ruff / flake8 syntax: a bare noqa, "noqa: A1, B2", "noqa:A1 B2"; other tools' codes pass.
 _LINE_RE: Final = re.compile(
     r"#\s*noqa(?::[\s]*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
 )
