@@ -75,6 +75,12 @@ def _show_settings(workspace: Workspace, paths: Sequence[Path]) -> None:
 @click.option("--exclude", multiple=True, help="Glob patterns to exclude (replaces defaults).")
 @click.option("--extend-exclude", multiple=True, help="Glob patterns to exclude as well.")
 @click.option("--force-exclude", is_flag=True, help="Apply excludes to explicit paths too.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    help="Keep the facts cache here (replaces the config's cache-dir).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("-v", "--verbose", is_flag=True, help="Print what layercheck does on stderr.")
 @click.option("--explain", "explain_code", metavar="CODE", help="Print a rule's docs and exit.")
@@ -104,6 +110,8 @@ def main(
     exclude: tuple[str, ...],
     extend_exclude: tuple[str, ...],
     force_exclude: bool,
+    no_cache: bool,
+    cache_dir: Path | None,
     quiet: bool,
     verbose: bool,
     explain_code: str | None,
@@ -136,6 +144,8 @@ def main(
         exclude=tuple(exclude) if exclude else None,
         extend_exclude=tuple(extend_exclude),
         force_exclude=force_exclude,
+        no_cache=no_cache,
+        cache_dir=cache_dir.absolute() if cache_dir is not None else None,
     )
     workspace = Workspace(CATALOG, overrides, config_file=config_file, isolated=isolated)
     started = time.perf_counter()

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import ast
-import errno
+import contextlib
+import functools
 import gc
 import os
-import stat
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from layercheck.cache import FactsCache, Prefetched, Stamp, read_stamped
+from layercheck.context import RuleContext
 from layercheck.discovery import discover
 from layercheck.facts import FileFacts, extract
 from layercheck.index import ProjectIndex
@@ -21,9 +23,9 @@ from layercheck.names import ImportTable
 from layercheck.noqa import parse_noqa
 from layercheck.parallel import FileOutcome, run_sharded, worker_count
 from layercheck.rules import ALL_RULES, ENGINE_CODES
-from layercheck.rules._base import Rule, RuleContext
+from layercheck.rules._base import Rule
 from layercheck.settings import Settings
-from layercheck.source import DecodeError, LineIndex, decode_source, parse
+from layercheck.source import DecodeError, LineIndex, decode_source, parse, read_regular_file
 from layercheck.walker import Walker
 from layercheck.workspace import Workspace, module_name
 
@@ -42,6 +44,8 @@ class Loaded:
     table: ImportTable | None = None
     problem: Finding | None = None
     error: str | None = None
+    stamp: Stamp | None = None
+    """The stamp of the bytes the facts come from, when they may be cached."""
 
 
 @dataclass
@@ -101,8 +105,9 @@ def facts_for_tree(
 
 
 def _in_alembic_versions(path: Path) -> bool:
-    for folder in list(path.parents)[:3]:
-        if folder.name == "versions" and (folder.parent / "env.py").is_file():
+    parts = path.parts
+    for up in range(min(3, len(parts) - 2)):  # the three folders above, the root aside
+        if parts[-2 - up] == "versions" and (path.parents[up + 1] / "env.py").is_file():
             return True
     return False
 
@@ -123,23 +128,11 @@ def _syntax_problem(path: Path, text: str, exc: SyntaxError, settings: Settings)
     return _meta_finding("LC001", path, start, end, reason)
 
 
-def _read_regular_file(path: Path) -> bytes:
-    """The file's bytes. A FIFO or device named `x.py` would block or never end: it is
-    opened without blocking (no effect on regular files) and refused."""
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(descriptor, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file")
-        return handle.read()
-
-
-def load_file(
-    path: Path, settings: Settings, *, data: bytes | None = None, keep_tree: bool = True
-) -> Loaded:
-    """Read, decode strictly, parse once, and gather the file's facts."""
+def bare_facts(path: Path, settings: Settings) -> FileFacts:
+    """What the path alone says of a file (its facts when it cannot be parsed)."""
     layer, is_test, folder = path_layer(path, settings)
     module, is_package = module_name(path, settings)
-    bare = FileFacts(
+    return FileFacts(
         path=str(path),
         module=module,
         is_package=is_package,
@@ -149,9 +142,16 @@ def load_file(
         detect_routes=settings.detect_routes,
         parsed=False,
     )
+
+
+def load_file(
+    path: Path, settings: Settings, *, data: bytes | None = None, keep_tree: bool = True
+) -> Loaded:
+    """Read, decode strictly, parse once, and gather the file's facts."""
+    bare = bare_facts(path, settings)
     origin = Location(1, 1)
     try:
-        raw = _read_regular_file(path) if data is None else data
+        raw = read_regular_file(path)[0] if data is None else data
     except OSError as exc:
         reason = exc.strerror or str(exc)
         return Loaded(
@@ -260,6 +260,8 @@ class Engine:
         self.rules = rules
         self.warn = warn
         self.jobs = jobs
+        self._cache_problem: str | None = None
+        self._cache_warned = False
 
     def _warn(self, result: CheckResult, message: str) -> None:
         result.warnings.append(message)
@@ -287,10 +289,26 @@ class Engine:
     def project_files(self, targets: Sequence[Path]) -> list[Path]:
         return [path for files in self.projects(targets).values() for path in files]
 
-    def _load(self, path: Path, keep_tree: bool, data: bytes | None) -> Loaded:
+    def _load(
+        self,
+        path: Path,
+        keep_tree: bool,
+        data: bytes | None,
+        *,
+        stamp: Stamp | None = None,
+        stamped: bool = False,
+    ) -> Loaded:
+        """`stamped`: read the file here, so that its facts can be cached with the stamp
+        of the very bytes they come from."""
         settings = self.workspace.settings_for(path.parent)
         try:
-            return load_file(path, settings, data=data, keep_tree=keep_tree)
+            if stamped and data is None:
+                # When the file cannot be read, load_file tries again and reports why.
+                with contextlib.suppress(OSError):
+                    data, stamp = read_stamped(path)
+            loaded = load_file(path, settings, data=data, keep_tree=keep_tree)
+            loaded.stamp = stamp
+            return loaded
         except Exception as exc:  # a facts bug must not hide the other files
             bare = FileFacts(str(path), "", False, None, False, parsed=False)
             return Loaded(path, settings, bare, error=f"{path}: internal error: {exc!r}")
@@ -309,20 +327,143 @@ class Engine:
             outcome.text = item.text
         return outcome
 
-    def _check_project(
-        self, files: list[Path], targets: frozenset[Path], stdin: tuple[Path, bytes] | None
-    ) -> list[FileOutcome]:
-        def load(path: Path, keep_tree: bool) -> Loaded:
-            data = stdin[1] if stdin is not None and path in targets else None
-            return self._load(path, keep_tree, data)
+    # -- the facts cache ---------------------------------------------------------------
+    def _open_cache(self, root: Path, files: Sequence[Path]) -> FactsCache | None:
+        """The project's cache, unless `--no-cache`. A project without a config file,
+        packaging file or git root has no files but its targets, which are always
+        parsed: nothing to cache."""
+        if not files:
+            return None
+        settings = self.workspace.settings_for(files[0].parent)
+        if not settings.cache or not self.workspace.has_project_root(files[0].parent):
+            return None
+        return FactsCache(settings.cache_dir, root)
 
-        workers = worker_count(len(files), self.jobs)
+    def _cached(
+        self, cache: FactsCache | None, files: Sequence[Path], targets: frozenset[Path]
+    ) -> tuple[dict[Path, FileFacts], dict[Path, Prefetched]]:
+        """Facts still valid for the files not reported on (targets are always parsed:
+        they must be walked), and the bytes of those read to find out they are not."""
+        cached: dict[Path, FileFacts] = {}
+        prefetched: dict[Path, Prefetched] = {}
+        if cache is None:
+            return cached, prefetched
+        for path in files:
+            if path in targets:
+                continue
+            settings = self.workspace.settings_for(path.parent)
+            found = cache.lookup(path, settings, functools.partial(bare_facts, path, settings))
+            if isinstance(found, FileFacts):
+                cached[path] = found
+            elif found is not None:
+                prefetched[path] = found
+        return cached, prefetched
+
+    def _store(
+        self,
+        cache: FactsCache | None,
+        files: Sequence[Path],
+        fresh: Iterable[tuple[Path, Stamp, FileFacts]],
+    ) -> None:
+        """Keep the facts of the files loaded in this run, drop those of files gone, and
+        write the cache; a cache that cannot be written is remembered for one warning."""
+        if cache is None:
+            return
+        for path, stamp, facts in fresh:
+            cache.store(path, self.workspace.settings_for(path.parent), stamp, facts)
+        cache.prune(files)
+        try:
+            cache.save()
+        except OSError as exc:
+            if self._cache_problem is None:
+                reason = exc.strerror or str(exc)
+                self._cache_problem = f"cannot write the cache in {cache.directory}: {reason}"
+
+    def _cache_warning(self) -> str | None:
+        """The cache problem of this engine's runs, once."""
+        if self._cache_problem is None or self._cache_warned:
+            return None
+        self._cache_warned = True
+        return self._cache_problem
+
+    def _loader(
+        self,
+        targets: frozenset[Path],
+        stdin: tuple[Path, bytes] | None,
+        prefetched: dict[Path, Prefetched],
+        stamped: bool,
+    ) -> Callable[[Path, bool], Loaded]:
+        def load(path: Path, keep_tree: bool) -> Loaded:
+            if stdin is not None and path in targets:
+                # Not the file on disk: no stamp, so never cached.
+                return self._load(path, keep_tree, stdin[1])
+            early = prefetched.get(path)
+            if early is not None:
+                return self._load(path, keep_tree, early[0], stamp=early[1])
+            return self._load(path, keep_tree, None, stamped=stamped)
+
+        return load
+
+    def project_facts(self, root: Path, files: Sequence[Path]) -> list[FileFacts]:
+        """Facts of one project's files, none of them to report on (the flake8 plugin's
+        index), from the cache where it is valid."""
+        cache = self._open_cache(root, files)
+        cached, prefetched = self._cached(cache, files, frozenset())
+        load = self._loader(frozenset(), None, prefetched, cache is not None)
+        loaded = self._load_serially(files, frozenset(), cached, load)
+        self._store(cache, files, self._fresh(loaded))
+        problem = self._cache_warning()
+        if problem is not None and self.warn is not None:
+            self.warn(problem)
+        return [item.facts for item in loaded]
+
+    def _load_serially(
+        self,
+        files: Sequence[Path],
+        targets: frozenset[Path],
+        cached: dict[Path, FileFacts],
+        load: Callable[[Path, bool], Loaded],
+    ) -> list[Loaded]:
+        return [
+            Loaded(path, self.workspace.settings_for(path.parent), cached[path])
+            if path in cached
+            else load(path, path in targets)
+            for path in files
+        ]
+
+    @staticmethod
+    def _fresh(loaded: Iterable[Loaded]) -> Iterator[tuple[Path, Stamp, FileFacts]]:
+        for item in loaded:
+            if item.stamp is not None:
+                yield item.path, item.stamp, item.facts
+
+    def _check_project(
+        self,
+        root: Path,
+        files: list[Path],
+        targets: frozenset[Path],
+        stdin: tuple[Path, bytes] | None,
+    ) -> list[FileOutcome]:
+        cache = self._open_cache(root, files)
+        cached, prefetched = self._cached(cache, files, targets)
+        load = self._loader(targets, stdin, prefetched, cache is not None)
+        workers = worker_count(len(files) - len(cached), self.jobs)
         if workers > 1 and stdin is None:
-            _, outcomes = run_sharded(files, targets, workers, load, self._outcome, ProjectIndex)
+            every, stamps, outcomes = run_sharded(
+                files, targets, workers, load, self._outcome, ProjectIndex, cached
+            )
+            fresh = [
+                (path, stamps[path], facts)
+                for path, facts in zip(files, every, strict=True)
+                if path in stamps
+            ]
+            self._store(cache, files, fresh)
             return outcomes
-        loaded = [load(path, path in targets) for path in files]
+        loaded = self._load_serially(files, targets, cached, load)
         index = ProjectIndex(item.facts for item in loaded)
-        return [self._outcome(item, index) for item in loaded if item.path in targets]
+        outcomes = [self._outcome(item, index) for item in loaded if item.path in targets]
+        self._store(cache, files, self._fresh(loaded))
+        return outcomes
 
     def check(
         self,
@@ -347,8 +488,8 @@ class Engine:
         gc_was_enabled = gc.isenabled()
         gc.disable()  # trees hold no cycles; the collector would only re-walk them
         try:
-            for files in self.projects(targets).values():
-                for outcome in self._check_project(files, target_set, stdin):
+            for root, files in self.projects(targets).items():
+                for outcome in self._check_project(root, files, target_set, stdin):
                     result.layers[outcome.path] = outcome.layer
                     if outcome.error is not None:
                         result.internal_errors += 1
@@ -359,5 +500,8 @@ class Engine:
         finally:
             if gc_was_enabled:
                 gc.enable()
+        problem = self._cache_warning()
+        if problem is not None:
+            self._warn(result, problem)
         result.findings.sort(key=Finding.sort_key)
         return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import ClassVar
 
 from layercheck import __version__
 from layercheck.config import ConfigError
-from layercheck.engine import Engine, Loaded, facts_for_tree, load_file, run_rules, suppress
+from layercheck.engine import Engine, Loaded, facts_for_tree, run_rules, suppress
 from layercheck.index import ProjectIndex
 from layercheck.rules import CATALOG
 from layercheck.workspace import Workspace
@@ -36,14 +37,24 @@ def _project_for(path: Path) -> _Project:
     key = settings.root if workspace.has_project_root(path.parent) else path
     project = _PROJECTS.get(key)
     if project is None:
-        engine = Engine(workspace)
-        files = engine.project_files([path])
+        engine = Engine(workspace, warn=_warn_once)
         facts = [
-            load_file(file, workspace.settings_for(file.parent), keep_tree=False).facts
-            for file in files
+            item
+            for root, files in engine.projects([path]).items()
+            for item in engine.project_facts(root, files)
         ]
         project = _PROJECTS[key] = _Project(workspace, ProjectIndex(facts))
     return project
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """On stderr, once per process: flake8 has no channel for a plugin's warnings."""
+    if not _WARNED:
+        _WARNED.add(message)
+        print(f"layercheck: warning: {message}", file=sys.stderr)
 
 
 class LayercheckPlugin:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Final
 from layercheck.annotations import ANNOTATED, OPTIONAL, UNION, parse_string, single_type
 
 if TYPE_CHECKING:
-    from layercheck.rules._base import RuleContext
+    from layercheck.context import RuleContext
     from layercheck.sessions import Sessions
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef

@@ -7,12 +7,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from layercheck.cache import Stamp
 from layercheck.facts import FileFacts
 from layercheck.layers import Layer
 from layercheck.model import Finding
@@ -34,6 +35,8 @@ class FileOutcome:
 class _Loaded(Protocol):
     @property
     def facts(self) -> FileFacts: ...
+    @property
+    def stamp(self) -> Stamp | None: ...
 
 
 LoadedT = TypeVar("LoadedT", bound=_Loaded)
@@ -76,7 +79,7 @@ def _serve(
     build_index: Callable[[list[FileFacts]], IndexT],
 ) -> None:
     loaded = {path: load(path, path in targets) for path in shard}
-    conn.send([item.facts for item in loaded.values()])
+    conn.send([(item.facts, item.stamp) for item in loaded.values()])
     index = build_index(conn.recv())
     conn.send([check(item, index) for path, item in loaded.items() if path in targets])
     conn.close()
@@ -89,13 +92,18 @@ def run_sharded(
     load: Callable[[Path, bool], LoadedT],
     check: Callable[[LoadedT, IndexT], FileOutcome],
     build_index: Callable[[list[FileFacts]], IndexT],
-) -> tuple[list[FileFacts], list[FileOutcome]]:
-    """Facts of every file and outcomes of the target files, computed by `workers`
-    forked processes. The callables are inherited through fork, never pickled."""
+    cached: Mapping[Path, FileFacts] | None = None,
+) -> tuple[list[FileFacts], dict[Path, Stamp], list[FileOutcome]]:
+    """Facts of every file (in the order of `files`), the stamps of the files loaded, and
+    outcomes of the target files, computed by `workers` forked processes. Files in
+    `cached` are not loaded: their facts join the index as they are. The callables are
+    inherited through fork, never pickled."""
+    cached = cached or {}
     context = multiprocessing.get_context("fork")
     pipes: list[Connection] = []
     processes = []
-    for shard in _shards(files, workers):
+    shards = _shards([path for path in files if path not in cached], workers)
+    for shard in shards:
         parent, child = context.Pipe()
         process = context.Process(
             target=_serve, args=(child, shard, targets, load, check, build_index), daemon=True
@@ -105,11 +113,16 @@ def run_sharded(
         pipes.append(parent)
         processes.append(process)
     try:
-        facts: list[FileFacts] = []
+        loaded: dict[Path, FileFacts] = {}
+        stamps: dict[Path, Stamp] = {}
+        for shard, conn in zip(shards, pipes, strict=True):
+            for path, (facts, stamp) in zip(shard, conn.recv(), strict=True):
+                loaded[path] = facts
+                if stamp is not None:
+                    stamps[path] = stamp
+        every = [cached[path] if path in cached else loaded[path] for path in files]
         for conn in pipes:
-            facts.extend(conn.recv())
-        for conn in pipes:
-            conn.send(facts)
+            conn.send(every)
         outcomes: list[FileOutcome] = []
         for conn in pipes:
             outcomes.extend(conn.recv())
@@ -118,4 +131,4 @@ def run_sharded(
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()
-    return facts, outcomes
+    return every, stamps, outcomes

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from layercheck.context import RuleContext
 from layercheck.facts import ROUTE_METHODS, ROUTE_REGISTRARS
 from layercheck.index import ROUTER_CLASSES
-from layercheck.rules._base import RuleContext
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 WEBSOCKET_OPERATIONS: Final = frozenset({"websocket", "add_api_websocket_route"})

@@ -18,8 +18,8 @@ from layercheck.annotations import (
     produced_type,
     single_type,
 )
+from layercheck.context import RuleContext
 from layercheck.index import ProjectIndex
-from layercheck.rules._base import RuleContext
 
 ASYNC_SESSION_CLASSES: Final = frozenset(
     {

@@ -47,6 +47,9 @@ class Overrides:
     exclude: tuple[str, ...] | None = None
     extend_exclude: tuple[str, ...] = ()
     force_exclude: bool = False
+    no_cache: bool = False
+    cache_dir: Path | None = None
+    """`--cache-dir`, absolute; it replaces the config's `cache-dir`."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class Settings:
     layers: Mapping[Layer, tuple[Glob, ...]] = field(default_factory=dict)
     catalog: Catalog = field(default_factory=lambda: Catalog((), frozenset()))
     force_exclude: bool = False
+    cache: bool = True
+    """False with `--no-cache`: the facts cache is neither read nor written."""
 
     @cached_property
     def active_codes(self) -> frozenset[str]:
@@ -188,7 +193,7 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
     if overrides.preview is not None:
         preview = overrides.preview
     src = tuple(root / item for item in (_strings(values, "src") or (".", "src")))
-    cache_dir = root / str(values.get("cache-dir", ".layercheck_cache"))
+    cache_dir = overrides.cache_dir or root / str(values.get("cache-dir", ".layercheck_cache"))
     return Settings(
         root=root,
         config_path=where,
@@ -204,4 +209,5 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         layers={layer: tuple(Glob(p) for p in globs) for layer, globs in raw.layers.items()},
         catalog=catalog,
         force_exclude=overrides.force_exclude,
+        cache=not overrides.no_cache,
     )

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import ast
 import codecs
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 
 from layercheck.model import Location
 
@@ -16,6 +20,18 @@ _BLANK_OR_COMMENT_RE = re.compile(rb"^[ \t\f]*(?:[#\r\n]|$)")
 
 class DecodeError(Exception):
     """The bytes are not text layercheck can read; the message says why."""
+
+
+def read_regular_file(path: Path) -> tuple[bytes, os.stat_result]:
+    """The file's bytes, and its status when it was opened. A FIFO or device named `x.py`
+    would block or never end: it is opened without blocking (no effect on regular files)
+    and refused."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return handle.read(), status
 
 
 def _cookie(line: bytes) -> str | None:

@@ -7,7 +7,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Final
 
-from layercheck.rules._base import Rule, RuleContext
+from layercheck.context import RuleContext
+from layercheck.rules._base import Rule
 
 _Handler = Callable[[ast.AST, RuleContext], None]
 

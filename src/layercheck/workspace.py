@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,12 +116,18 @@ def module_name(path: Path, settings: Settings) -> tuple[str, bool]:
     outside every root, from the chain of `__init__.py` folders above it."""
     is_package = path.name == "__init__.py"
     best: Path | None = None
+    whole = path.parts
     for root in settings.src:
-        inside = root == path.parent or root in path.parents
-        if inside and (best is None or len(root.parts) > len(best.parts)):
+        depth = len(root.parts)
+        # `root in path.parents` without building every parent (Windows paths compare
+        # without case: there, the slow way).
+        inside = depth < len(whole) and (
+            whole[:depth] == root.parts or (os.name == "nt" and root in path.parents)
+        )
+        if inside and (best is None or depth > len(best.parts)):
             best = root
     if best is not None:
-        parts = list(path.relative_to(best).with_suffix("").parts)
+        parts = [*whole[len(best.parts) : -1], path.stem]
     else:
         parts = [path.stem]
         folder = path.parent

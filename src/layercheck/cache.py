@@ -1,0 +1,475 @@
+"""The facts cache: one JSON file per project root, so that a file whose facts feed the
+index but that is not reported on is neither read nor parsed again while it is unchanged.
+
+An entry is used when its settings key is the file's, the path-derived fields of its
+facts (module, layer, ...) are what the path gives now, and the file's (mtime_ns, size)
+are those recorded; otherwise the file is read and hashed, and a matching sha256 is a hit
+too (only the stamp is updated). Files reported on never come from here: they are walked.
+
+The cache is JSON, never pickle: it sits inside checked-out repositories, and loading it
+must not be able to run code (layercheck never runs the code it checks). A cache file that
+is corrupt, edited (it carries a checksum of its entries), of another version, format or
+root is ignored and rewritten; one that cannot be written costs the caller a warning,
+never the run. Writes go to a temporary file renamed over the old one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import enum
+import functools
+import hashlib
+import json
+import operator
+import os
+import time
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from layercheck import __version__
+from layercheck.facts import FileFacts
+from layercheck.globs import Glob
+from layercheck.layers import Layer
+from layercheck.source import read_regular_file
+
+VERSION: Final = __version__
+RACY_NS: Final = 2_000_000_000
+"""A file modified this close to the moment it was read may change again within the
+filesystem's timestamp granularity without changing (mtime, size): its stamp is recorded
+without an mtime, so the next run hashes it (git's "racily clean" entries)."""
+NO_MTIME: Final = -1
+CACHEDIR_TAG: Final = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by layercheck.\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
+GITIGNORE: Final = "# Automatically created by layercheck.\n*\n"
+_HEADER: Final = (
+    "path",
+    "module",
+    "is_package",
+    "path_layer",
+    "layer_folder",
+    "is_test",
+    "detect_routes",
+)
+"""Facts fields derived from the path and the file system around it (an Alembic `env.py`,
+`__init__.py` chains), not from the bytes: a hit must agree with them as computed now."""
+
+# -- facts <-> JSON -------------------------------------------------------------------------
+# Dataclasses become lists of their fields in declaration order, enums their values;
+# tuples, None, str, int and bool are JSON as they are (json writes tuples as lists).
+# Codecs are built once per type from the type hints, so a new field is handled (or
+# refused at import) without touching this code. Decoding trusts the shapes: the cache
+# file carries a checksum of what this very format wrote, and a file that fails it is
+# ignored before anything is decoded. What is left to fail (a wrong length, an unknown
+# enum value) raises ValueError, TypeError or KeyError.
+
+Encoder = Callable[[Any], object]
+Decoder = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Codec:
+    encode: Encoder | None
+    """None: the value is JSON as it is."""
+    decode: Decoder | None
+    """None: json gives the value back as it was."""
+    shape: str
+    """The type's layout, for the format fingerprint."""
+
+
+_CODECS: dict[object, _Codec] = {}
+_SCALARS: Final = {str: "str", int: "int", bool: "bool", type(None): "None"}
+
+
+def _codec(hint: object) -> _Codec:
+    found = _CODECS.get(hint)
+    if found is None:
+        found = _CODECS[hint] = _build(hint)
+    return found
+
+
+def _build(hint: object) -> _Codec:
+    if hint in _SCALARS:
+        return _Codec(None, None, _SCALARS[hint])
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType) and len(args) == 2 and type(None) in args:
+        return _optional(_codec(args[0] if args[1] is type(None) else args[1]))
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return _sequence(_codec(args[0]))
+        return _fixed(tuple(_codec(arg) for arg in args))
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return _enum(hint)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _dataclass(hint)
+    raise TypeError(f"the facts cache cannot store {hint!r}")
+
+
+def _optional(inner: _Codec) -> _Codec:
+    encode_inner, decode_inner = inner.encode, inner.decode
+    encode: Encoder | None = None
+    decode: Decoder | None = None
+    if encode_inner is not None:
+
+        def encode(value: Any) -> object:
+            return None if value is None else encode_inner(value)
+
+    if decode_inner is not None:
+
+        def decode(value: Any) -> object:
+            return None if value is None else decode_inner(value)
+
+    return _Codec(encode, decode, f"{inner.shape}?")
+
+
+def _sequence(item: _Codec) -> _Codec:
+    encode_item, decode_item = item.encode, item.decode
+    encode: Encoder | None = None
+    if encode_item is not None:
+
+        def encode(value: Any) -> object:
+            return list(map(encode_item, value))
+
+    decode: Decoder
+    if decode_item is None:
+        decode = tuple
+    elif decode_item is tuple:
+
+        def decode(value: Any) -> object:
+            return tuple(map(tuple, value))
+
+    else:
+
+        def decode(value: Any) -> object:
+            return tuple(map(decode_item, value))
+
+    return _Codec(encode, decode, f"[{item.shape}...]")
+
+
+def _fixed(items: tuple[_Codec, ...]) -> _Codec:
+    shape = "[" + ",".join(item.shape for item in items) + "]"
+    if all(item.encode is None and item.decode is None for item in items):
+        return _Codec(None, tuple, shape)
+    raise TypeError(f"the facts cache stores tuples of plain values only, not {shape}")
+
+
+def _enum(kind: type[enum.Enum]) -> _Codec:
+    members = {member.value: member for member in kind}
+    if not all(type(value) is str for value in members):
+        raise TypeError(f"the facts cache stores enums of strings only, not {kind!r}")
+    shape = f"{kind.__name__}{{{','.join(sorted(members))}}}"
+    return _Codec(operator.attrgetter("value"), members.__getitem__, shape)
+
+
+def _dataclass(kind: type[Any]) -> _Codec:
+    hints = typing.get_type_hints(kind)
+    names = tuple(field.name for field in dataclasses.fields(kind))
+    codecs = tuple(_codec(hints[name]) for name in names)
+    get: Callable[[Any], tuple[object, ...]] = (
+        operator.attrgetter(*names) if len(names) > 1 else lambda value: (getattr(value, names[0]),)
+    )
+    encoders = [(at, c.encode) for at, c in enumerate(codecs) if c.encode is not None]
+    decoders = [(at, c.decode) for at, c in enumerate(codecs) if c.decode is not None]
+
+    def encode(value: Any) -> object:
+        fields = list(get(value))
+        for at, encode_field in encoders:
+            fields[at] = encode_field(fields[at])
+        return fields
+
+    def decode(value: Any) -> object:
+        if type(value) is not list:
+            raise ValueError(f"expected {kind.__name__} as a list")
+        if not decoders:
+            return kind(*value)
+        fields = value.copy()  # the entry keeps its own
+        for at, decode_field in decoders:
+            fields[at] = decode_field(fields[at])
+        return kind(*fields)
+
+    layout = ",".join(f"{name}:{codec.shape}" for name, codec in zip(names, codecs, strict=True))
+    return _Codec(encode if encoders else get, decode, f"{kind.__name__}({layout})")
+
+
+@functools.cache
+def format_id() -> str:
+    """Changes whenever a facts dataclass gains, loses, renames or retypes a field."""
+    return hashlib.sha256(_codec(FileFacts).shape.encode()).hexdigest()[:16]
+
+
+def to_json(facts: FileFacts) -> object:
+    """The facts as JSON-ready values (tuples stand for lists)."""
+    encode = _codec(FileFacts).encode
+    assert encode is not None
+    return encode(facts)
+
+
+def from_json(data: object) -> FileFacts:
+    """The facts back from `to_json`'s value, once through json; ValueError when the
+    shape is not one `to_json` makes."""
+    decode = _codec(FileFacts).decode
+    assert decode is not None
+    try:
+        facts = decode(data)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise ValueError(f"malformed facts: {exc!r}") from None
+    if not isinstance(facts, FileFacts):
+        raise ValueError("malformed facts")
+    return facts
+
+
+# -- stamps and keys ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """What a cache entry knows of the file's bytes: its stat, and their hash."""
+
+    mtime_ns: int
+    size: int
+    sha256: str
+
+
+def read_stamped(path: Path) -> tuple[bytes, Stamp]:
+    """The file's bytes and their stamp, from one open file (OSError as when reading)."""
+    data, status = read_regular_file(path)
+    mtime = status.st_mtime_ns
+    if len(data) != status.st_size or abs(time.time_ns() - mtime) < RACY_NS:
+        mtime = NO_MTIME
+    return data, Stamp(mtime, len(data), hashlib.sha256(data).hexdigest())
+
+
+class KeyedSettings(Protocol):
+    """What of `Settings` shapes facts (the cache sits below settings in the layers)."""
+
+    @property
+    def root(self) -> Path: ...
+    @property
+    def src(self) -> tuple[Path, ...]: ...
+    @property
+    def layers(self) -> Mapping[Layer, tuple[Glob, ...]]: ...
+    @property
+    def detect_routes(self) -> bool: ...
+
+
+def settings_key(settings: KeyedSettings) -> str:
+    """A hash of everything besides a file's bytes and path that shapes its facts."""
+    shape = {
+        "layercheck": VERSION,
+        "format": format_id(),
+        "root": str(settings.root),
+        "src": [str(path) for path in settings.src],
+        "layers": sorted(
+            (layer.value, [glob.pattern for glob in globs])
+            for layer, globs in settings.layers.items()
+        ),
+        "detect-routes": settings.detect_routes,
+    }
+    return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def cache_file(directory: Path, root: Path) -> Path:
+    """Named by version and root: a `cache-dir` shared by several projects (or given to
+    `--cache-dir` for a run over several) keeps one file for each."""
+    tag = hashlib.sha256(str(root).encode()).hexdigest()[:12]
+    return directory / f"facts-{VERSION}-{tag}.json"
+
+
+def _same_header(cached: FileFacts, current: FileFacts) -> bool:
+    return all(getattr(cached, name) == getattr(current, name) for name in _HEADER)
+
+
+_HEADER_AT: Final = tuple(
+    at for at, field in enumerate(dataclasses.fields(FileFacts)) if field.name in _HEADER
+)
+
+
+def _header_of(encoded: object) -> list[object] | None:
+    """The header fields of encoded facts (plain JSON values, as stored or as encoded)."""
+    if not isinstance(encoded, list) or len(encoded) <= max(_HEADER_AT):
+        return None
+    return [encoded[at] for at in _HEADER_AT]
+
+
+# -- the cache file -------------------------------------------------------------------------
+
+Entry = dict[str, Any]
+_FILES: Final = b',"files":'
+"""Where the entries start: no JSON string holds an unescaped quote, so the first match
+in the file is the key itself."""
+Prefetched = tuple[bytes, Stamp]
+"""A miss that had to read the file: its bytes and stamp, so it is not read again."""
+
+
+class FactsCache:
+    """The facts of one project root's files, as last stored."""
+
+    def __init__(self, directory: Path, root: Path) -> None:
+        self.directory = directory
+        self.root = root
+        self.path = cache_file(directory, root)
+        self._entries, self._dirty = self._read()
+        self._keys: dict[int, tuple[KeyedSettings, str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _read(self) -> tuple[dict[str, Entry], bool]:
+        """(entries, whether the file must be rewritten). Anything unexpected, from a
+        file that is no JSON at all to one changed by hand, is an empty cache."""
+        try:
+            raw = self.path.read_bytes()
+            cut = raw.find(_FILES)
+            if cut < 0 or not raw.endswith(b"}"):
+                return {}, True
+            header = json.loads(raw[:cut] + b"}")
+            payload = raw[cut + len(_FILES) : -1]
+            if (
+                not isinstance(header, dict)
+                or header.get("layercheck") != VERSION
+                or header.get("format") != format_id()
+                or header.get("root") != str(self.root)
+                or header.get("sha256") != hashlib.sha256(payload).hexdigest()
+            ):
+                return {}, True
+            entries = json.loads(payload)
+        except (OSError, ValueError, RecursionError):
+            return {}, True
+        return (entries, False) if isinstance(entries, dict) else ({}, True)
+
+    def key(self, settings: KeyedSettings) -> str:
+        # By identity: a workspace hands out one Settings object per configuration.
+        found = self._keys.get(id(settings))
+        if found is None or found[0] is not settings:
+            found = self._keys[id(settings)] = (settings, settings_key(settings))
+        return found[1]
+
+    def lookup(
+        self, path: Path, settings: KeyedSettings, header: Callable[[], FileFacts]
+    ) -> FileFacts | Prefetched | None:
+        """The file's facts when the entry is still valid; else, when the file had to be
+        read to tell, its bytes and stamp; else None. `header()` gives the path-derived
+        fields as they are now (the file's facts without its content); it is called
+        only for a file that has an entry."""
+        name = str(path)
+        entry = self._entries.get(name)
+        if not isinstance(entry, dict) or entry.get("settings") != self.key(settings):
+            return None
+        try:
+            status = os.stat(path)
+        except OSError:
+            return None
+        mtime = entry.get("mtime_ns")
+        if (
+            type(mtime) is int
+            and mtime != NO_MTIME
+            and mtime == status.st_mtime_ns
+            and entry.get("size") == status.st_size
+        ):
+            return self._facts(name, entry, header)
+        try:
+            data, stamp = read_stamped(path)
+        except OSError:
+            return None
+        if stamp.sha256 != entry.get("sha256"):
+            return data, stamp
+        facts = self._facts(name, entry, header)
+        if facts is None:
+            return data, stamp
+        if (mtime, entry.get("size")) != (stamp.mtime_ns, stamp.size):
+            self._entries[name] = {**entry, "mtime_ns": stamp.mtime_ns, "size": stamp.size}
+            self._dirty = True
+        return facts
+
+    def _facts(self, name: str, entry: Entry, header: Callable[[], FileFacts]) -> FileFacts | None:
+        facts = _decoded(entry)
+        if facts is None:
+            del self._entries[name]
+            self._dirty = True
+            return None
+        return facts if _same_header(facts, header()) else None
+
+    def store(self, path: Path, settings: KeyedSettings, stamp: Stamp, facts: FileFacts) -> None:
+        """Keep the facts of these bytes (a no-op when the entry already says so)."""
+        name = str(path)
+        key = self.key(settings)
+        encoded = to_json(facts)
+        old = self._entries.get(name)
+        if (
+            isinstance(old, dict)
+            and (old.get("mtime_ns"), old.get("size")) == (stamp.mtime_ns, stamp.size)
+            and (old.get("sha256"), old.get("settings")) == (stamp.sha256, key)
+            and _header_of(old.get("facts")) == _header_of(encoded) is not None
+        ):
+            return  # the same bytes, settings and path: the same facts
+        self._entries[name] = {
+            "mtime_ns": stamp.mtime_ns,
+            "size": stamp.size,
+            "sha256": stamp.sha256,
+            "settings": key,
+            "facts": encoded,
+        }
+        self._dirty = True
+
+    def prune(self, present: Iterable[Path]) -> None:
+        """Drop the entries of files that are gone: those of `present` (this run's files)
+        stay; any other stays only while it is a file under the root."""
+        keep = {str(path) for path in present}
+        for name in list(self._entries):
+            if name in keep:
+                continue
+            path = Path(name)
+            if not (path.is_absolute() and self.root in path.parents and path.is_file()):
+                del self._entries[name]
+                self._dirty = True
+
+    def save(self) -> None:
+        """Write the file when anything changed (OSError when it cannot be written)."""
+        if not self._dirty:
+            return
+        directory = self.directory
+        directory.mkdir(parents=True, exist_ok=True)
+        for marker, text in (("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", GITIGNORE)):
+            if not (directory / marker).exists():
+                _write_atomic(directory / marker, text)
+        # One JSON document whose last key holds the entries, with their checksum first.
+        payload = json.dumps(self._entries, separators=(",", ":"))
+        header = {
+            "layercheck": VERSION,
+            "format": format_id(),
+            "root": str(self.root),
+            "sha256": hashlib.sha256(payload.encode()).hexdigest(),
+        }
+        text = json.dumps(header, separators=(",", ":"))[:-1] + _FILES.decode() + payload + "}"
+        _write_atomic(self.path, text)
+        self._dirty = False
+
+
+def _decoded(entry: Entry) -> FileFacts | None:
+    try:
+        return from_json(entry.get("facts"))
+    except ValueError:
+        return None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Readers see the old file or the new one, never half of one. The temporary file is
+    made like any new file (the umask applies), under a name no other writer picks."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(temporary, flags, 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(text.encode())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
