@@ -286,9 +286,6 @@ class Engine:
                     groups[root].append(path)
         return groups
 
-    def project_files(self, targets: Sequence[Path]) -> list[Path]:
-        return [path for files in self.projects(targets).values() for path in files]
-
     def _load(
         self,
         path: Path,

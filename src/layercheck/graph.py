@@ -107,10 +107,6 @@ class ImportGraph:
             self._importers = importers
         return self._importers.get(module, [])
 
-    def layer_of(self, module: str) -> Layer | None:
-        """The module's layer (graphs built from an index know them)."""
-        return self._layers.get(module)
-
     def in_layers(self, layers: frozenset[Layer]) -> frozenset[str]:
         """The modules whose layer is one of `layers`."""
         found = self._by_layers.get(layers)

@@ -190,11 +190,6 @@ class ProjectIndex:
             )
         return self._handled
 
-    def has_handler(self, exception: str) -> bool:
-        """A handler is registered for the exception or one of its bases."""
-        handled = self.handled_exceptions()
-        return any(name in handled for name in self.ancestors(exception))
-
     def caught_in(self, layers: frozenset[Layer]) -> frozenset[str]:
         return frozenset(
             self.resolve(name)

@@ -36,7 +36,6 @@ _RANK: Final[Mapping[Layer, int]] = {
     Layer.MODELS: 1,
 }
 SHARED_LAYERS: Final = frozenset({Layer.SCHEMAS, Layer.CORE, Layer.EXCEPTIONS})
-STACKED_LAYERS: Final = frozenset(_RANK)
 
 # A word names a layer when it is a whole folder name or a file name without ".py".
 DEFAULT_WORDS: Final[Mapping[Layer, frozenset[str]]] = {

@@ -116,11 +116,6 @@ def config(qualified: str, index: ProjectIndex) -> dict[str, str]:
     return merged
 
 
-def has_from_attributes(qualified: str, index: ProjectIndex) -> bool:
-    """`from_attributes=True` in the merged config, or v1 `orm_mode = True`."""
-    return from_attributes(qualified, index) is True
-
-
 def from_attributes(qualified: str, index: ProjectIndex) -> bool | None:
     """Whether a model validates from attributes (ORM objects): True for
     `from_attributes=True` in the merged config, a v1 `orm_mode = True`, or a `SQLModel`

@@ -26,11 +26,6 @@ class PathOperation:
     `add_api_websocket_route`."""
 
     @property
-    def registered(self) -> bool:
-        """Registered with `add_api_route` / `add_api_websocket_route`."""
-        return self.method in ROUTE_REGISTRARS
-
-    @property
     def websocket(self) -> bool:
         return self.method in WEBSOCKET_OPERATIONS
 
@@ -168,7 +163,3 @@ class RouteHandlers:
         """The innermost handler among `functions`; call once the module has been seen."""
         self._resolve()
         return next((f for f in functions if id(f) in self._handlers), None)
-
-
-Receiver = tuple[Function, str]
-"""A name bound in a function: a parameter or a local variable."""

@@ -3,9 +3,8 @@ the per-file context it reports through."""
 
 from __future__ import annotations
 
-import ast
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -80,10 +79,3 @@ class Rule:
 
     meta: ClassVar[RuleMeta]
     examples: ClassVar[tuple[Example, ...]] = ()
-
-    @classmethod
-    def docs(cls) -> str:
-        return (cls.__doc__ or "").strip("\n")
-
-
-Handler = Callable[[ast.AST, RuleContext], None]
