@@ -1,26 +1,18 @@
-"""The per-file context a rule reads and reports through.
+"""The per-file context a rule reads and reports through: the semantic model of the file
+(`layercheck.semantic`), and the findings reported so far.
 
-It sits below `layercheck.rules`: the semantic helpers the rules share (`sessions`,
-`routing`, `inference`) take it too, and `rules._base` re-exports it for rule modules.
 It asks a rule only for its code and message template (`Reporter`), so it needs nothing
-from `layercheck.rules`.
+from `layercheck.rules`; `rules._base` re-exports it for rule modules.
 """
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from layercheck.layers import Layer
 from layercheck.model import Finding, Location
-
-if TYPE_CHECKING:
-    from layercheck.index import ProjectIndex
-    from layercheck.names import ImportTable
-    from layercheck.settings import Settings
-    from layercheck.source import LineIndex
+from layercheck.semantic.model import SemanticModel
 
 
 class Template(Protocol):
@@ -41,79 +33,10 @@ class Reporter(Protocol):
 
 
 @dataclass(slots=True)
-class RuleContext:
-    """What a rule may read about the file being walked, and how it reports."""
+class RuleContext(SemanticModel):
+    """The semantic model a rule reads, and how it reports."""
 
-    path: Path
-    module: str
-    layer: Layer | None
-    names: ImportTable
-    index: ProjectIndex
-    settings: Settings
-    lines: LineIndex
-    is_test: bool = False
-    """A test file (tests/, test_*.py, *_test.py, conftest.py): it has no layer."""
-    ancestors: list[ast.AST] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    shared: dict[type, object] = field(default_factory=dict)
-    """Per-file state that several rules derive from the same nodes (keyed by its type),
-    so the work is done once per file, not once per rule."""
-    _qualified: dict[int, tuple[ast.AST, str | None]] = field(default_factory=dict)
-    _functions_at: tuple[tuple[int, int], list[ast.FunctionDef | ast.AsyncFunctionDef]] | None = (
-        None
-    )
-
-    @property
-    def parent(self) -> ast.AST | None:
-        return self.ancestors[-2] if len(self.ancestors) > 1 else None
-
-    def enclosing_function(self) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-        """The innermost function whose body holds the current node."""
-        found = self.functions()
-        return found[0] if found else None
-
-    def functions(self) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
-        """Functions whose body holds the current node, innermost first. Decorators,
-        defaults and annotations belong to the enclosing scope, as the walker sees them."""
-        chain = self.ancestors
-        # Several rules ask at the same node; the answer is fixed while the node is current.
-        key = (id(chain[-1]), len(chain)) if chain else (0, 0)
-        if self._functions_at is not None and self._functions_at[0] == key:
-            return self._functions_at[1]
-        found: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
-        for depth in range(len(chain) - 2, -1, -1):
-            node = chain[depth]
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                child = chain[depth + 1]
-                if any(stmt is child for stmt in node.body):
-                    found.append(node)
-        self._functions_at = (key, found)
-        return found
-
-    def under_type_checking(self) -> bool:
-        """True inside the body of an `if TYPE_CHECKING:` block."""
-        chain = self.ancestors
-        for depth in range(len(chain) - 1):
-            node = chain[depth]
-            if isinstance(node, ast.If) and self.names.is_type_checking_test(node.test):
-                child = chain[depth + 1]
-                if any(stmt is child for stmt in node.body):
-                    return True
-        return False
-
-    def qualified(self, node: ast.AST) -> str | None:
-        """Resolved, re-export-followed qualified name of a Name/Attribute, or None."""
-        # Rules ask about the same nodes again and again; a node's scope does not change
-        # while the walk is inside it.
-        # The node is kept with its answer: a node parsed from a string annotation is
-        # short-lived, and its id could be reused by another.
-        cached = self._qualified.get(id(node))
-        if cached is not None and cached[0] is node:
-            return cached[1]
-        found = self.names.qualified(node)
-        result = self.index.resolve(found) if found is not None else None
-        self._qualified[id(node)] = (node, result)
-        return result
 
     def report(self, rule: Reporter, node: ast.AST, **fields: object) -> None:
         start, end = self.lines.span(node)

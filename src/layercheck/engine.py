@@ -223,7 +223,8 @@ def run_rules(
         lines=LineIndex.from_text(loaded.text),
         is_test=loaded.facts.is_test,
     )
-    Walker(chosen).walk(loaded.tree, ctx)
+    model = ctx.binders(need for rule in chosen for need in rule.needs)
+    Walker(chosen, model).walk(loaded.tree, ctx)
     return ctx.findings
 
 

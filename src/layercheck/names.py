@@ -31,6 +31,8 @@ class Scope:
     node: ast.AST | None
     is_class: bool
     bindings: dict[str, str] = field(default_factory=dict)
+    declared: dict[str, str] = field(default_factory=dict)
+    """Names declared `global` / `nonlocal` here: they bind in another scope."""
 
 
 @dataclass(slots=True)
@@ -76,7 +78,25 @@ class ImportTable:
     def bind_local(self, name: str) -> None:
         """Mark `name` as a local of the innermost function or class scope."""
         if len(self.scopes) > 1:
-            self.scopes[-1].bindings[name] = LOCAL
+            innermost = self.scopes[-1]
+            if name not in innermost.declared:
+                innermost.bindings[name] = LOCAL
+
+    def declare(self, node: ast.Global | ast.Nonlocal) -> None:
+        """`global x` / `nonlocal x`: `x` is not a local of the innermost scope."""
+        if len(self.scopes) > 1:
+            kind = "global" if isinstance(node, ast.Global) else "nonlocal"
+            innermost = self.scopes[-1]
+            for name in node.names:
+                innermost.declared[name] = kind
+                innermost.bindings.pop(name, None)
+
+    def declared(self, node: ast.AST, name: str) -> str | None:
+        """ "global" / "nonlocal" when the scope of `node` declares `name` so, else None."""
+        for scope in reversed(self.scopes):
+            if scope.node is node:
+                return scope.declared.get(name)
+        return None
 
     def push(self, node: ast.AST, *, is_class: bool) -> None:
         self.scopes.append(Scope(node, is_class=is_class))
@@ -92,6 +112,8 @@ class ImportTable:
             # Class bodies are not enclosing scopes for the functions defined in them.
             if scope.is_class and depth != innermost:
                 continue
+            if scope.declared.get(name) == "global":
+                return self.scopes[0].bindings.get(name) or None
             found = scope.bindings.get(name)
             if found is not None:
                 return found or None
@@ -104,6 +126,9 @@ class ImportTable:
             scope = self.scopes[depth]
             if scope.is_class and depth != innermost:
                 continue
+            kind = scope.declared.get(name)
+            if kind == "global":
+                return self.scopes[0] if name in self.scopes[0].bindings else None
             if name in scope.bindings:
                 return scope
         return None

@@ -1,4 +1,6 @@
-"""The one walk over a file's tree: each node goes to the rules that asked for its type."""
+"""The one walk over a file's tree. At each node the semantic model is updated first (its
+parts' `visit_*` / `leave_*`, then the scopes and names), and only then does the node go
+to the rules that asked for its type: a rule reads the model, it never feeds it."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from layercheck.rules._base import Rule
 _Handler = Callable[[ast.AST, RuleContext], None]
 
 # What the walk must do besides dispatching, by node type.
-_PLAIN, _SCOPE, _NAMED_SCOPE, _NAME, _IMPORT, _BINDS_NAME, _MATCH_MAPPING = range(7)
+_PLAIN, _SCOPE, _NAMED_SCOPE, _NAME, _IMPORT, _BINDS_NAME, _MATCH_MAPPING, _DECLARES = range(8)
 _KINDS: Final[dict[type[ast.AST], int]] = {
     ast.FunctionDef: _NAMED_SCOPE,
     ast.AsyncFunctionDef: _NAMED_SCOPE,
@@ -30,6 +32,8 @@ _KINDS: Final[dict[type[ast.AST], int]] = {
     ast.MatchAs: _BINDS_NAME,
     ast.MatchStar: _BINDS_NAME,
     ast.MatchMapping: _MATCH_MAPPING,
+    ast.Global: _DECLARES,
+    ast.Nonlocal: _DECLARES,
 }
 # Children of a scope node evaluated in the enclosing scope; the rest run inside it.
 _OUTER_FIELDS: Final = frozenset(
@@ -45,10 +49,10 @@ _LEAVE: Final = object()
 _PUSH_SCOPE: Final = object()
 _POP_SCOPE: Final = object()
 
-_handler_names: dict[type[Rule], tuple[tuple[str, str, bool], ...]] = {}
+_handler_names: dict[type, tuple[tuple[str, str, bool], ...]] = {}
 
 
-def _declared_handlers(rule_type: type[Rule]) -> tuple[tuple[str, str, bool], ...]:
+def _declared_handlers(rule_type: type) -> tuple[tuple[str, str, bool], ...]:
     """(node type name, method name, is_leave) for every visit_/leave_ method."""
     cached = _handler_names.get(rule_type)
     if cached is None:
@@ -71,10 +75,12 @@ def _child_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
 
 
 class Walker:
-    def __init__(self, rules: Iterable[Rule]) -> None:
+    def __init__(self, rules: Iterable[Rule], model: Iterable[object] = ()) -> None:
+        """`model`: the parts of the semantic model to update (`SemanticModel.binders`);
+        their handlers run before any rule's, at every node."""
         self.enter: dict[type[ast.AST], list[_Handler]] = defaultdict(list)
         self.leave: dict[type[ast.AST], list[_Handler]] = defaultdict(list)
-        for rule in rules:
+        for rule in (*model, *rules):
             for type_name, method, is_leave in _declared_handlers(type(rule)):
                 node_type = getattr(ast, type_name)
                 (self.leave if is_leave else self.enter)[node_type].append(getattr(rule, method))
@@ -153,6 +159,9 @@ class Walker:
             assert isinstance(node, ast.MatchMapping)
             if node.rest:
                 names.bind_local(node.rest)
+        elif kind == _DECLARES:
+            assert isinstance(node, ast.Global | ast.Nonlocal)
+            names.declare(node)
 
     @staticmethod
     def _push_scope(node: ast.AST, ctx: RuleContext) -> None:

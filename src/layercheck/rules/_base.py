@@ -1,5 +1,6 @@
-"""What a rule is: metadata, docs, examples; and, re-exported from `layercheck.context`,
-the per-file context it reports through."""
+"""What a rule is: metadata, docs, examples, the parts of the semantic model it reads;
+and, re-exported, the per-file context it reads and reports through (`RuleContext`) and
+the names of the model's parts (`Need`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import ClassVar
 
 from layercheck.context import RuleContext as RuleContext
 from layercheck.layers import Layer
+from layercheck.semantic.model import Need as Need
 
 
 class Status(enum.Enum):
@@ -75,7 +77,12 @@ class Invalid(Example):
 
 
 class Rule:
-    """Base of every rule; subclasses define `visit_<Node>` / `leave_<Node>` methods."""
+    """Base of every rule; subclasses define `visit_<Node>` / `leave_<Node>` methods.
+
+    A rule reads the semantic model (`ctx.sessions`, `ctx.values`, `ctx.routes`,
+    `ctx.migrations`, `ctx.schemas`) and never updates it; it names in `needs` the parts
+    it reads, so that a run builds only those some selected rule reads."""
 
     meta: ClassVar[RuleMeta]
     examples: ClassVar[tuple[Example, ...]] = ()
+    needs: ClassVar[frozenset[Need]] = frozenset()

@@ -6,7 +6,8 @@ from typing import ClassVar
 
 from layercheck.alembic_graph import GraphProblem, Problem, alembic_folder, problems
 from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
-from layercheck.rules.alembic._helpers import MIGRATIONS, is_module_level
+from layercheck.rules.alembic._helpers import MIGRATIONS
+from layercheck.semantic.migrations import is_module_level
 
 _HEADS_SHOWN = 4
 

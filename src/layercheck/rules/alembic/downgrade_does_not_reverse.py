@@ -5,15 +5,14 @@ import re
 from collections.abc import Sequence
 from typing import ClassVar
 
-from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.alembic._helpers import (
     CREATE_CONSTRAINTS,
     MIGRATIONS,
-    MigrationRule,
-    Op,
     is_empty_body,
     module_function,
 )
+from layercheck.semantic.migrations import Op
 
 
 def _same(wanted: str | None, given: str | None) -> bool:
@@ -107,7 +106,7 @@ def _mentioned(op: Op, sql: Sequence[str]) -> bool:
     )
 
 
-class DowngradeDoesNotReverse(MigrationRule):
+class DowngradeDoesNotReverse(Rule):
     """## What it does
     Checks for an `upgrade()` operation that `downgrade()` does not undo.
 
@@ -173,6 +172,7 @@ class DowngradeDoesNotReverse(MigrationRule):
     ```
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.MIGRATIONS})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC703",
         name="downgrade-does-not-reverse",
@@ -277,13 +277,13 @@ class DowngradeDoesNotReverse(MigrationRule):
         downgrade = module_function(node, "downgrade")
         if downgrade is None or is_empty_body(downgrade.body):
             return
-        if self.ops.is_opaque("downgrade"):
+        if ctx.migrations.is_opaque("downgrade"):
             return
-        undo = self.ops.ops_of("downgrade")
+        undo = ctx.migrations.ops_of("downgrade")
         sql = [op.sql for op in undo if op.name == "execute" and op.sql is not None]
         if any(op.name == "execute" and op.sql is None for op in undo):
             return  # SQL the rule cannot read
-        done = self.ops.ops_of("upgrade")
+        done = ctx.migrations.ops_of("upgrade")
         for position, op in enumerate(done):
             if not _known(op):
                 continue

@@ -3,17 +3,16 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.alembic._helpers import (
     MIGRATIONS,
-    MigrationRule,
     is_empty_body,
     module_function,
     report_def,
 )
 
 
-class EmptyDowngrade(MigrationRule):
+class EmptyDowngrade(Rule):
     """## What it does
     Checks for a `downgrade()` that does nothing (`pass`, `...`, a docstring, or
     `raise NotImplementedError`) while `upgrade()` changes the schema.
@@ -68,6 +67,7 @@ class EmptyDowngrade(MigrationRule):
     ```
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.MIGRATIONS})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC702",
         name="empty-downgrade",
@@ -156,7 +156,7 @@ class EmptyDowngrade(MigrationRule):
             return
         if module_function(node, "upgrade") is None:
             return
-        changes = [op for op in self.ops.ops_of("upgrade") if op.ddl]
+        changes = [op for op in ctx.migrations.ops_of("upgrade") if op.ddl]
         if changes:
             # Name an operation inside the batch context rather than the context itself.
             change = next((op for op in changes if op.name != "batch_alter_table"), changes[0])

@@ -3,15 +3,12 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.alembic._helpers import (
     GENERATED_VALUES,
     MIGRATIONS,
-    MigrationRule,
-    Op,
-    argument,
-    column_call,
 )
+from layercheck.semantic.migrations import Op, argument, column_call
 
 
 def _not_null_without_default(column: ast.Call, ctx: RuleContext) -> bool:
@@ -37,7 +34,7 @@ def _not_null_without_default(column: ast.Call, ctx: RuleContext) -> bool:
     return True
 
 
-class NotNullColumnWithoutDefault(MigrationRule):
+class NotNullColumnWithoutDefault(Rule):
     """## What it does
     Checks for `op.add_column(...)` in `upgrade()` with a `nullable=False` column and no
     `server_default`.
@@ -95,6 +92,7 @@ class NotNullColumnWithoutDefault(MigrationRule):
     ```
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.MIGRATIONS})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC707",
         name="not-null-column-without-default",
@@ -169,7 +167,7 @@ class NotNullColumnWithoutDefault(MigrationRule):
 
     def leave_Module(self, node: ast.Module, ctx: RuleContext) -> None:
         created: set[str | None] = set()
-        for op in self.ops.ops_of("upgrade"):
+        for op in ctx.migrations.ops_of("upgrade"):
             if op.name == "create_table":
                 created.add(op.table)
             elif op.name == "add_column" and op.table not in created:

@@ -5,13 +5,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from layercheck.layers import Layer
-from layercheck.routing import Function, RouteHandlers
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
-from layercheck.sessions import (
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck.semantic.routes import Function
+from layercheck.semantic.sessions import (
     QUERY_METHODS,
     STATEMENT_BUILDERS,
     STATEMENT_RUNNERS,
-    Sessions,
     is_sql_ping,
 )
 
@@ -102,6 +101,7 @@ class RouteQueriesDatabase(Rule):
     such a handler is reported only for the statements it builds.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS, Need.ROUTES})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC103",
         name="route-queries-database",
@@ -259,6 +259,25 @@ class RouteQueriesDatabase(Rule):
             "(full-stack-fastapi-template's `SessionDep`, dispatch's `DbSession`)",
         ),
         Valid(
+            "from fastapi import APIRouter, Depends\n"
+            "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
+            "router = APIRouter()\n\n\n"
+            "@router.get('/a')\n"
+            "async def a(db: AsyncSession = Depends(get_db)):\n"
+            "    for db in clients:\n"
+            "        await db.execute(q)\n\n\n"
+            "@router.get('/b')\n"
+            "async def b(db: AsyncSession = Depends(get_db)):\n"
+            "    if db := other():\n"
+            "        await db.execute(q)\n\n\n"
+            "@router.get('/c')\n"
+            "async def c(db: AsyncSession = Depends(get_db)):\n"
+            "    db, extra = make_client(), 1\n"
+            "    await db.execute(q)\n",
+            note="the session's name rebound by a loop, a walrus and a tuple assignment; "
+            "what `db` holds afterwards is not shown to be a session",
+        ),
+        Valid(
             "from fastapi import APIRouter, Depends\n\n"
             "from app.services.user_service import UserService\n\n"
             "router = APIRouter()\n\n\n"
@@ -351,22 +370,12 @@ class RouteQueriesDatabase(Rule):
     )
 
     def __init__(self) -> None:
-        self._handlers = RouteHandlers()
-        self._sessions = Sessions()
         self._queries: list[_Query] = []
         self._by_node: dict[int, _Query] = {}
         self._pings: dict[int, set[str]] = {}
         """Function id -> local names set to `text("SELECT 1")`."""
 
     # -- collect ---------------------------------------------------------------------------
-    def visit_FunctionDef(self, node: ast.FunctionDef, ctx: RuleContext) -> None:
-        self._handlers.function(node, ctx)
-        self._sessions.function(node, ctx)
-
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef, ctx: RuleContext) -> None:
-        self._handlers.function(node, ctx)
-        self._sessions.function(node, ctx)
-
     def visit_Assign(self, node: ast.Assign, ctx: RuleContext) -> None:
         for target in node.targets:
             self._assigned(target, node.value, ctx)
@@ -374,17 +383,7 @@ class RouteQueriesDatabase(Rule):
     def visit_AnnAssign(self, node: ast.AnnAssign, ctx: RuleContext) -> None:
         self._assigned(node.target, node.value, ctx)
 
-    def visit_TypeAlias(self, node: ast.AST, ctx: RuleContext) -> None:  # Python 3.12+
-        name, value = getattr(node, "name", None), getattr(node, "value", None)
-        if isinstance(name, ast.Name) and isinstance(value, ast.expr):
-            self._assigned(name, value, ctx)
-
-    def visit_withitem(self, node: ast.withitem, ctx: RuleContext) -> None:
-        self._sessions.withitem(node, ctx)
-
     def _assigned(self, target: ast.expr, value: ast.expr | None, ctx: RuleContext) -> None:
-        self._handlers.assigned(target, value, ctx)
-        self._sessions.assigned(target, value, ctx)
         functions = ctx.functions()
         if (
             functions
@@ -395,7 +394,6 @@ class RouteQueriesDatabase(Rule):
             self._pings.setdefault(id(functions[0]), set()).add(target.id)
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        self._handlers.call(node, ctx)
         functions = ctx.functions()
         if not functions:
             return
@@ -422,7 +420,7 @@ class RouteQueriesDatabase(Rule):
             and isinstance(func.value, ast.Name)
         ):
             return None
-        if not self._sessions.is_session(func.value, ctx):
+        if not ctx.sessions.is_session(func.value, ctx):
             return None
         ping = False
         if func.attr in STATEMENT_RUNNERS and len(node.args) == 1:
@@ -446,7 +444,7 @@ class RouteQueriesDatabase(Rule):
         for query in self._queries:
             if not self._runs_query(query, ctx) or self._inside_reported(query, ctx):
                 continue
-            handler = self._handlers.innermost(query.functions)
+            handler = ctx.routes.innermost(query.functions)
             if handler is not None:
                 by_handler.setdefault(id(handler), (handler, []))[1].append(query)
         for handler, queries in by_handler.values():

@@ -11,7 +11,6 @@ from typing import Final
 
 from layercheck.annotations import ANNOTATED, parse_string
 from layercheck.index import ProjectIndex
-from layercheck.inference import Values
 from layercheck.model import Location
 from layercheck.pydantic_models import (
     PYDANTIC_BASES,
@@ -21,7 +20,7 @@ from layercheck.pydantic_models import (
     is_v1_compat_model,
     is_v2_model,
 )
-from layercheck.rules._base import Rule, RuleContext
+from layercheck.rules._base import RuleContext
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 FIELD_FUNCTIONS: Final = frozenset(
@@ -232,51 +231,6 @@ def is_v2_instance_class(qualified: str | None, index: ProjectIndex) -> bool:
     return qualified in _V2_BASES or is_v2_model(qualified, index)
 
 
-class ValueRule(Rule):
-    """A rule that asks which class a receiver is an instance of: the visitors here feed
-    `self.values` during the walk; subclasses that define the same visitors call these."""
-
-    def __init__(self) -> None:
-        self.values = Values(known=PYDANTIC_BASES)
-
-    def visit_FunctionDef(self, node: ast.FunctionDef, ctx: RuleContext) -> None:
-        self.values.function(node, ctx)
-
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef, ctx: RuleContext) -> None:
-        self.values.function(node, ctx)
-
-    def leave_Assign(self, node: ast.Assign, ctx: RuleContext) -> None:
-        for target in node.targets:
-            self.values.assigned(target, node.value, None, ctx)
-
-    def leave_AnnAssign(self, node: ast.AnnAssign, ctx: RuleContext) -> None:
-        self.values.assigned(node.target, node.value, node.annotation, ctx)
-
-    def leave_NamedExpr(self, node: ast.NamedExpr, ctx: RuleContext) -> None:
-        self.values.assigned(node.target, node.value, None, ctx)
-
-    def visit_For(self, node: ast.For, ctx: RuleContext) -> None:
-        self.values.loop(node.target, node.iter, ctx)
-
-    def visit_AsyncFor(self, node: ast.AsyncFor, ctx: RuleContext) -> None:
-        self.values.loop(node.target, node.iter, ctx)
-
-    def visit_ListComp(self, node: ast.ListComp, ctx: RuleContext) -> None:
-        self.values.comprehension(node, ctx)
-
-    def visit_SetComp(self, node: ast.SetComp, ctx: RuleContext) -> None:
-        self.values.comprehension(node, ctx)
-
-    def visit_GeneratorExp(self, node: ast.GeneratorExp, ctx: RuleContext) -> None:
-        self.values.comprehension(node, ctx)
-
-    def visit_DictComp(self, node: ast.DictComp, ctx: RuleContext) -> None:
-        self.values.comprehension(node, ctx)
-
-    def visit_withitem(self, node: ast.withitem, ctx: RuleContext) -> None:
-        self.values.withitem(node, ctx)
-
-
 # -- a schema's fields, inherited ones included ----------------------------------------------
 @dataclass(frozen=True, slots=True)
 class InheritedField:
@@ -289,30 +243,19 @@ class InheritedField:
     """Qualified callee of its value (`pydantic.Field`), from the facts, or ""."""
 
 
-class SchemaClasses:
-    """The module-level classes of the file under the walk, by qualified name, so that a
-    schema's fields inherited from a base in the same file can be read from its body."""
-
-    def __init__(self) -> None:
-        self._bodies: dict[str, ast.ClassDef] = {}
-
-    def seen(self, node: ast.ClassDef, ctx: RuleContext) -> None:
-        """Call from `visit_ClassDef` for every class."""
-        if not nested(ctx):
-            self._bodies[ctx.index.resolve(own_name(ctx, node.name))] = node
-
-    def inherited(
-        self, model: ModelClass, node: ast.ClassDef, ctx: RuleContext
-    ) -> Iterator[InheritedField]:
-        """Fields the class gets from its project bases and does not declare itself."""
-        own = {member.name for member in declared_fields(node, ctx)}
-        for name, (owner, attribute) in fields(model.qualified, ctx.index).items():
-            if name in own or owner == ctx.index.resolve(model.qualified):
-                continue
-            body = self._bodies.get(owner)
-            declared = None
-            if body is not None:
-                declared = next((f for f in declared_fields(body, ctx) if f.name == name), None)
-                if declared is None:
-                    continue  # not a field (a ClassVar, a private name)
-            yield InheritedField(name, owner, declared, attribute.value)
+def inherited_fields(
+    model: ModelClass, node: ast.ClassDef, ctx: RuleContext
+) -> Iterator[InheritedField]:
+    """Fields the class gets from its project bases and does not declare itself; the
+    declaration is read from a base's body when the base is defined in this file."""
+    own = {member.name for member in declared_fields(node, ctx)}
+    for name, (owner, attribute) in fields(model.qualified, ctx.index).items():
+        if name in own or owner == ctx.index.resolve(model.qualified):
+            continue
+        body = ctx.schemas.body(owner)
+        declared = None
+        if body is not None:
+            declared = next((f for f in declared_fields(body, ctx) if f.name == name), None)
+            if declared is None:
+                continue  # not a field (a ClassVar, a private name)
+        yield InheritedField(name, owner, declared, attribute.value)

@@ -4,11 +4,11 @@ import ast
 from typing import ClassVar
 
 from layercheck.pydantic_models import is_v2_model
-from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
-from layercheck.rules.pydantic._helpers import ValueRule, short_name
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules.pydantic._helpers import short_name
 
 
-class FromOrm(ValueRule):
+class FromOrm(Rule):
     """## What it does
     Checks for `Model.from_orm(obj)` on a Pydantic model class.
 
@@ -62,6 +62,7 @@ class FromOrm(ValueRule):
     are left alone.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.VALUES})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC601",
         name="from-orm",
@@ -128,6 +129,6 @@ class FromOrm(ValueRule):
         func = node.func
         if not isinstance(func, ast.Attribute) or func.attr != "from_orm":
             return
-        model = self.values.class_named(func.value, ctx)
+        model = ctx.values.class_named(func.value, ctx)
         if model is not None and is_v2_model(model, ctx.index):
             ctx.report(self, func, model=short_name(model))

@@ -4,16 +4,14 @@ import ast
 from typing import ClassVar
 
 from layercheck.facts import ROUTE_METHODS
-from layercheck.inference import Values
 from layercheck.orm import is_declarative_model
-from layercheck.pydantic_models import PYDANTIC_BASES, from_attributes, is_pydantic_model
-from layercheck.routing import Function, RouteHandlers
-from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
-from layercheck.rules.pydantic._helpers import ValueRule, keyword, short_name
-from layercheck.sessions import Sessions
+from layercheck.pydantic_models import from_attributes, is_pydantic_model
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules.pydantic._helpers import keyword, short_name
+from layercheck.semantic.routes import Function
 
 
-class MissingFromAttributes(ValueRule):
+class MissingFromAttributes(Rule):
     """## What it does
     Checks for a schema validated from ORM objects whose config, inherited configs
     included, lacks `from_attributes=True`.
@@ -110,6 +108,7 @@ class MissingFromAttributes(ValueRule):
     built from a variable, could set it, the rule stays quiet.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.VALUES, Need.ROUTES})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC607",
         name="missing-from-attributes",
@@ -246,15 +245,11 @@ class MissingFromAttributes(ValueRule):
     )
 
     def __init__(self) -> None:
-        super().__init__()
-        self._sessions = Sessions()
-        self.values = Values(known=PYDANTIC_BASES, sessions=self._sessions)
-        self._handlers = RouteHandlers()
         self._routes: list[tuple[Function, ast.expr]] = []
         self._returns: dict[int, str] = {}
         """Route candidates -> an ORM class one of their `return`s gives."""
 
-    # -- feeding ---------------------------------------------------------------------------
+    # -- collect ---------------------------------------------------------------------------
     def visit_FunctionDef(self, node: ast.FunctionDef, ctx: RuleContext) -> None:
         self._function(node, ctx)
 
@@ -262,9 +257,6 @@ class MissingFromAttributes(ValueRule):
         self._function(node, ctx)
 
     def _function(self, node: Function, ctx: RuleContext) -> None:
-        self.values.function(node, ctx)
-        self._sessions.function(node, ctx)
-        self._handlers.function(node, ctx)
         response: ast.expr | None = node.returns
         for decorator in node.decorator_list:
             if (
@@ -280,31 +272,16 @@ class MissingFromAttributes(ValueRule):
         ):
             self._routes.append((node, response))
 
-    def leave_Assign(self, node: ast.Assign, ctx: RuleContext) -> None:
-        super().leave_Assign(node, ctx)
-        for target in node.targets:
-            self._handlers.assigned(target, node.value, ctx)
-            self._sessions.assigned(target, node.value, ctx)
-
-    def leave_AnnAssign(self, node: ast.AnnAssign, ctx: RuleContext) -> None:
-        super().leave_AnnAssign(node, ctx)
-        self._sessions.assigned(node.target, node.value, ctx)
-
-    def visit_withitem(self, node: ast.withitem, ctx: RuleContext) -> None:
-        super().visit_withitem(node, ctx)
-        self._sessions.withitem(node, ctx)
-
     def visit_Return(self, node: ast.Return, ctx: RuleContext) -> None:
         function = ctx.enclosing_function()
         if function is None or node.value is None:
             return
-        returned = self.values.instance_class(node.value, ctx)
+        returned = ctx.values.instance_class(node.value, ctx)
         if returned is not None and is_declarative_model(returned, ctx.index):
             self._returns.setdefault(id(function), returned)
 
     # -- checking --------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        self._handlers.call(node, ctx)
         func = node.func
         if (
             not isinstance(func, ast.Attribute)
@@ -313,10 +290,10 @@ class MissingFromAttributes(ValueRule):
             or keyword(node, "from_attributes") is not None
         ):
             return
-        model = self.values.class_named(func.value, ctx)
+        model = ctx.values.class_named(func.value, ctx)
         if model is None or not self._lacks_setting(model, ctx):
             return
-        orm = self.values.instance_class(node.args[0], ctx)
+        orm = ctx.values.instance_class(node.args[0], ctx)
         if orm is not None and is_declarative_model(orm, ctx.index):
             where = f"`{func.attr}()`"
             ctx.report(self, func, model=short_name(model), orm=short_name(orm), where=where)
@@ -324,9 +301,9 @@ class MissingFromAttributes(ValueRule):
     def leave_Module(self, node: ast.Module, ctx: RuleContext) -> None:
         for function, response in self._routes:
             orm = self._returns.get(id(function))
-            if orm is None or self._handlers.innermost([function]) is not function:
+            if orm is None or ctx.routes.innermost([function]) is not function:
                 continue
-            model = self.values.annotation_class(response, ctx)
+            model = ctx.values.annotation_class(response, ctx)
             if model is not None and self._lacks_setting(model, ctx):
                 where = f"returned by route `{function.name}`"
                 ctx.report(

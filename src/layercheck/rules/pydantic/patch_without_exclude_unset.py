@@ -3,10 +3,9 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.pydantic._helpers import (
     PATCH_SUFFIXES,
-    ValueRule,
     has_suffix,
     is_v2_instance_class,
     keyword,
@@ -14,7 +13,7 @@ from layercheck.rules.pydantic._helpers import (
 )
 
 
-class PatchWithoutExcludeUnset(ValueRule):
+class PatchWithoutExcludeUnset(Rule):
     """## What it does
     Checks for `model_dump()` on an instance of a `*Patch` / `*Update` schema without
     `exclude_unset=True`.
@@ -69,6 +68,7 @@ class PatchWithoutExcludeUnset(ValueRule):
     is LC602's; once renamed to `model_dump()`, this rule checks it.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.VALUES})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC610",
         name="patch-without-exclude-unset",
@@ -151,7 +151,7 @@ class PatchWithoutExcludeUnset(ValueRule):
             isinstance(found.value, ast.Constant) and found.value.value is False
         ):
             return
-        model = self.values.instance_class(func.value, ctx)
+        model = ctx.values.instance_class(func.value, ctx)
         if model is None or not is_v2_instance_class(model, ctx.index):
             return
         name = short_name(model)

@@ -4,14 +4,14 @@ import ast
 from typing import ClassVar
 
 from layercheck.annotations import OPTIONAL, UNION
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.pydantic._helpers import (
     PATCH_SUFFIXES,
     FieldDecl,
-    SchemaClasses,
     declared_fields,
     has_default,
     has_suffix,
+    inherited_fields,
     model_class,
     name_span,
     short_name,
@@ -80,6 +80,7 @@ class RequiredFieldInPatchSchema(Rule):
     is not reported.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.SCHEMAS})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC609",
         name="required-field-in-patch-schema",
@@ -148,11 +149,7 @@ class RequiredFieldInPatchSchema(Rule):
         ),
     )
 
-    def __init__(self) -> None:
-        self._classes = SchemaClasses()
-
     def visit_ClassDef(self, node: ast.ClassDef, ctx: RuleContext) -> None:
-        self._classes.seen(node, ctx)
         if not has_suffix(node.name, PATCH_SUFFIXES):
             return
         model = model_class(node, ctx)
@@ -163,7 +160,7 @@ class RequiredFieldInPatchSchema(Rule):
                 continue
             ctx.report(self, declared.target, model=node.name, field=declared.name, origin="")
         start, end = name_span(node, ctx)
-        for inherited in self._classes.inherited(model, node, ctx):
+        for inherited in inherited_fields(model, node, ctx):
             base_field = inherited.declared
             if base_field is None or not self._required(base_field, model.v1_compat, ctx):
                 continue

@@ -4,23 +4,22 @@ import ast
 from typing import ClassVar
 
 from layercheck.facts import ROUTE_METHODS
-from layercheck.inference import Values
-from layercheck.pydantic_models import PYDANTIC_BASES, fields, is_pydantic_model
-from layercheck.routing import Function, RouteHandlers
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.pydantic_models import fields, is_pydantic_model
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.pydantic._helpers import (
     FIELD_FUNCTIONS,
     RESPONSE_SUFFIXES,
     SECRET_FIELDS,
-    SchemaClasses,
     declared_fields,
     excluded,
     has_suffix,
+    inherited_fields,
     keyword,
     model_class,
     name_span,
     short_name,
 )
+from layercheck.semantic.routes import Function
 
 
 class SecretInResponseSchema(Rule):
@@ -69,6 +68,7 @@ class SecretInResponseSchema(Rule):
     left alone. Tokens and API keys are returned once by design and are not flagged.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.SCHEMAS, Need.VALUES, Need.ROUTES})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC611",
         name="secret-in-response-schema",
@@ -148,13 +148,9 @@ class SecretInResponseSchema(Rule):
     )
 
     def __init__(self) -> None:
-        self._classes = SchemaClasses()
-        self._handlers = RouteHandlers()
-        self._values = Values(known=PYDANTIC_BASES)
         self._routes: list[tuple[Function, ast.expr]] = []
 
     def visit_ClassDef(self, node: ast.ClassDef, ctx: RuleContext) -> None:
-        self._classes.seen(node, ctx)
         if not has_suffix(node.name, RESPONSE_SUFFIXES):
             return
         model = model_class(node, ctx)
@@ -164,7 +160,7 @@ class SecretInResponseSchema(Rule):
             if declared.name in SECRET_FIELDS and not excluded(declared, ctx):
                 ctx.report(self, declared.target, model=node.name, field=declared.name, origin="")
         start, end = name_span(node, ctx)
-        for inherited in self._classes.inherited(model, node, ctx):
+        for inherited in inherited_fields(model, node, ctx):
             if inherited.name not in SECRET_FIELDS:
                 continue
             if inherited.declared is not None:
@@ -183,7 +179,6 @@ class SecretInResponseSchema(Rule):
         self._function(node, ctx)
 
     def _function(self, node: Function, ctx: RuleContext) -> None:
-        self._handlers.function(node, ctx)
         response: ast.expr | None = node.returns
         for decorator in node.decorator_list:
             if not (
@@ -202,19 +197,12 @@ class SecretInResponseSchema(Rule):
         if response is not None:
             self._routes.append((node, response))
 
-    def leave_Assign(self, node: ast.Assign, ctx: RuleContext) -> None:
-        for target in node.targets:
-            self._handlers.assigned(target, node.value, ctx)
-
-    def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        self._handlers.call(node, ctx)
-
     def leave_Module(self, node: ast.Module, ctx: RuleContext) -> None:
         index = ctx.index
         for function, response in self._routes:
-            if self._handlers.innermost([function]) is not function:
+            if ctx.routes.innermost([function]) is not function:
                 continue
-            model = self._values.annotation_class(response, ctx) or self._values.element_class(
+            model = ctx.values.annotation_class(response, ctx) or ctx.values.element_class(
                 response, ctx
             )
             if model is None or not is_pydantic_model(model, index):

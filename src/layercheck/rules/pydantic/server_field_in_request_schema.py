@@ -3,13 +3,13 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.pydantic._helpers import (
     REQUEST_SUFFIXES,
     SERVER_FIELDS,
-    SchemaClasses,
     declared_fields,
     has_suffix,
+    inherited_fields,
     model_class,
     name_span,
     short_name,
@@ -65,6 +65,7 @@ class ServerFieldInRequestSchema(Rule):
     class name with the base that declares them.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.SCHEMAS})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC608",
         name="server-field-in-request-schema",
@@ -126,11 +127,7 @@ class ServerFieldInRequestSchema(Rule):
         ),
     )
 
-    def __init__(self) -> None:
-        self._classes = SchemaClasses()
-
     def visit_ClassDef(self, node: ast.ClassDef, ctx: RuleContext) -> None:
-        self._classes.seen(node, ctx)
         if not has_suffix(node.name, REQUEST_SUFFIXES):
             return
         model = model_class(node, ctx)
@@ -140,7 +137,7 @@ class ServerFieldInRequestSchema(Rule):
             if declared.name in SERVER_FIELDS:
                 ctx.report(self, declared.target, model=node.name, field=declared.name, origin="")
         start, end = name_span(node, ctx)
-        for inherited in self._classes.inherited(model, node, ctx):
+        for inherited in inherited_fields(model, node, ctx):
             if inherited.name in SERVER_FIELDS:
                 origin = f" (inherited from `{short_name(inherited.owner)}`)"
                 ctx.report_span(

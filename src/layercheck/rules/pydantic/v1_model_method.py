@@ -5,9 +5,8 @@ from typing import ClassVar, Final
 
 from layercheck.index import ProjectIndex
 from layercheck.pydantic_models import fields
-from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.pydantic._helpers import (
-    ValueRule,
     is_v2_instance_class,
     short_name,
 )
@@ -29,7 +28,7 @@ CLASS_MEMBERS: Final = {
 }
 
 
-class V1ModelMethod(ValueRule):
+class V1ModelMethod(Rule):
     """## What it does
     Checks for Pydantic v1 methods on a model or a model instance: `.dict()`, `.json()`,
     `.copy()`, `.parse_obj()`, `.parse_raw()`, `.parse_file()`, `.schema()`,
@@ -90,6 +89,7 @@ class V1ModelMethod(ValueRule):
     models built on `pydantic.v1`.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.VALUES})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC602",
         name="v1-model-method",
@@ -197,7 +197,6 @@ class V1ModelMethod(ValueRule):
     )
 
     def __init__(self) -> None:
-        super().__init__()
         self._candidates: list[tuple[ast.Attribute, str]] = []
 
     def visit_Attribute(self, node: ast.Attribute, ctx: RuleContext) -> None:
@@ -208,9 +207,9 @@ class V1ModelMethod(ValueRule):
         called = isinstance(parent, ast.Call) and parent.func is node
         if attr != "__fields__" and not called:
             return
-        model = self.values.instance_class(node.value, ctx)
+        model = ctx.values.instance_class(node.value, ctx)
         if model is None and attr in CLASS_MEMBERS:
-            model = self.values.class_named(node.value, ctx)
+            model = ctx.values.class_named(node.value, ctx)
         if is_v2_instance_class(model, ctx.index):
             assert model is not None
             self._candidates.append((node, model))

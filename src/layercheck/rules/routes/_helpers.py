@@ -14,7 +14,7 @@ from layercheck.layers import is_test_path
 from layercheck.model import Location
 from layercheck.rules._base import RuleContext
 from layercheck.rules.http._helpers import RESPONSE_CLASSES
-from layercheck.sessions import (
+from layercheck.semantic.sessions import (
     is_session_class,
     is_session_factory,
     opens_session,

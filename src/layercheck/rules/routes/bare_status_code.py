@@ -4,8 +4,7 @@ import ast
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
-from layercheck.routing import WEBSOCKET_OPERATIONS, RouteHandlers
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.http._helpers import (
     HTTP_EXCEPTION_BASES,
     RESPONSE_CLASSES,
@@ -13,6 +12,7 @@ from layercheck.rules.http._helpers import (
     short_name,
 )
 from layercheck.rules.routes._helpers import is_test_file, status_code_literal, status_constant
+from layercheck.semantic.routes import WEBSOCKET_OPERATIONS
 
 _FRAMEWORK_CLASSES: Final = HTTP_EXCEPTION_BASES | RESPONSE_CLASSES
 
@@ -97,6 +97,7 @@ class BareStatusCode(Rule):
     status and is not reported.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.ROUTES})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC301",
         name="bare-status-code",
@@ -252,23 +253,15 @@ class BareStatusCode(Rule):
 
     def __init__(self) -> None:
         self._quiet = False
-        self._routes = RouteHandlers()
         self._positional: list[_Positional] = []
 
     def visit_Module(self, node: ast.Module, ctx: RuleContext) -> None:
         self._quiet = ctx.layer in SERVICE_AND_REPOSITORY or is_test_file(ctx)
 
-    def visit_Assign(self, node: ast.Assign, ctx: RuleContext) -> None:
-        for target in node.targets:
-            self._routes.assigned(target, node.value, ctx)
-
-    def visit_AnnAssign(self, node: ast.AnnAssign, ctx: RuleContext) -> None:
-        self._routes.assigned(node.target, node.value, ctx)
-
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
         if self._quiet:
             return
-        method = self._routes.operation_method(node, ctx)
+        method = ctx.routes.operation_method(node, ctx)
         if method is not None:
             if method not in WEBSOCKET_OPERATIONS:
                 self._keyword(node, f"{ast.unparse(node.func)}()", ctx)

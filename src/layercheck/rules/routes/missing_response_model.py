@@ -4,14 +4,14 @@ import ast
 from typing import ClassVar
 
 from layercheck.annotations import single_type
-from layercheck.routing import Function, RouteHandlers
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.routes._helpers import (
     function_name_span,
     is_test_file,
     returns_response_class,
     template_response,
 )
+from layercheck.semantic.routes import Function
 
 
 class MissingResponseModel(Rule):
@@ -68,6 +68,7 @@ class MissingResponseModel(Rule):
     function's name.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.ROUTES})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC302",
         name="missing-response-model",
@@ -203,7 +204,6 @@ class MissingResponseModel(Rule):
     )
 
     def __init__(self) -> None:
-        self._routes = RouteHandlers()
         self._responses: dict[int, set[str]] = {}
         """Function id -> its parameters and locals shown to hold a response."""
         self._returning: set[int] = set()
@@ -214,9 +214,6 @@ class MissingResponseModel(Rule):
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef, ctx: RuleContext) -> None:
         self._function(node, ctx)
-
-    def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        self._routes.call(node, ctx)
 
     def visit_Assign(self, node: ast.Assign, ctx: RuleContext) -> None:
         for target in node.targets:
@@ -233,7 +230,7 @@ class MissingResponseModel(Rule):
     def leave_Module(self, node: ast.Module, ctx: RuleContext) -> None:
         if is_test_file(ctx):
             return
-        for function, operations in self._routes.handlers():
+        for function, operations in ctx.routes.handlers():
             http = [operation for operation in operations if not operation.websocket]
             if not http or function.returns is not None or id(function) in self._returning:
                 continue
@@ -248,7 +245,6 @@ class MissingResponseModel(Rule):
             ctx.report_span(self, start, end, name=function.name)
 
     def _function(self, node: Function, ctx: RuleContext) -> None:
-        self._routes.function(node, ctx)
         arguments = node.args
         for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
             if self._is_response_type(arg.annotation, ctx):
@@ -258,7 +254,6 @@ class MissingResponseModel(Rule):
         self, target: ast.expr, value: ast.expr | None, ctx: RuleContext, typed: bool = False
     ) -> None:
         """`response = JSONResponse(...)`, `response: RedirectResponse = await make()`."""
-        self._routes.assigned(target, value, ctx)
         functions = ctx.functions()
         if not functions or not isinstance(target, ast.Name):
             return

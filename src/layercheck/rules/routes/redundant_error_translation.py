@@ -5,8 +5,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Final
 
 from layercheck.layers import Layer
-from layercheck.routing import Function, RouteHandlers
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.http._helpers import http_exception_use
 from layercheck.rules.routes._exceptions import (
     covering_handler,
@@ -14,6 +13,7 @@ from layercheck.rules.routes._exceptions import (
     is_domain_exception,
     names,
 )
+from layercheck.semantic.routes import Function
 
 LOG_METHODS: Final = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
@@ -154,6 +154,7 @@ class RedundantErrorTranslation(Rule):
     (rolls back, returns a response, raises something else) is quiet.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.ROUTES})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC304",
         name="redundant-error-translation",
@@ -331,24 +332,7 @@ class RedundantErrorTranslation(Rule):
     )
 
     def __init__(self) -> None:
-        self._routes = RouteHandlers()
         self._found: list[_Translation] = []
-
-    def visit_FunctionDef(self, node: ast.FunctionDef, ctx: RuleContext) -> None:
-        self._routes.function(node, ctx)
-
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef, ctx: RuleContext) -> None:
-        self._routes.function(node, ctx)
-
-    def visit_Assign(self, node: ast.Assign, ctx: RuleContext) -> None:
-        for target in node.targets:
-            self._routes.assigned(target, node.value, ctx)
-
-    def visit_AnnAssign(self, node: ast.AnnAssign, ctx: RuleContext) -> None:
-        self._routes.assigned(node.target, node.value, ctx)
-
-    def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        self._routes.call(node, ctx)
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler, ctx: RuleContext) -> None:
         functions = ctx.functions()
@@ -375,7 +359,7 @@ class RedundantErrorTranslation(Rule):
 
     def leave_Module(self, node: ast.Module, ctx: RuleContext) -> None:
         for found in self._found:
-            if self._routes.innermost(found.functions) is None:
+            if ctx.routes.innermost(found.functions) is None:
                 continue
             assert found.node.type is not None
             start = ctx.lines.span(found.node)[0]

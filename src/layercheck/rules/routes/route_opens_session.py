@@ -6,14 +6,14 @@ from typing import ClassVar, Final
 
 from layercheck.annotations import depends_provider
 from layercheck.layers import Layer
-from layercheck.routing import Function, RouteHandlers
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.routes._helpers import (
     hands_out_new_session,
     produces_session,
     session_opening,
 )
-from layercheck.sessions import provides_session
+from layercheck.semantic.routes import Function
+from layercheck.semantic.sessions import Origin, provides_session
 
 _ROUTE_MODULE_HELPERS: Final = (
     "from fastapi import APIRouter, BackgroundTasks, FastAPI, WebSocket\n\n"
@@ -130,6 +130,7 @@ class RouteOpensSession(Rule):
     must not reuse the request's session); services and repositories are LC508's.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS, Need.ROUTES})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC303",
         name="route-opens-session",
@@ -281,13 +282,10 @@ class RouteOpensSession(Rule):
     )
 
     def __init__(self) -> None:
-        self._routes = RouteHandlers()
         self._depends: set[str] = set()
         """Providers named by `Depends(...)` in this module (qualified)."""
         self._qualified: dict[int, str] = {}
         """Module-level functions -> their qualified names."""
-        self._sessions: dict[int, set[str]] = {}
-        """Function id -> locals bound to a session the function opened."""
         self._providers: set[int] = set()
         self._openings: list[_Opening] = []
 
@@ -299,7 +297,6 @@ class RouteOpensSession(Rule):
         self._function(node, ctx)
 
     def _function(self, node: Function, ctx: RuleContext) -> None:
-        self._routes.function(node, ctx)
         if isinstance(ctx.parent, ast.Module):
             qualified = f"{ctx.module}.{node.name}"
             self._qualified[id(node)] = qualified
@@ -309,7 +306,6 @@ class RouteOpensSession(Rule):
             self._providers.add(id(node))
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        self._routes.call(node, ctx)
         provider = depends_provider(node, ctx.qualified)
         if provider is not None:
             self._depends.add(provider)
@@ -321,23 +317,6 @@ class RouteOpensSession(Rule):
         if label is not None:
             self._openings.append(_Opening(node, functions[0], label))
 
-    def visit_Assign(self, node: ast.Assign, ctx: RuleContext) -> None:
-        for target in node.targets:
-            self._bound(target, node.value, ctx)
-
-    def visit_AnnAssign(self, node: ast.AnnAssign, ctx: RuleContext) -> None:
-        self._bound(node.target, node.value, ctx)
-
-    def visit_withitem(self, node: ast.withitem, ctx: RuleContext) -> None:
-        if node.optional_vars is not None:
-            self._bound(node.optional_vars, node.context_expr, ctx)
-
-    def visit_For(self, node: ast.For, ctx: RuleContext) -> None:
-        self._bound(node.target, node.iter, ctx)
-
-    def visit_AsyncFor(self, node: ast.AsyncFor, ctx: RuleContext) -> None:
-        self._bound(node.target, node.iter, ctx)
-
     def visit_Return(self, node: ast.Return, ctx: RuleContext) -> None:
         self._handed_out(node.value, ctx)
 
@@ -347,17 +326,6 @@ class RouteOpensSession(Rule):
     def visit_YieldFrom(self, node: ast.YieldFrom, ctx: RuleContext) -> None:
         self._handed_out(node.value, ctx)
 
-    def _bound(self, target: ast.expr, value: ast.expr | None, ctx: RuleContext) -> None:
-        self._routes.assigned(target, value, ctx)
-        functions = ctx.functions()
-        if not functions or not isinstance(target, ast.Name):
-            return
-        names = self._sessions.setdefault(id(functions[0]), set())
-        if hands_out_new_session(value, ctx):
-            names.add(target.id)
-        else:
-            names.discard(target.id)
-
     def _handed_out(self, value: ast.expr | None, ctx: RuleContext) -> None:
         """`yield session` / `return db` of a session the function opened: a provider."""
         functions = ctx.functions()
@@ -365,7 +333,7 @@ class RouteOpensSession(Rule):
             return
         function = functions[0]
         if isinstance(value, ast.Name):
-            opened = value.id in self._sessions.get(id(function), ())
+            opened = ctx.sessions.origin(value, ctx) is Origin.OPENED
         else:
             opened = hands_out_new_session(value, ctx)
         if opened:
@@ -373,7 +341,7 @@ class RouteOpensSession(Rule):
 
     # -- decide ----------------------------------------------------------------------------
     def leave_Module(self, node: ast.Module, ctx: RuleContext) -> None:
-        self._routes.handlers()  # resolves add_api_route registrations
+        ctx.routes.handlers()  # resolves add_api_route registrations
         for opening in self._openings:
             function = opening.function
             if id(function) in self._providers:
@@ -384,7 +352,7 @@ class RouteOpensSession(Rule):
 
     def _kind(self, function: Function, ctx: RuleContext) -> str | None:
         """`route handler` / `dependency` when the function is checked, else None."""
-        operations = self._routes.operations(function)
+        operations = ctx.routes.operations(function)
         if operations:
             if all(operation.websocket for operation in operations):
                 return None

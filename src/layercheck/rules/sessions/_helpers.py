@@ -1,5 +1,5 @@
-"""What the session rules share: a rule base that feeds the `Sessions` tracker, test
-files, the order of statements in a function body, and the session expressions inside a
+"""What the session rules share: the session a method is called on, test files, the order
+of statements in a function body, and the session expressions inside a
 call's arguments."""
 
 from __future__ import annotations
@@ -11,53 +11,21 @@ from pathlib import PurePosixPath
 from typing import Final
 
 from layercheck.layers import is_test_path
-from layercheck.rules._base import Rule, RuleContext
-from layercheck.sessions import Origin, Sessions
+from layercheck.rules._base import RuleContext
+from layercheck.semantic.sessions import Origin
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 LOOPS: Final = (ast.For, ast.AsyncFor, ast.While)
 COMPREHENSIONS: Final = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
-class SessionRule(Rule):
-    """A rule that needs to know which names hold sessions: the visitors below feed its
-    `sessions` tracker; subclasses that override one call `super()` first."""
-
-    def __init__(self) -> None:
-        self.sessions = Sessions()
-
-    def visit_FunctionDef(self, node: ast.FunctionDef, ctx: RuleContext) -> None:
-        self.sessions.function(node, ctx)
-
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef, ctx: RuleContext) -> None:
-        self.sessions.function(node, ctx)
-
-    def visit_Assign(self, node: ast.Assign, ctx: RuleContext) -> None:
-        for target in node.targets:
-            self.sessions.assigned(target, node.value, ctx)
-
-    def visit_AnnAssign(self, node: ast.AnnAssign, ctx: RuleContext) -> None:
-        self.sessions.assigned(node.target, node.value, ctx)
-
-    def visit_withitem(self, node: ast.withitem, ctx: RuleContext) -> None:
-        self.sessions.withitem(node, ctx)
-
-    def visit_NamedExpr(self, node: ast.NamedExpr, ctx: RuleContext) -> None:
-        self.sessions.assigned(node.target, node.value, ctx)
-
-    def visit_For(self, node: ast.For, ctx: RuleContext) -> None:
-        self.sessions.rebound(node.target, ctx)
-
-    def visit_AsyncFor(self, node: ast.AsyncFor, ctx: RuleContext) -> None:
-        self.sessions.rebound(node.target, ctx)
-
-    def session_method(self, node: ast.Call, ctx: RuleContext) -> tuple[str, Origin] | None:
-        """(method name, origin) for `<session>.<method>(...)`."""
-        func = node.func
-        if not isinstance(func, ast.Attribute):
-            return None
-        origin = self.sessions.origin(func.value, ctx)
-        return (func.attr, origin) if origin is not None else None
+def session_method(node: ast.Call, ctx: RuleContext) -> tuple[str, Origin] | None:
+    """(method name, origin) for `<session>.<method>(...)`."""
+    func = node.func
+    if not isinstance(func, ast.Attribute):
+        return None
+    origin = ctx.sessions.origin(func.value, ctx)
+    return (func.attr, origin) if origin is not None else None
 
 
 def is_test_file(ctx: RuleContext) -> bool:

@@ -4,11 +4,11 @@ import ast
 from typing import ClassVar
 
 from layercheck.layers import Layer
-from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
-from layercheck.rules.sessions._helpers import SessionRule, in_loop, is_test_file, label
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules.sessions._helpers import in_loop, is_test_file, label
 
 
-class AddInLoop(SessionRule):
+class AddInLoop(Rule):
     """## What it does
     Checks for `session.add(...)` called inside a loop or a comprehension.
 
@@ -54,6 +54,7 @@ class AddInLoop(SessionRule):
     tests and Alembic migrations; the session is any value shown to be one (see LC103).
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC504",
         name="add-in-loop",
@@ -133,5 +134,5 @@ class AddInLoop(SessionRule):
             return
         if ctx.layer is Layer.MIGRATIONS or is_test_file(ctx):
             return
-        if self.sessions.is_session(func.value, ctx) and in_loop(ctx) is not None:
+        if ctx.sessions.is_session(func.value, ctx) and in_loop(ctx) is not None:
             ctx.report(self, node, call=label(func))

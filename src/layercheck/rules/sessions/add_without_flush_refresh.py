@@ -5,15 +5,15 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from layercheck.layers import Layer
-from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.sessions._helpers import (
     Function,
-    SessionRule,
     Step,
     always_after,
     label,
     may_run_before,
     position,
+    session_method,
 )
 
 _FLUSHES = frozenset({"flush", "commit"})
@@ -41,7 +41,7 @@ class _Body:
     returns: list[tuple[_Event, frozenset[str]]] = field(default_factory=list)
 
 
-class AddWithoutFlushRefresh(SessionRule):
+class AddWithoutFlushRefresh(Rule):
     """## What it does
     Checks for a repository function that returns an object it passed to
     `session.add(obj)` without `await session.flush()` and `await session.refresh(obj)`
@@ -103,6 +103,7 @@ class AddWithoutFlushRefresh(SessionRule):
     constructor, a `db: Session` parameter, a `Depends(get_db)` default.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC501",
         name="add-without-flush-refresh",
@@ -255,7 +256,6 @@ class AddWithoutFlushRefresh(SessionRule):
     )
 
     def __init__(self) -> None:
-        super().__init__()
         self._bodies: dict[int, _Body] = {}
 
     def _body(self, ctx: RuleContext) -> tuple[Function, _Body] | None:
@@ -265,7 +265,7 @@ class AddWithoutFlushRefresh(SessionRule):
         return functions[0], self._bodies.setdefault(id(functions[0]), _Body())
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        found = self.session_method(node, ctx)
+        found = session_method(node, ctx)
         if found is None:
             return
         method = found[0]

@@ -4,15 +4,15 @@ import ast
 from typing import ClassVar
 
 from layercheck.layers import Layer
-from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
-from layercheck.rules.sessions._helpers import SessionRule, label
-from layercheck.sessions import Origin
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules.sessions._helpers import label, session_method
+from layercheck.semantic.sessions import Origin
 
 _ENDINGS = frozenset({"commit", "rollback"})
 _WORDS = {Layer.SERVICES: "service", Layer.REPOSITORIES: "repository"}
 
 
-class CommitOutsideSessionScope(SessionRule):
+class CommitOutsideSessionScope(Rule):
     """## What it does
     Checks for `commit()` or `rollback()` in a service or repository on a session it
     received, as a parameter or through its constructor.
@@ -68,6 +68,7 @@ class CommitOutsideSessionScope(SessionRule):
     such a parameter in any method or declared with a class-level annotation.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC502",
         name="commit-outside-session-scope",
@@ -185,7 +186,7 @@ class CommitOutsideSessionScope(SessionRule):
     )
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        found = self.session_method(node, ctx)
+        found = session_method(node, ctx)
         if found is None:
             return
         method, origin = found

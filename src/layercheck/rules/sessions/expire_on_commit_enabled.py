@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.sessions._helpers import is_test_file, label
-from layercheck.sessions import (
+from layercheck.semantic.sessions import (
     ASYNC_SESSION_CLASSES,
     ASYNC_SESSION_FACTORIES,
     SYNC_SESSION_FACTORIES,

@@ -4,15 +4,15 @@ import ast
 from typing import ClassVar
 
 from layercheck.layers import Layer
-from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
-from layercheck.rules.sessions._helpers import SessionRule, label
-from layercheck.sessions import provides_session
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules.sessions._helpers import label
+from layercheck.semantic.sessions import provides_session
 
 _WORDS = {Layer.SERVICES: "service", Layer.REPOSITORIES: "repository"}
 _NEXT = frozenset({"next", "anext"})
 
 
-class ServiceOpensSession(SessionRule):
+class ServiceOpensSession(Rule):
     """## What it does
     Checks for a service or repository that opens its own session (calls a session
     factory, `Session(...)`/`AsyncSession(...)`, or a session provider directly)
@@ -69,6 +69,7 @@ class ServiceOpensSession(SessionRule):
     accept this finding with a `noqa` comment.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC508",
         name="service-opens-session",
@@ -159,7 +160,7 @@ class ServiceOpensSession(SessionRule):
         func = node.func
         if isinstance(func, ast.Name) and func.id in _NEXT and ctx.names.lookup(func.id) is None:
             return  # `next(get_db())`: the inner call is reported
-        if not self.sessions.opens(node, ctx) or self._in_provider(ctx):
+        if not ctx.sessions.opens(node, ctx) or self._in_provider(ctx):
             return
         word = _WORDS.get(ctx.layer, "module") if ctx.layer is not None else "module"
         ctx.report(self, node, layer=word, call=f"{label(func)}()")

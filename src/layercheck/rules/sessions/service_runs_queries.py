@@ -4,12 +4,17 @@ import ast
 from typing import ClassVar
 
 from layercheck.layers import Layer
-from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
-from layercheck.rules.sessions._helpers import Function, SessionRule, label
-from layercheck.sessions import QUERY_METHODS, STATEMENT_BUILDERS, STATEMENT_RUNNERS, is_sql_ping
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules.sessions._helpers import Function, label
+from layercheck.semantic.sessions import (
+    QUERY_METHODS,
+    STATEMENT_BUILDERS,
+    STATEMENT_RUNNERS,
+    is_sql_ping,
+)
 
 
-class ServiceRunsQueries(SessionRule):
+class ServiceRunsQueries(Rule):
     """## What it does
     Checks for a service that runs queries itself, on a session or by building
     SQLAlchemy statements, instead of calling a repository.
@@ -65,6 +70,7 @@ class ServiceRunsQueries(SessionRule):
     `aiohttp.ClientSession` are not sessions.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC503",
         name="service-runs-queries",
@@ -146,7 +152,6 @@ class ServiceRunsQueries(SessionRule):
     )
 
     def __init__(self) -> None:
-        super().__init__()
         self._found: dict[int, list[tuple[ast.Call, str, bool]]] = {}
         """Function id -> (call, label, is a ping) of its outermost query calls."""
         self._calls: set[int] = set()
@@ -154,7 +159,6 @@ class ServiceRunsQueries(SessionRule):
         """Function id -> local names set to `text("SELECT 1")`."""
 
     def visit_Assign(self, node: ast.Assign, ctx: RuleContext) -> None:
-        super().visit_Assign(node, ctx)
         functions = ctx.functions()
         if functions and is_sql_ping(node.value, ctx):
             names = self._pings.setdefault(id(functions[0]), set())
@@ -179,7 +183,7 @@ class ServiceRunsQueries(SessionRule):
         if (
             isinstance(func, ast.Attribute)
             and func.attr in QUERY_METHODS
-            and self.sessions.is_session(func.value, ctx)
+            and ctx.sessions.is_session(func.value, ctx)
         ):
             return f"{label(func)}()", self._runs_ping(node, function, ctx)
         callee = ctx.qualified(func)

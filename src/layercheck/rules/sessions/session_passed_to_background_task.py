@@ -4,9 +4,9 @@ import ast
 from typing import ClassVar, Final
 
 from layercheck.annotations import single_type
-from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
-from layercheck.rules.sessions._helpers import SessionRule, is_test_file, label, parts
-from layercheck.sessions import Origin
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules.sessions._helpers import is_test_file, label, parts
+from layercheck.semantic.sessions import Origin
 
 BACKGROUND_TASKS: Final = frozenset(
     {
@@ -27,7 +27,7 @@ _LOOP_GETTERS: Final = frozenset(
 _LOOP_METHODS: Final = frozenset({"create_task", "run_in_executor"})
 
 
-class SessionPassedToBackgroundTask(SessionRule):
+class SessionPassedToBackgroundTask(Rule):
     """## What it does
     Checks for the request's session handed to work that outlives the request or runs
     on another thread: `BackgroundTasks.add_task`, `asyncio.create_task`,
@@ -89,6 +89,7 @@ class SessionPassedToBackgroundTask(SessionRule):
     the request: LC506 checks those. Tests are not checked.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC505",
         name="session-passed-to-background-task",
@@ -170,12 +171,10 @@ class SessionPassedToBackgroundTask(SessionRule):
     )
 
     def __init__(self) -> None:
-        super().__init__()
         self._local_tasks: dict[int, set[str]] = {}
         """Function id -> locals built with `BackgroundTasks()` or holding an event loop."""
 
     def visit_Assign(self, node: ast.Assign, ctx: RuleContext) -> None:
-        super().visit_Assign(node, ctx)
         functions = ctx.functions()
         value = node.value
         if not functions or not isinstance(value, ast.Call):
@@ -193,7 +192,7 @@ class SessionPassedToBackgroundTask(SessionRule):
             return
         for argument in handed:
             for part in parts(argument):
-                if self.sessions.origin(part, ctx) is Origin.RECEIVED:
+                if ctx.sessions.origin(part, ctx) is Origin.RECEIVED:
                     ctx.report(self, part, session=label(part), runner=label(node.func))
                     return
 

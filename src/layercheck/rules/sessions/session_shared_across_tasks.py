@@ -5,10 +5,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import ClassVar, Final
 
-from layercheck.rules._base import Example, Invalid, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.sessions._helpers import (
     COMPREHENSIONS,
-    SessionRule,
     in_loop,
     is_test_file,
     label,
@@ -31,7 +30,7 @@ class _Group:
     uses: Counter[str] = field(default_factory=Counter)
 
 
-class SessionSharedAcrossTasks(SessionRule):
+class SessionSharedAcrossTasks(Rule):
     """## What it does
     Checks for one session, or a repository or service built with it, used by several
     awaitables that `asyncio.gather` or a `TaskGroup` runs concurrently.
@@ -88,6 +87,7 @@ class SessionSharedAcrossTasks(SessionRule):
     LC505's concern. Tests are not checked.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC506",
         name="session-shared-across-tasks",
@@ -175,11 +175,9 @@ class SessionSharedAcrossTasks(SessionRule):
     )
 
     def __init__(self) -> None:
-        super().__init__()
         self._groups: dict[tuple[int, str], _Group] = {}
 
     def visit_withitem(self, node: ast.withitem, ctx: RuleContext) -> None:
-        super().visit_withitem(node, ctx)
         target, value = node.optional_vars, node.context_expr
         functions = ctx.functions()
         if not (isinstance(target, ast.Name) and isinstance(value, ast.Call) and functions):
@@ -243,10 +241,10 @@ class SessionSharedAcrossTasks(SessionRule):
     def _keys(self, argument: ast.expr, labels: dict[str, str], ctx: RuleContext) -> set[str]:
         found: set[str] = set()
         for part in parts(argument):
-            key = self.sessions.key(part, ctx)
+            key = ctx.sessions.key(part, ctx)
             if key is not None:
                 found.add(key)
-                if self.sessions.is_session(part, ctx):
+                if ctx.sessions.is_session(part, ctx):
                     labels.setdefault(key, f"`{label(part)}`")
                 else:
                     labels.setdefault(key, f"the session in `{label(part)}`")

@@ -3,9 +3,9 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.sqlalchemy._helpers import in_migration, short
-from layercheck.sessions import Sessions, opens_session
+from layercheck.semantic.sessions import opens_session
 
 
 class LegacyQueryApi(Rule):
@@ -49,6 +49,7 @@ class LegacyQueryApi(Rule):
     left alone, as are migrations.
     """
 
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC408",
         name="legacy-query-api",
@@ -126,29 +127,10 @@ class LegacyQueryApi(Rule):
         ),
     )
 
-    def __init__(self) -> None:
-        self._sessions = Sessions()
-
-    def visit_FunctionDef(self, node: ast.FunctionDef, ctx: RuleContext) -> None:
-        self._sessions.function(node, ctx)
-
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef, ctx: RuleContext) -> None:
-        self._sessions.function(node, ctx)
-
-    def visit_Assign(self, node: ast.Assign, ctx: RuleContext) -> None:
-        for target in node.targets:
-            self._sessions.assigned(target, node.value, ctx)
-
-    def visit_AnnAssign(self, node: ast.AnnAssign, ctx: RuleContext) -> None:
-        self._sessions.assigned(node.target, node.value, ctx)
-
-    def visit_withitem(self, node: ast.withitem, ctx: RuleContext) -> None:
-        self._sessions.withitem(node, ctx)
-
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
         func = node.func
         if not isinstance(func, ast.Attribute) or func.attr != "query" or in_migration(ctx):
             return
         receiver = func.value
-        if self._sessions.is_session(receiver, ctx) or opens_session(receiver, ctx):
+        if ctx.sessions.is_session(receiver, ctx) or opens_session(receiver, ctx):
             ctx.report(self, func, receiver=short(receiver))

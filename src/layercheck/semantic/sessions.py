@@ -18,8 +18,8 @@ from layercheck.annotations import (
     produced_type,
     single_type,
 )
-from layercheck.context import RuleContext
 from layercheck.index import ProjectIndex
+from layercheck.semantic.core import FileModel
 
 ASYNC_SESSION_CLASSES: Final = frozenset(
     {
@@ -122,7 +122,7 @@ def provides_session(provider: str, index: ProjectIndex) -> bool:
     )
 
 
-def annotation_is_session(annotation: ast.expr | None, ctx: RuleContext) -> bool:
+def annotation_is_session(annotation: ast.expr | None, ctx: FileModel) -> bool:
     """`AsyncSession`, `Session | None`, `Annotated[Session, Depends(get_db)]`, a type
     alias of one (`SessionDep`, in this module or imported), or `Annotated[..., Depends(p)]`
     where `p` provides a session."""
@@ -145,7 +145,7 @@ def annotation_is_session(annotation: ast.expr | None, ctx: RuleContext) -> bool
     return False
 
 
-def annotation_is_factory(annotation: ast.expr | None, ctx: RuleContext) -> bool:
+def annotation_is_factory(annotation: ast.expr | None, ctx: FileModel) -> bool:
     """`async_sessionmaker[AsyncSession]`, `sessionmaker`, `Optional[...]` of one, or a
     `Callable[..., AsyncSession]` (also through `AsyncContextManager[...]`)."""
     node = parse_string(annotation) if isinstance(annotation, ast.Constant) else annotation
@@ -172,7 +172,7 @@ def annotation_is_factory(annotation: ast.expr | None, ctx: RuleContext) -> bool
     return False
 
 
-def opens_session(node: ast.expr | None, ctx: RuleContext) -> bool:
+def opens_session(node: ast.expr | None, ctx: FileModel) -> bool:
     """`Session(engine)`, `AsyncSession(engine)`, `SessionLocal()` for a project
     `SessionLocal = sessionmaker(...)`, `sessionmaker(...)()`, `SessionLocal.begin()`, or
     a direct call of a project function that provides a session (`get_session()`,
@@ -197,7 +197,7 @@ def opens_session(node: ast.expr | None, ctx: RuleContext) -> bool:
     )
 
 
-def builds_factory(node: ast.expr | None, ctx: RuleContext) -> bool:
+def builds_factory(node: ast.expr | None, ctx: FileModel) -> bool:
     """`sessionmaker(...)` / `async_sessionmaker(...)` (resolved names)."""
     if not isinstance(node, ast.Call):
         return False
@@ -240,6 +240,11 @@ class _Locals:
     holders: dict[str, str] = field(default_factory=dict)
     """Name -> key of the session a project object was built with (`UserRepository(s)`)."""
 
+    def clear(self, name: str) -> None:
+        self.sessions.pop(name, None)
+        self.factories.discard(name)
+        self.holders.pop(name, None)
+
 
 @dataclass(slots=True)
 class _Members:
@@ -251,77 +256,98 @@ class _Members:
     holders: set[str] = field(default_factory=set)
 
 
-@dataclass
-class _State:
-    locals: dict[int, _Locals] = field(default_factory=dict)
-    """Function id -> its parameters and locals."""
-    members: dict[int, _Members] = field(default_factory=dict)
-    """Class id -> its attributes."""
-    fed: set[int] = field(default_factory=set)
-    """Ids of the nodes already fed."""
-
-
 class Sessions:
-    """Tracks, during the one walk of a file, which local names and `self` attributes hold
-    sessions (and session factories, and project objects built with a session). Feed it
-    `function()` from visit_FunctionDef/AsyncFunctionDef, `assigned()` from
-    visit_Assign/AnnAssign/NamedExpr, `withitem()` from visit_withitem and `rebound()`
-    with the target of visit_For/AsyncFor; ask `is_session(expr,
-    ctx)` / `origin(expr, ctx)` anywhere. A class's attributes are read from all its
-    methods and class-level annotations when its first method is seen, so a method may
-    use `self._session` before `__init__` sets it."""
+    """Which local names and `self` attributes hold sessions (and session factories, and
+    project objects built with a session). The walk updates it before any rule sees a
+    node (`visit_*`); rules ask `is_session(expr, ctx)`, `origin(expr, ctx)`,
+    `key(expr, ctx)`, `is_factory(expr, ctx)` and `opens(expr, ctx)`.
 
-    # Every rule that needs sessions holds a Sessions, but all of them share one state per
-    # file (in `ctx.shared`), and each node is fed once: the first rule to see a node does
-    # the work, the others find it done.
-    def _shared(self, ctx: RuleContext) -> _State:
-        found = ctx.shared.get(_State)
-        if not isinstance(found, _State):
-            found = _State()
-            ctx.shared[_State] = found
-        return found
+    A name holds what its latest binding, in source order, put there; a binding the facts
+    cannot read (`for s in ...`, `s += ...`, `a, b = pair`) forgets what it held. A
+    class's attributes are read from all its methods and class-level annotations when its
+    first method is seen, so a method may use `self._session` before `__init__` sets it."""
 
-    def _first_time(self, node: ast.AST, ctx: RuleContext) -> bool:
-        fed = self._shared(ctx).fed
-        if id(node) in fed:
-            return False
-        fed.add(id(node))
-        return True
+    def __init__(self) -> None:
+        self._locals: dict[int, _Locals] = {}
+        """Function id -> its parameters and locals."""
+        self._members: dict[int, _Members] = {}
+        """Class id -> its attributes."""
 
-    # -- feeding -------------------------------------------------------------------------
-    def function(self, node: _Function, ctx: RuleContext) -> None:
+    # -- updated by the walk ---------------------------------------------------------------
+    def visit_FunctionDef(self, node: ast.FunctionDef, ctx: FileModel) -> None:
+        self._function(node, ctx)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef, ctx: FileModel) -> None:
+        self._function(node, ctx)
+
+    def visit_Assign(self, node: ast.Assign, ctx: FileModel) -> None:
+        for target in node.targets:
+            self._assigned(target, node.value, ctx)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign, ctx: FileModel) -> None:
+        self._assigned(node.target, node.value, ctx)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr, ctx: FileModel) -> None:
+        self._assigned(node.target, node.value, ctx)
+
+    def visit_AugAssign(self, node: ast.AugAssign, ctx: FileModel) -> None:
+        self._forget(node.target, ctx)
+
+    def visit_For(self, node: ast.For, ctx: FileModel) -> None:
+        self._iterated(node.target, node.iter, ctx)
+
+    def visit_AsyncFor(self, node: ast.AsyncFor, ctx: FileModel) -> None:
+        self._iterated(node.target, node.iter, ctx)
+
+    def visit_withitem(self, node: ast.withitem, ctx: FileModel) -> None:
+        """`with Session(engine) as s:` / `async with factory() as s:` /
+        `async with factory.begin() as s:`."""
+        target = node.optional_vars
+        if target is None:
+            return
+        if not isinstance(target, ast.Name):
+            self._forget(target, ctx)
+            return
+        scope = self._target_scope(target.id, ctx)
+        if scope is None:
+            return
+        function, names = scope
+        names.clear(target.id)
+        found = self._value(node.context_expr, ctx)
+        if found is not None:
+            origin, key = found
+            names.sessions[target.id] = (origin, key or f"{id(function)}:{target.id}")
+
+    def _function(self, node: _Function, ctx: FileModel) -> None:
         """At the def (its annotations and defaults are evaluated outside it)."""
-        if not self._first_time(node, ctx):
-            return
-        state = self._shared(ctx)
         owner = ctx.parent
-        if isinstance(owner, ast.ClassDef) and id(owner) not in state.members:
-            state.members[id(owner)] = self._scan_class(owner, ctx)
-        state.locals[id(node)] = self._parameters(node, ctx)
+        if isinstance(owner, ast.ClassDef) and id(owner) not in self._members:
+            self._members[id(owner)] = self._scan_class(owner, ctx)
+        self._locals[id(node)] = self._parameters(node, ctx)
 
-    def assigned(self, target: ast.expr, value: ast.expr | None, ctx: RuleContext) -> None:
-        if not self._first_time(target, ctx):
+    def _assigned(self, target: ast.expr, value: ast.expr | None, ctx: FileModel) -> None:
+        if value is None:
             return
-        functions = ctx.functions()
-        if not functions or value is None:
+        if isinstance(target, ast.Tuple | ast.List | ast.Starred):
+            self._unpacked(target, value, ctx)
             return
-        function = functions[0]
         if isinstance(target, ast.Name):
-            scope = self._shared(ctx).locals.setdefault(id(function), _Locals())
+            scope = self._target_scope(target.id, ctx)
+            if scope is None:
+                return
+            function, names = scope
             name = target.id
             found = self._value(value, ctx)
             factory = found is None and (self.is_factory(value, ctx) or builds_factory(value, ctx))
             held = None if found or factory else self._built_with_session(value, ctx)
-            scope.sessions.pop(name, None)
-            scope.factories.discard(name)
-            scope.holders.pop(name, None)
+            names.clear(name)
             if found is not None:
                 origin, key = found
-                scope.sessions[name] = (origin, key or f"{id(function)}:{name}")
+                names.sessions[name] = (origin, key or f"{id(function)}:{name}")
             elif factory:
-                scope.factories.add(name)
+                names.factories.add(name)
             elif held is not None:
-                scope.holders[name] = held
+                names.holders[name] = held
             return
         members, attribute = self._attribute(target, ctx)
         if members is None:
@@ -334,53 +360,88 @@ class Sessions:
         elif self._built_with_session(value, ctx) is not None:
             members.holders.add(attribute)
 
-    def rebound(self, target: ast.expr, ctx: RuleContext) -> None:
-        """Names bound by something that shows nothing about them (a `for` target):
-        whatever they held before is forgotten."""
-        if not self._first_time(target, ctx):
+    def _iterated(self, target: ast.expr, iterable: ast.expr, ctx: FileModel) -> None:
+        """`for s in get_session():` iterates a session provider: `s` is the session it
+        opens. Any other loop forgets what its targets held."""
+        if isinstance(target, ast.Name) and self.opens(iterable, ctx):
+            scope = self._target_scope(target.id, ctx)
+            if scope is not None:
+                function, names = scope
+                names.clear(target.id)
+                names.sessions[target.id] = (Origin.OPENED, f"{id(function)}:{target.id}")
+                return
+        self._forget(target, ctx)
+
+    def _unpacked(self, target: ast.expr, value: ast.expr, ctx: FileModel) -> None:
+        """`a, b = x, y` pairs each name with its value; any other unpacking forgets."""
+        if (
+            isinstance(target, ast.Tuple | ast.List)
+            and isinstance(value, ast.Tuple | ast.List)
+            and len(target.elts) == len(value.elts)
+            and not any(isinstance(item, ast.Starred) for item in (*target.elts, *value.elts))
+        ):
+            # The values are all evaluated before any name is bound.
+            found = [self._value(item, ctx) for item in value.elts]
+            for item, seen in zip(target.elts, found, strict=True):
+                if seen is not None and isinstance(item, ast.Name):
+                    scope = self._target_scope(item.id, ctx)
+                    if scope is not None:
+                        function, names = scope
+                        names.clear(item.id)
+                        origin, key = seen
+                        names.sessions[item.id] = (origin, key or f"{id(function)}:{item.id}")
+                        continue
+                self._forget(item, ctx)
             return
-        functions = ctx.functions()
-        scope = self._shared(ctx).locals.get(id(functions[0])) if functions else None
-        if scope is None:
-            return
+        self._forget(target, ctx)
+
+    def _forget(self, target: ast.expr, ctx: FileModel) -> None:
+        """Names bound by something that shows nothing about them: whatever they held
+        before is forgotten."""
         pending = [target]
         while pending:
             node = pending.pop()
             if isinstance(node, ast.Name):
-                scope.sessions.pop(node.id, None)
-                scope.factories.discard(node.id)
-                scope.holders.pop(node.id, None)
+                scope = self._target_scope(node.id, ctx)
+                if scope is not None:
+                    scope[1].clear(node.id)
             elif isinstance(node, ast.Tuple | ast.List):
                 pending.extend(node.elts)
             elif isinstance(node, ast.Starred):
                 pending.append(node.value)
 
-    def withitem(self, node: ast.withitem, ctx: RuleContext) -> None:
-        """`with Session(engine) as s:` / `async with factory() as s:` /
-        `async with factory.begin() as s:`."""
-        if not self._first_time(node, ctx):
-            return
-        target = node.optional_vars
+    def _target_scope(self, name: str, ctx: FileModel) -> tuple[_Function, _Locals] | None:
+        """The function whose local `name` a binding here sets (None at module level, in
+        a class body, or for a name declared `global`); `nonlocal` names belong to the
+        function that declares them."""
         functions = ctx.functions()
-        if not isinstance(target, ast.Name) or not functions:
-            return
-        scope = self._shared(ctx).locals.setdefault(id(functions[0]), _Locals())
-        found = self._value(node.context_expr, ctx)
-        if found is None:
-            scope.sessions.pop(target.id, None)
-            return
-        origin, key = found
-        scope.sessions[target.id] = (origin, key or f"{id(functions[0])}:{target.id}")
+        if not functions:
+            return None
+        function: _Function = functions[0]
+        current = ctx.names.scopes[-1]
+        if current.is_class or isinstance(current.node, ast.Lambda):
+            # A comprehension's walrus binds in the function; these bind elsewhere.
+            return None
+        declared = ctx.names.declared(function, name)
+        if declared == "global":
+            return None
+        if declared == "nonlocal":
+            scope = ctx.names.binding_scope(name)
+            owner = scope.node if scope is not None else None
+            if not isinstance(owner, ast.FunctionDef | ast.AsyncFunctionDef):
+                return None
+            function = owner
+        return function, self._locals.setdefault(id(function), _Locals())
 
     # -- questions -----------------------------------------------------------------------
-    def is_session(self, node: ast.expr, ctx: RuleContext) -> bool:
+    def is_session(self, node: ast.expr, ctx: FileModel) -> bool:
         return self.origin(node, ctx) is not None
 
-    def origin(self, node: ast.expr, ctx: RuleContext) -> Origin | None:
+    def origin(self, node: ast.expr, ctx: FileModel) -> Origin | None:
         found = self._lookup(node, ctx)
         return found[0] if found is not None else None
 
-    def key(self, node: ast.expr, ctx: RuleContext) -> str | None:
+    def key(self, node: ast.expr, ctx: FileModel) -> str | None:
         """Identifies the session `node` is, or the session a project object held by
         `node` was built with (`repo` for `repo = UserRepository(session)`); the same key
         for every name and attribute that holds the same session."""
@@ -395,7 +456,7 @@ class Sessions:
             return members.key
         return None
 
-    def is_factory(self, node: ast.expr, ctx: RuleContext) -> bool:
+    def is_factory(self, node: ast.expr, ctx: FileModel) -> bool:
         """A session factory: a project `sessionmaker` instance, or a local / attribute
         holding one (`factory: async_sessionmaker[AsyncSession]`)."""
         if isinstance(node, ast.Name):
@@ -408,7 +469,7 @@ class Sessions:
         qualified = ctx.qualified(node) if isinstance(node, ast.Name | ast.Attribute) else None
         return qualified is not None and is_session_factory(qualified, ctx.index)
 
-    def opens(self, node: ast.expr | None, ctx: RuleContext) -> bool:
+    def opens(self, node: ast.expr | None, ctx: FileModel) -> bool:
         """`opens_session`, or a call of a factory held in a local or an attribute
         (`self._factory()`, `factory.begin()`), or `next(get_db())`; `await` unwrapped."""
         if isinstance(node, ast.Await):
@@ -430,13 +491,13 @@ class Sessions:
         return self.is_factory(func, ctx)
 
     # -- internals -----------------------------------------------------------------------
-    def _value(self, value: ast.expr, ctx: RuleContext) -> tuple[Origin, str] | None:
+    def _value(self, value: ast.expr, ctx: FileModel) -> tuple[Origin, str] | None:
         """(origin, key or "" for a new session) of a value that is a session."""
         if self.opens(value, ctx):
             return Origin.OPENED, ""
         return self._lookup(value, ctx)
 
-    def _lookup(self, node: ast.expr, ctx: RuleContext) -> tuple[Origin, str] | None:
+    def _lookup(self, node: ast.expr, ctx: FileModel) -> tuple[Origin, str] | None:
         if isinstance(node, ast.Name):
             scope = self._scope_of(node.id, ctx)
             return scope.sessions.get(node.id) if scope is not None else None
@@ -445,13 +506,15 @@ class Sessions:
             return members.sessions[attribute], members.key
         return None
 
-    def _scope_of(self, name: str, ctx: RuleContext) -> _Locals | None:
+    def _scope_of(self, name: str, ctx: FileModel) -> _Locals | None:
+        if ctx.comprehension_binding(name) is not None:
+            return None  # a comprehension's own variable
         scope = ctx.names.binding_scope(name)
         if scope is None or not isinstance(scope.node, ast.FunctionDef | ast.AsyncFunctionDef):
             return None
-        return self._shared(ctx).locals.get(id(scope.node))
+        return self._locals.get(id(scope.node))
 
-    def _attribute(self, node: ast.expr, ctx: RuleContext) -> tuple[_Members | None, str]:
+    def _attribute(self, node: ast.expr, ctx: FileModel) -> tuple[_Members | None, str]:
         """The class members behind `self.attr`, where `self` is the first parameter of a
         method (used in the method or in a function nested in it)."""
         if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
@@ -469,14 +532,14 @@ class Sessions:
                 owner = chain[depth - 1]
                 if not isinstance(owner, ast.ClassDef):
                     return None, ""
-                known = self._shared(ctx).members
+                known = self._members
                 members = known.get(id(owner))
                 if members is None:
                     members = known[id(owner)] = _Members(key=f"self:{id(owner)}")
                 return members, node.attr
         return None, ""
 
-    def _built_with_session(self, value: ast.expr, ctx: RuleContext) -> str | None:
+    def _built_with_session(self, value: ast.expr, ctx: FileModel) -> str | None:
         """The key of the session a project class is built with: `UserRepository(session)`."""
         if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name | ast.Attribute):
             return None
@@ -489,7 +552,7 @@ class Sessions:
                 return key
         return None
 
-    def _parameters(self, node: _Function, ctx: RuleContext) -> _Locals:
+    def _parameters(self, node: _Function, ctx: FileModel) -> _Locals:
         arguments = node.args
         found = _Locals()
         positional = [*arguments.posonlyargs, *arguments.args]
@@ -507,7 +570,7 @@ class Sessions:
                 found.factories.add(arg.arg)
         return found
 
-    def _scan_class(self, node: ast.ClassDef, ctx: RuleContext) -> _Members:
+    def _scan_class(self, node: ast.ClassDef, ctx: FileModel) -> _Members:
         """Class-level annotations (`session: AsyncSession`, dataclass style) and every
         `self.x = ...` in the class's methods, whatever their order."""
         members = _Members(key=f"self:{id(node)}")
@@ -522,7 +585,7 @@ class Sessions:
                 self._scan_method(method, members, ctx)
         return members
 
-    def _scan_method(self, method: _Function, members: _Members, ctx: RuleContext) -> None:
+    def _scan_method(self, method: _Function, members: _Members, ctx: FileModel) -> None:
         if any(
             isinstance(d, ast.Name) and d.id in {"staticmethod", "classmethod"}
             for d in method.decorator_list
@@ -564,7 +627,7 @@ class Sessions:
         annotation: ast.expr | None,
         method: tuple[str, _Locals, set[str]],
         members: _Members,
-        ctx: RuleContext,
+        ctx: FileModel,
     ) -> None:
         """Records what `self.<attribute> = value` makes of the attribute; `method` is
         (the name of `self`, the method's parameters, its locals opened as sessions)."""
@@ -606,7 +669,7 @@ class Sessions:
                 members.holders.add(attribute)
 
 
-def is_sql_ping(node: ast.expr, ctx: RuleContext) -> bool:
+def is_sql_ping(node: ast.expr, ctx: FileModel) -> bool:
     """`text("SELECT 1")` (any case and spacing, an optional `;`), sqlalchemy's `text`."""
     if not isinstance(node, ast.Call) or len(node.args) != 1 or node.keywords:
         return False

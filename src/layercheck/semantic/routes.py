@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from layercheck.context import RuleContext
 from layercheck.facts import ROUTE_METHODS, ROUTE_REGISTRARS
 from layercheck.index import ROUTER_CLASSES
+from layercheck.semantic.core import FileModel
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 WEBSOCKET_OPERATIONS: Final = frozenset({"websocket", "add_api_websocket_route"})
@@ -39,14 +39,14 @@ class PathOperation:
         return any(kw.arg is None for kw in self.call.keywords)
 
 
-def is_router_instance(qualified: str, ctx: RuleContext) -> bool:
+def is_router_instance(qualified: str, ctx: FileModel) -> bool:
     """True when `qualified` names a module-level `x = APIRouter(...)` / `FastAPI(...)`
     (or a project subclass of them) of a project module."""
     callee = ctx.index.instance_of(qualified)
     return callee is not None and ctx.index.inherits(callee, ROUTER_CLASSES)
 
 
-def builds_router(value: ast.expr | None, ctx: RuleContext) -> bool:
+def builds_router(value: ast.expr | None, ctx: FileModel) -> bool:
     """True for a call of `APIRouter`/`FastAPI` or a project subclass of them."""
     if not isinstance(value, ast.Call):
         return False
@@ -59,8 +59,7 @@ class RouteHandlers:
     an `APIRouter`/`FastAPI` instance (module-level, imported, or local to a factory
     function), or registered with `add_api_route` / `add_api_websocket_route`.
 
-    Feed it `function()` from visit_FunctionDef/AsyncFunctionDef, `assigned()` from
-    visit_Assign/AnnAssign and `call()` from visit_Call. Decorated handlers are known as
+    The walk updates it before any rule sees a node. Decorated handlers are known as
     soon as their def is visited (`is_handler`, `operations`); functions registered with
     `add_api_route` only once the module has been seen (`handlers()`, `innermost()`)."""
 
@@ -72,7 +71,24 @@ class RouteHandlers:
         self._registered: list[tuple[ast.AST | None, str, PathOperation]] = []
         self._functions: dict[int, Function] = {}
 
-    def function(self, node: Function, ctx: RuleContext) -> None:
+    # -- updated by the walk ---------------------------------------------------------------
+    def visit_FunctionDef(self, node: ast.FunctionDef, ctx: FileModel) -> None:
+        self._function(node, ctx)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef, ctx: FileModel) -> None:
+        self._function(node, ctx)
+
+    def visit_Assign(self, node: ast.Assign, ctx: FileModel) -> None:
+        for target in node.targets:
+            self._assigned(target, node.value, ctx)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign, ctx: FileModel) -> None:
+        self._assigned(node.target, node.value, ctx)
+
+    def visit_Call(self, node: ast.Call, ctx: FileModel) -> None:
+        self._call(node, ctx)
+
+    def _function(self, node: Function, ctx: FileModel) -> None:
         """At a def: decorators run in the enclosing scope, which is still current."""
         self._defined.append((ctx.names.scopes[-1].node, node.name, node))
         for decorator in node.decorator_list:
@@ -81,13 +97,13 @@ class RouteHandlers:
                 if method is not None and method in ROUTE_METHODS:
                     self._add(node, PathOperation(decorator, method))
 
-    def assigned(self, target: ast.expr, value: ast.expr | None, ctx: RuleContext) -> None:
+    def _assigned(self, target: ast.expr, value: ast.expr | None, ctx: FileModel) -> None:
         """`app = FastAPI()` inside a function (an app factory)."""
         functions = ctx.functions()
         if isinstance(target, ast.Name) and functions and builds_router(value, ctx):
             self._local_routers.setdefault(id(functions[0]), set()).add(target.id)
 
-    def call(self, node: ast.Call, ctx: RuleContext) -> None:
+    def _call(self, node: ast.Call, ctx: FileModel) -> None:
         """`router.add_api_route("/path", endpoint)`: remember where `endpoint` is bound."""
         func = node.func
         if not isinstance(func, ast.Attribute) or func.attr not in ROUTE_REGISTRARS:
@@ -103,7 +119,8 @@ class RouteHandlers:
             if scope is not None:
                 self._registered.append((scope.node, endpoint.id, PathOperation(node, func.attr)))
 
-    def operation_method(self, node: ast.Call, ctx: RuleContext) -> str | None:
+    # -- questions --------------------------------------------------------------------------
+    def operation_method(self, node: ast.Call, ctx: FileModel) -> str | None:
         """`get`/`post`/.../`websocket` for a path-operation decorator call, or
         `add_api_route`/`add_api_websocket_route` for a registration, on an `APIRouter` /
         `FastAPI` instance; None for any other call (`requests.get(...)`, `client.get`)."""
@@ -118,7 +135,7 @@ class RouteHandlers:
         """Decorated with a path operation (registrations count once resolved)."""
         return id(node) in self._handlers
 
-    def current(self, ctx: RuleContext) -> Function | None:
+    def current(self, ctx: FileModel) -> Function | None:
         """The innermost function holding the current node, when it is a handler known
         so far (decorated handlers; `add_api_route` ones only after `handlers()`)."""
         functions = ctx.functions()
@@ -151,7 +168,7 @@ class RouteHandlers:
                     self._add(function, operation)
         self._registered.clear()
 
-    def _is_router(self, receiver: ast.expr, ctx: RuleContext) -> bool:
+    def _is_router(self, receiver: ast.expr, ctx: FileModel) -> bool:
         if isinstance(receiver, ast.Name):
             scope = ctx.names.binding_scope(receiver.id)
             if scope is not None and scope.node is not None:

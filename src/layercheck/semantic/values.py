@@ -2,9 +2,9 @@
 report: shown by facts only (annotations, constructors, `Model.model_validate(...)`,
 return annotations of project functions, `session.get(Model, ...)`), never by a name.
 
-`Values` follows one file's walk. Rules feed it from their visitors (`function` at each
-def, `assigned` when leaving an assignment, `loop`, `comprehension`, `withitem`) and ask
-`instance_class(expr, ctx)` / `class_named(expr, ctx)`; None means "not shown".
+`Values` follows one file's walk: the walk updates it before any rule sees a node (at each
+def, when leaving an assignment, at loops, comprehensions and `with` targets), and rules
+ask `instance_class(expr, ctx)` / `class_named(expr, ctx)`; None means "not shown".
 
 No astroid fallback: asked lazily, per call, on the file's own text (`astroid.parse`,
 no user module imported), astroid resolved none of the 451 v1-method receivers that
@@ -19,10 +19,11 @@ import ast
 from typing import TYPE_CHECKING, Final
 
 from layercheck.annotations import ANNOTATED, OPTIONAL, UNION, parse_string, single_type
+from layercheck.pydantic_models import PYDANTIC_BASES
 
 if TYPE_CHECKING:
-    from layercheck.context import RuleContext
-    from layercheck.sessions import Sessions
+    from layercheck.semantic.core import FileModel
+    from layercheck.semantic.sessions import Sessions
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 Scope = ast.AST | None
@@ -59,11 +60,10 @@ _CONTAINERS: Final = frozenset(
     )
 )
 _BUILTIN_CONTAINERS: Final = frozenset({"list", "set", "frozenset", "tuple"})
-_COMPREHENSIONS: Final = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 _NESTING: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
-def method_owner(function: Function, ctx: RuleContext) -> ast.ClassDef | None:
+def method_owner(function: Function, ctx: FileModel) -> ast.ClassDef | None:
     """The module-level class whose body directly holds `function`, while `function` is
     the node under the walk."""
     chain = ctx.ancestors
@@ -95,16 +95,57 @@ def _first_parameter_kind(function: Function) -> str:
 class Values:
     """Which names of one file hold instances (or classes) of which classes."""
 
-    def __init__(self, known: frozenset[str] = frozenset(), sessions: Sessions | None = None):
-        self._known = known
+    def __init__(self, sessions: Sessions | None = None) -> None:
+        self._known = PYDANTIC_BASES
         """Classes outside the project an annotation may name (`pydantic.BaseModel`)."""
         self._sessions = sessions
         self._instances: dict[Scope, dict[str, str]] = {}
         self._elements: dict[Scope, dict[str, str]] = {}
         self._classes: dict[Scope, dict[str, str]] = {}
 
-    # -- feeding ---------------------------------------------------------------------------
-    def function(self, node: Function, ctx: RuleContext) -> None:
+    # -- updated by the walk -----------------------------------------------------------------
+    def visit_FunctionDef(self, node: ast.FunctionDef, ctx: FileModel) -> None:
+        self._function(node, ctx)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef, ctx: FileModel) -> None:
+        self._function(node, ctx)
+
+    def leave_Assign(self, node: ast.Assign, ctx: FileModel) -> None:
+        for target in node.targets:
+            self._assigned(target, node.value, None, ctx)
+
+    def leave_AnnAssign(self, node: ast.AnnAssign, ctx: FileModel) -> None:
+        self._assigned(node.target, node.value, node.annotation, ctx)
+
+    def leave_NamedExpr(self, node: ast.NamedExpr, ctx: FileModel) -> None:
+        self._assigned(node.target, node.value, None, ctx)
+
+    def leave_AugAssign(self, node: ast.AugAssign, ctx: FileModel) -> None:
+        self._forget(node.target, ctx.names.scopes[-1].node)
+
+    def visit_For(self, node: ast.For, ctx: FileModel) -> None:
+        self._loop(node.target, node.iter, ctx)
+
+    def visit_AsyncFor(self, node: ast.AsyncFor, ctx: FileModel) -> None:
+        self._loop(node.target, node.iter, ctx)
+
+    def visit_ListComp(self, node: ast.ListComp, ctx: FileModel) -> None:
+        self._comprehension(node, ctx)
+
+    def visit_SetComp(self, node: ast.SetComp, ctx: FileModel) -> None:
+        self._comprehension(node, ctx)
+
+    def visit_GeneratorExp(self, node: ast.GeneratorExp, ctx: FileModel) -> None:
+        self._comprehension(node, ctx)
+
+    def visit_DictComp(self, node: ast.DictComp, ctx: FileModel) -> None:
+        self._comprehension(node, ctx)
+
+    def visit_withitem(self, node: ast.withitem, ctx: FileModel) -> None:
+        if node.optional_vars is not None:
+            self._forget(node.optional_vars, ctx.names.scopes[-1].node)
+
+    def _function(self, node: Function, ctx: FileModel) -> None:
         """At the def: parameters annotated with a class, `self` and `cls` of methods."""
         instances: dict[str, str] = {}
         elements: dict[str, str] = {}
@@ -134,12 +175,12 @@ class Values:
         self._elements[node] = elements
         self._classes[node] = classes
 
-    def assigned(
+    def _assigned(
         self,
         target: ast.expr,
         value: ast.expr | None,
         annotation: ast.expr | None,
-        ctx: RuleContext,
+        ctx: FileModel,
     ) -> None:
         """When leaving `target = value` / `target: annotation = value`: the value has
         been walked with the names it saw."""
@@ -161,7 +202,7 @@ class Values:
         self._elements.setdefault(scope, {})[name] = element or ""
         self._classes.setdefault(scope, {})[name] = ""
 
-    def loop(self, target: ast.expr, iterable: ast.expr, ctx: RuleContext) -> None:
+    def _loop(self, target: ast.expr, iterable: ast.expr, ctx: FileModel) -> None:
         """At a `for` statement: the target holds the elements of a typed collection."""
         scope = ctx.names.scopes[-1].node
         element = self._element_of_name(iterable, ctx) if isinstance(iterable, ast.Name) else None
@@ -171,8 +212,8 @@ class Values:
         else:
             self._forget(target, scope)
 
-    def comprehension(
-        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, ctx: RuleContext
+    def _comprehension(
+        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, ctx: FileModel
     ) -> None:
         """At a comprehension (before its scope opens): its first generator's target."""
         first = node.generators[0] if node.generators else None
@@ -182,10 +223,6 @@ class Values:
             element = self._element_of_name(first.iter, ctx)
             if element is not None:
                 self._instances.setdefault(node, {})[first.target.id] = element
-
-    def withitem(self, node: ast.withitem, ctx: RuleContext) -> None:
-        if node.optional_vars is not None:
-            self._forget(node.optional_vars, ctx.names.scopes[-1].node)
 
     def _forget(self, target: ast.expr, scope: Scope) -> None:
         if isinstance(target, ast.Name):
@@ -198,7 +235,7 @@ class Values:
             self._forget(target.value, scope)
 
     # -- asking ----------------------------------------------------------------------------
-    def instance_class(self, node: ast.expr, ctx: RuleContext) -> str | None:
+    def instance_class(self, node: ast.expr, ctx: FileModel) -> str | None:
         """The class `node` is shown to be an instance of (resolved), or None."""
         if isinstance(node, ast.Await):
             node = node.value
@@ -211,7 +248,7 @@ class Values:
             return self._call(node, ctx)
         return None
 
-    def class_named(self, node: ast.expr, ctx: RuleContext) -> str | None:
+    def class_named(self, node: ast.expr, ctx: FileModel) -> str | None:
         """The project class an expression names: `User`, `schemas.User`, `cls`."""
         if isinstance(node, ast.Name):
             found = self._name(node, ctx, self._classes, module_fallback=False)
@@ -223,7 +260,7 @@ class Values:
                 return ctx.index.resolve(qualified)
         return None
 
-    def annotation_class(self, annotation: ast.expr, ctx: RuleContext) -> str | None:
+    def annotation_class(self, annotation: ast.expr, ctx: FileModel) -> str | None:
         """The class an annotation promises (`User`, `"User"`, `User | None`,
         `Annotated[User, ...]`, a type alias of one), when the project defines it."""
         index = ctx.index
@@ -238,7 +275,7 @@ class Values:
             current = alias[0] if alias is not None else None
         return None
 
-    def element_class(self, annotation: ast.expr, ctx: RuleContext) -> str | None:
+    def element_class(self, annotation: ast.expr, ctx: FileModel) -> str | None:
         """The class of the elements of `list[User]`, `Sequence["User"] | None`, ..."""
         node: ast.expr | None = annotation
         for _ in range(4):
@@ -275,12 +312,12 @@ class Values:
     def _name(
         self,
         node: ast.Name,
-        ctx: RuleContext,
+        ctx: FileModel,
         table: dict[Scope, dict[str, str]],
         *,
         module_fallback: bool,
     ) -> str | None:
-        comprehension = _comprehension_binding(node.id, ctx)
+        comprehension = ctx.comprehension_binding(node.id)
         if comprehension is not None:
             return table.get(comprehension, {}).get(node.id) or None
         scope = ctx.names.binding_scope(node.id)
@@ -294,15 +331,15 @@ class Values:
             return self._module_value(qualified, ctx) if qualified else None
         return None
 
-    def _element_of_name(self, node: ast.Name, ctx: RuleContext) -> str | None:
+    def _element_of_name(self, node: ast.Name, ctx: FileModel) -> str | None:
         return self._name(node, ctx, self._elements, module_fallback=False)
 
-    def _module_value(self, qualified: str, ctx: RuleContext) -> str | None:
+    def _module_value(self, qualified: str, ctx: FileModel) -> str | None:
         """A module-level `name = Callee(...)` of a project module."""
         callee = ctx.index.instance_of(qualified)
         return self._callee_class(callee, ctx) if callee is not None else None
 
-    def _callee_class(self, callee: str, ctx: RuleContext) -> str | None:
+    def _callee_class(self, callee: str, ctx: FileModel) -> str | None:
         """What calling `callee` gives: an instance of a project class, or what a project
         function's return annotation promises."""
         index = ctx.index
@@ -316,7 +353,7 @@ class Values:
                 return produced
         return None
 
-    def _call(self, node: ast.Call, ctx: RuleContext) -> str | None:
+    def _call(self, node: ast.Call, ctx: FileModel) -> str | None:
         func = node.func
         callee = ctx.qualified(func) if isinstance(func, ast.Name | ast.Attribute) else None
         if callee is not None:
@@ -345,18 +382,3 @@ class Values:
 
 def _is_none(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
-
-
-def _comprehension_binding(name: str, ctx: RuleContext) -> ast.AST | None:
-    """The innermost comprehension (among the current node's ancestors) whose generators
-    bind `name`: its targets are bound only after its element is walked."""
-    for node in reversed(ctx.ancestors):
-        if isinstance(node, _NESTING):
-            return None
-        if isinstance(node, _COMPREHENSIONS):
-            for generator in node.generators:
-                if any(
-                    isinstance(t, ast.Name) and t.id == name for t in ast.walk(generator.target)
-                ):
-                    return node
-    return None

@@ -1,0 +1,125 @@
+"""The per-file semantic model: the file and where the walk is (`FileModel`), and the parts
+the rules read (`sessions`, `values`, `routes`, `migrations`, `schemas`).
+
+The parts are built only when some selected rule declares that it reads them
+(`Rule.needs`), and they are updated by the walk itself, before a node reaches any rule
+(`binders()`): what a part says about a node never depends on which rules run.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from layercheck.semantic.core import FileModel
+from layercheck.semantic.migrations import MigrationOps
+from layercheck.semantic.routes import RouteHandlers
+from layercheck.semantic.schemas import SchemaClasses
+from layercheck.semantic.sessions import Sessions
+from layercheck.semantic.values import Values
+
+
+class Need(enum.Enum):
+    """A part of the model a rule reads."""
+
+    SESSIONS = "sessions"
+    """Which names and `self` attributes hold sessions, session factories, or objects
+    built with a session."""
+    VALUES = "values"
+    """Which class a name holds an instance (or the class) of."""
+    ROUTES = "routes"
+    """Which functions are path operations, and how they are registered."""
+    MIGRATIONS = "migrations"
+    """The Alembic operations each module-level function of a migration runs."""
+    SCHEMAS = "schemas"
+    """The module-level class bodies of the file, by qualified name."""
+
+
+_REQUIRES: Final[dict[Need, frozenset[Need]]] = {
+    # `session.get(Model, id)` is an instance of `Model`.
+    Need.VALUES: frozenset({Need.SESSIONS}),
+}
+
+
+def closure(needs: Iterable[Need]) -> frozenset[Need]:
+    """`needs` and the parts they are built on."""
+    found = set(needs)
+    for need in list(found):
+        found |= _REQUIRES.get(need, frozenset())
+    return frozenset(found)
+
+
+class MissingPart(RuntimeError):
+    """A rule read a part of the model it did not declare in `needs`."""
+
+    def __init__(self, need: Need) -> None:
+        super().__init__(
+            f"the semantic model has no `{need.value}`: add Need.{need.name} to the rule's `needs`"
+        )
+
+
+@dataclass(slots=True)
+class SemanticModel(FileModel):
+    """The file model and the parts of the semantic model built for this run."""
+
+    _sessions: Sessions | None = None
+    _values: Values | None = None
+    _routes: RouteHandlers | None = None
+    _migrations: MigrationOps | None = None
+    _schemas: SchemaClasses | None = None
+
+    # -- the parts ------------------------------------------------------------------------
+    def binders(self, needs: Iterable[Need]) -> list[object]:
+        """Builds the parts `needs` asks for (and those they are built on) and returns
+        them in the order the walk must update them: each part has `visit_<Node>` /
+        `leave_<Node>` methods, as rules do, that the walker calls before any rule's."""
+        wanted = closure(needs)
+        built: list[object] = []
+        if Need.SESSIONS in wanted:
+            self._sessions = Sessions()
+            built.append(self._sessions)
+        if Need.VALUES in wanted:
+            self._values = Values(self._sessions)
+            built.append(self._values)
+        if Need.ROUTES in wanted:
+            self._routes = RouteHandlers()
+            built.append(self._routes)
+        if Need.MIGRATIONS in wanted:
+            self._migrations = MigrationOps()
+            built.append(self._migrations)
+        if Need.SCHEMAS in wanted:
+            self._schemas = SchemaClasses()
+            built.append(self._schemas)
+        return built
+
+    @property
+    def sessions(self) -> Sessions:
+        if self._sessions is None:
+            raise MissingPart(Need.SESSIONS)
+        return self._sessions
+
+    @property
+    def values(self) -> Values:
+        if self._values is None:
+            raise MissingPart(Need.VALUES)
+        return self._values
+
+    @property
+    def routes(self) -> RouteHandlers:
+        if self._routes is None:
+            raise MissingPart(Need.ROUTES)
+        return self._routes
+
+    @property
+    def migrations(self) -> MigrationOps:
+        if self._migrations is None:
+            raise MissingPart(Need.MIGRATIONS)
+        return self._migrations
+
+    @property
+    def schemas(self) -> SchemaClasses:
+        if self._schemas is None:
+            raise MissingPart(Need.SCHEMAS)
+        return self._schemas

@@ -1,0 +1,196 @@
+"""`Sessions`: which names hold a session at each point of a function, as the walk goes."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from semantic_probe import walk
+
+from layercheck.context import RuleContext
+from layercheck.rules._base import Need
+from layercheck.semantic.sessions import Origin
+
+HEAD = (
+    "from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker\n"
+    "from sqlalchemy.orm import Session, sessionmaker\n\n"
+    "SessionLocal = sessionmaker()\n\n\n"
+)
+
+
+def _origin(node: ast.expr, ctx: RuleContext) -> str | None:
+    found = ctx.sessions.origin(node, ctx)
+    return found.value if found is not None else None
+
+
+def _origins(tmp_path: Path, body: str) -> list[object]:
+    return walk(
+        tmp_path, {"app/services/s.py": HEAD + body}, "app/services/s.py", {Need.SESSIONS}, _origin
+    )
+
+
+RECEIVED, OPENED = Origin.RECEIVED.value, Origin.OPENED.value
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            "def f(db: Session):\n    reveal(db)\n    for db in [1, 2]:\n        reveal(db)\n",
+            [RECEIVED, None],
+            id="for-rebinds",
+        ),
+        pytest.param(
+            "async def f(db: AsyncSession):\n    async for db in stream():\n        reveal(db)\n",
+            [None],
+            id="async-for-rebinds",
+        ),
+        pytest.param(
+            "def f(db: Session):\n    if (db := other()):\n        reveal(db)\n",
+            [None],
+            id="walrus-rebinds",
+        ),
+        pytest.param(
+            "def f():\n    if (db := SessionLocal()):\n        reveal(db)\n",
+            [OPENED],
+            id="walrus-opens",
+        ),
+        pytest.param(
+            "def f(db: Session):\n    with open('x') as db:\n        reveal(db)\n",
+            [None],
+            id="with-rebinds",
+        ),
+        pytest.param(
+            "def f():\n    with SessionLocal() as db:\n        reveal(db)\n",
+            [OPENED],
+            id="with-opens",
+        ),
+        pytest.param(
+            "def f(db: Session):\n    with pair() as (db, other):\n        reveal(db)\n",
+            [None],
+            id="with-tuple-rebinds",
+        ),
+        pytest.param(
+            "def f(db: Session):\n    db += 1\n    reveal(db)\n",
+            [None],
+            id="augmented-rebinds",
+        ),
+        pytest.param(
+            "def f(db: Session):\n    db, n = load(), 1\n    reveal(db)\n",
+            [None],
+            id="tuple-rebinds",
+        ),
+        pytest.param(
+            "def f(db: Session):\n    a, b = db, 1\n    reveal(a)\n    reveal(b)\n",
+            [RECEIVED, None],
+            id="tuple-pairs-values",
+        ),
+        pytest.param(
+            "def f(db: Session):\n    a, *rest = db, 1\n    reveal(a)\n",
+            [None],
+            id="starred-unpacking-forgets",
+        ),
+        pytest.param(
+            "def f(db: Session):\n    return [reveal(db) for db in items]\n",
+            [None],
+            id="comprehension-variable",
+        ),
+        pytest.param(
+            "def f(db: Session):\n    return [reveal(db) for item in items]\n",
+            [RECEIVED],
+            id="comprehension-sees-enclosing",
+        ),
+        pytest.param(
+            "def f(db: Session):\n    def inner():\n        reveal(db)\n\n    return inner\n",
+            [RECEIVED],
+            id="nested-function-sees-enclosing",
+        ),
+        pytest.param(
+            "def f(db: Session):\n    def inner(db):\n        reveal(db)\n\n    return inner\n",
+            [None],
+            id="nested-parameter-shadows",
+        ),
+        pytest.param(
+            "def f(db: Session):\n    def inner():\n        nonlocal db\n        db = other()\n"
+            "        reveal(db)\n\n    inner()\n    reveal(db)\n",
+            [None, None],
+            id="nonlocal-rebinds-enclosing",
+        ),
+        pytest.param(
+            "db = None\n\n\ndef f():\n    global db\n    db = SessionLocal()\n    reveal(db)\n",
+            [None],
+            id="global-is-not-a-local",
+        ),
+        pytest.param(
+            "def f(db: Session):\n    class Holder:\n        db = other()\n        reveal(db)\n\n"
+            "    reveal(db)\n",
+            [None, RECEIVED],
+            id="class-body-binds-its-own",
+        ),
+        pytest.param(
+            "def f(db: Session):\n    db = 1\n    reveal(db)\n    db = SessionLocal()\n"
+            "    reveal(db)\n",
+            [None, OPENED],
+            id="latest-binding-wins",
+        ),
+        pytest.param(
+            "def get_db():\n    db = SessionLocal()\n    yield db\n\n\n"
+            "def f():\n    for db in get_db():\n        reveal(db)\n",
+            [OPENED],
+            id="iterating-a-provider",
+        ),
+        pytest.param(
+            "def f(session):\n    reveal(session)\n",
+            [None],
+            id="a-name-alone-is-no-session",
+        ),
+    ],
+)
+def test_rebinding(tmp_path: Path, body: str, expected: list[str | None]) -> None:
+    assert _origins(tmp_path, body) == expected
+
+
+def test_self_attribute_set_in_init_is_seen_from_every_method(tmp_path: Path) -> None:
+    body = (
+        "class Repo:\n"
+        "    def get(self):\n"
+        "        reveal(self.db)\n\n"
+        "    def __init__(self, db: AsyncSession) -> None:\n"
+        "        self.db = db\n"
+    )
+    assert _origins(tmp_path, body) == [RECEIVED]
+
+
+def test_same_session_same_key(tmp_path: Path) -> None:
+    body = (
+        "def f(db: Session):\n"
+        "    other = db\n"
+        "    repo = Repo(db)\n"
+        "    reveal(db)\n    reveal(other)\n    reveal(repo)\n"
+        "\n\nclass Repo:\n    pass\n"
+    )
+
+    def key(node: ast.expr, ctx: RuleContext) -> str | None:
+        return ctx.sessions.key(node, ctx)
+
+    keys = walk(
+        tmp_path, {"app/services/s.py": HEAD + body}, "app/services/s.py", {Need.SESSIONS}, key
+    )
+    assert keys[0] is not None
+    assert keys[0] == keys[1]
+
+
+def test_factory_held_in_a_parameter_opens(tmp_path: Path) -> None:
+    body = (
+        "def f(factory: async_sessionmaker[AsyncSession]):\n"
+        "    reveal(factory())\n    reveal(factory.begin())\n    reveal(other())\n"
+    )
+
+    def opens(node: ast.expr, ctx: RuleContext) -> bool:
+        return ctx.sessions.opens(node, ctx)
+
+    got = walk(
+        tmp_path, {"app/services/s.py": HEAD + body}, "app/services/s.py", {Need.SESSIONS}, opens
+    )
+    assert got == [True, True, False]
