@@ -6,36 +6,17 @@ Only the generator runs here; nothing is timed.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "run.py"
-
-
-def _load_bench() -> ModuleType:
-    # bench/ is not a package; load the script by path. It must be in sys.modules before
-    # it runs, or its dataclasses cannot resolve their own module.
-    spec = importlib.util.spec_from_file_location("layercheck_bench_run", BENCH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[spec.name]
-        raise
-    return module
+from layercheck_bench.generator import generate
 
 
 def test_generated_tree_parses_and_has_lc201(tmp_path: Path) -> None:
-    bench = _load_bench()
     root = tmp_path / "project"
-    generated = bench.generate(root, files=30, seed=1)
+    generated = generate(root, files=30, seed=1)
 
     files = sorted(root.rglob("*.py"))
     assert len(files) == generated.files == 30
@@ -57,9 +38,8 @@ def test_generated_tree_parses_and_has_lc201(tmp_path: Path) -> None:
 
 
 def test_generation_is_deterministic(tmp_path: Path) -> None:
-    bench = _load_bench()
     first, second = tmp_path / "a", tmp_path / "b"
-    bench.generate(first, files=30, seed=7)
-    bench.generate(second, files=30, seed=7)
+    generate(first, files=30, seed=7)
+    generate(second, files=30, seed=7)
     texts = {p.relative_to(first): p.read_bytes() for p in first.rglob("*.py")}
     assert texts == {p.relative_to(second): p.read_bytes() for p in second.rglob("*.py")}
