@@ -233,3 +233,24 @@ def test_function_level_imports(tmp_path: Path) -> None:
 def test_lookalike_module_level_class(tmp_path: Path) -> None:
     source = "class HTTPException(Exception):\n    pass\n\n\ndef f():\n    raise HTTPException()\n"
     assert flagged(tmp_path, {"app/services/a.py": source}) == set()
+
+
+def test_global_and_nonlocal_names_are_not_locals() -> None:
+    table = ImportTable("app.m", False)
+    table.bind("engine", "app.db.engine")
+    outer = ast.parse("def f(): pass").body[0]
+    table.push(outer, is_class=False)
+    table.bind_local("db")
+    inner = ast.parse("def g(): pass").body[0]
+    table.push(inner, is_class=False)
+    table.declare(ast.Global(names=["engine"]))
+    table.declare(ast.Nonlocal(names=["db"]))
+    table.bind_local("engine")
+    table.bind_local("db")
+    assert table.lookup("engine") == "app.db.engine"
+    scope = table.binding_scope("db")
+    assert scope is not None
+    assert scope.node is outer
+    assert table.declared(inner, "db") == "nonlocal"
+    assert table.declared(inner, "engine") == "global"
+    assert table.declared(outer, "db") is None

@@ -1,0 +1,33 @@
+"""The model builds only the parts some rule reads, and says so when a rule reads another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from semantic_probe import walk
+
+from layercheck.context import RuleContext
+from layercheck.rules import ALL_RULES
+from layercheck.rules._base import Need
+from layercheck.semantic.model import MissingPart, closure
+
+
+def test_values_are_built_on_sessions() -> None:
+    assert closure({Need.VALUES}) == {Need.VALUES, Need.SESSIONS}
+    assert closure({Need.ROUTES}) == {Need.ROUTES}
+
+
+def test_a_part_not_asked_for_is_not_built(tmp_path: Path) -> None:
+    def ask(node: object, ctx: RuleContext) -> object:
+        return ctx.sessions
+
+    files = {"app/services/s.py": "def f(db):\n    reveal(db)\n"}
+    with pytest.raises(MissingPart, match=r"Need\.SESSIONS"):
+        walk(tmp_path, files, "app/services/s.py", {Need.ROUTES}, ask)
+
+
+def test_layering_rules_need_no_part() -> None:
+    layering = [rule for rule in ALL_RULES if rule.meta.code in {"LC101", "LC102", "LC104"}]
+    assert layering
+    assert all(not rule.needs for rule in layering)
