@@ -131,18 +131,7 @@ def annotation_is_session(annotation: ast.expr | None, ctx: FileModel) -> bool:
     if provider is not None and provides_session(provider, index):
         return True
     current = single_type(annotation, ctx.qualified)
-    seen: set[str] = set()
-    while current and current not in seen:
-        seen.add(current)
-        if is_session_class(current, index):
-            return True
-        alias = index.type_alias(current)
-        if alias is None:
-            return False
-        current, provider = alias
-        if provider and provides_session(provider, index):
-            return True
-    return False
+    return current is not None and type_is_session(current, index)
 
 
 def annotation_is_factory(annotation: ast.expr | None, ctx: FileModel) -> bool:
@@ -499,12 +488,36 @@ class Sessions:
 
     def _lookup(self, node: ast.expr, ctx: FileModel) -> tuple[Origin, str] | None:
         if isinstance(node, ast.Name):
-            scope = self._scope_of(node.id, ctx)
-            return scope.sessions.get(node.id) if scope is not None else None
+            return self._name(node, ctx)
+        if isinstance(node, ast.Call):
+            return _object_session(node, ctx)
+        if not isinstance(node, ast.Attribute):
+            return None
         members, attribute = self._attribute(node, ctx)
-        if members is not None and attribute in members.sessions:
-            return members.sessions[attribute], members.key
-        return None
+        if members is not None:
+            if attribute in members.sessions:
+                return members.sessions[attribute], members.key
+            return None
+        return (
+            _module_session(node, ctx)
+            or _inspected_session(node, ctx)
+            or _declared_member(node, ctx)
+        )
+
+    def _name(self, node: ast.Name, ctx: FileModel) -> tuple[Origin, str] | None:
+        name = node.id
+        if ctx.comprehension_binding(name) is not None:
+            return None  # a comprehension's own variable
+        scope = ctx.names.binding_scope(name)
+        if scope is None:
+            return None
+        if scope.node is None or scope.bindings.get(name):
+            # A module-level name, or one a function imports: a module's own session.
+            return _module_session(node, ctx)
+        if not isinstance(scope.node, ast.FunctionDef | ast.AsyncFunctionDef):
+            return None
+        names = self._locals.get(id(scope.node))
+        return names.sessions.get(name) if names is not None else None
 
     def _scope_of(self, name: str, ctx: FileModel) -> _Locals | None:
         if ctx.comprehension_binding(name) is not None:
@@ -667,6 +680,108 @@ class Sessions:
                 and any(is_session(argument) for argument in arguments)
             ):
                 members.holders.add(attribute)
+
+
+_OBJECT_SESSION: Final = frozenset(
+    {"sqlalchemy.orm.object_session", "sqlalchemy.orm.session.object_session"}
+)
+_INSPECT: Final = frozenset({"sqlalchemy.inspect", "sqlalchemy.inspection.inspect"})
+
+
+def type_is_session(qualified: str, index: ProjectIndex) -> bool:
+    """A session class, a project subclass of one, or a type alias of either."""
+    current: str | None = qualified
+    seen: set[str] = set()
+    while current and current not in seen:
+        seen.add(current)
+        if is_session_class(current, index):
+            return True
+        alias = index.type_alias(current)
+        if alias is None:
+            return False
+        current, provider = alias
+        if provider and provides_session(provider, index):
+            return True
+    return False
+
+
+def _module_session(node: ast.expr, ctx: FileModel) -> tuple[Origin, str] | None:
+    """A module-level `session = Session(engine)` / `SessionLocal()` of a project module,
+    named here or imported: the module opened it."""
+    qualified = ctx.qualified(node)
+    if qualified is None:
+        return None
+    callee = ctx.index.instance_of(qualified)
+    if callee is None:
+        return None
+    if is_session_class(callee, ctx.index) or is_session_factory(callee, ctx.index):
+        return Origin.OPENED, f"module:{ctx.index.resolve(qualified)}"
+    return None
+
+
+def _object_session(node: ast.Call, ctx: FileModel) -> tuple[Origin, str] | None:
+    """`object_session(obj)` / `Session.object_session(obj)`: the session `obj` belongs to,
+    opened by someone else."""
+    func = node.func
+    if len(node.args) != 1:
+        return None
+    qualified = ctx.qualified(func)
+    if qualified in _OBJECT_SESSION or (
+        isinstance(func, ast.Attribute)
+        and func.attr == "object_session"
+        and (owner := ctx.qualified(func.value)) is not None
+        and is_session_class(owner, ctx.index)
+    ):
+        return Origin.RECEIVED, f"object:{id(node)}"
+    return None
+
+
+def _inspected_session(node: ast.Attribute, ctx: FileModel) -> tuple[Origin, str] | None:
+    """`inspect(obj).session`: the session an ORM object's state belongs to."""
+    value = node.value
+    if (
+        node.attr == "session"
+        and isinstance(value, ast.Call)
+        and len(value.args) == 1
+        and ctx.qualified(value.func) in _INSPECT
+    ):
+        return Origin.RECEIVED, f"object:{id(node)}"
+    return None
+
+
+def _declared_member(node: ast.Attribute, ctx: FileModel) -> tuple[Origin, str] | None:
+    """`db.session` where the parameter `db` is annotated with a project class that
+    declares `session: Session` in its body (or a base's body)."""
+    owner = node.value
+    if not isinstance(owner, ast.Name) or ctx.comprehension_binding(owner.id) is not None:
+        return None
+    scope = ctx.names.binding_scope(owner.id)
+    function = scope.node if scope is not None else None
+    if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+        return None
+    arguments = function.args
+    annotation = next(
+        (
+            arg.annotation
+            for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
+            if arg.arg == owner.id
+        ),
+        None,
+    )
+    kind = single_type(annotation, ctx.qualified) if annotation is not None else None
+    if kind is None:
+        return None
+    index = ctx.index
+    for cls in index.ancestors(kind):
+        fact = index.class_fact(cls)
+        if fact is None:
+            continue
+        for attribute in fact.attributes:
+            if attribute.name == node.attr:
+                if attribute.annotation and type_is_session(attribute.annotation, index):
+                    return Origin.RECEIVED, f"{id(function)}:{owner.id}.{node.attr}"
+                return None
+    return None
 
 
 def is_sql_ping(node: ast.expr, ctx: FileModel) -> bool:

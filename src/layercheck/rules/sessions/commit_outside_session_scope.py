@@ -65,7 +65,11 @@ class CommitOutsideSessionScope(Rule):
     the savepoint, not the request's transaction. The session is any value shown to be
     one (see LC103): a parameter annotated `Session`/`AsyncSession` or with a type alias
     of one, a `Depends(get_db)` default, or a `self._session`-style attribute set from
-    such a parameter in any method or declared with a class-level annotation.
+    such a parameter in any method or declared with a class-level annotation. The
+    session an ORM object belongs to (`object_session(obj)`, `Session.object_session(obj)`,
+    `inspect(obj).session`) and a `session` attribute that the class of an annotated
+    parameter declares as a session (`db.session` for `db: Database`) were opened by
+    someone else too.
     """
 
     needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS})
@@ -77,6 +81,42 @@ class CommitOutsideSessionScope(Rule):
         layers=frozenset({Layer.SERVICES, Layer.REPOSITORIES}),
     )
     examples: ClassVar[tuple[Example, ...]] = (
+        Invalid(
+            {
+                "app/core/db.py": "from sqlalchemy.orm import Session\n\n\n"
+                "class Database:\n"
+                "    session: Session\n",
+                "app/repositories/user_repository.py": "from sqlalchemy import inspect\n"
+                "from sqlalchemy.orm import Session, object_session\n\n"
+                "from app.core.db import Database\n\n\n"
+                "class UserRepository:\n"
+                "    def save(self, user) -> None:\n"
+                "        object_session(user).commit()  # error\n\n"
+                "    def touch(self, user) -> None:\n"
+                "        state_session = inspect(user).session\n"
+                "        state_session.commit()  # error\n\n"
+                "    def reload(self, user) -> None:\n"
+                "        Session.object_session(user).rollback()  # error\n\n"
+                "    def flush_all(self, db: Database) -> None:\n"
+                "        db.session.commit()  # error\n",
+            },
+            note="the session an object belongs to, and a session declared on the class "
+            "of a parameter",
+        ),
+        Valid(
+            {
+                "app/core/clients.py": "import httpx\n\n\n"
+                "class Gateway:\n"
+                "    session: httpx.Client\n",
+                "app/repositories/gateway_repository.py": "from app.core.clients import Gateway\n"
+                "\n\n"
+                "class GatewayRepository:\n"
+                "    def push(self, gateway: Gateway, other) -> None:\n"
+                "        gateway.session.commit()\n"
+                "        other.session.commit()\n",
+            },
+            note="a `session` attribute that is an HTTP client; an unannotated owner",
+        ),
         Invalid(
             "from sqlalchemy.ext import asyncio as sa_asyncio\n\n\n"
             "class UserRepository:\n"

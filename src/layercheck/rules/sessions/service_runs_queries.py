@@ -79,6 +79,32 @@ class ServiceRunsQueries(Rule):
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Invalid(
+            {
+                "app/core/db.py": "from sqlalchemy import create_engine\n"
+                "from sqlalchemy.orm import Session, sessionmaker\n\n"
+                "engine = create_engine('sqlite://')\n"
+                "session = Session(engine)\n"
+                "SessionLocal = sessionmaker(bind=engine)\n"
+                "scratch = SessionLocal()\n",
+                "app/services/report_service.py": "import app.core.db as database\n"
+                "from app.core.db import session\n\n\n"
+                "def count_users() -> int:\n"
+                "    return session.scalar(count_query)  # error\n\n\n"
+                "def purge() -> None:\n"
+                "    database.scratch.execute(purge_query)  # error\n",
+            },
+            note="module-level sessions of another module, imported by name and through the module",
+        ),
+        Valid(
+            {
+                "app/core/http.py": "import requests\n\nsession = requests.Session()\n",
+                "app/services/feed_service.py": "from app.core.http import session\n\n\n"
+                "def fetch(url: str):\n"
+                "    return session.get(url)\n",
+            },
+            note="a module-level `requests.Session` is no database session",
+        ),
+        Invalid(
             "import sqlalchemy as sa\n"
             "from sqlalchemy.ext.asyncio import AsyncSession\n\n\n"
             "class OrderService:\n"
