@@ -10,7 +10,7 @@ from typing import Final
 from layercheck.annotations import parse_string
 from layercheck.layers import Layer
 from layercheck.model import Location
-from layercheck.orm import DECLARED_ATTR, TABLE_CLASSES, is_model_class
+from layercheck.orm import DECLARED_ATTR, is_model_class
 from layercheck.rules._base import Rule, RuleContext
 
 _SCOPES: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -104,13 +104,13 @@ def declared_attr_methods(
     return found
 
 
-def inside_table(ctx: RuleContext) -> bool:
-    """The current node is an argument of `Table(...)` or of an Alembic `op.*` call."""
+def inside_alembic_op(ctx: RuleContext) -> bool:
+    """The current node is an argument of an Alembic `op.*` call."""
     for ancestor in ctx.ancestors[:-1]:
         if not isinstance(ancestor, ast.Call):
             continue
         name = ctx.qualified(ancestor.func)
-        if name is not None and (name in TABLE_CLASSES or name.startswith("alembic.op.")):
+        if name is not None and name.startswith("alembic.op."):
             return True
     return False
 

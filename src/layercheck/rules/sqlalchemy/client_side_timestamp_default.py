@@ -8,7 +8,7 @@ from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta
 from layercheck.rules.sqlalchemy._helpers import (
     callee,
     in_migration,
-    inside_table,
+    inside_alembic_op,
     short,
 )
 
@@ -129,8 +129,9 @@ class ClientSideTimestampDefault(Rule):
     followed by `.replace(...)`, `.astimezone(...)` or `.date()` (`.time()` gives a time
     of day, not a timestamp); and a project function whose returned values all come
     from one of them (`def utcnow(): return datetime.now(UTC)`), in this module or
-    another. Columns inside `Table(...)` and in migrations are left alone, as are
-    Pydantic fields: only `Column`/`mapped_column` are columns.
+    another. Columns of a `Table(...)` count as well as those of declarative classes;
+    columns in migrations (and in Alembic `op.*` calls) are left alone, as are Pydantic
+    fields: only `Column`/`mapped_column` are columns.
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(
@@ -213,16 +214,31 @@ class ClientSideTimestampDefault(Rule):
                 "def upgrade():\n"
                 "    op.add_column('posts', sa.Column('seen', sa.DateTime, "
                 "default=datetime.utcnow))\n",
-                "app/models/tables.py": "from datetime import datetime\n\n"
-                "from sqlalchemy import Column, DateTime, MetaData, Table\n\n"
+                "app/models/tables.py": "from sqlalchemy import "
+                "Column, DateTime, MetaData, Table, func\n\n"
                 "metadata = MetaData()\n"
                 "audit = Table(\n"
                 "    'audit',\n"
                 "    metadata,\n"
-                "    Column('at', DateTime, default=datetime.utcnow),\n"
+                "    Column('at', DateTime, server_default=func.now()),\n"
                 ")\n",
             },
-            note="a migration and a `Table(...)` column are left alone",
+            note="a migration is left alone; a `Table(...)` column with a server default",
+        ),
+        Invalid(
+            "from datetime import datetime, timezone\n\n"
+            "import sqlalchemy as sa\n\n"
+            "metadata = sa.MetaData()\n"
+            "audit = sa.Table(\n"
+            "    'audit',\n"
+            "    metadata,\n"
+            "    sa.Column('at', sa.DateTime, default=datetime.utcnow),  # error\n"
+            "    sa.Column(\n"
+            "        'changed', sa.DateTime, onupdate=lambda: datetime.now(timezone.utc)  # error\n"
+            "    ),\n"
+            ")\n",
+            path="app/models/tables.py",
+            note="columns of a `Table(...)`",
         ),
         Valid(
             "import datetime as dt\n"
@@ -248,7 +264,7 @@ class ClientSideTimestampDefault(Rule):
     )
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        if callee(node, ctx) not in _COLUMNS or in_migration(ctx) or inside_table(ctx):
+        if callee(node, ctx) not in _COLUMNS or in_migration(ctx) or inside_alembic_op(ctx):
             return
         for kw in node.keywords:
             if kw.arg not in _KEYWORDS:
