@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Iterator
 from typing import Final
 
 from layercheck.annotations import parse_string
+from layercheck.index import ProjectIndex
 from layercheck.layers import Layer
 from layercheck.rules._base import Rule, RuleContext
 
@@ -124,3 +126,41 @@ class HttpExceptionRule(Rule):
         found = http_exception_use(node, ctx)
         if found is not None:
             ctx.report(self, found[0], name=found[1])
+
+
+BUILTINS: Final = "builtins."
+
+
+def builtin_exception(name: str) -> type[BaseException] | None:
+    """`builtins.ValueError` -> ValueError; None for anything else."""
+    if not name.startswith(BUILTINS):
+        return None
+    found = getattr(builtins, name[len(BUILTINS) :], None)
+    if isinstance(found, type) and issubclass(found, BaseException):
+        return found
+    return None
+
+
+def exception_ancestors(name: str, index: ProjectIndex) -> list[str]:
+    """The class and every class it derives from, resolved, nearest first; builtin
+    exceptions bring their own bases (`LookupError` -> `Exception`, `BaseException`)."""
+    order = index.ancestors(name)
+    for ancestor in list(order):
+        builtin = builtin_exception(ancestor)
+        if builtin is not None:
+            for base in builtin.__mro__[1:]:
+                qualified = f"{BUILTINS}{base.__name__}"
+                if base is not object and qualified not in order:
+                    order.append(qualified)
+    return order
+
+
+def is_domain_exception(name: str, index: ProjectIndex) -> bool:
+    """A project class shown to be an exception (it derives, through project classes,
+    from a builtin exception) that is no HTTPException. Builtin and third-party classes
+    are not domain exceptions, nor a project class whose bases cannot be followed."""
+    if index.class_fact(name) is None:
+        return False
+    if index.inherits(name, HTTP_EXCEPTION_BASES):
+        return False
+    return any(builtin_exception(a) is not None for a in exception_ancestors(name, index))

@@ -5,7 +5,6 @@ clauses of routes and dependencies cover one."""
 from __future__ import annotations
 
 import ast
-import builtins
 from dataclasses import dataclass
 from typing import Final
 from weakref import WeakKeyDictionary
@@ -14,11 +13,15 @@ from layercheck.facts import UNKNOWN
 from layercheck.index import ProjectIndex
 from layercheck.layers import Layer
 from layercheck.rules._base import RuleContext
-from layercheck.rules.http._helpers import HTTP_EXCEPTION_BASES, short_name
+from layercheck.rules.http._helpers import (
+    BUILTINS,
+    builtin_exception,
+    exception_ancestors,
+    short_name,
+)
 
 CATCHING_LAYERS: Final = frozenset({Layer.ROUTES, Layer.DEPENDENCIES})
 SUPPRESS: Final = frozenset({"contextlib.suppress"})
-_BUILTINS: Final = "builtins."
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,41 +78,6 @@ def _nameable(name: str, index: ProjectIndex) -> bool:
     return module is None or (module != name and index.class_fact(name) is not None)
 
 
-def builtin_exception(name: str) -> type[BaseException] | None:
-    """`builtins.ValueError` -> ValueError; None for anything else."""
-    if not name.startswith(_BUILTINS):
-        return None
-    found = getattr(builtins, name[len(_BUILTINS) :], None)
-    if isinstance(found, type) and issubclass(found, BaseException):
-        return found
-    return None
-
-
-def exception_ancestors(name: str, index: ProjectIndex) -> list[str]:
-    """The class and every class it derives from, resolved, nearest first; builtin
-    exceptions bring their own bases (`LookupError` -> `Exception`, `BaseException`)."""
-    order = index.ancestors(name)
-    for ancestor in list(order):
-        builtin = builtin_exception(ancestor)
-        if builtin is not None:
-            for base in builtin.__mro__[1:]:
-                qualified = f"{_BUILTINS}{base.__name__}"
-                if base is not object and qualified not in order:
-                    order.append(qualified)
-    return order
-
-
-def is_domain_exception(name: str, index: ProjectIndex) -> bool:
-    """A project class shown to be an exception (it derives, through project classes,
-    from a builtin exception) that is no HTTPException. Builtin and third-party classes
-    are not domain exceptions, nor a project class whose bases cannot be followed."""
-    if index.class_fact(name) is None:
-        return False
-    if index.inherits(name, HTTP_EXCEPTION_BASES):
-        return False
-    return any(builtin_exception(a) is not None for a in exception_ancestors(name, index))
-
-
 def covering_handler(name: str, index: ProjectIndex, *, builtin: bool = True) -> str | None:
     """The nearest class among `name` and its bases with a registered handler; with
     `builtin=False`, a handler for a builtin class (`Exception`) does not count."""
@@ -144,9 +112,9 @@ def exception_name(node: ast.expr, ctx: RuleContext) -> str | None:
     if (
         isinstance(node, ast.Name)
         and ctx.names.binding_scope(node.id) is None
-        and builtin_exception(f"{_BUILTINS}{node.id}") is not None
+        and builtin_exception(f"{BUILTINS}{node.id}") is not None
     ):
-        return f"{_BUILTINS}{node.id}"
+        return f"{BUILTINS}{node.id}"
     return None
 
 

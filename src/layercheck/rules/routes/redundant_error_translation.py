@@ -6,11 +6,10 @@ from typing import ClassVar, Final
 
 from layercheck.layers import Layer
 from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
-from layercheck.rules.http._helpers import http_exception_use
+from layercheck.rules.http._helpers import http_exception_use, is_domain_exception
 from layercheck.rules.routes._exceptions import (
     covering_handler,
     exception_name,
-    is_domain_exception,
     names,
 )
 from layercheck.semantic.routes import Function

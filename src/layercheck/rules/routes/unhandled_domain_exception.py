@@ -5,14 +5,12 @@ from typing import ClassVar
 
 from layercheck.layers import Layer
 from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
-from layercheck.rules.http._helpers import short_name
+from layercheck.rules.http._helpers import exception_ancestors, is_domain_exception, short_name
 from layercheck.rules.routes._exceptions import (
     SUPPRESS,
     caught_somewhere,
     covering_handler,
-    exception_ancestors,
     exception_name,
-    is_domain_exception,
     project_exceptions,
 )
 

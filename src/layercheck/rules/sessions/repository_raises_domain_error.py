@@ -1,37 +1,17 @@
 from __future__ import annotations
 
 import ast
-from typing import ClassVar, Final
+from typing import ClassVar
 
 from layercheck.layers import Layer
 from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Status, Valid
-from layercheck.rules.http._helpers import HTTP_EXCEPTION_BASES
-
-_SERVICES: Final = frozenset({Layer.SERVICES})
-_MEMO: Final = "sessions.domain-exception"
-
-
-def is_domain_exception(qualified: str, ctx: RuleContext) -> bool:
-    """A project exception class (not an HTTPException) that the services layer raises
-    somewhere in the project."""
-    index = ctx.index
-    resolved = index.resolve(qualified)
-    key = (_MEMO, resolved)
-    cached = index.memo.get(key)
-    if cached is None:
-        cached = (
-            index.is_project_class(resolved)
-            and not index.inherits(resolved, HTTP_EXCEPTION_BASES)
-            and resolved in index.raised_in(_SERVICES)
-        )
-        index.memo[key] = cached
-    return cached
+from layercheck.rules.http._helpers import is_domain_exception
 
 
 class RepositoryRaisesDomainError(Rule):
     """## What it does
-    Checks for a repository that raises a domain exception: a project exception class
-    that the service layer raises too.
+    Checks for a repository that raises a domain exception: an exception class defined in
+    the project.
 
     ## Why is this bad?
     Whether a missing row is an error, and which one, is a business rule: the same
@@ -98,11 +78,13 @@ class RepositoryRaisesDomainError(Rule):
     ```
 
     ## Details
-    A domain exception is a class defined in the project, not an `HTTPException` nor a
-    subclass of one (LC202 reports those), that some module of the service layer
-    raises. Exceptions only repositories raise (`DuplicateKeyError` wrapping an
-    `IntegrityError`) and built-in or third-party exceptions are quiet, and so is a
-    bare `raise` re-raising what was caught.
+    A domain exception is a class defined in the project and shown to be an exception
+    (it derives, through project classes, from a built-in exception), other than an
+    `HTTPException` or a subclass of one (LC202 reports those), whether or not a
+    service raises it too: a repository that turns an `IntegrityError` into the
+    project's `DuplicateKeyError` has decided what the conflict means, which is the
+    service's decision. Built-in and third-party exceptions are quiet, and so is a bare
+    `raise` re-raising what was caught.
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(
@@ -148,7 +130,7 @@ class RepositoryRaisesDomainError(Rule):
             },
             note="raised bare in services; a module alias; a nested function in `crud.py`",
         ),
-        Valid(
+        Invalid(
             {
                 "app/exceptions.py": "class DuplicateKeyError(Exception):\n    pass\n",
                 "app/repositories/users.py": "from sqlalchemy.exc import IntegrityError\n\n"
@@ -157,9 +139,19 @@ class RepositoryRaisesDomainError(Rule):
                 "    try:\n"
                 "        await session.flush()\n"
                 "    except IntegrityError as error:\n"
-                "        raise DuplicateKeyError(user.email) from error\n",
+                "        raise DuplicateKeyError(user.email) from error  # error\n",
             },
-            note="an exception no service raises is the repository's own",
+            note="a project exception no service raises is reported too",
+        ),
+        Valid(
+            {
+                "app/exceptions.py": "from botocore.exceptions import ClientError\n\n\n"
+                "class StorageError(ClientError):\n    pass\n",
+                "app/repositories/files.py": "from app.exceptions import StorageError\n\n\n"
+                "def put(blob):\n"
+                "    raise StorageError(blob)\n",
+            },
+            note="a project class whose bases cannot be followed to a built-in exception",
         ),
         Valid(
             "def get(session, user_id):\n"
@@ -209,5 +201,5 @@ class RepositoryRaisesDomainError(Rule):
         if not isinstance(target, ast.Name | ast.Attribute):
             return
         qualified = ctx.qualified(target)
-        if qualified is not None and is_domain_exception(qualified, ctx):
+        if qualified is not None and is_domain_exception(ctx.index.resolve(qualified), ctx.index):
             ctx.report(self, target, name=qualified.rpartition(".")[2])
