@@ -17,7 +17,8 @@ from layercheck.config import TARGET_VERSIONS, ConfigError
 from layercheck.discovery import MissingPathError
 from layercheck.engine import Engine
 from layercheck.explain import explain, list_rules
-from layercheck.report import REPORTERS, ReportOptions
+from layercheck.report import REPORTERS
+from layercheck.report.options import ReportOptions
 from layercheck.rules import ALL_RULES, BY_CODE, BY_NAME, CATALOG, lookup
 from layercheck.selection import SelectorError
 from layercheck.settings import Overrides
