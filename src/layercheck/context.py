@@ -17,9 +17,9 @@ from layercheck.layers import Layer
 from layercheck.model import Finding, Location
 
 if TYPE_CHECKING:
+    from layercheck.config.settings import Settings
     from layercheck.index import ProjectIndex
     from layercheck.names import ImportTable
-    from layercheck.settings import Settings
     from layercheck.source import LineIndex
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from layercheck.config.selection import Catalog
 from layercheck.rules._base import Rule, Status
 from layercheck.rules.alembic.broken_revision_graph import BrokenRevisionGraph
 from layercheck.rules.alembic.downgrade_does_not_reverse import DowngradeDoesNotReverse
@@ -69,7 +70,6 @@ from layercheck.rules.sqlalchemy.missing_timestamps import MissingTimestamps
 from layercheck.rules.sqlalchemy.python_operator_in_sql_expression import (
     PythonOperatorInSqlExpression,
 )
-from layercheck.selection import Catalog
 
 ALL_RULES: Final[tuple[type[Rule], ...]] = (
     SyntaxError_,
