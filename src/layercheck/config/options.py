@@ -274,7 +274,7 @@ INCLUDE_TYPE_CHECKING_IMPORTS: Final = Option(
     BOOL,
     False,
     "include_type_checking_imports",
-    "Count imports under `if TYPE_CHECKING:` in the import rules.",
+    "Count imports under `if TYPE_CHECKING:` in the layer-boundary rules (LC1).",
 )
 DETECT_ROUTES: Final = Option(
     "detect-routes",
@@ -291,7 +291,7 @@ LAYERS: Final = Option(
     "layers",
     "Globs that replace a layer's default folder and file names.",
     shapes_facts=True,
-    default_doc="the names in the table of layers above",
+    default_doc="the folder and file names of the table of layers above",
 )
 
 OPTIONS: Final[tuple[Option[Any], ...]] = (

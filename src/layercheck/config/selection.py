@@ -49,7 +49,7 @@ class RuleSelection:
 
 
 DEFAULT_SELECTION = RuleSelection(select=tuple(SELECT.default))
-"""What every source adjusts: the default of the `select` key."""
+"""Where the sources start from: the `select` key's default."""
 
 
 def _specificity(selector: str) -> int:
