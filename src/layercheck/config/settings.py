@@ -49,8 +49,9 @@ class Overrides:
 
 @dataclass(frozen=True)
 class Settings:
-    """One field per `Option.setting` (the rows of `config.options`), and where they
-    come from."""
+    """The resolved configuration of one folder: a field for each `Option.setting` of the
+    rows in `config.options`, where they come from (root, config_path), and what only the
+    command line sets (force_exclude, cache)."""
 
     root: Path
     """The folder relative paths are taken from: the config file's folder or the project's."""
