@@ -9,12 +9,12 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from layercheck.config.settings import Overrides
+from layercheck.config.workspace import Workspace
 from layercheck.engine import CheckResult, Engine
 from layercheck.layers import Layer
 from layercheck.rules import CATALOG
 from layercheck.rules._base import Example, Rule
-from layercheck.settings import Overrides
-from layercheck.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"

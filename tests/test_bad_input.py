@@ -12,11 +12,11 @@ from projects import LINE, ONLY_LC201, VIOLATION, assert_usage_error
 from support import run_cli, write_project
 
 from layercheck import engine
+from layercheck.config.settings import Overrides
+from layercheck.config.workspace import Workspace
 from layercheck.facts import FileFacts
 from layercheck.names import ImportTable
 from layercheck.rules import CATALOG
-from layercheck.settings import Overrides
-from layercheck.workspace import Workspace
 
 
 def check(root: Path, files: dict[str, str | bytes], *args: str) -> tuple[int, list[str], str]:

@@ -23,12 +23,12 @@ from support import FIXTURES, run_cli, write_project
 
 from layercheck import cache, engine
 from layercheck.cache import FactsCache, from_json, read_stamped, to_json
+from layercheck.config.settings import Overrides
+from layercheck.config.workspace import Workspace
 from layercheck.engine import Engine, load_file
 from layercheck.facts import ClassFact, FileFacts, FunctionFact, RevisionFact
 from layercheck.layers import Layer
 from layercheck.rules import CATALOG
-from layercheck.settings import Overrides
-from layercheck.workspace import Workspace
 
 ERRORS = "from fastapi import HTTPException\n\n\nclass AppError(HTTPException):\n    pass\n"
 DOMAIN = ERRORS.replace("(HTTPException):", "(ValueError)   :")

@@ -8,11 +8,11 @@ import pytest
 from projects import VIOLATION
 from support import check_project, write_project
 
+from layercheck.config.settings import Overrides
+from layercheck.config.workspace import Workspace
 from layercheck.discovery import MissingPathError, discover
 from layercheck.engine import Engine
 from layercheck.rules import CATALOG
-from layercheck.settings import Overrides
-from layercheck.workspace import Workspace
 
 DEFAULT_EXCLUDED = (
     ".git",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from support import FIXTURES, write_project
 
+from layercheck.config.workspace import Workspace
 from layercheck.engine import Engine
 from layercheck.rules import CATALOG
-from layercheck.workspace import Workspace
 
 GONE_HTTP = "from fastapi import HTTPException\n\nclass Gone(HTTPException):\n    pass\n"
 GONE_DOMAIN = "class Gone(Exception):\n    pass\n"

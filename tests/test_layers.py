@@ -7,11 +7,11 @@ from pathlib import Path, PurePosixPath
 import pytest
 from support import check_project, write_project
 
+from layercheck.config.globs import Glob
+from layercheck.config.workspace import Workspace
 from layercheck.engine import path_layer
-from layercheck.globs import Glob
 from layercheck.layers import Layer, LayerMap, is_test_path
 from layercheck.rules import CATALOG
-from layercheck.workspace import Workspace
 
 R, D, S, P = Layer.ROUTES, Layer.DEPENDENCIES, Layer.SERVICES, Layer.REPOSITORIES
 

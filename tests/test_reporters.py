@@ -15,7 +15,8 @@ from support import run_cli, write_project
 from layercheck import __version__
 from layercheck.explain import docs_body, summary_line
 from layercheck.model import Applicability, Edit, Finding, Fix, Location
-from layercheck.report import REPORTERS, ReportOptions
+from layercheck.report import REPORTERS
+from layercheck.report.options import ReportOptions
 from layercheck.rules import ALL_RULES
 
 RUFF_KEYS = [

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from layercheck.selection import Catalog, RuleSelection, SelectorError, resolve, resolve_layers
+from layercheck.config.selection import (
+    Catalog,
+    RuleSelection,
+    SelectorError,
+    resolve,
+    resolve_layers,
+)
 
 CATALOG = Catalog(
     codes=("LC001", "LC101", "LC102", "LC201", "LC202", "LC901"),

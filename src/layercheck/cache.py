@@ -33,8 +33,6 @@ from typing import Any, Final, Protocol
 
 from layercheck import __version__
 from layercheck.facts import FileFacts
-from layercheck.globs import Glob
-from layercheck.layers import Layer
 from layercheck.source import read_regular_file
 
 VERSION: Final = __version__
@@ -249,28 +247,17 @@ def read_stamped(path: Path) -> tuple[bytes, Stamp]:
 class KeyedSettings(Protocol):
     """What of `Settings` shapes facts (the cache sits below settings in the layers)."""
 
-    @property
-    def root(self) -> Path: ...
-    @property
-    def src(self) -> tuple[Path, ...]: ...
-    @property
-    def layers(self) -> Mapping[Layer, tuple[Glob, ...]]: ...
-    @property
-    def detect_routes(self) -> bool: ...
+    def facts_inputs(self) -> Mapping[str, object]: ...
 
 
 def settings_key(settings: KeyedSettings) -> str:
-    """A hash of everything besides a file's bytes and path that shapes its facts."""
+    """A hash of everything besides a file's bytes and path that shapes its facts: this
+    version and facts format, and what the settings say does (the root, and the option
+    rows marked `shapes_facts`)."""
     shape = {
         "layercheck": VERSION,
         "format": format_id(),
-        "root": str(settings.root),
-        "src": [str(path) for path in settings.src],
-        "layers": sorted(
-            (layer.value, [glob.pattern for glob in globs])
-            for layer, globs in settings.layers.items()
-        ),
-        "detect-routes": settings.detect_routes,
+        "settings": settings.facts_inputs(),
     }
     return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:32]
 

@@ -13,16 +13,18 @@ from pathlib import Path
 import click
 
 from layercheck import __version__
-from layercheck.config import TARGET_VERSIONS, ConfigError
+from layercheck.config.errors import ConfigError
+from layercheck.config.options import TARGET_VERSIONS
+from layercheck.config.selection import SelectorError
+from layercheck.config.settings import Overrides
+from layercheck.config.workspace import Workspace
 from layercheck.discovery import MissingPathError
 from layercheck.engine import Engine
 from layercheck.explain import explain, list_rules
-from layercheck.report import REPORTERS, ReportOptions
+from layercheck.report import REPORTERS
+from layercheck.report.options import ReportOptions
 from layercheck.rules import ALL_RULES, BY_CODE, BY_NAME, CATALOG, lookup
-from layercheck.selection import SelectorError
-from layercheck.settings import Overrides
 from layercheck.source import split_lines
-from layercheck.workspace import Workspace
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from layercheck.workspace import Workspace
+from layercheck.config.workspace import Workspace
 
 PY_SUFFIXES = (".py",)
 

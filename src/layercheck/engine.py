@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from layercheck.cache import FactsCache, Prefetched, Stamp, read_stamped
+from layercheck.config.settings import Settings
+from layercheck.config.workspace import Workspace, module_name
 from layercheck.context import RuleContext
 from layercheck.discovery import discover
 from layercheck.facts import FileFacts, extract
@@ -24,10 +26,8 @@ from layercheck.noqa import parse_noqa
 from layercheck.parallel import FileOutcome, run_sharded, worker_count
 from layercheck.rules import ALL_RULES, ENGINE_CODES
 from layercheck.rules._base import Rule
-from layercheck.settings import Settings
 from layercheck.source import DecodeError, LineIndex, decode_source, parse, read_regular_file
 from layercheck.walker import Walker
-from layercheck.workspace import Workspace, module_name
 
 _MESSAGES = {rule.meta.code: rule.meta.message for rule in ALL_RULES}
 

@@ -1,12 +1,15 @@
-"""One renderer for --explain, --list-rules, the README table and docs/rules/."""
+"""One renderer for --explain, --list-rules, docs/rules/ and the README's generated tables
+(rules, configuration keys): `python -m layercheck.explain` rewrites the generated files."""
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
+from layercheck.config.options import OPTIONS, Option
 from layercheck.rules._base import FixAvailability, Rule, Status
 
 FAMILIES: Final = {
@@ -92,12 +95,49 @@ def markdown_table(rules: Sequence[type[Rule]]) -> str:
     return "\n".join(out) + "\n"
 
 
+def toml_value(value: object) -> str:
+    """A value as TOML writes it (tuples as arrays)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, Mapping):
+        pairs = (f"{json.dumps(key)} = {toml_value(item)}" for key, item in value.items())
+        return "{" + ", ".join(pairs) + "}"
+    if isinstance(value, Sequence):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    return str(value)
+
+
+def options_table(options: Sequence[Option[Any]]) -> str:
+    """The configuration keys, from their rows: a `pyproject.toml`'s fallbacks, then the
+    default, make the default column."""
+    out = ["| key | value | default | what it sets |", "|---|---|---|---|"]
+    for option in options:
+        default = option.default_doc or f"`{toml_value(option.default)}`"
+        default = ", else ".join((*(fallback.doc for fallback in option.fallbacks), default))
+        out.append(f"| `{option.name}` | {option.kind.expected} | {default} | {option.doc} |")
+    return "\n".join(out) + "\n"
+
+
 def docs_page(rule: type[Rule]) -> str:
     return explain(rule)
 
 
+def readme_markers(name: str) -> tuple[str, str]:
+    """The lines around a generated table of the README."""
+    return f"<!-- {name}:start -->\n", f"<!-- {name}:end -->"
+
+
+def readme_tables() -> dict[str, str]:
+    """Each generated table of the README, by marker name."""
+    from layercheck.rules import ALL_RULES
+
+    return {"rules": markdown_table(ALL_RULES), "options": options_table(OPTIONS)}
+
+
 def write_generated_docs(repo: Path) -> None:
-    """Regenerate docs/rules/*.md and the README's rules table from the registry."""
+    """Regenerate docs/rules/*.md from the registry, and the README's tables."""
     from layercheck.rules import ALL_RULES
 
     folder = repo / "docs" / "rules"
@@ -108,11 +148,13 @@ def write_generated_docs(repo: Path) -> None:
         (folder / f"{rule.meta.code}.md").write_text(docs_page(rule), encoding="utf-8")
     readme = repo / "README.md"
     text = readme.read_text(encoding="utf-8")
-    start, end = "<!-- rules:start -->\n", "<!-- rules:end -->"
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        tail = rest.split(end, 1)[1]
-        readme.write_text(head + start + markdown_table(ALL_RULES) + end + tail, encoding="utf-8")
+    for name, table in readme_tables().items():
+        start, end = readme_markers(name)
+        if start in text and end in text:
+            head, rest = text.split(start, 1)
+            tail = rest.split(end, 1)[1]
+            text = head + start + table + end + tail
+    readme.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from layercheck import __version__
-from layercheck.config import ConfigError
+from layercheck.config.errors import ConfigError
+from layercheck.config.workspace import Workspace
 from layercheck.engine import Engine, Loaded, facts_for_tree, run_rules, suppress
 from layercheck.index import ProjectIndex
 from layercheck.rules import CATALOG
-from layercheck.workspace import Workspace
 
 
 @dataclass

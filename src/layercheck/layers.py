@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Final
 
-from layercheck.globs import Glob, any_match
+from layercheck.config.globs import Glob, any_match
 
 
 class Layer(enum.Enum):

@@ -24,7 +24,7 @@ FAMILY_PACKAGES = {
     "LC5": "sessions",
     "LC6": "pydantic",
     "LC7": "alembic",
-    "LC8": "settings",
+    "LC8": "app_config",
 }
 SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Use instead")
 RULE_IDS = [rule.meta.code for rule in ALL_RULES]

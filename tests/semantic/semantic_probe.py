@@ -14,15 +14,15 @@ from typing import ClassVar
 
 from support import write_project
 
+from layercheck.config.settings import Overrides
+from layercheck.config.workspace import Workspace
 from layercheck.context import RuleContext
 from layercheck.engine import load_file
 from layercheck.index import ProjectIndex
 from layercheck.rules import CATALOG
 from layercheck.rules._base import Need, Rule, RuleMeta
-from layercheck.settings import Overrides
 from layercheck.source import LineIndex
 from layercheck.walker import Walker
-from layercheck.workspace import Workspace
 
 Question = Callable[[ast.expr, RuleContext], object]
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from layercheck.model import Finding
 from layercheck.report._common import display_path
-
-if TYPE_CHECKING:
-    from layercheck.report import ReportOptions
+from layercheck.report.options import ReportOptions
 
 
 def _escape_data(text: str) -> str:

@@ -21,13 +21,10 @@ import os
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from layercheck.model import Finding
 from layercheck.report._common import display_path
-
-if TYPE_CHECKING:
-    from layercheck.report import ReportOptions
+from layercheck.report.options import ReportOptions
 
 
 def _path(path: Path, options: ReportOptions) -> str:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from layercheck.model import Finding, Location
-
-if TYPE_CHECKING:
-    from layercheck.report import ReportOptions
+from layercheck.report.options import ReportOptions
 
 
 def _location(location: Location) -> dict[str, int]:

@@ -16,13 +16,11 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from layercheck.model import Finding
 from layercheck.report._common import display_path
-
-if TYPE_CHECKING:
-    from layercheck.report import ReportOptions
+from layercheck.report.options import ReportOptions
 
 PROGRAM: Final = "layercheck"
 PACKAGE: Final = f"org.{PROGRAM}"

@@ -23,16 +23,14 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from layercheck import __version__
 from layercheck.explain import FAMILIES, docs_body, summary_line
 from layercheck.model import Finding, Fix, Location
+from layercheck.report.options import ReportOptions
 from layercheck.rules import ALL_RULES
 from layercheck.rules._base import Rule
-
-if TYPE_CHECKING:
-    from layercheck.report import ReportOptions
 
 SCHEMA: Final = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI: Final = "https://pypi.org/project/layercheck/"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from layercheck.config.selection import Catalog
 from layercheck.rules._base import Rule, Status
 from layercheck.rules.alembic.broken_revision_graph import BrokenRevisionGraph
 from layercheck.rules.alembic.downgrade_does_not_reverse import DowngradeDoesNotReverse
@@ -12,6 +13,8 @@ from layercheck.rules.alembic.migration_imports_app import MigrationImportsApp
 from layercheck.rules.alembic.missing_downgrade import MissingDowngrade
 from layercheck.rules.alembic.not_null_column_without_default import NotNullColumnWithoutDefault
 from layercheck.rules.alembic.undescriptive_migration_message import UndescriptiveMigrationMessage
+from layercheck.rules.app_config.environ_outside_settings import EnvironOutsideSettings
+from layercheck.rules.app_config.plaintext_password_column import PlaintextPasswordColumn
 from layercheck.rules.http.http_exception_in_repository import HttpExceptionInRepository
 from layercheck.rules.http.http_exception_in_service import HttpExceptionInService
 from layercheck.rules.http.http_response_outside_routes import HttpResponseOutsideRoutes
@@ -53,8 +56,6 @@ from layercheck.rules.sessions.session_passed_to_background_task import (
     SessionPassedToBackgroundTask,
 )
 from layercheck.rules.sessions.session_shared_across_tasks import SessionSharedAcrossTasks
-from layercheck.rules.settings.environ_outside_settings import EnvironOutsideSettings
-from layercheck.rules.settings.plaintext_password_column import PlaintextPasswordColumn
 from layercheck.rules.sqlalchemy.backref_instead_of_back_populates import (
     BackrefInsteadOfBackPopulates,
 )
@@ -69,7 +70,6 @@ from layercheck.rules.sqlalchemy.missing_timestamps import MissingTimestamps
 from layercheck.rules.sqlalchemy.python_operator_in_sql_expression import (
     PythonOperatorInSqlExpression,
 )
-from layercheck.selection import Catalog
 
 ALL_RULES: Final[tuple[type[Rule], ...]] = (
     SyntaxError_,

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Final
 from layercheck.layers import Layer
 
 if TYPE_CHECKING:
+    from layercheck.config.settings import Settings
     from layercheck.index import ProjectIndex
     from layercheck.names import ImportTable
-    from layercheck.settings import Settings
     from layercheck.source import LineIndex
 
 _COMPREHENSIONS: Final = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)

@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from layercheck.alembic_graph import is_alembic_env
 from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
-from layercheck.rules.settings._helpers import (
+from layercheck.rules.app_config._helpers import (
     ENV_GETTERS,
     ENVIRON,
     in_main_block,

@@ -6,33 +6,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import Final
 
-from layercheck.config import ConfigError, RawConfig
-from layercheck.globs import Glob
-from layercheck.layers import Layer, LayerMap
-from layercheck.selection import Catalog, RuleSelection, SelectorError, resolve_layers
-
-DEFAULT_EXCLUDE: Final = (
-    ".git",
-    ".hg",
-    ".svn",
-    ".venv",
-    "venv",
-    ".env",
-    "env",
-    "node_modules",
-    "__pycache__",
-    "build",
-    "dist",
-    ".tox",
-    ".nox",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".pytest_cache",
-    ".eggs",
-    "site-packages",
+from layercheck.config.errors import ConfigError
+from layercheck.config.globs import Glob
+from layercheck.config.loading import PYPROJECT_PREFIX, RawConfig
+from layercheck.config.options import (
+    CACHE_DIR,
+    DETECT_ROUTES,
+    EXCLUDE,
+    EXTEND_EXCLUDE,
+    EXTEND_SELECT,
+    IGNORE,
+    INCLUDE_TYPE_CHECKING_IMPORTS,
+    LAYERS,
+    OPTIONS,
+    PER_FILE_IGNORES,
+    PREVIEW,
+    SELECT,
+    SRC,
+    TARGET_VERSION,
 )
+from layercheck.config.selection import Catalog, RuleSelection, SelectorError, resolve_layers
+from layercheck.layers import Layer, LayerMap
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +49,10 @@ class Overrides:
 
 @dataclass(frozen=True)
 class Settings:
+    """The resolved configuration of one folder: a field for each `Option.setting` of the
+    rows in `config.options`, where they come from (root, config_path), and what only the
+    command line sets (force_exclude, cache)."""
+
     root: Path
     """The folder relative paths are taken from: the config file's folder or the project's."""
     config_path: Path | None
@@ -107,37 +106,46 @@ class Settings:
         return tuple(found)
 
     def describe(self) -> list[tuple[str, object]]:
-        selectors: list[tuple[str, object]] = []
+        """What --show-settings prints: where the settings come from, then each key's
+        resolved value in the order of the rows, the rules that run after what decides
+        them."""
+        shown: list[tuple[str, object]] = [
+            ("config", str(self.config_path) if self.config_path else None),
+            ("root", str(self.root)),
+        ]
+        done: set[str] = set()
+        for option in OPTIONS:
+            if option.setting in done:
+                continue
+            done.add(option.setting)
+            if option.setting == "selections":
+                shown.extend(self._selectors())
+            else:
+                shown.append((option.name, option.kind.show(getattr(self, option.setting))))
+            if option is PREVIEW:
+                shown.append(("active", sorted(self.active_codes)))
+        return shown
+
+    def _selectors(self) -> list[tuple[str, object]]:
+        shown: list[tuple[str, object]] = []
         for number, selection in enumerate(self.selections):
             source = "" if number == 0 else "command-line "
             if number == 0 or selection.select is not None:
-                selectors.append((f"{source}select", list(selection.select or ("LC",))))
+                shown.append((f"{source}{SELECT.name}", list(selection.select or SELECT.default)))
             if number == 0 or selection.extend_select:
-                selectors.append((f"{source}extend-select", list(selection.extend_select)))
+                shown.append((f"{source}{EXTEND_SELECT.name}", list(selection.extend_select)))
             if number == 0 or selection.ignore:
-                selectors.append((f"{source}ignore", list(selection.ignore)))
-        return [
-            ("config", str(self.config_path) if self.config_path else None),
-            ("root", str(self.root)),
-            *selectors,
-            ("preview", self.preview),
-            ("active", sorted(self.active_codes)),
-            ("exclude", [g.pattern for g in self.exclude]),
-            ("per-file-ignores", {g.pattern: list(c) for g, c in self.per_file_ignores}),
-            ("target-version", f"py3{self.target_version[1]}"),
-            ("src", [str(p) for p in self.src]),
-            ("cache-dir", str(self.cache_dir)),
-            ("include-type-checking-imports", self.include_type_checking_imports),
-            ("detect-routes", self.detect_routes),
-            ("layers", {k.value: [g.pattern for g in v] for k, v in self.layers.items()}),
-        ]
+                shown.append((f"{source}{IGNORE.name}", list(selection.ignore)))
+        return shown
 
-
-def _strings(values: Mapping[str, object], key: str) -> tuple[str, ...] | None:
-    value = values.get(key)
-    if isinstance(value, list):
-        return tuple(str(item) for item in value)
-    return None
+    def facts_inputs(self) -> dict[str, object]:
+        """Everything here that shapes a file's facts besides its path and bytes (the
+        root, and the rows that say `shapes_facts`), as JSON: the facts cache's key."""
+        shape: dict[str, object] = {"root": str(self.root)}
+        for option in OPTIONS:
+            if option.shapes_facts:
+                shape[option.name] = option.kind.show(getattr(self, option.setting))
+        return shape
 
 
 def _check_codes(
@@ -155,16 +163,16 @@ def _check_codes(
 def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Catalog) -> Settings:
     values = raw.values
     where = raw.path
-    prefix = "tool.layercheck." if where is not None and where.name == "pyproject.toml" else ""
+    prefix = PYPROJECT_PREFIX if where is not None and where.name == "pyproject.toml" else ""
 
-    def codes(key: str) -> tuple[str, ...] | None:
-        found = _strings(values, key)
-        return None if found is None else _check_codes(catalog, found, where, prefix + key)
+    def codes(found: tuple[str, ...], key: str) -> tuple[str, ...]:
+        return _check_codes(catalog, found, where, prefix + key)
 
+    select = SELECT.given(values)
     from_file = RuleSelection(
-        select=codes("select"),
-        extend_select=codes("extend-select") or (),
-        ignore=codes("ignore") or (),
+        select=None if select is None else codes(tuple(select), SELECT.name),
+        extend_select=codes(tuple(EXTEND_SELECT.value(values)), EXTEND_SELECT.name),
+        ignore=codes(tuple(IGNORE.value(values)), IGNORE.name),
     )
     # A second source, as in ruff: a command-line `--select` starts over, discarding the
     # file's select, extend-select and ignore; `--extend-select`/`--ignore` adjust them.
@@ -176,24 +184,21 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         ignore=_check_codes(catalog, overrides.ignore, None, "--ignore"),
     )
 
-    exclude = overrides.exclude or _strings(values, "exclude") or DEFAULT_EXCLUDE
-    exclude = (*exclude, *(_strings(values, "extend-exclude") or ()), *overrides.extend_exclude)
+    # An empty `exclude` or `src` list keeps the default, as an unset one does.
+    exclude = overrides.exclude or tuple(EXCLUDE.value(values)) or EXCLUDE.default
+    exclude = (*exclude, *EXTEND_EXCLUDE.value(values), *overrides.extend_exclude)
 
     per_file: list[tuple[Glob, tuple[str, ...]]] = []
-    table = values.get("per-file-ignores")
-    if isinstance(table, dict):
-        for pattern, listed in table.items():
-            checked = _check_codes(
-                catalog, tuple(listed), where, f"{prefix}per-file-ignores.{pattern}"
-            )
-            per_file.append((Glob(pattern), checked))
+    for pattern, listed in PER_FILE_IGNORES.value(values).items():
+        checked = codes(tuple(listed), f"{PER_FILE_IGNORES.name}.{pattern}")
+        per_file.append((Glob(pattern), checked))
 
-    target = overrides.target_version or str(values.get("target-version", "py310"))
-    preview = values.get("preview") is True
+    target = overrides.target_version or TARGET_VERSION.value(values)
+    preview = PREVIEW.value(values)
     if overrides.preview is not None:
         preview = overrides.preview
-    src = tuple(root / item for item in (_strings(values, "src") or (".", "src")))
-    cache_dir = overrides.cache_dir or root / str(values.get("cache-dir", ".layercheck_cache"))
+    src = tuple(root / item for item in (SRC.value(values) or SRC.default))
+    cache_dir = overrides.cache_dir or root / CACHE_DIR.value(values)
     return Settings(
         root=root,
         config_path=where,
@@ -204,9 +209,12 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         target_version=(3, int(target[3:])),
         src=tuple(p.resolve() for p in src),
         cache_dir=cache_dir,
-        include_type_checking_imports=values.get("include-type-checking-imports") is True,
-        detect_routes=values.get("detect-routes", True) is not False,
-        layers={layer: tuple(Glob(p) for p in globs) for layer, globs in raw.layers.items()},
+        include_type_checking_imports=INCLUDE_TYPE_CHECKING_IMPORTS.value(values),
+        detect_routes=DETECT_ROUTES.value(values),
+        layers={
+            Layer(name): tuple(Glob(p) for p in globs)
+            for name, globs in LAYERS.value(values).items()
+        },
         catalog=catalog,
         force_exclude=overrides.force_exclude,
         cache=not overrides.no_cache,

@@ -7,7 +7,7 @@ from layercheck.model import Location
 from layercheck.orm import COLUMN_FACTORIES, is_column, is_declarative_model
 from layercheck.pydantic_models import is_sqlmodel_table
 from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
-from layercheck.rules.settings._helpers import (
+from layercheck.rules.app_config._helpers import (
     PASSWORD,
     is_migration,
     is_test_file,

@@ -1,4 +1,4 @@
-"""What the settings rules share: which modules are settings modules, how environment
+"""What the app-config rules (LC8) share: which modules are settings modules, how environment
 variables are read, and what a plaintext password value looks like."""
 
 from __future__ import annotations

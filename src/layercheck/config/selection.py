@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from layercheck.config.options import SELECT
+
 
 class SelectorError(ValueError):
     """A selector that matches no rule; the message carries a suggestion."""
@@ -46,7 +48,8 @@ class RuleSelection:
     ignore: tuple[str, ...] = ()
 
 
-DEFAULT_SELECTION = RuleSelection(select=("LC",))
+DEFAULT_SELECTION = RuleSelection(select=tuple(SELECT.default))
+"""Where the sources start from: the `select` key's default."""
 
 
 def _specificity(selector: str) -> int:

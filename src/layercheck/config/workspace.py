@@ -8,16 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from layercheck.config import (
-    ConfigError,
-    RawConfig,
-    find_config,
-    find_git_root,
-    find_project_marker,
-    read_config,
-)
-from layercheck.selection import Catalog
-from layercheck.settings import Overrides, Settings, build_settings
+from layercheck.config.errors import ConfigError
+from layercheck.config.files import find_config, find_git_root, find_project_marker
+from layercheck.config.loading import RawConfig, read_config
+from layercheck.config.selection import Catalog
+from layercheck.config.settings import Overrides, Settings, build_settings
 
 
 @dataclass

@@ -1,0 +1,312 @@
+"""Every configuration key, one typed row each: its TOML type, default, fallbacks and docs.
+
+Validation (`loading`), the resolved `Settings`, `--show-settings`, the facts cache key and
+the README's table of keys all read `OPTIONS`: a new key is one more row here, plus the
+`Settings` field its value resolves into.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Generic, TypeGuard, TypeVar
+
+from layercheck.config.globs import Glob
+from layercheck.layers import Layer
+
+T = TypeVar("T")
+
+# Older targets are accepted: layercheck parses with the Python it runs on (3.10+), but
+# version-dependent rules (LC604's `X | None`) must know the project's real floor.
+TARGET_VERSIONS: Final = (
+    "py37",
+    "py38",
+    "py39",
+    "py310",
+    "py311",
+    "py312",
+    "py313",
+    "py314",
+)
+
+# -- what a TOML value must be ---------------------------------------------------------------
+
+
+def _is_str_list(value: object) -> TypeGuard[Sequence[str]]:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _is_table_of_str_lists(value: object) -> TypeGuard[Mapping[str, Sequence[str]]]:
+    return isinstance(value, dict) and all(
+        isinstance(key, str) and _is_str_list(item) for key, item in value.items()
+    )
+
+
+def _is_bool(value: object) -> TypeGuard[bool]:
+    return isinstance(value, bool)
+
+
+def _is_str(value: object) -> TypeGuard[str]:
+    return isinstance(value, str)
+
+
+def _is_target_version(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and value in TARGET_VERSIONS
+
+
+# -- how a resolved value (a `Settings` field) is shown, as JSON ------------------------------
+
+
+def _as_is(value: object) -> object:
+    return value
+
+
+def _patterns(globs: Iterable[Glob]) -> object:
+    return [glob.pattern for glob in globs]
+
+
+def _paths(paths: Iterable[Path]) -> object:
+    return [str(path) for path in paths]
+
+
+def _path(path: Path) -> object:
+    return str(path)
+
+
+def _version(version: tuple[int, int]) -> object:
+    return f"py{version[0]}{version[1]}"
+
+
+def _codes_by_glob(pairs: Iterable[tuple[Glob, tuple[str, ...]]]) -> object:
+    return {glob.pattern: list(codes) for glob, codes in pairs}
+
+
+def _globs_by_layer(layers: Mapping[Layer, tuple[Glob, ...]]) -> object:
+    return {layer.value: [glob.pattern for glob in globs] for layer, globs in layers.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Kind(Generic[T]):
+    """A key's type: the TOML values it takes, and how its resolved value is shown."""
+
+    expected: str
+    """What the value must be, in the README's words and in "expected ..., got ..." errors."""
+    check: Callable[[object], TypeGuard[T]]
+    show: Callable[[Any], object] = _as_is
+    """The resolved value (the `Settings` field) as JSON: --show-settings, the cache key."""
+    keys: tuple[str, ...] | None = None
+    """The keys a table may have (None: any)."""
+    key_noun: str = "key"
+    """What a table's key names, for the "unknown ..." error."""
+
+
+RULE_CODES: Final = Kind("a list of rule codes", _is_str_list)
+GLOBS: Final = Kind("a list of glob patterns", _is_str_list, show=_patterns)
+FOLDERS: Final = Kind("a list of folders", _is_str_list, show=_paths)
+FOLDER: Final = Kind("a folder path", _is_str, show=_path)
+BOOL: Final = Kind("true or false", _is_bool)
+TARGET: Final = Kind("one of " + ", ".join(TARGET_VERSIONS), _is_target_version, show=_version)
+CODES_BY_GLOB: Final = Kind(
+    "a table of glob -> list of rule codes", _is_table_of_str_lists, show=_codes_by_glob
+)
+GLOBS_BY_LAYER: Final = Kind(
+    "a table of layer -> list of glob patterns",
+    _is_table_of_str_lists,
+    show=_globs_by_layer,
+    keys=tuple(layer.value for layer in Layer),
+    key_noun="layer",
+)
+
+
+class Fallback(enum.Enum):
+    """Where a `pyproject.toml` takes a key's value from when `[tool.layercheck]` does not
+    set it (a `layercheck.toml` has no fallbacks)."""
+
+    RUFF = "ruff"
+    """The same key of `[tool.ruff]`, when layercheck accepts its value."""
+    REQUIRES_PYTHON = "requires-python"
+    """The lower bound of `[project] requires-python`, or of Poetry's `python` dependency."""
+
+    @property
+    def doc(self) -> str:
+        return _FALLBACK_DOCS[self]
+
+
+_FALLBACK_DOCS: Final = {
+    Fallback.RUFF: "`[tool.ruff]`'s",
+    Fallback.REQUIRES_PYTHON: "the lower bound of `requires-python` (or Poetry's `python`)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Option(Generic[T]):
+    """One configuration key."""
+
+    name: str
+    """The key as written in TOML."""
+    kind: Kind[T]
+    default: T
+    """The value when neither the file nor a fallback sets the key, as TOML would give it;
+    paths are relative to the config file's folder."""
+    setting: str
+    """The `Settings` field the key resolves into. Keys that fold into one field
+    (`exclude` and `extend-exclude`) are shown once, under the first."""
+    doc: str
+    """What the key sets: one line, for the README."""
+    fallbacks: tuple[Fallback, ...] = ()
+    """Tried in order when a `pyproject.toml` does not set the key."""
+    shapes_facts: bool = False
+    """The resolved value changes what is gathered from a file (its module name, its path
+    layer): the facts cache keys its entries on it."""
+    default_doc: str | None = None
+    """The README's words for a default that its value does not say."""
+
+    def given(self, values: Mapping[str, object]) -> T | None:
+        """The validated value of the key in a file's values; None when it is not set."""
+        found = values.get(self.name)
+        return found if found is not None and self.kind.check(found) else None
+
+    def value(self, values: Mapping[str, object]) -> T:
+        """The key's value in a file's values, else its default."""
+        found = self.given(values)
+        return self.default if found is None else found
+
+
+SELECT: Final = Option(
+    "select",
+    RULE_CODES,
+    ("LC",),
+    "selections",
+    "Rules to run, by code or prefix (`LC2`, `LC201`, `ALL`); `LC` is every rule but the "
+    "preview ones.",
+)
+EXTEND_SELECT: Final = Option(
+    "extend-select",
+    RULE_CODES,
+    (),
+    "selections",
+    "Rules to run on top of `select`.",
+)
+IGNORE: Final = Option(
+    "ignore",
+    RULE_CODES,
+    (),
+    "selections",
+    "Rules not to run; against `select`, the more specific selector wins.",
+)
+PREVIEW: Final = Option(
+    "preview",
+    BOOL,
+    False,
+    "preview",
+    "Run preview rules too (a preview rule selected by its exact code runs anyway).",
+)
+EXCLUDE: Final = Option(
+    "exclude",
+    GLOBS,
+    (
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        ".env",
+        "env",
+        "node_modules",
+        "__pycache__",
+        "build",
+        "dist",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".eggs",
+        "site-packages",
+    ),
+    "exclude",
+    "Files and folders not to check; replaces the default list.",
+    fallbacks=(Fallback.RUFF,),
+)
+EXTEND_EXCLUDE: Final = Option(
+    "extend-exclude",
+    GLOBS,
+    (),
+    "exclude",
+    "Files and folders not to check, on top of `exclude`.",
+    fallbacks=(Fallback.RUFF,),
+)
+PER_FILE_IGNORES: Final = Option(
+    "per-file-ignores",
+    CODES_BY_GLOB,
+    {},
+    "per_file_ignores",
+    "Rules not to report in the files a glob matches.",
+)
+TARGET_VERSION: Final = Option(
+    "target-version",
+    TARGET,
+    "py310",
+    "target_version",
+    "The oldest Python the project supports; version-dependent rules (LC604) follow it.",
+    fallbacks=(Fallback.RUFF, Fallback.REQUIRES_PYTHON),
+)
+SRC: Final = Option(
+    "src",
+    FOLDERS,
+    (".", "src"),
+    "src",
+    "The roots that module names are computed from.",
+    fallbacks=(Fallback.RUFF,),
+    shapes_facts=True,
+)
+CACHE_DIR: Final = Option(
+    "cache-dir",
+    FOLDER,
+    ".layercheck_cache",
+    "cache_dir",
+    "Where the facts cache is kept (`--cache-dir` replaces it).",
+)
+INCLUDE_TYPE_CHECKING_IMPORTS: Final = Option(
+    "include-type-checking-imports",
+    BOOL,
+    False,
+    "include_type_checking_imports",
+    "Count imports under `if TYPE_CHECKING:` in the layer-boundary rules (LC1).",
+)
+DETECT_ROUTES: Final = Option(
+    "detect-routes",
+    BOOL,
+    True,
+    "detect_routes",
+    "Put any module that registers path operations in the routes layer.",
+    shapes_facts=True,
+)
+LAYERS: Final = Option(
+    "layers",
+    GLOBS_BY_LAYER,
+    {},
+    "layers",
+    "Globs that replace a layer's default folder and file names.",
+    shapes_facts=True,
+    default_doc="the folder and file names of the table of layers above",
+)
+
+OPTIONS: Final[tuple[Option[Any], ...]] = (
+    SELECT,
+    EXTEND_SELECT,
+    IGNORE,
+    PREVIEW,
+    EXCLUDE,
+    EXTEND_EXCLUDE,
+    PER_FILE_IGNORES,
+    TARGET_VERSION,
+    SRC,
+    CACHE_DIR,
+    INCLUDE_TYPE_CHECKING_IMPORTS,
+    DETECT_ROUTES,
+    LAYERS,
+)
+BY_NAME: Final[Mapping[str, Option[Any]]] = {option.name: option for option in OPTIONS}
