@@ -194,3 +194,38 @@ def test_factory_held_in_a_parameter_opens(tmp_path: Path) -> None:
         tmp_path, {"app/services/s.py": HEAD + body}, "app/services/s.py", {Need.SESSIONS}, opens
     )
     assert got == [True, True, False]
+
+
+def test_session_stored_by_a_base_class_of_the_module(tmp_path: Path) -> None:
+    body = (
+        "from typing import Generic, TypeVar\n\n"
+        "T = TypeVar('T')\n\n\n"
+        "class BaseRepository(Generic[T]):\n"
+        "    def __init__(self, session: AsyncSession) -> None:\n"
+        "        self.session = session\n"
+        "        self.client = make_client()\n\n\n"
+        "class Middle(BaseRepository[T]):\n"
+        "    pass\n\n\n"
+        "class UserRepository(Middle[User]):\n"
+        "    async def get(self, user_id):\n"
+        "        reveal(self.session)\n"
+        "        reveal(self.client)\n"
+    )
+    assert _origins(tmp_path, body) == [RECEIVED, None]
+
+
+def test_session_returned_by_a_property(tmp_path: Path) -> None:
+    body = (
+        "import functools\n\n\n"
+        "class Service:\n"
+        "    @property\n"
+        "    def session(self) -> AsyncSession:\n"
+        "        return self._holder.session\n\n"
+        "    @functools.cached_property\n"
+        "    def name(self) -> str:\n"
+        "        return 'x'\n\n"
+        "    def run(self):\n"
+        "        reveal(self.session)\n"
+        "        reveal(self.name)\n"
+    )
+    assert _origins(tmp_path, body) == [RECEIVED, None]

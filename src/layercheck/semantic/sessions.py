@@ -261,8 +261,15 @@ class Sessions:
         """Function id -> its parameters and locals."""
         self._members: dict[int, _Members] = {}
         """Class id -> its attributes."""
+        self._classes: dict[str, ast.ClassDef] = {}
+        """The module-level classes seen so far, by resolved qualified name."""
 
     # -- updated by the walk ---------------------------------------------------------------
+    def visit_ClassDef(self, node: ast.ClassDef, ctx: FileModel) -> None:
+        if len(ctx.names.scopes) == 1:  # a module-level class: a possible base
+            own = f"{ctx.module}.{node.name}" if ctx.module else node.name
+            self._classes[ctx.index.resolve(own)] = node
+
     def visit_FunctionDef(self, node: ast.FunctionDef, ctx: FileModel) -> None:
         self._function(node, ctx)
 
@@ -587,6 +594,7 @@ class Sessions:
         """Class-level annotations (`session: AsyncSession`, dataclass style) and every
         `self.x = ...` in the class's methods, whatever their order."""
         members = _Members(key=f"self:{id(node)}")
+        self._members[id(node)] = members  # a base naming its subclass must not loop
         for member in node.body:
             if isinstance(member, ast.AnnAssign) and isinstance(member.target, ast.Name):
                 if annotation_is_session(member.annotation, ctx):
@@ -594,9 +602,32 @@ class Sessions:
                 elif annotation_is_factory(member.annotation, ctx):
                     members.factories.add(member.target.id)
         for method in node.body:
-            if isinstance(method, _Function):
-                self._scan_method(method, members, ctx)
+            if not isinstance(method, _Function):
+                continue
+            if _is_property(method, ctx) and annotation_is_session(method.returns, ctx):
+                members.sessions.setdefault(method.name, Origin.RECEIVED)
+                continue
+            self._scan_method(method, members, ctx)
+        for base in node.bases:
+            inherited = self._base_members(base, ctx)
+            if inherited is None:
+                continue
+            for attribute, origin in inherited.sessions.items():
+                members.sessions.setdefault(attribute, origin)
+            members.factories |= inherited.factories
+            members.holders |= inherited.holders
         return members
+
+    def _base_members(self, base: ast.expr, ctx: FileModel) -> _Members | None:
+        """What a base class defined earlier in this module stores on `self`
+        (`class UserRepository(BaseRepository[User])`)."""
+        if isinstance(base, ast.Subscript):
+            base = base.value
+        qualified = ctx.qualified(base) if isinstance(base, ast.Name | ast.Attribute) else None
+        node = self._classes.get(qualified) if qualified is not None else None
+        if node is None:
+            return None
+        return self._members.get(id(node)) or self._scan_class(node, ctx)
 
     def _scan_method(self, method: _Function, members: _Members, ctx: FileModel) -> None:
         if any(
@@ -782,6 +813,14 @@ def _declared_member(node: ast.Attribute, ctx: FileModel) -> tuple[Origin, str] 
                     return Origin.RECEIVED, f"{id(function)}:{owner.id}.{node.attr}"
                 return None
     return None
+
+
+def _is_property(function: _Function, ctx: FileModel) -> bool:
+    return any(
+        (isinstance(decorator, ast.Name) and decorator.id == "property")
+        or ctx.qualified(decorator) == "functools.cached_property"
+        for decorator in function.decorator_list
+    )
 
 
 def is_sql_ping(node: ast.expr, ctx: FileModel) -> bool:

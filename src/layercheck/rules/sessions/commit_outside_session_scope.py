@@ -82,6 +82,30 @@ class CommitOutsideSessionScope(Rule):
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Invalid(
+            "from typing import Generic, TypeVar\n\n"
+            "import httpx\n"
+            "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
+            "T = TypeVar('T')\n\n\n"
+            "class BaseRepository(Generic[T]):\n"
+            "    def __init__(self, session: AsyncSession, client: httpx.Client) -> None:\n"
+            "        self.session = session\n"
+            "        self.client = client\n\n\n"
+            "class UserRepository(BaseRepository[User]):\n"
+            "    async def save(self, user: User) -> None:\n"
+            "        self.session.add(user)\n"
+            "        await self.session.commit()  # error\n"
+            "        self.client.commit()\n\n\n"
+            "class AuditRepository:\n"
+            "    @property\n"
+            "    def session(self) -> AsyncSession:\n"
+            "        return self._unit.session\n\n"
+            "    async def close(self) -> None:\n"
+            "        await self.session.rollback()  # error\n",
+            path="app/repositories/users.py",
+            note="a session a generic base class stores, used by a subclass without a "
+            "constructor (an HTTP client beside it is no session); a session property",
+        ),
+        Invalid(
             {
                 "app/core/db.py": "from sqlalchemy.orm import Session\n\n\n"
                 "class Database:\n"
