@@ -15,7 +15,8 @@ from pathlib import Path, PurePosixPath
 from layercheck.cache import FactsCache, Prefetched, Stamp, read_stamped
 from layercheck.context import RuleContext
 from layercheck.discovery import discover
-from layercheck.facts import FileFacts, extract
+from layercheck.extract import extract
+from layercheck.facts import FileFacts
 from layercheck.index import ProjectIndex
 from layercheck.layers import Layer, is_test_path
 from layercheck.model import Finding, Location
