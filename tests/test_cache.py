@@ -21,11 +21,12 @@ import pytest
 from projects import ONLY_LC201, run_flake8
 from support import FIXTURES, run_cli, write_project
 
-from layercheck import cache, engine
+from layercheck import cache, engine, loading
 from layercheck.cache import FactsCache, from_json, read_stamped, to_json
-from layercheck.engine import Engine, load_file
+from layercheck.engine import Engine
 from layercheck.facts import ClassFact, FileFacts, FunctionFact, RevisionFact
 from layercheck.layers import Layer
+from layercheck.loading import load_file
 from layercheck.rules import CATALOG
 from layercheck.settings import Overrides
 from layercheck.workspace import Workspace
@@ -207,19 +208,19 @@ def test_a_touched_file_is_hashed_not_parsed(
 
 def spy_parse(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     parsed: list[str] = []
-    real = engine.parse
+    real = loading.parse
 
     def parse(text: str, filename: str) -> object:
         parsed.append(filename)
         return real(text, filename)
 
-    monkeypatch.setattr(engine, "parse", parse)
+    monkeypatch.setattr(loading, "parse", parse)
     return parsed
 
 
 def spy_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     read: list[Path] = []
-    real_stamped, real_plain = cache.read_stamped, engine.read_regular_file
+    real_stamped, real_plain = cache.read_stamped, loading.read_regular_file
 
     def stamped(path: Path) -> tuple[bytes, cache.Stamp]:
         read.append(path)
@@ -231,7 +232,7 @@ def spy_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
     monkeypatch.setattr(cache, "read_stamped", stamped)
     monkeypatch.setattr(engine, "read_stamped", stamped)
-    monkeypatch.setattr(engine, "read_regular_file", plain)
+    monkeypatch.setattr(loading, "read_regular_file", plain)
     return read
 
 

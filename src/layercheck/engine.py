@@ -2,51 +2,27 @@
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import functools
 import gc
 import os
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from layercheck.cache import FactsCache, Prefetched, Stamp, read_stamped
-from layercheck.context import RuleContext
 from layercheck.discovery import discover
-from layercheck.extract import extract
 from layercheck.facts import FileFacts
 from layercheck.index import ProjectIndex
-from layercheck.layers import Layer, is_test_path
-from layercheck.model import Finding, Location
-from layercheck.names import ImportTable
-from layercheck.noqa import parse_noqa
+from layercheck.layers import Layer
+from layercheck.lint import run_rules
+from layercheck.loading import Loaded, bare_facts, load_file
+from layercheck.model import Finding
 from layercheck.parallel import FileOutcome, run_sharded, worker_count
-from layercheck.rules import ALL_RULES, ENGINE_CODES
+from layercheck.rules import ALL_RULES
 from layercheck.rules._base import Rule
-from layercheck.settings import Settings
-from layercheck.source import DecodeError, LineIndex, decode_source, parse, read_regular_file
-from layercheck.walker import Walker
-from layercheck.workspace import Workspace, module_name
-
-_MESSAGES = {rule.meta.code: rule.meta.message for rule in ALL_RULES}
-
-
-@dataclass
-class Loaded:
-    """One file after read/decode/parse; the tree is kept only for files to report on."""
-
-    path: Path
-    settings: Settings
-    facts: FileFacts
-    text: str | None = None
-    tree: ast.Module | None = None
-    table: ImportTable | None = None
-    problem: Finding | None = None
-    error: str | None = None
-    stamp: Stamp | None = None
-    """The stamp of the bytes the facts come from, when they may be cached."""
+from layercheck.suppress import suppress
+from layercheck.workspace import Workspace
 
 
 @dataclass
@@ -59,195 +35,6 @@ class CheckResult:
     sources: dict[Path, str] = field(default_factory=dict)
     """Decoded text of the files with findings, for reporters that show code: re-reading
     the file would lose its encoding, and stdin has no file to re-read."""
-
-
-def _meta_finding(code: str, path: Path, start: Location, end: Location, reason: str) -> Finding:
-    return Finding(
-        code=code,
-        message=_MESSAGES[code].format(reason=reason),
-        path=path,
-        start=start,
-        end=end,
-        noqa_row=start.row,
-    )
-
-
-def path_layer(path: Path, settings: Settings) -> tuple[Layer | None, bool, str | None]:
-    """(layer from the path alone, is a test file, the folder whose name gave the layer)."""
-    relative = settings.relative(path)
-    base = settings.root
-    if relative is None:
-        relative, base = PurePosixPath(*path.parts[1:]), Path(path.anchor)
-    if is_test_path(relative):
-        return None, True, None
-    if _in_alembic_versions(path):
-        return Layer.MIGRATIONS, False, None
-    layer, folder = settings.layer_map.origin(relative)
-    return layer, False, str(base / folder) if folder is not None else None
-
-
-def facts_for_tree(
-    path: Path, settings: Settings, tree: ast.Module
-) -> tuple[FileFacts, ImportTable]:
-    """The file's facts, and its name table with the module scope filled in."""
-    module, is_package = module_name(path, settings)
-    layer, is_test, folder = path_layer(path, settings)
-    table = ImportTable(module, is_package)
-    facts = extract(
-        tree,
-        table,
-        path=str(path),
-        path_layer=layer,
-        layer_folder=folder,
-        is_test=is_test,
-        detect_routes=settings.detect_routes,
-    )
-    return facts, table
-
-
-def _in_alembic_versions(path: Path) -> bool:
-    parts = path.parts
-    for up in range(min(3, len(parts) - 2)):  # the three folders above, the root aside
-        if parts[-2 - up] == "versions" and (path.parents[up + 1] / "env.py").is_file():
-            return True
-    return False
-
-
-def _syntax_problem(path: Path, text: str, exc: SyntaxError, settings: Settings) -> Finding:
-    row = exc.lineno or 1
-    column = max(exc.offset or 1, 1)
-    start = Location(row, column)
-    end = start
-    if exc.end_lineno and exc.end_offset and (exc.end_lineno, exc.end_offset) > (row, column):
-        end = Location(exc.end_lineno, exc.end_offset)
-    reason = exc.msg
-    if settings.target_version > sys.version_info[:2]:
-        reason += (
-            f" (the project targets Python {settings.target_version[0]}."
-            f"{settings.target_version[1]}; run layercheck on a newer Python)"
-        )
-    return _meta_finding("LC001", path, start, end, reason)
-
-
-def bare_facts(path: Path, settings: Settings) -> FileFacts:
-    """What the path alone says of a file (its facts when it cannot be parsed)."""
-    layer, is_test, folder = path_layer(path, settings)
-    module, is_package = module_name(path, settings)
-    return FileFacts(
-        path=str(path),
-        module=module,
-        is_package=is_package,
-        path_layer=layer,
-        layer_folder=folder,
-        is_test=is_test,
-        detect_routes=settings.detect_routes,
-        parsed=False,
-    )
-
-
-def load_file(
-    path: Path, settings: Settings, *, data: bytes | None = None, keep_tree: bool = True
-) -> Loaded:
-    """Read, decode strictly, parse once, and gather the file's facts."""
-    bare = bare_facts(path, settings)
-    origin = Location(1, 1)
-    try:
-        raw = read_regular_file(path)[0] if data is None else data
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        return Loaded(
-            path, settings, bare, problem=_meta_finding("LC002", path, origin, origin, reason)
-        )
-    try:
-        text = decode_source(raw)
-    except DecodeError as exc:
-        return Loaded(
-            path, settings, bare, problem=_meta_finding("LC002", path, origin, origin, str(exc))
-        )
-    try:
-        tree = parse(text, str(path))
-    except SyntaxError as exc:
-        return Loaded(
-            path, settings, bare, text=text, problem=_syntax_problem(path, text, exc, settings)
-        )
-    except (RecursionError, MemoryError):
-        reason = "too deeply nested to parse"
-        return Loaded(
-            path,
-            settings,
-            bare,
-            text=text,
-            problem=_meta_finding("LC001", path, origin, origin, reason),
-        )
-    facts, table = facts_for_tree(path, settings, tree)
-    if not keep_tree:
-        return Loaded(path, settings, facts)
-    return Loaded(path, settings, facts, text=text, tree=tree, table=table)
-
-
-def active_rules(
-    settings: Settings, path: Path, layer: Layer | None, rules: Sequence[type[Rule]]
-) -> list[Rule]:
-    codes = settings.active_codes
-    ignored = settings.ignored_codes(path)
-    chosen: list[Rule] = []
-    for rule in rules:
-        meta = rule.meta
-        if meta.code not in codes or meta.code in ENGINE_CODES:
-            continue
-        if any(meta.code.startswith(prefix) for prefix in ignored):
-            continue
-        if meta.layers is not None and layer not in meta.layers:
-            continue
-        chosen.append(rule())
-    return chosen
-
-
-def run_rules(
-    loaded: Loaded, index: ProjectIndex, rules: Sequence[type[Rule]] = ALL_RULES
-) -> list[Finding]:
-    """The one walk of one file's tree."""
-    assert loaded.tree is not None
-    assert loaded.table is not None
-    assert loaded.text is not None
-    layer = index.layer_for_facts(loaded.facts)
-    chosen = active_rules(loaded.settings, loaded.path, layer, rules)
-    if not chosen:
-        return []
-    ctx = RuleContext(
-        path=loaded.path,
-        module=loaded.facts.module,
-        layer=layer,
-        names=loaded.table,
-        index=index,
-        settings=loaded.settings,
-        lines=LineIndex.from_text(loaded.text),
-        is_test=loaded.facts.is_test,
-    )
-    model = ctx.binders(need for rule in chosen for need in rule.needs)
-    Walker(chosen, model).walk(loaded.tree, ctx)
-    return ctx.findings
-
-
-def suppress(findings: Iterable[Finding], text: str | None, settings: Settings) -> list[Finding]:
-    """Drop findings of codes not selected for the file, and those under a noqa comment."""
-    kept: list[Finding] = []
-    noqa = None
-    ignored: tuple[str, ...] | None = None
-    for finding in findings:
-        if finding.code not in settings.active_codes:
-            continue
-        if ignored is None:
-            ignored = settings.ignored_codes(finding.path)
-        if any(finding.code.startswith(prefix) for prefix in ignored):
-            continue
-        if text is not None:
-            if noqa is None:
-                noqa = parse_noqa(text)
-            if noqa.suppresses(finding.code, finding.noqa_row):
-                continue
-        kept.append(finding)
-    return kept
 
 
 class Engine:

@@ -12,9 +12,12 @@ from typing import ClassVar
 
 from layercheck import __version__
 from layercheck.config import ConfigError
-from layercheck.engine import Engine, Loaded, facts_for_tree, run_rules, suppress
+from layercheck.engine import Engine
 from layercheck.index import ProjectIndex
+from layercheck.lint import run_rules
+from layercheck.loading import Loaded, facts_for_tree
 from layercheck.rules import CATALOG
+from layercheck.suppress import suppress
 from layercheck.workspace import Workspace
 
 

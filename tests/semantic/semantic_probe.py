@@ -15,8 +15,8 @@ from typing import ClassVar
 from support import write_project
 
 from layercheck.context import RuleContext
-from layercheck.engine import load_file
 from layercheck.index import ProjectIndex
+from layercheck.loading import load_file
 from layercheck.rules import CATALOG
 from layercheck.rules._base import Need, Rule, RuleMeta
 from layercheck.settings import Overrides
