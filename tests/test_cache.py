@@ -23,6 +23,7 @@ from support import FIXTURES, run_cli, write_project
 
 from layercheck import cache, engine, loading
 from layercheck.cache import FactsCache, from_json, read_stamped, to_json
+from layercheck.discovery import source_file
 from layercheck.engine import Engine
 from layercheck.facts import ClassFact, FileFacts, FunctionFact, RevisionFact
 from layercheck.layers import Layer
@@ -106,7 +107,8 @@ def fixture_facts() -> Iterator[FileFacts]:
     for config in sorted(FIXTURES.rglob("pyproject.toml")):
         workspace = Workspace(CATALOG, cwd=config.parent)
         for path in sorted(config.parent.rglob("*.py")):
-            yield load_file(path, workspace.settings_for(path.parent), keep_tree=False).facts
+            file = source_file(path, workspace.settings_for(path.parent))
+            yield load_file(file, keep_tree=False).facts
 
 
 def test_facts_of_every_fixture_survive_a_json_round_trip() -> None:

@@ -32,7 +32,7 @@ DEFAULT_EXCLUDED = (
 def found(root: Path, *paths: str, overrides: Overrides | None = None) -> list[str]:
     workspace = Workspace(CATALOG, overrides or Overrides(), cwd=root)
     result = discover([Path(p) for p in paths] or [Path(".")], workspace)
-    return [path.relative_to(root).as_posix() for path in result.files]
+    return [file.path.relative_to(root).as_posix() for file in result.files]
 
 
 def test_recurses_into_python_files_in_a_stable_order(tmp_path: Path) -> None:

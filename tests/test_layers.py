@@ -7,8 +7,9 @@ from pathlib import Path, PurePosixPath
 import pytest
 from support import check_project, write_project
 
+from layercheck.discovery import source_file
 from layercheck.globs import Glob
-from layercheck.layers import Layer, LayerMap, is_test_path, path_layer
+from layercheck.layers import Layer, LayerMap, is_test_path
 from layercheck.rules import CATALOG
 from layercheck.settings import Settings
 from layercheck.workspace import Workspace
@@ -82,8 +83,8 @@ def test_custom_globs_replace_that_layers_default_words() -> None:
 
 
 def layer_of(path: Path, settings: Settings) -> tuple[Layer | None, bool, str | None]:
-    relative = settings.relative(path)
-    return path_layer(path, relative=relative, root=settings.root, layer_map=settings.layer_map)
+    file = source_file(path, settings)
+    return file.path_layer, file.is_test, file.layer_folder
 
 
 def test_path_layer_is_relative_to_the_config_folder(tmp_path: Path) -> None:

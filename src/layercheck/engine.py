@@ -1,17 +1,18 @@
-"""discover -> read/decode/parse -> facts -> index -> one walk per file -> suppression."""
+"""The pipeline, orchestrated: discovery (each file with its settings, module and path
+layer) -> loading (read, decode, parse, facts) -> the project index -> lint (one walk per
+file) -> suppress; per project, in one process or in workers, with the facts cache."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import gc
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from layercheck.cache import FactsCache, Prefetched, Stamp, read_stamped
-from layercheck.discovery import discover
+from layercheck.discovery import SourceFile, discover, stdin_file
 from layercheck.facts import FileFacts
 from layercheck.index import ProjectIndex
 from layercheck.layers import Layer
@@ -57,27 +58,27 @@ class Engine:
         if self.warn is not None:
             self.warn(message)
 
-    def projects(self, targets: Sequence[Path]) -> dict[Path, list[Path]]:
+    def projects(self, targets: Sequence[SourceFile]) -> dict[Path, list[SourceFile]]:
         """Files whose facts feed each project's index, by project root: the targets plus,
         for targets inside a project marked by a config file or git root, every file of
         that project. Two projects never share an index (both may have `app.errors`)."""
-        groups: dict[Path, list[Path]] = {}
+        groups: dict[Path, list[SourceFile]] = {}
         marked: list[Path] = []
         for target in targets:
-            root = self.workspace.settings_for(target.parent).root
+            root = target.settings.root
             groups.setdefault(root, []).append(target)
-            if root not in marked and self.workspace.has_project_root(target.parent):
+            if root not in marked and self.workspace.has_project_root(target.path.parent):
                 marked.append(root)
         for root in marked:
-            known = set(groups[root])
-            for path in discover([root], self.workspace).files:
-                if path not in known and self.workspace.settings_for(path.parent).root == root:
-                    groups[root].append(path)
+            known = {file.path for file in groups[root]}
+            for file in discover([root], self.workspace, known=groups[root]).files:
+                if file.path not in known and file.settings.root == root:
+                    groups[root].append(file)
         return groups
 
     def _load(
         self,
-        path: Path,
+        file: SourceFile,
         keep_tree: bool,
         data: bytes | None,
         *,
@@ -86,47 +87,50 @@ class Engine:
     ) -> Loaded:
         """`stamped`: read the file here, so that its facts can be cached with the stamp
         of the very bytes they come from."""
-        settings = self.workspace.settings_for(path.parent)
         try:
             if stamped and data is None:
                 # When the file cannot be read, load_file tries again and reports why.
                 with contextlib.suppress(OSError):
-                    data, stamp = read_stamped(path)
-            loaded = load_file(path, settings, data=data, keep_tree=keep_tree)
+                    data, stamp = read_stamped(file.path)
+            loaded = load_file(file, data=data, keep_tree=keep_tree)
             loaded.stamp = stamp
             return loaded
         except Exception as exc:  # a facts bug must not hide the other files
-            bare = FileFacts(str(path), "", False, None, False, parsed=False)
-            return Loaded(path, settings, bare, error=f"{path}: internal error: {exc!r}")
+            bare = FileFacts(str(file.path), "", False, None, False, parsed=False)
+            return Loaded(file, bare, error=f"{file.path}: internal error: {exc!r}")
 
     def _outcome(self, item: Loaded, index: ProjectIndex) -> FileOutcome:
-        outcome = FileOutcome(item.path, index.layer_for_facts(item.facts), error=item.error)
+        path = item.file.path
+        outcome = FileOutcome(path, index.layer_for_facts(item.facts), error=item.error)
         found: list[Finding] = [item.problem] if item.problem is not None else []
         if item.tree is not None:
             try:
                 found.extend(run_rules(item, index, self.rules))
             except Exception as exc:  # a rule bug must not hide the other files
-                outcome.error = f"{item.path}: internal error: {exc!r}"
+                outcome.error = f"{path}: internal error: {exc!r}"
             item.tree = None
-        outcome.findings = suppress(found, item.text, item.settings)
+        outcome.findings = suppress(found, item.text, item.file.settings)
         if outcome.findings:
             outcome.text = item.text
         return outcome
 
     # -- the facts cache ---------------------------------------------------------------
-    def _open_cache(self, root: Path, files: Sequence[Path]) -> FactsCache | None:
+    def _open_cache(self, root: Path, files: Sequence[SourceFile]) -> FactsCache | None:
         """The project's cache, unless `--no-cache`. A project without a config file,
         packaging file or git root has no files but its targets, which are always
         parsed: nothing to cache."""
         if not files:
             return None
-        settings = self.workspace.settings_for(files[0].parent)
-        if not settings.cache or not self.workspace.has_project_root(files[0].parent):
+        settings = files[0].settings
+        if not settings.cache or not self.workspace.has_project_root(files[0].path.parent):
             return None
         return FactsCache(settings.cache_dir, root)
 
     def _cached(
-        self, cache: FactsCache | None, files: Sequence[Path], targets: frozenset[Path]
+        self,
+        cache: FactsCache | None,
+        files: Sequence[SourceFile],
+        targets: frozenset[Path],
     ) -> tuple[dict[Path, FileFacts], dict[Path, Prefetched]]:
         """Facts still valid for the files not reported on (targets are always parsed:
         they must be walked), and the bytes of those read to find out they are not."""
@@ -134,30 +138,29 @@ class Engine:
         prefetched: dict[Path, Prefetched] = {}
         if cache is None:
             return cached, prefetched
-        for path in files:
-            if path in targets:
+        for file in files:
+            if file.path in targets:
                 continue
-            settings = self.workspace.settings_for(path.parent)
-            found = cache.lookup(path, settings, functools.partial(bare_facts, path, settings))
+            found = cache.lookup(file.path, file.settings, functools.partial(bare_facts, file))
             if isinstance(found, FileFacts):
-                cached[path] = found
+                cached[file.path] = found
             elif found is not None:
-                prefetched[path] = found
+                prefetched[file.path] = found
         return cached, prefetched
 
     def _store(
         self,
         cache: FactsCache | None,
-        files: Sequence[Path],
-        fresh: Iterable[tuple[Path, Stamp, FileFacts]],
+        files: Sequence[SourceFile],
+        fresh: Iterable[tuple[SourceFile, Stamp, FileFacts]],
     ) -> None:
         """Keep the facts of the files loaded in this run, drop those of files gone, and
         write the cache; a cache that cannot be written is remembered for one warning."""
         if cache is None:
             return
-        for path, stamp, facts in fresh:
-            cache.store(path, self.workspace.settings_for(path.parent), stamp, facts)
-        cache.prune(files)
+        for file, stamp, facts in fresh:
+            cache.store(file.path, file.settings, stamp, facts)
+        cache.prune(file.path for file in files)
         try:
             cache.save()
         except OSError as exc:
@@ -178,19 +181,19 @@ class Engine:
         stdin: tuple[Path, bytes] | None,
         prefetched: dict[Path, Prefetched],
         stamped: bool,
-    ) -> Callable[[Path, bool], Loaded]:
-        def load(path: Path, keep_tree: bool) -> Loaded:
-            if stdin is not None and path in targets:
+    ) -> Callable[[SourceFile, bool], Loaded]:
+        def load(file: SourceFile, keep_tree: bool) -> Loaded:
+            if stdin is not None and file.path in targets:
                 # Not the file on disk: no stamp, so never cached.
-                return self._load(path, keep_tree, stdin[1])
-            early = prefetched.get(path)
+                return self._load(file, keep_tree, stdin[1])
+            early = prefetched.get(file.path)
             if early is not None:
-                return self._load(path, keep_tree, early[0], stamp=early[1])
-            return self._load(path, keep_tree, None, stamped=stamped)
+                return self._load(file, keep_tree, early[0], stamp=early[1])
+            return self._load(file, keep_tree, None, stamped=stamped)
 
         return load
 
-    def project_facts(self, root: Path, files: Sequence[Path]) -> list[FileFacts]:
+    def project_facts(self, root: Path, files: Sequence[SourceFile]) -> list[FileFacts]:
         """Facts of one project's files, none of them to report on (the flake8 plugin's
         index), from the cache where it is valid."""
         cache = self._open_cache(root, files)
@@ -205,28 +208,28 @@ class Engine:
 
     def _load_serially(
         self,
-        files: Sequence[Path],
+        files: Sequence[SourceFile],
         targets: frozenset[Path],
         cached: dict[Path, FileFacts],
-        load: Callable[[Path, bool], Loaded],
+        load: Callable[[SourceFile, bool], Loaded],
     ) -> list[Loaded]:
         return [
-            Loaded(path, self.workspace.settings_for(path.parent), cached[path])
-            if path in cached
-            else load(path, path in targets)
-            for path in files
+            Loaded(file, cached[file.path])
+            if file.path in cached
+            else load(file, file.path in targets)
+            for file in files
         ]
 
     @staticmethod
-    def _fresh(loaded: Iterable[Loaded]) -> Iterator[tuple[Path, Stamp, FileFacts]]:
+    def _fresh(loaded: Iterable[Loaded]) -> Iterator[tuple[SourceFile, Stamp, FileFacts]]:
         for item in loaded:
             if item.stamp is not None:
-                yield item.path, item.stamp, item.facts
+                yield item.file, item.stamp, item.facts
 
     def _check_project(
         self,
         root: Path,
-        files: list[Path],
+        files: list[SourceFile],
         targets: frozenset[Path],
         stdin: tuple[Path, bytes] | None,
     ) -> list[FileOutcome]:
@@ -239,15 +242,15 @@ class Engine:
                 files, targets, workers, load, self._outcome, ProjectIndex, cached
             )
             fresh = [
-                (path, stamps[path], facts)
-                for path, facts in zip(files, every, strict=True)
-                if path in stamps
+                (file, stamps[file.path], facts)
+                for file, facts in zip(files, every, strict=True)
+                if file.path in stamps
             ]
             self._store(cache, files, fresh)
             return outcomes
         loaded = self._load_serially(files, targets, cached, load)
         index = ProjectIndex(item.facts for item in loaded)
-        outcomes = [self._outcome(item, index) for item in loaded if item.path in targets]
+        outcomes = [self._outcome(item, index) for item in loaded if item.file.path in targets]
         self._store(cache, files, self._fresh(loaded))
         return outcomes
 
@@ -258,19 +261,15 @@ class Engine:
         stdin: tuple[Path, bytes] | None = None,
     ) -> CheckResult:
         result = CheckResult()
+        targets: list[SourceFile]
         if stdin is not None:
-            stdin_path = Path(os.path.normpath(self.workspace.cwd / stdin[0]))
-            self.workspace.add_anchors([stdin_path])
-            targets = [stdin_path]
-            settings = self.workspace.settings_for(stdin_path.parent)
-            # As in ruff, excludes apply to the stdin file name only with --force-exclude.
-            if settings.force_exclude and settings.is_excluded(stdin_path):
-                targets = []
+            named = stdin_file(stdin[0], self.workspace)
+            targets = [named] if named is not None else []
         else:
             found = discover(paths, self.workspace, warn=lambda m: self._warn(result, m))
             targets = found.files
-        result.files = list(targets)
-        target_set = frozenset(targets)
+        result.files = [file.path for file in targets]
+        target_set = frozenset(result.files)
         gc_was_enabled = gc.isenabled()
         gc.disable()  # trees hold no cycles; the collector would only re-walk them
         try:

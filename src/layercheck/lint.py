@@ -43,17 +43,18 @@ def run_rules(
     assert loaded.tree is not None
     assert loaded.table is not None
     assert loaded.text is not None
+    file = loaded.file
     layer = index.layer_for_facts(loaded.facts)
-    chosen = active_rules(loaded.settings, loaded.path, layer, rules)
+    chosen = active_rules(file.settings, file.path, layer, rules)
     if not chosen:
         return []
     ctx = RuleContext(
-        path=loaded.path,
+        path=file.path,
         module=loaded.facts.module,
         layer=layer,
         names=loaded.table,
         index=index,
-        settings=loaded.settings,
+        settings=file.settings,
         lines=LineIndex.from_text(loaded.text),
         is_test=loaded.facts.is_test,
     )
