@@ -11,7 +11,7 @@ import pytest
 from projects import LINE, ONLY_LC201, VIOLATION, assert_usage_error
 from support import run_cli, write_project
 
-from layercheck import engine
+from layercheck import engine, loading
 from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
 from layercheck.facts import FileFacts
@@ -210,14 +210,14 @@ def test_a_crash_while_reading_one_file_spares_the_others(
 ) -> None:
     """Facts extraction is not the engine's code; if it breaks on one file, the engine
     says so on stderr, exits 2, and still reports the other files."""
-    real_extract = engine.extract
+    real_extract = loading.extract
 
     def extract(tree: ast.Module, table: ImportTable, **kwargs: Any) -> FileFacts:
         if str(kwargs["path"]).endswith("boom.py"):
             raise RuntimeError("boom")
         return real_extract(tree, table, **kwargs)
 
-    monkeypatch.setattr(engine, "extract", extract)
+    monkeypatch.setattr(loading, "extract", extract)
     write_project(tmp_path, {"app/services/users.py": VIOLATION, "app/boom.py": "x = 1\n"})
     warnings: list[str] = []
     workspace = Workspace(CATALOG, Overrides(select=("LC201",)), cwd=tmp_path)

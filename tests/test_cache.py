@@ -21,13 +21,15 @@ import pytest
 from projects import ONLY_LC201, run_flake8
 from support import FIXTURES, run_cli, write_project
 
-from layercheck import cache, engine
+from layercheck import cache, engine, loading
 from layercheck.cache import FactsCache, from_json, read_stamped, to_json
 from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
-from layercheck.engine import Engine, load_file
+from layercheck.discovery import source_file
+from layercheck.engine import Engine
 from layercheck.facts import ClassFact, FileFacts, FunctionFact, RevisionFact
 from layercheck.layers import Layer
+from layercheck.loading import load_file
 from layercheck.rules import CATALOG
 
 ERRORS = "from fastapi import HTTPException\n\n\nclass AppError(HTTPException):\n    pass\n"
@@ -105,7 +107,8 @@ def fixture_facts() -> Iterator[FileFacts]:
     for config in sorted(FIXTURES.rglob("pyproject.toml")):
         workspace = Workspace(CATALOG, cwd=config.parent)
         for path in sorted(config.parent.rglob("*.py")):
-            yield load_file(path, workspace.settings_for(path.parent), keep_tree=False).facts
+            file = source_file(path, workspace.settings_for(path.parent))
+            yield load_file(file, keep_tree=False).facts
 
 
 def test_facts_of_every_fixture_survive_a_json_round_trip() -> None:
@@ -207,19 +210,19 @@ def test_a_touched_file_is_hashed_not_parsed(
 
 def spy_parse(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     parsed: list[str] = []
-    real = engine.parse
+    real = loading.parse
 
     def parse(text: str, filename: str) -> object:
         parsed.append(filename)
         return real(text, filename)
 
-    monkeypatch.setattr(engine, "parse", parse)
+    monkeypatch.setattr(loading, "parse", parse)
     return parsed
 
 
 def spy_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     read: list[Path] = []
-    real_stamped, real_plain = cache.read_stamped, engine.read_regular_file
+    real_stamped, real_plain = cache.read_stamped, loading.read_regular_file
 
     def stamped(path: Path) -> tuple[bytes, cache.Stamp]:
         read.append(path)
@@ -231,7 +234,7 @@ def spy_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
     monkeypatch.setattr(cache, "read_stamped", stamped)
     monkeypatch.setattr(engine, "read_stamped", stamped)
-    monkeypatch.setattr(engine, "read_regular_file", plain)
+    monkeypatch.setattr(loading, "read_regular_file", plain)
     return read
 
 

@@ -10,8 +10,9 @@ from support import check_project, write_project
 
 from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
-from layercheck.discovery import MissingPathError, discover
+from layercheck.discovery import MissingPathError, discover, source_file
 from layercheck.engine import Engine
+from layercheck.layers import Layer
 from layercheck.rules import CATALOG
 
 DEFAULT_EXCLUDED = (
@@ -32,7 +33,7 @@ DEFAULT_EXCLUDED = (
 def found(root: Path, *paths: str, overrides: Overrides | None = None) -> list[str]:
     workspace = Workspace(CATALOG, overrides or Overrides(), cwd=root)
     result = discover([Path(p) for p in paths] or [Path(".")], workspace)
-    return [path.relative_to(root).as_posix() for path in result.files]
+    return [file.path.relative_to(root).as_posix() for file in result.files]
 
 
 def test_recurses_into_python_files_in_a_stable_order(tmp_path: Path) -> None:
@@ -149,3 +150,49 @@ def test_check_project_helper_sees_every_file(tmp_path: Path) -> None:
     write_project(tmp_path, {"app/services/a.py": VIOLATION, "app/services/b.py": VIOLATION})
     result = check_project(tmp_path, select=("LC201",))
     assert [f.path.name for f in result.findings] == ["a.py", "b.py"]
+
+
+def test_each_file_comes_with_its_settings_module_and_layer(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "pyproject.toml": "[tool.layercheck]\n",
+            "app/__init__.py": "",
+            "app/services/__init__.py": "",
+            "app/services/users.py": "",
+            "tests/test_users.py": "",
+            "sub/pyproject.toml": "[tool.layercheck]\n",
+            "sub/repos/orders.py": "",
+        },
+    )
+    workspace = Workspace(CATALOG, cwd=tmp_path)
+    files = {
+        file.path.relative_to(tmp_path).as_posix(): file
+        for file in discover([tmp_path], workspace).files
+    }
+    users = files["app/services/users.py"]
+    assert (users.module, users.is_package, users.path_layer, users.is_test) == (
+        "app.services.users",
+        False,
+        Layer.SERVICES,
+        False,
+    )
+    assert users.layer_folder == str(tmp_path / "app/services")
+    assert users.settings is workspace.settings_for(tmp_path / "app/services")
+    package = files["app/services/__init__.py"]
+    assert (package.module, package.is_package) == ("app.services", True)
+    assert files["tests/test_users.py"].is_test
+    orders = files["sub/repos/orders.py"]
+    assert orders.settings.root == tmp_path / "sub"
+    assert (orders.module, orders.path_layer) == ("repos.orders", Layer.REPOSITORIES)
+
+
+def test_known_records_are_handed_back_not_made_again(tmp_path: Path) -> None:
+    write_project(tmp_path, {"app/services/a.py": "", "app/services/b.py": ""})
+    workspace = Workspace(CATALOG, cwd=tmp_path)
+    a = tmp_path / "app/services/a.py"
+    known = source_file(a, workspace.settings_for(a.parent))
+    files = discover([tmp_path], workspace, known=[known]).files
+    assert [file.path.name for file in files] == ["a.py", "b.py"]
+    assert files[0] is known
+    assert files[1] == source_file(files[1].path, files[1].settings)

@@ -8,8 +8,9 @@ import pytest
 from support import check_project, write_project
 
 from layercheck.config.globs import Glob
+from layercheck.config.settings import Settings
 from layercheck.config.workspace import Workspace
-from layercheck.engine import path_layer
+from layercheck.discovery import source_file
 from layercheck.layers import Layer, LayerMap, is_test_path
 from layercheck.rules import CATALOG
 
@@ -81,14 +82,19 @@ def test_custom_globs_replace_that_layers_default_words() -> None:
     assert layers.layer_for(PurePosixPath("app/domain/api/users.py")) is S
 
 
+def layer_of(path: Path, settings: Settings) -> tuple[Layer | None, bool, str | None]:
+    file = source_file(path, settings)
+    return file.path_layer, file.is_test, file.layer_folder
+
+
 def test_path_layer_is_relative_to_the_config_folder(tmp_path: Path) -> None:
     (tmp_path / "tests/proj").mkdir(parents=True)
     write_project(tmp_path / "tests/proj", {"app/services/users.py": ""})
     settings = Workspace(CATALOG, cwd=tmp_path).settings_for(tmp_path / "tests/proj/app")
     # `tests/` above the project root does not make the project's files tests.
     path = tmp_path / "tests/proj/app/services/users.py"
-    assert path_layer(path, settings) == (S, False, str(tmp_path / "tests/proj/app/services"))
-    assert path_layer(tmp_path / "tests/proj/tests/test_x.py", settings) == (None, True, None)
+    assert layer_of(path, settings) == (S, False, str(tmp_path / "tests/proj/app/services"))
+    assert layer_of(tmp_path / "tests/proj/tests/test_x.py", settings) == (None, True, None)
 
 
 def test_alembic_versions_next_to_env_py_are_migrations(tmp_path: Path) -> None:
@@ -104,14 +110,14 @@ def test_alembic_versions_next_to_env_py_are_migrations(tmp_path: Path) -> None:
     (tmp_path / "other/versions").mkdir(parents=True)
     (tmp_path / "other/versions/0001.py").write_text("x = 1\n", encoding="utf-8")
     settings = Workspace(CATALOG, cwd=tmp_path).settings_for(tmp_path)
-    assert path_layer(tmp_path / "migrations/versions/0001_init.py", settings)[0] is (
+    assert layer_of(tmp_path / "migrations/versions/0001_init.py", settings)[0] is (
         Layer.MIGRATIONS
     )
-    assert path_layer(tmp_path / "migrations/versions/2024/0002_more.py", settings)[0] is (
+    assert layer_of(tmp_path / "migrations/versions/2024/0002_more.py", settings)[0] is (
         Layer.MIGRATIONS
     )
-    assert path_layer(tmp_path / "other/versions/0001.py", settings)[0] is None
-    assert path_layer(tmp_path / "migrations/env.py", settings)[0] is None
+    assert layer_of(tmp_path / "other/versions/0001.py", settings)[0] is None
+    assert layer_of(tmp_path / "migrations/env.py", settings)[0] is None
 
 
 # -- content beats names (the project index) -------------------------------------------

@@ -1,51 +1,29 @@
-"""discover -> read/decode/parse -> facts -> index -> one walk per file -> suppression."""
+"""The pipeline, orchestrated: discovery (each file with its settings, module and path
+layer) -> loading (read, decode, parse, facts) -> the project index -> lint (one walk per
+file) -> suppress; per project, in one process or in workers, with the facts cache."""
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import functools
 import gc
-import os
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from layercheck.cache import FactsCache, Prefetched, Stamp, read_stamped
-from layercheck.config.settings import Settings
-from layercheck.config.workspace import Workspace, module_name
-from layercheck.context import RuleContext
-from layercheck.discovery import discover
-from layercheck.facts import FileFacts, extract
+from layercheck.config.workspace import Workspace
+from layercheck.discovery import SourceFile, discover, stdin_file
+from layercheck.facts import FileFacts
 from layercheck.index import ProjectIndex
-from layercheck.layers import Layer, is_test_path
-from layercheck.model import Finding, Location
-from layercheck.names import ImportTable
-from layercheck.noqa import parse_noqa
+from layercheck.layers import Layer
+from layercheck.lint import run_rules
+from layercheck.loading import Loaded, bare_facts, load_file
+from layercheck.model import Finding
 from layercheck.parallel import FileOutcome, run_sharded, worker_count
-from layercheck.rules import ALL_RULES, ENGINE_CODES
+from layercheck.rules import ALL_RULES
 from layercheck.rules._base import Rule
-from layercheck.source import DecodeError, LineIndex, decode_source, parse, read_regular_file
-from layercheck.walker import Walker
-
-_MESSAGES = {rule.meta.code: rule.meta.message for rule in ALL_RULES}
-
-
-@dataclass
-class Loaded:
-    """One file after read/decode/parse; the tree is kept only for files to report on."""
-
-    path: Path
-    settings: Settings
-    facts: FileFacts
-    text: str | None = None
-    tree: ast.Module | None = None
-    table: ImportTable | None = None
-    problem: Finding | None = None
-    error: str | None = None
-    stamp: Stamp | None = None
-    """The stamp of the bytes the facts come from, when they may be cached."""
+from layercheck.suppress import suppress
 
 
 @dataclass
@@ -58,195 +36,6 @@ class CheckResult:
     sources: dict[Path, str] = field(default_factory=dict)
     """Decoded text of the files with findings, for reporters that show code: re-reading
     the file would lose its encoding, and stdin has no file to re-read."""
-
-
-def _meta_finding(code: str, path: Path, start: Location, end: Location, reason: str) -> Finding:
-    return Finding(
-        code=code,
-        message=_MESSAGES[code].format(reason=reason),
-        path=path,
-        start=start,
-        end=end,
-        noqa_row=start.row,
-    )
-
-
-def path_layer(path: Path, settings: Settings) -> tuple[Layer | None, bool, str | None]:
-    """(layer from the path alone, is a test file, the folder whose name gave the layer)."""
-    relative = settings.relative(path)
-    base = settings.root
-    if relative is None:
-        relative, base = PurePosixPath(*path.parts[1:]), Path(path.anchor)
-    if is_test_path(relative):
-        return None, True, None
-    if _in_alembic_versions(path):
-        return Layer.MIGRATIONS, False, None
-    layer, folder = settings.layer_map.origin(relative)
-    return layer, False, str(base / folder) if folder is not None else None
-
-
-def facts_for_tree(
-    path: Path, settings: Settings, tree: ast.Module
-) -> tuple[FileFacts, ImportTable]:
-    """The file's facts, and its name table with the module scope filled in."""
-    module, is_package = module_name(path, settings)
-    layer, is_test, folder = path_layer(path, settings)
-    table = ImportTable(module, is_package)
-    facts = extract(
-        tree,
-        table,
-        path=str(path),
-        path_layer=layer,
-        layer_folder=folder,
-        is_test=is_test,
-        detect_routes=settings.detect_routes,
-    )
-    return facts, table
-
-
-def _in_alembic_versions(path: Path) -> bool:
-    parts = path.parts
-    for up in range(min(3, len(parts) - 2)):  # the three folders above, the root aside
-        if parts[-2 - up] == "versions" and (path.parents[up + 1] / "env.py").is_file():
-            return True
-    return False
-
-
-def _syntax_problem(path: Path, text: str, exc: SyntaxError, settings: Settings) -> Finding:
-    row = exc.lineno or 1
-    column = max(exc.offset or 1, 1)
-    start = Location(row, column)
-    end = start
-    if exc.end_lineno and exc.end_offset and (exc.end_lineno, exc.end_offset) > (row, column):
-        end = Location(exc.end_lineno, exc.end_offset)
-    reason = exc.msg
-    if settings.target_version > sys.version_info[:2]:
-        reason += (
-            f" (the project targets Python {settings.target_version[0]}."
-            f"{settings.target_version[1]}; run layercheck on a newer Python)"
-        )
-    return _meta_finding("LC001", path, start, end, reason)
-
-
-def bare_facts(path: Path, settings: Settings) -> FileFacts:
-    """What the path alone says of a file (its facts when it cannot be parsed)."""
-    layer, is_test, folder = path_layer(path, settings)
-    module, is_package = module_name(path, settings)
-    return FileFacts(
-        path=str(path),
-        module=module,
-        is_package=is_package,
-        path_layer=layer,
-        layer_folder=folder,
-        is_test=is_test,
-        detect_routes=settings.detect_routes,
-        parsed=False,
-    )
-
-
-def load_file(
-    path: Path, settings: Settings, *, data: bytes | None = None, keep_tree: bool = True
-) -> Loaded:
-    """Read, decode strictly, parse once, and gather the file's facts."""
-    bare = bare_facts(path, settings)
-    origin = Location(1, 1)
-    try:
-        raw = read_regular_file(path)[0] if data is None else data
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        return Loaded(
-            path, settings, bare, problem=_meta_finding("LC002", path, origin, origin, reason)
-        )
-    try:
-        text = decode_source(raw)
-    except DecodeError as exc:
-        return Loaded(
-            path, settings, bare, problem=_meta_finding("LC002", path, origin, origin, str(exc))
-        )
-    try:
-        tree = parse(text, str(path))
-    except SyntaxError as exc:
-        return Loaded(
-            path, settings, bare, text=text, problem=_syntax_problem(path, text, exc, settings)
-        )
-    except (RecursionError, MemoryError):
-        reason = "too deeply nested to parse"
-        return Loaded(
-            path,
-            settings,
-            bare,
-            text=text,
-            problem=_meta_finding("LC001", path, origin, origin, reason),
-        )
-    facts, table = facts_for_tree(path, settings, tree)
-    if not keep_tree:
-        return Loaded(path, settings, facts)
-    return Loaded(path, settings, facts, text=text, tree=tree, table=table)
-
-
-def active_rules(
-    settings: Settings, path: Path, layer: Layer | None, rules: Sequence[type[Rule]]
-) -> list[Rule]:
-    codes = settings.active_codes
-    ignored = settings.ignored_codes(path)
-    chosen: list[Rule] = []
-    for rule in rules:
-        meta = rule.meta
-        if meta.code not in codes or meta.code in ENGINE_CODES:
-            continue
-        if any(meta.code.startswith(prefix) for prefix in ignored):
-            continue
-        if meta.layers is not None and layer not in meta.layers:
-            continue
-        chosen.append(rule())
-    return chosen
-
-
-def run_rules(
-    loaded: Loaded, index: ProjectIndex, rules: Sequence[type[Rule]] = ALL_RULES
-) -> list[Finding]:
-    """The one walk of one file's tree."""
-    assert loaded.tree is not None
-    assert loaded.table is not None
-    assert loaded.text is not None
-    layer = index.layer_for_facts(loaded.facts)
-    chosen = active_rules(loaded.settings, loaded.path, layer, rules)
-    if not chosen:
-        return []
-    ctx = RuleContext(
-        path=loaded.path,
-        module=loaded.facts.module,
-        layer=layer,
-        names=loaded.table,
-        index=index,
-        settings=loaded.settings,
-        lines=LineIndex.from_text(loaded.text),
-        is_test=loaded.facts.is_test,
-    )
-    model = ctx.binders(need for rule in chosen for need in rule.needs)
-    Walker(chosen, model).walk(loaded.tree, ctx)
-    return ctx.findings
-
-
-def suppress(findings: Iterable[Finding], text: str | None, settings: Settings) -> list[Finding]:
-    """Drop findings of codes not selected for the file, and those under a noqa comment."""
-    kept: list[Finding] = []
-    noqa = None
-    ignored: tuple[str, ...] | None = None
-    for finding in findings:
-        if finding.code not in settings.active_codes:
-            continue
-        if ignored is None:
-            ignored = settings.ignored_codes(finding.path)
-        if any(finding.code.startswith(prefix) for prefix in ignored):
-            continue
-        if text is not None:
-            if noqa is None:
-                noqa = parse_noqa(text)
-            if noqa.suppresses(finding.code, finding.noqa_row):
-                continue
-        kept.append(finding)
-    return kept
 
 
 class Engine:
@@ -269,27 +58,27 @@ class Engine:
         if self.warn is not None:
             self.warn(message)
 
-    def projects(self, targets: Sequence[Path]) -> dict[Path, list[Path]]:
+    def projects(self, targets: Sequence[SourceFile]) -> dict[Path, list[SourceFile]]:
         """Files whose facts feed each project's index, by project root: the targets plus,
         for targets inside a project marked by a config file or git root, every file of
         that project. Two projects never share an index (both may have `app.errors`)."""
-        groups: dict[Path, list[Path]] = {}
+        groups: dict[Path, list[SourceFile]] = {}
         marked: list[Path] = []
         for target in targets:
-            root = self.workspace.settings_for(target.parent).root
+            root = target.settings.root
             groups.setdefault(root, []).append(target)
-            if root not in marked and self.workspace.has_project_root(target.parent):
+            if root not in marked and self.workspace.has_project_root(target.path.parent):
                 marked.append(root)
         for root in marked:
-            known = set(groups[root])
-            for path in discover([root], self.workspace).files:
-                if path not in known and self.workspace.settings_for(path.parent).root == root:
-                    groups[root].append(path)
+            known = {file.path for file in groups[root]}
+            for file in discover([root], self.workspace, known=groups[root]).files:
+                if file.path not in known and file.settings.root == root:
+                    groups[root].append(file)
         return groups
 
     def _load(
         self,
-        path: Path,
+        file: SourceFile,
         keep_tree: bool,
         data: bytes | None,
         *,
@@ -298,47 +87,50 @@ class Engine:
     ) -> Loaded:
         """`stamped`: read the file here, so that its facts can be cached with the stamp
         of the very bytes they come from."""
-        settings = self.workspace.settings_for(path.parent)
         try:
             if stamped and data is None:
                 # When the file cannot be read, load_file tries again and reports why.
                 with contextlib.suppress(OSError):
-                    data, stamp = read_stamped(path)
-            loaded = load_file(path, settings, data=data, keep_tree=keep_tree)
+                    data, stamp = read_stamped(file.path)
+            loaded = load_file(file, data=data, keep_tree=keep_tree)
             loaded.stamp = stamp
             return loaded
         except Exception as exc:  # a facts bug must not hide the other files
-            bare = FileFacts(str(path), "", False, None, False, parsed=False)
-            return Loaded(path, settings, bare, error=f"{path}: internal error: {exc!r}")
+            bare = FileFacts(str(file.path), "", False, None, False, parsed=False)
+            return Loaded(file, bare, error=f"{file.path}: internal error: {exc!r}")
 
     def _outcome(self, item: Loaded, index: ProjectIndex) -> FileOutcome:
-        outcome = FileOutcome(item.path, index.layer_for_facts(item.facts), error=item.error)
+        path = item.file.path
+        outcome = FileOutcome(path, index.layer_for_facts(item.facts), error=item.error)
         found: list[Finding] = [item.problem] if item.problem is not None else []
         if item.tree is not None:
             try:
                 found.extend(run_rules(item, index, self.rules))
             except Exception as exc:  # a rule bug must not hide the other files
-                outcome.error = f"{item.path}: internal error: {exc!r}"
+                outcome.error = f"{path}: internal error: {exc!r}"
             item.tree = None
-        outcome.findings = suppress(found, item.text, item.settings)
+        outcome.findings = suppress(found, item.text, item.file.settings)
         if outcome.findings:
             outcome.text = item.text
         return outcome
 
     # -- the facts cache ---------------------------------------------------------------
-    def _open_cache(self, root: Path, files: Sequence[Path]) -> FactsCache | None:
+    def _open_cache(self, root: Path, files: Sequence[SourceFile]) -> FactsCache | None:
         """The project's cache, unless `--no-cache`. A project without a config file,
         packaging file or git root has no files but its targets, which are always
         parsed: nothing to cache."""
         if not files:
             return None
-        settings = self.workspace.settings_for(files[0].parent)
-        if not settings.cache or not self.workspace.has_project_root(files[0].parent):
+        settings = files[0].settings
+        if not settings.cache or not self.workspace.has_project_root(files[0].path.parent):
             return None
         return FactsCache(settings.cache_dir, root)
 
     def _cached(
-        self, cache: FactsCache | None, files: Sequence[Path], targets: frozenset[Path]
+        self,
+        cache: FactsCache | None,
+        files: Sequence[SourceFile],
+        targets: frozenset[Path],
     ) -> tuple[dict[Path, FileFacts], dict[Path, Prefetched]]:
         """Facts still valid for the files not reported on (targets are always parsed:
         they must be walked), and the bytes of those read to find out they are not."""
@@ -346,30 +138,29 @@ class Engine:
         prefetched: dict[Path, Prefetched] = {}
         if cache is None:
             return cached, prefetched
-        for path in files:
-            if path in targets:
+        for file in files:
+            if file.path in targets:
                 continue
-            settings = self.workspace.settings_for(path.parent)
-            found = cache.lookup(path, settings, functools.partial(bare_facts, path, settings))
+            found = cache.lookup(file.path, file.settings, functools.partial(bare_facts, file))
             if isinstance(found, FileFacts):
-                cached[path] = found
+                cached[file.path] = found
             elif found is not None:
-                prefetched[path] = found
+                prefetched[file.path] = found
         return cached, prefetched
 
     def _store(
         self,
         cache: FactsCache | None,
-        files: Sequence[Path],
-        fresh: Iterable[tuple[Path, Stamp, FileFacts]],
+        files: Sequence[SourceFile],
+        fresh: Iterable[tuple[SourceFile, Stamp, FileFacts]],
     ) -> None:
         """Keep the facts of the files loaded in this run, drop those of files gone, and
         write the cache; a cache that cannot be written is remembered for one warning."""
         if cache is None:
             return
-        for path, stamp, facts in fresh:
-            cache.store(path, self.workspace.settings_for(path.parent), stamp, facts)
-        cache.prune(files)
+        for file, stamp, facts in fresh:
+            cache.store(file.path, file.settings, stamp, facts)
+        cache.prune(file.path for file in files)
         try:
             cache.save()
         except OSError as exc:
@@ -390,19 +181,19 @@ class Engine:
         stdin: tuple[Path, bytes] | None,
         prefetched: dict[Path, Prefetched],
         stamped: bool,
-    ) -> Callable[[Path, bool], Loaded]:
-        def load(path: Path, keep_tree: bool) -> Loaded:
-            if stdin is not None and path in targets:
+    ) -> Callable[[SourceFile, bool], Loaded]:
+        def load(file: SourceFile, keep_tree: bool) -> Loaded:
+            if stdin is not None and file.path in targets:
                 # Not the file on disk: no stamp, so never cached.
-                return self._load(path, keep_tree, stdin[1])
-            early = prefetched.get(path)
+                return self._load(file, keep_tree, stdin[1])
+            early = prefetched.get(file.path)
             if early is not None:
-                return self._load(path, keep_tree, early[0], stamp=early[1])
-            return self._load(path, keep_tree, None, stamped=stamped)
+                return self._load(file, keep_tree, early[0], stamp=early[1])
+            return self._load(file, keep_tree, None, stamped=stamped)
 
         return load
 
-    def project_facts(self, root: Path, files: Sequence[Path]) -> list[FileFacts]:
+    def project_facts(self, root: Path, files: Sequence[SourceFile]) -> list[FileFacts]:
         """Facts of one project's files, none of them to report on (the flake8 plugin's
         index), from the cache where it is valid."""
         cache = self._open_cache(root, files)
@@ -417,28 +208,28 @@ class Engine:
 
     def _load_serially(
         self,
-        files: Sequence[Path],
+        files: Sequence[SourceFile],
         targets: frozenset[Path],
         cached: dict[Path, FileFacts],
-        load: Callable[[Path, bool], Loaded],
+        load: Callable[[SourceFile, bool], Loaded],
     ) -> list[Loaded]:
         return [
-            Loaded(path, self.workspace.settings_for(path.parent), cached[path])
-            if path in cached
-            else load(path, path in targets)
-            for path in files
+            Loaded(file, cached[file.path])
+            if file.path in cached
+            else load(file, file.path in targets)
+            for file in files
         ]
 
     @staticmethod
-    def _fresh(loaded: Iterable[Loaded]) -> Iterator[tuple[Path, Stamp, FileFacts]]:
+    def _fresh(loaded: Iterable[Loaded]) -> Iterator[tuple[SourceFile, Stamp, FileFacts]]:
         for item in loaded:
             if item.stamp is not None:
-                yield item.path, item.stamp, item.facts
+                yield item.file, item.stamp, item.facts
 
     def _check_project(
         self,
         root: Path,
-        files: list[Path],
+        files: list[SourceFile],
         targets: frozenset[Path],
         stdin: tuple[Path, bytes] | None,
     ) -> list[FileOutcome]:
@@ -451,15 +242,15 @@ class Engine:
                 files, targets, workers, load, self._outcome, ProjectIndex, cached
             )
             fresh = [
-                (path, stamps[path], facts)
-                for path, facts in zip(files, every, strict=True)
-                if path in stamps
+                (file, stamps[file.path], facts)
+                for file, facts in zip(files, every, strict=True)
+                if file.path in stamps
             ]
             self._store(cache, files, fresh)
             return outcomes
         loaded = self._load_serially(files, targets, cached, load)
         index = ProjectIndex(item.facts for item in loaded)
-        outcomes = [self._outcome(item, index) for item in loaded if item.path in targets]
+        outcomes = [self._outcome(item, index) for item in loaded if item.file.path in targets]
         self._store(cache, files, self._fresh(loaded))
         return outcomes
 
@@ -470,19 +261,15 @@ class Engine:
         stdin: tuple[Path, bytes] | None = None,
     ) -> CheckResult:
         result = CheckResult()
+        targets: list[SourceFile]
         if stdin is not None:
-            stdin_path = Path(os.path.normpath(self.workspace.cwd / stdin[0]))
-            self.workspace.add_anchors([stdin_path])
-            targets = [stdin_path]
-            settings = self.workspace.settings_for(stdin_path.parent)
-            # As in ruff, excludes apply to the stdin file name only with --force-exclude.
-            if settings.force_exclude and settings.is_excluded(stdin_path):
-                targets = []
+            named = stdin_file(stdin[0], self.workspace)
+            targets = [named] if named is not None else []
         else:
             found = discover(paths, self.workspace, warn=lambda m: self._warn(result, m))
             targets = found.files
-        result.files = list(targets)
-        target_set = frozenset(targets)
+        result.files = [file.path for file in targets]
+        target_set = frozenset(result.files)
         gc_was_enabled = gc.isenabled()
         gc.disable()  # trees hold no cycles; the collector would only re-walk them
         try:

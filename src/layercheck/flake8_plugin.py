@@ -13,9 +13,13 @@ from typing import ClassVar
 from layercheck import __version__
 from layercheck.config.errors import ConfigError
 from layercheck.config.workspace import Workspace
-from layercheck.engine import Engine, Loaded, facts_for_tree, run_rules, suppress
+from layercheck.discovery import source_file
+from layercheck.engine import Engine
 from layercheck.index import ProjectIndex
+from layercheck.lint import run_rules
+from layercheck.loading import Loaded, facts_for_tree
 from layercheck.rules import CATALOG
+from layercheck.suppress import suppress
 
 
 @dataclass
@@ -40,7 +44,7 @@ def _project_for(path: Path) -> _Project:
         engine = Engine(workspace, warn=_warn_once)
         facts = [
             item
-            for root, files in engine.projects([path]).items()
+            for root, files in engine.projects([source_file(path, settings)]).items()
             for item in engine.project_facts(root, files)
         ]
         project = _PROJECTS[key] = _Project(workspace, ProjectIndex(facts))
@@ -72,16 +76,16 @@ class LayercheckPlugin:
         path = Path(os.path.normpath(Path(self.filename).absolute()))
         try:
             project = _project_for(path)
-            settings = project.workspace.settings_for(path.parent)
+            file = source_file(path, project.workspace.settings_for(path.parent))
         except ConfigError as exc:
             # flake8 prints a plugin's exception as a traceback; a bad config is the user's
             # input, so it becomes one finding that names the file, key and reason.
             yield 1, 0, f"{CONFIG_ERROR_CODE} invalid configuration: {exc}", type(self)
             return
-        facts, table = facts_for_tree(path, settings, self.tree)
+        facts, table = facts_for_tree(file, self.tree)
         text = "".join(self.lines)
-        loaded = Loaded(path, settings, facts, text=text, tree=self.tree, table=table)
-        findings = suppress(run_rules(loaded, project.index), text, settings)
+        loaded = Loaded(file, facts, text=text, tree=self.tree, table=table)
+        findings = suppress(run_rules(loaded, project.index), text, file.settings)
         for finding in findings:
             # flake8 adds 1 to the column when it prints.
             yield (

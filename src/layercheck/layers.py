@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import fnmatch
 from collections.abc import Mapping
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Final
 
 from layercheck.config.globs import Glob, any_match
@@ -107,3 +107,28 @@ class LayerMap:
             if found is not None:
                 return found, PurePosixPath(*parts[:end])
         return None, None
+
+
+def path_layer(
+    path: Path, *, relative: PurePosixPath | None, root: Path, layer_map: LayerMap
+) -> tuple[Layer | None, bool, str | None]:
+    """(layer from the path alone, is a test file, the folder whose name gave the layer).
+    `relative` is the path from `root`, the folder of the file's configuration (None when
+    the file lies outside it: then the path counts from the file system's root)."""
+    base = root
+    if relative is None:
+        relative, base = PurePosixPath(*path.parts[1:]), Path(path.anchor)
+    if is_test_path(relative):
+        return None, True, None
+    if _in_alembic_versions(path):
+        return Layer.MIGRATIONS, False, None
+    layer, folder = layer_map.origin(relative)
+    return layer, False, str(base / folder) if folder is not None else None
+
+
+def _in_alembic_versions(path: Path) -> bool:
+    parts = path.parts
+    for up in range(min(3, len(parts) - 2)):  # the three folders above, the root aside
+        if parts[-2 - up] == "versions" and (path.parents[up + 1] / "env.py").is_file():
+            return True
+    return False

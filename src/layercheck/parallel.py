@@ -32,6 +32,11 @@ class FileOutcome:
     """The decoded source, kept only when there are findings to show with code."""
 
 
+class _File(Protocol):
+    @property
+    def path(self) -> Path: ...
+
+
 class _Loaded(Protocol):
     @property
     def facts(self) -> FileFacts: ...
@@ -39,6 +44,7 @@ class _Loaded(Protocol):
     def stamp(self) -> Stamp | None: ...
 
 
+FileT = TypeVar("FileT", bound=_File)
 LoadedT = TypeVar("LoadedT", bound=_Loaded)
 IndexT = TypeVar("IndexT")
 
@@ -51,34 +57,34 @@ def worker_count(files: int, requested: int | None) -> int:
     return max(1, min(os.cpu_count() or 1, files // MIN_FILES_PER_WORKER))
 
 
-def _shards(files: Sequence[Path], count: int) -> list[list[Path]]:
+def _shards(files: Sequence[FileT], count: int) -> list[list[FileT]]:
     """Greedy by size, so each worker gets about the same number of bytes."""
     sized = []
-    for path in files:
+    for file in files:
         try:
-            size = path.stat().st_size
+            size = file.path.stat().st_size
         except OSError:
             size = 0
-        sized.append((size, path))
-    sized.sort(key=lambda item: (-item[0], str(item[1])))
-    shards: list[list[Path]] = [[] for _ in range(count)]
+        sized.append((size, file))
+    sized.sort(key=lambda item: (-item[0], str(item[1].path)))
+    shards: list[list[FileT]] = [[] for _ in range(count)]
     loads = [0] * count
-    for size, path in sized:
+    for size, file in sized:
         slot = loads.index(min(loads))
-        shards[slot].append(path)
+        shards[slot].append(file)
         loads[slot] += size
     return shards
 
 
 def _serve(
     conn: Connection,
-    shard: list[Path],
+    shard: list[FileT],
     targets: frozenset[Path],
-    load: Callable[[Path, bool], LoadedT],
+    load: Callable[[FileT, bool], LoadedT],
     check: Callable[[LoadedT, IndexT], FileOutcome],
     build_index: Callable[[list[FileFacts]], IndexT],
 ) -> None:
-    loaded = {path: load(path, path in targets) for path in shard}
+    loaded = {file.path: load(file, file.path in targets) for file in shard}
     conn.send([(item.facts, item.stamp) for item in loaded.values()])
     index = build_index(conn.recv())
     conn.send([check(item, index) for path, item in loaded.items() if path in targets])
@@ -86,23 +92,24 @@ def _serve(
 
 
 def run_sharded(
-    files: Sequence[Path],
+    files: Sequence[FileT],
     targets: frozenset[Path],
     workers: int,
-    load: Callable[[Path, bool], LoadedT],
+    load: Callable[[FileT, bool], LoadedT],
     check: Callable[[LoadedT, IndexT], FileOutcome],
     build_index: Callable[[list[FileFacts]], IndexT],
     cached: Mapping[Path, FileFacts] | None = None,
 ) -> tuple[list[FileFacts], dict[Path, Stamp], list[FileOutcome]]:
     """Facts of every file (in the order of `files`), the stamps of the files loaded, and
-    outcomes of the target files, computed by `workers` forked processes. Files in
-    `cached` are not loaded: their facts join the index as they are. The callables are
-    inherited through fork, never pickled."""
+    outcomes of the target files, computed by `workers` forked processes. A file is a
+    record with its `path` (discovery's); `targets` and `cached` are keyed by path.
+    Files in `cached` are not loaded: their facts join the index as they are. The
+    records and callables are inherited through fork, never pickled."""
     cached = cached or {}
     context = multiprocessing.get_context("fork")
     pipes: list[Connection] = []
     processes = []
-    shards = _shards([path for path in files if path not in cached], workers)
+    shards = _shards([file for file in files if file.path not in cached], workers)
     for shard in shards:
         parent, child = context.Pipe()
         process = context.Process(
@@ -116,11 +123,11 @@ def run_sharded(
         loaded: dict[Path, FileFacts] = {}
         stamps: dict[Path, Stamp] = {}
         for shard, conn in zip(shards, pipes, strict=True):
-            for path, (facts, stamp) in zip(shard, conn.recv(), strict=True):
-                loaded[path] = facts
+            for file, (facts, stamp) in zip(shard, conn.recv(), strict=True):
+                loaded[file.path] = facts
                 if stamp is not None:
-                    stamps[path] = stamp
-        every = [cached[path] if path in cached else loaded[path] for path in files]
+                    stamps[file.path] = stamp
+        every = [cached[file.path] if file.path in cached else loaded[file.path] for file in files]
         for conn in pipes:
             conn.send(every)
         outcomes: list[FileOutcome] = []

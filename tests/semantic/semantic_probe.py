@@ -17,8 +17,9 @@ from support import write_project
 from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
 from layercheck.context import RuleContext
-from layercheck.engine import load_file
+from layercheck.discovery import source_file
 from layercheck.index import ProjectIndex
+from layercheck.loading import load_file
 from layercheck.rules import CATALOG
 from layercheck.rules._base import Need, Rule, RuleMeta
 from layercheck.source import LineIndex
@@ -56,14 +57,18 @@ def walk(
     and returns the answers of `question` at each `reveal(...)` of `target`."""
     write_project(root, files)
     settings = Workspace(CATALOG, Overrides(), cwd=root).settings_for(root)
-    loaded = {name: load_file(root / name, settings) for name in files if name.endswith(".py")}
+    loaded = {
+        name: load_file(source_file(root / name, settings))
+        for name in files
+        if name.endswith(".py")
+    }
     index = ProjectIndex(item.facts for item in loaded.values())
     item = loaded[target]
     assert item.tree is not None, item.problem
     assert item.table is not None
     assert item.text is not None
     ctx = RuleContext(
-        path=item.path,
+        path=item.file.path,
         module=item.facts.module,
         layer=index.layer_for_facts(item.facts),
         names=item.table,

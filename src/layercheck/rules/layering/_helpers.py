@@ -13,7 +13,7 @@ from layercheck.rules._base import RuleContext
 
 
 def import_facts(node: ast.Import | ast.ImportFrom, ctx: RuleContext) -> Iterator[ImportFact]:
-    """One ImportFact per name an import statement brings in, shaped as facts.py shapes
+    """One ImportFact per name an import statement brings in, shaped as extract.py shapes
     module-level imports, so that `ProjectIndex.import_module` can resolve it."""
     type_checking = ctx.under_type_checking()
     if isinstance(node, ast.Import):

@@ -1,0 +1,63 @@
+"""One loaded file through the rules: those active for its settings and layer, in one walk
+of its tree that updates the semantic model before the rules see each node."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from layercheck.config.settings import Settings
+from layercheck.context import RuleContext
+from layercheck.index import ProjectIndex
+from layercheck.layers import Layer
+from layercheck.loading import Loaded
+from layercheck.model import Finding
+from layercheck.rules import ALL_RULES, ENGINE_CODES
+from layercheck.rules._base import Rule
+from layercheck.source import LineIndex
+from layercheck.walker import Walker
+
+
+def active_rules(
+    settings: Settings, path: Path, layer: Layer | None, rules: Sequence[type[Rule]]
+) -> list[Rule]:
+    codes = settings.active_codes
+    ignored = settings.ignored_codes(path)
+    chosen: list[Rule] = []
+    for rule in rules:
+        meta = rule.meta
+        if meta.code not in codes or meta.code in ENGINE_CODES:
+            continue
+        if any(meta.code.startswith(prefix) for prefix in ignored):
+            continue
+        if meta.layers is not None and layer not in meta.layers:
+            continue
+        chosen.append(rule())
+    return chosen
+
+
+def run_rules(
+    loaded: Loaded, index: ProjectIndex, rules: Sequence[type[Rule]] = ALL_RULES
+) -> list[Finding]:
+    """The one walk of one file's tree."""
+    assert loaded.tree is not None
+    assert loaded.table is not None
+    assert loaded.text is not None
+    file = loaded.file
+    layer = index.layer_for_facts(loaded.facts)
+    chosen = active_rules(file.settings, file.path, layer, rules)
+    if not chosen:
+        return []
+    ctx = RuleContext(
+        path=file.path,
+        module=loaded.facts.module,
+        layer=layer,
+        names=loaded.table,
+        index=index,
+        settings=file.settings,
+        lines=LineIndex.from_text(loaded.text),
+        is_test=loaded.facts.is_test,
+    )
+    model = ctx.binders(need for rule in chosen for need in rule.needs)
+    Walker(chosen, model).walk(loaded.tree, ctx)
+    return ctx.findings

@@ -1,0 +1,121 @@
+"""One file from bytes to facts: read, decode strictly, parse once, gather its facts. A
+file that cannot be read or decoded becomes an LC002 finding, one that cannot be parsed
+an LC001 finding; either way the path alone still gives its facts for the index."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from layercheck.cache import Stamp
+from layercheck.discovery import SourceFile
+from layercheck.extract import extract
+from layercheck.facts import FileFacts
+from layercheck.model import Finding, Location
+from layercheck.names import ImportTable
+from layercheck.rules import ALL_RULES
+from layercheck.source import DecodeError, decode_source, parse, read_regular_file
+
+_MESSAGES = {rule.meta.code: rule.meta.message for rule in ALL_RULES}
+
+
+@dataclass
+class Loaded:
+    """One file after read/decode/parse; the tree is kept only for files to report on."""
+
+    file: SourceFile
+    facts: FileFacts
+    text: str | None = None
+    tree: ast.Module | None = None
+    table: ImportTable | None = None
+    problem: Finding | None = None
+    error: str | None = None
+    stamp: Stamp | None = None
+    """The stamp of the bytes the facts come from, when they may be cached."""
+
+
+def _meta_finding(code: str, path: Path, start: Location, end: Location, reason: str) -> Finding:
+    return Finding(
+        code=code,
+        message=_MESSAGES[code].format(reason=reason),
+        path=path,
+        start=start,
+        end=end,
+        noqa_row=start.row,
+    )
+
+
+def bare_facts(file: SourceFile) -> FileFacts:
+    """What the path alone says of a file (its facts when it cannot be parsed)."""
+    return FileFacts(
+        path=str(file.path),
+        module=file.module,
+        is_package=file.is_package,
+        path_layer=file.path_layer,
+        layer_folder=file.layer_folder,
+        is_test=file.is_test,
+        detect_routes=file.settings.detect_routes,
+        parsed=False,
+    )
+
+
+def facts_for_tree(file: SourceFile, tree: ast.Module) -> tuple[FileFacts, ImportTable]:
+    """The file's facts, and its name table with the module scope filled in."""
+    table = ImportTable(file.module, file.is_package)
+    facts = extract(
+        tree,
+        table,
+        path=str(file.path),
+        path_layer=file.path_layer,
+        layer_folder=file.layer_folder,
+        is_test=file.is_test,
+        detect_routes=file.settings.detect_routes,
+    )
+    return facts, table
+
+
+def _syntax_problem(file: SourceFile, exc: SyntaxError) -> Finding:
+    row = exc.lineno or 1
+    column = max(exc.offset or 1, 1)
+    start = Location(row, column)
+    end = start
+    if exc.end_lineno and exc.end_offset and (exc.end_lineno, exc.end_offset) > (row, column):
+        end = Location(exc.end_lineno, exc.end_offset)
+    reason = exc.msg
+    target = file.settings.target_version
+    if target > sys.version_info[:2]:
+        reason += (
+            f" (the project targets Python {target[0]}.{target[1]}; "
+            "run layercheck on a newer Python)"
+        )
+    return _meta_finding("LC001", file.path, start, end, reason)
+
+
+def load_file(file: SourceFile, *, data: bytes | None = None, keep_tree: bool = True) -> Loaded:
+    """Read, decode strictly, parse once, and gather the file's facts."""
+    path = file.path
+    origin = Location(1, 1)
+    try:
+        raw = read_regular_file(path)[0] if data is None else data
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        problem = _meta_finding("LC002", path, origin, origin, reason)
+        return Loaded(file, bare_facts(file), problem=problem)
+    try:
+        text = decode_source(raw)
+    except DecodeError as exc:
+        problem = _meta_finding("LC002", path, origin, origin, str(exc))
+        return Loaded(file, bare_facts(file), problem=problem)
+    try:
+        tree = parse(text, str(path))
+    except SyntaxError as exc:
+        return Loaded(file, bare_facts(file), text=text, problem=_syntax_problem(file, exc))
+    except (RecursionError, MemoryError):
+        problem = _meta_finding("LC001", path, origin, origin, "too deeply nested to parse")
+        return Loaded(file, bare_facts(file), text=text, problem=problem)
+    facts, table = facts_for_tree(file, tree)
+    if not keep_tree:
+        return Loaded(file, facts)
+    return Loaded(file, facts, text=text, tree=tree, table=table)
