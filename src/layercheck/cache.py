@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from layercheck import __version__
+from layercheck.extract import EXTRACTION_REVISION
 from layercheck.facts import FileFacts
 from layercheck.source import read_regular_file
 
@@ -198,8 +199,10 @@ def _dataclass(kind: type[Any]) -> _Codec:
 
 @functools.cache
 def format_id() -> str:
-    """Changes whenever a facts dataclass gains, loses, renames or retypes a field."""
-    return hashlib.sha256(_codec(FileFacts).shape.encode()).hexdigest()[:16]
+    """Changes whenever a facts dataclass gains, loses, renames or retypes a field, and
+    whenever the extraction records something else for the same source."""
+    shape = f"{_codec(FileFacts).shape};extraction={EXTRACTION_REVISION}"
+    return hashlib.sha256(shape.encode()).hexdigest()[:16]
 
 
 def to_json(facts: FileFacts) -> object:

@@ -11,6 +11,7 @@ import ast
 import builtins
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Final
 
 from layercheck.annotations import annotated_provider, produced_type, single_type
 from layercheck.facts import (
@@ -26,6 +27,23 @@ from layercheck.facts import (
 )
 from layercheck.layers import Layer
 from layercheck.names import LOCAL, ImportTable
+
+EXTRACTION_REVISION: Final = 2
+"""Raised whenever `extract` records something else for the same source (a cached file's
+facts from an older revision are not reused): 2 records NewType and bound TypeVar
+declarations as type aliases."""
+_NEW_TYPES: Final = frozenset({"typing.NewType", "typing_extensions.NewType"})
+_TYPE_VARS: Final = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
+
+
+def _declared_type(call: ast.Call, callee: str | None) -> ast.expr | None:
+    """The type a `NewType("Name", T)` wraps, or that a `TypeVar("T", bound=B)` is bound
+    to: an annotation with either stands for that type."""
+    if callee in _NEW_TYPES and len(call.args) == 2:
+        return call.args[1]
+    if callee in _TYPE_VARS:
+        return next((kw.value for kw in call.keywords if kw.arg == "bound"), None)
+    return None
 
 
 def _literal(node: ast.expr | None) -> str:
@@ -239,6 +257,9 @@ class _Collector:
                     callee = f"{owner}().{value.func.attr}"
             if callee is not None:
                 self.instances.append((name, callee))
+            declared = _declared_type(value, callee)
+            if declared is not None:
+                self.type_alias(name, declared)
         elif isinstance(value, ast.Subscript | ast.BinOp | ast.Constant) or (
             isinstance(stmt, ast.AnnAssign) and value is not None
         ):

@@ -5,9 +5,11 @@ an LC001 finding; either way the path alone still gives its facts for the index.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from layercheck.cache import Stamp
 from layercheck.discovery import SourceFile
@@ -76,7 +78,30 @@ def facts_for_tree(file: SourceFile, tree: ast.Module) -> tuple[FileFacts, Impor
     return facts, table
 
 
-def _syntax_problem(file: SourceFile, exc: SyntaxError) -> Finding:
+_NEWER_SYNTAX: Final = re.compile(
+    r"^\s*type\s+\w+"  # PEP 695 `type X = ...`
+    r"|^\s*(?:async\s+)?def\s+\w+\s*\["  # PEP 695 generic functions
+    r"|^\s*class\s+\w+\s*\["  # PEP 695 generic classes
+    r"|^\s*except\*?\s+[^:(]*,"  # PEP 758 `except A, B:`
+    r"|\bt[\"']"  # PEP 750 t-strings
+)
+
+
+def _newer_syntax_facts(file: SourceFile, text: str, exc: SyntaxError) -> FileFacts | None:
+    """The facts of a file written in syntax newer than this Python reads, so that what it
+    defines stays in the index; None for a real syntax error. Only an error at a construct
+    newer Pythons read (or in an f-string, PEP 701) is worth libcst's import and parse."""
+    lines = text.splitlines()
+    line = lines[exc.lineno - 1] if exc.lineno and exc.lineno <= len(lines) else ""
+    if not (_NEWER_SYNTAX.search(line) or "f-string" in (exc.msg or "")):
+        return None
+    from layercheck.newer_syntax import downgraded_tree  # libcst, only for such files
+
+    tree = downgraded_tree(text, str(file.path))
+    return facts_for_tree(file, tree)[0] if tree is not None else None
+
+
+def _syntax_problem(file: SourceFile, exc: SyntaxError, *, newer_syntax: bool) -> Finding:
     row = exc.lineno or 1
     column = max(exc.offset or 1, 1)
     start = Location(row, column)
@@ -85,10 +110,16 @@ def _syntax_problem(file: SourceFile, exc: SyntaxError) -> Finding:
         end = Location(exc.end_lineno, exc.end_offset)
     reason = exc.msg
     target = file.settings.target_version
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
     if target > sys.version_info[:2]:
         reason += (
             f" (the project targets Python {target[0]}.{target[1]}; "
             "run layercheck on a newer Python)"
+        )
+    elif newer_syntax:
+        reason += (
+            f" (syntax newer than Python {running} reads; what the file defines is still "
+            "known to the other files; run layercheck on a newer Python for its own findings)"
         )
     return _meta_finding("LC001", file.path, start, end, reason)
 
@@ -111,7 +142,9 @@ def load_file(file: SourceFile, *, data: bytes | None = None, keep_tree: bool = 
     try:
         tree = parse(text, str(path))
     except SyntaxError as exc:
-        return Loaded(file, bare_facts(file), text=text, problem=_syntax_problem(file, exc))
+        newer = _newer_syntax_facts(file, text, exc)
+        problem = _syntax_problem(file, exc, newer_syntax=newer is not None)
+        return Loaded(file, newer or bare_facts(file), text=text, problem=problem)
     except (RecursionError, MemoryError):
         problem = _meta_finding("LC001", path, origin, origin, "too deeply nested to parse")
         return Loaded(file, bare_facts(file), text=text, problem=problem)

@@ -145,6 +145,19 @@ RECEIVED, OPENED = Origin.RECEIVED.value, Origin.OPENED.value
             [None],
             id="a-name-alone-is-no-session",
         ),
+        pytest.param(
+            "from typing import cast\n\n\n"
+            "def f(raw):\n    db = cast(Session, raw)\n    reveal(db)\n"
+            "    name = cast(str, raw)\n    reveal(name)\n",
+            [RECEIVED, None],
+            id="cast",
+        ),
+        pytest.param(
+            "from typing import cast\n\n\n"
+            "def f():\n    db = cast(Session, SessionLocal())\n    reveal(db)\n",
+            [OPENED],
+            id="cast-keeps-origin",
+        ),
     ],
 )
 def test_rebinding(tmp_path: Path, body: str, expected: list[str | None]) -> None:
@@ -229,3 +242,60 @@ def test_session_returned_by_a_property(tmp_path: Path) -> None:
         "        reveal(self.name)\n"
     )
     assert _origins(tmp_path, body) == [RECEIVED, None]
+
+
+@pytest.mark.parametrize(
+    ("declaration", "expected"),
+    [
+        pytest.param(
+            "from typing import NewType\n\n"
+            "from sqlalchemy.ext.asyncio import AsyncSession as _AsyncSession\n\n"
+            "AsyncSession = NewType('AsyncSession', _AsyncSession)\n",
+            [RECEIVED],
+            id="newtype",
+        ),
+        pytest.param(
+            "from typing import NewType\n\n"
+            "from sqlalchemy.orm import Session\n\n"
+            "Base = NewType('Base', Session)\n"
+            "AsyncSession = NewType('AsyncSession', Base)\n",
+            [RECEIVED],
+            id="newtype-of-newtype",
+        ),
+        pytest.param(
+            "from typing import TypeVar\n\n"
+            "from sqlalchemy.orm import Session\n\n"
+            "AsyncSession = TypeVar('AsyncSession', bound=Session)\n",
+            [RECEIVED],
+            id="typevar-bound",
+        ),
+        pytest.param(
+            "from typing import TypeAlias\n\n"
+            "from sqlalchemy.orm import Session\n\n"
+            "AsyncSession: TypeAlias = Session\n",
+            [RECEIVED],
+            id="type-alias",
+        ),
+        pytest.param(
+            "from sqlalchemy.ext.asyncio import AsyncSession as _Base\n\n\n"
+            "class AsyncSession(_Base):\n    pass\n",
+            [RECEIVED],
+            id="subclass",
+        ),
+        pytest.param(
+            "from typing import NewType\n\nAsyncSession = NewType('AsyncSession', str)\n",
+            [None],
+            id="newtype-of-str",
+        ),
+    ],
+)
+def test_session_types_declared_by_the_project(
+    tmp_path: Path, declaration: str, expected: list[str | None]
+) -> None:
+    files = {
+        "app/db/postgres.py": declaration,
+        "app/db/__init__.py": "from app.db.postgres import AsyncSession\n",
+        "app/services/s.py": "from app.db import AsyncSession\n\n\n"
+        "def f(db: AsyncSession):\n    reveal(db)\n",
+    }
+    assert walk(tmp_path, files, "app/services/s.py", {Need.SESSIONS}, _origin) == expected

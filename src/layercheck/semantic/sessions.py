@@ -491,6 +491,18 @@ class Sessions:
         """(origin, key or "" for a new session) of a value that is a session."""
         if self.opens(value, ctx):
             return Origin.OPENED, ""
+        if (
+            isinstance(value, ast.Call)
+            and len(value.args) == 2
+            and ctx.qualified(value.func) in _CASTS
+        ):
+            # `cast(AsyncSession, x)`: what `x` is, else a session someone else made.
+            inner = self._value(value.args[1], ctx)
+            if inner is not None:
+                return inner
+            if annotation_is_session(value.args[0], ctx):
+                return Origin.RECEIVED, ""
+            return None
         return self._lookup(value, ctx)
 
     def _lookup(self, node: ast.expr, ctx: FileModel) -> tuple[Origin, str] | None:
@@ -713,6 +725,7 @@ class Sessions:
                 members.holders.add(attribute)
 
 
+_CASTS: Final = frozenset({"typing.cast", "typing_extensions.cast"})
 _OBJECT_SESSION: Final = frozenset(
     {"sqlalchemy.orm.object_session", "sqlalchemy.orm.session.object_session"}
 )

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import ast
-from typing import ClassVar
+from typing import ClassVar, Final
 
-from layercheck.annotations import OPTIONAL, UNION
+from layercheck.annotations import ANNOTATED, OPTIONAL, UNION
 from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.pydantic._helpers import (
     PATCH_SUFFIXES,
@@ -17,6 +17,8 @@ from layercheck.rules.pydantic._helpers import (
     short_name,
     string_annotation,
 )
+
+LITERAL: Final = frozenset({"typing.Literal", "typing_extensions.Literal"})
 
 
 def _optional(declared: FieldDecl, ctx: RuleContext) -> bool:
@@ -36,6 +38,17 @@ def _optional(declared: FieldDecl, ctx: RuleContext) -> bool:
         if head in UNION and isinstance(node.slice, ast.Tuple):
             return any(isinstance(e, ast.Constant) and e.value is None for e in node.slice.elts)
     return False
+
+
+def _tag(declared: FieldDecl, ctx: RuleContext) -> bool:
+    """`type: Literal["custom"]`: the tag that picks the member of a discriminated union
+    the body is validated against; it must be sent, so it is required on purpose."""
+    annotation = declared.annotation
+    node = (string_annotation(annotation) or annotation) if annotation is not None else None
+    if isinstance(node, ast.Subscript) and ctx.qualified(node.value) in ANNOTATED:
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        node = items[0] if items else None
+    return isinstance(node, ast.Subscript) and ctx.qualified(node.value) in LITERAL
 
 
 class RequiredFieldInPatchSchema(Rule):
@@ -77,7 +90,9 @@ class RequiredFieldInPatchSchema(Rule):
     in the same file are checked too, and reported at the class name; for bases in other
     files the facts do not say whether a field has a default, so they are left alone. In
     a model built on `pydantic.v1`, an `Optional` field without default is optional and
-    is not reported.
+    is not reported. Nor is a field annotated with a `Literal[...]`: in a discriminated
+    union of update schemas (`type: Literal["custom"]`) it is the tag every body must
+    carry.
     """
 
     needs: ClassVar[frozenset[Need]] = frozenset({Need.SCHEMAS})
@@ -87,6 +102,18 @@ class RequiredFieldInPatchSchema(Rule):
         message="PATCH schema `{model}` requires `{field}`{origin}; give it a default",
     )
     examples: ClassVar[tuple[Example, ...]] = (
+        Valid(
+            "from typing import Annotated, Literal\n\n"
+            "from pydantic import BaseModel, Field\n\n\n"
+            "class CustomBenefitUpdate(BaseModel):\n"
+            "    type: Literal['custom']\n"
+            "    description: str | None = None\n\n\n"
+            "class DiscordBenefitUpdate(BaseModel):\n"
+            "    type: Annotated[Literal['discord'], Field(description='tag')]\n"
+            "    guild_id: str | None = None\n",
+            path="app/schemas/benefits.py",
+            note="the tag of a discriminated union of update schemas is required on purpose",
+        ),
         Invalid(
             "from typing import Annotated, Optional\n\n"
             "import pydantic\n"
@@ -170,5 +197,7 @@ class RequiredFieldInPatchSchema(Rule):
     @staticmethod
     def _required(declared: FieldDecl, v1_compat: bool, ctx: RuleContext) -> bool:
         if declared.annotation is None or has_default(declared, ctx):
+            return False
+        if _tag(declared, ctx):
             return False
         return not (v1_compat and _optional(declared, ctx))
