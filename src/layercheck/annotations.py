@@ -57,6 +57,32 @@ def _items(node: ast.Subscript) -> list[ast.expr]:
     return list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
 
 
+def union_types(node: ast.expr | None, qualify: Qualify, *, strings: bool = True) -> list[str]:
+    """The classes an annotation allows, `None` aside: `X` and `X | None` give `[X]`,
+    `X | Y` and `Union[X, Y]` give `[X, Y]`; `[]` when some member names no class."""
+    if node is None:
+        return []
+    if strings and isinstance(node, ast.Constant):
+        return union_types(parse_string(node), qualify, strings=False)
+    members: list[ast.expr] = []
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        members = [node.left, node.right]
+    elif isinstance(node, ast.Subscript) and qualify(node.value) in UNION:
+        members = _items(node)
+    if not members:
+        found = single_type(node, qualify, strings=strings)
+        return [found] if found is not None else []
+    kinds: list[str] = []
+    for member in members:
+        if _is_none(member):
+            continue
+        inner = union_types(member, qualify, strings=strings)
+        if not inner:
+            return []
+        kinds.extend(inner)
+    return kinds
+
+
 def single_type(node: ast.expr | None, qualify: Qualify, *, strings: bool = True) -> str | None:
     """The one class an annotation denotes: `X`, `"X"`, `X | None`, `Optional[X]`,
     `Union[X, None]`, `Annotated[X, ...]`. None when it names no single class."""

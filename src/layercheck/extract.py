@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
-from layercheck.annotations import annotated_provider, produced_type, single_type
+from layercheck.annotations import annotated_provider, produced_type, single_type, union_types
 from layercheck.facts import (
     ROUTE_METHODS,
     ROUTE_REGISTRARS,
@@ -28,12 +28,16 @@ from layercheck.facts import (
 from layercheck.layers import Layer
 from layercheck.names import LOCAL, ImportTable
 
-EXTRACTION_REVISION: Final = 2
+EXTRACTION_REVISION: Final = 3
 """Raised whenever `extract` records something else for the same source (a cached file's
 facts from an older revision are not reused): 2 records NewType and bound TypeVar
-declarations as type aliases."""
+declarations as type aliases, 3 what classes store on `self`."""
 _NEW_TYPES: Final = frozenset({"typing.NewType", "typing_extensions.NewType"})
 _TYPE_VARS: Final = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
+
+
+def _is_name(node: ast.expr, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
 
 
 def _declared_type(call: ast.Call, callee: str | None) -> ast.expr | None:
@@ -465,7 +469,57 @@ class _Collector:
                 for member in stmt.body
                 if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef)
             ),
+            instance_types=tuple(self.instance_types(stmt)),
         )
+
+    def instance_types(self, stmt: ast.ClassDef) -> Iterator[tuple[str, str]]:
+        qualify = self.table.qualified
+        seen: set[str] = set()
+        for method in stmt.body:
+            if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            positional = [*method.args.posonlyargs, *method.args.args]
+            if not positional:
+                continue
+            owner = positional[0].arg
+            if any(_is_name(d, "property") for d in method.decorator_list):
+                kinds = union_types(method.returns, qualify)
+                if kinds and method.name not in seen:
+                    seen.add(method.name)
+                    for kind in kinds:
+                        yield method.name, kind
+                continue
+            parameters = {
+                arg.arg: kinds
+                for arg in (*positional[1:], *method.args.kwonlyargs)
+                if (kinds := union_types(arg.annotation, qualify))
+            }
+            for node in ast.walk(method):
+                target: ast.expr
+                value: ast.expr | None
+                annotation: ast.expr | None
+                if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                    target, value, annotation = node.targets[0], node.value, None
+                elif isinstance(node, ast.AnnAssign):
+                    target, value, annotation = node.target, node.value, node.annotation
+                else:
+                    continue
+                if (
+                    not (
+                        isinstance(target, ast.Attribute)
+                        and isinstance(target.value, ast.Name)
+                        and target.value.id == owner
+                    )
+                    or target.attr in seen
+                ):
+                    continue
+                kinds = union_types(annotation, qualify) if annotation is not None else []
+                if not kinds and isinstance(value, ast.Name):
+                    kinds = parameters.get(value.id, [])
+                if kinds:
+                    seen.add(target.attr)
+                    for kind in kinds:
+                        yield target.attr, kind
 
     def declared_attribute(
         self, member: ast.FunctionDef | ast.AsyncFunctionDef

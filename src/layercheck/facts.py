@@ -57,6 +57,11 @@ class ClassFact:
     """The class defines `__init__` or `__new__` (its call signature is its own)."""
     methods: tuple[str, ...] = ()
     """Names of the functions defined in the class body."""
+    instance_types: tuple[tuple[str, str], ...] = ()
+    """(attribute, qualified type) of what the methods store on `self`: `self.x = p` for a
+    parameter `p` annotated with one type, `self.x: T = ...`, and `@property def x(self)
+    -> T`; what a subclass in another module inherits. A union gives one pair per member
+    (`None` aside)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -299,3 +299,41 @@ def test_session_types_declared_by_the_project(
         "def f(db: AsyncSession):\n    reveal(db)\n",
     }
     assert walk(tmp_path, files, "app/services/s.py", {Need.SESSIONS}, _origin) == expected
+
+
+def test_session_stored_by_a_base_class_in_another_module(tmp_path: Path) -> None:
+    files = {
+        "app/db.py": "from typing import NewType\n\n"
+        "from sqlalchemy.ext.asyncio import AsyncSession as _AsyncSession\n\n"
+        "AsyncReadSession = NewType('AsyncReadSession', _AsyncSession)\n"
+        "AsyncSession = NewType('AsyncSession', AsyncReadSession)\n",
+        "app/repositories/base.py": "from typing import Generic, TypeVar\n\n"
+        "import httpx\n\n"
+        "from app.db import AsyncReadSession, AsyncSession\n\n"
+        "T = TypeVar('T')\n\n\n"
+        "class RepositoryBase(Generic[T]):\n"
+        "    def __init__(\n"
+        "        self, session: AsyncSession | AsyncReadSession, client: httpx.Client | None\n"
+        "    ) -> None:\n"
+        "        self.session = session\n"
+        "        self.client = client\n\n\n"
+        "class Declared:\n"
+        "    db: AsyncSession\n\n"
+        "    @property\n"
+        "    def reader(self) -> AsyncSession:\n"
+        "        return self.db\n",
+        "app/repositories/middle.py": "from app.repositories.base import RepositoryBase\n\n\n"
+        "class SoftDeleteRepository(RepositoryBase):\n    pass\n",
+        "app/repositories/users.py": "from app.repositories import base\n"
+        "from app.repositories.middle import SoftDeleteRepository\n\n\n"
+        "class UserRepository(SoftDeleteRepository):\n"
+        "    async def get(self, user_id):\n"
+        "        reveal(self.session)\n"
+        "        reveal(self.client)\n\n\n"
+        "class Reader(base.Declared):\n"
+        "    def run(self):\n"
+        "        reveal(self.db)\n"
+        "        reveal(self.reader)\n",
+    }
+    got = walk(tmp_path, files, "app/repositories/users.py", {Need.SESSIONS}, _origin)
+    assert got == [RECEIVED, None, RECEIVED, RECEIVED]

@@ -17,6 +17,7 @@ from layercheck.annotations import (
     parse_string,
     produced_type,
     single_type,
+    union_types,
 )
 from layercheck.index import ProjectIndex
 from layercheck.semantic.core import FileModel
@@ -130,8 +131,8 @@ def annotation_is_session(annotation: ast.expr | None, ctx: FileModel) -> bool:
     provider = annotated_provider(annotation, ctx.qualified)
     if provider is not None and provides_session(provider, index):
         return True
-    current = single_type(annotation, ctx.qualified)
-    return current is not None and type_is_session(current, index)
+    kinds = union_types(annotation, ctx.qualified)
+    return bool(kinds) and all(type_is_session(kind, index) for kind in kinds)
 
 
 def annotation_is_factory(annotation: ast.expr | None, ctx: FileModel) -> bool:
@@ -623,6 +624,7 @@ class Sessions:
         for base in node.bases:
             inherited = self._base_members(base, ctx)
             if inherited is None:
+                _imported_members(base, members, ctx)
                 continue
             for attribute, origin in inherited.sessions.items():
                 members.sessions.setdefault(attribute, origin)
@@ -826,6 +828,34 @@ def _declared_member(node: ast.Attribute, ctx: FileModel) -> tuple[Origin, str] 
                     return Origin.RECEIVED, f"{id(function)}:{owner.id}.{node.attr}"
                 return None
     return None
+
+
+def _imported_members(base: ast.expr, members: _Members, ctx: FileModel) -> None:
+    """What a base class defined in another module, and its own bases, store on `self` or
+    declare in their bodies (`class UserRepository(RepositoryBase[User])` where
+    `RepositoryBase.__init__` sets `self.session = session`)."""
+    if isinstance(base, ast.Subscript):
+        base = base.value
+    qualified = ctx.qualified(base) if isinstance(base, ast.Name | ast.Attribute) else None
+    if qualified is None:
+        return
+    index = ctx.index
+    for ancestor in index.ancestors(qualified):
+        fact = index.class_fact(ancestor)
+        if fact is None:
+            continue
+        kinds: dict[str, list[str]] = {}
+        for attribute, kind in fact.instance_types:
+            kinds.setdefault(attribute, []).append(kind)
+        for declared in fact.attributes:
+            if declared.annotation:
+                kinds.setdefault(declared.name, [declared.annotation])
+        for attribute, allowed in kinds.items():
+            # `AsyncSession | AsyncReadSession`: a session whichever member it is.
+            if all(type_is_session(kind, index) for kind in allowed):
+                members.sessions.setdefault(attribute, Origin.RECEIVED)
+            elif all(index.resolve(kind) in SESSION_FACTORIES for kind in allowed):
+                members.factories.add(attribute)
 
 
 def _is_property(function: _Function, ctx: FileModel) -> bool:
