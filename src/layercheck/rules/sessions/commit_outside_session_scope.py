@@ -82,6 +82,49 @@ class CommitOutsideSessionScope(Rule):
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Invalid(
+            {
+                "app/db/postgres.py": "from typing import NewType\n\n"
+                "from sqlalchemy.ext.asyncio import AsyncSession as _AsyncSession\n\n"
+                "AsyncReadSession = NewType('AsyncReadSession', _AsyncSession)\n"
+                "AsyncSession = NewType('AsyncSession', AsyncReadSession)\n",
+                "app/db/__init__.py": "from app.db.postgres import "
+                "AsyncReadSession, AsyncSession\n",
+                "app/repositories/base.py": "from typing import Generic, TypeVar\n\n"
+                "from app.db import AsyncReadSession, AsyncSession\n\n"
+                "M = TypeVar('M')\n\n\n"
+                "class RepositoryBase(Generic[M]):\n"
+                "    def __init__(self, session: AsyncSession | AsyncReadSession) -> None:\n"
+                "        self.session = session\n",
+                "app/repositories/orders.py": "from app.db import AsyncSession\n"
+                "from app.repositories.base import RepositoryBase\n\n\n"
+                "class OrderRepository(RepositoryBase[Order]):\n"
+                "    async def archive(self, order) -> None:\n"
+                "        order.archived = True\n"
+                "        await self.session.commit()  # error\n\n\n"
+                "async def purge(session: AsyncSession) -> None:\n"
+                "    await session.commit()  # error\n",
+            },
+            note="session types the project declares as NewTypes, re-exported by a package; "
+            "a generic base repository in another module stores the session",
+        ),
+        Valid(
+            {
+                "app/core/types.py": "from typing import NewType\n\n"
+                "Token = NewType('Token', str)\n",
+                "app/repositories/base.py": "import httpx\n\n\n"
+                "class ClientBase:\n"
+                "    def __init__(self, client: httpx.Client) -> None:\n"
+                "        self.client = client\n",
+                "app/repositories/tokens.py": "from app.core.types import Token\n"
+                "from app.repositories.base import ClientBase\n\n\n"
+                "class TokenRepository(ClientBase):\n"
+                "    def save(self, token: Token) -> None:\n"
+                "        self.client.commit()\n"
+                "        token.commit()\n",
+            },
+            note="a NewType of `str`; a base class that stores an HTTP client",
+        ),
+        Invalid(
             "from typing import Generic, TypeVar\n\n"
             "import httpx\n"
             "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
