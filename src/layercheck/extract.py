@@ -13,7 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
-from layercheck.annotations import annotated_provider, produced_type, single_type, union_types
+from layercheck.annotations import (
+    Qualify,
+    annotated_provider,
+    parse_string,
+    produced_type,
+    single_type,
+    union_types,
+)
 from layercheck.facts import (
     ROUTE_METHODS,
     ROUTE_REGISTRARS,
@@ -28,12 +35,37 @@ from layercheck.facts import (
 from layercheck.layers import Layer
 from layercheck.names import LOCAL, ImportTable
 
-EXTRACTION_REVISION: Final = 3
+EXTRACTION_REVISION: Final = 4
 """Raised whenever `extract` records something else for the same source (a cached file's
 facts from an older revision are not reused): 2 records NewType and bound TypeVar
-declarations as type aliases, 3 what classes store on `self`."""
+declarations as type aliases, 3 what classes store on `self`, 4 routes' response models."""
 _NEW_TYPES: Final = frozenset({"typing.NewType", "typing_extensions.NewType"})
 _TYPE_VARS: Final = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
+
+
+_TRIMMING: Final = frozenset({"response_model_exclude", "response_model_include"})
+_CONTAINERS: Final = frozenset(
+    {"list", "set", "frozenset", "tuple", "builtins.list", "builtins.set", "builtins.tuple"}
+    | {f"typing.{n}" for n in ("List", "Set", "FrozenSet", "Sequence", "Tuple", "Iterable")}
+    | {f"collections.abc.{n}" for n in ("Sequence", "Iterable", "Collection")}
+)
+
+
+def _response_class(node: ast.expr | None, qualify: Qualify) -> str | None:
+    """The class a response annotation names: `UserOut`, `"UserOut"`, `UserOut | None`,
+    `list[UserOut]`, `Sequence["UserOut"]`."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        node = parse_string(node)
+    found = single_type(node, qualify, strings=False)
+    if found is not None:
+        return found
+    if isinstance(node, ast.Subscript):
+        head = node.value
+        name = head.id if isinstance(head, ast.Name) and qualify(head) is None else qualify(head)
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if name in _CONTAINERS and items:
+            return _response_class(items[0], qualify)
+    return None
 
 
 def _is_name(node: ast.expr, name: str) -> bool:
@@ -100,6 +132,7 @@ class _Collector:
     instances: list[tuple[str, str]] = field(default_factory=list)
     aliases: list[tuple[str, str, str]] = field(default_factory=list)
     receivers: list[str] = field(default_factory=list)
+    responses: list[tuple[str, str, str]] = field(default_factory=list)
     handlers: list[str] = field(default_factory=list)
     raises: list[tuple[str, int]] = field(default_factory=list)
     catches: list[str] = field(default_factory=list)
@@ -176,6 +209,25 @@ class _Collector:
             receiver = self.qualify(call.func.value)
             if receiver is not None:
                 self.receivers.append(receiver)
+
+    def response_model(
+        self, decorator: ast.expr, function: ast.FunctionDef | ast.AsyncFunctionDef
+    ) -> None:
+        """`@router.get("/", response_model=list[UserOut])` / `-> UserOut`."""
+        if not (
+            isinstance(decorator, ast.Call)
+            and isinstance(decorator.func, ast.Attribute)
+            and decorator.func.attr in ROUTE_METHODS
+        ):
+            return
+        receiver = self.qualify(decorator.func.value)
+        keywords = {kw.arg: kw.value for kw in decorator.keywords if kw.arg is not None}
+        if receiver is None or keywords.keys() & _TRIMMING:
+            return
+        shown = keywords.get("response_model", function.returns)
+        model = _response_class(shown, self.qualify)
+        if model is not None:
+            self.responses.append((receiver, model, function.name))
 
     def handler_registration(self, call: ast.expr) -> None:
         """`@app.exception_handler(E)`, `app.add_exception_handler(E, h)`,
@@ -568,6 +620,7 @@ class _Collector:
             self.handler_registration(decorator)
             if not method:
                 self.route_receiver(decorator, ROUTE_METHODS)
+                self.response_model(decorator, stmt)
         top_level = not self.overlays
         self.bind_module(stmt.name, self.own(stmt.name))
         outer_function = self.function
@@ -654,6 +707,7 @@ def extract(
         instances=tuple(collector.instances),
         type_aliases=tuple(collector.aliases),
         route_receivers=tuple(collector.receivers),
+        response_models=tuple(collector.responses),
         handlers=tuple(dict.fromkeys(collector.handlers)),
         raises=tuple(collector.raises),
         catches=tuple(dict.fromkeys(collector.catches)),

@@ -111,6 +111,10 @@ class FileFacts:
     """Module-level `Name = Annotated[X, Depends(p)]`: (name, X or "", p or "")."""
     route_receivers: tuple[str, ...] = ()
     """Qualified names of objects that path operations are registered on."""
+    response_models: tuple[tuple[str, str, str], ...] = ()
+    """(receiver, model, function) for each decorated path operation: the class its
+    `response_model=` (else its return annotation) names, also inside `list[...]`; not
+    recorded when `response_model_exclude=` / `_include=` trims what is sent."""
     handlers: tuple[str, ...] = ()
     """Exceptions given a global handler here (UNKNOWN when not nameable)."""
     raises: tuple[tuple[str, int], ...] = ()

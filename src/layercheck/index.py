@@ -57,6 +57,7 @@ class ProjectIndex:
         }
         self._inherits_cache: dict[tuple[str, frozenset[str]], bool] = {}
         self.memo: dict[tuple[str, str], bool] = {}
+        self._response_routes: dict[str, tuple[str, ...]] | None = None
         self._resolved: dict[str, str] = {}
         """Answers that rule families derive from the index, keyed (question, subject)."""
         self._handled: frozenset[str] | None = None
@@ -224,6 +225,21 @@ class ProjectIndex:
             if type_checking or not guarded:
                 found.setdefault(target, line)
         return list(found.items())
+
+    def response_routes(self, model: str) -> tuple[str, ...]:
+        """The path operations (function names) that send `model` (resolved) as their
+        response, registered on a router of the project."""
+        found = self._response_routes
+        if found is None:
+            routers = self._router_instances()
+            table: dict[str, set[str]] = {}
+            for item in self.by_module.values():
+                for receiver, shown, function in item.response_models:
+                    if self.resolve(receiver) in routers:
+                        table.setdefault(self.resolve(shown), set()).add(function)
+            found = {name: tuple(sorted(routes)) for name, routes in table.items()}
+            self._response_routes = found
+        return found.get(self.resolve(model), ())
 
     # -- layers ------------------------------------------------------------------------
     def _router_instances(self) -> set[str]:

@@ -3,8 +3,6 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from layercheck.facts import ROUTE_METHODS
-from layercheck.pydantic_models import fields, is_pydantic_model
 from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.pydantic._helpers import (
     FIELD_FUNCTIONS,
@@ -14,12 +12,10 @@ from layercheck.rules.pydantic._helpers import (
     excluded,
     has_suffix,
     inherited_fields,
-    keyword,
     model_class,
     name_span,
     short_name,
 )
-from layercheck.semantic.routes import Function
 
 
 class SecretInResponseSchema(Rule):
@@ -60,15 +56,16 @@ class SecretInResponseSchema(Rule):
 
     ## Details
     A response schema is a Pydantic model named `*Response`, `*Out`, `*Read` or
-    `*Public` (reported at the field, or at the class name for a field inherited from a
-    project base), or any model used as a route's `response_model=` (or its return
-    annotation when there is no `response_model`, also inside `list[...]`), reported at
-    the route. A field declared with `Field(exclude=True)` is never serialized and is not
-    reported, and a route with `response_model_exclude=` / `response_model_include=` is
-    left alone. Tokens and API keys are returned once by design and are not flagged.
+    `*Public`, or any model a route of the project sends: its `response_model=` (or its
+    return annotation when there is no `response_model`, also inside `list[...]`). The
+    finding is at the field, where the fix is (at the class name for a field inherited
+    from a project base), and names the routes that send the model. A field declared
+    with `Field(exclude=True)` is never serialized and is not reported, and a route with
+    `response_model_exclude=` / `response_model_include=` does not make a model a
+    response schema. Tokens and API keys are returned once by design and are not flagged.
     """
 
-    needs: ClassVar[frozenset[Need]] = frozenset({Need.SCHEMAS, Need.VALUES, Need.ROUTES})
+    needs: ClassVar[frozenset[Need]] = frozenset({Need.SCHEMAS})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC611",
         name="secret-in-response-schema",
@@ -91,16 +88,23 @@ class SecretInResponseSchema(Rule):
                 "app/schemas.py": "from pydantic import BaseModel\n\n\n"
                 "class UserInDB(BaseModel):\n"
                 "    email: str\n"
-                "    password_hash: str\n",
+                "    password_hash: str  # error: 5\n\n\n"
+                "class AccountBase(BaseModel):\n"
+                "    password: str\n\n\n"
+                "class Account(AccountBase):  # error\n"
+                "    id: int\n",
                 "app/routes/users.py": "from fastapi import APIRouter\n\n"
-                "from app.schemas import UserInDB\n\n"
+                "from app.schemas import Account, UserInDB\n\n"
                 "router = APIRouter()\n\n\n"
-                "@router.get('/users', response_model=list[UserInDB])  # error: 38\n"
+                "@router.get('/users', response_model=list[UserInDB])\n"
                 "def users():\n"
                 "    return []\n\n\n"
                 "@router.get('/users/me')\n"
-                "def me() -> 'UserInDB':  # error\n"
-                "    return current()\n",
+                "def me() -> 'UserInDB':\n"
+                "    return current()\n\n\n"
+                "@router.get('/accounts/{account_id}')\n"
+                "def account(account_id: int) -> Account | None:\n"
+                "    return find(account_id)\n",
             },
             note="a schema used as a route's response model, in `list[...]` and as a quoted "
             "return annotation",
@@ -147,18 +151,20 @@ class SecretInResponseSchema(Rule):
         ),
     )
 
-    def __init__(self) -> None:
-        self._routes: list[tuple[Function, ast.expr]] = []
-
     def visit_ClassDef(self, node: ast.ClassDef, ctx: RuleContext) -> None:
-        if not has_suffix(node.name, RESPONSE_SUFFIXES):
-            return
         model = model_class(node, ctx)
         if model is None:
             return
+        routes = ctx.index.response_routes(model.qualified)
+        if not routes and not has_suffix(node.name, RESPONSE_SUFFIXES):
+            return
+        sent = _sent_by(routes)
         for declared in declared_fields(node, ctx):
             if declared.name in SECRET_FIELDS and not excluded(declared, ctx):
-                ctx.report(self, declared.target, model=node.name, field=declared.name, origin="")
+                origin = f" ({sent})" if sent else ""
+                ctx.report(
+                    self, declared.target, model=node.name, field=declared.name, origin=origin
+                )
         start, end = name_span(node, ctx)
         for inherited in inherited_fields(model, node, ctx):
             if inherited.name not in SECRET_FIELDS:
@@ -168,48 +174,16 @@ class SecretInResponseSchema(Rule):
                     continue
             elif inherited.value in FIELD_FUNCTIONS:
                 continue  # `Field(exclude=True)` in another file cannot be ruled out
-            origin = f" (inherited from `{short_name(inherited.owner)}`)"
+            parts = [f"inherited from `{short_name(inherited.owner)}`", *([sent] if sent else [])]
+            origin = f" ({'; '.join(parts)})"
             ctx.report_span(self, start, end, model=node.name, field=inherited.name, origin=origin)
 
-    # -- routes ----------------------------------------------------------------------------
-    def visit_FunctionDef(self, node: ast.FunctionDef, ctx: RuleContext) -> None:
-        self._function(node, ctx)
 
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef, ctx: RuleContext) -> None:
-        self._function(node, ctx)
-
-    def _function(self, node: Function, ctx: RuleContext) -> None:
-        response: ast.expr | None = node.returns
-        for decorator in node.decorator_list:
-            if not (
-                isinstance(decorator, ast.Call)
-                and isinstance(decorator.func, ast.Attribute)
-                and decorator.func.attr in ROUTE_METHODS
-            ):
-                continue
-            if keyword(decorator, "response_model_exclude") or keyword(
-                decorator, "response_model_include"
-            ):
-                return
-            found = keyword(decorator, "response_model")
-            if found is not None:
-                response = found.value
-        if response is not None:
-            self._routes.append((node, response))
-
-    def leave_Module(self, node: ast.Module, ctx: RuleContext) -> None:
-        index = ctx.index
-        for function, response in self._routes:
-            if ctx.routes.innermost([function]) is not function:
-                continue
-            model = ctx.values.annotation_class(response, ctx) or ctx.values.element_class(
-                response, ctx
-            )
-            if model is None or not is_pydantic_model(model, index):
-                continue
-            if has_suffix(short_name(model), RESPONSE_SUFFIXES):
-                continue  # reported where the schema is defined
-            for name, (_, attribute) in fields(model, index).items():
-                if name in SECRET_FIELDS and attribute.value not in FIELD_FUNCTIONS:
-                    origin = f" (the response model of route `{function.name}`)"
-                    ctx.report(self, response, model=short_name(model), field=name, origin=origin)
+def _sent_by(routes: tuple[str, ...]) -> str:
+    """`the response model of route `me``, naming up to two routes."""
+    if not routes:
+        return ""
+    named = ", ".join(f"`{name}`" for name in routes[:2])
+    more = f" and {len(routes) - 2} more" if len(routes) > 2 else ""
+    word = "route" if len(routes) == 1 else "routes"
+    return f"the response model of {word} {named}{more}"
