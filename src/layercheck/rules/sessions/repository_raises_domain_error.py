@@ -1,11 +1,30 @@
 from __future__ import annotations
 
 import ast
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from layercheck.layers import Layer
 from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Status, Valid
 from layercheck.rules.http._helpers import is_domain_exception
+
+_DATABASE_PACKAGES: Final = ("sqlalchemy", "sqlmodel")
+_DATA_LAYERS: Final = frozenset({Layer.MODELS, Layer.REPOSITORIES})
+
+
+def _uses_database(ctx: RuleContext) -> bool:
+    """The module imports SQLAlchemy or sqlmodel, or a module of the models or
+    repositories layer: a data-access module, not a `repository.py` that manages git
+    repositories."""
+    facts = ctx.index.by_path.get(str(ctx.path))
+    if facts is None:
+        return True  # nothing to go on: as the layer says
+    for fact in facts.imports:
+        if fact.target.split(".")[0] in _DATABASE_PACKAGES:
+            return True
+        module = ctx.index.import_module(fact)
+        if module not in (None, facts.module) and ctx.index.layer_of_module(module) in _DATA_LAYERS:
+            return True
+    return False
 
 
 class RepositoryRaisesDomainError(Rule):
@@ -84,7 +103,10 @@ class RepositoryRaisesDomainError(Rule):
     service raises it too: a repository that turns an `IntegrityError` into the
     project's `DuplicateKeyError` has decided what the conflict means, which is the
     service's decision. Built-in and third-party exceptions are quiet, and so is a bare
-    `raise` re-raising what was caught.
+    `raise` re-raising what was caught. A repository module that shows no database use
+    (it imports neither SQLAlchemy nor sqlmodel nor a module of the models or
+    repositories layer, like a `repository.py` that clones git repositories) is left
+    alone.
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(
@@ -96,6 +118,19 @@ class RepositoryRaisesDomainError(Rule):
         status=Status.PREVIEW,
     )
     examples: ClassVar[tuple[Example, ...]] = (
+        Valid(
+            {
+                "app/errors.py": "class InvalidRepositoryURLError(ValueError):\n    pass\n",
+                "app/integrations/bitbucket/repository.py": "import subprocess\n\n"
+                "from app.errors import InvalidRepositoryURLError\n\n\n"
+                "class BitbucketRepository:\n"
+                "    def clone(self, url: str) -> None:\n"
+                "        if not url.startswith('https://'):\n"
+                "            raise InvalidRepositoryURLError(url)\n"
+                "        subprocess.run(['git', 'clone', url], check=True)\n",
+            },
+            note="a `repository.py` that clones git repositories, with no database use",
+        ),
         Invalid(
             {
                 "app/errors/base.py": "class AppError(Exception):\n    pass\n\n\n"
@@ -105,7 +140,8 @@ class RepositoryRaisesDomainError(Rule):
                 "def register(repo, email):\n"
                 "    if repo.exists(email):\n"
                 "        raise errors.Conflict(email)\n",
-                "app/repositories/users.py": "from ..errors import Conflict\n\n\n"
+                "app/repositories/users.py": "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
+                "from ..errors import Conflict\n\n\n"
                 "class UserRepository:\n"
                 "    async def add(self, user):\n"
                 "        if await self.exists(user.email):\n"
@@ -118,11 +154,15 @@ class RepositoryRaisesDomainError(Rule):
         Invalid(
             {
                 "app/exceptions.py": "class NotFoundError(Exception):\n    pass\n",
+                "app/models.py": "from sqlalchemy.orm import DeclarativeBase\n\n\n"
+                "class Base(DeclarativeBase):\n    pass\n\n\n"
+                "class Post(Base):\n    __tablename__ = 'posts'\n",
                 "app/services/posts.py": "from app.exceptions import NotFoundError\n\n\n"
                 "def get(post):\n"
                 "    if post is None:\n"
                 "        raise NotFoundError\n",
-                "app/crud.py": "import app.exceptions as exc\n\n\n"
+                "app/crud.py": "import app.exceptions as exc\n"
+                "from app.models import Post\n\n\n"
                 "def get_post(session, post_id):\n"
                 "    def missing():\n"
                 "        raise exc.NotFoundError from None  # error\n"
@@ -196,7 +236,15 @@ class RepositoryRaisesDomainError(Rule):
         ),
     )
 
+    def __init__(self) -> None:
+        self._quiet = False
+
+    def visit_Module(self, node: ast.Module, ctx: RuleContext) -> None:
+        self._quiet = not _uses_database(ctx)
+
     def visit_Raise(self, node: ast.Raise, ctx: RuleContext) -> None:
+        if self._quiet:
+            return
         target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
         if not isinstance(target, ast.Name | ast.Attribute):
             return

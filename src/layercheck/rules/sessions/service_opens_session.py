@@ -62,8 +62,9 @@ class ServiceOpensSession(Rule):
     `Session(engine)`/`AsyncSession(engine)`, a factory held in a parameter or
     attribute (`self._session_factory()`), or a project function that provides a
     session (`get_session()`, `next(get_db())`, `async with session_scope() as s`).
-    A session provider defined in the module (a function that yields or returns the
-    session it opens) is quiet: opening is its job. A scheduled job that opens its own
+    A session provider (a function that yields or returns the session it opens, or an
+    object built with it, such as a `with_session()` class method yielding
+    `cls(session)`) is quiet: opening is its job. A scheduled job that opens its own
     session and commits it is reported here, while LC502 stays quiet on its commit:
     move such jobs out of the service layer, or take the factory as a parameter and
     accept this finding with a `noqa` comment.
@@ -77,6 +78,27 @@ class ServiceOpensSession(Rule):
         layers=frozenset({Layer.SERVICES, Layer.REPOSITORIES}),
     )
     examples: ClassVar[tuple[Example, ...]] = (
+        Valid(
+            {
+                "app/core/database.py": "from sqlalchemy.ext.asyncio import async_sessionmaker\n\n"
+                "async_session_factory = async_sessionmaker(expire_on_commit=False)\n",
+                "app/services/base.py": "from contextlib import asynccontextmanager\n\n"
+                "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
+                "from app.core.database import async_session_factory\n\n\n"
+                "class BaseService:\n"
+                "    def __init__(self, session: AsyncSession) -> None:\n"
+                "        self.session = session\n\n"
+                "    @classmethod\n"
+                "    @asynccontextmanager\n"
+                "    async def with_session(cls, session: AsyncSession | None = None):\n"
+                "        if session is not None:\n"
+                "            yield cls(session)\n"
+                "        else:\n"
+                "            async with async_session_factory() as session:\n"
+                "                yield cls(session)\n",
+            },
+            note="a helper that hands out a service built with the session it opens",
+        ),
         Invalid(
             {
                 "app/core/db.py": "from sqlalchemy.orm import sessionmaker\n\n"
@@ -167,11 +189,55 @@ class ServiceOpensSession(Rule):
 
     @staticmethod
     def _in_provider(ctx: RuleContext) -> bool:
-        """Inside a module-level function that hands out the session it opens."""
+        """Inside a module-level function that hands out the session it opens, or a
+        function (a method too) that yields or returns the session it binds here, or an
+        object built with it (`yield cls(session)` in a `with_session()` helper)."""
         functions = ctx.functions()
         if not functions:
             return False
         outer = functions[-1]
-        if not any(node is outer for node in getattr(ctx.ancestors[0], "body", ())):
-            return False
-        return provides_session(f"{ctx.module}.{outer.name}", ctx.index)
+        if any(node is outer for node in getattr(ctx.ancestors[0], "body", ())) and (
+            provides_session(f"{ctx.module}.{outer.name}", ctx.index)
+        ):
+            return True
+        name = _bound_name(ctx)
+        return name is not None and _hands_out(functions[0], name)
+
+
+def _bound_name(ctx: RuleContext) -> str | None:
+    """The name the current call's session is bound to: `with factory() as s`,
+    `async with factory() as s`, `s = factory()`, `s = await make()`."""
+    chain = ctx.ancestors
+    depth = len(chain) - 2
+    if depth >= 0 and isinstance(chain[depth], ast.Await):
+        depth -= 1
+    holder = chain[depth] if depth >= 0 else None
+    if isinstance(holder, ast.withitem) and isinstance(holder.optional_vars, ast.Name):
+        return holder.optional_vars.id
+    if (
+        isinstance(holder, ast.Assign)
+        and len(holder.targets) == 1
+        and isinstance(holder.targets[0], ast.Name)
+    ):
+        return holder.targets[0].id
+    return None
+
+
+def _hands_out(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """`function` yields or returns `name`, or a call given `name` (`cls(session)`)."""
+    pending: list[ast.AST] = list(function.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue
+        if isinstance(node, ast.Yield | ast.Return) and node.value is not None:
+            value = node.value
+            if isinstance(value, ast.Name) and value.id == name:
+                return True
+            if isinstance(value, ast.Call) and any(
+                isinstance(argument, ast.Name) and argument.id == name
+                for argument in (*value.args, *(kw.value for kw in value.keywords))
+            ):
+                return True
+        pending.extend(ast.iter_child_nodes(node))
+    return False
