@@ -8,6 +8,7 @@ from typing import Final
 from layercheck.facts import UNKNOWN, ClassFact, FileFacts, FunctionFact, ImportFact
 from layercheck.layers import Layer
 
+_DATABASE_PACKAGES: Final = frozenset({"sqlalchemy", "sqlmodel"})
 ROUTER_CLASSES: Final = frozenset(
     {
         "fastapi.APIRouter",
@@ -225,6 +226,35 @@ class ProjectIndex:
             if type_checking or not guarded:
                 found.setdefault(target, line)
         return list(found.items())
+
+    def shows_data_access(self, module: str) -> bool:
+        """The module imports SQLAlchemy or sqlmodel, a module of the models layer, or a
+        repository module that does: data access, not a `repository.py` that manages git
+        repositories. A module the index does not know is taken at its word."""
+        key = ("data-access", module)
+        known = self.memo.get(key)
+        if known is not None:
+            return known
+        item = self.by_module.get(module)
+        if item is None:
+            return True
+        self.memo[key] = False  # an import cycle does not prove anything
+        found = False
+        for fact in item.imports:
+            if fact.target.split(".")[0] in _DATABASE_PACKAGES:
+                found = True
+                break
+            imported = self.import_module(fact)
+            if imported is None or imported == module:
+                continue
+            layer = self.layer_of_module(imported)
+            if layer is Layer.MODELS or (
+                layer is Layer.REPOSITORIES and self.shows_data_access(imported)
+            ):
+                found = True
+                break
+        self.memo[key] = found
+        return found
 
     def response_routes(self, model: str) -> tuple[str, ...]:
         """The path operations (function names) that send `model` (resolved) as their

@@ -16,7 +16,12 @@ BLOCKING: Final = frozenset({Layer.SERVICES, Layer.ROUTES, Layer.REPOSITORIES})
 path), and never through another route module (its own import is reported there)."""
 
 _REPOSITORY = "app/repositories/user.py"
-_REPOSITORY_SOURCE = "class UserRepository:\n    pass\n"
+_REPOSITORY_SOURCE = (
+    "from sqlalchemy.orm import Session\n\n\n"
+    "class UserRepository:\n"
+    "    def __init__(self, session: Session) -> None:\n"
+    "        self.session = session\n"
+)
 _HELPERS = "app/utils/helpers.py"
 _HELPERS_SOURCE = "from app.repositories.user import UserRepository\n"
 
@@ -35,8 +40,12 @@ class TransitiveRepositoryAccess(Rule):
     ## Example
     ```python
     # file: app/repositories/user.py
+    from sqlalchemy.orm import Session
+
+
     class UserRepository:
-        pass
+        def __init__(self, session: Session) -> None:
+            self.session = session
 
     # file: app/utils/helpers.py
     from app.repositories.user import UserRepository
@@ -52,8 +61,12 @@ class TransitiveRepositoryAccess(Rule):
     ## Use instead
     ```python
     # file: app/repositories/user.py
+    from sqlalchemy.orm import Session
+
+
     class UserRepository:
-        pass
+        def __init__(self, session: Session) -> None:
+            self.session = session
 
     # file: app/services/users.py
     from app.repositories.user import UserRepository
@@ -67,6 +80,10 @@ class TransitiveRepositoryAccess(Rule):
     ```
 
     ## Details
+    The repository reached must show data access (it imports SQLAlchemy or sqlmodel, a
+    module of the models layer, or a repository that does): a `repository.py` that
+    manages git repositories is no repository layer to reach.
+
     Each import statement of a route module is reported once, with the shortest chain
     from the route to a repository module, import-linter style:
     `app.routes.users -> app.utils.helpers -> app.repositories.user`. A direct import of
@@ -85,6 +102,17 @@ class TransitiveRepositoryAccess(Rule):
         status=Status.PREVIEW,
     )
     examples: ClassVar[tuple[Example, ...]] = (
+        Valid(
+            {
+                "app/registry/repository.py": "import subprocess\n\n\n"
+                "class Repository:\n"
+                "    def clone(self, url: str) -> None:\n"
+                "        subprocess.run(['git', 'clone', url], check=True)\n",
+                "app/registry/actions.py": "from app.registry.repository import Repository\n",
+                "app/routes/registry.py": "from app.registry import actions\n",
+            },
+            note="a `repository.py` that manages git repositories shows no data access",
+        ),
         Invalid(
             {
                 _REPOSITORY: _REPOSITORY_SOURCE,
@@ -181,7 +209,7 @@ class TransitiveRepositoryAccess(Rule):
         if not type_checking and ctx.under_type_checking():
             return
         graph = import_graph(ctx.index, type_checking=type_checking)
-        targets = graph.in_layers(TARGET)
+        targets = frozenset(m for m in graph.in_layers(TARGET) if ctx.index.shows_data_access(m))
         avoid = graph.in_layers(BLOCKING)
         best: tuple[str, Chain] | None = None
         for fact in import_facts(node, ctx):

@@ -1,30 +1,11 @@
 from __future__ import annotations
 
 import ast
-from typing import ClassVar, Final
+from typing import ClassVar
 
 from layercheck.layers import Layer
 from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Status, Valid
 from layercheck.rules.http._helpers import is_domain_exception
-
-_DATABASE_PACKAGES: Final = ("sqlalchemy", "sqlmodel")
-_DATA_LAYERS: Final = frozenset({Layer.MODELS, Layer.REPOSITORIES})
-
-
-def _uses_database(ctx: RuleContext) -> bool:
-    """The module imports SQLAlchemy or sqlmodel, or a module of the models or
-    repositories layer: a data-access module, not a `repository.py` that manages git
-    repositories."""
-    facts = ctx.index.by_path.get(str(ctx.path))
-    if facts is None:
-        return True  # nothing to go on: as the layer says
-    for fact in facts.imports:
-        if fact.target.split(".")[0] in _DATABASE_PACKAGES:
-            return True
-        module = ctx.index.import_module(fact)
-        if module not in (None, facts.module) and ctx.index.layer_of_module(module) in _DATA_LAYERS:
-            return True
-    return False
 
 
 class RepositoryRaisesDomainError(Rule):
@@ -240,7 +221,7 @@ class RepositoryRaisesDomainError(Rule):
         self._quiet = False
 
     def visit_Module(self, node: ast.Module, ctx: RuleContext) -> None:
-        self._quiet = not _uses_database(ctx)
+        self._quiet = not ctx.index.shows_data_access(ctx.module)
 
     def visit_Raise(self, node: ast.Raise, ctx: RuleContext) -> None:
         if self._quiet:
