@@ -85,20 +85,22 @@ def discover(
     for given in paths:
         path = _absolute(given, workspace.cwd)
         try:
-            info = path.stat()
-        except OSError as exc:
-            if path.is_symlink():
-                note(f"{given}: symlink cannot be followed ({exc.strerror}), skipped")
-                continue
-            raise MissingPathError(f"{given}: no such file or folder") from None
+            info: os.stat_result | None = path.stat()
+        except OSError:
+            if not path.is_symlink():
+                raise MissingPathError(f"{given}: no such file or folder") from None
+            # A broken or looping symlink named explicitly is a file that cannot be read:
+            # LC002 says why, and the other paths are still checked.
+            info = None
         settings = workspace.settings_for(path)
-        if not os.path.isdir(path):
+        if info is None or not os.path.isdir(path):
             if settings.force_exclude and settings.is_excluded(path):
                 continue
             add(path, settings)
             continue
         if settings.force_exclude and settings.is_excluded(path):
             continue
+        assert info is not None
         _walk(path, workspace, {(info.st_dev, info.st_ino)}, add, note)
     return result
 

@@ -8,8 +8,14 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 
 
+class GlobError(ValueError):
+    """A pattern that cannot be matched: the message says why."""
+
+
 @lru_cache(maxsize=1024)
 def _compile(pattern: str) -> re.Pattern[str]:
+    if not pattern.strip("/").removeprefix("./"):
+        raise GlobError("an empty pattern matches nothing")
     out: list[str] = []
     i = 0
     while i < len(pattern):
@@ -40,7 +46,10 @@ def _compile(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(char))
             i += 1
-    return re.compile("".join(out) + r"\Z")
+    try:
+        return re.compile("".join(out) + r"\Z")
+    except re.error as exc:
+        raise GlobError(f"invalid character class ({exc.msg})") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +57,10 @@ class Glob:
     """A pattern; one without a slash matches any single path component (like ruff)."""
 
     pattern: str
+
+    def __post_init__(self) -> None:
+        """Compile now: a bad pattern is a configuration error, not a crash mid-walk."""
+        _compile(self.pattern.strip("/").removeprefix("./"))
 
     @property
     def anchored(self) -> bool:
