@@ -84,6 +84,11 @@ def _show_settings(workspace: Workspace, paths: Sequence[Path]) -> None:
 @click.option("--exclude", multiple=True, help="Glob patterns to exclude (replaces defaults).")
 @click.option("--extend-exclude", multiple=True, help="Glob patterns to exclude as well.")
 @click.option("--force-exclude", is_flag=True, help="Apply excludes to explicit paths too.")
+@click.option(
+    "--respect-gitignore/--no-respect-gitignore",
+    default=None,
+    help="Skip the files .gitignore, .ignore and .git/info/exclude ignore (default: on).",
+)
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache.")
 @click.option(
     "--cache-dir",
@@ -119,6 +124,7 @@ def main(
     exclude: tuple[str, ...],
     extend_exclude: tuple[str, ...],
     force_exclude: bool,
+    respect_gitignore: bool | None,
     no_cache: bool,
     cache_dir: Path | None,
     quiet: bool,
@@ -153,6 +159,7 @@ def main(
         exclude=tuple(exclude) if exclude else None,
         extend_exclude=tuple(extend_exclude),
         force_exclude=force_exclude,
+        respect_gitignore=respect_gitignore,
         no_cache=no_cache,
         cache_dir=cache_dir.absolute() if cache_dir is not None else None,
     )

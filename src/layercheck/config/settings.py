@@ -22,6 +22,7 @@ from layercheck.config.options import (
     OPTIONS,
     PER_FILE_IGNORES,
     PREVIEW,
+    RESPECT_GITIGNORE,
     SELECT,
     SRC,
     TARGET_VERSION,
@@ -42,6 +43,7 @@ class Overrides:
     exclude: tuple[str, ...] | None = None
     extend_exclude: tuple[str, ...] = ()
     force_exclude: bool = False
+    respect_gitignore: bool | None = None
     no_cache: bool = False
     cache_dir: Path | None = None
     """`--cache-dir`, absolute; it replaces the config's `cache-dir`."""
@@ -67,6 +69,8 @@ class Settings:
     include_type_checking_imports: bool
     detect_routes: bool
     layers: Mapping[Layer, tuple[Glob, ...]] = field(default_factory=dict)
+    respect_gitignore: bool = True
+    """Skip what `.gitignore`, `.ignore` and `.git/info/exclude` ignore (discovery)."""
     catalog: Catalog = field(default_factory=lambda: Catalog((), frozenset()))
     force_exclude: bool = False
     cache: bool = True
@@ -214,6 +218,9 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         preview = overrides.preview
     src = tuple(root / item for item in (SRC.value(values) or SRC.default))
     cache_dir = overrides.cache_dir or root / CACHE_DIR.value(values)
+    respect_gitignore = RESPECT_GITIGNORE.value(values)
+    if overrides.respect_gitignore is not None:
+        respect_gitignore = overrides.respect_gitignore
     return Settings(
         root=root,
         config_path=where,
@@ -230,6 +237,7 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
             Layer(name): tuple(_glob(p, where, f"{prefix}{LAYERS.name}.{name}") for p in globs)
             for name, globs in LAYERS.value(values).items()
         },
+        respect_gitignore=respect_gitignore,
         catalog=catalog,
         force_exclude=overrides.force_exclude,
         cache=not overrides.no_cache,
