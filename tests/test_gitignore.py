@@ -101,3 +101,13 @@ def test_lines_that_are_no_pattern_are_skipped(tmp_path: Path, line: str) -> Non
     (tmp_path / ".ignore").unlink()
     (tmp_path / "vendor/.gitignore").write_text(f"{line}\n")
     assert "vendor/lib.py" in _files(tmp_path)
+
+
+def test_stdin_filename_that_is_ignored_with_force_exclude(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    name = "app/generated/services/gen.py"
+    source = VIOLATION.encode()
+    checked = run_cli("--quiet", "--stdin-filename", name, "-", cwd=tmp_path, stdin=source)
+    assert (checked.returncode, checked.stdout.split(":")[0]) == (1, name)
+    skipped = run_cli("--force-exclude", "--stdin-filename", name, "-", cwd=tmp_path, stdin=source)
+    assert (skipped.returncode, skipped.stdout, skipped.stderr) == (0, "All checks passed!\n", "")

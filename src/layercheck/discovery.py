@@ -178,14 +178,6 @@ def discover(
 
     ignores = Ignores()
 
-    def excluded(path: Path, settings: Settings) -> bool:
-        """`--force-exclude` on an explicit path: the excludes and the ignore files."""
-        if not settings.force_exclude:
-            return False
-        if settings.is_excluded(path):
-            return True
-        return settings.respect_gitignore and ignores.ignored_or_inside(path, root=settings.root)
-
     def add(path: Path, settings: Settings) -> None:
         if path not in seen:
             seen.add(path)
@@ -203,13 +195,22 @@ def discover(
             # LC002 says why, and the other paths are still checked.
             info = None
         settings = workspace.settings_for(path)
-        if excluded(path, settings):
+        if _force_excluded(path, settings, ignores):
             continue
         if info is None or not os.path.isdir(path):
             add(path, settings)
             continue
         _walk(path, workspace, {(info.st_dev, info.st_ino)}, add, note, ignores)
     return result
+
+
+def _force_excluded(path: Path, settings: Settings, ignores: Ignores) -> bool:
+    """`--force-exclude` on an explicit path: the excludes, then the ignore files."""
+    if not settings.force_exclude:
+        return False
+    if settings.is_excluded(path):
+        return True
+    return settings.respect_gitignore and ignores.ignored_or_inside(path, root=settings.root)
 
 
 def _walk(
@@ -259,10 +260,10 @@ def _walk(
 def stdin_file(name: Path, workspace: Workspace) -> SourceFile | None:
     """The file that source read from stdin stands for (`--stdin-filename`); None when
     that name is excluded with `--force-exclude` (as in ruff, excludes apply to the
-    stdin file name only then)."""
+    stdin file name only then, the ignore files too)."""
     path = _absolute(name, workspace.cwd)
     workspace.add_anchors([path])
     settings = workspace.settings_for(path.parent)
-    if settings.force_exclude and settings.is_excluded(path):
+    if _force_excluded(path, settings, Ignores()):
         return None
     return source_file(path, settings)
