@@ -15,6 +15,7 @@ from layercheck import engine, loading
 from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
 from layercheck.facts import FileFacts
+from layercheck.model import REPORT_AT
 from layercheck.names import ImportTable
 from layercheck.rules import CATALOG
 
@@ -140,12 +141,14 @@ def test_self_referencing_file_symlink_is_skipped_with_a_warning(tmp_path: Path)
         assert f"app/{name}: broken or looping symlink, skipped" in stderr
 
 
-def test_explicit_looping_symlink_is_a_warning_not_a_missing_path(tmp_path: Path) -> None:
+def test_explicit_looping_symlink_is_lc002_not_a_missing_path(tmp_path: Path) -> None:
+    """Named explicitly, a symlink that cannot be followed is a file that cannot be read
+    (as a dangling one is); while walking a folder it is a warning."""
     write_project(tmp_path, {"app/services/users.py": VIOLATION})
     (tmp_path / "app/self.py").symlink_to("self.py")
     code, lines, stderr = check(tmp_path, {}, "app/services/users.py", "app/self.py")
-    assert (code, lines) == (1, [])
-    assert "app/self.py" in stderr
+    assert (code, stderr) == (1, "")
+    assert lines == ["app/self.py:1:1: LC002 cannot read file: Too many levels of symbolic links"]
 
 
 @pytest.mark.parametrize(
@@ -224,4 +227,7 @@ def test_a_crash_while_reading_one_file_spares_the_others(
     result = engine.Engine(workspace, warn=warnings.append).check([tmp_path])
     assert [f.path.name for f in result.findings] == ["users.py"]
     assert result.internal_errors == 1
-    assert warnings == [f"{tmp_path / 'app/boom.py'}: internal error: RuntimeError('boom')"]
+    assert warnings == [
+        f"internal error in reading {tmp_path / 'app/boom.py'}: RuntimeError('boom'); "
+        f"please report it at {REPORT_AT}"
+    ]

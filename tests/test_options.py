@@ -28,6 +28,7 @@ OTHER_VALUES: dict[str, object] = {
     "preview": True,
     "exclude": ["legacy"],
     "extend-exclude": ["generated"],
+    "respect-gitignore": False,
     "per-file-ignores": {"legacy/*.py": ["LC1"]},
     "target-version": "py312",
     "src": ["lib"],

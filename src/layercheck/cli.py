@@ -21,6 +21,7 @@ from layercheck.config.workspace import Workspace
 from layercheck.discovery import MissingPathError
 from layercheck.engine import Engine
 from layercheck.explain import explain, list_rules
+from layercheck.model import internal_error
 from layercheck.report import REPORTERS
 from layercheck.report.options import ReportOptions
 from layercheck.rules import ALL_RULES, BY_CODE, BY_NAME, CATALOG, lookup
@@ -40,6 +41,11 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
+def _error(message: str) -> None:
+    """An internal error that does not stop the run (one file, one worker)."""
+    click.echo(f"layercheck: error: {message}", err=True)
+
+
 def _warn(message: str) -> None:
     click.echo(f"layercheck: warning: {message}", err=True)
 
@@ -53,7 +59,8 @@ def _show_settings(workspace: Workspace, paths: Sequence[Path]) -> None:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+# `readable=False`: an unreadable file is an LC002 finding, not a usage error.
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, readable=False))
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated).")
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to add.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
@@ -77,6 +84,11 @@ def _show_settings(workspace: Workspace, paths: Sequence[Path]) -> None:
 @click.option("--exclude", multiple=True, help="Glob patterns to exclude (replaces defaults).")
 @click.option("--extend-exclude", multiple=True, help="Glob patterns to exclude as well.")
 @click.option("--force-exclude", is_flag=True, help="Apply excludes to explicit paths too.")
+@click.option(
+    "--respect-gitignore/--no-respect-gitignore",
+    default=None,
+    help="Skip the files .gitignore, .ignore and .git/info/exclude ignore (default: on).",
+)
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache.")
 @click.option(
     "--cache-dir",
@@ -112,6 +124,7 @@ def main(
     exclude: tuple[str, ...],
     extend_exclude: tuple[str, ...],
     force_exclude: bool,
+    respect_gitignore: bool | None,
     no_cache: bool,
     cache_dir: Path | None,
     quiet: bool,
@@ -146,12 +159,14 @@ def main(
         exclude=tuple(exclude) if exclude else None,
         extend_exclude=tuple(extend_exclude),
         force_exclude=force_exclude,
+        respect_gitignore=respect_gitignore,
         no_cache=no_cache,
         cache_dir=cache_dir.absolute() if cache_dir is not None else None,
     )
-    workspace = Workspace(CATALOG, overrides, config_file=config_file, isolated=isolated)
     started = time.perf_counter()
+    stage = ["reading the configuration"]
     try:
+        workspace = Workspace(CATALOG, overrides, config_file=config_file, isolated=isolated)
         _run(
             workspace,
             paths,
@@ -164,6 +179,7 @@ def main(
             verbose,
             stdin_filename,
             started,
+            stage,
         )
     except ConfigError as exc:
         _fail(str(exc))
@@ -171,6 +187,8 @@ def main(
         _fail(str(exc))
     except MissingPathError as exc:
         _fail(str(exc))
+    except Exception as exc:  # a bug: exit 2 with one line, never a traceback
+        _fail(internal_error(stage[0], exc))
 
 
 def _run(
@@ -185,11 +203,14 @@ def _run(
     verbose: bool,
     stdin_filename: Path | None,
     started: float,
+    stage: list[str],
 ) -> None:
+    """`stage`: what is being done, kept up to date for the one line of an internal
+    error."""
     if show_settings:
         _show_settings(workspace, paths)
         return
-    engine = Engine(workspace, warn=_warn)
+    engine = Engine(workspace, warn=_warn, error=_error)
     stdin = None
     if paths == (Path("-"),) or (stdin_filename is not None and not paths):
         name = stdin_filename or Path("stdin.py")
@@ -197,7 +218,9 @@ def _run(
         paths = ()
     elif Path("-") in paths:
         _fail("`-` (stdin) cannot be combined with other paths")
+    stage[0] = "checking the files"
     result = engine.check(list(paths) or [Path(".")], stdin=stdin)
+    stage[0] = f"the {output_format} reporter"
     if verbose:
         elapsed = time.perf_counter() - started
         click.echo(

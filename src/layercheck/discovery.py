@@ -5,15 +5,115 @@ module name and path layer), looked up once for the whole run."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
+from layercheck.config.files import find_git_root
 from layercheck.config.settings import Settings
 from layercheck.config.workspace import Workspace, module_name
 from layercheck.layers import Layer, path_layer
 
 PY_SUFFIXES = (".py",)
+# Read in each folder, in this order (a later file's rules win, as a deeper folder's do).
+IGNORE_FILES = (".gitignore", ".ignore")
+
+
+_Rules = tuple[tuple[re.Pattern[str], bool], ...]
+"""Compiled ignore-file lines in order: (regex, True to ignore / False for `!`)."""
+
+
+def _read_rules(*files: Path) -> _Rules:
+    """The rules of these ignore files together, in order. A file that cannot be read
+    ignores nothing; a line that is no pattern is skipped, as git skips it."""
+    lines: list[str] = []
+    for file in files:
+        try:
+            lines.extend(file.read_text(encoding="utf-8", errors="replace").splitlines())
+        except OSError:
+            continue
+    rules: list[tuple[re.Pattern[str], bool]] = []
+    for line in lines:
+        try:
+            regex, include = GitIgnoreSpecPattern.pattern_to_regex(line)
+            if regex is not None and include is not None:
+                rules.append((re.compile(regex), include))
+        except (ValueError, re.error):
+            continue
+    return tuple(rules)
+
+
+def _verdict(rules: _Rules, relative: str) -> bool | None:
+    """The last rule that matches this very path (not a folder above it: a walk never
+    enters an ignored folder, and a folder named explicitly is walked): True when it
+    ignores the path, False when it re-includes it (`!`), None when none matches."""
+    verdict = None
+    for regex, include in rules:
+        found = regex.match(relative)
+        if found is not None and found.end() == len(relative):
+            verdict = include
+    return verdict
+
+
+class Ignores:
+    """What `.gitignore`, `.ignore` (in each folder from the top down) and
+    `.git/info/exclude` ignore, as git and ruff read them. The top is the git root;
+    outside a git repository, the project's root."""
+
+    def __init__(self) -> None:
+        self._rules: dict[Path, _Rules] = {}
+        self._chains: dict[tuple[Path, Path], list[tuple[Path, _Rules]]] = {}
+
+    def _folder_rules(self, folder: Path) -> _Rules:
+        if folder not in self._rules:
+            self._rules[folder] = _read_rules(*(folder / name for name in IGNORE_FILES))
+        return self._rules[folder]
+
+    def _chain(self, folder: Path, root: Path) -> list[tuple[Path, _Rules]]:
+        """(folder, its rules), lowest precedence first, for the entries of `folder`."""
+        key = (folder, root)
+        found = self._chains.get(key)
+        if found is not None:
+            return found
+        git = find_git_root(folder)
+        top = git if git is not None else root
+        chain: list[tuple[Path, _Rules]] = []
+        if top == folder or top in folder.parents:
+            if git is not None:
+                exclude = git / ".git" / "info" / "exclude"
+                if exclude not in self._rules:
+                    self._rules[exclude] = _read_rules(exclude)
+                chain.append((git, self._rules[exclude]))
+            between = [folder, *folder.parents]
+            for step in reversed(between[: between.index(top) + 1]):
+                chain.append((step, self._folder_rules(step)))
+        chain = [(base, rules) for base, rules in chain if rules]
+        self._chains[key] = chain
+        return chain
+
+    def ignored(self, path: Path, *, is_dir: bool, root: Path) -> bool:
+        """True when the rules that apply in `path`'s folder ignore it (not its folders:
+        a walk never enters an ignored folder)."""
+        verdict: bool | None = None
+        for base, rules in self._chain(path.parent, root):
+            relative = path.relative_to(base).as_posix() + ("/" if is_dir else "")
+            found = _verdict(rules, relative)
+            if found is not None:
+                verdict = found
+        return bool(verdict)
+
+    def ignored_or_inside(self, path: Path, *, root: Path) -> bool:
+        """`path`, or a folder above it up to the top, is ignored (`--force-exclude`)."""
+        steps = [path, *path.parents]
+        for number, step in enumerate(steps):
+            if step.parent == step:
+                break
+            if self.ignored(step, is_dir=number > 0 or step.is_dir(), root=root):
+                return True
+        return False
 
 
 class MissingPathError(Exception):
@@ -76,6 +176,8 @@ def discover(
         if warn is not None:
             warn(message)
 
+    ignores = Ignores()
+
     def add(path: Path, settings: Settings) -> None:
         if path not in seen:
             seen.add(path)
@@ -85,22 +187,30 @@ def discover(
     for given in paths:
         path = _absolute(given, workspace.cwd)
         try:
-            info = path.stat()
-        except OSError as exc:
-            if path.is_symlink():
-                note(f"{given}: symlink cannot be followed ({exc.strerror}), skipped")
-                continue
-            raise MissingPathError(f"{given}: no such file or folder") from None
+            info: os.stat_result | None = path.stat()
+        except OSError:
+            if not path.is_symlink():
+                raise MissingPathError(f"{given}: no such file or folder") from None
+            # A broken or looping symlink named explicitly is a file that cannot be read:
+            # LC002 says why, and the other paths are still checked.
+            info = None
         settings = workspace.settings_for(path)
-        if not os.path.isdir(path):
-            if settings.force_exclude and settings.is_excluded(path):
-                continue
+        if _force_excluded(path, settings, ignores):
+            continue
+        if info is None or not os.path.isdir(path):
             add(path, settings)
             continue
-        if settings.force_exclude and settings.is_excluded(path):
-            continue
-        _walk(path, workspace, {(info.st_dev, info.st_ino)}, add, note)
+        _walk(path, workspace, {(info.st_dev, info.st_ino)}, add, note, ignores)
     return result
+
+
+def _force_excluded(path: Path, settings: Settings, ignores: Ignores) -> bool:
+    """`--force-exclude` on an explicit path: the excludes, then the ignore files."""
+    if not settings.force_exclude:
+        return False
+    if settings.is_excluded(path):
+        return True
+    return settings.respect_gitignore and ignores.ignored_or_inside(path, root=settings.root)
 
 
 def _walk(
@@ -109,6 +219,7 @@ def _walk(
     visiting: set[tuple[int, int]],
     add: Callable[[Path, Settings], None],
     note: Callable[[str], None],
+    ignores: Ignores,
 ) -> None:
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
@@ -129,6 +240,8 @@ def _walk(
         settings = workspace.settings_for(path if is_dir else folder)
         if settings.is_excluded(path, ancestors=False):
             continue
+        if settings.respect_gitignore and ignores.ignored(path, is_dir=is_dir, root=settings.root):
+            continue
         if is_dir:
             try:
                 info = entry.stat()
@@ -139,7 +252,7 @@ def _walk(
             if key in visiting:
                 note(f"{path}: symlink loop, skipped")
                 continue
-            _walk(path, workspace, visiting | {key}, add, note)
+            _walk(path, workspace, visiting | {key}, add, note, ignores)
         elif entry.name.endswith(PY_SUFFIXES):
             add(path, settings)
 
@@ -147,10 +260,10 @@ def _walk(
 def stdin_file(name: Path, workspace: Workspace) -> SourceFile | None:
     """The file that source read from stdin stands for (`--stdin-filename`); None when
     that name is excluded with `--force-exclude` (as in ruff, excludes apply to the
-    stdin file name only then)."""
+    stdin file name only then, the ignore files too)."""
     path = _absolute(name, workspace.cwd)
     workspace.add_anchors([path])
     settings = workspace.settings_for(path.parent)
-    if settings.force_exclude and settings.is_excluded(path):
+    if _force_excluded(path, settings, Ignores()):
         return None
     return source_file(path, settings)

@@ -19,11 +19,12 @@ from layercheck.index import ProjectIndex
 from layercheck.layers import Layer
 from layercheck.lint import run_rules
 from layercheck.loading import Loaded, bare_facts, load_file
-from layercheck.model import Finding
-from layercheck.parallel import FileOutcome, run_sharded, worker_count
+from layercheck.model import Finding, internal_error
+from layercheck.parallel import FileOutcome, WorkerError, run_sharded, worker_count
 from layercheck.rules import ALL_RULES
 from layercheck.rules._base import Rule
 from layercheck.suppress import suppress
+from layercheck.walker import culprit
 
 
 @dataclass
@@ -32,10 +33,18 @@ class CheckResult:
     files: list[Path] = field(default_factory=list)
     layers: dict[Path, Layer | None] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    """Internal errors, one line each (a bug in layercheck: exit code 2)."""
     internal_errors: int = 0
     sources: dict[Path, str] = field(default_factory=dict)
     """Decoded text of the files with findings, for reporters that show code: re-reading
     the file would lose its encoding, and stdin has no file to re-read."""
+
+
+def failed_in(exc: BaseException, path: Path) -> str:
+    """What failed on `path`: the rule whose handler raised, where there is one."""
+    found = culprit(exc)
+    return f"{found} on {path}" if found is not None else f"checking {path}"
 
 
 class Engine:
@@ -45,10 +54,14 @@ class Engine:
         rules: Sequence[type[Rule]] = ALL_RULES,
         warn: Callable[[str], None] | None = None,
         jobs: int | None = None,
+        error: Callable[[str], None] | None = None,
     ) -> None:
+        """`warn` hears warnings, `error` internal errors (`warn` when not given); the
+        run goes on after both."""
         self.workspace = workspace
         self.rules = rules
         self.warn = warn
+        self.error = error or warn
         self.jobs = jobs
         self._cache_problem: str | None = None
         self._cache_warned = False
@@ -57,6 +70,12 @@ class Engine:
         result.warnings.append(message)
         if self.warn is not None:
             self.warn(message)
+
+    def _fail(self, result: CheckResult, message: str) -> None:
+        result.internal_errors += 1
+        result.errors.append(message)
+        if self.error is not None:
+            self.error(message)
 
     def projects(self, targets: Sequence[SourceFile]) -> dict[Path, list[SourceFile]]:
         """Files whose facts feed each project's index, by project root: the targets plus,
@@ -97,7 +116,7 @@ class Engine:
             return loaded
         except Exception as exc:  # a facts bug must not hide the other files
             bare = FileFacts(str(file.path), "", False, None, False, parsed=False)
-            return Loaded(file, bare, error=f"{file.path}: internal error: {exc!r}")
+            return Loaded(file, bare, error=internal_error(f"reading {file.path}", exc))
 
     def _outcome(self, item: Loaded, index: ProjectIndex) -> FileOutcome:
         path = item.file.path
@@ -107,7 +126,7 @@ class Engine:
             try:
                 found.extend(run_rules(item, index, self.rules))
             except Exception as exc:  # a rule bug must not hide the other files
-                outcome.error = f"{path}: internal error: {exc!r}"
+                outcome.error = internal_error(failed_in(exc, path), exc)
             item.tree = None
         outcome.findings = suppress(found, item.text, item.file.settings)
         if outcome.findings:
@@ -232,15 +251,22 @@ class Engine:
         files: list[SourceFile],
         targets: frozenset[Path],
         stdin: tuple[Path, bytes] | None,
+        failed: Callable[[str], None],
     ) -> list[FileOutcome]:
+        """The outcomes of the project's targets; a failed worker is reported through
+        `failed` and the project is checked again in this process."""
         cache = self._open_cache(root, files)
         cached, prefetched = self._cached(cache, files, targets)
         load = self._loader(targets, stdin, prefetched, cache is not None)
         workers = worker_count(len(files) - len(cached), self.jobs)
         if workers > 1 and stdin is None:
-            every, stamps, outcomes = run_sharded(
-                files, targets, workers, load, self._outcome, ProjectIndex, cached
-            )
+            try:
+                every, stamps, outcomes = run_sharded(
+                    files, targets, workers, load, self._outcome, ProjectIndex, cached
+                )
+            except WorkerError as exc:
+                failed(internal_error(f"a worker process checking {root}", exc))
+                return self._check_serially(files, targets, cached, load, cache)
             fresh = [
                 (file, stamps[file.path], facts)
                 for file, facts in zip(files, every, strict=True)
@@ -248,6 +274,16 @@ class Engine:
             ]
             self._store(cache, files, fresh)
             return outcomes
+        return self._check_serially(files, targets, cached, load, cache)
+
+    def _check_serially(
+        self,
+        files: list[SourceFile],
+        targets: frozenset[Path],
+        cached: dict[Path, FileFacts],
+        load: Callable[[SourceFile, bool], Loaded],
+        cache: FactsCache | None,
+    ) -> list[FileOutcome]:
         loaded = self._load_serially(files, targets, cached, load)
         index = ProjectIndex(item.facts for item in loaded)
         outcomes = [self._outcome(item, index) for item in loaded if item.file.path in targets]
@@ -274,11 +310,16 @@ class Engine:
         gc.disable()  # trees hold no cycles; the collector would only re-walk them
         try:
             for root, files in self.projects(targets).items():
-                for outcome in self._check_project(root, files, target_set, stdin):
+                failed = functools.partial(self._fail, result)
+                try:
+                    outcomes = self._check_project(root, files, target_set, stdin, failed)
+                except Exception as exc:  # e.g. the index: the other projects still count
+                    failed(internal_error(f"checking the project at {root}", exc))
+                    continue
+                for outcome in outcomes:
                     result.layers[outcome.path] = outcome.layer
                     if outcome.error is not None:
-                        result.internal_errors += 1
-                        self._warn(result, outcome.error)
+                        self._fail(result, outcome.error)
                     if outcome.findings and outcome.text is not None:
                         result.sources[outcome.path] = outcome.text
                     result.findings.extend(outcome.findings)

@@ -14,10 +14,11 @@ from layercheck import __version__
 from layercheck.config.errors import ConfigError
 from layercheck.config.workspace import Workspace
 from layercheck.discovery import source_file
-from layercheck.engine import Engine
+from layercheck.engine import Engine, failed_in
 from layercheck.index import ProjectIndex
 from layercheck.lint import run_rules
 from layercheck.loading import Loaded, facts_for_tree
+from layercheck.model import Finding, internal_error
 from layercheck.rules import CATALOG
 from layercheck.suppress import suppress
 
@@ -28,7 +29,8 @@ class _Project:
     index: ProjectIndex
 
 
-# Not a rule: flake8's stand-in for the CLI's exit code 2 on a bad configuration.
+# Not a rule: flake8's stand-in for the CLI's exit code 2 (a bad configuration, or an
+# internal error).
 CONFIG_ERROR_CODE = "LC000"
 
 # flake8 runs the plugin once per file; the project index is built once per process.
@@ -62,6 +64,8 @@ def _warn_once(message: str) -> None:
 
 
 class LayercheckPlugin:
+    """One file of flake8's run; a failure becomes an LC000 finding, never an exception."""
+
     name: ClassVar[str] = "layercheck"
     version: ClassVar[str] = __version__
 
@@ -74,18 +78,17 @@ class LayercheckPlugin:
         if not isinstance(self.tree, ast.Module) or self.filename in {"-", "stdin"}:
             return
         path = Path(os.path.normpath(Path(self.filename).absolute()))
+        # flake8 prints a plugin's exception as a traceback and stops: a bad config (the
+        # user's input) and a bug of ours each become one finding on line 1 instead.
         try:
-            project = _project_for(path)
-            file = source_file(path, project.workspace.settings_for(path.parent))
+            findings = self._findings(path)
         except ConfigError as exc:
-            # flake8 prints a plugin's exception as a traceback; a bad config is the user's
-            # input, so it becomes one finding that names the file, key and reason.
             yield 1, 0, f"{CONFIG_ERROR_CODE} invalid configuration: {exc}", type(self)
             return
-        facts, table = facts_for_tree(file, self.tree)
-        text = "".join(self.lines)
-        loaded = Loaded(file, facts, text=text, tree=self.tree, table=table)
-        findings = suppress(run_rules(loaded, project.index), text, file.settings)
+        except Exception as exc:
+            message = internal_error(failed_in(exc, path), exc)
+            yield 1, 0, f"{CONFIG_ERROR_CODE} {message}", type(self)
+            return
         for finding in findings:
             # flake8 adds 1 to the column when it prints.
             yield (
@@ -94,3 +97,12 @@ class LayercheckPlugin:
                 f"{finding.code} {finding.message}",
                 type(self),
             )
+
+    def _findings(self, path: Path) -> list[Finding]:
+        assert isinstance(self.tree, ast.Module)
+        project = _project_for(path)
+        file = source_file(path, project.workspace.settings_for(path.parent))
+        facts, table = facts_for_tree(file, self.tree)
+        text = "".join(self.lines)
+        loaded = Loaded(file, facts, text=text, tree=self.tree, table=table)
+        return suppress(run_rules(loaded, project.index), text, file.settings)

@@ -54,3 +54,13 @@ class Finding:
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (str(self.path), self.start.row, self.start.column, self.code)
+
+
+# Where an internal error (a bug in layercheck, exit code 2) should be reported.
+REPORT_AT = "the layercheck issue tracker"
+
+
+def internal_error(what: str, exc: BaseException) -> str:
+    """One line for an unexpected exception: what failed, why, and where to report it."""
+    reason = repr(exc).replace("\n", " ")
+    return f"internal error in {what}: {reason}; please report it at {REPORT_AT}"

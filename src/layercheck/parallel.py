@@ -4,6 +4,7 @@ never cross a process boundary, and no file is parsed twice."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -11,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from layercheck.cache import Stamp
 from layercheck.facts import FileFacts
@@ -91,6 +92,44 @@ def _serve(
     conn.close()
 
 
+class WorkerError(Exception):
+    """A worker process failed: it raised (the message says what), or it died."""
+
+
+def _child(
+    conn: Connection,
+    shard: list[FileT],
+    targets: frozenset[Path],
+    load: Callable[[FileT, bool], LoadedT],
+    check: Callable[[LoadedT, IndexT], FileOutcome],
+    build_index: Callable[[list[FileFacts]], IndexT],
+) -> None:
+    """A worker's body: an exception goes back to the parent as one line, never as a
+    traceback on stderr."""
+    try:
+        _serve(conn, shard, targets, load, check, build_index)
+    except Exception as exc:
+        with contextlib.suppress(OSError, ValueError):
+            conn.send(_Failed(repr(exc).replace("\n", " ")))
+        os._exit(1)
+
+
+@dataclass(frozen=True)
+class _Failed:
+    reason: str
+
+
+def _receive(conn: Connection) -> Any:
+    """What a worker sent; a `WorkerError` when it failed or died instead."""
+    try:
+        message = conn.recv()
+    except (EOFError, OSError) as exc:
+        raise WorkerError(f"worker process died ({exc!r})") from None
+    if isinstance(message, _Failed):
+        raise WorkerError(message.reason)
+    return message
+
+
 def run_sharded(
     files: Sequence[FileT],
     targets: frozenset[Path],
@@ -104,7 +143,8 @@ def run_sharded(
     outcomes of the target files, computed by `workers` forked processes. A file is a
     record with its `path` (discovery's); `targets` and `cached` are keyed by path.
     Files in `cached` are not loaded: their facts join the index as they are. The
-    records and callables are inherited through fork, never pickled."""
+    records and callables are inherited through fork, never pickled. A worker that fails
+    gives a `WorkerError`: the caller decides how to go on."""
     cached = cached or {}
     context = multiprocessing.get_context("fork")
     pipes: list[Connection] = []
@@ -113,7 +153,7 @@ def run_sharded(
     for shard in shards:
         parent, child = context.Pipe()
         process = context.Process(
-            target=_serve, args=(child, shard, targets, load, check, build_index), daemon=True
+            target=_child, args=(child, shard, targets, load, check, build_index), daemon=True
         )
         process.start()
         child.close()
@@ -123,16 +163,19 @@ def run_sharded(
         loaded: dict[Path, FileFacts] = {}
         stamps: dict[Path, Stamp] = {}
         for shard, conn in zip(shards, pipes, strict=True):
-            for file, (facts, stamp) in zip(shard, conn.recv(), strict=True):
+            for file, (facts, stamp) in zip(shard, _receive(conn), strict=True):
                 loaded[file.path] = facts
                 if stamp is not None:
                     stamps[file.path] = stamp
         every = [cached[file.path] if file.path in cached else loaded[file.path] for file in files]
         for conn in pipes:
-            conn.send(every)
+            try:
+                conn.send(every)
+            except OSError as exc:
+                raise WorkerError(f"worker process died ({exc!r})") from None
         outcomes: list[FileOutcome] = []
         for conn in pipes:
-            outcomes.extend(conn.recv())
+            outcomes.extend(_receive(conn))
     finally:
         for process in processes:
             process.join(timeout=5)

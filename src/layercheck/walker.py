@@ -74,6 +74,27 @@ def _child_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
     return found
 
 
+def culprit(exc: BaseException) -> str | None:
+    """The rule (or model part) whose handler raised `exc` during a walk, None when it
+    did not come from a walk: the object of the first frame below the walk loop. Found
+    after the fact from the traceback, so the loop itself pays nothing."""
+    trace = exc.__traceback__
+    loop = Walker.walk.__code__
+    while trace is not None and trace.tb_frame.f_code is not loop:
+        trace = trace.tb_next
+    if trace is None:
+        return None
+    below = trace.tb_next
+    owner = below.tb_frame.f_locals.get("self") if below is not None else None
+    meta = getattr(type(owner), "meta", None)
+    code, name = getattr(meta, "code", None), getattr(meta, "name", None)
+    if isinstance(code, str):
+        return f"rule {code} {name}" if isinstance(name, str) else f"rule {code}"
+    if owner is not None:
+        return f"the semantic model ({type(owner).__name__})"
+    return "the tree walk"
+
+
 class Walker:
     def __init__(self, rules: Iterable[Rule], model: Iterable[object] = ()) -> None:
         """`model`: the parts of the semantic model to update (`SemanticModel.binders`);

@@ -26,6 +26,11 @@ def load_toml(path: Path) -> dict[str, object]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, None, f"invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        reason = f"not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+        raise ConfigError(path, None, f"invalid TOML: {reason}") from None
+    except RecursionError:
+        raise ConfigError(path, None, "invalid TOML: nested too deeply to read") from None
     except OSError as exc:
         raise ConfigError(path, None, f"cannot read: {exc.strerror or exc}") from None
 

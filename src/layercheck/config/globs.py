@@ -1,4 +1,7 @@
-"""Gitignore-flavoured globs shared by excludes, per-file-ignores and layer maps."""
+"""Globs shared by excludes, per-file-ignores and layer maps, with gitignore's syntax
+(compiled by `pathspec`): a pattern without a slash matches any one path component, one
+with a slash matches from the root; `*` and `?` stay within a component, `**` spans
+components, `[...]` is a character class (`[!...]` negated)."""
 
 from __future__ import annotations
 
@@ -7,40 +10,40 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePosixPath
 
+from pathspec.patterns.gitignore import GitIgnorePatternError
+from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
+
+class GlobError(ValueError):
+    """A pattern that cannot be matched: the message says why."""
+
 
 @lru_cache(maxsize=1024)
 def _compile(pattern: str) -> re.Pattern[str]:
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif char == "*":
-            out.append("[^/]*")
-            i += 1
-        elif char == "?":
-            out.append("[^/]")
-            i += 1
-        elif char == "[":
-            end = pattern.find("]", i + 1)
-            if end == -1:
-                out.append(re.escape(char))
-                i += 1
-            else:
-                body = pattern[i + 1 : end].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
-                i = end + 1
-        else:
-            out.append(re.escape(char))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
+    """The pattern (without leading `/`, `./` or a trailing `/`) as gitignore reads it,
+    compiled by `pathspec`."""
+    if not pattern:
+        raise GlobError("an empty pattern matches nothing")
+    if pattern.startswith("!"):
+        raise GlobError("a negated pattern (`!`) is not supported here")
+    try:
+        regex, _ = GitIgnoreSpecPattern.pattern_to_regex(pattern)
+    except GitIgnorePatternError as exc:
+        raise GlobError(str(exc)) from None
+    if regex is None:
+        raise GlobError("not a gitignore pattern (an unclosed or empty `[...]`?)")
+    try:
+        return re.compile(regex)
+    except re.error as exc:
+        raise GlobError(f"invalid character class ({exc.msg})") from None
+
+
+def _hit(regex: re.Pattern[str], path: str) -> bool:
+    """The pattern matches this very path. pathspec's regexes also match the inside of a
+    matching folder (through the `ps_d` group); here the callers try the folders above a
+    path themselves, as `ancestors` asks."""
+    found = regex.match(path)
+    return found is not None and found.groupdict().get("ps_d") is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,20 +52,27 @@ class Glob:
 
     pattern: str
 
+    def __post_init__(self) -> None:
+        """Compile now: a bad pattern is a configuration error, not a crash mid-walk."""
+        _compile(self._body)
+
+    @property
+    def _body(self) -> str:
+        return self.pattern.strip("/").removeprefix("./")
+
     @property
     def anchored(self) -> bool:
         return "/" in self.pattern.strip("/")
 
     def matches(self, relative: PurePosixPath, *, ancestors: bool = True) -> bool:
         """True when the path, or (with `ancestors`) a folder above it, matches."""
-        pattern = self.pattern.strip("/").removeprefix("./")
-        regex = _compile(pattern)
+        regex = _compile(self._body)
         parts = relative.parts
         if not ancestors:
-            return bool(regex.match("/".join(parts) if self.anchored else relative.name))
+            return _hit(regex, "/".join(parts) if self.anchored else relative.name)
         if not self.anchored:
-            return any(regex.match(part) for part in parts)
-        return any(regex.match("/".join(parts[:end])) for end in range(len(parts), 0, -1))
+            return any(_hit(regex, part) for part in parts)
+        return any(_hit(regex, "/".join(parts[:end])) for end in range(len(parts), 0, -1))
 
 
 def any_match(globs: tuple[Glob, ...], relative: PurePosixPath) -> bool:

@@ -284,6 +284,14 @@ DETECT_ROUTES: Final = Option(
     "Put any module that registers path operations in the routes layer.",
     shapes_facts=True,
 )
+RESPECT_GITIGNORE: Final = Option(
+    "respect-gitignore",
+    BOOL,
+    True,
+    "respect_gitignore",
+    "Skip the files that `.gitignore`, `.ignore` and `.git/info/exclude` ignore "
+    "(`--no-respect-gitignore` turns it off); paths named explicitly are still checked.",
+)
 LAYERS: Final = Option(
     "layers",
     GLOBS_BY_LAYER,
@@ -301,6 +309,7 @@ OPTIONS: Final[tuple[Option[Any], ...]] = (
     PREVIEW,
     EXCLUDE,
     EXTEND_EXCLUDE,
+    RESPECT_GITIGNORE,
     PER_FILE_IGNORES,
     TARGET_VERSION,
     SRC,

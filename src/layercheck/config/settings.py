@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from layercheck.config.errors import ConfigError
-from layercheck.config.globs import Glob
+from layercheck.config.globs import Glob, GlobError
 from layercheck.config.loading import PYPROJECT_PREFIX, RawConfig
 from layercheck.config.options import (
     CACHE_DIR,
@@ -22,6 +22,7 @@ from layercheck.config.options import (
     OPTIONS,
     PER_FILE_IGNORES,
     PREVIEW,
+    RESPECT_GITIGNORE,
     SELECT,
     SRC,
     TARGET_VERSION,
@@ -42,6 +43,7 @@ class Overrides:
     exclude: tuple[str, ...] | None = None
     extend_exclude: tuple[str, ...] = ()
     force_exclude: bool = False
+    respect_gitignore: bool | None = None
     no_cache: bool = False
     cache_dir: Path | None = None
     """`--cache-dir`, absolute; it replaces the config's `cache-dir`."""
@@ -67,6 +69,8 @@ class Settings:
     include_type_checking_imports: bool
     detect_routes: bool
     layers: Mapping[Layer, tuple[Glob, ...]] = field(default_factory=dict)
+    respect_gitignore: bool = True
+    """Skip what `.gitignore`, `.ignore` and `.git/info/exclude` ignore (discovery)."""
     catalog: Catalog = field(default_factory=lambda: Catalog((), frozenset()))
     force_exclude: bool = False
     cache: bool = True
@@ -160,6 +164,13 @@ def _check_codes(
     return tuple(checked)
 
 
+def _glob(pattern: str, where: Path | None, key: str) -> Glob:
+    try:
+        return Glob(pattern)
+    except GlobError as exc:
+        raise ConfigError(where, key, f"bad glob {pattern!r}: {exc}") from None
+
+
 def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Catalog) -> Settings:
     values = raw.values
     where = raw.path
@@ -185,13 +196,21 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
     )
 
     # An empty `exclude` or `src` list keeps the default, as an unset one does.
-    exclude = overrides.exclude or tuple(EXCLUDE.value(values)) or EXCLUDE.default
-    exclude = (*exclude, *EXTEND_EXCLUDE.value(values), *overrides.extend_exclude)
+    excludes: list[Glob] = []
+    if overrides.exclude:
+        excludes.extend(_glob(p, None, "--exclude") for p in overrides.exclude)
+    elif EXCLUDE.value(values):
+        excludes.extend(_glob(p, where, prefix + EXCLUDE.name) for p in EXCLUDE.value(values))
+    else:
+        excludes.extend(Glob(p) for p in EXCLUDE.default)
+    extend = EXTEND_EXCLUDE.value(values)
+    excludes.extend(_glob(p, where, prefix + EXTEND_EXCLUDE.name) for p in extend)
+    excludes.extend(_glob(p, None, "--extend-exclude") for p in overrides.extend_exclude)
 
     per_file: list[tuple[Glob, tuple[str, ...]]] = []
     for pattern, listed in PER_FILE_IGNORES.value(values).items():
         checked = codes(tuple(listed), f"{PER_FILE_IGNORES.name}.{pattern}")
-        per_file.append((Glob(pattern), checked))
+        per_file.append((_glob(pattern, where, prefix + PER_FILE_IGNORES.name), checked))
 
     target = overrides.target_version or TARGET_VERSION.value(values)
     preview = PREVIEW.value(values)
@@ -199,12 +218,15 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         preview = overrides.preview
     src = tuple(root / item for item in (SRC.value(values) or SRC.default))
     cache_dir = overrides.cache_dir or root / CACHE_DIR.value(values)
+    respect_gitignore = RESPECT_GITIGNORE.value(values)
+    if overrides.respect_gitignore is not None:
+        respect_gitignore = overrides.respect_gitignore
     return Settings(
         root=root,
         config_path=where,
         selections=(from_file, from_command_line),
         preview=preview,
-        exclude=tuple(Glob(pattern) for pattern in exclude),
+        exclude=tuple(excludes),
         per_file_ignores=tuple(per_file),
         target_version=(3, int(target[3:])),
         src=tuple(p.resolve() for p in src),
@@ -212,9 +234,10 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         include_type_checking_imports=INCLUDE_TYPE_CHECKING_IMPORTS.value(values),
         detect_routes=DETECT_ROUTES.value(values),
         layers={
-            Layer(name): tuple(Glob(p) for p in globs)
+            Layer(name): tuple(_glob(p, where, f"{prefix}{LAYERS.name}.{name}") for p in globs)
             for name, globs in LAYERS.value(values).items()
         },
+        respect_gitignore=respect_gitignore,
         catalog=catalog,
         force_exclude=overrides.force_exclude,
         cache=not overrides.no_cache,
