@@ -231,3 +231,13 @@ def test_a_crash_while_reading_one_file_spares_the_others(
         f"internal error in reading {tmp_path / 'app/boom.py'}: RuntimeError('boom'); "
         f"please report it at {REPORT_AT}"
     ]
+
+
+def test_strings_that_are_no_annotations_print_no_warning(tmp_path: Path) -> None:
+    """String constants are parsed to see whether they hold an annotation; what Python
+    warns about a docstring while parsing it (`500ing`) is not for the user."""
+    source = 'def f():\n    """The service 500ing is a constr() concern."""\n'
+    write_project(tmp_path, {"app/schemas/a.py": source})
+    proc = run_cli("--preview", ".", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    assert proc.stderr == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Callable
 from typing import Final
 
@@ -48,7 +49,10 @@ def parse_string(node: ast.expr) -> ast.expr | None:
     if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
         return None
     try:
-        return ast.parse(node.value.strip(), mode="eval").body
+        with warnings.catch_warnings():
+            # A docstring is no annotation: what the parse thinks of it is not the user's.
+            warnings.simplefilter("ignore", SyntaxWarning)
+            return ast.parse(node.value.strip(), mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
