@@ -15,6 +15,7 @@ from layercheck.cache import FactsCache, Prefetched, Stamp, read_stamped
 from layercheck.config.workspace import Workspace
 from layercheck.discovery import SourceFile, discover, stdin_file
 from layercheck.facts import FileFacts
+from layercheck.import_roots import misrooted_imports_warning
 from layercheck.index import ProjectIndex
 from layercheck.layers import Layer
 from layercheck.lint import run_rules
@@ -65,6 +66,8 @@ class Engine:
         self.jobs = jobs
         self._cache_problem: str | None = None
         self._cache_warned = False
+        self._notes: list[str] = []
+        """Warnings about a project as a whole (module names that miss its imports)."""
 
     def _warn(self, result: CheckResult, message: str) -> None:
         result.warnings.append(message)
@@ -267,6 +270,7 @@ class Engine:
             except WorkerError as exc:
                 failed(internal_error(f"a worker process checking {root}", exc))
                 return self._check_serially(files, targets, cached, load, cache)
+            self._check_roots(every)
             fresh = [
                 (file, stamps[file.path], facts)
                 for file, facts in zip(files, every, strict=True)
@@ -275,6 +279,11 @@ class Engine:
             self._store(cache, files, fresh)
             return outcomes
         return self._check_serially(files, targets, cached, load, cache)
+
+    def _check_roots(self, facts: Iterable[FileFacts]) -> None:
+        warning = misrooted_imports_warning(facts)
+        if warning is not None:
+            self._notes.append(warning)
 
     def _check_serially(
         self,
@@ -285,6 +294,7 @@ class Engine:
         cache: FactsCache | None,
     ) -> list[FileOutcome]:
         loaded = self._load_serially(files, targets, cached, load)
+        self._check_roots(item.facts for item in loaded)
         index = ProjectIndex(item.facts for item in loaded)
         outcomes = [self._outcome(item, index) for item in loaded if item.file.path in targets]
         self._store(cache, files, self._fresh(loaded))
@@ -329,5 +339,8 @@ class Engine:
         problem = self._cache_warning()
         if problem is not None:
             self._warn(result, problem)
+        for note in dict.fromkeys(self._notes):
+            self._warn(result, note)
+        self._notes.clear()
         result.findings.sort(key=Finding.sort_key)
         return result

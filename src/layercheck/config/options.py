@@ -258,7 +258,8 @@ SRC: Final = Option(
     FOLDERS,
     (".", "src"),
     "src",
-    "The roots that module names are computed from.",
+    "The roots that module names are computed from; when most of the project's imports "
+    "of its own packages name no module, a warning names the folder to put here.",
     fallbacks=(Fallback.RUFF,),
     shapes_facts=True,
 )
