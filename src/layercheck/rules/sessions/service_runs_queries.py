@@ -80,6 +80,19 @@ class ServiceRunsQueries(Rule):
     examples: ClassVar[tuple[Example, ...]] = (
         Invalid(
             {
+                "app/db.py": "from typing import TypeVar\n\n"
+                "from sqlalchemy.orm import Session\n\n"
+                "SessionT = TypeVar('SessionT', bound=Session)\n"
+                "NameT = TypeVar('NameT', bound=str)\n",
+                "app/services/report_service.py": "from app.db import NameT, SessionT\n\n\n"
+                "def count(session: SessionT, name: NameT) -> int:\n"
+                "    name.join([])\n"
+                "    return session.scalar(count_query)  # error\n",
+            },
+            note="a TypeVar bound to a session (a TypeVar bound to `str` beside it)",
+        ),
+        Invalid(
+            {
                 "app/core/db.py": "from sqlalchemy import create_engine\n"
                 "from sqlalchemy.orm import Session, sessionmaker\n\n"
                 "engine = create_engine('sqlite://')\n"
