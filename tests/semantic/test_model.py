@@ -13,8 +13,9 @@ from layercheck.rules._base import Need
 from layercheck.semantic.model import MissingPart, closure
 
 
-def test_values_are_built_on_sessions() -> None:
-    assert closure({Need.VALUES}) == {Need.VALUES, Need.SESSIONS}
+def test_values_are_built_on_sessions_and_sessions_on_schemas() -> None:
+    assert closure({Need.VALUES}) == {Need.VALUES, Need.SESSIONS, Need.SCHEMAS}
+    assert closure({Need.SESSIONS}) == {Need.SESSIONS, Need.SCHEMAS}
     assert closure({Need.ROUTES}) == {Need.ROUTES}
 
 

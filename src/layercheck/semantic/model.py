@@ -40,14 +40,20 @@ class Need(enum.Enum):
 _REQUIRES: Final[dict[Need, frozenset[Need]]] = {
     # `session.get(Model, id)` is an instance of `Model`.
     Need.VALUES: frozenset({Need.SESSIONS}),
+    # What a base class of the same module stores on `self`.
+    Need.SESSIONS: frozenset({Need.SCHEMAS}),
 }
 
 
 def closure(needs: Iterable[Need]) -> frozenset[Need]:
     """`needs` and the parts they are built on."""
-    found = set(needs)
-    for need in list(found):
-        found |= _REQUIRES.get(need, frozenset())
+    found: set[Need] = set()
+    pending = list(needs)
+    while pending:
+        need = pending.pop()
+        if need not in found:
+            found.add(need)
+            pending.extend(_REQUIRES.get(need, frozenset()))
     return frozenset(found)
 
 
@@ -77,8 +83,12 @@ class SemanticModel(FileModel):
         `leave_<Node>` methods, as rules do, that the walker calls before any rule's."""
         wanted = closure(needs)
         built: list[object] = []
+        if Need.SCHEMAS in wanted:
+            self._schemas = SchemaClasses()
+            built.append(self._schemas)
         if Need.SESSIONS in wanted:
-            self._sessions = Sessions()
+            assert self._schemas is not None
+            self._sessions = Sessions(self._schemas)
             built.append(self._sessions)
         if Need.VALUES in wanted:
             self._values = Values(self._sessions)
@@ -89,9 +99,6 @@ class SemanticModel(FileModel):
         if Need.MIGRATIONS in wanted:
             self._migrations = MigrationOps()
             built.append(self._migrations)
-        if Need.SCHEMAS in wanted:
-            self._schemas = SchemaClasses()
-            built.append(self._schemas)
         return built
 
     @property

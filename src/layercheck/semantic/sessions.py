@@ -21,6 +21,7 @@ from layercheck.annotations import (
 )
 from layercheck.index import ProjectIndex
 from layercheck.semantic.core import FileModel
+from layercheck.semantic.schemas import SchemaClasses
 
 ASYNC_SESSION_CLASSES: Final = frozenset(
     {
@@ -257,20 +258,15 @@ class Sessions:
     class's attributes are read from all its methods and class-level annotations when its
     first method is seen, so a method may use `self._session` before `__init__` sets it."""
 
-    def __init__(self) -> None:
+    def __init__(self, classes: SchemaClasses) -> None:
         self._locals: dict[int, _Locals] = {}
         """Function id -> its parameters and locals."""
         self._members: dict[int, _Members] = {}
         """Class id -> its attributes."""
-        self._classes: dict[str, ast.ClassDef] = {}
-        """The module-level classes seen so far, by resolved qualified name."""
+        self._classes = classes
+        """The module-level classes seen so far: a base class's body is read there."""
 
     # -- updated by the walk ---------------------------------------------------------------
-    def visit_ClassDef(self, node: ast.ClassDef, ctx: FileModel) -> None:
-        if len(ctx.names.scopes) == 1:  # a module-level class: a possible base
-            own = f"{ctx.module}.{node.name}" if ctx.module else node.name
-            self._classes[ctx.index.resolve(own)] = node
-
     def visit_FunctionDef(self, node: ast.FunctionDef, ctx: FileModel) -> None:
         self._function(node, ctx)
 
@@ -638,7 +634,7 @@ class Sessions:
         if isinstance(base, ast.Subscript):
             base = base.value
         qualified = ctx.qualified(base) if isinstance(base, ast.Name | ast.Attribute) else None
-        node = self._classes.get(qualified) if qualified is not None else None
+        node = self._classes.body(qualified) if qualified is not None else None
         if node is None:
             return None
         return self._members.get(id(node)) or self._scan_class(node, ctx)
