@@ -38,7 +38,7 @@ OTHER_VALUES: dict[str, object] = {
     "layers": {"services": ["app/domain/**"]},
 }
 # Settings fields that no key sets: where the settings come from, and command-line flags.
-NOT_FROM_A_KEY = {"root", "config_path", "catalog", "force_exclude", "cache"}
+NOT_FROM_A_KEY = {"root", "config_path", "catalog", "force_exclude", "cache", "derive_src"}
 # Keys that resolve into another key's field, and are shown there.
 FOLDED = {"extend-exclude"}
 

@@ -258,8 +258,10 @@ SRC: Final = Option(
     FOLDERS,
     (".", "src"),
     "src",
-    "The roots that module names are computed from; when most of the project's imports "
-    "of its own packages name no module, a warning names the folder to put here.",
+    "The roots that module names are computed from. Unset, a folder below the root that "
+    "holds a `pyproject.toml`, `setup.py` or `setup.cfg` is a root too (`server/polar/x.py` "
+    "beside `server/pyproject.toml` is `polar.x`); when most of the project's imports of "
+    "its own packages still name no module, a warning names the folder to put here.",
     fallbacks=(Fallback.RUFF,),
     shapes_facts=True,
 )

@@ -69,6 +69,9 @@ class Settings:
     include_type_checking_imports: bool
     detect_routes: bool
     layers: Mapping[Layer, tuple[Glob, ...]] = field(default_factory=dict)
+    derive_src: bool = False
+    """`src` is not set: a folder below the root that holds a packaging file is an import
+    root too (see `module_name`)."""
     respect_gitignore: bool = True
     """Skip what `.gitignore`, `.ignore` and `.git/info/exclude` ignore (discovery)."""
     catalog: Catalog = field(default_factory=lambda: Catalog((), frozenset()))
@@ -230,6 +233,7 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         per_file_ignores=tuple(per_file),
         target_version=(3, int(target[3:])),
         src=tuple(p.resolve() for p in src),
+        derive_src=not SRC.given(values),
         cache_dir=cache_dir,
         include_type_checking_imports=INCLUDE_TYPE_CHECKING_IMPORTS.value(values),
         detect_routes=DETECT_ROUTES.value(values),
