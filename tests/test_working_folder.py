@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from tests.support import run_cli
+from support import run_cli
 
 SERVICE = (
     "from fastapi import HTTPException\n"
