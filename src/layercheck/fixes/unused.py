@@ -57,6 +57,10 @@ def drop_unused_imports(before: str, after: str) -> str:
     try:
         module = cst.parse_module(after)
         visitor = RemoveImportsVisitor(CodemodContext(), stale)
-        return visitor.transform_module(module).code
+        code = visitor.transform_module(module).code
     except Exception:  # libcst failing on one file must not cost the fix itself
         return after
+    if not after.startswith(("\n", "\r")):
+        # The blank line that followed a removed first import is left at the top.
+        code = code.lstrip("\r\n")
+    return code
