@@ -36,6 +36,8 @@ OTHER_VALUES: dict[str, object] = {
     "include-type-checking-imports": True,
     "detect-routes": False,
     "layers": {"services": ["app/domain/**"]},
+    "fix": True,
+    "unsafe-fixes": True,
 }
 # Settings fields that no key sets: where the settings come from, and command-line flags.
 NOT_FROM_A_KEY = {"root", "config_path", "catalog", "force_exclude", "cache", "derive_src"}

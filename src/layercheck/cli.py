@@ -8,7 +8,9 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,16 +18,20 @@ from layercheck import __version__
 from layercheck.config.errors import ConfigError
 from layercheck.config.options import TARGET_VERSIONS
 from layercheck.config.selection import SelectorError
-from layercheck.config.settings import Overrides
+from layercheck.config.settings import Overrides, Settings
 from layercheck.config.workspace import Workspace
 from layercheck.discovery import MissingPathError
-from layercheck.engine import Engine
+from layercheck.engine import CheckResult, Engine
 from layercheck.explain import explain, list_rules
-from layercheck.model import internal_error
+from layercheck.model import Applicability, Finding, internal_error
 from layercheck.report import REPORTERS
+from layercheck.report._common import display_path
 from layercheck.report.options import ReportOptions
 from layercheck.rules import ALL_RULES, BY_CODE, BY_NAME, CATALOG, lookup
 from layercheck.source import split_lines
+
+if TYPE_CHECKING:
+    from layercheck.fixes.run import FileFix
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -104,6 +110,21 @@ def _show_settings(workspace: Workspace, paths: Sequence[Path]) -> None:
     type=click.Path(path_type=Path),
     help="The file name to give the source read from stdin (pass `-` as the path).",
 )
+# -- fixes --
+@click.option(
+    "--fix/--no-fix", default=None, help="Apply fixes (the unsafe ones too with --unsafe-fixes)."
+)
+@click.option(
+    "--unsafe-fixes/--no-unsafe-fixes",
+    default=None,
+    help="Apply and offer unsafe fixes as well as safe ones.",
+)
+@click.option(
+    "--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff; write nothing."
+)
+@click.option("--show-fixes", is_flag=True, help="List the fixes applied (or available).")
+@click.option("--fix-only", is_flag=True, help="Apply fixes; report no remaining findings.")
+@click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when any file was fixed.")
 @click.version_option(
     __version__, "--version", prog_name="layercheck", message="%(prog)s %(version)s"
 )
@@ -132,6 +153,12 @@ def main(
     explain_code: str | None,
     list_rules_flag: bool,
     stdin_filename: Path | None,
+    fix: bool | None,
+    unsafe_fixes: bool | None,
+    show_diff: bool,
+    show_fixes: bool,
+    fix_only: bool,
+    exit_non_zero_on_fix: bool,
 ) -> None:
     """Check Python web backends for layer and framework-usage violations."""
     if explain_code is not None:
@@ -180,6 +207,7 @@ def main(
             stdin_filename,
             started,
             stage,
+            FixRequest(fix, unsafe_fixes, show_diff, show_fixes, fix_only, exit_non_zero_on_fix),
         )
     except ConfigError as exc:
         _fail(str(exc))
@@ -204,6 +232,7 @@ def _run(
     stdin_filename: Path | None,
     started: float,
     stage: list[str],
+    fixing: FixRequest | None = None,
 ) -> None:
     """`stage`: what is being done, kept up to date for the one line of an internal
     error."""
@@ -239,6 +268,19 @@ def _run(
             click.echo(f"{shown}\t{layer.value if layer else '-'}")
         return
     findings = result.findings
+    fixing = fixing or FixRequest()
+    target = (paths[0] if paths else stdin[0] if stdin else Path(".")).absolute()
+    fixing = fixing.resolved(workspace.settings_for(target if target.is_dir() else target.parent))
+    fixed = 0
+    if fixing.active:
+        stage[0] = "fixing the files"
+        findings, fixed = _apply_fixes(engine, result, fixing, workspace.cwd, stdin)
+        if fixing.fix_only:
+            if not quiet:
+                click.echo(f"Fixed {fixed} error{'s' if fixed != 1 else ''}.")
+            sys.exit(EXIT_FINDINGS if fixing.exit_non_zero_on_fix and fixed else EXIT_CLEAN)
+    elif fixing.show_fixes and findings and not quiet and not statistics:
+        click.echo(_available_fixes(findings, fixing.unsafe, workspace.cwd), nl=False)
     if statistics:
         counts = Counter(finding.code for finding in findings)
         width = max((len(str(n)) for n in counts.values()), default=1)
@@ -246,8 +288,119 @@ def _run(
             click.echo(f"{count:>{width}}\t{code}\t{BY_CODE[code].meta.name}")
     else:
         sources = {path: split_lines(text) for path, text in result.sources.items()}
-        options = ReportOptions(cwd=workspace.cwd, quiet=quiet, sources=sources)
+        options = ReportOptions(
+            cwd=workspace.cwd,
+            quiet=quiet,
+            sources=sources,
+            unsafe_fixes=fixing.unsafe,
+            fixed=fixed,
+        )
         click.echo(REPORTERS[output_format](findings, options), nl=False)
     if result.internal_errors:
         sys.exit(EXIT_ERROR)
+    if fixing.exit_non_zero_on_fix and fixed:
+        sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN)
+
+
+# -- fixes -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FixRequest:
+    """The fix options of the command line; `resolved` fills in the config's `fix` and
+    `unsafe-fixes` where the command line says nothing."""
+
+    fix: bool | None = None
+    unsafe_fixes: bool | None = None
+    diff: bool = False
+    show_fixes: bool = False
+    fix_only: bool = False
+    exit_non_zero_on_fix: bool = False
+
+    def resolved(self, settings: Settings) -> FixRequest:
+        return replace(
+            self,
+            fix=settings.fix if self.fix is None else self.fix,
+            unsafe_fixes=settings.unsafe_fixes if self.unsafe_fixes is None else self.unsafe_fixes,
+        )
+
+    @property
+    def unsafe(self) -> bool:
+        return bool(self.unsafe_fixes)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.fix) or self.diff or self.fix_only
+
+
+def _apply_fixes(
+    engine: Engine,
+    result: CheckResult,
+    fixing: FixRequest,
+    cwd: Path,
+    stdin: tuple[Path, bytes] | None,
+) -> tuple[list[Finding], int]:
+    """Fix the files (write them, print a diff, or print the fixed stdin source); the
+    findings that remain, and how many were fixed."""
+    from layercheck.fixes.relint import Relinter
+    from layercheck.fixes.run import fix_files, write_all
+
+    stdin_text = None
+    if stdin is not None and result.files:
+        source = result.sources.get(result.files[0])
+        stdin_text = (result.files[0], source) if source is not None else None
+    run = fix_files(
+        Relinter(engine), result.findings, result.sources, fixing.unsafe, _warn, stdin_text
+    )
+    if fixing.diff:
+        changed = [item for item in run.files if item.changed]
+        for item in changed:
+            click.echo(item.diff(display_path(item.path, cwd)), nl=False)
+        count = sum(sum(item.applied.values()) for item in changed)
+        click.echo(f"Would fix {count} error{'s' if count != 1 else ''}.", err=True)
+        sys.exit(EXIT_FINDINGS if changed else EXIT_CLEAN)
+    if stdin is not None:
+        # Editors read the fixed source from stdout; findings go to stderr.
+        fixed_text = run.files[0].fixed if run.files else stdin[1].decode("utf-8", "replace")
+        click.echo(fixed_text, nl=False)
+        remaining = run.files[0].remaining if run.files else result.findings
+        options = ReportOptions(cwd=cwd, quiet=False, unsafe_fixes=fixing.unsafe)
+        click.echo(REPORTERS["concise"](remaining, options), nl=False, err=True)
+        sys.exit(EXIT_FINDINGS if remaining else EXIT_CLEAN)
+    failed = {item.path for item in write_all(run, _warn)}
+    done = [item for item in run.files if item.changed and item.path not in failed]
+    fixed_paths = {item.path for item in done}
+    findings = [finding for finding in result.findings if finding.path not in fixed_paths]
+    for item in done:
+        findings.extend(item.remaining)
+        result.sources[item.path] = item.fixed
+    findings.sort(key=Finding.sort_key)
+    fixed = sum(sum(item.applied.values()) for item in done)
+    if fixing.show_fixes and done:
+        click.echo(_fixed_listing(done, cwd), nl=False)
+    return findings, fixed
+
+
+def _fixed_listing(done: Sequence[FileFix], cwd: Path) -> str:
+    """ruff's `--show-fixes` enumeration of what was fixed, by file and rule."""
+    total = sum(sum(item.applied.values()) for item in done)
+    out = [f"Fixed {total} error{'s' if total != 1 else ''}:"]
+    for item in sorted(done, key=lambda item: str(item.path)):
+        out.append(f"- {display_path(item.path, cwd)}:")
+        for code, count in sorted(item.applied.items()):
+            # ruff's listing uses the multiplication sign.
+            out.append(f"    {count} × {code} ({BY_CODE[code].meta.name})")  # noqa: RUF001
+    return "\n".join(out) + "\n\n"
+
+
+def _available_fixes(findings: Sequence[Finding], unsafe: bool, cwd: Path) -> str:
+    """`--show-fixes` without `--fix`: each available fix, under the finding it fixes."""
+    out: list[str] = []
+    for finding in findings:
+        fix = finding.fix
+        if fix is None or not fix.edits:
+            continue
+        if fix.applicability is Applicability.UNSAFE and not unsafe:
+            continue
+        where = f"{display_path(finding.path, cwd)}:{finding.start.row}:{finding.start.column}"
+        out.append(f"{where}: {finding.code} fix ({fix.applicability.value}): {fix.message}")
+    return "".join(line + "\n" for line in out) + ("\n" if out else "")

@@ -304,6 +304,21 @@ LAYERS: Final = Option(
     shapes_facts=True,
     default_doc="the folder and file names of the table of layers above",
 )
+# -- fixes --
+FIX: Final = Option(
+    "fix",
+    BOOL,
+    False,
+    "fix",
+    "Apply fixes as if `--fix` were given (`--no-fix` turns it off).",
+)
+UNSAFE_FIXES: Final = Option(
+    "unsafe-fixes",
+    BOOL,
+    False,
+    "unsafe_fixes",
+    "Apply and show unsafe fixes too, as `--unsafe-fixes` does.",
+)
 
 OPTIONS: Final[tuple[Option[Any], ...]] = (
     SELECT,
@@ -320,5 +335,7 @@ OPTIONS: Final[tuple[Option[Any], ...]] = (
     INCLUDE_TYPE_CHECKING_IMPORTS,
     DETECT_ROUTES,
     LAYERS,
+    FIX,
+    UNSAFE_FIXES,
 )
 BY_NAME: Final[Mapping[str, Option[Any]]] = {option.name: option for option in OPTIONS}

@@ -16,6 +16,7 @@ from layercheck.config.options import (
     EXCLUDE,
     EXTEND_EXCLUDE,
     EXTEND_SELECT,
+    FIX,
     IGNORE,
     INCLUDE_TYPE_CHECKING_IMPORTS,
     LAYERS,
@@ -26,6 +27,7 @@ from layercheck.config.options import (
     SELECT,
     SRC,
     TARGET_VERSION,
+    UNSAFE_FIXES,
 )
 from layercheck.config.selection import Catalog, RuleSelection, SelectorError, resolve_layers
 from layercheck.layers import Layer, LayerMap
@@ -78,6 +80,8 @@ class Settings:
     force_exclude: bool = False
     cache: bool = True
     """False with `--no-cache`: the facts cache is neither read nor written."""
+    fix: bool = False
+    unsafe_fixes: bool = False
 
     @cached_property
     def active_codes(self) -> frozenset[str]:
@@ -245,4 +249,6 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         catalog=catalog,
         force_exclude=overrides.force_exclude,
         cache=not overrides.no_cache,
+        fix=FIX.value(values),
+        unsafe_fixes=UNSAFE_FIXES.value(values),
     )

@@ -58,6 +58,11 @@ class Example:
     path: str | None = None
     config: str = ""
     note: str = ""
+    fixed: ExampleSource | None = None
+    """An Invalid example after `--fix --unsafe-fixes`: the files it changes (all of
+    them, for a single source), compared exactly."""
+    no_fix: bool = False
+    """An Invalid example of a fixable rule that gets no fix (its docs say why)."""
 
     @property
     def expects_findings(self) -> bool:
