@@ -8,11 +8,13 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from layercheck import __version__
+from layercheck.add_noqa import add_noqa
 from layercheck.config.errors import ConfigError
 from layercheck.config.options import TARGET_VERSIONS
 from layercheck.config.selection import SelectorError
@@ -28,6 +30,14 @@ from layercheck.rules import ALL_RULES, BY_CODE, BY_NAME, CATALOG, lookup
 from layercheck.source import split_lines
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class Adoption:
+    """The options for adopting layercheck on an existing codebase."""
+
+    add_noqa_reason: str | None = None
+    """`--add-noqa[=REASON]`: None when not given."""
 
 
 def _codes(values: Sequence[str]) -> tuple[str, ...]:
@@ -58,7 +68,17 @@ def _show_settings(workspace: Workspace, paths: Sequence[Path]) -> None:
         click.echo(f"{key} = {json.dumps(value)}")
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+class _Command(click.Command):
+    """Accepts ruff's spellings that click cannot say: `--add-noqa` with its reason only
+    after `=`, so that a path after it stays a path."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(
+            ctx, ["--add-noqa=" if arg == "--add-noqa" else arg for arg in args]
+        )
+
+
+@click.command(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
 # `readable=False`: an unreadable file is an LC002 finding, not a usage error.
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, readable=False))
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated).")
@@ -104,6 +124,13 @@ def _show_settings(workspace: Workspace, paths: Sequence[Path]) -> None:
     type=click.Path(path_type=Path),
     help="The file name to give the source read from stdin (pass `-` as the path).",
 )
+# -- adopting layercheck on an existing codebase (issue 16) --
+@click.option(
+    "--add-noqa",
+    "add_noqa_reason",
+    metavar="[=REASON]",
+    help="Add `# noqa` comments to the lines with findings (with REASON after the codes).",
+)
 @click.version_option(
     __version__, "--version", prog_name="layercheck", message="%(prog)s %(version)s"
 )
@@ -132,6 +159,7 @@ def main(
     explain_code: str | None,
     list_rules_flag: bool,
     stdin_filename: Path | None,
+    add_noqa_reason: str | None,
 ) -> None:
     """Check Python web backends for layer and framework-usage violations."""
     if explain_code is not None:
@@ -180,6 +208,7 @@ def main(
             stdin_filename,
             started,
             stage,
+            Adoption(add_noqa_reason),
         )
     except ConfigError as exc:
         _fail(str(exc))
@@ -204,6 +233,7 @@ def _run(
     stdin_filename: Path | None,
     started: float,
     stage: list[str],
+    adoption: Adoption | None = None,
 ) -> None:
     """`stage`: what is being done, kept up to date for the one line of an internal
     error."""
@@ -219,7 +249,14 @@ def _run(
     elif Path("-") in paths:
         _fail("`-` (stdin) cannot be combined with other paths")
     stage[0] = "checking the files"
+    if adoption is not None and adoption.add_noqa_reason is not None and stdin is not None:
+        _fail("--add-noqa cannot edit source read from stdin")
     result = engine.check(list(paths) or [Path(".")], stdin=stdin)
+    if adoption is not None and adoption.add_noqa_reason is not None:
+        stage[0] = "adding noqa comments"
+        added = add_noqa(result.findings, adoption.add_noqa_reason.strip())
+        click.echo(f"Added {added} noqa directive{'' if added == 1 else 's'}.", err=True)
+        sys.exit(EXIT_ERROR if result.internal_errors else EXIT_CLEAN)
     stage[0] = f"the {output_format} reporter"
     if verbose:
         elapsed = time.perf_counter() - started
