@@ -124,7 +124,8 @@ def test_bad_app_same_codes_and_positions_as_the_command_line() -> None:
     LC002 are the command line's alone."""
     target = str((FIXTURES / "bad_app").relative_to(REPO))
     ours = [
-        line
+        # flake8 has no fixes to mark.
+        line.replace(" [*] ", " ")
         for line in layercheck_lines(REPO, target)
         if " LC001 " not in line and " LC002 " not in line
     ]
