@@ -36,6 +36,7 @@ OTHER_VALUES: dict[str, object] = {
     "include-type-checking-imports": True,
     "detect-routes": False,
     "layers": {"services": ["app/domain/**"]},
+    "baseline": "lc-baseline.json",
 }
 # Settings fields that no key sets: where the settings come from, and command-line flags.
 NOT_FROM_A_KEY = {"root", "config_path", "catalog", "force_exclude", "cache"}

@@ -47,7 +47,7 @@ def test_used_code_is_not_reported(tmp_path: Path) -> None:
         ("X = 1  # noqa: LC201,E501 why\n", "X = 1  # noqa: E501 why\n", Applicability.SAFE),
         ("X = 1  # noqa: LC201 legacy\n", "X = 1\n", Applicability.SAFE),
         ("X = 1  # type: ignore  # noqa: LC201\n", "X = 1  # type: ignore\n", Applicability.SAFE),
-        ("X = 1  # noqa\n", "X = 1\n", Applicability.UNSAFE),
+        ("# layercheck: noqa\nX = 1\n", "X = 1\n", Applicability.SAFE),
         ("X = 1\n# noqa: LC201\n", "X = 1\n", Applicability.SAFE),
         ("# layercheck: noqa: LC201\nX = 1\n", "X = 1\n", Applicability.SAFE),
         (
@@ -73,6 +73,10 @@ def test_message_names_unused_and_unknown_codes(tmp_path: Path) -> None:
     (finding,) = _lc003(tmp_path, source)
     assert finding.message == "Unused `noqa` directive (unused: `LC202`; unknown: `LC998`)"
     assert (finding.start.row, finding.start.column) == (5, 31)
+
+
+def test_a_blanket_line_noqa_is_left_to_other_tools(tmp_path: Path) -> None:
+    assert _lc003(tmp_path, "from app import models  # noqa\nX = 1  # NOQA\n") == []
 
 
 def test_codes_of_rules_not_selected_are_not_judged(tmp_path: Path) -> None:

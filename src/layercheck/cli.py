@@ -13,15 +13,16 @@ from pathlib import Path
 
 import click
 
-from layercheck import __version__
+from layercheck import __version__, baseline
 from layercheck.add_noqa import add_noqa
+from layercheck.baseline import Applied, BaselineError
 from layercheck.config.errors import ConfigError
 from layercheck.config.options import TARGET_VERSIONS
 from layercheck.config.selection import SelectorError
 from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
 from layercheck.discovery import MissingPathError
-from layercheck.engine import Engine
+from layercheck.engine import CheckResult, Engine
 from layercheck.explain import explain, list_rules
 from layercheck.model import internal_error
 from layercheck.report import REPORTERS
@@ -38,6 +39,9 @@ class Adoption:
 
     add_noqa_reason: str | None = None
     """`--add-noqa[=REASON]`: None when not given."""
+    write_baseline: Path | None = None
+    baseline: Path | None = None
+    baseline_strict: bool = False
 
 
 def _codes(values: Sequence[str]) -> tuple[str, ...]:
@@ -131,6 +135,22 @@ class _Command(click.Command):
     metavar="[=REASON]",
     help="Add `# noqa` comments to the lines with findings (with REASON after the codes).",
 )
+@click.option(
+    "--write-baseline",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Record today's findings in this file, to hide them with --baseline.",
+)
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Report only findings this baseline file does not record.",
+)
+@click.option(
+    "--baseline-strict",
+    is_flag=True,
+    help="Fail when baseline entries match no finding (the debt was paid: shrink it).",
+)
 @click.version_option(
     __version__, "--version", prog_name="layercheck", message="%(prog)s %(version)s"
 )
@@ -160,6 +180,9 @@ def main(
     list_rules_flag: bool,
     stdin_filename: Path | None,
     add_noqa_reason: str | None,
+    write_baseline: Path | None,
+    baseline_file: Path | None,
+    baseline_strict: bool,
 ) -> None:
     """Check Python web backends for layer and framework-usage violations."""
     if explain_code is not None:
@@ -208,13 +231,15 @@ def main(
             stdin_filename,
             started,
             stage,
-            Adoption(add_noqa_reason),
+            Adoption(add_noqa_reason, write_baseline, baseline_file, baseline_strict),
         )
     except ConfigError as exc:
         _fail(str(exc))
     except SelectorError as exc:
         _fail(str(exc))
     except MissingPathError as exc:
+        _fail(str(exc))
+    except BaselineError as exc:
         _fail(str(exc))
     except Exception as exc:  # a bug: exit 2 with one line, never a traceback
         _fail(internal_error(stage[0], exc))
@@ -276,6 +301,9 @@ def _run(
             click.echo(f"{shown}\t{layer.value if layer else '-'}")
         return
     findings = result.findings
+    kept = _apply_baseline(workspace, paths, result, adoption or Adoption(), verbose)
+    if kept is not None:
+        findings = kept.findings
     if statistics:
         counts = Counter(finding.code for finding in findings)
         width = max((len(str(n)) for n in counts.values()), default=1)
@@ -285,6 +313,68 @@ def _run(
         sources = {path: split_lines(text) for path, text in result.sources.items()}
         options = ReportOptions(cwd=workspace.cwd, quiet=quiet, sources=sources)
         click.echo(REPORTERS[output_format](findings, options), nl=False)
+    stale = False
+    if kept is not None:
+        stale = _baseline_summary(kept, adoption or Adoption(), quiet)
     if result.internal_errors:
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN)
+    sys.exit(EXIT_FINDINGS if (findings and not exit_zero) or stale else EXIT_CLEAN)
+
+
+# -- adopting layercheck on an existing codebase (issue 16) --
+
+
+def _baseline_file(workspace: Workspace, paths: Sequence[Path], adoption: Adoption) -> Path | None:
+    """`--baseline`, else the `baseline` key of the settings for the first path."""
+    if adoption.baseline is not None:
+        return adoption.baseline
+    target = (paths[0] if paths else Path(".")).absolute()
+    return workspace.settings_for(target if target.is_dir() else target.parent).baseline
+
+
+def _apply_baseline(
+    workspace: Workspace,
+    paths: Sequence[Path],
+    result: CheckResult,
+    adoption: Adoption,
+    verbose: bool,
+) -> Applied | None:
+    """Write the baseline (and exit), or hide the findings it records."""
+    sources = {path: split_lines(text) for path, text in result.sources.items()}
+    if adoption.write_baseline is not None:
+        written = baseline.write(adoption.write_baseline, result.findings, sources)
+        s = "" if written == 1 else "s"
+        click.echo(f"Wrote {written} finding{s} to {adoption.write_baseline}.", err=True)
+        sys.exit(EXIT_ERROR if result.internal_errors else EXIT_CLEAN)
+    source = _baseline_file(workspace, paths, adoption)
+    if source is None:
+        return None
+    recorded = baseline.load(source)
+    applied = baseline.apply(recorded, result.findings, sources, source.parent, result.files)
+    if verbose:
+        for entry in applied.stale:
+            click.echo(
+                f"layercheck: stale baseline entry: {entry.path}: {entry.code} "
+                f"{entry.message} (in {entry.scope or 'the module'})",
+                err=True,
+            )
+    return applied
+
+
+def _baseline_summary(applied: Applied, adoption: Adoption, quiet: bool) -> bool:
+    """Say how many findings the baseline hid and how many entries are stale; True when
+    stale entries fail the run (`--baseline-strict`)."""
+    if not quiet:
+        s = "" if applied.hidden == 1 else "s"
+        click.echo(f"layercheck: {applied.hidden} finding{s} hidden by the baseline.", err=True)
+    if not applied.stale:
+        return False
+    count = len(applied.stale)
+    s = "y" if count == 1 else "ies"
+    what = f"{count} baseline entr{s} match no finding (fixed?)"
+    if adoption.baseline_strict:
+        click.echo(f"layercheck: {what}: rewrite it with --write-baseline.", err=True)
+        return True
+    if not quiet:
+        click.echo(f"layercheck: {what}; --verbose lists them.", err=True)
+    return False

@@ -71,9 +71,10 @@ def _unused(
     for directive in (*noqa.file_directives, *noqa.directives.values()):
         uses = used.get(directive, set())
         if directive.codes is None:
-            # A blanket noqa also serves other tools: reported only when every rule ran
-            # and none was silenced by it.
-            if uses or not every_default:
+            # A blanket `# noqa` serves every tool (flake8's F401 on re-exports, most
+            # often), so only layercheck's own file-level one is judged: when every rule
+            # ran and it silenced nothing.
+            if not directive.file_level or uses or not every_default:
                 continue
             if _silenced(noqa, directive):
                 continue
@@ -140,7 +141,7 @@ def _finding(
 def removal(directive: Directive, lines: tuple[str, ...], codes: tuple[str, ...]) -> Fix:
     """Remove `codes` from the directive, or the directive when none is left: the whole
     comment (and the spaces before it) when the directive starts it, the whole line when
-    nothing else is on it. Removing a blanket noqa is unsafe: other tools may use it."""
+    nothing else is on it."""
     comment = directive.comment
     row = directive.row
     line = lines[row - 1] if 0 < row <= len(lines) else ""
@@ -150,7 +151,7 @@ def removal(directive: Directive, lines: tuple[str, ...], codes: tuple[str, ...]
         end = comment.column + directive.codes_end
         edit = Edit(Location(row, start + 1), Location(row, end + 1), ", ".join(left))
         return Fix(Applicability.SAFE, "Remove unused codes from the `noqa` directive", (edit,))
-    applicability = Applicability.UNSAFE if directive.codes is None else Applicability.SAFE
+    applicability = Applicability.SAFE
     title = "Remove unused `noqa` directive"
     if directive.start == 0:
         before = line[: comment.column].rstrip()

@@ -11,6 +11,7 @@ from layercheck.config.errors import ConfigError
 from layercheck.config.globs import Glob, GlobError
 from layercheck.config.loading import PYPROJECT_PREFIX, RawConfig
 from layercheck.config.options import (
+    BASELINE,
     CACHE_DIR,
     DETECT_ROUTES,
     EXCLUDE,
@@ -75,6 +76,8 @@ class Settings:
     force_exclude: bool = False
     cache: bool = True
     """False with `--no-cache`: the facts cache is neither read nor written."""
+    baseline: Path | None = None
+    """The `baseline` key: findings recorded there are not reported."""
 
     @cached_property
     def active_codes(self) -> frozenset[str]:
@@ -241,4 +244,5 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         catalog=catalog,
         force_exclude=overrides.force_exclude,
         cache=not overrides.no_cache,
+        baseline=root / BASELINE.value(values) if BASELINE.value(values) else None,
     )

@@ -19,9 +19,9 @@ class UnusedNoqa(Rule):
     """## What it does
     Reports a `# noqa: LCxxx` comment, or a file-level `# layercheck: noqa: LCxxx`
     directive, whose layercheck codes silence nothing, and codes that name no layercheck
-    rule. Other tools' codes (`E501`) are left alone. A blanket `# noqa` is reported only
-    when it silences no layercheck finding and every default rule ran on the file, since
-    other tools may still use it.
+    rule. Other tools' codes (`E501`) are left alone, and so is a blanket `# noqa`, which
+    every tool reads (flake8's `F401` on re-exports, most often). A blanket file-level
+    `# layercheck: noqa` is reported when it silences nothing and every default rule ran.
 
     ## Why is this bad?
     A suppression outlives the code it was written for: the violation is fixed or moved,
@@ -47,8 +47,8 @@ class UnusedNoqa(Rule):
 
     ## Fix safety
     The fix removes the unused codes and keeps the others; when none is left, it removes
-    the comment (or the line, when the comment is alone on it). It is safe, but for a
-    blanket `# noqa`, which another linter may rely on: that removal is unsafe.
+    the comment (or the line, when the comment is alone on it). It is safe: only
+    layercheck's codes are removed, and only those that silence nothing.
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(
@@ -69,12 +69,12 @@ class UnusedNoqa(Rule):
             note="LC202 is unused, LC201 is used",
         ),
         Invalid({_SERVICE: "X = 1  # noqa: E501, LC999  # error\n"}, note="no such rule"),
-        Invalid({_SERVICE: "X = 1  # noqa  # error\n"}, note="blanket, silencing nothing"),
         Valid(
             {_SERVICE: _IMPORT + "def get(user):\n    raise HTTPException(404)  # noqa: LC201\n"}
         ),
         Valid({_SERVICE: _IMPORT + "def get(user):\n    raise HTTPException(404)  # noqa\n"}),
         Valid({_SERVICE: "X = 1  # noqa: E501, F401\n"}, note="other tools' codes"),
+        Valid({_SERVICE: "from app import models  # noqa\n"}, note="blanket: other tools read it"),
         Valid({_SERVICE: "X = 1  # noqa: LC104\n"}, note="a preview rule, not selected"),
         Valid(
             {_SERVICE: "X = 1  # noqa: LC201, LC003\n"},
