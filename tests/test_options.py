@@ -38,6 +38,7 @@ OTHER_VALUES: dict[str, object] = {
     "layers": {"services": ["app/domain/**"]},
     "fix": True,
     "unsafe-fixes": True,
+    "baseline": "lc-baseline.json",
 }
 # Settings fields that no key sets: where the settings come from, and command-line flags.
 NOT_FROM_A_KEY = {"root", "config_path", "catalog", "force_exclude", "cache", "derive_src"}

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from layercheck import __version__
+from layercheck import __version__, baseline
+from layercheck.add_noqa import add_noqa
+from layercheck.baseline import Applied, BaselineError
 from layercheck.config.errors import ConfigError
 from layercheck.config.options import TARGET_VERSIONS
 from layercheck.config.selection import SelectorError
@@ -34,6 +36,17 @@ if TYPE_CHECKING:
     from layercheck.fixes.run import FileFix
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class Adoption:
+    """The options for adopting layercheck on an existing codebase."""
+
+    add_noqa_reason: str | None = None
+    """`--add-noqa[=REASON]`: None when not given."""
+    write_baseline: Path | None = None
+    baseline: Path | None = None
+    baseline_strict: bool = False
 
 
 def _codes(values: Sequence[str]) -> tuple[str, ...]:
@@ -64,7 +77,17 @@ def _show_settings(workspace: Workspace, paths: Sequence[Path]) -> None:
         click.echo(f"{key} = {json.dumps(value)}")
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+class _Command(click.Command):
+    """Accepts ruff's spellings that click cannot say: `--add-noqa` with its reason only
+    after `=`, so that a path after it stays a path."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(
+            ctx, ["--add-noqa=" if arg == "--add-noqa" else arg for arg in args]
+        )
+
+
+@click.command(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
 # `readable=False`: an unreadable file is an LC002 finding, not a usage error.
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, readable=False))
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated).")
@@ -125,6 +148,29 @@ def _show_settings(workspace: Workspace, paths: Sequence[Path]) -> None:
 @click.option("--show-fixes", is_flag=True, help="List the fixes applied (or available).")
 @click.option("--fix-only", is_flag=True, help="Apply fixes; report no remaining findings.")
 @click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when any file was fixed.")
+# -- adopting layercheck on an existing codebase (issue 16) --
+@click.option(
+    "--add-noqa",
+    "add_noqa_reason",
+    metavar="[=REASON]",
+    help="Add `# noqa` comments to the lines with findings (with REASON after the codes).",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Record today's findings in this file, to hide them with --baseline.",
+)
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Report only findings this baseline file does not record.",
+)
+@click.option(
+    "--baseline-strict",
+    is_flag=True,
+    help="Fail when baseline entries match no finding (the debt was paid: shrink it).",
+)
 @click.version_option(
     __version__, "--version", prog_name="layercheck", message="%(prog)s %(version)s"
 )
@@ -159,6 +205,10 @@ def main(
     show_fixes: bool,
     fix_only: bool,
     exit_non_zero_on_fix: bool,
+    add_noqa_reason: str | None,
+    write_baseline: Path | None,
+    baseline_file: Path | None,
+    baseline_strict: bool,
 ) -> None:
     """Check Python web backends for layer and framework-usage violations."""
     if explain_code is not None:
@@ -208,12 +258,15 @@ def main(
             started,
             stage,
             FixRequest(fix, unsafe_fixes, show_diff, show_fixes, fix_only, exit_non_zero_on_fix),
+            Adoption(add_noqa_reason, write_baseline, baseline_file, baseline_strict),
         )
     except ConfigError as exc:
         _fail(str(exc))
     except SelectorError as exc:
         _fail(str(exc))
     except MissingPathError as exc:
+        _fail(str(exc))
+    except BaselineError as exc:
         _fail(str(exc))
     except Exception as exc:  # a bug: exit 2 with one line, never a traceback
         _fail(internal_error(stage[0], exc))
@@ -233,6 +286,7 @@ def _run(
     started: float,
     stage: list[str],
     fixing: FixRequest | None = None,
+    adoption: Adoption | None = None,
 ) -> None:
     """`stage`: what is being done, kept up to date for the one line of an internal
     error."""
@@ -248,7 +302,14 @@ def _run(
     elif Path("-") in paths:
         _fail("`-` (stdin) cannot be combined with other paths")
     stage[0] = "checking the files"
+    if adoption is not None and adoption.add_noqa_reason is not None and stdin is not None:
+        _fail("--add-noqa cannot edit source read from stdin")
     result = engine.check(list(paths) or [Path(".")], stdin=stdin)
+    if adoption is not None and adoption.add_noqa_reason is not None:
+        stage[0] = "adding noqa comments"
+        added = add_noqa(result.findings, adoption.add_noqa_reason.strip())
+        click.echo(f"Added {added} noqa directive{'' if added == 1 else 's'}.", err=True)
+        sys.exit(EXIT_ERROR if result.internal_errors else EXIT_CLEAN)
     stage[0] = f"the {output_format} reporter"
     if verbose:
         elapsed = time.perf_counter() - started
@@ -281,6 +342,9 @@ def _run(
             sys.exit(EXIT_FINDINGS if fixing.exit_non_zero_on_fix and fixed else EXIT_CLEAN)
     elif fixing.show_fixes and findings and not quiet and not statistics:
         click.echo(_available_fixes(findings, fixing.unsafe, workspace.cwd), nl=False)
+    kept = _apply_baseline(workspace, paths, result, findings, adoption or Adoption(), verbose)
+    if kept is not None:
+        findings = kept.findings
     if statistics:
         counts = Counter(finding.code for finding in findings)
         width = max((len(str(n)) for n in counts.values()), default=1)
@@ -296,11 +360,14 @@ def _run(
             fixed=fixed,
         )
         click.echo(REPORTERS[output_format](findings, options), nl=False)
+    stale = False
+    if kept is not None:
+        stale = _baseline_summary(kept, adoption or Adoption(), quiet)
     if result.internal_errors:
         sys.exit(EXIT_ERROR)
     if fixing.exit_non_zero_on_fix and fixed:
         sys.exit(EXIT_FINDINGS)
-    sys.exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN)
+    sys.exit(EXIT_FINDINGS if (findings and not exit_zero) or stale else EXIT_CLEAN)
 
 
 # -- fixes -------------------------------------------------------------------------------
@@ -404,3 +471,64 @@ def _available_fixes(findings: Sequence[Finding], unsafe: bool, cwd: Path) -> st
         where = f"{display_path(finding.path, cwd)}:{finding.start.row}:{finding.start.column}"
         out.append(f"{where}: {finding.code} fix ({fix.applicability.value}): {fix.message}")
     return "".join(line + "\n" for line in out) + ("\n" if out else "")
+
+
+# -- adopting layercheck on an existing codebase (issue 16) --
+
+
+def _baseline_file(workspace: Workspace, paths: Sequence[Path], adoption: Adoption) -> Path | None:
+    """`--baseline`, else the `baseline` key of the settings for the first path."""
+    if adoption.baseline is not None:
+        return adoption.baseline
+    target = (paths[0] if paths else Path(".")).absolute()
+    return workspace.settings_for(target if target.is_dir() else target.parent).baseline
+
+
+def _apply_baseline(
+    workspace: Workspace,
+    paths: Sequence[Path],
+    result: CheckResult,
+    findings: list[Finding],
+    adoption: Adoption,
+    verbose: bool,
+) -> Applied | None:
+    """Write the baseline (and exit), or hide the findings it records (those left after
+    any fixes)."""
+    sources = {path: split_lines(text) for path, text in result.sources.items()}
+    if adoption.write_baseline is not None:
+        written = baseline.write(adoption.write_baseline, findings, sources)
+        s = "" if written == 1 else "s"
+        click.echo(f"Wrote {written} finding{s} to {adoption.write_baseline}.", err=True)
+        sys.exit(EXIT_ERROR if result.internal_errors else EXIT_CLEAN)
+    source = _baseline_file(workspace, paths, adoption)
+    if source is None:
+        return None
+    recorded = baseline.load(source)
+    applied = baseline.apply(recorded, findings, sources, source.parent, result.files)
+    if verbose:
+        for entry in applied.stale:
+            click.echo(
+                f"layercheck: stale baseline entry: {entry.path}: {entry.code} "
+                f"{entry.message} (in {entry.scope or 'the module'})",
+                err=True,
+            )
+    return applied
+
+
+def _baseline_summary(applied: Applied, adoption: Adoption, quiet: bool) -> bool:
+    """Say how many findings the baseline hid and how many entries are stale; True when
+    stale entries fail the run (`--baseline-strict`)."""
+    if not quiet:
+        s = "" if applied.hidden == 1 else "s"
+        click.echo(f"layercheck: {applied.hidden} finding{s} hidden by the baseline.", err=True)
+    if not applied.stale:
+        return False
+    count = len(applied.stale)
+    s = "y" if count == 1 else "ies"
+    what = f"{count} baseline entr{s} match no finding (fixed?)"
+    if adoption.baseline_strict:
+        click.echo(f"layercheck: {what}: rewrite it with --write-baseline.", err=True)
+        return True
+    if not quiet:
+        click.echo(f"layercheck: {what}; --verbose lists them.", err=True)
+    return False

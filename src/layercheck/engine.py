@@ -125,13 +125,17 @@ class Engine:
         path = item.file.path
         outcome = FileOutcome(path, index.layer_for_facts(item.facts), error=item.error)
         found: list[Finding] = [item.problem] if item.problem is not None else []
+        # Unused noqa comments are known only when every rule ran on the whole file.
+        complete = item.tree is not None and self.rules is ALL_RULES
         if item.tree is not None:
             try:
                 found.extend(run_rules(item, index, self.rules))
             except Exception as exc:  # a rule bug must not hide the other files
                 outcome.error = internal_error(failed_in(exc, path), exc)
+                complete = False
             item.tree = None
-        outcome.findings = suppress(found, item.text, item.file.settings)
+        unused_in = path if complete else None
+        outcome.findings = suppress(found, item.text, item.file.settings, path=unused_in)
         if outcome.findings:
             outcome.text = item.text
         return outcome

@@ -105,4 +105,5 @@ class LayercheckPlugin:
         facts, table = facts_for_tree(file, self.tree)
         text = "".join(self.lines)
         loaded = Loaded(file, facts, text=text, tree=self.tree, table=table)
-        return suppress(run_rules(loaded, project.index), text, file.settings)
+        found = run_rules(loaded, project.index)
+        return suppress(found, text, file.settings, path=file.path)

@@ -50,7 +50,7 @@ def test_example(rule: type[Rule], example: Example, future: bool, tmp_path: Pat
         assert rewritten is not None
         files = rewritten
     write_project(tmp_path, files, example.config)
-    result = check_project(tmp_path, select=(rule.meta.code,))
+    result = check_project(tmp_path, select=(rule.meta.code, *rule.examples_select))
     got = {
         (finding.path.relative_to(tmp_path).as_posix(), finding.start.row, finding.start.column)
         for finding in result.findings

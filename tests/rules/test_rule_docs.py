@@ -107,7 +107,7 @@ def test_docs_example_fires_and_use_instead_is_quiet(rule: type[Rule], tmp_path:
         root = tmp_path / section.strip("# ").replace(" ", "_")
         root.mkdir()
         write_project(root, _block_files(rule, _code_block(body, section)))
-        result = check_project(root, select=(rule.meta.code,))
+        result = check_project(root, select=(rule.meta.code, *rule.examples_select))
         fired = any(f.code == rule.meta.code for f in result.findings)
         assert fired == should_fire, f"{section} block {'must' if should_fire else 'must not'} fire"
 

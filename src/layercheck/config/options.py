@@ -75,6 +75,10 @@ def _path(path: Path) -> object:
     return str(path)
 
 
+def _optional_path(path: Path | None) -> object:
+    return None if path is None else str(path)
+
+
 def _version(version: tuple[int, int]) -> object:
     return f"py{version[0]}{version[1]}"
 
@@ -107,6 +111,7 @@ GLOBS: Final = Kind("a list of glob patterns", _is_str_list, show=_patterns)
 FOLDERS: Final = Kind("a list of folders", _is_str_list, show=_paths)
 FOLDER: Final = Kind("a folder path", _is_str, show=_path)
 BOOL: Final = Kind("true or false", _is_bool)
+FILE: Final = Kind("a file path", _is_str, show=_optional_path)
 TARGET: Final = Kind("one of " + ", ".join(TARGET_VERSIONS), _is_target_version, show=_version)
 CODES_BY_GLOB: Final = Kind(
     "a table of glob -> list of rule codes", _is_table_of_str_lists, show=_codes_by_glob
@@ -320,6 +325,17 @@ UNSAFE_FIXES: Final = Option(
     "Apply and show unsafe fixes too, as `--unsafe-fixes` does.",
 )
 
+# -- adopting layercheck on an existing codebase (issue 16) --
+BASELINE: Final = Option(
+    "baseline",
+    FILE,
+    "",
+    "baseline",
+    "A baseline file (`--write-baseline`): the findings it records are not reported "
+    "(`--baseline` replaces it).",
+    default_doc="none",
+)
+
 OPTIONS: Final[tuple[Option[Any], ...]] = (
     SELECT,
     EXTEND_SELECT,
@@ -337,5 +353,6 @@ OPTIONS: Final[tuple[Option[Any], ...]] = (
     LAYERS,
     FIX,
     UNSAFE_FIXES,
+    BASELINE,
 )
 BY_NAME: Final[Mapping[str, Option[Any]]] = {option.name: option for option in OPTIONS}

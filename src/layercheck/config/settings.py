@@ -11,6 +11,7 @@ from layercheck.config.errors import ConfigError
 from layercheck.config.globs import Glob, GlobError
 from layercheck.config.loading import PYPROJECT_PREFIX, RawConfig
 from layercheck.config.options import (
+    BASELINE,
     CACHE_DIR,
     DETECT_ROUTES,
     EXCLUDE,
@@ -82,6 +83,8 @@ class Settings:
     """False with `--no-cache`: the facts cache is neither read nor written."""
     fix: bool = False
     unsafe_fixes: bool = False
+    baseline: Path | None = None
+    """The `baseline` key: findings recorded there are not reported."""
 
     @cached_property
     def active_codes(self) -> frozenset[str]:
@@ -251,4 +254,5 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         cache=not overrides.no_cache,
         fix=FIX.value(values),
         unsafe_fixes=UNSAFE_FIXES.value(values),
+        baseline=root / BASELINE.value(values) if BASELINE.value(values) else None,
     )

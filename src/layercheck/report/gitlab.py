@@ -7,10 +7,11 @@ root, which GitLab matches against), else to the working folder, as ruff does.
 
 The fingerprint identifies a finding across pipelines, so GitLab can tell new findings from
 fixed ones. Ruff hashes (rule, path) with Rust's `DefaultHasher`, re-hashing on a collision;
-its value is neither documented nor stable across Rust versions. Ours is the SHA-256 of
-(path, code, message, occurrence), where occurrence counts earlier findings with the same
-path, code and message: it stays the same when lines move, differs for two findings that
-name different symbols, and is unique within a report.
+its value is neither documented nor stable across Rust versions. Ours is the SHA-256 of the
+baseline's key (path, code, enclosing function or class, normalised source of the reported
+node: `layercheck.fingerprint`) and an occurrence that counts earlier findings with the same
+key: it stays the same when lines move, differs for two findings on different code, and is
+unique within a report.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from layercheck.fingerprint import Fingerprints
 from layercheck.model import Finding
 from layercheck.report._common import display_path
 from layercheck.report.options import ReportOptions
@@ -37,17 +39,18 @@ def _path(path: Path, options: ReportOptions) -> str:
         return absolute
 
 
-def fingerprint(path: str, code: str, message: str, occurrence: int) -> str:
-    key = json.dumps([path, code, message, occurrence])
+def fingerprint(identity: Sequence[str], occurrence: int) -> str:
+    key = json.dumps([*identity, occurrence])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def render(findings: Sequence[Finding], options: ReportOptions) -> str:
-    seen: Counter[tuple[str, str, str]] = Counter()
+    seen: Counter[tuple[str, str, str, str]] = Counter()
     issues: list[dict[str, object]] = []
+    prints = Fingerprints(options.sources)
     for finding in findings:
         path = _path(finding.path, options)
-        identity = (path, finding.code, finding.message)
+        identity = prints.key(finding, path)
         occurrence = seen[identity]
         seen[identity] += 1
         issues.append(
@@ -55,7 +58,7 @@ def render(findings: Sequence[Finding], options: ReportOptions) -> str:
                 "check_name": finding.code,
                 "description": f"{finding.code}: {finding.message}",
                 "severity": "major",
-                "fingerprint": fingerprint(*identity, occurrence),
+                "fingerprint": fingerprint(identity, occurrence),
                 "location": {
                     "path": path,
                     "positions": {

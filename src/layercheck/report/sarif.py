@@ -27,6 +27,7 @@ from typing import Final
 
 from layercheck import __version__
 from layercheck.explain import FAMILIES, docs_body, summary_line
+from layercheck.fingerprint import Fingerprints
 from layercheck.model import Finding, Fix, Location
 from layercheck.report.options import ReportOptions
 from layercheck.rules import ALL_RULES
@@ -91,7 +92,7 @@ def _fix(fix: Fix, uri: str) -> JSON:
     }
 
 
-def _result(finding: Finding, cwd: Path) -> JSON:
+def _result(finding: Finding, cwd: Path, prints: Fingerprints) -> JSON:
     uri = _uri(finding.path, cwd)
     result: JSON = {
         "level": "error",
@@ -104,6 +105,8 @@ def _result(finding: Finding, cwd: Path) -> JSON:
             }
         ],
         "message": {"text": finding.message},
+        # What the baseline and GitLab identify a finding by: it survives moved lines.
+        "partialFingerprints": {"layercheck/v1": prints.of(finding, uri)},
         "ruleId": finding.code,
     }
     index = _RULE_INDEX.get(finding.code)
@@ -115,12 +118,13 @@ def _result(finding: Finding, cwd: Path) -> JSON:
 
 
 def render(findings: Sequence[Finding], options: ReportOptions) -> str:
+    prints = Fingerprints(options.sources)
     log = {
         "$schema": SCHEMA,
         "runs": [
             {
                 "columnKind": "unicodeCodePoints",
-                "results": [_result(finding, options.cwd) for finding in findings],
+                "results": [_result(finding, options.cwd, prints) for finding in findings],
                 "tool": {
                     "driver": {
                         "informationUri": INFORMATION_URI,

@@ -26,6 +26,7 @@ from layercheck.rules.layering.transitive_repository_access import TransitiveRep
 from layercheck.rules.layering.upward_import import UpwardImport
 from layercheck.rules.meta.syntax_error import SyntaxError_
 from layercheck.rules.meta.unreadable_file import UnreadableFile
+from layercheck.rules.meta.unused_noqa import UnusedNoqa
 from layercheck.rules.pydantic.basesettings_from_pydantic import BasesettingsFromPydantic
 from layercheck.rules.pydantic.class_config import ClassConfig
 from layercheck.rules.pydantic.constrained_type_function import ConstrainedTypeFunction
@@ -74,6 +75,7 @@ from layercheck.rules.sqlalchemy.python_operator_in_sql_expression import (
 ALL_RULES: Final[tuple[type[Rule], ...]] = (
     SyntaxError_,
     UnreadableFile,
+    UnusedNoqa,
     RouteImportsRepository,
     UpwardImport,
     RouteQueriesDatabase,
@@ -131,8 +133,9 @@ ALL_RULES: Final[tuple[type[Rule], ...]] = (
     EnvironOutsideSettings,
     PlaintextPasswordColumn,
 )
-# Reported by the engine itself, before any tree exists.
-ENGINE_CODES: Final = frozenset({"LC001", "LC002"})
+# Reported by the engine itself: before any tree exists (LC001, LC002), or where noqa
+# comments are matched to findings (LC003).
+ENGINE_CODES: Final = frozenset({"LC001", "LC002", "LC003"})
 
 BY_CODE: Final[dict[str, type[Rule]]] = {rule.meta.code: rule for rule in ALL_RULES}
 BY_NAME: Final[dict[str, type[Rule]]] = {rule.meta.name: rule for rule in ALL_RULES}

@@ -90,4 +90,7 @@ class Rule:
 
     meta: ClassVar[RuleMeta]
     examples: ClassVar[tuple[Example, ...]] = ()
+    examples_select: ClassVar[tuple[str, ...]] = ()
+    """Other rules the examples and docs blocks run with: a rule about other rules'
+    findings (LC003, unused noqa codes) needs them selected."""
     needs: ClassVar[frozenset[Need]] = frozenset()
