@@ -236,7 +236,9 @@ def _run(
                 shown = path.relative_to(cwd).as_posix()
             except ValueError:
                 shown = str(path)
-            click.echo(f"{shown}\t{layer.value if layer else '-'}")
+            note = result.layer_notes.get(path)
+            why = f"\t({note})" if note else ""
+            click.echo(f"{shown}\t{layer.value if layer else '-'}{why}")
         return
     findings = result.findings
     if statistics:
