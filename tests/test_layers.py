@@ -284,10 +284,12 @@ def test_models_package_without_orm_classes_has_no_models_layer(tmp_path: Path) 
             "app/llm/models/__init__.py": "",
             "app/llm/models/chat.py": LLM_MODELS,
             "app/services/llm/models/chat.py": LLM_MODELS,
+            "app/db.py": ORM_BASE,  # a project with ORM classes elsewhere
         },
     )
     # no word left: no layer; `services/` farther up decides for the second
-    assert found == {"app/llm/models/chat.py": None, "app/services/llm/models/chat.py": S}
+    assert found["app/llm/models/chat.py"] is None
+    assert found["app/services/llm/models/chat.py"] is S
 
 
 def test_models_package_reexporting_orm_classes_is_models(tmp_path: Path) -> None:
@@ -371,6 +373,12 @@ def test_module_of_dependency_providers_is_dependencies(tmp_path: Path) -> None:
                 "from app.db import get_db\n\n\n"
                 "def get_users(db: Session = Depends(get_db)) -> list[str]:\n    return []\n"
             ),
+            "app/web.py": (
+                "from fastapi import APIRouter, Depends\n\n"
+                "from app.dependencies.repositories import get_users\n\nrouter = APIRouter()\n\n\n"
+                '@router.get("/")\ndef index(users: list[str] = Depends(get_users)):\n'
+                "    return users\n"
+            ),
             # a session factory that lower layers import keeps its path's layer
             "app/repositories/session.py": (
                 "from sqlalchemy.orm import Session\n\n\ndef get_session() -> Session:\n"
@@ -392,8 +400,28 @@ def test_globs_are_taken_as_given(tmp_path: Path) -> None:
 
 
 def test_show_files_says_why_a_word_gives_no_layer(tmp_path: Path) -> None:
-    write_project(tmp_path, {"app/__init__.py": "", "app/api/github.py": API_CLIENT})
+    write_project(
+        tmp_path, {"app/__init__.py": "", "app/api/github.py": API_CLIENT, "app/web.py": ROUTER}
+    )
     proc = run_cli("--show-files", "--no-cache", ".", cwd=tmp_path)
     assert "app/api/github.py\t-\t(`api/` registers no path operation or router)" in (
         proc.stdout.splitlines()
     )
+
+
+def test_words_stand_where_the_project_shows_no_such_thing(tmp_path: Path) -> None:
+    """No router, no ORM class, no database import anywhere (another framework, a stub):
+    nothing tells a layer word from a domain noun."""
+    found = layers_of(
+        tmp_path,
+        {
+            "app/api/github.py": API_CLIENT,
+            "app/models/chat.py": LLM_MODELS,
+            "app/repositories/git.py": "import subprocess\n",
+        },
+    )
+    assert found == {
+        "app/api/github.py": R,
+        "app/models/chat.py": Layer.MODELS,
+        "app/repositories/git.py": P,
+    }

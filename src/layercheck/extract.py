@@ -41,9 +41,47 @@ EXTRACTION_REVISION: Final = 5
 """Raised whenever `extract` records something else for the same source (a cached file's
 facts from an older revision are not reused): 2 records NewType and bound TypeVar
 declarations as type aliases, 3 what classes store on `self`, 4 routes' response models,
-5 dependency providers and `include_router` calls (layers confirmed by content)."""
+5 dependency providers, `include_router` and session calls (layers confirmed by content)."""
 _NEW_TYPES: Final = frozenset({"typing.NewType", "typing_extensions.NewType"})
 _TYPE_VARS: Final = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
+
+
+_SESSION_METHODS: Final = frozenset(
+    {"execute", "scalars", "scalar", "query", "add", "add_all", "commit", "flush", "refresh"}
+    | {"get", "delete", "merge", "exec", "stream", "begin", "rollback"}
+)
+_SESSION_NAMES: Final = frozenset({"session", "db", "db_session", "conn", "connection", "_db"})
+
+
+def _session_call(node: ast.expr | None) -> bool:
+    """A call chain that goes through `<session>.<method>(...)`: `self.session.get(x)`,
+    `db.query(User).filter(...).first()`, `(await session.execute(q)).scalars()`."""
+    while node is not None:
+        if isinstance(node, ast.Await):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute):
+                owner = func.value
+                name = (
+                    owner.id
+                    if isinstance(owner, ast.Name)
+                    else owner.attr
+                    if isinstance(owner, ast.Attribute)
+                    else ""
+                )
+                if func.attr in _SESSION_METHODS and (
+                    name in _SESSION_NAMES or name.endswith("_session")
+                ):
+                    return True
+                node = owner
+            else:
+                return False
+        elif isinstance(node, ast.Attribute):
+            node = node.value
+        else:
+            return False
+    return False
 
 
 _TRIMMING: Final = frozenset({"response_model_exclude", "response_model_include"})
@@ -142,6 +180,7 @@ class _Collector:
     assigned: dict[str, ast.Assign | ast.AnnAssign] = field(default_factory=dict)
     providers: list[str] = field(default_factory=list)
     includes_routers: bool = False
+    uses_session: bool = False
     overlays: list[dict[str, str]] = field(default_factory=list)
     """Names bound inside the functions being scanned (imports; locals as LOCAL)."""
     function: _Function | None = None
@@ -314,6 +353,7 @@ class _Collector:
 
     def assign(self, stmt: ast.Assign | ast.AnnAssign, target: ast.expr) -> None:
         value = stmt.value
+        self.uses_session = self.uses_session or _session_call(value)
         if isinstance(value, ast.Call):
             self.handler_registration(value)
             self.dependencies_in([kw.value for kw in value.keywords if kw.arg == "dependencies"])
@@ -383,9 +423,11 @@ class _Collector:
             self.route_receiver(value, ROUTE_REGISTRARS)
             self.handler_registration(value)
             self.router_inclusion(value)
+            self.uses_session = self.uses_session or _session_call(value)
             if isinstance(value, ast.Yield | ast.YieldFrom):
                 self.yielded(value.value)
         elif isinstance(stmt, ast.Return):
+            self.uses_session = self.uses_session or _session_call(stmt.value)
             returned = stmt.value.value if isinstance(stmt.value, ast.Await) else stmt.value
             if isinstance(returned, ast.Call):
                 self.handler_registration(returned)
@@ -761,5 +803,6 @@ def extract(
         layer_given=layer_given,
         outer_layers=outer_layers,
         includes_routers=collector.includes_routers,
+        uses_session=collector.uses_session,
         providers=tuple(dict.fromkeys(collector.providers)),
     )

@@ -134,6 +134,9 @@ class FileFacts:
     contradicts it."""
     includes_routers: bool = False
     """Some statement calls `<x>.include_router(...)`."""
+    uses_session: bool = False
+    """Some statement calls a session method on a session-like name (`self.session.get(`,
+    `db.query(...).first()`, `await session.execute(`): data access without an import."""
     providers: tuple[str, ...] = ()
     """Qualified names handed to `Depends(...)`/`Security(...)` in function signatures,
     `Annotated` aliases and `dependencies=[...]` lists: the project's dependency providers."""

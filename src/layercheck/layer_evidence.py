@@ -15,10 +15,13 @@ repositories. The evidence each layer needs:
   (for a folder such as `api/`) registers path operations, builds a router or includes
   one with `include_router`.
 - dependencies, whatever a lower layer's word says: a module with no classes whose
-  top-level functions are all dependency providers (named in some `Depends(...)`, or
-  taking one), one at least taking one.
+  top-level functions are all dependency providers (named in some `Depends(...)`), one at
+  least taking a dependency itself.
 
-Globs of `[tool.layercheck.layers]` are taken as given; so are the routes words when
+Evidence is asked for only where the project shows that kind of thing somewhere: a project
+that registers no path operation (another framework), defines no ORM class or imports no
+database library gives nothing to tell a layer word from a domain noun, and its words
+stand. Globs of `[tool.layercheck.layers]` are taken as given; so are the routes words when
 `detect-routes = false`.
 """
 
@@ -114,6 +117,7 @@ class LayerEvidence:
         self._data_access: dict[str, bool] = {}
         self._folders: dict[tuple[Layer, str], bool] = {}
         self._providers: frozenset[str] | None = None
+        self._shown: dict[Layer, bool] = {}
 
     # -- the decision ------------------------------------------------------------------
     def decide(self, item: FileFacts) -> LayerDecision:
@@ -124,7 +128,8 @@ class LayerEvidence:
         if item.layer_given:
             return LayerDecision(item.path_layer, None)
         if item.detect_routes and self.registers_routes(item):
-            note = "" if item.path_layer is Layer.ROUTES else "registers path operations"
+            overruled = item.path_layer not in {None, Layer.ROUTES}
+            note = "registers path operations" if overruled else ""
             return LayerDecision(Layer.ROUTES, None, note)
         if self.only_providers(item):
             note = "" if item.path_layer is Layer.DEPENDENCIES else "only dependency providers"
@@ -154,6 +159,8 @@ class LayerEvidence:
             return True  # nothing in an empty `__init__.py` contradicts its folder
         if layer is Layer.ROUTES and not item.detect_routes:
             return True
+        if not self.project_shows(layer):
+            return True
         members = [item] if folder is None else self._under(folder)
         if layer is Layer.REPOSITORIES:
             if item.is_package:
@@ -166,6 +173,23 @@ class LayerEvidence:
         if found is None:
             found = any(self.routes_evidence(member) for member in members)
             self._folders[key] = found
+        return found
+
+    def project_shows(self, layer: Layer) -> bool:
+        """Some module of the project has the kind of evidence `layer` asks for."""
+        found = self._shown.get(layer)
+        if found is None:
+            items = [item for item in self.index.by_path.values() if not item.is_test]
+            if layer is Layer.ROUTES:
+                found = any(self.routes_evidence(item) for item in items)
+            elif layer is Layer.MODELS:
+                found = any(self.defines_orm(item) for item in items)
+            else:
+                found = any(
+                    item.uses_session or any(_database_import(f) for f in item.imports)
+                    for item in items
+                )
+            self._shown[layer] = found
         return found
 
     def _under(self, folder: str) -> list[FileFacts]:
@@ -203,7 +227,7 @@ class LayerEvidence:
 
     def only_providers(self, item: FileFacts) -> bool:
         """A module a lower layer's word names that holds no classes, whose top-level
-        functions are all dependency providers, one at least taking a dependency itself:
+        functions are all named in some `Depends(...)`, one at least taking a dependency:
         `dependencies/repositories.py` handing out repositories. A session factory such as
         `get_db()` takes none: the modules below import it too, it keeps its path's layer."""
         if item.path_layer not in _BELOW_DEPENDENCIES:
@@ -212,8 +236,7 @@ class LayerEvidence:
             return False
         providers = self.providers()
         return any(fn.takes_dependencies for fn in item.functions) and all(
-            fn.takes_dependencies or f"{item.module}.{fn.name}" in providers
-            for fn in item.functions
+            f"{item.module}.{fn.name}" in providers for fn in item.functions
         )
 
     # -- models ------------------------------------------------------------------------
@@ -267,6 +290,8 @@ class LayerEvidence:
         return found
 
     def _imports_data_access(self, item: FileFacts) -> bool:
+        if item.uses_session:
+            return True
         for fact in item.imports:
             if _database_import(fact):
                 return True
@@ -285,7 +310,9 @@ class LayerEvidence:
 
 
 def _empty(item: FileFacts) -> bool:
-    return not (item.imports or item.classes or item.functions or item.instances)
+    """Nothing that could speak for or against a layer: no import (`__future__` aside);
+    an empty `__init__.py`, a stub."""
+    return all(fact.target.startswith("__future__") for fact in item.imports)
 
 
 def _is_sql(name: str) -> bool:
