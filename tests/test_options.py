@@ -36,9 +36,10 @@ OTHER_VALUES: dict[str, object] = {
     "include-type-checking-imports": True,
     "detect-routes": False,
     "layers": {"services": ["app/domain/**"]},
+    "upgrading": ["pydantic"],
 }
 # Settings fields that no key sets: where the settings come from, and command-line flags.
-NOT_FROM_A_KEY = {"root", "config_path", "catalog", "force_exclude", "cache"}
+NOT_FROM_A_KEY = {"root", "config_path", "catalog", "force_exclude", "cache", "libraries"}
 # Keys that resolve into another key's field, and are shown there.
 FOLDED = {"extend-exclude"}
 

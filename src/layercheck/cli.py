@@ -21,6 +21,7 @@ from layercheck.config.workspace import Workspace
 from layercheck.discovery import MissingPathError
 from layercheck.engine import Engine
 from layercheck.explain import explain, list_rules
+from layercheck.lint import version_skips
 from layercheck.model import internal_error
 from layercheck.report import REPORTERS
 from layercheck.report.options import ReportOptions
@@ -228,6 +229,13 @@ def _run(
             f"{len(result.findings)} findings",
             err=True,
         )
+        said: set[str] = set()
+        for folder in sorted({path.parent for path in result.files}):
+            settings = workspace.settings_for(folder)
+            for line in version_skips(settings, ALL_RULES):
+                if line not in said:
+                    said.add(line)
+                    click.echo(f"layercheck: {settings.root}: {line}", err=True)
     if show_files:
         cwd = workspace.cwd
         for path in sorted(result.files):

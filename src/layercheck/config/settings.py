@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from layercheck.config.errors import ConfigError
 from layercheck.config.globs import Glob, GlobError
+from layercheck.config.libraries import Declared, declared_versions
 from layercheck.config.loading import PYPROJECT_PREFIX, RawConfig
 from layercheck.config.options import (
     CACHE_DIR,
@@ -26,6 +27,7 @@ from layercheck.config.options import (
     SELECT,
     SRC,
     TARGET_VERSION,
+    UPGRADING,
 )
 from layercheck.config.selection import Catalog, RuleSelection, SelectorError, resolve_layers
 from layercheck.layers import Layer, LayerMap
@@ -75,6 +77,17 @@ class Settings:
     force_exclude: bool = False
     cache: bool = True
     """False with `--no-cache`: the facts cache is neither read nor written."""
+    upgrading: tuple[str, ...] = ()
+    libraries: Mapping[str, Declared] = field(default_factory=dict)
+    """What the project declares of the libraries the rules assume a major of."""
+
+    def excludes_major(self, library: str, major: int) -> Declared | None:
+        """The declaration that rules out `major` of `library` (None when allowed, not
+        declared, or listed in `upgrading`): rules that assume it stay quiet."""
+        found = self.libraries.get(library)
+        if found is None or major in found.majors or library in self.upgrading:
+            return None
+        return found
 
     @cached_property
     def active_codes(self) -> frozenset[str]:
@@ -241,4 +254,6 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         catalog=catalog,
         force_exclude=overrides.force_exclude,
         cache=not overrides.no_cache,
+        upgrading=tuple(UPGRADING.value(values)),
+        libraries=declared_versions(root),
     )
