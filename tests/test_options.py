@@ -39,9 +39,18 @@ OTHER_VALUES: dict[str, object] = {
     "fix": True,
     "unsafe-fixes": True,
     "baseline": "lc-baseline.json",
+    "upgrading": ["pydantic"],
 }
 # Settings fields that no key sets: where the settings come from, and command-line flags.
-NOT_FROM_A_KEY = {"root", "config_path", "catalog", "force_exclude", "cache", "derive_src"}
+NOT_FROM_A_KEY = {
+    "root",
+    "config_path",
+    "catalog",
+    "force_exclude",
+    "cache",
+    "derive_src",
+    "libraries",
+}
 # Keys that resolve into another key's field, and are shown there.
 FOLDED = {"extend-exclude"}
 

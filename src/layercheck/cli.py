@@ -25,6 +25,7 @@ from layercheck.config.workspace import Workspace
 from layercheck.discovery import MissingPathError
 from layercheck.engine import CheckResult, Engine
 from layercheck.explain import explain, list_rules
+from layercheck.lint import version_skips
 from layercheck.model import Applicability, Finding, internal_error
 from layercheck.report import REPORTERS
 from layercheck.report._common import display_path
@@ -318,6 +319,13 @@ def _run(
             f"{len(result.findings)} findings",
             err=True,
         )
+        said: set[str] = set()
+        for folder in sorted({path.parent for path in result.files}):
+            settings = workspace.settings_for(folder)
+            for line in version_skips(settings, ALL_RULES):
+                if line not in said:
+                    said.add(line)
+                    click.echo(f"layercheck: {settings.root}: {line}", err=True)
     if show_files:
         cwd = workspace.cwd
         for path in sorted(result.files):
@@ -326,7 +334,9 @@ def _run(
                 shown = path.relative_to(cwd).as_posix()
             except ValueError:
                 shown = str(path)
-            click.echo(f"{shown}\t{layer.value if layer else '-'}")
+            note = result.layer_notes.get(path)
+            why = f"\t({note})" if note else ""
+            click.echo(f"{shown}\t{layer.value if layer else '-'}{why}")
         return
     findings = result.findings
     fixing = fixing or FixRequest()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Final, Generic, TypeGuard, TypeVar
 
 from layercheck.config.globs import Glob
+from layercheck.config.libraries import LIBRARIES
 from layercheck.layers import Layer
 
 T = TypeVar("T")
@@ -54,6 +55,10 @@ def _is_str(value: object) -> TypeGuard[str]:
 
 def _is_target_version(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and value in TARGET_VERSIONS
+
+
+def _is_library_list(value: object) -> TypeGuard[Sequence[str]]:
+    return _is_str_list(value) and all(item in LIBRARIES for item in value)
 
 
 # -- how a resolved value (a `Settings` field) is shown, as JSON ------------------------------
@@ -300,6 +305,16 @@ RESPECT_GITIGNORE: Final = Option(
     "Skip the files that `.gitignore`, `.ignore` and `.git/info/exclude` ignore "
     "(`--no-respect-gitignore` turns it off); paths named explicitly are still checked.",
 )
+# -- the project's own library versions (issue 15) -----------------------------------------
+UPGRADING: Final = Option(
+    "upgrading",
+    Kind("a list of " + ", ".join(LIBRARIES), _is_library_list),
+    (),
+    "upgrading",
+    "Libraries the project is moving to a new major of: the rules that assume a major "
+    "its declared versions (lock files, dependencies, requirements*.txt) do not allow "
+    "run anyway.",
+)
 LAYERS: Final = Option(
     "layers",
     GLOBS_BY_LAYER,
@@ -354,5 +369,6 @@ OPTIONS: Final[tuple[Option[Any], ...]] = (
     FIX,
     UNSAFE_FIXES,
     BASELINE,
+    UPGRADING,
 )
 BY_NAME: Final[Mapping[str, Option[Any]]] = {option.name: option for option in OPTIONS}

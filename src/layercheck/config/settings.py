@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from layercheck.config.errors import ConfigError
 from layercheck.config.globs import Glob, GlobError
+from layercheck.config.libraries import Declared, declared_versions
 from layercheck.config.loading import PYPROJECT_PREFIX, RawConfig
 from layercheck.config.options import (
     BASELINE,
@@ -29,6 +30,7 @@ from layercheck.config.options import (
     SRC,
     TARGET_VERSION,
     UNSAFE_FIXES,
+    UPGRADING,
 )
 from layercheck.config.selection import Catalog, RuleSelection, SelectorError, resolve_layers
 from layercheck.layers import Layer, LayerMap
@@ -85,6 +87,17 @@ class Settings:
     unsafe_fixes: bool = False
     baseline: Path | None = None
     """The `baseline` key: findings recorded there are not reported."""
+    upgrading: tuple[str, ...] = ()
+    libraries: Mapping[str, Declared] = field(default_factory=dict)
+    """What the project declares of the libraries the rules assume a major of."""
+
+    def excludes_major(self, library: str, major: int) -> Declared | None:
+        """The declaration that rules out `major` of `library` (None when allowed, not
+        declared, or listed in `upgrading`): rules that assume it stay quiet."""
+        found = self.libraries.get(library)
+        if found is None or major in found.majors or library in self.upgrading:
+            return None
+        return found
 
     @cached_property
     def active_codes(self) -> frozenset[str]:
@@ -255,4 +268,6 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         fix=FIX.value(values),
         unsafe_fixes=UNSAFE_FIXES.value(values),
         baseline=root / BASELINE.value(values) if BASELINE.value(values) else None,
+        upgrading=tuple(UPGRADING.value(values)),
+        libraries=declared_versions(root),
     )

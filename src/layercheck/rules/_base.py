@@ -36,6 +36,9 @@ class RuleMeta:
     status: Status = Status.DEFAULT
     fix: FixAvailability = FixAvailability.NONE
     fix_title: str | None = None
+    assumes: tuple[str, int] | None = None
+    """(library, major) the rule's advice is written for: it stays quiet in a project
+    whose declared versions rule that major out (settings `upgrading` aside)."""
 
     @property
     def family(self) -> str:

@@ -65,6 +65,7 @@ class BasesettingsFromPydantic(Rule):
 
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC612",
+        assumes=("pydantic", 2),
         name="basesettings-from-pydantic",
         message="`BaseSettings` imported from `{module}`; import it from `pydantic_settings`",
         fix=FixAvailability.SOMETIMES,

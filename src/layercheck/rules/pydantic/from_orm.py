@@ -75,6 +75,7 @@ class FromOrm(Rule):
     needs: ClassVar[frozenset[Need]] = frozenset({Need.VALUES})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC601",
+        assumes=("pydantic", 2),
         name="from-orm",
         message="`{model}.from_orm()` is Pydantic v1 API; use `{model}.model_validate()`",
         fix=FixAvailability.ALWAYS,

@@ -98,6 +98,7 @@ class OptionalAnnotation(Rule):
 
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC604",
+        assumes=("pydantic", 2),
         name="optional-annotation",
         message="`{annotation}` in `{owner}`; write `{replacement}`",
         fix=FixAvailability.SOMETIMES,

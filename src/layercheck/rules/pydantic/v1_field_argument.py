@@ -76,6 +76,7 @@ class V1FieldArgument(Rule):
 
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC606",
+        assumes=("pydantic", 2),
         name="v1-field-argument",
         message="`Field({argument}=...)` is a Pydantic v1 argument; {advice}",
         fix=FixAvailability.SOMETIMES,

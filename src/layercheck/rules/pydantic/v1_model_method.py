@@ -105,6 +105,7 @@ class V1ModelMethod(Rule):
     needs: ClassVar[frozenset[Need]] = frozenset({Need.VALUES})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC602",
+        assumes=("pydantic", 2),
         name="v1-model-method",
         message="`{member}` on `{model}` is Pydantic v1 API; {advice}",
         fix=FixAvailability.SOMETIMES,
