@@ -95,6 +95,12 @@ def _show_settings(workspace: Workspace, paths: Sequence[Path]) -> None:
     type=click.Path(path_type=Path),
     help="Keep the facts cache here (replaces the config's cache-dir).",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Worker processes (default: the cores; 1 checks in this process).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("-v", "--verbose", is_flag=True, help="Print what layercheck does on stderr.")
 @click.option("--explain", "explain_code", metavar="CODE", help="Print a rule's docs and exit.")
@@ -127,6 +133,7 @@ def main(
     respect_gitignore: bool | None,
     no_cache: bool,
     cache_dir: Path | None,
+    jobs: int | None,
     quiet: bool,
     verbose: bool,
     explain_code: str | None,
@@ -180,6 +187,7 @@ def main(
             stdin_filename,
             started,
             stage,
+            jobs,
         )
     except ConfigError as exc:
         _fail(str(exc))
@@ -204,13 +212,14 @@ def _run(
     stdin_filename: Path | None,
     started: float,
     stage: list[str],
+    jobs: int | None = None,
 ) -> None:
     """`stage`: what is being done, kept up to date for the one line of an internal
     error."""
     if show_settings:
         _show_settings(workspace, paths)
         return
-    engine = Engine(workspace, warn=_warn, error=_error)
+    engine = Engine(workspace, warn=_warn, error=_error, jobs=jobs)
     stdin = None
     if paths == (Path("-"),) or (stdin_filename is not None and not paths):
         name = stdin_filename or Path("stdin.py")
