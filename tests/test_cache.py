@@ -82,6 +82,10 @@ def cache_files(root: Path) -> list[Path]:
     return sorted((root / CACHE).glob("facts-*.json"))
 
 
+def findings_files(root: Path) -> list[Path]:
+    return sorted((root / CACHE).glob("findings-*.json"))
+
+
 def entries(root: Path) -> dict[str, dict[str, object]]:
     """The entries of the project's one cache file (checking it is one JSON document)."""
     (found,) = cache_files(root)
@@ -176,9 +180,14 @@ def test_a_warm_run_takes_the_facts_of_files_it_does_not_report_on(project: Path
     replace_keeping_stamp(project / "app/core/errors.py", DOMAIN)
     assert findings(project, *TARGETS) == [FINDING]
     assert findings(project, *TARGETS, "--no-cache") == []
-    # A target is always read and parsed, whatever its entry says.
+    # A target's findings are trusted by its stamp too, as ruff trusts its cache.
+    replace_keeping_stamp(project / "app/core/errors.py", ERRORS)
     replace_keeping_stamp(project / "app/services/orders.py", USERS)
-    assert findings(project, *TARGETS) == [FINDING.replace("users", "orders"), FINDING]
+    assert findings(project, *TARGETS) == [FINDING]
+    assert findings(project, *TARGETS, "--no-cache") == [
+        FINDING.replace("users", "orders"),
+        FINDING,
+    ]
 
 
 def test_a_changed_file_is_parsed_again(project: Path) -> None:
@@ -204,7 +213,8 @@ def test_a_touched_file_is_hashed_not_parsed(
     parsed = spy_parse(monkeypatch)
     result = Engine(Workspace(CATALOG, cwd=project), jobs=1).check(targets)
     assert [f.code for f in result.findings] == ["LC201"]
-    assert sorted(parsed) == sorted(map(str, targets))
+    # Same facts, same index: the targets' findings come from the findings cache.
+    assert parsed == []
     assert entries(project)[str(errors)]["mtime_ns"] == later  # the stamp caught up
 
 
@@ -239,7 +249,7 @@ def spy_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 
 @pytest.mark.parametrize("jobs", [1, 2], ids=["one-process", "workers"])
-def test_a_warm_run_reads_and_parses_its_targets_only(
+def test_a_warm_run_reads_and_parses_nothing(
     project: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
 ) -> None:
     targets = [project / name for name in TARGETS]
@@ -248,9 +258,9 @@ def test_a_warm_run_reads_and_parses_its_targets_only(
     warm = Engine(Workspace(CATALOG, cwd=project), jobs=jobs).check(targets)
     assert warm.findings == cold.findings
     assert [f.code for f in warm.findings] == ["LC201"]
-    if jobs == 1:  # workers read and parse in other processes
-        assert sorted(read) == sorted(targets)
-        assert sorted(parsed) == sorted(map(str, targets))
+    # Nothing changed: no file read or parsed, in this process or any other.
+    assert read == []
+    assert parsed == []
     # Worker or not, a stale non-target is taken from the cache.
     replace_keeping_stamp(project / "app/core/errors.py", DOMAIN)
     stale = Engine(Workspace(CATALOG, cwd=project), jobs=jobs).check(targets)
@@ -295,20 +305,26 @@ def test_warm_cold_and_uncached_runs_find_the_same(tmp_path: Path, fixture: str)
 def test_a_damaged_cache_file_is_ignored_and_rewritten(project: Path, damage: bytes | str) -> None:
     assert findings(project, *TARGETS) == [FINDING]
     (path,) = cache_files(project)
-    good = path.read_bytes()
-    if damage == "truncated":
-        path.write_bytes(good[: len(good) // 2])
-    elif damage == "edited":
-        # Valid JSON, right version, the checksum no longer matches.
-        path.write_bytes(good.replace(b'"mtime_ns":', b'"mtime_ns":1', 1))
-        json.loads(path.read_bytes())
-    else:
-        assert isinstance(damage, bytes)
-        path.write_bytes(damage)
+    (results,) = findings_files(project)
+    for damaged, edit in ((path, b'"mtime_ns":'), (results, b'"payload":[{')):
+        good = damaged.read_bytes()
+        if damage == "truncated":
+            damaged.write_bytes(good[: len(good) // 2])
+        elif damage == "edited":
+            # Valid JSON, right version, the checksum no longer matches.
+            assert edit in good
+            damaged.write_bytes(
+                good.replace(edit, edit + b'"1":[1],' if b"{" in edit else edit + b"1", 1)
+            )
+            json.loads(damaged.read_bytes())
+        else:
+            assert isinstance(damage, bytes)
+            damaged.write_bytes(damage)
     replace_keeping_stamp(project / "app/core/errors.py", DOMAIN)
-    # Nothing of the damaged file is believed: errors.py is read again.
+    # Nothing of the damaged files is believed: errors.py is read again.
     assert findings(project, *TARGETS) == []
     assert str(project / "app/core/errors.py") in entries(project)
+    assert findings_files(project)
 
 
 def test_other_settings_do_not_use_the_entries(project: Path) -> None:

@@ -96,9 +96,17 @@ def _codec(hint: object) -> _Codec:
     return found
 
 
+def codec(hint: object) -> _Codec:
+    """The JSON codec of a type built of dataclasses, enums, tuples, paths and scalars
+    (facts, findings)."""
+    return _codec(hint)
+
+
 def _build(hint: object) -> _Codec:
     if hint in _SCALARS:
         return _Codec(None, None, _SCALARS[hint])
+    if hint is Path:
+        return _Codec(str, Path, "Path")
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType) and len(args) == 2 and type(None) in args:
         return _optional(_codec(args[0] if args[1] is type(None) else args[1]))
@@ -388,8 +396,16 @@ class FactsCache:
             return None
         return facts if _same_header(facts, header()) else None
 
-    def store(self, path: Path, settings: KeyedSettings, stamp: Stamp, facts: FileFacts) -> None:
-        """Keep the facts of these bytes (a no-op when the entry already says so)."""
+    def store(
+        self,
+        path: Path,
+        settings: KeyedSettings,
+        stamp: Stamp,
+        facts: FileFacts,
+        digest: str | None = None,
+    ) -> None:
+        """Keep the facts of these bytes (a no-op when the entry already says so), with
+        their `facts_digest` (computed here unless given)."""
         name = str(path)
         key = self.key(settings)
         encoded = to_json(facts)
@@ -398,6 +414,7 @@ class FactsCache:
             isinstance(old, dict)
             and (old.get("mtime_ns"), old.get("size")) == (stamp.mtime_ns, stamp.size)
             and (old.get("sha256"), old.get("settings")) == (stamp.sha256, key)
+            and isinstance(old.get("digest"), str)
             and _header_of(old.get("facts")) == _header_of(encoded) is not None
         ):
             return  # the same bytes, settings and path: the same facts
@@ -407,8 +424,15 @@ class FactsCache:
             "sha256": stamp.sha256,
             "settings": key,
             "facts": encoded,
+            "digest": digest or _digest_of(encoded),
         }
         self._dirty = True
+
+    def digest(self, path: Path) -> str | None:
+        """The `facts_digest` stored with the file's facts."""
+        entry = self._entries.get(str(path))
+        found = entry.get("digest") if isinstance(entry, dict) else None
+        return found if isinstance(found, str) else None
 
     def prune(self, present: Iterable[Path]) -> None:
         """Drop the entries of files that are gone: those of `present` (this run's files)
@@ -426,11 +450,7 @@ class FactsCache:
         """Write the file when anything changed (OSError when it cannot be written)."""
         if not self._dirty:
             return
-        directory = self.directory
-        directory.mkdir(parents=True, exist_ok=True)
-        for marker, text in (("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", GITIGNORE)):
-            if not (directory / marker).exists():
-                _write_atomic(directory / marker, text)
+        prepare_directory(self.directory)
         # One JSON document whose last key holds the entries, with their checksum first.
         payload = json.dumps(self._entries, separators=(",", ":"))
         header = {
@@ -440,8 +460,28 @@ class FactsCache:
             "sha256": hashlib.sha256(payload.encode()).hexdigest(),
         }
         text = json.dumps(header, separators=(",", ":"))[:-1] + _FILES.decode() + payload + "}"
-        _write_atomic(self.path, text)
+        write_atomic(self.path, text)
         self._dirty = False
+
+
+def prepare_directory(directory: Path) -> None:
+    """The cache folder, marked as one for backup tools and git (OSError when it cannot
+    be made)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for marker, text in (("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", GITIGNORE)):
+        if not (directory / marker).exists():
+            write_atomic(directory / marker, text)
+
+
+def facts_digest(facts: FileFacts) -> str:
+    """What the index sees of a file, as a hash: two files' facts are equal when their
+    digests are."""
+    return _digest_of(to_json(facts))
+
+
+def _digest_of(encoded: object) -> str:
+    text = json.dumps(encoded, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _decoded(entry: Entry) -> FileFacts | None:
@@ -451,7 +491,7 @@ def _decoded(entry: Entry) -> FileFacts | None:
         return None
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     """Readers see the old file or the new one, never half of one. The temporary file is
     made like any new file (the umask applies), under a name no other writer picks."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")

@@ -125,6 +125,12 @@ class _Command(click.Command):
     type=click.Path(path_type=Path),
     help="Keep the facts cache here (replaces the config's cache-dir).",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Worker processes (default: the cores; 1 checks in this process).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("-v", "--verbose", is_flag=True, help="Print what layercheck does on stderr.")
 @click.option("--explain", "explain_code", metavar="CODE", help="Print a rule's docs and exit.")
@@ -195,6 +201,7 @@ def main(
     respect_gitignore: bool | None,
     no_cache: bool,
     cache_dir: Path | None,
+    jobs: int | None,
     quiet: bool,
     verbose: bool,
     explain_code: str | None,
@@ -258,6 +265,7 @@ def main(
             stdin_filename,
             started,
             stage,
+            jobs,
             FixRequest(fix, unsafe_fixes, show_diff, show_fixes, fix_only, exit_non_zero_on_fix),
             Adoption(add_noqa_reason, write_baseline, baseline_file, baseline_strict),
         )
@@ -286,6 +294,7 @@ def _run(
     stdin_filename: Path | None,
     started: float,
     stage: list[str],
+    jobs: int | None = None,
     fixing: FixRequest | None = None,
     adoption: Adoption | None = None,
 ) -> None:
@@ -294,7 +303,7 @@ def _run(
     if show_settings:
         _show_settings(workspace, paths)
         return
-    engine = Engine(workspace, warn=_warn, error=_error)
+    engine = Engine(workspace, warn=_warn, error=_error, jobs=jobs)
     stdin = None
     if paths == (Path("-"),) or (stdin_filename is not None and not paths):
         name = stdin_filename or Path("stdin.py")

@@ -7,25 +7,41 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
-from layercheck.cache import FactsCache, Prefetched, Stamp, read_stamped
+from layercheck import __version__
+from layercheck.cache import (
+    FactsCache,
+    Prefetched,
+    Stamp,
+    facts_digest,
+    read_stamped,
+    settings_key,
+)
+from layercheck.config.settings import Settings
 from layercheck.config.workspace import Workspace
 from layercheck.discovery import SourceFile, discover, stdin_file
 from layercheck.facts import FileFacts
+from layercheck.findings_cache import FileStat, FindingsCache, stat_files
 from layercheck.import_roots import misrooted_imports_warning
 from layercheck.index import ProjectIndex
 from layercheck.layers import Layer
 from layercheck.lint import run_rules
 from layercheck.loading import Loaded, bare_facts, load_file
 from layercheck.model import Finding, internal_error
-from layercheck.parallel import FileOutcome, WorkerError, run_sharded, worker_count
+from layercheck.parallel import FileOutcome, WorkerError, map_forked, worker_count
 from layercheck.rules import ALL_RULES
 from layercheck.rules._base import Rule
+from layercheck.source import DecodeError, decode_source, read_regular_file
 from layercheck.suppress import suppress
 from layercheck.walker import culprit
+
+_R = TypeVar("_R")
 
 
 @dataclass
@@ -44,10 +60,42 @@ class CheckResult:
     the file would lose its encoding, and stdin has no file to re-read."""
 
 
+def _index_digest(digests: Mapping[Path, str]) -> str:
+    """The index as a hash: it is built from the facts of these files and nothing else."""
+    joined = "\n".join(sorted(f"{path}\0{digest}" for path, digest in digests.items()))
+    return hashlib.sha256(joined.encode()).hexdigest()[:32]
+
+
+def _rules_key(rules: Sequence[type[Rule]]) -> str:
+    """The rule set and the code that runs it: this version, and the stamp of every
+    module of the package, so that an edited rule (a development install) does not
+    find the findings of its former self."""
+    names = [f"{rule.__module__}.{rule.__qualname__}" for rule in rules]
+    package = Path(__file__).parent
+    code: list[tuple[str, int, int]] = []
+    for path in sorted(package.rglob("*.py")):
+        with contextlib.suppress(OSError):
+            status = path.stat()
+            code.append((str(path.relative_to(package)), status.st_mtime_ns, status.st_size))
+    shape = json.dumps([__version__, names, code])
+    return hashlib.sha256(shape.encode()).hexdigest()[:32]
+
+
 def failed_in(exc: BaseException, path: Path) -> str:
     """What failed on `path`: the rule whose handler raised, where there is one."""
     found = culprit(exc)
     return f"{found} on {path}" if found is not None else f"checking {path}"
+
+
+def _nothing_held(path: Path) -> FileOutcome | None:
+    return None
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return decode_source(read_regular_file(path)[0])
+    except (OSError, DecodeError):
+        return None
 
 
 class Engine:
@@ -70,6 +118,10 @@ class Engine:
         self._cache_warned = False
         self._notes: list[str] = []
         """Warnings about a project as a whole (module names that miss its imports)."""
+        self._keys: dict[int, tuple[Settings, str]] = {}
+        self._rules_key = _rules_key(rules)
+        self._forking = True
+        """False once a worker failed: the rest of the project is checked in process."""
 
     def _warn(self, result: CheckResult, message: str) -> None:
         result.warnings.append(message)
@@ -108,6 +160,7 @@ class Engine:
         *,
         stamp: Stamp | None = None,
         stamped: bool = False,
+        known: FileFacts | None = None,
     ) -> Loaded:
         """`stamped`: read the file here, so that its facts can be cached with the stamp
         of the very bytes they come from."""
@@ -116,7 +169,7 @@ class Engine:
                 # When the file cannot be read, load_file tries again and reports why.
                 with contextlib.suppress(OSError):
                     data, stamp = read_stamped(file.path)
-            loaded = load_file(file, data=data, keep_tree=keep_tree)
+            loaded = load_file(file, data=data, keep_tree=keep_tree, known=known)
             loaded.stamp = stamp
             return loaded
         except Exception as exc:  # a facts bug must not hide the other files
@@ -143,33 +196,45 @@ class Engine:
             outcome.text = item.text
         return outcome
 
-    # -- the facts cache ---------------------------------------------------------------
-    def _open_cache(self, root: Path, files: Sequence[SourceFile]) -> FactsCache | None:
-        """The project's cache, unless `--no-cache`. A project without a config file,
-        packaging file or git root has no files but its targets, which are always
-        parsed: nothing to cache."""
+    # -- the caches --------------------------------------------------------------------
+    def _caching(self, files: Sequence[SourceFile]) -> bool:
+        """Unless `--no-cache`. A project without a config file, packaging file or git
+        root has no files but its targets, which are always checked: nothing to cache."""
         if not files:
-            return None
+            return False
         settings = files[0].settings
-        if not settings.cache or not self.workspace.has_project_root(files[0].path.parent):
+        return settings.cache and self.workspace.has_project_root(files[0].path.parent)
+
+    def _open_cache(self, root: Path, files: Sequence[SourceFile]) -> FactsCache | None:
+        if not self._caching(files):
             return None
-        return FactsCache(settings.cache_dir, root)
+        return FactsCache(files[0].settings.cache_dir, root)
+
+    def _open_findings(self, root: Path, files: Sequence[SourceFile]) -> FindingsCache | None:
+        if not self._caching(files):
+            return None
+        return FindingsCache(files[0].settings.cache_dir, root, self._rules_key)
+
+    def _findings_key(self, settings: Settings) -> str:
+        """Everything of the settings that shapes a file's facts or findings, as a hash;
+        by identity, as a workspace hands out one Settings object per configuration."""
+        found = self._keys.get(id(settings))
+        if found is None or found[0] is not settings:
+            shape = {"facts": settings_key(settings), "settings": settings.describe()}
+            text = json.dumps(shape, sort_keys=True, default=str)
+            key = hashlib.sha256(text.encode()).hexdigest()[:32]
+            found = self._keys[id(settings)] = (settings, key)
+        return found[1]
 
     def _cached(
-        self,
-        cache: FactsCache | None,
-        files: Sequence[SourceFile],
-        targets: frozenset[Path],
+        self, cache: FactsCache | None, files: Sequence[SourceFile]
     ) -> tuple[dict[Path, FileFacts], dict[Path, Prefetched]]:
-        """Facts still valid for the files not reported on (targets are always parsed:
-        they must be walked), and the bytes of those read to find out they are not."""
+        """Facts still valid, and the bytes of the files read to find out they are not."""
         cached: dict[Path, FileFacts] = {}
         prefetched: dict[Path, Prefetched] = {}
         if cache is None:
             return cached, prefetched
         for file in files:
-            if file.path in targets:
-                continue
             found = cache.lookup(file.path, file.settings, functools.partial(bare_facts, file))
             if isinstance(found, FileFacts):
                 cached[file.path] = found
@@ -177,19 +242,10 @@ class Engine:
                 prefetched[file.path] = found
         return cached, prefetched
 
-    def _store(
-        self,
-        cache: FactsCache | None,
-        files: Sequence[SourceFile],
-        fresh: Iterable[tuple[SourceFile, Stamp, FileFacts]],
-    ) -> None:
-        """Keep the facts of the files loaded in this run, drop those of files gone, and
-        write the cache; a cache that cannot be written is remembered for one warning."""
+    def _save(self, cache: FactsCache | FindingsCache | None) -> None:
+        """Write a cache; one that cannot be written is remembered for one warning."""
         if cache is None:
             return
-        for file, stamp, facts in fresh:
-            cache.store(file.path, file.settings, stamp, facts)
-        cache.prune(file.path for file in files)
         try:
             cache.save()
         except OSError as exc:
@@ -222,38 +278,127 @@ class Engine:
 
         return load
 
+    # -- the two passes ----------------------------------------------------------------
+    def _map(
+        self,
+        files: Sequence[SourceFile],
+        task: Callable[[SourceFile], _R],
+        where: Path,
+        failed: Callable[[str], None],
+    ) -> list[_R]:
+        """`task` of each file, in worker processes when there are enough files; a
+        failed worker is reported through `failed`, and the project goes on in this
+        process."""
+        workers = worker_count(len(files), self.jobs) if self._forking else 1
+        if workers > 1:
+            try:
+                return map_forked(files, task, workers)
+            except WorkerError as exc:
+                self._forking = False
+                failed(internal_error(f"a worker process checking {where}", exc))
+        return [task(file) for file in files]
+
+    def _facts_pass(
+        self,
+        root: Path,
+        files: Sequence[SourceFile],
+        targets: frozenset[Path],
+        stdin: tuple[Path, bytes] | None,
+        cache: FactsCache | None,
+        failed: Callable[[str], None],
+    ) -> tuple[list[FileFacts], dict[Path, str]]:
+        """The facts of every file (in the order of `files`) and, when caching, their
+        digests; the facts of the files read are stored in the facts cache. No tree
+        outlives its file."""
+        cached, prefetched = self._cached(cache, files)
+        load = self._loader(targets, stdin, prefetched, cache is not None)
+
+        def task(file: SourceFile) -> tuple[FileFacts, Stamp | None, str | None]:
+            item = load(file, False)
+            digest = facts_digest(item.facts) if cache is not None else None
+            return item.facts, item.stamp, digest
+
+        missing = [file for file in files if file.path not in cached]
+        loaded = self._map(missing, task, root, failed)
+        fresh = dict(zip((file.path for file in missing), loaded, strict=True))
+        every: list[FileFacts] = []
+        digests: dict[Path, str] = {}
+        for file in files:
+            path = file.path
+            if path in cached:
+                facts = cached[path]
+                every.append(facts)
+                if cache is not None:
+                    digests[path] = cache.digest(path) or facts_digest(facts)
+                continue
+            facts, stamp, digest = fresh[path]
+            every.append(facts)
+            if digest is not None:
+                digests[path] = digest
+            if cache is not None and stamp is not None:
+                cache.store(path, file.settings, stamp, facts, digest)
+        if cache is not None:
+            cache.prune(file.path for file in files)
+            self._save(cache)
+        return every, digests
+
+    def _rules_pass(
+        self,
+        root: Path,
+        files: Sequence[SourceFile],
+        index: ProjectIndex,
+        stdin: tuple[Path, bytes] | None,
+        stamped: bool,
+        failed: Callable[[str], None],
+    ) -> list[tuple[FileOutcome, Stamp | None]]:
+        """Each file read and parsed again, walked with the index, its tree dropped."""
+
+        def task(file: SourceFile) -> tuple[FileOutcome, Stamp | None]:
+            # With stdin, the one file reported on is the text read from it.
+            data = stdin[1] if stdin is not None else None
+            known = index.by_path.get(str(file.path))
+            item = self._load(file, True, data, stamped=stamped and data is None, known=known)
+            return self._outcome(item, index), item.stamp
+
+        return self._map(files, task, root, failed)
+
     def project_facts(self, root: Path, files: Sequence[SourceFile]) -> list[FileFacts]:
         """Facts of one project's files, none of them to report on (the flake8 plugin's
         index), from the cache where it is valid."""
         cache = self._open_cache(root, files)
-        cached, prefetched = self._cached(cache, files, frozenset())
-        load = self._loader(frozenset(), None, prefetched, cache is not None)
-        loaded = self._load_serially(files, frozenset(), cached, load)
-        self._store(cache, files, self._fresh(loaded))
+        self._forking = False
+        every, _ = self._facts_pass(root, files, frozenset(), None, cache, self._warn_only)
         problem = self._cache_warning()
         if problem is not None and self.warn is not None:
             self.warn(problem)
-        return [item.facts for item in loaded]
+        return every
 
-    def _load_serially(
-        self,
-        files: Sequence[SourceFile],
-        targets: frozenset[Path],
-        cached: dict[Path, FileFacts],
-        load: Callable[[SourceFile, bool], Loaded],
-    ) -> list[Loaded]:
-        return [
-            Loaded(file, cached[file.path])
-            if file.path in cached
-            else load(file, file.path in targets)
-            for file in files
-        ]
+    def held_outcomes(
+        self, root: Path, files: Sequence[SourceFile]
+    ) -> Callable[[Path], FileOutcome | None]:
+        """What the findings cache holds for a file of an unchanged project (None for
+        a file it does not hold), read only: the flake8 plugin's warm path."""
+        results = self._open_findings(root, files)
+        if results is None:
+            return _nothing_held
+        keys = {str(file.path): self._findings_key(file.settings) for file in files}
+        stats = stat_files(file.path for file in files)
+        unchanged = results.unchanged(keys, stats)
+        if unchanged is None:
+            return _nothing_held
+        digest = unchanged
 
-    @staticmethod
-    def _fresh(loaded: Iterable[Loaded]) -> Iterator[tuple[SourceFile, Stamp, FileFacts]]:
-        for item in loaded:
-            if item.stamp is not None:
-                yield item.file, item.stamp, item.facts
+        def held(path: Path) -> FileOutcome | None:
+            name = str(path)
+            if name not in keys:
+                return None
+            return results.outcome(path, keys[name], digest, stats[name])
+
+        return held
+
+    def _warn_only(self, message: str) -> None:
+        if self.warn is not None:
+            self.warn(message)
 
     def _check_project(
         self,
@@ -263,49 +408,84 @@ class Engine:
         stdin: tuple[Path, bytes] | None,
         failed: Callable[[str], None],
     ) -> list[FileOutcome]:
-        """The outcomes of the project's targets; a failed worker is reported through
-        `failed` and the project is checked again in this process."""
+        """The outcomes of the project's targets: from the findings cache when the
+        project is unchanged; else the facts of every file (from the facts cache where
+        they hold), the index, and the rules on each target whose findings the cache
+        does not hold for this index."""
+        self._forking = stdin is None
+        mine = [file for file in files if file.path in targets]
+        results = self._open_findings(root, files) if stdin is None else None
+        keys: dict[str, str] = {}
+        stats: dict[str, FileStat | None] = {}
+        if results is not None:
+            keys = {str(file.path): self._findings_key(file.settings) for file in files}
+            stats = stat_files(file.path for file in files)
+            unchanged = results.unchanged(keys, stats)
+            if unchanged is not None:
+                warm = [
+                    results.outcome(f.path, keys[str(f.path)], unchanged, stats[str(f.path)])
+                    for f in mine
+                ]
+                if all(outcome is not None for outcome in warm):
+                    self._notes.extend(results.notes())
+                    return [outcome for outcome in warm if outcome is not None]
         cache = self._open_cache(root, files)
-        cached, prefetched = self._cached(cache, files, targets)
-        load = self._loader(targets, stdin, prefetched, cache is not None)
-        workers = worker_count(len(files) - len(cached), self.jobs)
-        if workers > 1 and stdin is None:
-            try:
-                every, stamps, outcomes = run_sharded(
-                    files, targets, workers, load, self._outcome, ProjectIndex, cached
-                )
-            except WorkerError as exc:
-                failed(internal_error(f"a worker process checking {root}", exc))
-                return self._check_serially(files, targets, cached, load, cache)
-            self._check_roots(every)
-            fresh = [
-                (file, stamps[file.path], facts)
-                for file, facts in zip(files, every, strict=True)
-                if file.path in stamps
-            ]
-            self._store(cache, files, fresh)
-            return outcomes
-        return self._check_serially(files, targets, cached, load, cache)
+        every, digests = self._facts_pass(root, files, targets, stdin, cache, failed)
+        note = misrooted_imports_warning(every)
+        notes = [note] if note is not None else []
+        self._notes.extend(notes)
+        index = ProjectIndex(every)
+        del every
+        outcomes: dict[Path, FileOutcome] = {}
+        todo: list[SourceFile] = []
+        index_digest = ""
+        if results is not None:
+            index_digest = _index_digest(digests)
+            for file in mine:
+                held = self._held(results, file, keys[str(file.path)], index_digest, stats)
+                if held is not None:
+                    outcomes[file.path] = held
+                else:
+                    todo.append(file)
+        else:
+            todo = mine
+        checked = self._rules_pass(root, todo, index, stdin, results is not None, failed)
+        for file, (outcome, stamp) in zip(todo, checked, strict=True):
+            outcomes[file.path] = outcome
+            if results is not None and stamp is not None and outcome.error is None:
+                results.store(stamp, keys[str(file.path)], index_digest, outcome)
+        if results is not None:
+            results.record_project(keys, stats, index_digest, notes)
+            results.prune(file.path for file in files)
+            self._save(results)
+        return [outcomes[file.path] for file in mine]
 
-    def _check_roots(self, facts: Iterable[FileFacts]) -> None:
-        warning = misrooted_imports_warning(facts)
-        if warning is not None:
-            self._notes.append(warning)
-
-    def _check_serially(
-        self,
-        files: list[SourceFile],
-        targets: frozenset[Path],
-        cached: dict[Path, FileFacts],
-        load: Callable[[SourceFile, bool], Loaded],
-        cache: FactsCache | None,
-    ) -> list[FileOutcome]:
-        loaded = self._load_serially(files, targets, cached, load)
-        self._check_roots(item.facts for item in loaded)
-        index = ProjectIndex(item.facts for item in loaded)
-        outcomes = [self._outcome(item, index) for item in loaded if item.file.path in targets]
-        self._store(cache, files, self._fresh(loaded))
-        return outcomes
+    @staticmethod
+    def _held(
+        results: FindingsCache,
+        file: SourceFile,
+        key: str,
+        index: str,
+        stats: Mapping[str, FileStat | None],
+    ) -> FileOutcome | None:
+        """The file's outcome from the findings cache; a file whose stat no longer tells
+        (touched, or modified a moment ago) is hashed to find out, and a match keeps
+        the entry with the new stamp."""
+        stat = stats.get(str(file.path))
+        held = results.outcome(file.path, key, index, stat)
+        if held is not None or stat is None:
+            return held
+        known = results.stamp_of(file.path)
+        if known is None or known[0] != stat[1]:
+            return None
+        try:
+            stamp = read_stamped(file.path)[1]
+        except OSError:
+            return None
+        held = results.outcome(file.path, key, index, stat, sha256=stamp.sha256)
+        if held is not None:
+            results.store(stamp, key, index, held)
+        return held
 
     def check(
         self,
@@ -339,8 +519,11 @@ class Engine:
                         result.layer_notes[outcome.path] = outcome.layer_note
                     if outcome.error is not None:
                         self._fail(result, outcome.error)
-                    if outcome.findings and outcome.text is not None:
-                        result.sources[outcome.path] = outcome.text
+                    text = outcome.text
+                    if outcome.findings and text is None and stdin is None:
+                        text = _read_text(outcome.path)  # findings from the cache
+                    if outcome.findings and text is not None:
+                        result.sources[outcome.path] = text
                     result.findings.extend(outcome.findings)
         finally:
             if gc_was_enabled:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -13,27 +13,45 @@ from typing import ClassVar
 from layercheck import __version__
 from layercheck.config.errors import ConfigError
 from layercheck.config.workspace import Workspace
-from layercheck.discovery import source_file
+from layercheck.discovery import SourceFile, source_file
 from layercheck.engine import Engine, failed_in
 from layercheck.index import ProjectIndex
 from layercheck.lint import run_rules
 from layercheck.loading import Loaded, facts_for_tree
 from layercheck.model import Finding, internal_error
-from layercheck.rules import CATALOG
+from layercheck.parallel import FileOutcome
+from layercheck.rules import CATALOG, ENGINE_CODES
 from layercheck.suppress import suppress
 
 
 @dataclass
 class _Project:
     workspace: Workspace
-    index: ProjectIndex
+    engine: Engine
+    files: dict[Path, list[SourceFile]]
+    held: Callable[[Path], FileOutcome | None]
+    """The findings cache's outcome of a file, when the project is unchanged."""
+    index: ProjectIndex | None = None
+
+    def project_index(self) -> ProjectIndex:
+        """Built on first use: a warm project whose files are all in the findings cache
+        never needs it."""
+        if self.index is None:
+            engine = self.engine
+            facts = [
+                item
+                for root, files in self.files.items()
+                for item in engine.project_facts(root, files)
+            ]
+            self.index = ProjectIndex(facts)
+        return self.index
 
 
 # Not a rule: flake8's stand-in for the CLI's exit code 2 (a bad configuration, or an
 # internal error).
 CONFIG_ERROR_CODE = "LC000"
 
-# flake8 runs the plugin once per file; the project index is built once per process.
+# flake8 runs the plugin once per file; the project is looked at once per process.
 _PROJECTS: dict[Path, _Project] = {}
 
 
@@ -44,12 +62,11 @@ def _project_for(path: Path) -> _Project:
     project = _PROJECTS.get(key)
     if project is None:
         engine = Engine(workspace, warn=_warn_once)
-        facts = [
-            item
-            for root, files in engine.projects([source_file(path, settings)]).items()
-            for item in engine.project_facts(root, files)
-        ]
-        project = _PROJECTS[key] = _Project(workspace, ProjectIndex(facts))
+        files = engine.projects([source_file(path, settings)])
+        # The findings cache is only read here: flake8 may run several processes at
+        # once, each with its share of the files; the command line writes it.
+        held = [engine.held_outcomes(root, found) for root, found in files.items()]
+        project = _PROJECTS[key] = _Project(workspace, engine, files, held[0])
     return project
 
 
@@ -101,9 +118,13 @@ class LayercheckPlugin:
     def _findings(self, path: Path) -> list[Finding]:
         assert isinstance(self.tree, ast.Module)
         project = _project_for(path)
+        held = project.held(path)
+        # flake8 reports a file it cannot decode or parse itself (E902/E999).
+        if held is not None and not any(f.code in ENGINE_CODES for f in held.findings):
+            return held.findings
         file = source_file(path, project.workspace.settings_for(path.parent))
         facts, table = facts_for_tree(file, self.tree)
         text = "".join(self.lines)
         loaded = Loaded(file, facts, text=text, tree=self.tree, table=table)
-        found = run_rules(loaded, project.index)
+        found = run_rules(loaded, project.project_index())
         return suppress(found, text, file.settings, path=file.path)

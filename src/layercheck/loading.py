@@ -128,8 +128,16 @@ def _syntax_problem(file: SourceFile, exc: SyntaxError, *, newer_syntax: bool) -
     return _meta_finding("LC001", file.path, start, end, reason)
 
 
-def load_file(file: SourceFile, *, data: bytes | None = None, keep_tree: bool = True) -> Loaded:
-    """Read, decode strictly, parse once, and gather the file's facts."""
+def load_file(
+    file: SourceFile,
+    *,
+    data: bytes | None = None,
+    keep_tree: bool = True,
+    known: FileFacts | None = None,
+) -> Loaded:
+    """Read, decode strictly, parse once, and gather the file's facts. `known`: the
+    facts of these bytes from an earlier pass, not gathered again (nor a file in newer
+    syntax read again by libcst)."""
     path = file.path
     origin = Location(1, 1)
     try:
@@ -146,12 +154,21 @@ def load_file(file: SourceFile, *, data: bytes | None = None, keep_tree: bool = 
     try:
         tree = parse(text, str(path))
     except SyntaxError as exc:
-        newer = _newer_syntax_facts(file, text, exc)
+        if known is not None:
+            newer = known if known.parsed else None
+        else:
+            newer = _newer_syntax_facts(file, text, exc)
         problem = _syntax_problem(file, exc, newer_syntax=newer is not None)
         return Loaded(file, newer or bare_facts(file), text=text, problem=problem)
     except (RecursionError, MemoryError):
         problem = _meta_finding("LC001", path, origin, origin, "too deeply nested to parse")
         return Loaded(file, bare_facts(file), text=text, problem=problem)
+    if known is not None and known.parsed and keep_tree:
+        # The facts pass gathered them from these bytes: the table's module scope is
+        # what they recorded, and extracting them again would give the same.
+        table = ImportTable(file.module, file.is_package)
+        table.module_scope.update(known.bindings)
+        return Loaded(file, known, text=text, tree=tree, table=table)
     facts, table = facts_for_tree(file, tree)
     if not keep_tree:
         return Loaded(file, facts)

@@ -1,21 +1,24 @@
-"""Sharded worker processes: each parses its share of the project once, sends back only
-facts, keeps its own trees, and walks them when the whole project's index arrives. Trees
-never cross a process boundary, and no file is parsed twice."""
+"""Forked worker processes that map one task over a list of files, a share each.
+
+A run forks twice: once for the facts of the files (each worker parses a file, extracts
+its facts and drops the tree), once for the rules (forked after the index is built, so
+every worker inherits it instead of receiving it). Tasks, files and the index cross
+into a worker by fork, never by pickle; only results come back. A worker holds one tree
+at a time, so memory does not grow with its share."""
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from layercheck.cache import Stamp
-from layercheck.facts import FileFacts
 from layercheck.layers import Layer
 from layercheck.model import Finding
 
@@ -40,57 +43,52 @@ class _File(Protocol):
     def path(self) -> Path: ...
 
 
-class _Loaded(Protocol):
-    @property
-    def facts(self) -> FileFacts: ...
-    @property
-    def stamp(self) -> Stamp | None: ...
-
-
 FileT = TypeVar("FileT", bound=_File)
-LoadedT = TypeVar("LoadedT", bound=_Loaded)
-IndexT = TypeVar("IndexT")
+ResultT = TypeVar("ResultT")
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
 
 
 def worker_count(files: int, requested: int | None) -> int:
+    """`requested` (`--jobs`) as given, never more than the files; by default the cores,
+    as long as each worker gets enough files to pay for its start."""
     if requested is not None:
-        return max(1, requested)
+        return max(1, min(requested, files))
     if files < 2 * MIN_FILES_PER_WORKER or sys.platform != "linux":
         return 1
-    return max(1, min(os.cpu_count() or 1, files // MIN_FILES_PER_WORKER))
+    return max(1, min(cores(), files // MIN_FILES_PER_WORKER))
 
 
-def _shards(files: Sequence[FileT], count: int) -> list[list[FileT]]:
-    """Greedy by size, so each worker gets about the same number of bytes."""
+def _shards(files: Sequence[FileT], count: int) -> list[list[int]]:
+    """Positions of `files` for each worker, greedy by size, so that each gets about the
+    same number of bytes."""
     sized = []
-    for file in files:
+    for at, file in enumerate(files):
         try:
             size = file.path.stat().st_size
         except OSError:
             size = 0
-        sized.append((size, file))
-    sized.sort(key=lambda item: (-item[0], str(item[1].path)))
-    shards: list[list[FileT]] = [[] for _ in range(count)]
+        sized.append((size, str(file.path), at))
+    sized.sort(key=lambda item: (-item[0], item[1]))
+    shards: list[list[int]] = [[] for _ in range(count)]
     loads = [0] * count
-    for size, file in sized:
+    for size, _, at in sized:
         slot = loads.index(min(loads))
-        shards[slot].append(file)
+        shards[slot].append(at)
         loads[slot] += size
     return shards
 
 
-def _serve(
-    conn: Connection,
-    shard: list[FileT],
-    targets: frozenset[Path],
-    load: Callable[[FileT, bool], LoadedT],
-    check: Callable[[LoadedT, IndexT], FileOutcome],
-    build_index: Callable[[list[FileFacts]], IndexT],
-) -> None:
-    loaded = {file.path: load(file, file.path in targets) for file in shard}
-    conn.send([(item.facts, item.stamp) for item in loaded.values()])
-    index = build_index(conn.recv())
-    conn.send([check(item, index) for path, item in loaded.items() if path in targets])
+def _serve(conn: Connection, items: list[Any], task: Callable[[Any], Any]) -> None:
+    # What the parent built before the fork lives as long as the worker: the collector
+    # need not look at it (nor touch its pages, which stay shared).
+    gc.freeze()
+    conn.send([task(item) for item in items])
     conn.close()
 
 
@@ -98,27 +96,20 @@ class WorkerError(Exception):
     """A worker process failed: it raised (the message says what), or it died."""
 
 
-def _child(
-    conn: Connection,
-    shard: list[FileT],
-    targets: frozenset[Path],
-    load: Callable[[FileT, bool], LoadedT],
-    check: Callable[[LoadedT, IndexT], FileOutcome],
-    build_index: Callable[[list[FileFacts]], IndexT],
-) -> None:
+@dataclass(frozen=True)
+class _Failed:
+    reason: str
+
+
+def _child(conn: Connection, items: list[Any], task: Callable[[Any], Any]) -> None:
     """A worker's body: an exception goes back to the parent as one line, never as a
     traceback on stderr."""
     try:
-        _serve(conn, shard, targets, load, check, build_index)
+        _serve(conn, items, task)
     except Exception as exc:
         with contextlib.suppress(OSError, ValueError):
             conn.send(_Failed(repr(exc).replace("\n", " ")))
         os._exit(1)
-
-
-@dataclass(frozen=True)
-class _Failed:
-    reason: str
 
 
 def _receive(conn: Connection) -> Any:
@@ -132,55 +123,37 @@ def _receive(conn: Connection) -> Any:
     return message
 
 
-def run_sharded(
-    files: Sequence[FileT],
-    targets: frozenset[Path],
-    workers: int,
-    load: Callable[[FileT, bool], LoadedT],
-    check: Callable[[LoadedT, IndexT], FileOutcome],
-    build_index: Callable[[list[FileFacts]], IndexT],
-    cached: Mapping[Path, FileFacts] | None = None,
-) -> tuple[list[FileFacts], dict[Path, Stamp], list[FileOutcome]]:
-    """Facts of every file (in the order of `files`), the stamps of the files loaded, and
-    outcomes of the target files, computed by `workers` forked processes. A file is a
-    record with its `path` (discovery's); `targets` and `cached` are keyed by path.
-    Files in `cached` are not loaded: their facts join the index as they are. The
-    records and callables are inherited through fork, never pickled. A worker that fails
-    gives a `WorkerError`: the caller decides how to go on."""
-    cached = cached or {}
+def map_forked(
+    files: Sequence[FileT], task: Callable[[FileT], ResultT], workers: int
+) -> list[ResultT]:
+    """`task` of each file (in the order of `files`), computed by `workers` forked
+    processes. A worker that fails gives a `WorkerError`: the caller decides how to go
+    on."""
+    if not files:
+        return []
     context = multiprocessing.get_context("fork")
+    shards = [shard for shard in _shards(files, workers) if shard]
     pipes: list[Connection] = []
     processes = []
-    shards = _shards([file for file in files if file.path not in cached], workers)
-    for shard in shards:
-        parent, child = context.Pipe()
-        process = context.Process(
-            target=_child, args=(child, shard, targets, load, check, build_index), daemon=True
-        )
-        process.start()
-        child.close()
-        pipes.append(parent)
-        processes.append(process)
     try:
-        loaded: dict[Path, FileFacts] = {}
-        stamps: dict[Path, Stamp] = {}
+        for shard in shards:
+            parent, child = context.Pipe()
+            process = context.Process(
+                target=_child, args=(child, [files[at] for at in shard], task), daemon=True
+            )
+            process.start()
+            child.close()
+            pipes.append(parent)
+            processes.append(process)
+        results: list[Any] = [None] * len(files)
         for shard, conn in zip(shards, pipes, strict=True):
-            for file, (facts, stamp) in zip(shard, _receive(conn), strict=True):
-                loaded[file.path] = facts
-                if stamp is not None:
-                    stamps[file.path] = stamp
-        every = [cached[file.path] if file.path in cached else loaded[file.path] for file in files]
-        for conn in pipes:
-            try:
-                conn.send(every)
-            except OSError as exc:
-                raise WorkerError(f"worker process died ({exc!r})") from None
-        outcomes: list[FileOutcome] = []
-        for conn in pipes:
-            outcomes.extend(_receive(conn))
+            for at, result in zip(shard, _receive(conn), strict=True):
+                results[at] = result
     finally:
+        for conn in pipes:
+            conn.close()
         for process in processes:
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()
-    return every, stamps, outcomes
+    return results

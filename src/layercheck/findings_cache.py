@@ -1,0 +1,261 @@
+"""The findings cache: what a file reported on gave (its findings after suppression, and
+its layer), kept with the stamp of its bytes, the key of its settings and the digest of
+the project index it was checked against. One JSON file per project root, beside the
+facts cache.
+
+A finding depends only on the file, the index, the rule and the settings; so an entry
+holds while the file's stamp and settings key are the same and the index digest is that
+of the current index. The index is a function of the facts of every file of the
+project, and a file's facts a function of its path, bytes and settings: the cache file
+also records the stamp and settings key of every file of the project when the index was
+built. When every file of the project still has that stamp and key (the same files, none
+changed), the index is the same without building it: a warm run stats the files, loads
+this one file and prints. Otherwise the engine builds the index (from the facts cache
+where it can) and an entry holds when its index digest matches.
+
+Like the facts cache: JSON, never pickle; a file that is damaged, edited, of another
+version or root is an empty cache; writes go to a temporary file renamed over the old.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from layercheck.cache import (
+    NO_MTIME,
+    RACY_NS,
+    VERSION,
+    Stamp,
+    codec,
+    format_id,
+    prepare_directory,
+    write_atomic,
+)
+from layercheck.layers import Layer
+from layercheck.model import Finding
+from layercheck.parallel import FileOutcome
+
+FileStat = tuple[int, int]
+"""(mtime_ns, size); mtime NO_MTIME when it cannot be trusted."""
+
+_FINDING: Final = codec(Finding)
+_LAYERS: Final = {layer.value: layer for layer in Layer}
+
+
+def findings_format() -> str:
+    """Changes when a finding, fix or edit gains, loses or retypes a field."""
+    return hashlib.sha256(f"{_FINDING.shape};{format_id()}".encode()).hexdigest()[:16]
+
+
+def file_stat(path: Path, now: int) -> FileStat | None:
+    """The file's (mtime_ns, size), the mtime NO_MTIME when the file was modified so
+    recently that it may still change without changing its stamp; None when gone."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    mtime = status.st_mtime_ns
+    if abs(now - mtime) < RACY_NS:
+        mtime = NO_MTIME
+    return mtime, status.st_size
+
+
+def stat_files(paths: Iterable[Path]) -> dict[str, FileStat | None]:
+    now = time.time_ns()
+    return {str(path): file_stat(path, now) for path in paths}
+
+
+def encode_finding(finding: Finding) -> object:
+    encode = _FINDING.encode
+    assert encode is not None
+    return encode(finding)
+
+
+def decode_finding(data: object) -> Finding:
+    decode = _FINDING.decode
+    assert decode is not None
+    found = decode(data)
+    if not isinstance(found, Finding):
+        raise ValueError("malformed finding")
+    return found
+
+
+def cache_file(directory: Path, root: Path) -> Path:
+    tag = hashlib.sha256(str(root).encode()).hexdigest()[:12]
+    return directory / f"findings-{VERSION}-{tag}.json"
+
+
+class FindingsCache:
+    """The findings of one project root's files, as last stored, for one rule set."""
+
+    def __init__(self, directory: Path, root: Path, rules_key: str) -> None:
+        self.directory = directory
+        self.root = root
+        self.rules_key = rules_key
+        self.path = cache_file(directory, root)
+        self._project: dict[str, list[Any]] = {}
+        """Each file of the project when the index was built: [mtime_ns, size, key]."""
+        self._index = ""
+        """The digest of that index."""
+        self._notes: list[str] = []
+        """Warnings about the project as a whole, from that index."""
+        self._results: dict[str, list[Any]] = {}
+        """[mtime_ns, size, sha256, key, index digest, layer, findings] of files
+        reported on."""
+        self._dirty = False
+        self._read()
+
+    def _read(self) -> None:
+        try:
+            document = json.loads(self.path.read_bytes())
+            payload = document["payload"]
+            if (
+                document.get("layercheck") != VERSION
+                or document.get("format") != findings_format()
+                or document.get("root") != str(self.root)
+                or document.get("rules") != self.rules_key
+                or document.get("sha256") != _checksum(payload)
+            ):
+                raise ValueError("another cache")
+            project, index, notes, results = payload
+            if not (
+                isinstance(project, dict)
+                and isinstance(index, str)
+                and isinstance(notes, list)
+                and isinstance(results, dict)
+            ):
+                raise ValueError("malformed")
+        except (OSError, ValueError, TypeError, KeyError, RecursionError):
+            self._dirty = True
+            return
+        self._project, self._index, self._notes, self._results = project, index, notes, results
+
+    # -- the warm path --------------------------------------------------------------------
+    def unchanged(
+        self, keys: Mapping[str, str], stats: Mapping[str, FileStat | None]
+    ) -> str | None:
+        """The digest of the index last built, when the project has exactly the files it
+        had then, each with the same stamp and settings key: the index is the same."""
+        project = self._project
+        if not self._index or len(project) != len(keys):
+            return None
+        for name, key in keys.items():
+            recorded = project.get(name)
+            stat = stats.get(name)
+            if (
+                recorded is None
+                or stat is None
+                or stat[0] == NO_MTIME
+                or recorded[0] != stat[0]
+                or recorded[1] != stat[1]
+                or recorded[2] != key
+            ):
+                return None
+        return self._index
+
+    def notes(self) -> list[str]:
+        return [note for note in self._notes if isinstance(note, str)]
+
+    def outcome(
+        self, path: Path, key: str, index: str, stat: FileStat | None, sha256: str | None = None
+    ) -> FileOutcome | None:
+        """The file's outcome when its entry holds for these bytes (known by their stat,
+        or by their hash when the stat cannot tell), settings key and index; else None.
+        A corrupt entry is dropped."""
+        name = str(path)
+        entry = self._results.get(name)
+        if entry is None or stat is None:
+            return None
+        try:
+            mtime, size, digest, entry_key, entry_index, layer, findings = entry
+            if entry_key != key or entry_index != index or size != stat[1]:
+                return None
+            if sha256 is not None:
+                if digest != sha256:
+                    return None
+            elif mtime == NO_MTIME or mtime != stat[0]:
+                return None
+            decoded = [decode_finding(item) for item in findings]
+            return FileOutcome(path, _LAYERS[layer] if layer is not None else None, decoded)
+        except (ValueError, TypeError, KeyError, IndexError):
+            del self._results[name]
+            self._dirty = True
+            return None
+
+    def stamp_of(self, path: Path) -> tuple[int, str] | None:
+        """(size, sha256) an entry of `path` was stored with, so that a caller whose stat
+        cannot tell may hash the file and ask again."""
+        entry = self._results.get(str(path))
+        if entry is None or len(entry) != 7:
+            return None
+        size, digest = entry[1], entry[2]
+        return (size, digest) if isinstance(size, int) and isinstance(digest, str) else None
+
+    # -- storing --------------------------------------------------------------------------
+    def record_project(
+        self,
+        keys: Mapping[str, str],
+        stats: Mapping[str, FileStat | None],
+        index: str,
+        notes: Sequence[str],
+    ) -> None:
+        """The files the index `index` was built from, with their stat taken before any
+        was read (a file changed since then has another stat next time)."""
+        project = {
+            name: [stat[0], stat[1], keys[name]]
+            for name, stat in stats.items()
+            if stat is not None and name in keys
+        }
+        if (project, index, list(notes)) != (self._project, self._index, self._notes):
+            self._project, self._index, self._notes = project, index, list(notes)
+            self._dirty = True
+
+    def store(self, stamp: Stamp, key: str, index: str, outcome: FileOutcome) -> None:
+        name = str(outcome.path)
+        layer = outcome.layer.value if outcome.layer is not None else None
+        entry = [
+            stamp.mtime_ns,
+            stamp.size,
+            stamp.sha256,
+            key,
+            index,
+            layer,
+            [encode_finding(finding) for finding in outcome.findings],
+        ]
+        if self._results.get(name) != entry:
+            self._results[name] = entry
+            self._dirty = True
+
+    def prune(self, present: Iterable[Path]) -> None:
+        """Drop the results of files that are no longer in the project."""
+        keep = {str(path) for path in present} | set(self._project)
+        for name in [name for name in self._results if name not in keep]:
+            del self._results[name]
+            self._dirty = True
+
+    def save(self) -> None:
+        """Write the file when anything changed (OSError when it cannot be written)."""
+        if not self._dirty:
+            return
+        prepare_directory(self.directory)
+        payload = [self._project, self._index, self._notes, self._results]
+        document = {
+            "layercheck": VERSION,
+            "format": findings_format(),
+            "root": str(self.root),
+            "rules": self.rules_key,
+            "sha256": _checksum(payload),
+            "payload": payload,
+        }
+        write_atomic(self.path, json.dumps(document, separators=(",", ":")))
+        self._dirty = False
+
+
+def _checksum(payload: object) -> str:
+    return hashlib.sha256(json.dumps(payload, separators=(",", ":")).encode()).hexdigest()

@@ -1,0 +1,166 @@
+"""The findings cache: a file reported on whose bytes, settings and project index are
+unchanged is neither read nor parsed; a change in another file that changes the index
+(a base class) makes its findings appear or vanish; a changed config or layercheck
+version invalidates everything; results are the same with one worker or several, with
+the cache or without."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from projects import ONLY_LC201
+from support import FIXTURES, run_cli, write_project
+from test_cache import (
+    DOMAIN,
+    ERRORS,
+    FILES,
+    TARGETS,
+    age,
+    findings_files,
+    spy_parse,
+    spy_reads,
+)
+
+from layercheck import findings_cache
+from layercheck.config.loading import read_config
+from layercheck.config.settings import Overrides
+from layercheck.config.workspace import Workspace
+from layercheck.engine import CheckResult, Engine
+from layercheck.rules import CATALOG
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    write_project(root, FILES, ONLY_LC201)
+    age(root)
+    return root
+
+
+def run(root: Path, *, jobs: int = 1, cache: bool = True) -> CheckResult:
+    overrides = Overrides(no_cache=not cache)
+    engine = Engine(Workspace(CATALOG, overrides, cwd=root), jobs=jobs)
+    return engine.check([root / name for name in TARGETS])
+
+
+def shown(result: CheckResult) -> list[tuple[str, int, str]]:
+    return [(f.path.name, f.start.row, f.code) for f in result.findings]
+
+
+LC201 = [("users.py", 5, "LC201")]
+
+
+def test_a_warm_run_reads_and_parses_nothing(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert shown(run(project)) == LC201
+    read, parsed = spy_reads(monkeypatch), spy_parse(monkeypatch)
+    warm = run(project)
+    assert shown(warm) == LC201
+    # Only the file with a finding is read, for its source lines; nothing is parsed.
+    assert read == []
+    assert parsed == []
+    assert warm.layers == run(project, cache=False).layers
+
+
+def test_a_finding_follows_a_base_class_in_another_module(project: Path) -> None:
+    errors = project / "app/core/errors.py"
+    assert shown(run(project)) == LC201
+    errors.write_text(DOMAIN)  # AppError is no HTTPException any more
+    assert shown(run(project)) == []
+    assert shown(run(project)) == []
+    errors.write_text(ERRORS)  # and is again
+    assert shown(run(project)) == LC201
+    age(project)
+    assert shown(run(project)) == LC201
+
+
+def test_an_edit_that_keeps_the_index_keeps_the_other_findings(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert shown(run(project)) == LC201
+    models = project / "app/models/user.py"
+    models.write_text(models.read_text() + "# a comment: the same facts\n")
+    age(project)
+    parsed = spy_parse(monkeypatch)
+    assert shown(run(project)) == LC201
+    assert sorted(parsed) == [str(models)]  # its facts, nothing else
+
+
+def test_a_changed_config_invalidates_everything(project: Path) -> None:
+    assert shown(run(project)) == LC201
+    config = project / "pyproject.toml"
+    config.write_text(config.read_text().replace('"LC201"', '"LC202"'))
+    read_config.cache_clear()  # this process read the config once already
+    assert shown(run(project)) == []
+
+
+def test_another_version_invalidates_everything(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert shown(run(project)) == LC201
+    (stored,) = findings_files(project)
+    document = json.loads(stored.read_text())
+    monkeypatch.setattr(findings_cache, "VERSION", "999.0")
+    monkeypatch.setattr(findings_cache, "cache_file", lambda directory, root: stored)
+    parsed = spy_parse(monkeypatch)
+    assert shown(run(project)) == LC201
+    assert sorted(parsed) == sorted(str(project / name) for name in TARGETS)
+    assert json.loads(stored.read_text())["layercheck"] == "999.0" != document["layercheck"]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_same_findings_with_workers_and_the_cache(project: Path, jobs: int) -> None:
+    uncached = run(project, cache=False)
+    cold = run(project, jobs=jobs)
+    warm = run(project, jobs=jobs)
+    assert shown(uncached) == shown(cold) == shown(warm) == LC201
+    assert uncached.findings == cold.findings == warm.findings
+    assert uncached.layers == cold.layers == warm.layers
+
+
+def test_jobs_option(project: Path) -> None:
+    one = run_cli("-j", "1", "--no-cache", "--quiet", cwd=project)
+    two = run_cli("--jobs", "2", "--quiet", cwd=project)
+    assert (one.returncode, one.stdout) == (two.returncode, two.stdout) == (1, two.stdout)
+    assert "users.py:5:11: LC201" in two.stdout
+    bad = run_cli("-j", "0", cwd=project)
+    assert bad.returncode == 2
+    assert "Traceback" not in bad.stderr
+
+
+def test_shards_by_path_add_up_to_one_full_run(tmp_path: Path) -> None:
+    """CI sharding: each shard passes its own paths, shares the cache folder (the facts,
+    so the index is built once) and reports only its own files."""
+    root = tmp_path / "bad_app"
+    shutil.copytree(FIXTURES / "bad_app", root, ignore=shutil.ignore_patterns(".layercheck*"))
+    age(root)
+    shared = str(tmp_path / "shared-cache")
+    full = run_cli("--output-format", "json", "--exit-zero", "--preview", "--no-cache", cwd=root)
+    paths = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.py"))
+    assert len(paths) > 4
+    union: list[object] = []
+    for shard in (paths[0::3], paths[1::3], paths[2::3]):
+        proc = run_cli(
+            "--output-format",
+            "json",
+            "--exit-zero",
+            "--preview",
+            "--cache-dir",
+            shared,
+            *shard,
+            cwd=root,
+        )
+        assert (proc.returncode, proc.stderr) == (0, "")
+        union.extend(json.loads(proc.stdout))
+    expected = json.loads(full.stdout)
+    assert expected, "the fixture has findings"
+    assert sorted(union, key=_canonical) == sorted(expected, key=_canonical)
+
+
+def _canonical(item: object) -> str:
+    return json.dumps(item, sort_keys=True)
