@@ -63,7 +63,8 @@ class CheckResult:
 def _index_digest(digests: Mapping[Path, str]) -> str:
     """The index as a hash: it is built from the facts of these files and nothing else."""
     joined = "\n".join(sorted(f"{path}\0{digest}" for path, digest in digests.items()))
-    return hashlib.sha256(joined.encode()).hexdigest()[:32]
+    # A path is any bytes on POSIX: those that are no UTF-8 come back as they were.
+    return hashlib.sha256(joined.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def _rules_key(rules: Sequence[type[Rule]]) -> str:
