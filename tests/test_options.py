@@ -37,6 +37,7 @@ OTHER_VALUES: dict[str, object] = {
     "detect-routes": False,
     "layers": {"services": ["app/domain/**"]},
     "upgrading": ["pydantic"],
+    "timestamp-columns": {"created": ["born_at"]},
 }
 # Settings fields that no key sets: where the settings come from, and command-line flags.
 NOT_FROM_A_KEY = {"root", "config_path", "catalog", "force_exclude", "cache", "libraries"}

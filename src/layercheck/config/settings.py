@@ -27,6 +27,7 @@ from layercheck.config.options import (
     SELECT,
     SRC,
     TARGET_VERSION,
+    TIMESTAMP_COLUMNS,
     UPGRADING,
 )
 from layercheck.config.selection import Catalog, RuleSelection, SelectorError, resolve_layers
@@ -79,6 +80,8 @@ class Settings:
     """False with `--no-cache`: the facts cache is neither read nor written."""
     upgrading: tuple[str, ...] = ()
     libraries: Mapping[str, Declared] = field(default_factory=dict)
+    timestamp_columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Extra column names per timestamp kind (`created`, `updated`) for LC405."""
     """What the project declares of the libraries the rules assume a major of."""
 
     def excludes_major(self, library: str, major: int) -> Declared | None:
@@ -256,4 +259,7 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         cache=not overrides.no_cache,
         upgrading=tuple(UPGRADING.value(values)),
         libraries=declared_versions(root),
+        timestamp_columns={
+            kind: tuple(names) for kind, names in TIMESTAMP_COLUMNS.value(values).items()
+        },
     )
