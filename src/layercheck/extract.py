@@ -37,11 +37,12 @@ from layercheck.facts import (
 from layercheck.layers import Layer
 from layercheck.names import LOCAL, ImportTable
 
-EXTRACTION_REVISION: Final = 5
+EXTRACTION_REVISION: Final = 6
 """Raised whenever `extract` records something else for the same source (a cached file's
 facts from an older revision are not reused): 2 records NewType and bound TypeVar
 declarations as type aliases, 3 what classes store on `self`, 4 routes' response models,
-5 dependency providers, `include_router` and session calls (layers confirmed by content)."""
+5 dependency providers, `include_router` and session calls (layers confirmed by content),
+6 `@x.get("/path")` decorators on any receiver."""
 _NEW_TYPES: Final = frozenset({"typing.NewType", "typing_extensions.NewType"})
 _TYPE_VARS: Final = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
 
