@@ -40,6 +40,7 @@ OTHER_VALUES: dict[str, object] = {
     "unsafe-fixes": True,
     "baseline": "lc-baseline.json",
     "upgrading": ["pydantic"],
+    "timestamp-columns": {"created": ["born_at"]},
 }
 # Settings fields that no key sets: where the settings come from, and command-line flags.
 NOT_FROM_A_KEY = {

@@ -37,11 +37,12 @@ from layercheck.facts import (
 from layercheck.layers import Layer
 from layercheck.names import LOCAL, ImportTable
 
-EXTRACTION_REVISION: Final = 5
+EXTRACTION_REVISION: Final = 6
 """Raised whenever `extract` records something else for the same source (a cached file's
 facts from an older revision are not reused): 2 records NewType and bound TypeVar
 declarations as type aliases, 3 what classes store on `self`, 4 routes' response models,
-5 dependency providers, `include_router` and session calls (layers confirmed by content)."""
+5 dependency providers, `include_router` and session calls (layers confirmed by content),
+6 `@x.get("/path")` decorators on any receiver."""
 _NEW_TYPES: Final = frozenset({"typing.NewType", "typing_extensions.NewType"})
 _TYPE_VARS: Final = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
 
@@ -82,6 +83,19 @@ def _session_call(node: ast.expr | None) -> bool:
         else:
             return False
     return False
+
+
+def _path_decorator(call: ast.Call) -> bool:
+    """`@x.get("/items")`: a route method called with a path."""
+    func = call.func
+    first = call.args[0] if call.args else None
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr in ROUTE_METHODS
+        and isinstance(first, ast.Constant)
+        and isinstance(first.value, str)
+        and first.value.startswith("/")
+    )
 
 
 _TRIMMING: Final = frozenset({"response_model_exclude", "response_model_include"})
@@ -180,6 +194,7 @@ class _Collector:
     assigned: dict[str, ast.Assign | ast.AnnAssign] = field(default_factory=dict)
     providers: list[str] = field(default_factory=list)
     includes_routers: bool = False
+    path_decorators: bool = False
     uses_session: bool = False
     overlays: list[dict[str, str]] = field(default_factory=list)
     """Names bound inside the functions being scanned (imports; locals as LOCAL)."""
@@ -695,6 +710,7 @@ class _Collector:
         for decorator in stmt.decorator_list:
             self.handler_registration(decorator)
             if isinstance(decorator, ast.Call):
+                self.path_decorators = self.path_decorators or _path_decorator(decorator)
                 self.dependencies_in(
                     [kw.value for kw in decorator.keywords if kw.arg == "dependencies"]
                 )
@@ -803,6 +819,7 @@ def extract(
         layer_given=layer_given,
         outer_layers=outer_layers,
         includes_routers=collector.includes_routers,
+        path_decorators=collector.path_decorators,
         uses_session=collector.uses_session,
         providers=tuple(dict.fromkeys(collector.providers)),
     )

@@ -134,6 +134,9 @@ class FileFacts:
     contradicts it."""
     includes_routers: bool = False
     """Some statement calls `<x>.include_router(...)`."""
+    path_decorators: bool = False
+    """Some function, nested ones too, is decorated `@<x>.get("/path")` (any route method,
+    whatever `x` is): a router made in a factory function still shows here."""
     uses_session: bool = False
     """Some statement calls a session method on a session-like name (`self.session.get(`,
     `db.query(...).first()`, `await session.execute(`): data access without an import."""

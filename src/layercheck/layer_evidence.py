@@ -67,6 +67,7 @@ _OTHER_ORM_PREFIXES: Final = (
     "ormar.",
     "pynamodb.",
 )
+_ROUTER_NAMES: Final = frozenset({"APIRouter", "Router", "FastAPI"})
 _SQLMODEL: Final = frozenset({"sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
 _BELOW_DEPENDENCIES: Final = frozenset({Layer.SERVICES, Layer.REPOSITORIES, Layer.MODELS})
 _CONFIRMED: Final = frozenset({Layer.MODELS, Layer.REPOSITORIES, Layer.ROUTES})
@@ -206,10 +207,16 @@ class LayerEvidence:
         return any(self.index.resolve(r) in self.routers for r in item.route_receivers)
 
     def routes_evidence(self, item: FileFacts) -> bool:
-        """Path operations, a router built, or one included."""
-        if item.includes_routers or self.registers_routes(item):
+        """Path operations, a router built, or one included. Unlike the routes layer by
+        content, a word needs no proof that the receiver is a FastAPI router: projects
+        build their router class with a factory (`APIRouter = get_api_router_class(R)`),
+        and `@router.get("/")` alone speaks for the word."""
+        if item.includes_routers or item.route_receivers or item.path_decorators:
             return True
-        return any(f"{item.module}.{name}" in self.routers for name, _ in item.instances)
+        return any(
+            f"{item.module}.{name}" in self.routers or callee.rpartition(".")[2] in _ROUTER_NAMES
+            for name, callee in item.instances
+        )
 
     # -- dependencies ------------------------------------------------------------------
     def providers(self) -> frozenset[str]:

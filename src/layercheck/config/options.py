@@ -315,6 +315,20 @@ UPGRADING: Final = Option(
     "its declared versions (lock files, dependencies, requirements*.txt) do not allow "
     "run anyway.",
 )
+TIMESTAMP_COLUMNS: Final = Option(
+    "timestamp-columns",
+    Kind(
+        "a table of created/updated -> list of column names",
+        _is_table_of_str_lists,
+        keys=("created", "updated"),
+        key_noun="timestamp kind",
+    ),
+    {},
+    "timestamp_columns",
+    "Column names that count as a model's creation or update timestamp (LC405), on top of "
+    "the common spellings (`created_at`/`updated_at`, `created`/`updated`, `create_date`/"
+    "`update_date`, `created_on`/`updated_on`, `inserted_at`, ...).",
+)
 LAYERS: Final = Option(
     "layers",
     GLOBS_BY_LAYER,
@@ -370,5 +384,6 @@ OPTIONS: Final[tuple[Option[Any], ...]] = (
     UNSAFE_FIXES,
     BASELINE,
     UPGRADING,
+    TIMESTAMP_COLUMNS,
 )
 BY_NAME: Final[Mapping[str, Option[Any]]] = {option.name: option for option in OPTIONS}

@@ -29,6 +29,7 @@ from layercheck.config.options import (
     SELECT,
     SRC,
     TARGET_VERSION,
+    TIMESTAMP_COLUMNS,
     UNSAFE_FIXES,
     UPGRADING,
 )
@@ -89,6 +90,8 @@ class Settings:
     """The `baseline` key: findings recorded there are not reported."""
     upgrading: tuple[str, ...] = ()
     libraries: Mapping[str, Declared] = field(default_factory=dict)
+    timestamp_columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Extra column names per timestamp kind (`created`, `updated`) for LC405."""
     """What the project declares of the libraries the rules assume a major of."""
 
     def excludes_major(self, library: str, major: int) -> Declared | None:
@@ -270,4 +273,7 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         baseline=root / BASELINE.value(values) if BASELINE.value(values) else None,
         upgrading=tuple(UPGRADING.value(values)),
         libraries=declared_versions(root),
+        timestamp_columns={
+            kind: tuple(names) for kind, names in TIMESTAMP_COLUMNS.value(values).items()
+        },
     )

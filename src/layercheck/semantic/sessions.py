@@ -85,6 +85,12 @@ STATEMENT_BUILDERS: Final = (
     | _DIALECT_INSERTS
 )
 TEXT_BUILDERS: Final = frozenset(name for name in STATEMENT_BUILDERS if name.endswith(".text"))
+SELECT_BUILDERS: Final = frozenset(name for name in STATEMENT_BUILDERS if name.endswith(".select"))
+_LITERALS: Final = frozenset(
+    f"{module}.{name}"
+    for module in _STATEMENT_MODULES
+    for name in ("literal", "literal_column", "text")
+)
 _CALLABLES: Final = frozenset({"typing.Callable", "collections.abc.Callable"})
 _NEXT: Final = frozenset({"next", "anext"})
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
@@ -863,10 +869,25 @@ def _is_property(function: _Function, ctx: FileModel) -> bool:
 
 
 def is_sql_ping(node: ast.expr, ctx: FileModel) -> bool:
-    """`text("SELECT 1")` (any case and spacing, an optional `;`), sqlalchemy's `text`."""
+    """`text("SELECT 1")` (any case and spacing, an optional `;`), sqlalchemy's `text`;
+    `select(1)`, `select(literal(1))`, `select(literal_column("1"))`."""
     if not isinstance(node, ast.Call) or len(node.args) != 1 or node.keywords:
         return False
     argument = node.args[0]
+    if ctx.qualified(node.func) in SELECT_BUILDERS:
+        if (
+            isinstance(argument, ast.Call)
+            and len(argument.args) == 1
+            and not argument.keywords
+            and ctx.qualified(argument.func) in _LITERALS
+        ):
+            argument = argument.args[0]
+        # `literal(True)` is no ping: True == 1, so compare types too
+        return (
+            isinstance(argument, ast.Constant)
+            and type(argument.value) in (int, str)
+            and (argument.value in (1, "1"))
+        )
     if not isinstance(argument, ast.Constant) or not isinstance(argument.value, str):
         return False
     callee = ctx.qualified(node.func)

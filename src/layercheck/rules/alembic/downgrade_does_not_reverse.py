@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.alembic._helpers import (
@@ -27,6 +27,9 @@ def _inverse(op: Op, other: Op) -> bool:
         return op.name != "rename_table" and _same(op.table, table)
     if kind == "create_table" and op.name in {"drop_table", "drop_column", "drop_constraint"}:
         return _same(op.table, table)
+    if kind == "drop_column" and op.name in _ON_COLUMNS and _same(op.table, table):
+        # dropping a column drops the indexes and constraints on it
+        return target is not None and target in _columns(op)
     match op.name:
         case "add_column":
             return kind == "drop_column" and _same(op.table, table) and _same(op.target, target)
@@ -50,6 +53,33 @@ def _inverse(op: Op, other: Op) -> bool:
         case _ if op.name in CREATE_CONSTRAINTS:
             return kind == "drop_constraint" and _same(op.target, target)
     return False
+
+
+_ON_COLUMNS: Final = {
+    "create_index": 2,
+    "create_unique_constraint": 2,
+    "create_foreign_key": 3,
+    "create_check_constraint": -1,
+}
+"""Operations on columns, and where their column list is (-1: none readable)."""
+
+
+def _columns(op: Op) -> tuple[str, ...]:
+    """The literal column names an index or constraint is on (`op.create_index("ix",
+    "users", ["email"])`, `columns=[...]`, `local_cols=[...]`)."""
+    at = _ON_COLUMNS.get(op.name, -1)
+    args = op.node.args
+    if op.batch:
+        at -= 1  # `batch_op.create_index("ix", ["email"])`: no table argument
+    node: ast.expr | None = args[at] if 0 <= at < len(args) else None
+    for keyword in op.node.keywords:
+        if keyword.arg in {"columns", "local_cols"}:
+            node = keyword.value
+    if not isinstance(node, ast.List | ast.Tuple):
+        return ()
+    return tuple(
+        e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+    )
 
 
 def _keyword(call: ast.Call, name: str) -> str | None:
@@ -97,6 +127,12 @@ def _subject(op: Op) -> str:
     return f"`{op.target}`"
 
 
+def _refuses(body: Sequence[ast.stmt]) -> bool:
+    """`downgrade()` raises at its top level (`raise NotImplementedError(...)`), after
+    guards that return early at most."""
+    return any(isinstance(stmt, ast.Raise) for stmt in body)
+
+
 def _mentioned(op: Op, sql: Sequence[str]) -> bool:
     names = [name for name in (op.table, op.target) if name]
     return any(
@@ -125,8 +161,12 @@ class DowngradeDoesNotReverse(Rule):
     `rename_table(b, a)`, and `alter_column` on the same column (or its new name).
     `op.f("name")` is read as the name, and `batch_alter_table("users")` contexts count
     with their table. Dropping a table in `downgrade()` undoes whatever `upgrade()` added
-    to it. An operation undone later in `upgrade()` itself (a temporary table) needs no
-    inverse. Each operation without an inverse is reported where it is called.
+    to it, and dropping a column undoes the indexes and constraints `upgrade()` created on
+    it (their columns given as a literal list). A `downgrade()` that raises at its top
+    level (`raise NotImplementedError("irreversible")`) declares the migration one-way:
+    nothing is reported. An operation undone later in `upgrade()` itself (a temporary
+    table) needs no inverse. Each operation without an inverse is reported where it is
+    called.
 
     Where the source cannot tell, nothing is reported: a name that is not a literal, an
     inverse operation with such a name in `downgrade()`, raw SQL in `downgrade()` that
@@ -180,6 +220,37 @@ class DowngradeDoesNotReverse(Rule):
         layers=MIGRATIONS,
     )
     examples: ClassVar[tuple[Example, ...]] = (
+        Valid(
+            "from alembic import op\nimport sqlalchemy as sa\n\n"
+            "def upgrade():\n"
+            "    op.add_column('users', sa.Column('email', sa.String()))\n"
+            "    op.create_index('ix_users_email', 'users', ['email'])\n"
+            "    op.create_unique_constraint('uq_users_email', 'users', ['email'])\n\n"
+            "def downgrade():\n"
+            "    op.drop_column('users', 'email')\n",
+            path="alembic/versions/0002_email.py",
+            note="dropping the column drops its index and constraint",
+        ),
+        Invalid(
+            "from alembic import op\nimport sqlalchemy as sa\n\n"
+            "def upgrade():\n"
+            "    op.add_column('users', sa.Column('email', sa.String()))\n"
+            "    op.create_index('ix_users_name', 'users', ['name'])  # error\n\n"
+            "def downgrade():\n"
+            "    op.drop_column('users', 'email')\n",
+            path="alembic/versions/0002_email.py",
+            note="near miss: an index on another column stays",
+        ),
+        Valid(
+            "from alembic import op\nimport sqlalchemy as sa\n\n"
+            "def upgrade():\n"
+            "    op.create_table('events', sa.Column('id', sa.Integer()))\n"
+            "    op.create_index('ix_events_id', 'events', ['id'])\n\n"
+            "def downgrade():\n"
+            "    raise NotImplementedError('one-way: rebuild from a fresh database')\n",
+            path="alembic/versions/0003_events.py",
+            note="a downgrade that refuses: the migration is declared one-way",
+        ),
         Invalid(
             "from alembic import op\nimport sqlalchemy as sa\n\n"
             'revision = "a1"\ndown_revision = None\n\n'
@@ -277,6 +348,8 @@ class DowngradeDoesNotReverse(Rule):
         downgrade = module_function(node, "downgrade")
         if downgrade is None or is_empty_body(downgrade.body):
             return
+        if _refuses(downgrade.body):
+            return  # a migration declared irreversible: nothing is meant to be undone
         if ctx.migrations.is_opaque("downgrade"):
             return
         undo = ctx.migrations.ops_of("downgrade")

@@ -93,8 +93,9 @@ class RouteQueriesDatabase(Rule):
 
     Each call is reported once: a query call nested in another one
     (`session.execute(select(User))`) is reported as the outermost call only. A health
-    check whose only queries are `text("SELECT 1")` (on a session or a connection) is
-    quiet; a handler that also runs other queries is reported in full.
+    check whose only queries are `text("SELECT 1")`, `select(1)` or `select(literal(1))`
+    (on a session or a connection) is quiet; a handler that also runs other queries is
+    reported in full.
 
     Where the facts cannot show a session, the rule stays quiet: an unannotated
     `Depends(get_db)` parameter and `self.session` attributes are not followed, so
@@ -313,6 +314,43 @@ class RouteQueriesDatabase(Rule):
             "    async with engine.connect() as conn:\n"
             "        await conn.execute(text('SELECT 1'))\n",
             note="health checks that only run SELECT 1",
+        ),
+        Valid(
+            "import sqlalchemy as sa\n"
+            "from fastapi import APIRouter, Depends\n"
+            "from sqlalchemy import literal, select\n"
+            "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
+            "router = APIRouter()\n\n\n"
+            "@router.get('/health')\n"
+            "async def health(session: AsyncSession = Depends(get_db)):\n"
+            "    await session.execute(select(1))\n"
+            "    return {'ok': True}\n\n\n"
+            "@router.get('/ready')\n"
+            "async def ready(session: AsyncSession = Depends(get_db)):\n"
+            "    await session.scalar(sa.select(sa.literal(1)))\n"
+            "    return {'ok': True}\n",
+            note="health checks that run `select(1)` and `select(literal(1))`",
+        ),
+        Invalid(
+            "from fastapi import APIRouter, Depends\n"
+            "from sqlalchemy import select\n"
+            "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
+            "router = APIRouter()\n\n\n"
+            "@router.get('/health')\n"
+            "async def health(session: AsyncSession = Depends(get_db)):\n"
+            "    await session.execute(select(2))  # error\n"
+            "    return {'ok': True}\n",
+            note="near miss: `select(2)` is no health-check ping",
+        ),
+        Invalid(
+            "from fastapi import APIRouter, Depends\n"
+            "from sqlalchemy import literal, select\n"
+            "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
+            "router = APIRouter()\n\n\n"
+            "@router.get('/exists')\n"
+            "async def exists(session: AsyncSession = Depends(get_db)):\n"
+            "    return await session.scalar(select(literal(True)))  # error\n",
+            note="near miss: `select(literal(True))` is an existence query, not a ping",
         ),
         Valid(
             "from fastapi import APIRouter\n"

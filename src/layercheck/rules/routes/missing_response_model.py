@@ -62,7 +62,10 @@ class MissingResponseModel(Rule):
     - the function returns a response object: a FastAPI/Starlette response class or a
       project subclass (`return RedirectResponse(url)`, also through a local variable),
       a third-party `*Response` class such as `EventSourceResponse`, or
-      `templates.TemplateResponse(...)`.
+      `templates.TemplateResponse(...)`; or the result of a project function whose
+      return annotation is a response class (`return await stream_reply(...)` with
+      `async def stream_reply(...) -> StreamingResponse`), or of a call that is handed a
+      response built in the route (`return await add_cookies(response, user)`).
 
     WebSocket routes have no response and are never reported. The finding sits on the
     function's name.
@@ -75,6 +78,39 @@ class MissingResponseModel(Rule):
         message="route `{name}` has no `response_model=` and no return annotation",
     )
     examples: ClassVar[tuple[Example, ...]] = (
+        Valid(
+            {
+                "app/streaming.py": "from fastapi.responses import StreamingResponse\n\n\n"
+                "async def stream_reply(run_id: str) -> StreamingResponse:\n"
+                "    return StreamingResponse(iter([run_id]))\n",
+                "app/routes/runs.py": "from fastapi import APIRouter, Response\n\n"
+                "from app.cookies import add_cookies\n"
+                "from app.streaming import stream_reply\n\n"
+                "router = APIRouter()\n\n\n"
+                "@router.get('/runs/{run_id}/stream')\n"
+                "async def stream(run_id: str):\n"
+                "    return await stream_reply(run_id)\n\n\n"
+                "@router.post('/login')\n"
+                "async def login(user: str):\n"
+                "    response = Response(status_code=204)\n"
+                "    return await add_cookies(response, user)\n",
+            },
+            note="responses made elsewhere: a helper annotated with a response class; a "
+            "response built in the route and passed through a helper",
+        ),
+        Invalid(
+            {
+                "app/streaming.py": "def reply(run_id: str) -> dict[str, str]:\n"
+                "    return {'id': run_id}\n",
+                "app/routes/runs.py": "from fastapi import APIRouter\n\n"
+                "from app.streaming import reply\n\n"
+                "router = APIRouter()\n\n\n"
+                "@router.get('/runs/{run_id}')\n"
+                "async def get_run(run_id: str):  # error\n"
+                "    return reply(run_id)\n",
+            },
+            note="near miss: the helper returns data, not a response",
+        ),
         Invalid(
             "from fastapi import APIRouter\n\n"
             "router = APIRouter()\n\n\n"
@@ -269,6 +305,8 @@ class MissingResponseModel(Rule):
         return kind is not None and returns_response_class(kind, ctx)
 
     def _is_response(self, value: ast.expr, ctx: RuleContext) -> bool:
+        if isinstance(value, ast.Await):
+            value = value.value
         if isinstance(value, ast.IfExp):
             return self._is_response(value.body, ctx) or self._is_response(value.orelse, ctx)
         if isinstance(value, ast.Name):
@@ -280,5 +318,13 @@ class MissingResponseModel(Rule):
             return True
         if not isinstance(value.func, ast.Name | ast.Attribute):
             return False
+        if any(self._is_response(arg, ctx) for arg in value.args if isinstance(arg, ast.Name)):
+            return True  # a response built here, passed through a helper and returned
         callee = ctx.qualified(value.func)
-        return callee is not None and returns_response_class(callee, ctx)
+        if callee is None:
+            return False
+        made = ctx.index.function(callee)
+        if made is not None and made.produces is not None:
+            # a project function whose return annotation is a response class
+            return returns_response_class(made.produces, ctx)
+        return returns_response_class(callee, ctx)

@@ -20,6 +20,7 @@ CREATED: Final = frozenset(
         "created_on",
         "create_at",
         "created_date",
+        "create_date",
         "creation_date",
         "date_created",
         "inserted_at",
@@ -34,6 +35,7 @@ UPDATED: Final = frozenset(
         "updated_on",
         "update_at",
         "updated_date",
+        "update_date",
         "modified_at",
         "modified",
         "modified_on",
@@ -109,9 +111,11 @@ class MissingTimestamps(Rule):
     project mixins count, across modules; so do `@declared_attr` methods of classes in
     the same module. Besides `created_at` and `updated_at`, common spellings of the
     same columns count (`created`, `created_on`, `inserted_at`, `updated`,
-    `update_at`, `modified_at`, `last_modified`, ...), so a project with its own naming
-    is not reported for every model. SQLModel classes, Pydantic models, `Table(...)`
-    objects, classes mapped with `__table__` and migrations are left alone.
+    `update_at`, `update_date`, `modified_at`, `last_modified`, ...), so a project with
+    its own naming is not reported for every model; `timestamp-columns = {created =
+    ["born_at"], updated = ["touched_at"]}` adds a project's own names. SQLModel
+    classes, Pydantic models, `Table(...)` objects, classes mapped with `__table__` and
+    migrations are left alone.
 
     Known limit: columns of a class given as `declarative_base(cls=...)` in another
     module are not seen.
@@ -255,6 +259,37 @@ class MissingTimestamps(Rule):
             path="alembic/versions/ab12_backfill.py",
             note="a throwaway model in a migration",
         ),
+        Valid(
+            "from datetime import datetime\n\n"
+            "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n\n"
+            "class Base(DeclarativeBase):\n"
+            "    pass\n\n\n"
+            "class Stamped:\n"
+            "    born_at: Mapped[datetime]\n"
+            "    touched_at: Mapped[datetime]\n\n\n"
+            "class Order(Stamped, Base):\n"
+            "    __tablename__ = 'orders'\n"
+            "    id: Mapped[int] = mapped_column(primary_key=True)\n\n\n"
+            "class Invoice(Base):\n"
+            "    __tablename__ = 'invoices'\n"
+            "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+            "    create_date: Mapped[datetime]\n"
+            "    update_date: Mapped[datetime]\n",
+            config='timestamp-columns = {created = ["born_at"], updated = ["touched_at"]}',
+            note="the project's own names from a mixin (configured); `create_date`/`update_date`",
+        ),
+        Invalid(
+            "from datetime import datetime\n\n"
+            "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n\n"
+            "class Base(DeclarativeBase):\n"
+            "    pass\n\n\n"
+            "class Order(Base):  # error\n"
+            "    __tablename__ = 'orders'\n"
+            "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+            "    born_at: Mapped[datetime]\n",
+            config='timestamp-columns = {created = ["born_at"], updated = ["touched_at"]}',
+            note="near miss: a configured creation name, no update column",
+        ),
     )
 
     def __init__(self) -> None:
@@ -272,9 +307,12 @@ class MissingTimestamps(Rule):
         present = set(attributes(name, index))
         for ancestor in index.ancestors(name):
             present |= self._declared.get(ancestor, set())
+        extra = ctx.settings.timestamp_columns
+        created = CREATED | set(extra.get("created", ()))
+        updated = UPDATED | set(extra.get("updated", ()))
         missing = [
             column
-            for column, spellings in (("created_at", CREATED), ("updated_at", UPDATED))
+            for column, spellings in (("created_at", created), ("updated_at", updated))
             if not present & spellings
         ]
         if missing:
