@@ -83,6 +83,21 @@ def test_identical_edits_apply_once_and_insertions_keep_their_order() -> None:
     assert len(done.applied) == 2
 
 
+def test_import_lines_added_by_one_pass_are_merged() -> None:
+    from layercheck.fixes.unused import merge_added_imports
+
+    before = "from pydantic import BaseSettings\n\nx = 1\n"
+    after = (
+        "from pydantic_settings import BaseSettings\n"
+        "from pydantic_settings import SettingsConfigDict\n\nx = 1\n"
+    )
+    assert merge_added_imports(before, after) == (
+        "from pydantic_settings import BaseSettings, SettingsConfigDict\n\nx = 1\n"
+    )
+    kept = "from a import b\nfrom a import c\n"
+    assert merge_added_imports(kept, kept) == kept  # written by hand
+
+
 def test_inserted_line_breaks_follow_the_file() -> None:
     done = apply_pass("a = 1\r\nb = 2\r\n", [_finding("LC1", _edit(2, 1, 2, 1, "c = 3\n"))])
     assert done.text == "a = 1\r\nc = 3\r\nb = 2\r\n"
