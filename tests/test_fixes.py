@@ -83,6 +83,21 @@ def test_identical_edits_apply_once_and_insertions_keep_their_order() -> None:
     assert len(done.applied) == 2
 
 
+def test_import_lines_added_by_one_pass_are_merged() -> None:
+    from layercheck.fixes.unused import merge_added_imports
+
+    before = "from pydantic import BaseSettings\n\nx = 1\n"
+    after = (
+        "from pydantic_settings import BaseSettings\n"
+        "from pydantic_settings import SettingsConfigDict\n\nx = 1\n"
+    )
+    assert merge_added_imports(before, after) == (
+        "from pydantic_settings import BaseSettings, SettingsConfigDict\n\nx = 1\n"
+    )
+    kept = "from a import b\nfrom a import c\n"
+    assert merge_added_imports(kept, kept) == kept  # written by hand
+
+
 def test_inserted_line_breaks_follow_the_file() -> None:
     done = apply_pass("a = 1\r\nb = 2\r\n", [_finding("LC1", _edit(2, 1, 2, 1, "c = 3\n"))])
     assert done.text == "a = 1\r\nc = 3\r\nb = 2\r\n"
@@ -235,3 +250,52 @@ def test_a_file_changed_on_disk_is_not_overwritten(project: Path) -> None:
     assert problem is not None
     assert "changed on disk" in problem
     assert path.read_bytes() == original + b"# edited meanwhile\n"
+
+
+# -- end to end: the README's demo project -----------------------------------------------
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and ".layercheck_cache" not in path.parts
+    }
+
+
+def test_bad_app_end_to_end(tmp_path: Path) -> None:
+    """`--fix --unsafe-fixes` leaves only findings of rules without a fix, every fixed
+    file parses, a second run changes nothing, and `--diff` on the original is the same
+    change as a patch."""
+    from support import FIXTURES
+
+    from layercheck.rules import BY_CODE
+    from layercheck.rules._base import FixAvailability
+
+    original = tmp_path / "original"
+    fixed = tmp_path / "fixed"
+    shutil.copytree(FIXTURES / "bad_app", original)
+    shutil.copytree(FIXTURES / "bad_app", fixed)
+    before = _tree(original)
+    proc = run_cli("--fix", "--unsafe-fixes", "--no-cache", "--output-format", "json", cwd=fixed)
+    assert proc.returncode == 1, proc.stderr
+    import json
+
+    left = {item["code"] for item in json.loads(proc.stdout)}
+    assert left, "bad_app keeps findings of rules with no fix"
+    fixable_left = sorted(c for c in left if BY_CODE[c].meta.fix is not FixAvailability.NONE)
+    assert fixable_left == []
+    after = _tree(fixed)
+    changed = [name for name in after if after[name] != before[name]]
+    assert len(changed) >= 5
+    for name in changed:
+        compile(after[name], name, "exec")
+    again = run_cli("--diff", "--unsafe-fixes", "--no-cache", cwd=fixed)
+    assert (again.returncode, again.stdout) == (0, "")
+    diff = run_cli("--diff", "--unsafe-fixes", "--no-cache", cwd=original)
+    assert diff.returncode == 1
+    assert _tree(original) == before
+    if shutil.which("patch") is None:
+        pytest.skip("needs patch")
+    subprocess.run(["patch", "-p0", "-s"], input=diff.stdout, text=True, cwd=original, check=True)
+    assert _tree(original) == after

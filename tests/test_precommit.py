@@ -56,14 +56,14 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def try_repo(
-    hook_repo: Path, home: Path, root: Path, files: dict[str, str]
+    hook_repo: Path, home: Path, root: Path, files: dict[str, str], hook: str = "layercheck"
 ) -> subprocess.CompletedProcess[str]:
     write_project(root, files)
     git("init", "-q", cwd=root)
     git("add", "-A", cwd=root)
     git("commit", "-q", "-m", "init", cwd=root)
     return subprocess.run(
-        [console_script("pre-commit"), "try-repo", str(hook_repo), "layercheck", "--all-files"],
+        [console_script("pre-commit"), "try-repo", str(hook_repo), hook, "--all-files"],
         cwd=root,
         env={**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"},
         capture_output=True,
@@ -90,3 +90,37 @@ def test_hook_passes_on_clean_code(hook_repo: Path, pre_commit_home: Path, tmp_p
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
     assert "Passed" in output
+
+
+OPTIONAL_SCHEMA = (
+    "from typing import Optional\n\n"
+    "from pydantic import BaseModel\n\n\n"
+    "class Item(BaseModel):\n"
+    "    name: Optional[str] = None\n"
+)
+
+
+def test_fix_hook_fixes_the_files(hook_repo: Path, pre_commit_home: Path, tmp_path: Path) -> None:
+    """`layercheck-fix` rewrites the file; pre-commit fails the run because a hook
+    modified files, and the next run passes."""
+    files = {"app/schemas/item.py": OPTIONAL_SCHEMA}
+    proc = try_repo(hook_repo, pre_commit_home, tmp_path, files, hook="layercheck-fix")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 1, output
+    assert "Traceback" not in output
+    assert "files were modified by this hook" in output
+    fixed = (tmp_path / "app/schemas/item.py").read_text(encoding="utf-8")
+    assert fixed == (
+        "from pydantic import BaseModel\n\n\nclass Item(BaseModel):\n    name: str | None = None\n"
+    )
+    git("add", "-A", cwd=tmp_path)
+    again = subprocess.run(
+        [console_script("pre-commit"), "try-repo", str(hook_repo), "layercheck-fix", "--all-files"],
+        cwd=tmp_path,
+        env={**os.environ, "PRE_COMMIT_HOME": str(pre_commit_home), "PRE_COMMIT_COLOR": "never"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr

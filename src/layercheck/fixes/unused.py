@@ -1,4 +1,7 @@
-"""Imports a fix left unused: a name imported at the top of the module, used before the
+"""Imports after a pass of fixes: those two fixes added on separate lines for one module
+are merged into one statement, and imports a fix left unused are removed.
+
+Imports a fix left unused: a name imported at the top of the module, used before the
 fixes of a pass and used nowhere after them (`Column` once every `Column(...)` is
 `mapped_column(...)`), is removed with libcst, which keeps the rest of the statement,
 its commas, parentheses and comments as they are. A name that was unused before stays:
@@ -64,3 +67,55 @@ def drop_unused_imports(before: str, after: str) -> str:
         # The blank line that followed a removed first import is left at the top.
         code = code.lstrip("\r\n")
     return code
+
+
+def merge_added_imports(before: str, after: str) -> str:
+    """`after` with each top-level `from m import x` line that the pass added merged into
+    an existing one-line `from m import ...` (two fixes, each adding its own line or
+    merging into a line another fix of the pass rewrote)."""
+    try:
+        tree = ast.parse(after)
+    except (SyntaxError, ValueError, RecursionError):
+        return after
+    old_lines = set(before.splitlines())
+    lines = after.splitlines(keepends=True)
+    by_module: dict[str, list[ast.ImportFrom]] = {}
+    for stmt in tree.body:
+        if (
+            isinstance(stmt, ast.ImportFrom)
+            and stmt.level == 0
+            and stmt.module
+            and stmt.lineno == stmt.end_lineno
+            and all(alias.name != "*" for alias in stmt.names)
+        ):
+            by_module.setdefault(stmt.module, []).append(stmt)
+    moves: list[tuple[int, int, str]] = []
+    """(row of the target, its column to insert at, text), and rows to drop."""
+    drop: set[int] = set()
+    for found in by_module.values():
+        if len(found) < 2:
+            continue
+        target = found[0]
+        line = lines[target.lineno - 1]
+        end = target.names[-1].end_col_offset
+        if not line.isascii() or end is None or "(" in line:
+            continue
+        names: list[str] = []
+        existing = {ast.get_source_segment(after, alias) for alias in target.names}
+        for stmt in found[1:]:
+            text = lines[stmt.lineno - 1]
+            if text.rstrip("\r\n") in old_lines or not text.isascii():
+                continue  # written by hand: not ours to move
+            if stmt.col_offset != 0 or "#" in text or ";" in text or "(" in text:
+                continue
+            names.extend(ast.get_source_segment(after, alias) or "" for alias in stmt.names)
+            drop.add(stmt.lineno)
+        names = [name for name in dict.fromkeys(names) if name and name not in existing]
+        if names:
+            moves.append((target.lineno, end, ", " + ", ".join(names)))
+    if not moves and not drop:
+        return after
+    for row, column, text in moves:
+        line = lines[row - 1]
+        lines[row - 1] = line[:column] + text + line[column:]
+    return "".join(line for number, line in enumerate(lines, start=1) if number not in drop)

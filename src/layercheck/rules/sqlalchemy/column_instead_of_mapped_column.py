@@ -3,14 +3,31 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from layercheck.orm import COLUMN_CLASSES
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck import edits
+from layercheck.annotations import parse_string
+from layercheck.model import Fix
+from layercheck.orm import COLUMN_CLASSES, MAPPED
+from layercheck.rules._base import (
+    Example,
+    FixAvailability,
+    Invalid,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+)
 from layercheck.rules.sqlalchemy._helpers import (
     callee,
     class_body_attributes,
     declared_attr_methods,
     model_class,
 )
+
+
+def _is_mapped(annotation: ast.expr, ctx: RuleContext) -> bool:
+    inner = parse_string(annotation) or annotation
+    head = inner.value if isinstance(inner, ast.Subscript) else inner
+    return isinstance(head, ast.Name | ast.Attribute) and ctx.qualified(head) in MAPPED
 
 
 class ColumnInsteadOfMappedColumn(Rule):
@@ -59,13 +76,15 @@ class ColumnInsteadOfMappedColumn(Rule):
         email: Mapped[str] = mapped_column(String(255), unique=True)
     ```
 
-    ## Fix (not yet available)
-    The fix will rename `Column(...)` to `mapped_column(...)` and add the import: safe,
-    since `mapped_column()` accepts the same arguments and builds the same column. A
-    second, unsafe step will also add a `Mapped[<type>]` annotation inferred from the
-    column type and `nullable=`: unsafe because the annotation then decides nullability
-    (`Mapped[str]` means NOT NULL) and the inferred Python type may be narrower than
-    what the column holds.
+    ## Fix safety
+    The fix renames `Column(...)` to `mapped_column(...)` and adds the import (SQLAlchemy
+    2.0 has it): safe, since `mapped_column()` accepts the same arguments and builds the
+    same column. The `Mapped[<type>]` annotation is LC402's unsafe fix, which infers it
+    from the column type and `nullable=` on the next pass: unsafe because the annotation
+    then decides nullability (`Mapped[str]` means NOT NULL) and the inferred Python type
+    may be narrower than what the column holds. No fix is offered for an attribute with
+    a plain annotation (`id: int = Column(...)`: `mapped_column()` would read it), or
+    where `mapped_column` already names something else.
 
     ## Details
     A class counts as a model when it derives, across modules, mixins and abstract
@@ -82,6 +101,8 @@ class ColumnInsteadOfMappedColumn(Rule):
         assumes=("sqlalchemy", 2),
         name="column-instead-of-mapped-column",
         message="`Column()` used for mapped attribute `{model}.{name}`; use `mapped_column()`",
+        fix=FixAvailability.SOMETIMES,
+        fix_title="Use `mapped_column()`",
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Invalid(
@@ -121,6 +142,33 @@ class ColumnInsteadOfMappedColumn(Rule):
                 "    __tablename__ = 'recipes'\n"
                 "    id = C(Integer, primary_key=True)  # error\n"
                 "    name = C(String)  # error\n",
+            },
+            fixed={
+                "app/db/mixins.py": "from datetime import datetime\n"
+                "\n"
+                "from sqlalchemy import DateTime, ForeignKey, Integer, func\n"
+                "from sqlalchemy.orm import declared_attr, mapped_column\n"
+                "\n"
+                "\n"
+                "class TimestampMixin:\n"
+                "    created_at = mapped_column(DateTime, server_default=func.now())  # error\n"
+                "\n"
+                "\n"
+                "class OwnedMixin:\n"
+                "    @declared_attr\n"
+                "    def owner_id(cls):\n"
+                "        return mapped_column(Integer, ForeignKey('users.id'))  # error\n",
+                "mealie/db/models/recipe.py": "from sqlalchemy.types import Integer, String\n"
+                "\n"
+                "from app.db import base\n"
+                "from app.db.mixins import OwnedMixin, TimestampMixin\n"
+                "from sqlalchemy.orm import mapped_column\n"
+                "\n"
+                "\n"
+                "class Recipe(base.Base, TimestampMixin, OwnedMixin):\n"
+                "    __tablename__ = 'recipes'\n"
+                "    id = mapped_column(Integer, primary_key=True)  # error\n"
+                "    name = mapped_column(String)  # error\n",
             },
             note="a `declarative_base()` base and project mixins in other modules, an alias "
             "import, a model outside any `models` layer folder",
@@ -231,13 +279,23 @@ class ColumnInsteadOfMappedColumn(Rule):
         if model is None:
             return
         short = node.name
-        for target, _, value, _ in class_body_attributes(node):
+        for target, annotation, value, _ in class_body_attributes(node):
             if value is not None and callee(value, ctx) in COLUMN_CLASSES:
                 assert isinstance(value, ast.Call)
-                ctx.report(self, value.func, model=short, name=target.id)
+                mapped = annotation is None or _is_mapped(annotation, ctx)
+                fix = self._fix(value, ctx) if mapped else None
+                ctx.report_with_fix(self, value.func, fix, model=short, name=target.id)
         for method in declared_attr_methods(node, ctx):
             for stmt in method.body:
                 value = stmt.value if isinstance(stmt, ast.Return) else None
                 if value is not None and callee(value, ctx) in COLUMN_CLASSES:
                     assert isinstance(value, ast.Call)
-                    ctx.report(self, value.func, model=short, name=method.name)
+                    fix = self._fix(value, ctx)
+                    ctx.report_with_fix(self, value.func, fix, model=short, name=method.name)
+
+    def _fix(self, call: ast.Call, ctx: RuleContext) -> Fix | None:
+        added = edits.ensure_import(ctx, "sqlalchemy.orm", "mapped_column")
+        if added is None:
+            return None
+        title = self.meta.fix_title or ""
+        return edits.safe(title, edits.replace(ctx, call.func, "mapped_column"), *added)

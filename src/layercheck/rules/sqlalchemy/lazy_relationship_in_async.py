@@ -3,7 +3,9 @@ from __future__ import annotations
 import ast
 from typing import ClassVar, Final
 
+from layercheck import edits
 from layercheck.annotations import parse_string
+from layercheck.model import Fix
 from layercheck.orm import (
     DYNAMIC_MAPPED,
     MAPPED,
@@ -11,7 +13,15 @@ from layercheck.orm import (
     WRITE_ONLY_MAPPED,
     uses_async,
 )
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import (
+    Example,
+    FixAvailability,
+    Invalid,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+)
 from layercheck.rules.sqlalchemy._helpers import (
     annotation_head,
     callee,
@@ -85,10 +95,11 @@ class LazyRelationshipInAsync(Rule):
         posts: Mapped[list["Post"]] = relationship(back_populates="author", lazy="selectin")
     ```
 
-    ## Fix (not yet available)
-    The fix will add `lazy="selectin"` (or replace `"select"`/`"dynamic"`/`True` with
-    it). It is unsafe: every load of the parent then also loads the collection, which
-    may be large, and a `"dynamic"` relationship returned a query object, not a list.
+    ## Fix safety
+    The fix adds `lazy="selectin"` (or replaces `"select"`/`"dynamic"`/`True` with it;
+    none is offered for an attribute annotated `DynamicMapped`). It is unsafe: every
+    load of the parent then also loads the collection, which may be large, and a
+    `"dynamic"` relationship returned a query object, not a list.
 
     ## Details
     A project uses async SQLAlchemy when any of its modules imports
@@ -106,6 +117,8 @@ class LazyRelationshipInAsync(Rule):
         name="lazy-relationship-in-async",
         message="`relationship()` {how} loads on attribute access, which raises "
         '`MissingGreenlet` under async; set `lazy="selectin"` (or `joined`/`raise`)',
+        fix=FixAvailability.SOMETIMES,
+        fix_title='Add `lazy="selectin"`',
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Invalid(
@@ -126,6 +139,31 @@ class LazyRelationshipInAsync(Rule):
             "    tags: Mapped[list['Tag']] = relationship(lazy='select')  # error\n"
             "    logins: Mapped[list['Login']] = relationship(lazy='dynamic')  # error\n"
             "    events: DynamicMapped['Event'] = relationship()  # error\n",
+            fixed=(
+                "from sqlalchemy.ext.asyncio import AsyncSession\n"
+                "from sqlalchemy.orm import (\n"
+                "    DeclarativeBase,\n"
+                "    DynamicMapped,\n"
+                "    Mapped,\n"
+                "    mapped_column,\n"
+                "    relationship,\n"
+                ")\n"
+                "\n"
+                "\n"
+                "class Base(DeclarativeBase):\n"
+                "    pass\n"
+                "\n"
+                "\n"
+                "class User(Base):\n"
+                "    __tablename__ = 'users'\n"
+                "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                "    posts: Mapped[list['Post']] ="
+                " relationship(back_populates='author', lazy=\"selectin\")  # error: 35\n"
+                "    tags: Mapped[list['Tag']] = relationship(lazy=\"selectin\")  # error\n"
+                "    logins: Mapped[list['Login']] = relationship(lazy=\"selectin\")  # error\n"
+                "    events: DynamicMapped['Event'] = relationship()  # error\n"
+            ),
+            no_fix=True,
             note="no `lazy=`, `select`, `dynamic`, a `DynamicMapped` annotation",
         ),
         Invalid(
@@ -141,6 +179,23 @@ class LazyRelationshipInAsync(Rule):
                 "    author: orm.Mapped[Optional['User']] = orm.relationship(  # error\n"
                 "        'User',\n"
                 "        lazy=True,\n"
+                "    )\n"
+                "    editor: orm.Mapped['User'] = orm.relationship(lazy='selectin')\n",
+            },
+            fixed={
+                "app/models/post.py": "from typing import Optional\n"
+                "\n"
+                "import sqlalchemy.orm as orm\n"
+                "\n"
+                "from app.models.base import Base\n"
+                "\n"
+                "\n"
+                "class Post(Base):\n"
+                "    __tablename__ = 'posts'\n"
+                "    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)\n"
+                "    author: orm.Mapped[Optional['User']] = orm.relationship(  # error\n"
+                "        'User',\n"
+                '        lazy="selectin",\n'
                 "    )\n"
                 "    editor: orm.Mapped['User'] = orm.relationship(lazy='selectin')\n",
             },
@@ -206,7 +261,16 @@ class LazyRelationshipInAsync(Rule):
             return
         how = self._lazy_loading(node, ctx)
         if how is not None:
-            ctx.report(self, node.func, how=how)
+            ctx.report_with_fix(self, node.func, self._fix(node, how, ctx), how=how)
+
+    def _fix(self, node: ast.Call, how: str, ctx: RuleContext) -> Fix | None:
+        title = self.meta.fix_title or ""
+        if "DynamicMapped" in how:
+            return None
+        lazy = keyword(node, "lazy")
+        if lazy is not None:
+            return edits.unsafe(title, edits.replace(ctx, lazy.value, '"selectin"'))
+        return edits.unsafe(title, edits.keyword_insertion(ctx, node, 'lazy="selectin"'))
 
     @staticmethod
     def _lazy_loading(node: ast.Call, ctx: RuleContext) -> str | None:
