@@ -113,3 +113,22 @@ def test_module_names_follow_how_the_code_imports_itself(tmp_path: Path, config:
         ("users.py", "LC201"),
         ("users.py", "LC302"),
     ]
+
+
+def test_a_setup_module_inside_a_package_is_no_project(tmp_path: Path) -> None:
+    """`app/core/setup.py` wires the app together; it does not make `core` a project or an
+    import root, so core's upward import is still found as `app.core.security`."""
+    _write(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "app"\nversion = "1"\n',
+            "src/app/__init__.py": "",
+            "src/app/core/__init__.py": "",
+            "src/app/core/setup.py": "def create_application():\n    return None\n",
+            "src/app/core/security.py": "from app.crud.users import load\n",
+            "src/app/crud/__init__.py": "",
+            "src/app/crud/users.py": REPOSITORY,
+        },
+    )
+    found = _findings(tmp_path, Path("."))
+    assert [(Path(path).name, code) for path, code, _ in found] == [("security.py", "LC102")]

@@ -85,8 +85,12 @@ def find_config(folder: Path) -> Path | None:
 
 @lru_cache(maxsize=4096)
 def find_project_marker(folder: Path) -> Path | None:
-    """The nearest folder holding a Python packaging file, at or above `folder`."""
+    """The nearest folder holding a Python packaging file, at or above `folder`. A folder
+    with an `__init__.py` is a package, not a project: its `setup.py` is a module (an
+    app's `core/setup.py` that wires the app together)."""
     for candidate in (folder, *folder.parents):
+        if (candidate / "__init__.py").is_file():
+            continue
         if any((candidate / name).is_file() for name in PROJECT_MARKERS):
             return candidate
     return None
