@@ -39,7 +39,7 @@ OTHER_VALUES: dict[str, object] = {
     "baseline": "lc-baseline.json",
 }
 # Settings fields that no key sets: where the settings come from, and command-line flags.
-NOT_FROM_A_KEY = {"root", "config_path", "catalog", "force_exclude", "cache"}
+NOT_FROM_A_KEY = {"root", "config_path", "catalog", "force_exclude", "cache", "ignore_noqa"}
 # Keys that resolve into another key's field, and are shown there.
 FOLDED = {"extend-exclude"}
 

@@ -44,7 +44,7 @@ def suppress(
             ignored = settings.ignored_codes(finding.path)
         if any(finding.code.startswith(prefix) for prefix in ignored):
             continue
-        if text is not None:
+        if text is not None and not settings.ignore_noqa:
             if noqa is None:
                 noqa = parse_noqa(text)
             match = noqa.used_by(finding.code, finding.noqa_row)
@@ -52,6 +52,7 @@ def suppress(
                 used.setdefault(match[0], set()).add(match[1])
                 continue
         kept.append(finding)
+    checked = checked and not settings.ignore_noqa
     if checked and path is not None and text is not None and "noqa" in text.lower():
         kept.extend(_unused(path, text, noqa or parse_noqa(text), used, settings))
     return kept
@@ -71,7 +72,7 @@ def _unused(
     for directive in (*noqa.file_directives, *noqa.directives.values()):
         uses = used.get(directive, set())
         if directive.codes is None:
-            # A blanket `# noqa` serves every tool (flake8's F401 on re-exports, most
+            # A blanket noqa comment serves every tool (flake8's F401 on re-exports, most
             # often), so only layercheck's own file-level one is judged: when every rule
             # ran and it silenced nothing.
             if not directive.file_level or uses or not every_default:

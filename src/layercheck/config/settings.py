@@ -48,6 +48,12 @@ class Overrides:
     no_cache: bool = False
     cache_dir: Path | None = None
     """`--cache-dir`, absolute; it replaces the config's `cache-dir`."""
+    # -- adopting layercheck on an existing codebase (issue 16) --
+    ignore_noqa: bool = False
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """`--per-file-ignores PATTERN:CODES`, on top of the config's."""
+    values: tuple[tuple[str, object], ...] = ()
+    """`--config KEY=VALUE`: validated keys that replace the config file's."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,8 @@ class Settings:
     """False with `--no-cache`: the facts cache is neither read nor written."""
     baseline: Path | None = None
     """The `baseline` key: findings recorded there are not reported."""
+    ignore_noqa: bool = False
+    """`--ignore-noqa`: noqa comments silence nothing."""
 
     @cached_property
     def active_codes(self) -> frozenset[str]:
@@ -175,7 +183,7 @@ def _glob(pattern: str, where: Path | None, key: str) -> Glob:
 
 
 def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Catalog) -> Settings:
-    values = raw.values
+    values = {**raw.values, **dict(overrides.values)}
     where = raw.path
     prefix = PYPROJECT_PREFIX if where is not None and where.name == "pyproject.toml" else ""
 
@@ -214,6 +222,9 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
     for pattern, listed in PER_FILE_IGNORES.value(values).items():
         checked = codes(tuple(listed), f"{PER_FILE_IGNORES.name}.{pattern}")
         per_file.append((_glob(pattern, where, prefix + PER_FILE_IGNORES.name), checked))
+    for pattern, listed in overrides.per_file_ignores:
+        checked = _check_codes(catalog, listed, None, "--per-file-ignores")
+        per_file.append((_glob(pattern, None, "--per-file-ignores"), checked))
 
     target = overrides.target_version or TARGET_VERSION.value(values)
     preview = PREVIEW.value(values)
@@ -245,4 +256,5 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         force_exclude=overrides.force_exclude,
         cache=not overrides.no_cache,
         baseline=root / BASELINE.value(values) if BASELINE.value(values) else None,
+        ignore_noqa=overrides.ignore_noqa,
     )
