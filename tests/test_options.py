@@ -37,6 +37,8 @@ OTHER_VALUES: dict[str, object] = {
     "detect-routes": False,
     "layers": {"services": ["app/domain/**"]},
     "baseline": "lc-baseline.json",
+    "messages": {"LC2": "see docs/errors.md"},
+    "banned-imports": {"repositories": ["httpx"]},
 }
 # Settings fields that no key sets: where the settings come from, and command-line flags.
 NOT_FROM_A_KEY = {"root", "config_path", "catalog", "force_exclude", "cache", "ignore_noqa"}

@@ -4,6 +4,7 @@ LC003, the noqa codes that silenced nothing (only here is it known which were us
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
@@ -55,7 +56,17 @@ def suppress(
     checked = checked and not settings.ignore_noqa
     if checked and path is not None and text is not None and "noqa" in text.lower():
         kept.extend(_unused(path, text, noqa or parse_noqa(text), used, settings))
+    if settings.messages:
+        kept = [_with_message(finding, settings) for finding in kept]
     return kept
+
+
+def _with_message(finding: Finding, settings: Settings) -> Finding:
+    """The finding with the team's text for its rule (the `messages` table) appended."""
+    extra = settings.message_for(finding.code)
+    if extra is None:
+        return finding
+    return dataclasses.replace(finding, message=f"{finding.message}; {extra}")
 
 
 def _unused(

@@ -11,6 +11,7 @@ from layercheck.config.errors import ConfigError
 from layercheck.config.globs import Glob, GlobError
 from layercheck.config.loading import PYPROJECT_PREFIX, RawConfig
 from layercheck.config.options import (
+    BANNED_IMPORTS,
     BASELINE,
     CACHE_DIR,
     DETECT_ROUTES,
@@ -20,6 +21,7 @@ from layercheck.config.options import (
     IGNORE,
     INCLUDE_TYPE_CHECKING_IMPORTS,
     LAYERS,
+    MESSAGES,
     OPTIONS,
     PER_FILE_IGNORES,
     PREVIEW,
@@ -86,6 +88,16 @@ class Settings:
     """The `baseline` key: findings recorded there are not reported."""
     ignore_noqa: bool = False
     """`--ignore-noqa`: noqa comments silence nothing."""
+    messages: tuple[tuple[str, str], ...] = ()
+    banned_imports: Mapping[Layer, tuple[str, ...]] = field(default_factory=dict)
+    """The `banned-imports` table (LC206)."""
+    """The `messages` table, (code or prefix, text), the most specific first."""
+
+    def message_for(self, code: str) -> str | None:
+        for prefix, text in self.messages:
+            if code.startswith(prefix):
+                return text
+        return None
 
     @cached_property
     def active_codes(self) -> frozenset[str]:
@@ -257,4 +269,17 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         cache=not overrides.no_cache,
         baseline=root / BASELINE.value(values) if BASELINE.value(values) else None,
         ignore_noqa=overrides.ignore_noqa,
+        banned_imports={
+            Layer(name): tuple(packages) for name, packages in BANNED_IMPORTS.value(values).items()
+        },
+        messages=tuple(
+            sorted(
+                zip(
+                    codes(tuple(MESSAGES.value(values)), MESSAGES.name),
+                    MESSAGES.value(values).values(),
+                    strict=True,
+                ),
+                key=lambda pair: -len(pair[0]),
+            )
+        ),
     )
