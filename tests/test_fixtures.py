@@ -232,7 +232,7 @@ def test_show_files_layers(project: Path) -> None:
     prefix = f"{project.relative_to(REPO).as_posix()}/"
     shown = {}
     for line in proc.stdout.splitlines():
-        path, layer = line.split("\t")
+        path, layer, *_why = line.split("\t")
         assert path.startswith(prefix), line
         shown[path.removeprefix(prefix)] = layer
     expected = SHOWN_LAYERS[project.name]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 import pytest
-from support import check_project, write_project
+from support import check_project, run_cli, write_project
 
 from layercheck.config.globs import Glob
 from layercheck.config.settings import Settings
@@ -230,3 +230,198 @@ def test_layer_gates_rules(tmp_path: Path) -> None:
         "app/api/notes/use_cases.py",
         "app/user_service.py",
     ]
+
+
+# -- path words confirmed by content (layer_evidence.py) -------------------------------
+
+ORM_BASE = (
+    "from sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n"
+)
+ORM_USER = (
+    "from sqlalchemy import Integer\nfrom sqlalchemy.orm import Mapped, mapped_column\n\n"
+    "from app.db.base import Base\n\n\nclass User(Base):\n"
+    '    __tablename__ = "users"\n    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n'
+)
+LLM_MODELS = "from pydantic import BaseModel\n\n\nclass ChatModel(BaseModel):\n    name: str\n"
+API_CLIENT = (
+    "import httpx\n\n\nclass GitHubClient:\n    def get(self, url: str) -> bytes:\n"
+    "        return httpx.get(url).content\n"
+)
+
+
+def test_api_folder_of_outbound_clients_has_no_routes_layer(tmp_path: Path) -> None:
+    found = layers_of(
+        tmp_path,
+        {"app/api/__init__.py": "", "app/api/github.py": API_CLIENT, "app/web.py": ROUTER},
+    )
+    assert found == {"app/api/github.py": None, "app/web.py": R}
+
+
+def test_api_folder_that_only_includes_routers_is_routes(tmp_path: Path) -> None:
+    """Near miss: the folder registers no path operation itself, it includes routers."""
+    found = layers_of(
+        tmp_path,
+        {
+            "app/users/__init__.py": "",
+            "app/users/views.py": ROUTER,
+            "app/api/__init__.py": "",
+            "app/api/setup.py": (
+                "from fastapi import FastAPI\n\nfrom app.users.views import router\n\n\n"
+                "def install(app: FastAPI) -> None:\n    app.include_router(router)\n"
+            ),
+            "app/api/github.py": API_CLIENT,
+        },
+    )
+    assert found["app/api/setup.py"] is R
+    assert found["app/api/github.py"] is R  # its package registers routes
+
+
+def test_models_package_without_orm_classes_has_no_models_layer(tmp_path: Path) -> None:
+    found = layers_of(
+        tmp_path,
+        {
+            "app/llm/__init__.py": "",
+            "app/llm/models/__init__.py": "",
+            "app/llm/models/chat.py": LLM_MODELS,
+            "app/services/llm/models/chat.py": LLM_MODELS,
+            "app/db.py": ORM_BASE,  # a project with ORM classes elsewhere
+        },
+    )
+    # no word left: no layer; `services/` farther up decides for the second
+    assert found["app/llm/models/chat.py"] is None
+    assert found["app/services/llm/models/chat.py"] is S
+
+
+def test_models_package_reexporting_orm_classes_is_models(tmp_path: Path) -> None:
+    """Near miss: `models/__init__.py` re-exports classes defined in `db/`; its other
+    modules (enums beside them) are the models layer through their package."""
+    found = layers_of(
+        tmp_path,
+        {
+            "app/db/__init__.py": "",
+            "app/db/base.py": ORM_BASE,
+            "app/db/tables.py": ORM_USER,
+            "app/models/__init__.py": "from app.db.tables import User\n\n__all__ = ['User']\n",
+            "app/models/enums.py": "import enum\n\n\nclass Role(enum.Enum):\n    ADMIN = 1\n",
+        },
+    )
+    assert found["app/models/enums.py"] is Layer.MODELS
+
+
+def test_models_module_defining_a_table_is_models(tmp_path: Path) -> None:
+    table = (
+        "from sqlalchemy import Column, Integer, MetaData, Table\n\nmetadata = MetaData()\n"
+        'users = Table("users", metadata, Column("id", Integer, primary_key=True))\n'
+    )
+    found = layers_of(tmp_path, {"app/models.py": table, "app/x/models.py": LLM_MODELS})
+    assert found == {"app/models.py": Layer.MODELS, "app/x/models.py": None}
+
+
+def test_repositories_package_that_manages_git_repositories(tmp_path: Path) -> None:
+    found = layers_of(
+        tmp_path,
+        {
+            "app/repositories/__init__.py": "",
+            "app/repositories/git.py": "import subprocess\n\n\ndef clone(url: str) -> None:\n"
+            '    subprocess.run(["git", "clone", url], check=True)\n',
+            "app/repositories/crud.py": (
+                "from sqlalchemy.orm import Session\n\n\ndef count(db: Session) -> int:\n"
+                "    return 0\n"
+            ),
+        },
+    )
+    assert found == {"app/repositories/git.py": None, "app/repositories/crud.py": P}
+
+
+def test_repository_on_a_base_repository_shows_data_access(tmp_path: Path) -> None:
+    found = layers_of(
+        tmp_path,
+        {
+            "app/db/__init__.py": "",
+            "app/db/base.py": ORM_BASE,
+            "app/db/tables.py": ORM_USER,
+            "app/repositories/__init__.py": "",
+            "app/repositories/base.py": (
+                "from sqlalchemy.orm import Session\n\n\nclass BaseRepository:\n"
+                "    def __init__(self, db: Session) -> None:\n        self.db = db\n"
+            ),
+            "app/repositories/users.py": (
+                "from app.repositories.base import BaseRepository\n\n\n"
+                "class UserRepository(BaseRepository):\n    pass\n"
+            ),
+            "app/repositories/tables.py": (
+                "from app.db.tables import User\n\n\ndef label(user: User) -> str:\n"
+                "    return str(user.id)\n"
+            ),
+        },
+    )
+    assert found["app/repositories/users.py"] is P
+    assert found["app/repositories/tables.py"] is P
+
+
+def test_module_of_dependency_providers_is_dependencies(tmp_path: Path) -> None:
+    found = layers_of(
+        tmp_path,
+        {
+            "app/db.py": (
+                "from sqlalchemy.orm import Session\n\n\ndef get_db() -> Session:\n"
+                "    return Session()\n"
+            ),
+            "app/dependencies/__init__.py": "",
+            "app/dependencies/repositories.py": (
+                "from fastapi import Depends\nfrom sqlalchemy.orm import Session\n\n"
+                "from app.db import get_db\n\n\n"
+                "def get_users(db: Session = Depends(get_db)) -> list[str]:\n    return []\n"
+            ),
+            "app/web.py": (
+                "from fastapi import APIRouter, Depends\n\n"
+                "from app.dependencies.repositories import get_users\n\nrouter = APIRouter()\n\n\n"
+                '@router.get("/")\ndef index(users: list[str] = Depends(get_users)):\n'
+                "    return users\n"
+            ),
+            # a session factory that lower layers import keeps its path's layer
+            "app/repositories/session.py": (
+                "from sqlalchemy.orm import Session\n\n\ndef get_session() -> Session:\n"
+                "    return Session()\n"
+            ),
+        },
+    )
+    assert found["app/dependencies/repositories.py"] is D
+    assert found["app/repositories/session.py"] is P
+
+
+def test_globs_are_taken_as_given(tmp_path: Path) -> None:
+    found = layers_of(
+        tmp_path,
+        {"app/models/chat.py": LLM_MODELS, "app/api/github.py": API_CLIENT},
+        '[tool.layercheck.layers]\nmodels = ["app/models/**"]\nroutes = ["app/api/**"]\n',
+    )
+    assert found == {"app/models/chat.py": Layer.MODELS, "app/api/github.py": R}
+
+
+def test_show_files_says_why_a_word_gives_no_layer(tmp_path: Path) -> None:
+    write_project(
+        tmp_path, {"app/__init__.py": "", "app/api/github.py": API_CLIENT, "app/web.py": ROUTER}
+    )
+    proc = run_cli("--show-files", "--no-cache", ".", cwd=tmp_path)
+    assert "app/api/github.py\t-\t(`api/` registers no path operation or router)" in (
+        proc.stdout.splitlines()
+    )
+
+
+def test_words_stand_where_the_project_shows_no_such_thing(tmp_path: Path) -> None:
+    """No router, no ORM class, no database import anywhere (another framework, a stub):
+    nothing tells a layer word from a domain noun."""
+    found = layers_of(
+        tmp_path,
+        {
+            "app/api/github.py": API_CLIENT,
+            "app/models/chat.py": LLM_MODELS,
+            "app/repositories/git.py": "import subprocess\n",
+        },
+    )
+    assert found == {
+        "app/api/github.py": R,
+        "app/models/chat.py": Layer.MODELS,
+        "app/repositories/git.py": P,
+    }

@@ -36,12 +36,24 @@ OTHER_VALUES: dict[str, object] = {
     "include-type-checking-imports": True,
     "detect-routes": False,
     "layers": {"services": ["app/domain/**"]},
+    "fix": True,
+    "unsafe-fixes": True,
     "baseline": "lc-baseline.json",
     "messages": {"LC2": "see docs/errors.md"},
     "banned-imports": {"repositories": ["httpx"]},
+    "upgrading": ["pydantic"],
 }
 # Settings fields that no key sets: where the settings come from, and command-line flags.
-NOT_FROM_A_KEY = {"root", "config_path", "catalog", "force_exclude", "cache", "ignore_noqa"}
+NOT_FROM_A_KEY = {
+    "root",
+    "config_path",
+    "catalog",
+    "force_exclude",
+    "cache",
+    "derive_src",
+    "libraries",
+    "ignore_noqa",
+}
 # Keys that resolve into another key's field, and are shown there.
 FOLDED = {"extend-exclude"}
 

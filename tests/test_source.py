@@ -32,6 +32,10 @@ def test_decode_latin1_and_bom() -> None:
         "# coding: latin-1\nx = 'é'\n"
     )
     assert decode_source(b"\xef\xbb\xbfx = 1\n") == "x = 1\n"
+    for spelled in (b"utf-8", b"UTF_8", b"utf-8-sig"):
+        assert decode_source(b"\xef\xbb\xbf# coding: " + spelled + b"\nx = 1\n") == (
+            "# coding: " + spelled.decode() + "\nx = 1\n"
+        )
 
 
 @pytest.mark.parametrize(
@@ -41,6 +45,9 @@ def test_decode_latin1_and_bom() -> None:
         (b"x = '\x00'\n", "NUL bytes"),
         (b"# coding: nope\n", "unknown encoding"),
         (b"\xef\xbb\xbf# coding: latin-1\n", "BOM"),
+        # The interpreter refuses these spellings of UTF-8 beside a BOM (found by fuzzing).
+        (b"\xef\xbb\xbf#coding:utf\n\x01", "BOM"),
+        (b"\xef\xbb\xbf# coding: UTF8\nx = 1\n", "BOM"),
         (b"# coding: ascii\nx = '\xc3\xa9'\n", "invalid ascii byte at line 2"),
     ],
 )

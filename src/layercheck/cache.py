@@ -56,6 +56,8 @@ _HEADER: Final = (
     "layer_folder",
     "is_test",
     "detect_routes",
+    "layer_given",
+    "outer_layers",
 )
 """Facts fields derived from the path and the file system around it (an Alembic `env.py`,
 `__init__.py` chains), not from the bytes: a hit must agree with them as computed now."""

@@ -8,8 +8,9 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -21,16 +22,21 @@ from layercheck.config.files import parse_inline
 from layercheck.config.loading import validate
 from layercheck.config.options import TARGET_VERSIONS
 from layercheck.config.selection import SelectorError
-from layercheck.config.settings import Overrides
+from layercheck.config.settings import Overrides, Settings
 from layercheck.config.workspace import Workspace
 from layercheck.discovery import MissingPathError
 from layercheck.engine import CheckResult, Engine
 from layercheck.explain import explain, list_rules
-from layercheck.model import Finding, internal_error
+from layercheck.lint import version_skips
+from layercheck.model import Applicability, Finding, internal_error
 from layercheck.report import REPORTERS
+from layercheck.report._common import display_path
 from layercheck.report.options import ReportOptions
 from layercheck.rules import ALL_RULES, BY_CODE, BY_NAME, CATALOG, lookup
 from layercheck.source import split_lines
+
+if TYPE_CHECKING:
+    from layercheck.fixes.run import FileFix
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -137,6 +143,21 @@ class _Command(click.Command):
     type=click.Path(path_type=Path),
     help="The file name to give the source read from stdin (pass `-` as the path).",
 )
+# -- fixes --
+@click.option(
+    "--fix/--no-fix", default=None, help="Apply fixes (the unsafe ones too with --unsafe-fixes)."
+)
+@click.option(
+    "--unsafe-fixes/--no-unsafe-fixes",
+    default=None,
+    help="Apply and offer unsafe fixes as well as safe ones.",
+)
+@click.option(
+    "--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff; write nothing."
+)
+@click.option("--show-fixes", is_flag=True, help="List the fixes applied (or available).")
+@click.option("--fix-only", is_flag=True, help="Apply fixes; report no remaining findings.")
+@click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when any file was fixed.")
 # -- adopting layercheck on an existing codebase (issue 16) --
 @click.option(
     "--add-noqa",
@@ -201,6 +222,12 @@ def main(
     explain_code: str | None,
     list_rules_flag: bool,
     stdin_filename: Path | None,
+    fix: bool | None,
+    unsafe_fixes: bool | None,
+    show_diff: bool,
+    show_fixes: bool,
+    fix_only: bool,
+    exit_non_zero_on_fix: bool,
     add_noqa_reason: str | None,
     output_file: Path | None,
     ignore_noqa: bool,
@@ -263,6 +290,7 @@ def main(
             stdin_filename,
             started,
             stage,
+            FixRequest(fix, unsafe_fixes, show_diff, show_fixes, fix_only, exit_non_zero_on_fix),
             Adoption(add_noqa_reason, write_baseline, baseline_file, baseline_strict, output_file),
         )
     except ConfigError as exc:
@@ -290,6 +318,7 @@ def _run(
     stdin_filename: Path | None,
     started: float,
     stage: list[str],
+    fixing: FixRequest | None = None,
     adoption: Adoption | None = None,
 ) -> None:
     """`stage`: what is being done, kept up to date for the one line of an internal
@@ -322,6 +351,13 @@ def _run(
             f"{len(result.findings)} findings",
             err=True,
         )
+        said: set[str] = set()
+        for folder in sorted({path.parent for path in result.files}):
+            settings = workspace.settings_for(folder)
+            for line in version_skips(settings, ALL_RULES):
+                if line not in said:
+                    said.add(line)
+                    click.echo(f"layercheck: {settings.root}: {line}", err=True)
     if show_files:
         cwd = workspace.cwd
         for path in sorted(result.files):
@@ -330,17 +366,38 @@ def _run(
                 shown = path.relative_to(cwd).as_posix()
             except ValueError:
                 shown = str(path)
-            click.echo(f"{shown}\t{layer.value if layer else '-'}")
+            note = result.layer_notes.get(path)
+            why = f"\t({note})" if note else ""
+            click.echo(f"{shown}\t{layer.value if layer else '-'}{why}")
         return
     findings = result.findings
-    kept = _apply_baseline(workspace, paths, result, adoption or Adoption(), verbose)
+    fixing = fixing or FixRequest()
+    target = (paths[0] if paths else stdin[0] if stdin else Path(".")).absolute()
+    fixing = fixing.resolved(workspace.settings_for(target if target.is_dir() else target.parent))
+    fixed = 0
+    if fixing.active:
+        stage[0] = "fixing the files"
+        findings, fixed = _apply_fixes(engine, result, fixing, workspace.cwd, stdin)
+        if fixing.fix_only:
+            if not quiet:
+                click.echo(f"Fixed {fixed} error{'s' if fixed != 1 else ''}.")
+            sys.exit(EXIT_FINDINGS if fixing.exit_non_zero_on_fix and fixed else EXIT_CLEAN)
+    elif fixing.show_fixes and findings and not quiet and not statistics:
+        click.echo(_available_fixes(findings, fixing.unsafe, workspace.cwd), nl=False)
+    kept = _apply_baseline(workspace, paths, result, findings, adoption or Adoption(), verbose)
     if kept is not None:
         findings = kept.findings
     if statistics:
         text = _statistics(findings, output_format)
     else:
         sources = {path: split_lines(text) for path, text in result.sources.items()}
-        options = ReportOptions(cwd=workspace.cwd, quiet=quiet, sources=sources)
+        options = ReportOptions(
+            cwd=workspace.cwd,
+            quiet=quiet,
+            sources=sources,
+            unsafe_fixes=fixing.unsafe,
+            fixed=fixed,
+        )
         text = REPORTERS[output_format](findings, options)
     _emit(text, (adoption or Adoption()).output_file)
     stale = False
@@ -348,7 +405,112 @@ def _run(
         stale = _baseline_summary(kept, adoption or Adoption(), quiet)
     if result.internal_errors:
         sys.exit(EXIT_ERROR)
+    if fixing.exit_non_zero_on_fix and fixed:
+        sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_FINDINGS if (findings and not exit_zero) or stale else EXIT_CLEAN)
+
+
+# -- fixes -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FixRequest:
+    """The fix options of the command line; `resolved` fills in the config's `fix` and
+    `unsafe-fixes` where the command line says nothing."""
+
+    fix: bool | None = None
+    unsafe_fixes: bool | None = None
+    diff: bool = False
+    show_fixes: bool = False
+    fix_only: bool = False
+    exit_non_zero_on_fix: bool = False
+
+    def resolved(self, settings: Settings) -> FixRequest:
+        return replace(
+            self,
+            fix=settings.fix if self.fix is None else self.fix,
+            unsafe_fixes=settings.unsafe_fixes if self.unsafe_fixes is None else self.unsafe_fixes,
+        )
+
+    @property
+    def unsafe(self) -> bool:
+        return bool(self.unsafe_fixes)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.fix) or self.diff or self.fix_only
+
+
+def _apply_fixes(
+    engine: Engine,
+    result: CheckResult,
+    fixing: FixRequest,
+    cwd: Path,
+    stdin: tuple[Path, bytes] | None,
+) -> tuple[list[Finding], int]:
+    """Fix the files (write them, print a diff, or print the fixed stdin source); the
+    findings that remain, and how many were fixed."""
+    from layercheck.fixes.relint import Relinter
+    from layercheck.fixes.run import fix_files, write_all
+
+    stdin_text = None
+    if stdin is not None and result.files:
+        source = result.sources.get(result.files[0])
+        stdin_text = (result.files[0], source) if source is not None else None
+    run = fix_files(
+        Relinter(engine), result.findings, result.sources, fixing.unsafe, _warn, stdin_text
+    )
+    if fixing.diff:
+        changed = [item for item in run.files if item.changed]
+        for item in changed:
+            click.echo(item.diff(display_path(item.path, cwd)), nl=False)
+        count = sum(sum(item.applied.values()) for item in changed)
+        click.echo(f"Would fix {count} error{'s' if count != 1 else ''}.", err=True)
+        sys.exit(EXIT_FINDINGS if changed else EXIT_CLEAN)
+    if stdin is not None:
+        # Editors read the fixed source from stdout; findings go to stderr.
+        fixed_text = run.files[0].fixed if run.files else stdin[1].decode("utf-8", "replace")
+        click.echo(fixed_text, nl=False)
+        remaining = run.files[0].remaining if run.files else result.findings
+        options = ReportOptions(cwd=cwd, quiet=False, unsafe_fixes=fixing.unsafe)
+        click.echo(REPORTERS["concise"](remaining, options), nl=False, err=True)
+        sys.exit(EXIT_FINDINGS if remaining else EXIT_CLEAN)
+    failed = {item.path for item in write_all(run, _warn)}
+    done = [item for item in run.files if item.changed and item.path not in failed]
+    fixed_paths = {item.path for item in done}
+    findings = [finding for finding in result.findings if finding.path not in fixed_paths]
+    for item in done:
+        findings.extend(item.remaining)
+        result.sources[item.path] = item.fixed
+    findings.sort(key=Finding.sort_key)
+    fixed = sum(sum(item.applied.values()) for item in done)
+    if fixing.show_fixes and done:
+        click.echo(_fixed_listing(done, cwd), nl=False)
+    return findings, fixed
+
+
+def _fixed_listing(done: Sequence[FileFix], cwd: Path) -> str:
+    """ruff's `--show-fixes` enumeration of what was fixed, by file and rule."""
+    total = sum(sum(item.applied.values()) for item in done)
+    out = [f"Fixed {total} error{'s' if total != 1 else ''}:"]
+    for item in sorted(done, key=lambda item: str(item.path)):
+        out.append(f"- {display_path(item.path, cwd)}:")
+        for code, count in sorted(item.applied.items()):
+            # ruff's listing uses the multiplication sign.
+            out.append(f"    {count} × {code} ({BY_CODE[code].meta.name})")  # noqa: RUF001
+    return "\n".join(out) + "\n\n"
+
+
+def _available_fixes(findings: Sequence[Finding], unsafe: bool, cwd: Path) -> str:
+    """`--show-fixes` without `--fix`: each available fix, under the finding it fixes."""
+    out: list[str] = []
+    for finding in findings:
+        fix = finding.fix
+        if fix is None or not fix.edits:
+            continue
+        if fix.applicability is Applicability.UNSAFE and not unsafe:
+            continue
+        where = f"{display_path(finding.path, cwd)}:{finding.start.row}:{finding.start.column}"
+        out.append(f"{where}: {finding.code} fix ({fix.applicability.value}): {fix.message}")
+    return "".join(line + "\n" for line in out) + ("\n" if out else "")
 
 
 # -- adopting layercheck on an existing codebase (issue 16) --
@@ -444,13 +606,15 @@ def _apply_baseline(
     workspace: Workspace,
     paths: Sequence[Path],
     result: CheckResult,
+    findings: list[Finding],
     adoption: Adoption,
     verbose: bool,
 ) -> Applied | None:
-    """Write the baseline (and exit), or hide the findings it records."""
+    """Write the baseline (and exit), or hide the findings it records (those left after
+    any fixes)."""
     sources = {path: split_lines(text) for path, text in result.sources.items()}
     if adoption.write_baseline is not None:
-        written = baseline.write(adoption.write_baseline, result.findings, sources)
+        written = baseline.write(adoption.write_baseline, findings, sources)
         s = "" if written == 1 else "s"
         click.echo(f"Wrote {written} finding{s} to {adoption.write_baseline}.", err=True)
         sys.exit(EXIT_ERROR if result.internal_errors else EXIT_CLEAN)
@@ -458,7 +622,7 @@ def _apply_baseline(
     if source is None:
         return None
     recorded = baseline.load(source)
-    applied = baseline.apply(recorded, result.findings, sources, source.parent, result.files)
+    applied = baseline.apply(recorded, findings, sources, source.parent, result.files)
     if verbose:
         for entry in applied.stale:
             click.echo(

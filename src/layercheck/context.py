@@ -11,7 +11,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from layercheck.model import Finding, Location
+from layercheck.model import Finding, Fix, Location
 from layercheck.semantic.model import SemanticModel
 
 
@@ -43,6 +43,25 @@ class RuleContext(SemanticModel):
         self.report_span(rule, start, end, **fields)
 
     def report_span(self, rule: Reporter, start: Location, end: Location, **fields: object) -> None:
+        self.report_span_with_fix(rule, start, end, None, **fields)
+
+    def report_with_fix(
+        self, rule: Reporter, node: ast.AST, fix: Fix | None, /, **fields: object
+    ) -> None:
+        """A finding with its fix (`layercheck.edits` builds one); None when this
+        occurrence cannot be fixed safely."""
+        start, end = self.lines.span(node)
+        self.report_span_with_fix(rule, start, end, fix, **fields)
+
+    def report_span_with_fix(
+        self,
+        rule: Reporter,
+        start: Location,
+        end: Location,
+        fix: Fix | None,
+        /,
+        **fields: object,
+    ) -> None:
         meta = rule.meta
         self.findings.append(
             Finding(
@@ -51,6 +70,7 @@ class RuleContext(SemanticModel):
                 path=self.path,
                 start=start,
                 end=end,
+                fix=fix,
                 noqa_row=start.row,
             )
         )

@@ -15,7 +15,7 @@ from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 from layercheck.config.files import find_git_root
 from layercheck.config.settings import Settings
 from layercheck.config.workspace import Workspace, module_name
-from layercheck.layers import Layer, path_layer
+from layercheck.layers import Layer, outer_words, path_layer
 
 PY_SUFFIXES = (".py",)
 # Read in each folder, in this order (a later file's rules win, as a deeper folder's do).
@@ -134,15 +134,23 @@ class SourceFile:
     layer_folder: str | None
     """The folder whose name gave `path_layer` (None when the file's own name did)."""
     is_test: bool
+    layer_given: bool = False
+    """A glob of the configuration gave `path_layer` (content never overrules it)."""
+    outer_layers: tuple[tuple[str, str], ...] = ()
+    """Farther folder words, nearest first: see `FileFacts.outer_layers`."""
 
 
 def source_file(path: Path, settings: Settings) -> SourceFile:
     """The record of the file at `path` (absolute), governed by `settings`."""
     module, is_package = module_name(path, settings)
+    relative = settings.relative(path)
     layer, is_test, folder = path_layer(
-        path, relative=settings.relative(path), root=settings.root, layer_map=settings.layer_map
+        path, relative=relative, root=settings.root, layer_map=settings.layer_map
     )
-    return SourceFile(path, settings, module, is_package, layer, folder, is_test)
+    given, outer = outer_words(
+        path, relative=relative, root=settings.root, layer_map=settings.layer_map
+    )
+    return SourceFile(path, settings, module, is_package, layer, folder, is_test, given, outer)
 
 
 @dataclass

@@ -33,6 +33,8 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     layers: dict[Path, Layer | None] = field(default_factory=dict)
+    layer_notes: dict[Path, str] = field(default_factory=dict)
+    """Why a file's layer is not the one its path's nearest word names."""
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     """Internal errors, one line each (a bug in layercheck: exit code 2)."""
@@ -123,7 +125,8 @@ class Engine:
 
     def _outcome(self, item: Loaded, index: ProjectIndex) -> FileOutcome:
         path = item.file.path
-        outcome = FileOutcome(path, index.layer_for_facts(item.facts), error=item.error)
+        decision = index.decision(item.facts)
+        outcome = FileOutcome(path, decision.layer, error=item.error, layer_note=decision.note)
         found: list[Finding] = [item.problem] if item.problem is not None else []
         # Unused noqa comments are known only when every rule ran on the whole file.
         complete = item.tree is not None and self.rules is ALL_RULES
@@ -332,6 +335,8 @@ class Engine:
                     continue
                 for outcome in outcomes:
                     result.layers[outcome.path] = outcome.layer
+                    if outcome.layer_note:
+                        result.layer_notes[outcome.path] = outcome.layer_note
                     if outcome.error is not None:
                         self._fail(result, outcome.error)
                     if outcome.findings and outcome.text is not None:

@@ -58,8 +58,15 @@ def explain(rule: type[Rule]) -> str:
     header = (
         f"# {meta.name} ({meta.code})\n\n"
         f"Family: {meta.family} {FAMILIES.get(meta.family, '')}. Status: {status}.\n"
-        f"Checks: {layers}. {fix}\n\n"
+        f"Checks: {layers}. {fix}\n"
     )
+    if meta.assumes is not None:
+        library, major = meta.assumes
+        header += (
+            f"Assumes {library} {major}: quiet where the project's declared versions rule it "
+            f'out (`upgrading = ["{library}"]` runs it).\n'
+        )
+    header += "\n"
     return header + docs_body(rule) + "\n"
 
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from layercheck.annotations import (
+    DEPENDS,
     Qualify,
     annotated_provider,
+    depends_provider,
     parse_string,
     produced_type,
     single_type,
@@ -35,12 +37,51 @@ from layercheck.facts import (
 from layercheck.layers import Layer
 from layercheck.names import LOCAL, ImportTable
 
-EXTRACTION_REVISION: Final = 4
+EXTRACTION_REVISION: Final = 5
 """Raised whenever `extract` records something else for the same source (a cached file's
 facts from an older revision are not reused): 2 records NewType and bound TypeVar
-declarations as type aliases, 3 what classes store on `self`, 4 routes' response models."""
+declarations as type aliases, 3 what classes store on `self`, 4 routes' response models,
+5 dependency providers, `include_router` and session calls (layers confirmed by content)."""
 _NEW_TYPES: Final = frozenset({"typing.NewType", "typing_extensions.NewType"})
 _TYPE_VARS: Final = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
+
+
+_SESSION_METHODS: Final = frozenset(
+    {"execute", "scalars", "scalar", "query", "add", "add_all", "commit", "flush", "refresh"}
+    | {"get", "delete", "merge", "exec", "stream", "begin", "rollback"}
+)
+_SESSION_NAMES: Final = frozenset({"session", "db", "db_session", "conn", "connection", "_db"})
+
+
+def _session_call(node: ast.expr | None) -> bool:
+    """A call chain that goes through `<session>.<method>(...)`: `self.session.get(x)`,
+    `db.query(User).filter(...).first()`, `(await session.execute(q)).scalars()`."""
+    while node is not None:
+        if isinstance(node, ast.Await):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute):
+                owner = func.value
+                name = (
+                    owner.id
+                    if isinstance(owner, ast.Name)
+                    else owner.attr
+                    if isinstance(owner, ast.Attribute)
+                    else ""
+                )
+                if func.attr in _SESSION_METHODS and (
+                    name in _SESSION_NAMES or name.endswith("_session")
+                ):
+                    return True
+                node = owner
+            else:
+                return False
+        elif isinstance(node, ast.Attribute):
+            node = node.value
+        else:
+            return False
+    return False
 
 
 _TRIMMING: Final = frozenset({"response_model_exclude", "response_model_include"})
@@ -137,6 +178,9 @@ class _Collector:
     raises: list[tuple[str, int]] = field(default_factory=list)
     catches: list[str] = field(default_factory=list)
     assigned: dict[str, ast.Assign | ast.AnnAssign] = field(default_factory=dict)
+    providers: list[str] = field(default_factory=list)
+    includes_routers: bool = False
+    uses_session: bool = False
     overlays: list[dict[str, str]] = field(default_factory=list)
     """Names bound inside the functions being scanned (imports; locals as LOCAL)."""
     function: _Function | None = None
@@ -229,6 +273,33 @@ class _Collector:
         if model is not None:
             self.responses.append((receiver, model, function.name))
 
+    def router_inclusion(self, call: ast.expr) -> None:
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "include_router"
+        ):
+            self.includes_routers = True
+
+    def dependencies_in(self, nodes: list[ast.expr | None]) -> bool:
+        """Record the providers that `Depends(...)` calls among `nodes` name (annotations
+        included, `Annotated[X, Depends(p)]` also in a string); True when there is one."""
+        found = False
+        for node in nodes:
+            if node is None:
+                continue
+            provider = annotated_provider(node, self.qualify)
+            if provider is not None:
+                self.providers.append(provider)
+                found = True
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Call) and self.qualify(inner.func) in DEPENDS:
+                    found = True
+                    named = depends_provider(inner, self.qualify)
+                    if named is not None:
+                        self.providers.append(named)
+        return found
+
     def handler_registration(self, call: ast.expr) -> None:
         """`@app.exception_handler(E)`, `app.add_exception_handler(E, h)`,
         `FastAPI(exception_handlers={E: h})`."""
@@ -282,8 +353,10 @@ class _Collector:
 
     def assign(self, stmt: ast.Assign | ast.AnnAssign, target: ast.expr) -> None:
         value = stmt.value
+        self.uses_session = self.uses_session or _session_call(value)
         if isinstance(value, ast.Call):
             self.handler_registration(value)
+            self.dependencies_in([kw.value for kw in value.keywords if kw.arg == "dependencies"])
         if not isinstance(target, ast.Name):
             self.rebind(target)
             return
@@ -349,9 +422,12 @@ class _Collector:
                 value = value.value
             self.route_receiver(value, ROUTE_REGISTRARS)
             self.handler_registration(value)
+            self.router_inclusion(value)
+            self.uses_session = self.uses_session or _session_call(value)
             if isinstance(value, ast.Yield | ast.YieldFrom):
                 self.yielded(value.value)
         elif isinstance(stmt, ast.Return):
+            self.uses_session = self.uses_session or _session_call(stmt.value)
             returned = stmt.value.value if isinstance(stmt.value, ast.Await) else stmt.value
             if isinstance(returned, ast.Call):
                 self.handler_registration(returned)
@@ -618,23 +694,32 @@ class _Collector:
     ) -> None:
         for decorator in stmt.decorator_list:
             self.handler_registration(decorator)
+            if isinstance(decorator, ast.Call):
+                self.dependencies_in(
+                    [kw.value for kw in decorator.keywords if kw.arg == "dependencies"]
+                )
             if not method:
                 self.route_receiver(decorator, ROUTE_METHODS)
                 self.response_model(decorator, stmt)
+        arguments = stmt.args
+        parameters = [
+            *arguments.posonlyargs,
+            *arguments.args,
+            *arguments.kwonlyargs,
+            arguments.vararg,
+            arguments.kwarg,
+        ]
+        takes_dependencies = self.dependencies_in(
+            [*arguments.defaults, *arguments.kw_defaults]
+            + [arg.annotation for arg in parameters if arg is not None]
+        )
         top_level = not self.overlays
         self.bind_module(stmt.name, self.own(stmt.name))
         outer_function = self.function
         # A nested function's returns are its own, not the enclosing provider's.
         self.function = _Function() if top_level else None
         overlay: dict[str, str] = {}
-        arguments = stmt.args
-        for arg in (
-            *arguments.posonlyargs,
-            *arguments.args,
-            *arguments.kwonlyargs,
-            arguments.vararg,
-            arguments.kwarg,
-        ):
+        for arg in parameters:
             if arg is not None:
                 overlay[arg.arg] = LOCAL
         self.overlays.append(overlay)
@@ -657,6 +742,7 @@ class _Collector:
                         )
                         if q is not None
                     ),
+                    takes_dependencies=takes_dependencies,
                 )
             )
         self.function = outer_function
@@ -688,6 +774,8 @@ def extract(
     is_test: bool,
     detect_routes: bool,
     layer_folder: str | None = None,
+    layer_given: bool = False,
+    outer_layers: tuple[tuple[str, str], ...] = (),
 ) -> FileFacts:
     """Fill `table`'s module scope and return the file's facts."""
     collector = _Collector(table)
@@ -712,4 +800,9 @@ def extract(
         raises=tuple(collector.raises),
         catches=tuple(dict.fromkeys(collector.catches)),
         revision=collector.revision(),
+        layer_given=layer_given,
+        outer_layers=outer_layers,
+        includes_routers=collector.includes_routers,
+        uses_session=collector.uses_session,
+        providers=tuple(dict.fromkeys(collector.providers)),
     )

@@ -75,6 +75,9 @@ class FunctionFact:
     """Callees whose result the function yields or returns (`SessionLocal` for
     `db = SessionLocal(); yield db`)."""
     decorators: tuple[str, ...] = ()
+    takes_dependencies: bool = False
+    """A parameter of the function is `Depends(...)`/`Security(...)`, or annotated with
+    `Annotated[X, Depends(...)]`: FastAPI calls it to inject, it is a provider."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,21 @@ class FileFacts:
     catches: tuple[str, ...] = ()
     """Qualified exceptions named by `except` clauses (UNKNOWN when not nameable)."""
     revision: RevisionFact | None = None
+    layer_given: bool = False
+    """A `[tool.layercheck.layers]` glob gave `path_layer`: taken as given, never checked
+    against the content."""
+    outer_layers: tuple[tuple[str, str], ...] = ()
+    """The layers (their values) that folder names farther up the path give, nearest
+    first, with the folder that gives each: what decides when the nearer word's content
+    contradicts it."""
+    includes_routers: bool = False
+    """Some statement calls `<x>.include_router(...)`."""
+    uses_session: bool = False
+    """Some statement calls a session method on a session-like name (`self.session.get(`,
+    `db.query(...).first()`, `await session.execute(`): data access without an import."""
+    providers: tuple[str, ...] = ()
+    """Qualified names handed to `Depends(...)`/`Security(...)` in function signatures,
+    `Annotated` aliases and `dependencies=[...]` lists: the project's dependency providers."""
 
     @property
     def defines_revision(self) -> bool:

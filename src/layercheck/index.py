@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from layercheck.facts import UNKNOWN, ClassFact, FileFacts, FunctionFact, ImportFact
+from layercheck.layer_evidence import LayerDecision, LayerEvidence
 from layercheck.layers import Layer
 
 _DATABASE_PACKAGES: Final = frozenset({"sqlalchemy", "sqlmodel"})
@@ -63,10 +64,13 @@ class ProjectIndex:
         """Answers that rule families derive from the index, keyed (question, subject)."""
         self._handled: frozenset[str] | None = None
         self._graph: dict[str, list[tuple[str, int, bool]]] | None = None
-        self._layers: dict[str, Layer | None] = {}
-        routers = self._router_instances()
-        for path, item in self.by_path.items():
-            self._layers[path] = self._final_layer(item, routers)
+        self._evidence = LayerEvidence(self, self._router_instances())
+        self._decisions: dict[str, LayerDecision] = {
+            path: self._evidence.decide(item) for path, item in self.by_path.items()
+        }
+        self._layers: dict[str, Layer | None] = {
+            path: decision.layer for path, decision in self._decisions.items()
+        }
 
     # -- names -------------------------------------------------------------------------
     def module_of(self, dotted: str) -> str | None:
@@ -280,25 +284,23 @@ class ProjectIndex:
                     found.add(f"{item.module}.{name}")
         return found
 
-    def _final_layer(self, item: FileFacts, routers: set[str]) -> Layer | None:
-        if item.is_test:
-            return None
-        if item.defines_revision or item.path_layer is Layer.MIGRATIONS:
-            return Layer.MIGRATIONS
-        if item.detect_routes and any(
-            self.resolve(receiver) in routers for receiver in item.route_receivers
-        ):
-            return Layer.ROUTES
-        return item.path_layer
-
     def layer_of_path(self, path: str) -> Layer | None:
         return self._layers.get(path)
 
     def layer_for_facts(self, item: FileFacts) -> Layer | None:
         """The layer of a file, from the index if it is there, else from its own facts."""
-        if item.path in self._layers:
-            return self._layers[item.path]
-        return self._final_layer(item, self._router_instances())
+        return self.decision(item).layer
+
+    def decision(self, item: FileFacts) -> LayerDecision:
+        """The layer of a file with the folder that gave it and why it is not the path's
+        (layer_evidence.py)."""
+        found = self._decisions.get(item.path)
+        return found if found is not None else self._evidence.decide(item)
+
+    def layer_folder(self, path: str) -> str | None:
+        """The folder whose name gave the file its layer (None when no folder did)."""
+        found = self._decisions.get(path)
+        return found.folder if found is not None else None
 
     def layer_of_module(self, dotted: str) -> Layer | None:
         module = self.module_of(dotted)

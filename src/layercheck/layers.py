@@ -132,3 +132,31 @@ def _in_alembic_versions(path: Path) -> bool:
         if parts[-2 - up] == "versions" and (path.parents[up + 1] / "env.py").is_file():
             return True
     return False
+
+
+def outer_words(
+    path: Path, *, relative: PurePosixPath | None, root: Path, layer_map: LayerMap
+) -> tuple[bool, tuple[tuple[str, str], ...]]:
+    """(a glob of the configuration gave the file its layer, the layers (values) that folder names
+    farther up than the word `path_layer` took give, nearest first, each with its folder).
+    The index falls back on them when content contradicts the nearer word."""
+    base = root
+    if relative is None:
+        relative, base = PurePosixPath(*path.parts[1:]), Path(path.anchor)
+    if is_test_path(relative) or _in_alembic_versions(path):
+        return False, ()
+    if any(any_match(globs, relative) for globs in layer_map.custom.values()):
+        return True, ()
+    stem = relative.stem if relative.suffix in {".py", ".pyi"} else relative.name
+    found: list[tuple[str, str]] = []
+    skip_first = layer_map._word_layer(stem, is_file=True) is None
+    parts = relative.parts
+    for end in range(len(parts) - 1, 0, -1):
+        layer = layer_map._word_layer(parts[end - 1], is_file=False)
+        if layer is None:
+            continue
+        if skip_first:
+            skip_first = False
+            continue
+        found.append((layer.value, str(base / PurePosixPath(*parts[:end]))))
+    return False, tuple(found)

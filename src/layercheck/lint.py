@@ -32,8 +32,30 @@ def active_rules(
             continue
         if meta.layers is not None and layer not in meta.layers:
             continue
+        if meta.assumes is not None and settings.excludes_major(*meta.assumes) is not None:
+            continue
         chosen.append(rule())
     return chosen
+
+
+def version_skips(settings: Settings, rules: Sequence[type[Rule]]) -> list[str]:
+    """One line per library whose declared versions rule out the major some selected
+    rules assume: which rules stay quiet, and why (`--verbose`)."""
+    quiet: dict[str, list[str]] = {}
+    why: dict[str, str] = {}
+    for rule in rules:
+        meta = rule.meta
+        if meta.assumes is None or meta.code not in settings.active_codes:
+            continue
+        declared = settings.excludes_major(*meta.assumes)
+        if declared is not None:
+            library, major = meta.assumes
+            quiet.setdefault(library, []).append(meta.code)
+            why[library] = f"{library} {major} is ruled out by {declared.source}"
+    return [
+        f'{why[library]}: skipped {", ".join(codes)} (`upgrading = ["{library}"]` runs them)'
+        for library, codes in quiet.items()
+    ]
 
 
 def run_rules(

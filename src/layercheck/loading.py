@@ -60,6 +60,8 @@ def bare_facts(file: SourceFile) -> FileFacts:
         is_test=file.is_test,
         detect_routes=file.settings.detect_routes,
         parsed=False,
+        layer_given=file.layer_given,
+        outer_layers=file.outer_layers,
     )
 
 
@@ -74,6 +76,8 @@ def facts_for_tree(file: SourceFile, tree: ast.Module) -> tuple[FileFacts, Impor
         layer_folder=file.layer_folder,
         is_test=file.is_test,
         detect_routes=file.settings.detect_routes,
+        layer_given=file.layer_given,
+        outer_layers=file.outer_layers,
     )
     return facts, table
 

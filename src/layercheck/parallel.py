@@ -31,6 +31,8 @@ class FileOutcome:
     error: str | None = None
     text: str | None = None
     """The decoded source, kept only when there are findings to show with code."""
+    layer_note: str = ""
+    """Why the layer is not the one the path's nearest word names (`--show-files`)."""
 
 
 class _File(Protocol):

@@ -53,9 +53,19 @@ def detect_encoding(data: bytes) -> tuple[str, bool]:
         codec = codecs.lookup(name).name
     except LookupError:
         raise DecodeError(f"unknown encoding in coding cookie: {name!r}") from None
-    if bom and codec != "utf-8":
+    if bom and _normal_name(name) != "utf-8":
         raise DecodeError(f"UTF-8 BOM conflicts with coding cookie {name!r}")
     return codec, bom
+
+
+def _normal_name(name: str) -> str:
+    """The cookie's name as the interpreter compares it with a BOM: only `utf-8` spelled
+    with `-` or `_` (and a suffix such as `-sig`) is UTF-8 there; `utf8` and `utf` are
+    refused, though `codecs` knows them."""
+    spelled = name[:12].lower().replace("_", "-")
+    if spelled == "utf-8" or spelled.startswith("utf-8-"):
+        return "utf-8"
+    return name
 
 
 def decode_source(data: bytes) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Final, Generic, TypeGuard, TypeVar
 
 from layercheck.config.globs import Glob
+from layercheck.config.libraries import LIBRARIES
 from layercheck.layers import Layer
 
 T = TypeVar("T")
@@ -60,6 +61,10 @@ def _is_str(value: object) -> TypeGuard[str]:
 
 def _is_target_version(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and value in TARGET_VERSIONS
+
+
+def _is_library_list(value: object) -> TypeGuard[Sequence[str]]:
+    return _is_str_list(value) and all(item in LIBRARIES for item in value)
 
 
 # -- how a resolved value (a `Settings` field) is shown, as JSON ------------------------------
@@ -287,8 +292,10 @@ SRC: Final = Option(
     FOLDERS,
     (".", "src"),
     "src",
-    "The roots that module names are computed from; when most of the project's imports "
-    "of its own packages name no module, a warning names the folder to put here.",
+    "The roots that module names are computed from. Unset, a folder below the root that "
+    "holds a `pyproject.toml`, `setup.py` or `setup.cfg` is a root too (`server/polar/x.py` "
+    "beside `server/pyproject.toml` is `polar.x`); when most of the project's imports of "
+    "its own packages still name no module, a warning names the folder to put here.",
     fallbacks=(Fallback.RUFF,),
     shapes_facts=True,
 )
@@ -322,6 +329,16 @@ RESPECT_GITIGNORE: Final = Option(
     "Skip the files that `.gitignore`, `.ignore` and `.git/info/exclude` ignore "
     "(`--no-respect-gitignore` turns it off); paths named explicitly are still checked.",
 )
+# -- the project's own library versions (issue 15) -----------------------------------------
+UPGRADING: Final = Option(
+    "upgrading",
+    Kind("a list of " + ", ".join(LIBRARIES), _is_library_list),
+    (),
+    "upgrading",
+    "Libraries the project is moving to a new major of: the rules that assume a major "
+    "its declared versions (lock files, dependencies, requirements*.txt) do not allow "
+    "run anyway.",
+)
 LAYERS: Final = Option(
     "layers",
     GLOBS_BY_LAYER,
@@ -330,6 +347,21 @@ LAYERS: Final = Option(
     "Globs that replace a layer's default folder and file names.",
     shapes_facts=True,
     default_doc="the folder and file names of the table of layers above",
+)
+# -- fixes --
+FIX: Final = Option(
+    "fix",
+    BOOL,
+    False,
+    "fix",
+    "Apply fixes as if `--fix` were given (`--no-fix` turns it off).",
+)
+UNSAFE_FIXES: Final = Option(
+    "unsafe-fixes",
+    BOOL,
+    False,
+    "unsafe_fixes",
+    "Apply and show unsafe fixes too, as `--unsafe-fixes` does.",
 )
 
 # -- adopting layercheck on an existing codebase (issue 16) --
@@ -373,7 +405,10 @@ OPTIONS: Final[tuple[Option[Any], ...]] = (
     INCLUDE_TYPE_CHECKING_IMPORTS,
     DETECT_ROUTES,
     LAYERS,
+    FIX,
+    UNSAFE_FIXES,
     BASELINE,
+    UPGRADING,
     MESSAGES,
     BANNED_IMPORTS,
 )

@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from layercheck.config.errors import ConfigError
 from layercheck.config.globs import Glob, GlobError
+from layercheck.config.libraries import Declared, declared_versions
 from layercheck.config.loading import PYPROJECT_PREFIX, RawConfig
 from layercheck.config.options import (
     BANNED_IMPORTS,
@@ -18,6 +19,7 @@ from layercheck.config.options import (
     EXCLUDE,
     EXTEND_EXCLUDE,
     EXTEND_SELECT,
+    FIX,
     IGNORE,
     INCLUDE_TYPE_CHECKING_IMPORTS,
     LAYERS,
@@ -29,6 +31,8 @@ from layercheck.config.options import (
     SELECT,
     SRC,
     TARGET_VERSION,
+    UNSAFE_FIXES,
+    UPGRADING,
 )
 from layercheck.config.selection import Catalog, RuleSelection, SelectorError, resolve_layers
 from layercheck.layers import Layer, LayerMap
@@ -78,19 +82,36 @@ class Settings:
     include_type_checking_imports: bool
     detect_routes: bool
     layers: Mapping[Layer, tuple[Glob, ...]] = field(default_factory=dict)
+    derive_src: bool = False
+    """`src` is not set: a folder below the root that holds a packaging file is an import
+    root too (see `module_name`)."""
     respect_gitignore: bool = True
     """Skip what `.gitignore`, `.ignore` and `.git/info/exclude` ignore (discovery)."""
     catalog: Catalog = field(default_factory=lambda: Catalog((), frozenset()))
     force_exclude: bool = False
     cache: bool = True
     """False with `--no-cache`: the facts cache is neither read nor written."""
+    fix: bool = False
+    unsafe_fixes: bool = False
     baseline: Path | None = None
     """The `baseline` key: findings recorded there are not reported."""
+    upgrading: tuple[str, ...] = ()
+    libraries: Mapping[str, Declared] = field(default_factory=dict)
+    """What the project declares of the libraries the rules assume a major of."""
+
+    def excludes_major(self, library: str, major: int) -> Declared | None:
+        """The declaration that rules out `major` of `library` (None when allowed, not
+        declared, or listed in `upgrading`): rules that assume it stay quiet."""
+        found = self.libraries.get(library)
+        if found is None or major in found.majors or library in self.upgrading:
+            return None
+        return found
+
     ignore_noqa: bool = False
     """`--ignore-noqa`: noqa comments silence nothing."""
-    messages: tuple[tuple[str, str], ...] = ()
     banned_imports: Mapping[Layer, tuple[str, ...]] = field(default_factory=dict)
     """The `banned-imports` table (LC206)."""
+    messages: tuple[tuple[str, str], ...] = ()
     """The `messages` table, (code or prefix, text), the most specific first."""
 
     def message_for(self, code: str) -> str | None:
@@ -256,6 +277,7 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         per_file_ignores=tuple(per_file),
         target_version=(3, int(target[3:])),
         src=tuple(p.resolve() for p in src),
+        derive_src=not SRC.given(values),
         cache_dir=cache_dir,
         include_type_checking_imports=INCLUDE_TYPE_CHECKING_IMPORTS.value(values),
         detect_routes=DETECT_ROUTES.value(values),
@@ -267,7 +289,11 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         catalog=catalog,
         force_exclude=overrides.force_exclude,
         cache=not overrides.no_cache,
+        fix=FIX.value(values),
+        unsafe_fixes=UNSAFE_FIXES.value(values),
         baseline=root / BASELINE.value(values) if BASELINE.value(values) else None,
+        upgrading=tuple(UPGRADING.value(values)),
+        libraries=declared_versions(root),
         ignore_noqa=overrides.ignore_noqa,
         banned_imports={
             Layer(name): tuple(packages) for name, packages in BANNED_IMPORTS.value(values).items()

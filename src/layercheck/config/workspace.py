@@ -59,8 +59,10 @@ class Workspace:
 
     def project_root(self, folder: Path) -> Path:
         """Where a project without a config file starts: the nearest folder with a
-        `pyproject.toml`, `setup.py` or `setup.cfg`, else its git root, else the working
-        folder when the file is inside it, else the outermost path given."""
+        `pyproject.toml`, `setup.py` or `setup.cfg`, else its git root, else the folder
+        that holds the outermost package (`__init__.py` chain) above the file, else the
+        outermost path given. Never the working folder: the same tree checked from
+        anywhere gets the same layers and module names."""
         if not self.isolated:
             found = find_config(folder)
             if found is not None:
@@ -68,8 +70,9 @@ class Workspace:
         marked = find_project_marker(folder) or find_git_root(folder)
         if marked is not None:
             return marked
-        if folder == self.cwd or self.cwd in folder.parents:
-            return self.cwd
+        package_root = _above_outermost_package(folder)
+        if package_root is not None:
+            return package_root
         for anchor in self._anchors:
             if anchor == folder or anchor in folder.parents:
                 return anchor
@@ -106,13 +109,33 @@ class Workspace:
         return cached
 
 
+def _above_outermost_package(folder: Path) -> Path | None:
+    """The parent of the outermost folder of the `__init__.py` chain holding `folder`, as
+    type checkers find the root a package is imported from."""
+    top: Path | None = None
+    current = folder
+    while (current / "__init__.py").is_file() and current.parent != current:
+        top = current
+        current = current.parent
+    return None if top is None else top.parent
+
+
 def module_name(path: Path, settings: Settings) -> tuple[str, bool]:
-    """(dotted module name, is_package) from the deepest `src` root holding the file;
+    """(dotted module name, is_package) from the deepest `src` root holding the file (when
+    `src` is not set, a folder below the root with a packaging file counts as one);
     outside every root, from the chain of `__init__.py` folders above it."""
     is_package = path.name == "__init__.py"
     best: Path | None = None
     whole = path.parts
-    for root in settings.src:
+    roots = settings.src
+    if settings.derive_src:
+        # A `server/pyproject.toml` under a config at the repository's top: the code in
+        # `server/polar/` is installed from `server/` and imports itself as `polar.x`, as
+        # type checkers and pip see it, not `server.polar.x`.
+        marked = find_project_marker(path.parent)
+        if marked is not None and settings.root in marked.parents:
+            roots = (*roots, marked)
+    for root in roots:
         depth = len(root.parts)
         # `root in path.parents` without building every parent (Windows paths compare
         # without case: there, the slow way).

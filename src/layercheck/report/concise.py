@@ -8,5 +8,11 @@ from layercheck.report.options import ReportOptions
 
 
 def render(findings: Sequence[Finding], options: ReportOptions) -> str:
-    lines = "".join(headline(finding, options.cwd) + "\n" for finding in findings)
-    return lines if options.quiet else lines + summary(findings)
+    lines = "".join(
+        headline(finding, options.cwd, options.unsafe_fixes) + "\n" for finding in findings
+    )
+    return (
+        lines
+        if options.quiet
+        else lines + summary(findings, unsafe_fixes=options.unsafe_fixes, fixed=options.fixed)
+    )

@@ -31,7 +31,7 @@ def _snippet(finding: Finding, lines: tuple[str, ...]) -> list[str]:
 def render(findings: Sequence[Finding], options: ReportOptions) -> str:
     out: list[str] = []
     for finding in findings:
-        out.append(headline(finding, options.cwd))
+        out.append(headline(finding, options.cwd, options.unsafe_fixes))
         lines = options.sources.get(finding.path)
         if lines and 0 < finding.start.row <= len(lines):
             out.extend(_snippet(finding, lines))
@@ -43,4 +43,8 @@ def render(findings: Sequence[Finding], options: ReportOptions) -> str:
             out.append(f"  = help: {finding.fix.message}")
         out.append("")
     text = "\n".join(out) + ("\n" if out else "")
-    return text if options.quiet else text + summary(findings)
+    return (
+        text
+        if options.quiet
+        else text + summary(findings, unsafe_fixes=options.unsafe_fixes, fixed=options.fixed)
+    )

@@ -21,3 +21,8 @@ class ReportOptions:
     """Source lines of files with findings, for formats that show code."""
     ci_project_dir: Path | None = field(default_factory=_ci_project_dir)
     """GitLab CI's `$CI_PROJECT_DIR`: `gitlab` paths are relative to it, as ruff's are."""
+    # -- fixes: what the summary says of them --
+    unsafe_fixes: bool = False
+    """Unsafe fixes count as available (`--unsafe-fixes`), not as hidden."""
+    fixed: int = 0
+    """Findings fixed by this run (`--fix`): the summary says so."""

@@ -36,6 +36,9 @@ class RuleMeta:
     status: Status = Status.DEFAULT
     fix: FixAvailability = FixAvailability.NONE
     fix_title: str | None = None
+    assumes: tuple[str, int] | None = None
+    """(library, major) the rule's advice is written for: it stays quiet in a project
+    whose declared versions rule that major out (settings `upgrading` aside)."""
 
     @property
     def family(self) -> str:
@@ -58,6 +61,11 @@ class Example:
     path: str | None = None
     config: str = ""
     note: str = ""
+    fixed: ExampleSource | None = None
+    """An Invalid example after `--fix --unsafe-fixes`: the files it changes (all of
+    them, for a single source), compared exactly."""
+    no_fix: bool = False
+    """An Invalid example of a fixable rule that gets no fix (its docs say why)."""
 
     @property
     def expects_findings(self) -> bool:

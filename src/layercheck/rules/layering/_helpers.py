@@ -61,8 +61,8 @@ def _same_component(module: str, ctx: RuleContext) -> bool:
     importing file: `feedback/service/models.py` importing `feedback/service/enums.py`
     stays inside the `service/` package, whatever that folder's name says."""
     facts = ctx.index.by_module.get(module)
-    if facts is None or facts.layer_folder is None:
+    # None when its layer comes from its content or its own name, not from a folder
+    folder = ctx.index.layer_folder(facts.path) if facts is not None else None
+    if folder is None:
         return False
-    if ctx.index.layer_of_module(module) is not facts.path_layer:
-        return False  # its layer comes from its content, not from the folder
-    return str(ctx.path).startswith(facts.layer_folder.rstrip("/") + "/")
+    return str(ctx.path).startswith(folder.rstrip("/") + "/")

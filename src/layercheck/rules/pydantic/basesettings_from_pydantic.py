@@ -3,7 +3,17 @@ from __future__ import annotations
 import ast
 from typing import ClassVar, Final
 
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck import edits
+from layercheck.model import Edit, Fix, Location
+from layercheck.rules._base import (
+    Example,
+    FixAvailability,
+    Invalid,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+)
 from layercheck.rules.pydantic._helpers import in_import_fallback
 
 V1_SETTINGS_MODULES: Final = frozenset({"pydantic", "pydantic.env_settings"})
@@ -37,10 +47,12 @@ class BasesettingsFromPydantic(Rule):
         database_url: str
     ```
 
-    ## Fix (not yet available)
-    The fix will import `BaseSettings` from `pydantic_settings` instead (splitting the
-    import statement when it imports other names from `pydantic`). It is safe as an
-    edit; the project must also depend on `pydantic-settings`, and a nested
+    ## Fix safety
+    The fix imports `BaseSettings` from `pydantic_settings` instead (splitting the import
+    statement when it imports other names from `pydantic`; `pydantic.BaseSettings` becomes
+    `BaseSettings`, imported). It is safe as an edit (none is offered when a comment sits
+    inside the statement, or when `BaseSettings` names something else there); the
+    project must also depend on `pydantic-settings`, and a nested
     `class Config` becomes `model_config = SettingsConfigDict(...)` (LC603).
 
     ## Details
@@ -53,8 +65,11 @@ class BasesettingsFromPydantic(Rule):
 
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC612",
+        assumes=("pydantic", 2),
         name="basesettings-from-pydantic",
         message="`BaseSettings` imported from `{module}`; import it from `pydantic_settings`",
+        fix=FixAvailability.SOMETIMES,
+        fix_title="Import `BaseSettings` from `pydantic_settings`",
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Invalid(
@@ -62,6 +77,10 @@ class BasesettingsFromPydantic(Rule):
             "class Settings(Base):\n"
             "    url: AnyUrl\n",
             note="an alias, among other imported names",
+            fixed="from pydantic import AnyUrl  # error: 30\n"
+            "from pydantic_settings import BaseSettings as Base\n\n\n"
+            "class Settings(Base):\n"
+            "    url: AnyUrl\n",
         ),
         Invalid(
             "import pydantic\n"
@@ -71,6 +90,16 @@ class BasesettingsFromPydantic(Rule):
             "class Settings(pydantic.BaseSettings):  # error: 16\n"
             "    debug: bool = False\n",
             note="`pydantic.env_settings`; `pydantic.BaseSettings` through the module",
+            no_fix=True,
+        ),
+        Invalid(
+            "from pydantic import BaseSettings  # error\n\n\n"
+            "class Settings(BaseSettings):\n"
+            "    debug: bool = False\n",
+            note="the only name of its import statement",
+            fixed="from pydantic_settings import BaseSettings  # error\n\n\n"
+            "class Settings(BaseSettings):\n"
+            "    debug: bool = False\n",
         ),
         Valid(
             "from pydantic import BaseModel\n"
@@ -97,11 +126,41 @@ class BasesettingsFromPydantic(Rule):
             return
         for alias in node.names:
             if alias.name == "BaseSettings" and not in_import_fallback(ctx):
-                ctx.report(self, alias, module=node.module)
+                fix = self._import_fix(node, alias, ctx)
+                ctx.report_with_fix(self, alias, fix, module=node.module)
 
     def visit_Attribute(self, node: ast.Attribute, ctx: RuleContext) -> None:
         if node.attr != "BaseSettings" or not isinstance(node.value, ast.Name):
             return
         module = ctx.names.qualified(node.value)
         if module in V1_SETTINGS_MODULES and not in_import_fallback(ctx):
-            ctx.report(self, node, module=module)
+            fix = None
+            added = edits.ensure_import(ctx, "pydantic_settings", "BaseSettings")
+            if added is not None:
+                title = self.meta.fix_title or ""
+                fix = edits.safe(title, edits.replace(ctx, node, "BaseSettings"), *added)
+            ctx.report_with_fix(self, node, fix, module=module)
+
+    def _import_fix(self, node: ast.ImportFrom, alias: ast.alias, ctx: RuleContext) -> Fix | None:
+        if edits.has_comment(ctx, node) or node.end_lineno is None:
+            return None
+        title = self.meta.fix_title or ""
+        named = edits.text(ctx, alias)
+        line = f"from pydantic_settings import {named}"
+        if len(node.names) == 1:
+            return edits.safe(title, edits.replace(ctx, node, line))
+        number = node.names.index(alias)
+        if number + 1 < len(node.names):
+            cut = Edit(edits.start_of(ctx, alias), edits.start_of(ctx, node.names[number + 1]), "")
+        else:
+            cut = Edit(edits.end_of(ctx, node.names[number - 1]), edits.end_of(ctx, alias), "")
+        indent = edits.indent_of(ctx, node.lineno)
+        end = edits.end_of(ctx, node)
+        rest = edits.text_between(ctx.lines, end, Location(end.row, 10**6)).strip()
+        if rest and not rest.startswith("#"):
+            return None  # `...; more` on the same line
+        if rest:
+            # After the comment that ends the line.
+            end = Location(end.row, len(ctx.lines.line(end.row)) + 1)
+        added = edits.insert(end, f"\n{indent}{line}")
+        return edits.safe(title, cut, added)

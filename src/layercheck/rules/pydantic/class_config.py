@@ -64,6 +64,7 @@ class ClassConfig(Rule):
 
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC603",
+        assumes=("pydantic", 2),
         name="class-config",
         message="`class Config` in `{model}` is Pydantic v1 configuration; "
         "use `model_config = {factory}(...)`",

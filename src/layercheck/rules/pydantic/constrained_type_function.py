@@ -72,6 +72,7 @@ class ConstrainedTypeFunction(Rule):
 
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC614",
+        assumes=("pydantic", 2),
         name="constrained-type-function",
         message="`{function}()` in an annotation; use `{replacement}`",
     )

@@ -43,6 +43,7 @@ class CustomRootField(Rule):
 
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC613",
+        assumes=("pydantic", 2),
         name="custom-root-field",
         message="`__root__` field in `{model}` is Pydantic v1; subclass `RootModel[...]` instead",
     )

@@ -3,8 +3,18 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
+from layercheck import edits
 from layercheck.pydantic_models import is_v2_model
-from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import (
+    Example,
+    FixAvailability,
+    Invalid,
+    Need,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+)
 from layercheck.rules.pydantic._helpers import short_name
 
 
@@ -50,8 +60,8 @@ class FromOrm(Rule):
         return UserResponse.model_validate(user)
     ```
 
-    ## Fix (not yet available)
-    The fix will rename the call to `Model.model_validate(obj)`. It is safe: both
+    ## Fix safety
+    The fix renames the call to `Model.model_validate(obj)`. It is safe: both
     validate the object's attributes the same way, given `from_attributes=True` in the
     model's config (a model without it fails with either call; LC607 reports it).
 
@@ -65,8 +75,11 @@ class FromOrm(Rule):
     needs: ClassVar[frozenset[Need]] = frozenset({Need.VALUES})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC601",
+        assumes=("pydantic", 2),
         name="from-orm",
         message="`{model}.from_orm()` is Pydantic v1 API; use `{model}.model_validate()`",
+        fix=FixAvailability.ALWAYS,
+        fix_title="Rename to `model_validate`",
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Invalid(
@@ -81,6 +94,11 @@ class FromOrm(Rule):
                 "    return Read.from_orm(user)  # error: 12\n",
             },
             note="an aliased import of a model defined in another module",
+            fixed={
+                "app/routes/users.py": "from app.schemas.user import UserRead as Read\n\n\n"
+                "def read(user):\n"
+                "    return Read.model_validate(user)  # error: 12\n",
+            },
         ),
         Invalid(
             "from pydantic import BaseModel\n\n\n"
@@ -131,4 +149,7 @@ class FromOrm(Rule):
             return
         model = ctx.values.class_named(func.value, ctx)
         if model is not None and is_v2_model(model, ctx.index):
-            ctx.report(self, func, model=short_name(model))
+            fix = edits.safe(
+                self.meta.fix_title or "", edits.rename_attribute(ctx, func, "model_validate")
+            )
+            ctx.report_with_fix(self, func, fix, model=short_name(model))

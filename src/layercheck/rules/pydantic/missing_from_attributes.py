@@ -111,6 +111,7 @@ class MissingFromAttributes(Rule):
     needs: ClassVar[frozenset[Need]] = frozenset({Need.VALUES, Need.ROUTES})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC607",
+        assumes=("pydantic", 2),
         name="missing-from-attributes",
         message="`{model}` is validated from `{orm}` objects ({where}) but its config "
         "lacks `from_attributes=True`",

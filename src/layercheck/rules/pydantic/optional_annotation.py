@@ -4,9 +4,19 @@ import ast
 from collections.abc import Iterator
 from typing import ClassVar, Final
 
+from layercheck import edits
 from layercheck.annotations import OPTIONAL, UNION, parse_string
+from layercheck.model import Fix
 from layercheck.orm import MAPPED, is_declarative_base, is_declarative_model
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import (
+    Example,
+    FixAvailability,
+    Invalid,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+)
 from layercheck.rules.pydantic._helpers import model_class, nested, own_name
 
 _LITERAL: Final = frozenset({"typing.Literal", "typing_extensions.Literal"})
@@ -14,6 +24,10 @@ _LITERAL: Final = frozenset({"typing.Literal", "typing_extensions.Literal"})
 
 def _is_none(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
+
+
+def _items(node: ast.Subscript) -> list[ast.expr]:
+    return list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
 
 
 def _replacement(kept: list[ast.expr]) -> str:
@@ -63,11 +77,14 @@ class OptionalAnnotation(Rule):
         display_name: str | None = None
     ```
 
-    ## Fix (not yet available)
-    The fix will rewrite `Optional[X]` as `X | None` and `Union[X, Y, None]` as
-    `X | Y | None`, removing the `typing` import when nothing else uses it. It is safe:
-    both spellings mean the same type on Python 3.10+ (a quoted forward reference such as
-    `Optional["User"]` becomes `"User | None"`, since `"User" | None` fails at runtime).
+    ## Fix safety
+    The fix rewrites `Optional[X]` as `X | None` and `Union[X, Y, None]` as
+    `X | Y | None`, keeping each member as written, and removes the `typing` import when
+    nothing else uses it. It is safe: both spellings mean the same type on Python 3.10+
+    (a quoted forward reference such as `Optional["User"]` becomes `"User | None"`, since
+    `"User" | None` fails at runtime). No fix is offered for a quoted annotation that holds
+    more than the optional itself (`'list[Optional[int]]'`), or for one spread over lines
+    with a comment inside.
 
     ## Details
     The rule follows the target version (`target-version`, else `[tool.ruff]`'s, else
@@ -81,8 +98,11 @@ class OptionalAnnotation(Rule):
 
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC604",
+        assumes=("pydantic", 2),
         name="optional-annotation",
         message="`{annotation}` in `{owner}`; write `{replacement}`",
+        fix=FixAvailability.SOMETIMES,
+        fix_title="Write `X | None`",
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Valid(
@@ -101,6 +121,19 @@ class OptionalAnnotation(Rule):
             "    price: Union[int, float, None] = None  # error\n"
             "    owner: 't.Optional[Owner]' = None  # error\n"
             "    count: int = 0\n",
+            fixed=(
+                "import typing as t\n"
+                "\n"
+                "from pydantic import BaseModel, Field\n"
+                "\n"
+                "\n"
+                "class Item(BaseModel):\n"
+                "    name: str | None = None  # error: 11\n"
+                "    tags: list[str | None] = Field(default_factory=list)  # error: 16\n"
+                "    price: int | float | None = None  # error\n"
+                "    owner: 'Owner | None' = None  # error\n"
+                "    count: int = 0\n"
+            ),
             note="nested, `Union` with several members, a quoted annotation, a module alias",
         ),
         Invalid(
@@ -118,6 +151,22 @@ class OptionalAnnotation(Rule):
                 "    bio: Mapped[Optional[str]] = mapped_column()  # error\n"
                 "    manager: Mapped['Optional[User]'] = relationship()  # error\n"
                 "    team: Mapped[Optional['Team']] = relationship()  # error\n",
+            },
+            fixed={
+                "app/models/user.py": "from sqlalchemy.orm import Mapped, mapped_column\n"
+                "\n"
+                "from .base import Base\n"
+                "\n"
+                "\n"
+                "class TimestampMixin:\n"
+                "    deleted_at: Mapped[datetime | None]  # error\n"
+                "\n"
+                "\n"
+                "class User(TimestampMixin, Base):\n"
+                "    __tablename__ = 'users'\n"
+                "    bio: Mapped[str | None] = mapped_column()  # error\n"
+                "    manager: Mapped['User | None'] = relationship()  # error\n"
+                "    team: Mapped['Team | None'] = relationship()  # error\n",
             },
             note="inside `Mapped[...]` on a declarative model and on a mixin",
         ),
@@ -170,7 +219,57 @@ class OptionalAnnotation(Rule):
                 continue
             owner = f"{node.name}.{member.target.id}"
             for found, shown, replacement in self._optionals(annotation, ctx):
-                ctx.report(self, found, annotation=shown, owner=owner, replacement=replacement)
+                fix = self._fix(found, ctx)
+                ctx.report_with_fix(
+                    self, found, fix, annotation=shown, owner=owner, replacement=replacement
+                )
+
+    def _fix(self, node: ast.expr, ctx: RuleContext) -> Fix | None:
+        title = self.meta.fix_title or ""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            inner = parse_string(node)
+            source = edits.text(ctx, node)
+            quote = source[:1]
+            if not isinstance(inner, ast.Subscript) or quote not in ("'", '"'):
+                return None
+            if source[1:-1].strip() != node.value.strip() or len(source) < 2:
+                return None  # a prefix, an escape or implicit concatenation
+            texts: list[str] = []
+            for item in _items(inner):
+                if _is_none(item):
+                    continue
+                if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                    found: str | None = item.value
+                else:
+                    # The member as written, where the string's own parse puts it.
+                    found = ast.get_source_segment(node.value, item)
+                if found is None or quote in found:
+                    return None
+                texts.append(found)
+            text = " | ".join([*texts, "None"])
+            return edits.safe(title, edits.replace(ctx, node, f"{quote}{text}{quote}"))
+        if not isinstance(node, ast.Subscript) or edits.has_comment(ctx, node):
+            return None
+        kept = [item for item in _items(node) if not _is_none(item)]
+        quoted = any(isinstance(i, ast.Constant) and isinstance(i.value, str) for i in kept)
+        texts = [
+            i.value
+            if isinstance(i, ast.Constant) and isinstance(i.value, str)
+            else edits.text(ctx, i)
+            for i in kept
+        ]
+        if any("\n" in t for t in texts):
+            return None
+        text = " | ".join([*texts, "None"])
+        if quoted:
+            first = next(
+                i for i in kept if isinstance(i, ast.Constant) and isinstance(i.value, str)
+            )
+            quote = edits.text(ctx, first)[:1]
+            if quote not in ("'", '"') or quote in text:
+                return None
+            text = f"{quote}{text}{quote}"
+        return edits.safe(title, edits.replace(ctx, node, text))
 
     @staticmethod
     def _is_mapped(annotation: ast.expr, ctx: RuleContext) -> bool:

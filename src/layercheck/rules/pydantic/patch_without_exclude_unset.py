@@ -3,7 +3,17 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck import edits
+from layercheck.rules._base import (
+    Example,
+    FixAvailability,
+    Invalid,
+    Need,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+)
 from layercheck.rules.pydantic._helpers import (
     PATCH_SUFFIXES,
     has_suffix,
@@ -55,8 +65,9 @@ class PatchWithoutExcludeUnset(Rule):
             setattr(user, key, value)
     ```
 
-    ## Fix (not yet available)
-    The fix will add `exclude_unset=True` to the call. It is safe for PATCH semantics,
+    ## Fix safety
+    The fix adds `exclude_unset=True` to the call (or turns `exclude_unset=False` into
+    `True`). It is safe for PATCH semantics,
     and it changes what the call returns (fields the client did not send disappear from
     the dict), which is the point.
 
@@ -74,6 +85,8 @@ class PatchWithoutExcludeUnset(Rule):
         name="patch-without-exclude-unset",
         message="`model_dump()` of PATCH schema `{model}` without `exclude_unset=True`; "
         "unsent fields overwrite stored values",
+        fix=FixAvailability.ALWAYS,
+        fix_title="Add `exclude_unset=True`",
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Valid(
@@ -111,6 +124,25 @@ class PatchWithoutExcludeUnset(Rule):
             "def apply(raw: dict, patch: 'Optional[UserPatch]'):\n"
             "    data = UserPatch.model_validate(raw)\n"
             "    return data.model_dump(exclude_unset=False), patch.model_dump()  # error\n",
+            fixed=(
+                "from typing import Optional\n"
+                "\n"
+                "from pydantic import BaseModel\n"
+                "\n"
+                "\n"
+                "class UserPatch(BaseModel):\n"
+                "    name: Optional[str] = None\n"
+                "\n"
+                "    def changes(self):\n"
+                "        return self.model_dump(exclude_none=True,"
+                " exclude_unset=True)  # error\n"
+                "\n"
+                "\n"
+                "def apply(raw: dict, patch: 'Optional[UserPatch]'):\n"
+                "    data = UserPatch.model_validate(raw)\n"
+                "    return data.model_dump(exclude_unset=True),"
+                " patch.model_dump(exclude_unset=True)  # error\n"
+            ),
             note="`self`; `exclude_none` is not `exclude_unset`; a value from "
             "`model_validate`; a quoted Optional parameter",
         ),
@@ -156,4 +188,9 @@ class PatchWithoutExcludeUnset(Rule):
             return
         name = short_name(model)
         if has_suffix(name, PATCH_SUFFIXES):
-            ctx.report(self, func, model=name)
+            message = self.meta.fix_title or ""
+            if found is not None:
+                fix = edits.safe(message, edits.replace(ctx, found.value, "True"))
+            else:
+                fix = edits.safe(message, edits.keyword_insertion(ctx, node, "exclude_unset=True"))
+            ctx.report_with_fix(self, func, fix, model=name)

@@ -1,9 +1,20 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import ClassVar, Final
 
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck import edits
+from layercheck.model import Edit, Fix, Location
+from layercheck.rules._base import (
+    Example,
+    FixAvailability,
+    Invalid,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+)
 from layercheck.rules.pydantic._helpers import PYDANTIC_FIELD_FUNCTIONS
 
 V1_ARGUMENTS: Final = {
@@ -47,12 +58,15 @@ class V1FieldArgument(Rule):
         tags: list[str] = Field(default_factory=list, max_length=10)
     ```
 
-    ## Fix (not yet available)
-    The fix will rename the argument: `regex` -> `pattern`, `min_items` -> `min_length`,
+    ## Fix safety
+    The fix renames the argument: `regex` -> `pattern`, `min_items` -> `min_length`,
     `max_items` -> `max_length`, `allow_mutation` -> `frozen` (negating a literal:
     `allow_mutation=False` -> `frozen=True`), and `example=x` -> `examples=[x]`. It is
-    safe. `const` has no argument in Pydantic 2 (the field's type becomes a `Literal`), so
-    no fix will be offered for it.
+    safe. No fix is offered for `const` (no argument in Pydantic 2: the field's type
+    becomes a `Literal`), for `allow_mutation` given anything but `True`/`False`, for a
+    `regex` that is not a string literal or that uses look-arounds or back-references
+    (Pydantic 2's default regex engine rejects them), or when the call already passes
+    the new argument.
 
     ## Details
     Only Pydantic's own `Field` (`pydantic.Field`, `pydantic.fields.Field`, any alias) is
@@ -62,8 +76,11 @@ class V1FieldArgument(Rule):
 
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC606",
+        assumes=("pydantic", 2),
         name="v1-field-argument",
         message="`Field({argument}=...)` is a Pydantic v1 argument; {advice}",
+        fix=FixAvailability.SOMETIMES,
+        fix_title="Use the Pydantic 2 argument",
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Invalid(
@@ -77,6 +94,21 @@ class V1FieldArgument(Rule):
             "        max_items=5,  # error\n"
             "    )\n"
             "    kind: str = F('item', const=True, allow_mutation=False)  # error\n",
+            fixed=(
+                "import pydantic\n"
+                "from pydantic import Field as F\n"
+                "\n"
+                "\n"
+                "class Item(pydantic.BaseModel):\n"
+                "    code: str = F(..., pattern=r'^[A-Z]+$')  # error: 24\n"
+                "    tags: list[str] = pydantic.Field(\n"
+                "        default_factory=list,\n"
+                "        min_length=1,  # error: 9\n"
+                "        max_length=5,  # error\n"
+                "    )\n"
+                "    kind: str = F('item', const=True, frozen=True)  # error\n"
+            ),
+            no_fix=True,
             note="an alias, a module attribute, several arguments in one multi-line call",
         ),
         Invalid(
@@ -115,4 +147,34 @@ class V1FieldArgument(Rule):
         for keyword in node.keywords:
             advice = V1_ARGUMENTS.get(keyword.arg or "")
             if advice is not None:
-                ctx.report(self, keyword, argument=keyword.arg, advice=advice)
+                fix = _fix(node, keyword, ctx)
+                ctx.report_with_fix(self, keyword, fix, argument=keyword.arg, advice=advice)
+
+
+RENAMED: Final = {"regex": "pattern", "min_items": "min_length", "max_items": "max_length"}
+# Python's `re` reads these, Pydantic 2's default (Rust) regex engine does not.
+_PYTHON_ONLY_REGEX: Final = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P=")
+
+
+def _fix(call: ast.Call, keyword: ast.keyword, ctx: RuleContext) -> Fix | None:
+    arg = keyword.arg or ""
+    value = keyword.value
+    taken = {other.arg for other in call.keywords}
+    new = RENAMED.get(arg) or {"allow_mutation": "frozen", "example": "examples"}.get(arg)
+    if new is None or new in taken:
+        return None
+    message = f"Use `{new}=`"
+    if arg == "regex":
+        if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+            return None
+        if _PYTHON_ONLY_REGEX.search(value.value):
+            return None
+    if arg in RENAMED:
+        start = edits.start_of(ctx, keyword)
+        name_end = Location(start.row, start.column + len(arg))
+        return edits.safe(message, Edit(start, name_end, new))
+    if arg == "allow_mutation":
+        if not (isinstance(value, ast.Constant) and isinstance(value.value, bool)):
+            return None
+        return edits.safe(message, edits.replace(ctx, keyword, f"frozen={not value.value}"))
+    return edits.safe(message, edits.replace(ctx, keyword, f"examples=[{edits.text(ctx, value)}]"))

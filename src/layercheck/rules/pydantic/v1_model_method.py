@@ -3,9 +3,20 @@ from __future__ import annotations
 import ast
 from typing import ClassVar, Final
 
+from layercheck import edits
 from layercheck.index import ProjectIndex
+from layercheck.model import Fix
 from layercheck.pydantic_models import fields
-from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import (
+    Example,
+    FixAvailability,
+    Invalid,
+    Need,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+)
 from layercheck.rules.pydantic._helpers import (
     is_v2_instance_class,
     short_name,
@@ -66,14 +77,16 @@ class V1ModelMethod(Rule):
         return data.model_dump(exclude_unset=True)
     ```
 
-    ## Fix (not yet available)
-    The fix will rename the member to its v2 name: `model_dump`, `model_dump_json`,
+    ## Fix safety
+    The fix renames the member to its v2 name: `model_dump`, `model_dump_json`,
     `model_copy`, `model_validate`, `model_validate_json`, `model_json_schema`,
-    `model_construct`, `model_rebuild`, `model_fields`. It is safe where the arguments
-    carry over unchanged, and will not be offered for `.parse_file()` and `.schema_json()`
-    (no v2 method), `.copy(include=..., exclude=...)` (`model_copy` has neither) or
+    `model_construct`, `model_rebuild`, `model_fields`. It is safe, and offered only where
+    the arguments carry over unchanged: not for `.parse_file()` and `.schema_json()` (no
+    v2 method), `.copy(include=..., exclude=...)` (`model_copy` has neither),
     `.json(encoder=..., models_as_dict=...)` and other `json.dumps` arguments
-    (`model_dump_json` takes none of them).
+    (`model_dump_json` takes none of them but `indent`), `.parse_raw()` with more than the
+    data, `.update_forward_refs()` with arguments, or a `.__fields__` whose values are
+    read (`model_fields` holds `FieldInfo`, not v1's `ModelField`).
 
     ## Details
     The receiver must be shown to be a Pydantic model (precision beats recall here):
@@ -92,8 +105,11 @@ class V1ModelMethod(Rule):
     needs: ClassVar[frozenset[Need]] = frozenset({Need.VALUES})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC602",
+        assumes=("pydantic", 2),
         name="v1-model-method",
         message="`{member}` on `{model}` is Pydantic v1 API; {advice}",
+        fix=FixAvailability.SOMETIMES,
+        fix_title="Rename to the v2 name",
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Valid(
@@ -148,6 +164,32 @@ class V1ModelMethod(Rule):
             "    rows = [item.json() for item in items]  # error\n"
             "    schema = Item.schema()  # error\n"
             "    return made.dict(), rows, schema, Item(name='y').copy(update={})  # error\n",
+            fixed=(
+                "from pydantic import BaseModel\n"
+                "\n"
+                "\n"
+                "class Item(BaseModel):\n"
+                "    name: str\n"
+                "\n"
+                "    def to_row(self):\n"
+                "        return self.model_dump()  # error\n"
+                "\n"
+                "    @classmethod\n"
+                "    def load(cls, data):\n"
+                "        return cls.model_validate(data)  # error\n"
+                "\n"
+                "\n"
+                "def make_item() -> Item:\n"
+                "    return Item(name='x')\n"
+                "\n"
+                "\n"
+                "def handler(items: list[Item]):\n"
+                "    made = make_item()\n"
+                "    rows = [item.model_dump_json() for item in items]  # error\n"
+                "    schema = Item.model_json_schema()  # error\n"
+                "    return made.model_dump(), rows, schema, "
+                "Item(name='y').model_copy(update={})  # error\n"
+            ),
             note="`self`, `cls`, a function's return annotation, comprehension elements, "
             "a constructor call",
         ),
@@ -197,7 +239,7 @@ class V1ModelMethod(Rule):
     )
 
     def __init__(self) -> None:
-        self._candidates: list[tuple[ast.Attribute, str]] = []
+        self._candidates: list[tuple[ast.Attribute, str, Fix | None]] = []
 
     def visit_Attribute(self, node: ast.Attribute, ctx: RuleContext) -> None:
         attr = node.attr
@@ -212,17 +254,76 @@ class V1ModelMethod(Rule):
             model = ctx.values.class_named(node.value, ctx)
         if is_v2_instance_class(model, ctx.index):
             assert model is not None
-            self._candidates.append((node, model))
+            self._candidates.append((node, model, _fix(node, ctx)))
 
     def leave_Module(self, node: ast.Module, ctx: RuleContext) -> None:
         index = ctx.index
-        for attribute, model in self._candidates:
+        for attribute, model, fix in self._candidates:
             attr = attribute.attr
             if attr in fields(model, index) or _defines(model, attr, index):
                 continue  # the model, or a project base in any module, defines it
             member = attr if attr == "__fields__" else f"{attr}()"
             advice = INSTANCE_MEMBERS.get(attr) or CLASS_MEMBERS[attr]
-            ctx.report(self, attribute, member=f".{member}", model=short_name(model), advice=advice)
+            ctx.report_with_fix(
+                self, attribute, fix, member=f".{member}", model=short_name(model), advice=advice
+            )
+
+
+V2_NAMES: Final = {
+    "dict": "model_dump",
+    "json": "model_dump_json",
+    "copy": "model_copy",
+    "parse_obj": "model_validate",
+    "parse_raw": "model_validate_json",
+    "schema": "model_json_schema",
+    "construct": "model_construct",
+    "update_forward_refs": "model_rebuild",
+    "__fields__": "model_fields",
+}
+# The keyword arguments each v1 method shares with its v2 name, meaning the same.
+_SHARED_KEYWORDS: Final = {
+    "dict": {"include", "exclude", "by_alias", "exclude_unset", "exclude_defaults", "exclude_none"},
+    "json": {
+        "include",
+        "exclude",
+        "by_alias",
+        "exclude_unset",
+        "exclude_defaults",
+        "exclude_none",
+        "indent",
+    },
+    "copy": {"update", "deep"},
+    "parse_obj": set(),
+    "parse_raw": set(),
+    "schema": {"by_alias", "ref_template"},
+    "update_forward_refs": set(),
+}
+_MAX_POSITIONAL: Final = {"parse_obj": 1, "parse_raw": 1}
+
+
+def _fix(attribute: ast.Attribute, ctx: RuleContext) -> Fix | None:
+    attr = attribute.attr
+    new = V2_NAMES.get(attr)
+    if new is None:
+        return None
+    parent = ctx.parent
+    if attr == "__fields__":
+        grand = ctx.ancestors[-3] if len(ctx.ancestors) > 2 else None
+        if isinstance(parent, ast.Subscript) or (
+            isinstance(parent, ast.Attribute)
+            and parent.attr in ("values", "items", "get")
+            and not isinstance(grand, ast.Subscript)
+        ):
+            return None
+    elif isinstance(parent, ast.Call) and attr != "construct":
+        shared = _SHARED_KEYWORDS.get(attr, set())
+        if any(keyword.arg not in shared for keyword in parent.keywords):
+            return None
+        if len(parent.args) > _MAX_POSITIONAL.get(attr, 0):
+            return None
+        if any(isinstance(arg, ast.Starred) for arg in parent.args):
+            return None
+    return edits.safe(f"Rename to `{new}`", edits.rename_attribute(ctx, attribute, new))
 
 
 def _defines(model: str, member: str, index: ProjectIndex) -> bool:

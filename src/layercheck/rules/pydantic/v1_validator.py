@@ -74,6 +74,7 @@ class V1Validator(Rule):
 
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC605",
+        assumes=("pydantic", 2),
         name="v1-validator",
         message="`@{name}` is a Pydantic v1 validator; use `@{replacement}`",
     )

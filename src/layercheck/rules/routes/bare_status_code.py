@@ -4,7 +4,18 @@ import ast
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
-from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck import edits
+from layercheck.model import Edit, Fix
+from layercheck.rules._base import (
+    Example,
+    FixAvailability,
+    Invalid,
+    Need,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+)
 from layercheck.rules.http._helpers import (
     HTTP_EXCEPTION_BASES,
     RESPONSE_CLASSES,
@@ -15,6 +26,7 @@ from layercheck.rules.routes._helpers import is_test_file, status_code_literal, 
 from layercheck.semantic.routes import WEBSOCKET_OPERATIONS
 
 _FRAMEWORK_CLASSES: Final = HTTP_EXCEPTION_BASES | RESPONSE_CLASSES
+_STATUS_MODULES: Final = frozenset({"fastapi.status", "starlette.status"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +38,7 @@ class _Positional:
     code: int
     where: str
     callee: str
+    fix: Fix | None
 
 
 class BareStatusCode(Rule):
@@ -67,12 +80,13 @@ class BareStatusCode(Rule):
         return await users.create(data)
     ```
 
-    ## Fix (not yet available)
-    Replace the literal with `status.HTTP_<code>_<PHRASE>` as `fastapi.status` spells it
+    ## Fix safety
+    The fix replaces the literal with `status.HTTP_<code>_<PHRASE>` as `fastapi.status` spells it
     (`422` -> `status.HTTP_422_UNPROCESSABLE_ENTITY`, `413` ->
     `status.HTTP_413_REQUEST_ENTITY_TOO_LARGE`), and add `from fastapi import status` when
     the module has no `status` yet. Safe: the constant is the same integer, so behaviour
-    does not change.
+    does not change. No fix is offered where `status` already names something else (a
+    parameter or variable called `status`).
 
     ## Details
     Reported in every module except tests, services and repositories (there the
@@ -102,6 +116,8 @@ class BareStatusCode(Rule):
         code="LC301",
         name="bare-status-code",
         message="bare status code `{code}` in `{where}`; use `status.{constant}`",
+        fix=FixAvailability.SOMETIMES,
+        fix_title="Use the `status` constant",
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Invalid(
@@ -125,6 +141,24 @@ class BareStatusCode(Rule):
             "        raise HTTPException(detail='negative', status_code=400)  # error\n"
             "    return JSONResponse({'id': 1}, 202)  # error: 36\n",
             path="app/routes/items.py",
+            fixed=(
+                "from fastapi import APIRouter, HTTPException, status\n"
+                "from fastapi.responses import JSONResponse\n"
+                "\n"
+                "router = APIRouter()\n"
+                "\n"
+                "\n"
+                "@router.post('/items', status_code=status.HTTP_201_CREATED)  # error: 36\n"
+                "async def create_item(item: Item) -> Item:\n"
+                "    if item.name == '':\n"
+                "        raise"
+                " HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, 'empty"
+                " name')  # error: 29\n"
+                "    if item.price < 0:\n"
+                "        raise HTTPException(detail='negative',"
+                " status_code=status.HTTP_400_BAD_REQUEST)  # error\n"
+                "    return JSONResponse({'id': 1}, status.HTTP_202_ACCEPTED)  # error: 36\n"
+            ),
             note="decorator keyword, positional and keyword HTTPException, positional "
             "response status",
         ),
@@ -173,6 +207,17 @@ class BareStatusCode(Rule):
             "        if not user.active:\n"
             "            raise HTTPException(status_code=403)  # error\n",
             path="app/dependencies/users.py",
+            fixed=(
+                "from fastapi import HTTPException, status as st\n"
+                "\n"
+                "\n"
+                "class UsersView:\n"
+                "    def check(self, user) -> None:\n"
+                "        if user is None:\n"
+                "            raise HTTPException(status_code=st.HTTP_404_NOT_FOUND)\n"
+                "        if not user.active:\n"
+                "            raise HTTPException(status_code=st.HTTP_403_FORBIDDEN)  # error\n"
+            ),
             note="a method; `status` imported under an alias is used once, not the other time",
         ),
         Valid(
@@ -283,12 +328,14 @@ class BareStatusCode(Rule):
         if ctx.index.resolve(callee) in _FRAMEWORK_CLASSES:
             self._report(literal, code, where, ctx)
         else:
-            self._positional.append(_Positional(literal, code, where, callee))
+            self._positional.append(
+                _Positional(literal, code, where, callee, self._fix(literal, code, ctx))
+            )
 
     def leave_Module(self, node: ast.Module, ctx: RuleContext) -> None:
         for item in self._positional:
             if self._keeps_signature(item.callee, ctx):
-                self._report(item.literal, item.code, item.where, ctx)
+                self._report(item.literal, item.code, item.where, ctx, item.fix)
 
     def _constructed(self, node: ast.Call, ctx: RuleContext) -> tuple[str, str] | None:
         """(class, label) when the call builds an HTTPException or a response class;
@@ -347,5 +394,40 @@ class BareStatusCode(Rule):
                 if code is not None:
                     self._report(keyword.value, code, where, ctx)
 
-    def _report(self, literal: ast.expr, code: int, where: str, ctx: RuleContext) -> None:
-        ctx.report(self, literal, code=code, where=where, constant=status_constant(code))
+    def _report(
+        self,
+        literal: ast.expr,
+        code: int,
+        where: str,
+        ctx: RuleContext,
+        fix: Fix | bool | None = True,
+    ) -> None:
+        """`fix`: computed earlier, where the literal's scope was current; True: now."""
+        found = self._fix(literal, code, ctx) if fix is True else fix
+        ctx.report_with_fix(
+            self,
+            literal,
+            found if isinstance(found, Fix) else None,
+            code=code,
+            where=where,
+            constant=status_constant(code),
+        )
+
+    def _fix(self, literal: ast.expr, code: int, ctx: RuleContext) -> Fix | None:
+        # The module's own name for the status module, where it has one (`status as st`).
+        name = next(
+            (
+                bound
+                for bound, qualified in sorted(ctx.names.module_scope.items())
+                if qualified in _STATUS_MODULES and ctx.names.lookup(bound) == qualified
+            ),
+            "status",
+        )
+        constant = f"{name}.{status_constant(code)}"
+        if ctx.names.lookup(name) in _STATUS_MODULES:
+            added: tuple[Edit, ...] | None = ()
+        else:
+            added = edits.ensure_import(ctx, "fastapi", "status")
+        if added is None:
+            return None
+        return edits.safe(f"Use `{constant}`", edits.replace(ctx, literal, constant), *added)

@@ -3,7 +3,17 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck import edits
+from layercheck.model import Fix
+from layercheck.rules._base import (
+    Example,
+    FixAvailability,
+    Invalid,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+)
 from layercheck.rules.sessions._helpers import is_test_file, label
 from layercheck.semantic.sessions import (
     ASYNC_SESSION_CLASSES,
@@ -46,11 +56,11 @@ class ExpireOnCommitEnabled(Rule):
     )
     ```
 
-    ## Fix (not yet available)
-    Will add `expire_on_commit=False` to the call (or replace `expire_on_commit=True`).
-    Safe: objects keep the values they were loaded or flushed with instead of being
-    reloaded on next access; code that relied on a reload after commit is rare with
-    async sessions, where that reload raises anyway.
+    ## Fix safety
+    The fix adds `expire_on_commit=False` to the call (or replaces
+    `expire_on_commit=True`). Safe: objects keep the values they were loaded or flushed
+    with instead of being reloaded on next access; code that relied on a reload after
+    commit is rare with async sessions, where that reload raises anyway.
 
     ## Details
     The names are resolved: `sqlalchemy.ext.asyncio.async_sessionmaker` and
@@ -66,6 +76,8 @@ class ExpireOnCommitEnabled(Rule):
         code="LC507",
         name="expire-on-commit-enabled",
         message="`{factory}(...)` leaves `expire_on_commit` on; pass `expire_on_commit=False`",
+        fix=FixAvailability.ALWAYS,
+        fix_title="Add `expire_on_commit=False`",
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Invalid(
@@ -79,6 +91,21 @@ class ExpireOnCommitEnabled(Rule):
             "def factory_for(engine):\n"
             "    return make(engine, expire_on_commit=True)  # error\n",
             path="app/core/database.py",
+            fixed=(
+                "from sqlalchemy.ext import asyncio as sa_asyncio\n"
+                "from sqlalchemy.ext.asyncio import async_sessionmaker as make\n"
+                "\n"
+                "engine = sa_asyncio.create_async_engine(URL)\n"
+                "SessionLocal = sa_asyncio.async_sessionmaker(  # error: 16\n"
+                "    engine,\n"
+                "    autoflush=False,\n"
+                "    expire_on_commit=False,\n"
+                ")\n"
+                "\n"
+                "\n"
+                "def factory_for(engine):\n"
+                "    return make(engine, expire_on_commit=False)  # error\n"
+            ),
             note="a module alias and a multi-line call; an aliased import in a function; "
             "an explicit True",
         ),
@@ -141,7 +168,16 @@ class ExpireOnCommitEnabled(Rule):
         elif callee not in ASYNC_SESSION_FACTORIES:
             return
         if self._expires(node) and not is_test_file(ctx):
-            ctx.report(self, node.func, factory=label(node.func))
+            ctx.report_with_fix(self, node.func, self._fix(node, ctx), factory=label(node.func))
+
+    def _fix(self, node: ast.Call, ctx: RuleContext) -> Fix | None:
+        title = self.meta.fix_title or ""
+        for keyword in node.keywords:
+            if keyword.arg == "expire_on_commit":
+                return edits.safe(title, edits.replace(ctx, keyword.value, "False"))
+        if len(node.args) > _EXPIRE_INDEX:
+            return edits.safe(title, edits.replace(ctx, node.args[_EXPIRE_INDEX], "False"))
+        return edits.safe(title, edits.keyword_insertion(ctx, node, "expire_on_commit=False"))
 
     @staticmethod
     def _builds_async(node: ast.Call, ctx: RuleContext) -> bool:

@@ -79,6 +79,7 @@ class ColumnInsteadOfMappedColumn(Rule):
 
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC401",
+        assumes=("sqlalchemy", 2),
         name="column-instead-of-mapped-column",
         message="`Column()` used for mapped attribute `{model}.{name}`; use `mapped_column()`",
     )

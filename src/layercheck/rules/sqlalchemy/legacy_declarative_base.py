@@ -55,6 +55,7 @@ class LegacyDeclarativeBase(Rule):
 
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC406",
+        assumes=("sqlalchemy", 2),
         name="legacy-declarative-base",
         message="`{name}` builds a 1.x declarative base; subclass `DeclarativeBase` instead",
     )

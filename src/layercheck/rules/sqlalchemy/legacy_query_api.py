@@ -52,6 +52,7 @@ class LegacyQueryApi(Rule):
     needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS})
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC408",
+        assumes=("sqlalchemy", 2),
         name="legacy-query-api",
         message="`{receiver}.query()` is the 1.x Query API, absent on `AsyncSession`; "
         "run a `select()` with `{receiver}.execute()` or `.scalars()`",

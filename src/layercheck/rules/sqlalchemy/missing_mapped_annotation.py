@@ -99,6 +99,7 @@ class MissingMappedAnnotation(Rule):
 
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC402",
+        assumes=("sqlalchemy", 2),
         name="missing-mapped-annotation",
         message="mapped attribute `{model}.{name}` {problem}; annotate it as `Mapped[...]`",
     )

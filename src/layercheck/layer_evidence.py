@@ -1,0 +1,363 @@
+"""Layers confirmed by content: a path word names a layer, the module's content (or its
+package's) must agree, else the word gives nothing and the next word farther up decides.
+
+A word is a domain noun as often as a layer: `api/` holding outbound API clients, a
+`models/` package of LLM model descriptions, a `repositories/` feature that manages git
+repositories. The evidence each layer needs:
+
+- models: the module, or a module under the folder whose name gave the word, defines an
+  ORM class (SQLAlchemy declarative, SQLModel `table=True`, another ORM's model) or a
+  `Table(...)`; a package `__init__` also counts what it re-exports.
+- repositories: the module shows data access: it imports a database library, a module
+  that defines ORM classes, a module that imports a database library (its session), or
+  another repository module that shows data access.
+- routes: the module (for a file name such as `routes.py`) or a module under the folder
+  (for a folder such as `api/`) registers path operations, builds a router or includes
+  one with `include_router`.
+- dependencies, whatever a lower layer's word says: a module with no classes whose
+  top-level functions are all dependency providers (named in some `Depends(...)`), one at
+  least taking a dependency itself.
+
+Evidence is asked for only where the project shows that kind of thing somewhere: a project
+that registers no path operation (another framework), defines no ORM class or imports no
+database library gives nothing to tell a layer word from a domain noun, and its words
+stand. Globs of `[tool.layercheck.layers]` are taken as given; so are the routes words when
+`detect-routes = false`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+from layercheck.facts import ClassFact, FileFacts, ImportFact
+from layercheck.layers import Layer
+
+DATABASE_PACKAGES: Final = frozenset(
+    {
+        "sqlalchemy",
+        "sqlmodel",
+        "asyncpg",
+        "databases",
+        "psycopg",
+        "psycopg2",
+        "aiosqlite",
+        "sqlite3",
+        "motor",
+        "pymongo",
+        "tortoise",
+        "beanie",
+        "odmantic",
+        "mongoengine",
+        "peewee",
+        "piccolo",
+        "ormar",
+        "pynamodb",
+    }
+)
+"""Importing one of these is data access."""
+_OTHER_ORM_PREFIXES: Final = (
+    "tortoise.",
+    "beanie.",
+    "odmantic.",
+    "mongoengine.",
+    "peewee.",
+    "piccolo.",
+    "ormar.",
+    "pynamodb.",
+)
+_SQLMODEL: Final = frozenset({"sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
+_BELOW_DEPENDENCIES: Final = frozenset({Layer.SERVICES, Layer.REPOSITORIES, Layer.MODELS})
+_CONFIRMED: Final = frozenset({Layer.MODELS, Layer.REPOSITORIES, Layer.ROUTES})
+_MISSING: Final[Mapping[Layer, str]] = {
+    Layer.MODELS: "defines no ORM class or table",
+    Layer.REPOSITORIES: "shows no data access",
+    Layer.ROUTES: "registers no path operation or router",
+}
+
+
+class IndexView(Protocol):
+    """What the evidence reads of the project index."""
+
+    by_path: dict[str, FileFacts]
+    by_module: dict[str, FileFacts]
+
+    def resolve(self, qualified: str) -> str: ...
+
+    def ancestors(self, qualified: str) -> list[str]: ...
+
+    def class_fact(self, qualified: str) -> ClassFact | None: ...
+
+    def instance_of(self, qualified: str) -> str | None: ...
+
+    def import_module(self, fact: ImportFact) -> str | None: ...
+
+    def type_alias(self, qualified: str) -> tuple[str, str] | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LayerDecision:
+    layer: Layer | None
+    folder: str | None
+    """The folder whose name gave the layer (None when the file name, a glob or the
+    content did)."""
+    note: str = ""
+    """Why the layer is not the one the nearest path word names ("" when it is)."""
+
+
+class LayerEvidence:
+    """Decides each file's layer from its path words and the project's content."""
+
+    def __init__(self, index: IndexView, routers: set[str]) -> None:
+        self.index = index
+        self.routers = routers
+        self._orm_classes: dict[str, bool] = {}
+        self._orm_modules: dict[str, bool] = {}
+        self._data_access: dict[str, bool] = {}
+        self._folders: dict[tuple[Layer, str], bool] = {}
+        self._providers: frozenset[str] | None = None
+        self._shown: dict[Layer, bool] = {}
+
+    # -- the decision ------------------------------------------------------------------
+    def decide(self, item: FileFacts) -> LayerDecision:
+        if item.is_test:
+            return LayerDecision(None, None)
+        if item.defines_revision or item.path_layer is Layer.MIGRATIONS:
+            return LayerDecision(Layer.MIGRATIONS, None)
+        if item.layer_given:
+            return LayerDecision(item.path_layer, None)
+        if item.detect_routes and self.registers_routes(item):
+            overruled = item.path_layer not in {None, Layer.ROUTES}
+            note = "registers path operations" if overruled else ""
+            return LayerDecision(Layer.ROUTES, None, note)
+        if self.only_providers(item):
+            note = "" if item.path_layer is Layer.DEPENDENCIES else "only dependency providers"
+            return LayerDecision(Layer.DEPENDENCIES, None, note)
+        candidates: list[tuple[Layer, str | None]] = []
+        if item.path_layer is not None:
+            candidates.append((item.path_layer, item.layer_folder))
+        candidates.extend((Layer(value), folder) for value, folder in item.outer_layers)
+        refused: list[str] = []
+        for layer, folder in candidates:
+            if self.confirms(item, layer, folder):
+                note = "; ".join(refused)
+                if refused:
+                    note += f"; `{self._name(item, folder)}` gives {layer.value}"
+                return LayerDecision(layer, folder, note)
+            refused.append(f"`{self._name(item, folder)}` {_MISSING[layer]}")
+        return LayerDecision(None, None, "; ".join(refused))
+
+    @staticmethod
+    def _name(item: FileFacts, folder: str | None) -> str:
+        if folder is None:
+            return item.path.replace("\\", "/").rpartition("/")[2]
+        return folder.replace("\\", "/").rpartition("/")[2] + "/"
+
+    def confirms(self, item: FileFacts, layer: Layer, folder: str | None) -> bool:
+        if layer not in _CONFIRMED or _empty(item):
+            return True  # nothing in an empty `__init__.py` contradicts its folder
+        if layer is Layer.ROUTES and not item.detect_routes:
+            return True
+        if not self.project_shows(layer):
+            return True
+        members = [item] if folder is None else self._under(folder)
+        if layer is Layer.REPOSITORIES:
+            if item.is_package:
+                return any(self.shows_data_access(member.module) for member in members)
+            return self.shows_data_access(item.module)
+        if layer is Layer.MODELS:
+            return any(self.defines_orm(member) for member in members)
+        key = (layer, folder or item.path)
+        found = self._folders.get(key)
+        if found is None:
+            found = any(self.routes_evidence(member) for member in members)
+            self._folders[key] = found
+        return found
+
+    def project_shows(self, layer: Layer) -> bool:
+        """Some module of the project has the kind of evidence `layer` asks for."""
+        found = self._shown.get(layer)
+        if found is None:
+            items = [item for item in self.index.by_path.values() if not item.is_test]
+            if layer is Layer.ROUTES:
+                found = any(self.routes_evidence(item) for item in items)
+            elif layer is Layer.MODELS:
+                found = any(self.defines_orm(item) for item in items)
+            else:
+                found = any(
+                    item.uses_session or any(_database_import(f) for f in item.imports)
+                    for item in items
+                )
+            self._shown[layer] = found
+        return found
+
+    def _under(self, folder: str) -> list[FileFacts]:
+        prefix = folder.rstrip("/\\") + "/"
+        alternative = folder.rstrip("/\\") + "\\"
+        return [
+            facts
+            for path, facts in self.index.by_path.items()
+            if path.startswith((prefix, alternative)) and not facts.is_test
+        ]
+
+    # -- routes ------------------------------------------------------------------------
+    def registers_routes(self, item: FileFacts) -> bool:
+        return any(self.index.resolve(r) in self.routers for r in item.route_receivers)
+
+    def routes_evidence(self, item: FileFacts) -> bool:
+        """Path operations, a router built, or one included."""
+        if item.includes_routers or self.registers_routes(item):
+            return True
+        return any(f"{item.module}.{name}" in self.routers for name, _ in item.instances)
+
+    # -- dependencies ------------------------------------------------------------------
+    def providers(self) -> frozenset[str]:
+        if self._providers is None:
+            found: set[str] = set()
+            for facts in self.index.by_path.values():
+                found.update(self.index.resolve(name) for name in facts.providers)
+                found.update(
+                    self.index.resolve(provider)
+                    for _, _, provider in facts.type_aliases
+                    if provider
+                )
+            self._providers = frozenset(found)
+        return self._providers
+
+    def only_providers(self, item: FileFacts) -> bool:
+        """A module a lower layer's word names that holds no classes, whose top-level
+        functions are all named in some `Depends(...)`, one at least taking a dependency:
+        `dependencies/repositories.py` handing out repositories. A session factory such as
+        `get_db()` takes none: the modules below import it too, it keeps its path's layer."""
+        if item.path_layer not in _BELOW_DEPENDENCIES:
+            return False
+        if item.classes or not item.functions or not item.module:
+            return False
+        providers = self.providers()
+        return any(fn.takes_dependencies for fn in item.functions) and all(
+            f"{item.module}.{fn.name}" in providers for fn in item.functions
+        )
+
+    # -- models ------------------------------------------------------------------------
+    def defines_orm(self, item: FileFacts) -> bool:
+        found = self._orm_modules.get(item.module)
+        if found is not None:
+            return found
+        self._orm_modules[item.module] = False
+        names = [f"{item.module}.{cls.name}" for cls in item.classes]
+        names.extend(f"{item.module}.{name}" for name, _ in item.instances)
+        if item.is_package:
+            names.extend(target for _, target in item.bindings)
+        found = any(self.is_orm_class(name) or self.is_table(name) for name in names)
+        self._orm_modules[item.module] = found
+        return found
+
+    def is_table(self, qualified: str) -> bool:
+        callee = self.index.instance_of(qualified)
+        return callee is not None and _is_sql(callee) and callee.endswith(".Table")
+
+    def is_orm_class(self, qualified: str) -> bool:
+        name = self.index.resolve(qualified)
+        cached = self._orm_classes.get(name)
+        if cached is not None:
+            return cached
+        self._orm_classes[name] = False
+        result = False
+        if self.index.class_fact(name) is not None:
+            lineage = self.index.ancestors(name)
+            facts = [f for f in (self.index.class_fact(a) for a in lineage) if f is not None]
+            if any(a in _SQLMODEL for a in lineage):
+                result = any(("table", "True") in f.keywords for f in facts)
+            else:
+                result = any(_orm_root(a, self.index) for a in lineage) or any(
+                    _mapped_body(f) for f in facts
+                )
+        self._orm_classes[name] = result
+        return result
+
+    # -- repositories ------------------------------------------------------------------
+    def shows_data_access(self, module: str) -> bool:
+        found = self._data_access.get(module)
+        if found is not None:
+            return found
+        item = self.index.by_module.get(module)
+        if item is None:
+            return True
+        self._data_access[module] = False  # an import cycle proves nothing
+        found = self._imports_data_access(item)
+        self._data_access[module] = found
+        return found
+
+    def _imports_data_access(self, item: FileFacts) -> bool:
+        if item.uses_session:
+            return True
+        for fact in item.imports:
+            if _database_import(fact):
+                return True
+        for fact in item.imports:
+            imported = self.index.import_module(fact)
+            if imported is None or imported == item.module:
+                continue
+            target = self.index.by_module[imported]
+            if self.defines_orm(target) or self.is_orm_class(fact.target):
+                return True
+            if any(_database_import(inner) for inner in target.imports):
+                return True  # its session, engine or driver
+            if target.path_layer is Layer.REPOSITORIES and self.shows_data_access(imported):
+                return True
+        return False
+
+
+def _empty(item: FileFacts) -> bool:
+    """Nothing that could speak for or against a layer: no import (`__future__` aside);
+    an empty `__init__.py`, a stub."""
+    return all(fact.target.startswith("__future__") for fact in item.imports)
+
+
+def _is_sql(name: str) -> bool:
+    return name.startswith(("sqlalchemy.", "sqlmodel."))
+
+
+def _database_import(fact: ImportFact) -> bool:
+    return fact.target.split(".")[0] in DATABASE_PACKAGES
+
+
+def _orm_root(name: str, index: IndexView) -> bool:
+    """A library class or factory-made base that mapped classes derive from."""
+    if name.startswith(_OTHER_ORM_PREFIXES):
+        return True
+    if _is_sql(name) and name.rpartition(".")[2] in {"DeclarativeBase", "DeclarativeBaseNoMeta"}:
+        return True
+    callee = index.instance_of(name)
+    if callee is not None and _is_sql(callee):
+        return callee.endswith((".declarative_base", ".generate_base"))
+    facts = index.class_fact(name)
+    return facts is not None and any(
+        _is_sql(index.resolve(d)) and d.endswith("as_declarative") for d in facts.decorators
+    )
+
+
+def _mapped_body(facts: ClassFact) -> bool:
+    """`__tablename__`, or a class-body column or relationship."""
+    return facts.tablename or any(
+        (_is_sql(a.value) and a.value.rpartition(".")[2] in _MAPPING_CALLS)
+        or (
+            a.annotation.startswith("sqlalchemy.orm.")
+            and a.annotation.rpartition(".")[2] in _MAPPED_HINTS
+        )
+        for a in facts.attributes
+    )
+
+
+_MAPPING_CALLS: Final = frozenset(
+    {"Column", "mapped_column", "relationship", "relation", "column_property", "deferred"}
+)
+_MAPPED_HINTS: Final = frozenset({"Mapped", "WriteOnlyMapped", "DynamicMapped"})
+
+
+def decide_all(
+    index: IndexView, routers: set[str], items: Iterable[FileFacts]
+) -> dict[str, LayerDecision]:
+    evidence = LayerEvidence(index, routers)
+    return {item.path: evidence.decide(item) for item in items}
