@@ -126,3 +126,14 @@ def test_sarif_partial_fingerprints_survive_moved_lines(tmp_path: Path) -> None:
     assert prints() == before
     (tmp_path / SERVICE).write_text(VIOLATION.replace("def get(", "def fetch("))
     assert prints() != before
+
+
+def test_sarif_partial_fingerprints_do_not_depend_on_the_checkout(tmp_path: Path) -> None:
+    found = []
+    for name in ("one", "two"):
+        root = tmp_path / name
+        root.mkdir()
+        write_project(root, {SERVICE: VIOLATION}, ONLY_LC201)
+        log = json.loads(run_cli("--output-format", "sarif", cwd=root).stdout)
+        found.append(log["runs"][0]["results"][0]["partialFingerprints"])
+    assert found[0] == found[1]

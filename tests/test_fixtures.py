@@ -132,12 +132,16 @@ FORMATS = {
     "junit": "xml",
     "pylint": "txt",
     "sarif": "json",
+    "grouped": "txt",
+    "rdjson": "json",
+    "azure": "txt",
 }
 ABSOLUTE_PREFIXES = {
     # ruff's shapes name files absolutely; the snapshots keep them repo-relative.
     "json": json.dumps(f"{REPO}/")[1:-1],
     "json-lines": json.dumps(f"{REPO}/")[1:-1],
     "sarif": f"{REPO.as_uri()}/",  # file:// URIs
+    "azure": f"{REPO}/",
 }
 
 

@@ -39,6 +39,8 @@ OTHER_VALUES: dict[str, object] = {
     "fix": True,
     "unsafe-fixes": True,
     "baseline": "lc-baseline.json",
+    "messages": {"LC2": "see docs/errors.md"},
+    "banned-imports": {"repositories": ["httpx"]},
     "upgrading": ["pydantic"],
     "timestamp-columns": {"created": ["born_at"]},
 }
@@ -51,6 +53,7 @@ NOT_FROM_A_KEY = {
     "cache",
     "derive_src",
     "libraries",
+    "ignore_noqa",
 }
 # Keys that resolve into another key's field, and are shown there.
 FOLDED = {"extend-exclude"}

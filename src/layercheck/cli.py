@@ -18,6 +18,8 @@ from layercheck import __version__, baseline
 from layercheck.add_noqa import add_noqa
 from layercheck.baseline import Applied, BaselineError
 from layercheck.config.errors import ConfigError
+from layercheck.config.files import parse_inline
+from layercheck.config.loading import validate
 from layercheck.config.options import TARGET_VERSIONS
 from layercheck.config.selection import SelectorError
 from layercheck.config.settings import Overrides, Settings
@@ -48,6 +50,7 @@ class Adoption:
     write_baseline: Path | None = None
     baseline: Path | None = None
     baseline_strict: bool = False
+    output_file: Path | None = None
 
 
 def _codes(values: Sequence[str]) -> tuple[str, ...]:
@@ -80,12 +83,15 @@ def _show_settings(workspace: Workspace, paths: Sequence[Path]) -> None:
 
 class _Command(click.Command):
     """Accepts ruff's spellings that click cannot say: `--add-noqa` with its reason only
-    after `=`, so that a path after it stays a path."""
+    after `=`, so that a path after it stays a path; the `check` subcommand."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        return super().parse_args(
-            ctx, ["--add-noqa=" if arg == "--add-noqa" else arg for arg in args]
-        )
+        args = ["--add-noqa=" if arg == "--add-noqa" else arg for arg in args]
+        # `layercheck check app/` is ruff's spelling of `layercheck app/` (unless a file
+        # or folder named `check` is meant).
+        if args and args[0] == "check" and not Path("check").exists():
+            args = args[1:]
+        return super().parse_args(ctx, args)
 
 
 @click.command(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,7 +111,10 @@ class _Command(click.Command):
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of findings.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
 @click.option(
-    "--config", "config_file", type=click.Path(path_type=Path), help="Use this config file only."
+    "--config",
+    "config_args",
+    multiple=True,
+    help="Use this config file only; or KEY=VALUE (TOML) to override one key.",
 )
 @click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
 @click.option("--show-settings", is_flag=True, help="Print the resolved settings and exit.")
@@ -163,6 +172,19 @@ class _Command(click.Command):
     help="Add `# noqa` comments to the lines with findings (with REASON after the codes).",
 )
 @click.option(
+    "-o",
+    "--output-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report to this file instead of stdout (the exit code is the same).",
+)
+@click.option("--ignore-noqa", is_flag=True, help="Ignore `# noqa` comments.")
+@click.option(
+    "--per-file-ignores",
+    multiple=True,
+    metavar="PATTERN:CODES",
+    help="Rules not to report in the files a glob matches (on top of the config's).",
+)
+@click.option(
     "--write-baseline",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Record today's findings in this file, to hide them with --baseline.",
@@ -190,7 +212,7 @@ def main(
     output_format: str,
     statistics: bool,
     exit_zero: bool,
-    config_file: Path | None,
+    config_args: tuple[str, ...],
     isolated: bool,
     show_settings: bool,
     show_files: bool,
@@ -214,6 +236,9 @@ def main(
     fix_only: bool,
     exit_non_zero_on_fix: bool,
     add_noqa_reason: str | None,
+    output_file: Path | None,
+    ignore_noqa: bool,
+    per_file_ignores: tuple[str, ...],
     write_baseline: Path | None,
     baseline_file: Path | None,
     baseline_strict: bool,
@@ -230,8 +255,12 @@ def main(
             click.echo(explain(rule), nl=False)
         return
     if list_rules_flag:
-        click.echo(list_rules(ALL_RULES), nl=False)
+        if output_format == "json":
+            click.echo(_rules_json(), nl=False)
+        else:
+            click.echo(list_rules(ALL_RULES), nl=False)
         return
+    config_file, values = _config_args(config_args)
     if config_file is not None and not config_file.is_file():
         _fail(f"{config_file}: config file not found")
 
@@ -247,6 +276,9 @@ def main(
         respect_gitignore=respect_gitignore,
         no_cache=no_cache,
         cache_dir=cache_dir.absolute() if cache_dir is not None else None,
+        ignore_noqa=ignore_noqa,
+        per_file_ignores=_per_file_ignores(per_file_ignores),
+        values=values,
     )
     started = time.perf_counter()
     stage = ["reading the configuration"]
@@ -267,7 +299,7 @@ def main(
             stage,
             jobs,
             FixRequest(fix, unsafe_fixes, show_diff, show_fixes, fix_only, exit_non_zero_on_fix),
-            Adoption(add_noqa_reason, write_baseline, baseline_file, baseline_strict),
+            Adoption(add_noqa_reason, write_baseline, baseline_file, baseline_strict, output_file),
         )
     except ConfigError as exc:
         _fail(str(exc))
@@ -365,10 +397,7 @@ def _run(
     if kept is not None:
         findings = kept.findings
     if statistics:
-        counts = Counter(finding.code for finding in findings)
-        width = max((len(str(n)) for n in counts.values()), default=1)
-        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-            click.echo(f"{count:>{width}}\t{code}\t{BY_CODE[code].meta.name}")
+        text = _statistics(findings, output_format)
     else:
         sources = {path: split_lines(text) for path, text in result.sources.items()}
         options = ReportOptions(
@@ -378,7 +407,8 @@ def _run(
             unsafe_fixes=fixing.unsafe,
             fixed=fixed,
         )
-        click.echo(REPORTERS[output_format](findings, options), nl=False)
+        text = REPORTERS[output_format](findings, options)
+    _emit(text, (adoption or Adoption()).output_file)
     stale = False
     if kept is not None:
         stale = _baseline_summary(kept, adoption or Adoption(), quiet)
@@ -493,6 +523,84 @@ def _available_fixes(findings: Sequence[Finding], unsafe: bool, cwd: Path) -> st
 
 
 # -- adopting layercheck on an existing codebase (issue 16) --
+
+
+def _config_args(args: Sequence[str]) -> tuple[Path | None, tuple[tuple[str, object], ...]]:
+    """`--config` values: one config file, and `KEY=VALUE` overrides (validated)."""
+    files: list[str] = []
+    values: dict[str, object] = {}
+    for arg in args:
+        if "=" not in arg or Path(arg).is_file():
+            files.append(arg)
+            continue
+        try:
+            parsed = parse_inline(arg)
+            values.update(validate(None, parsed, "--config ").values)
+        except ValueError as exc:
+            _fail(f"--config {arg!r}: {exc}")
+        except ConfigError as exc:
+            _fail(str(exc))
+    if len(files) > 1:
+        _fail("--config: one config file at most (use KEY=VALUE for the others)")
+    return (Path(files[0]) if files else None), tuple(values.items())
+
+
+def _per_file_ignores(args: Sequence[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`PATTERN:CODE,CODE` (ruff's spelling); the codes are checked with the settings."""
+    found: list[tuple[str, tuple[str, ...]]] = []
+    for arg in args:
+        pattern, colon, codes = arg.rpartition(":")
+        if not colon or not pattern or not codes.strip():
+            _fail(f"--per-file-ignores {arg!r}: expected PATTERN:CODES, e.g. 'tests/*:LC2'")
+        found.append((pattern, _codes([codes])))
+    return tuple(found)
+
+
+def _statistics(findings: Sequence[Finding], output_format: str) -> str:
+    counts = Counter(finding.code for finding in findings)
+    fixable = Counter(finding.code for finding in findings if finding.fix is not None)
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    if output_format == "json":
+        rows = [
+            {
+                "code": code,
+                "name": BY_CODE[code].meta.name,
+                "count": count,
+                "fixable": fixable[code] > 0,
+            }
+            for code, count in ordered
+        ]
+        return json.dumps(rows, indent=2) + "\n"
+    width = max((len(str(n)) for n in counts.values()), default=1)
+    return "".join(
+        f"{count:>{width}}\t{code}\t{BY_CODE[code].meta.name}\n" for code, count in ordered
+    )
+
+
+def _rules_json() -> str:
+    rows = [
+        {
+            "code": rule.meta.code,
+            "name": rule.meta.name,
+            "family": rule.meta.family,
+            "status": rule.meta.status.value,
+            "fix": rule.meta.fix.value,
+        }
+        for rule in ALL_RULES
+    ]
+    return json.dumps(rows, indent=2) + "\n"
+
+
+def _emit(text: str, output_file: Path | None) -> None:
+    """The report on stdout, or in `--output-file` (its folders made as needed)."""
+    if output_file is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output_file.parent.mkdir(parents=True, exist_ok=True)
+        output_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{output_file}: cannot write the report: {exc.strerror}")
 
 
 def _baseline_file(workspace: Workspace, paths: Sequence[Path], adoption: Adoption) -> Path | None:

@@ -4,6 +4,7 @@ LC003, the noqa codes that silenced nothing (only here is it known which were us
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
@@ -44,7 +45,7 @@ def suppress(
             ignored = settings.ignored_codes(finding.path)
         if any(finding.code.startswith(prefix) for prefix in ignored):
             continue
-        if text is not None:
+        if text is not None and not settings.ignore_noqa:
             if noqa is None:
                 noqa = parse_noqa(text)
             match = noqa.used_by(finding.code, finding.noqa_row)
@@ -52,9 +53,20 @@ def suppress(
                 used.setdefault(match[0], set()).add(match[1])
                 continue
         kept.append(finding)
+    checked = checked and not settings.ignore_noqa
     if checked and path is not None and text is not None and "noqa" in text.lower():
         kept.extend(_unused(path, text, noqa or parse_noqa(text), used, settings))
+    if settings.messages:
+        kept = [_with_message(finding, settings) for finding in kept]
     return kept
+
+
+def _with_message(finding: Finding, settings: Settings) -> Finding:
+    """The finding with the team's text for its rule (the `messages` table) appended."""
+    extra = settings.message_for(finding.code)
+    if extra is None:
+        return finding
+    return dataclasses.replace(finding, message=f"{finding.message}; {extra}")
 
 
 def _unused(
@@ -71,7 +83,7 @@ def _unused(
     for directive in (*noqa.file_directives, *noqa.directives.values()):
         uses = used.get(directive, set())
         if directive.codes is None:
-            # A blanket `# noqa` serves every tool (flake8's F401 on re-exports, most
+            # A blanket noqa comment serves every tool (flake8's F401 on re-exports, most
             # often), so only layercheck's own file-level one is judged: when every rule
             # ran and it silenced nothing.
             if not directive.file_level or uses or not every_default:

@@ -102,3 +102,12 @@ def find_git_root(folder: Path) -> Path | None:
         if (candidate / ".git").exists():
             return candidate
     return None
+
+
+def parse_inline(text: str) -> dict[str, object]:
+    """`--config KEY=VALUE`: one TOML `key = value` line, as ruff's `--config` takes it;
+    raises ValueError with the reason."""
+    try:
+        return dict(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"not a TOML `KEY = VALUE` ({exc})") from None

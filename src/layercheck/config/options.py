@@ -45,6 +45,12 @@ def _is_table_of_str_lists(value: object) -> TypeGuard[Mapping[str, Sequence[str
     )
 
 
+def _is_table_of_str(value: object) -> TypeGuard[Mapping[str, str]]:
+    return isinstance(value, dict) and all(
+        isinstance(key, str) and isinstance(item, str) for key, item in value.items()
+    )
+
+
 def _is_bool(value: object) -> TypeGuard[bool]:
     return isinstance(value, bool)
 
@@ -78,6 +84,14 @@ def _paths(paths: Iterable[Path]) -> object:
 
 def _path(path: Path) -> object:
     return str(path)
+
+
+def _globs_by_layer_names(layers: Mapping[Layer, tuple[str, ...]]) -> object:
+    return {layer.value: list(names) for layer, names in layers.items()}
+
+
+def _messages(pairs: Iterable[tuple[str, str]]) -> object:
+    return dict(pairs)
 
 
 def _optional_path(path: Path | None) -> object:
@@ -117,6 +131,16 @@ FOLDERS: Final = Kind("a list of folders", _is_str_list, show=_paths)
 FOLDER: Final = Kind("a folder path", _is_str, show=_path)
 BOOL: Final = Kind("true or false", _is_bool)
 FILE: Final = Kind("a file path", _is_str, show=_optional_path)
+PACKAGES_BY_LAYER: Final = Kind(
+    "a table of layer -> list of package names",
+    _is_table_of_str_lists,
+    show=_globs_by_layer_names,
+    keys=tuple(layer.value for layer in Layer),
+    key_noun="layer",
+)
+MESSAGES_BY_CODE: Final = Kind(
+    "a table of rule code or prefix -> message", _is_table_of_str, show=_messages
+)
 TARGET: Final = Kind("one of " + ", ".join(TARGET_VERSIONS), _is_target_version, show=_version)
 CODES_BY_GLOB: Final = Kind(
     "a table of glob -> list of rule codes", _is_table_of_str_lists, show=_codes_by_glob
@@ -364,6 +388,21 @@ BASELINE: Final = Option(
     "(`--baseline` replaces it).",
     default_doc="none",
 )
+MESSAGES: Final = Option(
+    "messages",
+    MESSAGES_BY_CODE,
+    {},
+    "messages",
+    "Text appended to the findings of a rule (or prefix): where the team wants it fixed.",
+)
+BANNED_IMPORTS: Final = Option(
+    "banned-imports",
+    PACKAGES_BY_LAYER,
+    {},
+    "banned_imports",
+    "Packages a layer must not import (LC206), on top of `fastapi` and `starlette` in "
+    "services, repositories and models.",
+)
 
 OPTIONS: Final[tuple[Option[Any], ...]] = (
     SELECT,
@@ -385,5 +424,7 @@ OPTIONS: Final[tuple[Option[Any], ...]] = (
     BASELINE,
     UPGRADING,
     TIMESTAMP_COLUMNS,
+    MESSAGES,
+    BANNED_IMPORTS,
 )
 BY_NAME: Final[Mapping[str, Option[Any]]] = {option.name: option for option in OPTIONS}

@@ -12,6 +12,7 @@ from layercheck.config.globs import Glob, GlobError
 from layercheck.config.libraries import Declared, declared_versions
 from layercheck.config.loading import PYPROJECT_PREFIX, RawConfig
 from layercheck.config.options import (
+    BANNED_IMPORTS,
     BASELINE,
     CACHE_DIR,
     DETECT_ROUTES,
@@ -22,6 +23,7 @@ from layercheck.config.options import (
     IGNORE,
     INCLUDE_TYPE_CHECKING_IMPORTS,
     LAYERS,
+    MESSAGES,
     OPTIONS,
     PER_FILE_IGNORES,
     PREVIEW,
@@ -53,6 +55,12 @@ class Overrides:
     no_cache: bool = False
     cache_dir: Path | None = None
     """`--cache-dir`, absolute; it replaces the config's `cache-dir`."""
+    # -- adopting layercheck on an existing codebase (issue 16) --
+    ignore_noqa: bool = False
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """`--per-file-ignores PATTERN:CODES`, on top of the config's."""
+    values: tuple[tuple[str, object], ...] = ()
+    """`--config KEY=VALUE`: validated keys that replace the config file's."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,19 @@ class Settings:
         if found is None or major in found.majors or library in self.upgrading:
             return None
         return found
+
+    ignore_noqa: bool = False
+    """`--ignore-noqa`: noqa comments silence nothing."""
+    banned_imports: Mapping[Layer, tuple[str, ...]] = field(default_factory=dict)
+    """The `banned-imports` table (LC206)."""
+    messages: tuple[tuple[str, str], ...] = ()
+    """The `messages` table, (code or prefix, text), the most specific first."""
+
+    def message_for(self, code: str) -> str | None:
+        for prefix, text in self.messages:
+            if code.startswith(prefix):
+                return text
+        return None
 
     @cached_property
     def active_codes(self) -> frozenset[str]:
@@ -198,7 +219,7 @@ def _glob(pattern: str, where: Path | None, key: str) -> Glob:
 
 
 def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Catalog) -> Settings:
-    values = raw.values
+    values = {**raw.values, **dict(overrides.values)}
     where = raw.path
     prefix = PYPROJECT_PREFIX if where is not None and where.name == "pyproject.toml" else ""
 
@@ -237,6 +258,9 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
     for pattern, listed in PER_FILE_IGNORES.value(values).items():
         checked = codes(tuple(listed), f"{PER_FILE_IGNORES.name}.{pattern}")
         per_file.append((_glob(pattern, where, prefix + PER_FILE_IGNORES.name), checked))
+    for pattern, listed in overrides.per_file_ignores:
+        checked = _check_codes(catalog, listed, None, "--per-file-ignores")
+        per_file.append((_glob(pattern, None, "--per-file-ignores"), checked))
 
     target = overrides.target_version or TARGET_VERSION.value(values)
     preview = PREVIEW.value(values)
@@ -276,4 +300,18 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         timestamp_columns={
             kind: tuple(names) for kind, names in TIMESTAMP_COLUMNS.value(values).items()
         },
+        ignore_noqa=overrides.ignore_noqa,
+        banned_imports={
+            Layer(name): tuple(packages) for name, packages in BANNED_IMPORTS.value(values).items()
+        },
+        messages=tuple(
+            sorted(
+                zip(
+                    codes(tuple(MESSAGES.value(values)), MESSAGES.name),
+                    MESSAGES.value(values).values(),
+                    strict=True,
+                ),
+                key=lambda pair: -len(pair[0]),
+            )
+        ),
     )

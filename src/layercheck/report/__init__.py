@@ -6,7 +6,19 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from layercheck.model import Finding
-from layercheck.report import concise, full, github, gitlab, json_format, junit, pylint, sarif
+from layercheck.report import (
+    azure,
+    concise,
+    full,
+    github,
+    gitlab,
+    grouped,
+    json_format,
+    junit,
+    pylint,
+    rdjson,
+    sarif,
+)
 from layercheck.report.options import ReportOptions
 
 Reporter = Callable[[Sequence[Finding], ReportOptions], str]
@@ -21,4 +33,7 @@ REPORTERS: Final[dict[str, Reporter]] = {
     "junit": junit.render,
     "pylint": pylint.render,
     "sarif": sarif.render,
+    "grouped": grouped.render,
+    "rdjson": rdjson.render,
+    "azure": azure.render,
 }

@@ -29,6 +29,7 @@ from layercheck import __version__
 from layercheck.explain import FAMILIES, docs_body, summary_line
 from layercheck.fingerprint import Fingerprints
 from layercheck.model import Finding, Fix, Location
+from layercheck.report._common import display_path
 from layercheck.report.options import ReportOptions
 from layercheck.rules import ALL_RULES
 from layercheck.rules._base import Rule
@@ -106,7 +107,10 @@ def _result(finding: Finding, cwd: Path, prints: Fingerprints) -> JSON:
         ],
         "message": {"text": finding.message},
         # What the baseline and GitLab identify a finding by: it survives moved lines.
-        "partialFingerprints": {"layercheck/v1": prints.of(finding, uri)},
+        # The path in it is relative, so that it does not change with the checkout.
+        "partialFingerprints": {
+            "layercheck/v1": prints.of(finding, display_path(finding.path, cwd))
+        },
         "ruleId": finding.code,
     }
     index = _RULE_INDEX.get(finding.code)

@@ -15,6 +15,7 @@ from layercheck.rules.alembic.not_null_column_without_default import NotNullColu
 from layercheck.rules.alembic.undescriptive_migration_message import UndescriptiveMigrationMessage
 from layercheck.rules.app_config.environ_outside_settings import EnvironOutsideSettings
 from layercheck.rules.app_config.plaintext_password_column import PlaintextPasswordColumn
+from layercheck.rules.http.banned_import_in_layer import BannedImportInLayer
 from layercheck.rules.http.http_exception_in_repository import HttpExceptionInRepository
 from layercheck.rules.http.http_exception_in_service import HttpExceptionInService
 from layercheck.rules.http.http_response_outside_routes import HttpResponseOutsideRoutes
@@ -85,6 +86,7 @@ ALL_RULES: Final[tuple[type[Rule], ...]] = (
     HttpResponseOutsideRoutes,
     HttpStatusOutsideRoutes,
     RequestOutsideRoutes,
+    BannedImportInLayer,
     BareStatusCode,
     MissingResponseModel,
     RouteOpensSession,
