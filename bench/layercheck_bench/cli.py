@@ -14,13 +14,16 @@ import argparse
 import os
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from layercheck_bench.generator import MARKER, generate
 from layercheck_bench.report import report
+from layercheck_bench.rows import run_rows
 from layercheck_bench.scenarios import run_scenarios
+from layercheck_bench.timing import child_env
 
 # bench/_generated, next to this package: git ignores it and the sdist leaves it out.
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "_generated"
@@ -42,6 +45,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--no-flake8-default", action="store_true", help="skip flake8 with its default checks"
     )
     parser.add_argument("--keep", action="store_true", help="keep the generated tree")
+    parser.add_argument(
+        "--rows",
+        action="store_true",
+        help="the speed issue's table instead: every row, interleaved, on each --tree and "
+        "the generated tree, with ratios and peak memory (--repeat rounds)",
+    )
+    parser.add_argument(
+        "--tree", type=Path, action="append", default=[], help="a real tree for --rows"
+    )
+    parser.add_argument(
+        "--plain-flake8",
+        default=sys.executable,
+        help="for --rows: an interpreter with flake8 but without layercheck (the plain "
+        "flake8 rows; by default this one, plugin included)",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -52,6 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     gen = generate(out, args.files, args.seed)
     print(f"generated {gen.files} files in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     try:
+        if args.rows:
+            trees = [(tree.resolve().name, tree.resolve()) for tree in args.tree]
+            trees.append((f"generated {gen.files}", out))
+            with tempfile.TemporaryDirectory(prefix="layercheck-bench-") as scratch:
+                env = child_env(Path(scratch) / "pycache")
+                print(run_rows(trees, args.repeat, env, args.plain_flake8))
+            return 0
         results = run_scenarios(
             out,
             files=gen.files,

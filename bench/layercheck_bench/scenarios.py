@@ -26,7 +26,10 @@ for folder, dirs, files in os.walk(sys.argv[1]):
         if name.endswith(".py"):
             path = os.path.join(folder, name)
             with open(path, "rb") as handle:
-                ast.parse(handle.read(), path)
+                try:
+                    ast.parse(handle.read(), path)
+                except SyntaxError:  # a real tree may be newer than this Python
+                    pass
             count += 1
 print(count)
 """

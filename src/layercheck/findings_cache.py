@@ -46,6 +46,9 @@ FileStat = tuple[int, int]
 
 _FINDING: Final = codec(Finding)
 _LAYERS: Final = {layer.value: layer for layer in Layer}
+_PAYLOAD: Final = b',"payload":'
+"""Where the payload starts: no JSON string holds an unescaped quote, so the first match
+in the file is the key itself."""
 
 
 def findings_format() -> str:
@@ -113,17 +116,22 @@ class FindingsCache:
 
     def _read(self) -> None:
         try:
-            document = json.loads(self.path.read_bytes())
-            payload = document["payload"]
+            raw = self.path.read_bytes()
+            cut = raw.find(_PAYLOAD)
+            if cut < 0 or not raw.endswith(b"}"):
+                raise ValueError("no payload")
+            header = json.loads(raw[:cut] + b"}")
+            text = raw[cut + len(_PAYLOAD) : -1]
             if (
-                document.get("layercheck") != VERSION
-                or document.get("format") != findings_format()
-                or document.get("root") != str(self.root)
-                or document.get("rules") != self.rules_key
-                or document.get("sha256") != _checksum(payload)
+                not isinstance(header, dict)
+                or header.get("layercheck") != VERSION
+                or header.get("format") != findings_format()
+                or header.get("root") != str(self.root)
+                or header.get("rules") != self.rules_key
+                or header.get("sha256") != hashlib.sha256(text).hexdigest()
             ):
                 raise ValueError("another cache")
-            project, index, notes, results = payload
+            project, index, notes, results = json.loads(text)
             if not (
                 isinstance(project, dict)
                 and isinstance(index, str)
@@ -244,18 +252,18 @@ class FindingsCache:
         if not self._dirty:
             return
         prepare_directory(self.directory)
-        payload = [self._project, self._index, self._notes, self._results]
-        document = {
+        payload = json.dumps(
+            [self._project, self._index, self._notes, self._results], separators=(",", ":")
+        )
+        # One JSON document whose last key holds the payload, its checksum before it:
+        # the reader hashes the payload's bytes as they are and parses them once.
+        header = {
             "layercheck": VERSION,
             "format": findings_format(),
             "root": str(self.root),
             "rules": self.rules_key,
-            "sha256": _checksum(payload),
-            "payload": payload,
+            "sha256": hashlib.sha256(payload.encode()).hexdigest(),
         }
-        write_atomic(self.path, json.dumps(document, separators=(",", ":")))
+        text = json.dumps(header, separators=(",", ":"))[:-1] + _PAYLOAD.decode() + payload + "}"
+        write_atomic(self.path, text)
         self._dirty = False
-
-
-def _checksum(payload: object) -> str:
-    return hashlib.sha256(json.dumps(payload, separators=(",", ":")).encode()).hexdigest()
