@@ -164,3 +164,38 @@ def test_shards_by_path_add_up_to_one_full_run(tmp_path: Path) -> None:
 
 def _canonical(item: object) -> str:
     return json.dumps(item, sort_keys=True)
+
+
+def test_ignore_noqa_and_declared_library_versions_are_part_of_the_key(tmp_path: Path) -> None:
+    """Neither is a config key, yet both change findings: a warm cache must not hide a
+    noqa'd finding from `--ignore-noqa`, nor keep Pydantic 2 findings quiet once the
+    project moves to Pydantic 2."""
+    write_project(
+        tmp_path,
+        {
+            "requirements.txt": "pydantic<2\n",
+            "app/services/users.py": (
+                "from fastapi import HTTPException\n\n"
+                "from app.schemas.user import User\n\n\n"
+                "def f(user: User):\n"
+                "    user.dict()\n"
+                "    raise HTTPException(404)  # noqa: LC201\n"
+            ),
+            "app/schemas/user.py": (
+                "from pydantic import BaseModel\n\n\nclass User(BaseModel):\n    name: str\n"
+            ),
+        },
+    )
+
+    def codes(*args: str) -> list[str]:
+        proc = run_cli(
+            "--output-format", "json", "--select", "LC201,LC602", *args, ".", cwd=tmp_path
+        )
+        assert proc.returncode in (0, 1), proc.stderr
+        return sorted(item["code"] for item in json.loads(proc.stdout))
+
+    assert codes() == []
+    assert codes("--ignore-noqa") == ["LC201"]
+    assert codes() == []
+    (tmp_path / "requirements.txt").write_text("pydantic>=2\n", encoding="utf-8")
+    assert codes() == codes("--no-cache") == ["LC602"]

@@ -221,7 +221,7 @@ class Engine:
         by identity, as a workspace hands out one Settings object per configuration."""
         found = self._keys.get(id(settings))
         if found is None or found[0] is not settings:
-            shape = {"facts": settings_key(settings), "settings": settings.describe()}
+            shape = {"facts": settings_key(settings), "findings": settings.findings_inputs()}
             text = json.dumps(shape, sort_keys=True, default=str)
             key = hashlib.sha256(text.encode()).hexdigest()[:32]
             found = self._keys[id(settings)] = (settings, key)

@@ -156,6 +156,19 @@ class Settings:
                 found.extend(codes)
         return tuple(found)
 
+    def findings_inputs(self) -> dict[str, object]:
+        """What shapes findings besides the keys `describe` shows: the command line's
+        `--ignore-noqa`, and the library versions the project declares (a lock file that
+        moves to Pydantic 2 turns its rules on). The findings cache's key."""
+        return {
+            "settings": self.describe(),
+            "ignore_noqa": self.ignore_noqa,
+            "libraries": {
+                name: [sorted(found.majors), found.source]
+                for name, found in sorted(self.libraries.items())
+            },
+        }
+
     def describe(self) -> list[tuple[str, object]]:
         """What --show-settings prints: where the settings come from, then each key's
         resolved value in the order of the rows, the rules that run after what decides
