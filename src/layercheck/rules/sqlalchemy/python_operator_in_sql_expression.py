@@ -3,8 +3,18 @@ from __future__ import annotations
 import ast
 from typing import ClassVar, Final
 
+from layercheck import edits
+from layercheck.model import Fix
 from layercheck.orm import mapped_attributes
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import (
+    Example,
+    FixAvailability,
+    Invalid,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+)
 from layercheck.rules.sqlalchemy._helpers import callee, in_migration, short
 
 FILTER_METHODS: Final = frozenset({"where", "filter", "having"})
@@ -21,6 +31,7 @@ CONJUNCTIONS: Final = frozenset(
 )
 ALIASED: Final = frozenset({"sqlalchemy.orm.aliased", "sqlalchemy.orm.util.aliased"})
 _IS_FIXES: Final = {True: ".is_({})", False: ".is_not({})"}
+_IS_METHODS: Final = {True: "is_", False: "is_not"}
 
 
 class PythonOperatorInSqlExpression(Rule):
@@ -83,11 +94,14 @@ class PythonOperatorInSqlExpression(Rule):
     active_users = select(User).where(User.deleted_at.is_(None), User.is_active.is_(true()))
     ```
 
-    ## Fix (not yet available)
-    The fix will rewrite `x is None` to `x.is_(None)`, `x is not None` to
-    `x.is_not(None)`, `a and b` to `and_(a, b)`, `a or b` to `or_(a, b)` and `not x` to
-    `not_(x)`, adding imports. It is unsafe: the query's result changes (to what was
-    meant), and code or tests may rely on the old, constant behaviour.
+    ## Fix safety
+    Unsafe: `Model.col is None` becomes `Model.col.is_(None)` and `Model.col is not
+    None` becomes `Model.col.is_not(None)` (also `is True`, and `None is Model.col`). The
+    query's result changes, to what was meant, and code or tests may rely on the old,
+    constant behaviour. Not fixed, left to a person: a chained comparison (`a is b is
+    c`), one with a comment inside, `in` / `not in` (whether `.in_()` or `.contains()`
+    is meant depends on the types), and `and` / `or` / `not`, whose rewrite into
+    `and_()` / `or_()` / `not_()` or `&` / `|` / `~` is a choice of style.
 
     ## Details
     A column is `Model.attr` where `Model` is a declarative model (found across modules,
@@ -105,6 +119,8 @@ class PythonOperatorInSqlExpression(Rule):
         name="python-operator-in-sql-expression",
         message="`{expr}` is evaluated by Python, not SQL, so the query filters on a "
         "constant; use `{fix}`",
+        fix=FixAvailability.SOMETIMES,
+        fix_title="Use `.is_()` / `.is_not()`",
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Invalid(
@@ -129,6 +145,45 @@ class PythonOperatorInSqlExpression(Rule):
             "    stmt = stmt.filter(or_(User.id in ids, User.deleted_at is not None))  # error\n"
             "    return stmt.having(not User.is_active)  # error\n",
             note="`is None`, `is True`, `or`, `in`, `is not None`, `not`",
+            no_fix=True,
+        ),
+        Invalid(
+            "from datetime import datetime\n\n"
+            "from sqlalchemy import select\n"
+            "from sqlalchemy.orm import DeclarativeBase, Mapped\n\n\n"
+            "class Base(DeclarativeBase):\n"
+            "    pass\n\n\n"
+            "class User(Base):\n"
+            "    __tablename__ = 'users'\n"
+            "    id: Mapped[int]\n"
+            "    is_active: Mapped[bool]\n"
+            "    manager_id: Mapped[int | None]\n"
+            "    deleted_at: Mapped[datetime | None]\n\n\n"
+            "def visible(archived):\n"
+            "    stmt = select(User).where(User.deleted_at is None)  # error\n"
+            "    stmt = stmt.where(None is not User.manager_id)  # error\n"
+            "    stmt = stmt.where((User.is_active is True) | (User.id is archived))  # error: 24\n"
+            "    return stmt.where(User.id is User.manager_id is None)  # error\n",
+            fixed="from datetime import datetime\n\n"
+            "from sqlalchemy import select\n"
+            "from sqlalchemy.orm import DeclarativeBase, Mapped\n\n\n"
+            "class Base(DeclarativeBase):\n"
+            "    pass\n\n\n"
+            "class User(Base):\n"
+            "    __tablename__ = 'users'\n"
+            "    id: Mapped[int]\n"
+            "    is_active: Mapped[bool]\n"
+            "    manager_id: Mapped[int | None]\n"
+            "    deleted_at: Mapped[datetime | None]\n\n\n"
+            "def visible(archived):\n"
+            "    stmt = select(User).where(User.deleted_at.is_(None))  # error\n"
+            "    stmt = stmt.where(User.manager_id.is_not(None))  # error\n"
+            "    stmt = stmt.where((User.is_active.is_(True)) | (User.id.is_(archived)))"
+            "  # error: 24\n"
+            "    return stmt.where(User.id is User.manager_id is None)  # error\n",
+            no_fix=True,
+            note="the fix: `.is_()` / `.is_not()`, the column first; a chained comparison "
+            "is left as it is",
         ),
         Invalid(
             {
@@ -326,6 +381,22 @@ class PythonOperatorInSqlExpression(Rule):
                 fix = ".contains()"
             elif isinstance(op, ast.In | ast.NotIn) and left_column:
                 fix = ".in_()" if isinstance(op, ast.In) else ".not_in()"
-            if fix is not None:
-                ctx.report(self, node, expr=short(node), fix=fix)
-                return
+            if fix is None:
+                continue
+            edit = None
+            if isinstance(op, ast.Is | ast.IsNot) and len(node.ops) == 1:
+                column, other = (left, right) if left_column else (right, left)
+                edit = _is_fix(ctx, node, column, other, isinstance(op, ast.Is))
+            ctx.report_with_fix(self, node, edit, expr=short(node), fix=fix)
+            return
+
+
+def _is_fix(
+    ctx: RuleContext, node: ast.Compare, column: ast.expr, other: ast.expr, is_: bool
+) -> Fix | None:
+    """`col is x` -> `col.is_(x)`; None where a comment inside would be lost."""
+    if edits.has_comment(ctx, node):
+        return None
+    method = _IS_METHODS[is_]
+    rewritten = f"{edits.text(ctx, column)}.{method}({edits.text(ctx, other)})"
+    return edits.unsafe(f"Use `.{method}()`", edits.replace(ctx, node, rewritten))
