@@ -8,7 +8,8 @@ from pathlib import Path
 from projects import ONLY_LC201, VIOLATION, assert_usage_error
 from support import FIXTURES, run_cli, write_project
 
-from layercheck.add_noqa import edit_text
+from layercheck.add_noqa import add_noqa, edit_text
+from layercheck.model import Finding, Location
 
 SERVICE = "app/services/users.py"
 
@@ -108,3 +109,21 @@ def test_encoding_is_kept(tmp_path: Path) -> None:
     data = (tmp_path / SERVICE).read_bytes()
     assert "café".encode("latin-1") in data
     assert data.decode("latin-1").splitlines()[5].endswith("(404)  # noqa: LC201")
+
+
+def test_a_file_gone_or_changed_into_non_python_is_left_with_a_warning(tmp_path: Path) -> None:
+    """Between the check and the edit a file can vanish, or become bytes that do not
+    decode: nothing is written, a warning says why, the other files are edited."""
+    kept = tmp_path / "kept.py"
+    kept.write_text("import os\n", encoding="utf-8")
+    broken = tmp_path / "broken.py"
+    broken.write_bytes(b"x = '\xff'\n")
+    where = Location(1, 1)
+    findings = [
+        Finding("LC201", "m", path, where, where) for path in (tmp_path / "gone.py", broken, kept)
+    ]
+    warnings: list[str] = []
+    assert add_noqa(findings, warn=warnings.append) == 1
+    assert kept.read_text(encoding="utf-8") == "import os  # noqa: LC201\n"
+    assert broken.read_bytes() == b"x = '\xff'\n"
+    assert [w.split(":")[0] for w in warnings] == [str(broken), str(tmp_path / "gone.py")]

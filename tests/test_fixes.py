@@ -19,10 +19,10 @@ from layercheck.engine import Engine
 from layercheck.fixes.apply import apply_pass
 from layercheck.fixes.relint import Relinter
 from layercheck.fixes.run import fix_text
-from layercheck.fixes.write import write_fixed
 from layercheck.model import Applicability, Edit, Finding, Fix, Location
 from layercheck.report._common import summary
 from layercheck.rules import CATALOG
+from layercheck.writeback import write_fixed
 
 SCHEMA = (
     "from pydantic import BaseModel, ConfigDict\n\n\n"

@@ -3,15 +3,17 @@ line already has, so that the next run reports nothing there (ruff's `--add-noqa
 
 from __future__ import annotations
 
+import ast
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
 from layercheck.model import Finding
 from layercheck.noqa import Comment, directive, scan
-from layercheck.source import decode_source, detect_encoding
+from layercheck.source import DecodeError, decode_source
+from layercheck.writeback import write_fixed
 
 # A file that cannot be decoded or parsed is not edited: its comments cannot be told from
 # its strings. An unused noqa is removed, not silenced.
@@ -75,8 +77,12 @@ def edit_text(text: str, codes_by_row: dict[int, set[str]], reason: str = "") ->
     return "".join(content + ending for content, ending in lines), changed
 
 
-def add_noqa(findings: Iterable[Finding], reason: str = "") -> int:
-    """Edit the files of the findings in place; the number of lines changed."""
+def add_noqa(
+    findings: Iterable[Finding], reason: str = "", warn: Callable[[str], None] | None = None
+) -> int:
+    """Edit the files of the findings in place; the number of lines changed. A file that
+    cannot be read again, changed on disk meanwhile, or would not parse is left as it is
+    (`warn` hears why)."""
     by_file: dict[Path, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
     for finding in findings:
         if finding.code in SKIPPED:
@@ -85,12 +91,23 @@ def add_noqa(findings: Iterable[Finding], reason: str = "") -> int:
         by_file[finding.path][row].add(finding.code)
     total = 0
     for path, codes_by_row in sorted(by_file.items()):
-        data = path.read_bytes()
-        codec, bom = detect_encoding(data)
-        text = decode_source(data)
-        new, changed = edit_text(text, codes_by_row, reason)
-        if changed:
-            body = new.encode(codec)
-            path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + body)
-            total += changed
+        try:
+            data = path.read_bytes()
+            text = decode_source(data)
+        except (OSError, DecodeError) as exc:
+            problem: str | None = f"{path}: cannot be read again ({exc}); no noqa added"
+        else:
+            new, changed = edit_text(text, codes_by_row, reason)
+            if not changed:
+                continue
+            try:
+                ast.parse(new)
+            except (SyntaxError, ValueError):
+                problem = f"{path}: would not parse with the noqa comments; not changed"
+            else:
+                problem = write_fixed(path, data, new)
+                if problem is None:
+                    total += changed
+        if problem is not None and warn is not None:
+            warn(problem)
     return total

@@ -349,7 +349,7 @@ def _run(
     result = engine.check(list(paths) or [Path(".")], stdin=stdin)
     if adoption is not None and adoption.add_noqa_reason is not None:
         stage[0] = "adding noqa comments"
-        added = add_noqa(result.findings, adoption.add_noqa_reason.strip())
+        added = add_noqa(result.findings, adoption.add_noqa_reason.strip(), _warn)
         click.echo(f"Added {added} noqa directive{'' if added == 1 else 's'}.", err=True)
         sys.exit(EXIT_ERROR if result.internal_errors else EXIT_CLEAN)
     stage[0] = f"the {output_format} reporter"

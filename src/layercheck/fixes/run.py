@@ -15,9 +15,9 @@ from layercheck.discovery import SourceFile
 from layercheck.fixes.apply import apply_pass
 from layercheck.fixes.relint import Relinter
 from layercheck.fixes.unused import drop_unused_imports, merge_added_imports
-from layercheck.fixes.write import write_fixed
 from layercheck.model import Applicability, Finding
 from layercheck.source import DecodeError, decode_source, read_regular_file
+from layercheck.writeback import write_fixed
 
 MAX_PASSES = 3
 

@@ -1,6 +1,7 @@
-"""Writing a fixed file back: in its own encoding, BOM and line endings (the fixed text
-kept them), atomically (a temporary file in the same folder, then a rename), keeping the
-file's mode, and never over a file that changed on disk since it was read."""
+"""Writing an edited file back (fixes, noqa comments): in its own encoding, BOM and line
+endings (the edited text kept them), atomically (a temporary file in the same folder, then
+a rename), keeping the file's mode, and never over a file that changed on disk since it
+was read."""
 
 from __future__ import annotations
 
