@@ -36,3 +36,22 @@ def test_with_src_set_no_warning_and_the_imports_are_seen(tmp_path: Path) -> Non
     proc = run_cli(".", cwd=tmp_path)
     assert "name no module" not in proc.stderr
     assert proc.stdout.count("LC101") == 12
+
+
+def test_a_subpackage_named_like_a_library_is_not_taken_for_a_misrooted_tree(
+    tmp_path: Path,
+) -> None:
+    # app/persistence/sqlalchemy/ is the project's adapter; `sqlalchemy.orm` is the library.
+    files = {
+        "app/__init__.py": "",
+        "app/persistence/__init__.py": "",
+        "app/persistence/sqlalchemy/__init__.py": "",
+        "app/persistence/sqlalchemy/user.py": "from sqlalchemy import Column\n",
+    }
+    for number in range(12):
+        files[f"app/m{number}.py"] = (
+            "from sqlalchemy import select\nfrom sqlalchemy.orm import Session\n"
+        )
+    write_project(tmp_path, files)
+    proc = run_cli(".", cwd=tmp_path)
+    assert "name no module" not in proc.stderr, proc.stderr

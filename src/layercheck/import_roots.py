@@ -39,6 +39,7 @@ def misrooted_imports_warning(facts: Iterable[FileFacts]) -> str | None:
         nested.setdefault(package, folder)
     if not nested:
         return None
+    modules = {item.module for item in items}
     resolved = 0
     missed: Counter[str] = Counter()
     for item in items:
@@ -46,7 +47,9 @@ def misrooted_imports_warning(facts: Iterable[FileFacts]) -> str | None:
             head = fact.target.split(".")[0]
             if head in tops:
                 resolved += 1
-            elif head in nested:
+            elif head in nested and _names_nested_module(
+                fact.from_module or fact.target, nested[head], modules
+            ):
                 missed[head] += 1
     total = resolved + sum(missed.values())
     if sum(missed.values()) < _AT_LEAST or sum(missed.values()) < _SHARE * total:
@@ -58,3 +61,10 @@ def misrooted_imports_warning(facts: Iterable[FileFacts]) -> str | None:
         f"`{package}`, {count} times) name no module, because module names count from "
         f'the wrong folder: set `src = ["{folder}"]` under [tool.layercheck]'
     )
+
+
+def _names_nested_module(module: str, folder: str, modules: set[str]) -> bool:
+    """`polar.models.user` names `server.polar.models.user`: a miss of the roots. A bare
+    `sqlalchemy`, or a `sqlalchemy.orm` with no such module below the folder, is more
+    likely the library that a project subpackage happens to share its name with."""
+    return "." in module and f"{folder}.{module}" in modules
