@@ -11,7 +11,7 @@ import sys
 import pytest
 from support import REPO
 
-HEAVY = ("libcst",)
+HEAVY = ("libcst", "pygls", "lsprotocol")
 
 
 def imported_modules(*args: str) -> set[str]:

@@ -83,10 +83,17 @@ def _show_settings(workspace: Workspace, paths: Sequence[Path]) -> None:
 
 class _Command(click.Command):
     """Accepts ruff's spellings that click cannot say: `--add-noqa` with its reason only
-    after `=`, so that a path after it stays a path; the `check` subcommand."""
+    after `=`, so that a path after it stays a path; the `check` and `server`
+    subcommands."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         args = ["--add-noqa=" if arg == "--add-noqa" else arg for arg in args]
+        # `layercheck server` is always the language server, as `ruff server` is (a
+        # folder named `server` is checked with `layercheck check server`).
+        if args and args[0] == "server":
+            from layercheck.server.command import server
+
+            server.main(args[1:], prog_name="layercheck server")
         # `layercheck check app/` is ruff's spelling of `layercheck app/` (unless a file
         # or folder named `check` is meant).
         if args and args[0] == "check" and not Path("check").exists():

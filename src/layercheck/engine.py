@@ -397,6 +397,11 @@ class Engine:
 
         return held
 
+    def outcome_of(self, file: SourceFile, data: bytes, index: ProjectIndex) -> FileOutcome:
+        """One file's findings from these bytes (an editor's unsaved buffer), against an
+        index the caller keeps: the language server's path."""
+        return self._outcome(self._load(file, True, data), index)
+
     def _warn_only(self, message: str) -> None:
         if self.warn is not None:
             self.warn(message)

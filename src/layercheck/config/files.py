@@ -104,6 +104,12 @@ def find_git_root(folder: Path) -> Path | None:
     return None
 
 
+def forget() -> None:
+    """Drop what was found of config, packaging and git files (they changed on disk)."""
+    for cached in (_pyproject_tables, find_config, find_project_marker, find_git_root):
+        cached.cache_clear()
+
+
 def parse_inline(text: str) -> dict[str, object]:
     """`--config KEY=VALUE`: one TOML `key = value` line, as ruff's `--config` takes it;
     raises ValueError with the reason."""

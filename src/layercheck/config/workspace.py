@@ -8,11 +8,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from layercheck.config import files
 from layercheck.config.errors import ConfigError
 from layercheck.config.files import find_config, find_git_root, find_project_marker
 from layercheck.config.loading import RawConfig, read_config
 from layercheck.config.selection import Catalog
 from layercheck.config.settings import Overrides, Settings, build_settings
+
+
+def forget_files() -> None:
+    """Drop what this process remembers of config and packaging files: a long-lived
+    process (the language server) reads them again after one changes."""
+    files.forget()
+    read_config.cache_clear()
 
 
 @dataclass

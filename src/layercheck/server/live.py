@@ -1,0 +1,187 @@
+"""Findings for the text an editor holds, against the index of the saved tree.
+
+An editor asks on every change, so nothing here is proportional to the project: each
+project's index is built once (from the facts cache, so a warm start parses nothing)
+and kept in memory; an edit costs the parse and the walk of one buffer. A file saved or
+changed on disk makes its project's index stale, and the next check rebuilds it (the
+facts cache re-reads only what changed). A configuration file that changes starts over
+with new settings, as the command line would read them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Final
+
+from layercheck.add_noqa import SKIPPED, edit_text
+from layercheck.config.settings import Overrides, Settings
+from layercheck.config.workspace import Workspace, forget_files
+from layercheck.discovery import SourceFile, stdin_file
+from layercheck.engine import Engine
+from layercheck.fixes.apply import apply_pass
+from layercheck.fixes.relint import Relinter
+from layercheck.fixes.run import applicable, fix_text
+from layercheck.fixes.unused import drop_unused_imports, merge_added_imports
+from layercheck.index import ProjectIndex
+from layercheck.model import Finding
+from layercheck.rules import CATALOG
+from layercheck.source import parse
+
+CONFIG_NAMES: Final = frozenset(
+    {
+        "pyproject.toml",
+        ".layercheck.toml",
+        "layercheck.toml",
+        "setup.py",
+        "setup.cfg",
+        ".gitignore",
+        "uv.lock",
+        "poetry.lock",
+        "pdm.lock",
+    }
+)
+"""Files whose change means new settings: config files, packaging files (project roots,
+module names), ignore files, and lock files (the declared library versions)."""
+
+
+def settings_file(path: Path) -> bool:
+    name = path.name
+    return name in CONFIG_NAMES or (name.startswith("requirements") and name.endswith(".txt"))
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """One buffer's findings, and what is needed to fix it later."""
+
+    file: SourceFile
+    text: str
+    findings: tuple[Finding, ...]
+
+
+class _Indexes(Relinter):
+    """The fixes' re-linter, whose per-project indexes can be dropped when files change."""
+
+    def index(self, file: SourceFile) -> ProjectIndex:
+        return self._index(file)
+
+    def forget(self, roots: Iterable[Path] | None = None) -> None:
+        if roots is None:
+            self._indexes.clear()
+            return
+        for root in roots:
+            self._indexes.pop(root, None)
+
+    def roots(self) -> list[Path]:
+        return list(self._indexes)
+
+
+class LiveChecker:
+    """Checks editor buffers; `changed` hears of files written on disk."""
+
+    def __init__(
+        self,
+        cwd: Path,
+        *,
+        warn: Callable[[str], None] | None = None,
+        overrides: Overrides | None = None,
+    ) -> None:
+        self.cwd = cwd
+        self.warn = warn
+        self._overrides = overrides or Overrides()
+        self._start()
+
+    def _start(self) -> None:
+        # Excludes apply to the files an editor opens, as with `--force-exclude`.
+        forget_files()
+        overrides = replace(self._overrides, force_exclude=True)
+        self.workspace = Workspace(CATALOG, overrides, cwd=self.cwd)
+        self.engine = Engine(self.workspace, warn=self.warn, jobs=1)
+        self._indexes = _Indexes(self.engine)
+
+    # -- what changed on disk --------------------------------------------------------
+    def changed(self, paths: Iterable[Path]) -> bool:
+        """Files created, written or deleted on disk; True when a configuration file was
+        among them (everything starts over with the settings read again)."""
+        paths = list(paths)
+        if any(settings_file(path) for path in paths):
+            self._start()
+            return True
+        stale: set[Path] = set()
+        known = self._indexes.roots()
+        for path in paths:
+            for root in known:
+                if path == root or root in path.parents:
+                    stale.add(root)
+        self._indexes.forget(stale)
+        return False
+
+    # -- checking ----------------------------------------------------------------------
+    def source_file(self, path: Path) -> SourceFile | None:
+        """The file record for a buffer; None when the settings exclude it."""
+        return stdin_file(path, self.workspace)
+
+    def settings_for(self, path: Path) -> Settings:
+        return self.workspace.settings_for(path.parent)
+
+    def check(self, path: Path, text: str) -> Checked | None:
+        """The findings of `text` as the content of `path` (None: excluded)."""
+        file = self.source_file(path)
+        if file is None:
+            return None
+        index = self._indexes.index(file)
+        outcome = self.engine.outcome_of(file, text.encode("utf-8"), index)
+        if outcome.error is not None and self.warn is not None:
+            self.warn(outcome.error)
+        return Checked(file, text, tuple(outcome.findings))
+
+    def index_paths(self, file: SourceFile) -> dict[str, str]:
+        """Module -> file path in the file's project (related places of a diagnostic)."""
+        index = self._indexes.index(file)
+        return {module: facts.path for module, facts in index.by_module.items()}
+
+    # -- fixing ------------------------------------------------------------------------
+    def fixed_one(self, checked: Checked, finding: Finding) -> str | None:
+        """The text with one finding's fix applied (and the imports it needs merged in,
+        those it left unused dropped); None when that does not give code that parses."""
+        done = apply_pass(checked.text, [finding])
+        if not done.applied:
+            return None
+        text = drop_unused_imports(checked.text, merge_added_imports(checked.text, done.text))
+        for candidate in (text, done.text):
+            if _parses(candidate):
+                return candidate
+        return None
+
+    def fixed_all(self, checked: Checked, unsafe: bool) -> str:
+        """The text after every applicable fix, re-linted between passes as `--fix` does."""
+        wanted = [finding for finding in checked.findings if applicable(finding, unsafe)]
+        if not wanted:
+            return checked.text
+        result = fix_text(
+            self._indexes, checked.file, checked.text, checked.findings, unsafe, self._warn
+        )
+        return result.fixed
+
+    @staticmethod
+    def with_noqa(checked: Checked, finding: Finding) -> str | None:
+        """The text with `# noqa: CODE` added (or merged) where the finding's line takes
+        it; None for the findings a noqa comment is not the answer to."""
+        if finding.code in SKIPPED:
+            return None
+        row = finding.noqa_row or finding.start.row
+        text, changed = edit_text(checked.text, {row: {finding.code}})
+        return text if changed else None
+
+    def _warn(self, message: str) -> None:
+        if self.warn is not None:
+            self.warn(message)
+
+
+def _parses(text: str) -> bool:
+    try:
+        parse(text, "<fix>")
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return False
+    return True
