@@ -11,7 +11,7 @@ import sys
 import pytest
 from support import REPO
 
-HEAVY = ("libcst", "pygls", "lsprotocol")
+HEAVY = ("libcst", "pygls", "lsprotocol", "watchfiles")
 
 
 def imported_modules(*args: str) -> set[str]:

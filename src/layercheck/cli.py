@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import sys
@@ -169,6 +170,9 @@ class _Command(click.Command):
     "--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff; write nothing."
 )
 @click.option("--show-fixes", is_flag=True, help="List the fixes applied (or available).")
+@click.option(
+    "-w", "--watch", is_flag=True, help="Check again whenever a file changes (needs [watch])."
+)
 @click.option("--fix-only", is_flag=True, help="Apply fixes; report no remaining findings.")
 @click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when any file was fixed.")
 # -- adopting layercheck on an existing codebase (issue 16) --
@@ -240,6 +244,7 @@ def main(
     unsafe_fixes: bool | None,
     show_diff: bool,
     show_fixes: bool,
+    watch: bool,
     fix_only: bool,
     exit_non_zero_on_fix: bool,
     add_noqa_reason: str | None,
@@ -287,37 +292,61 @@ def main(
         per_file_ignores=_per_file_ignores(per_file_ignores),
         values=values,
     )
-    started = time.perf_counter()
-    stage = ["reading the configuration"]
-    try:
-        workspace = Workspace(CATALOG, overrides, config_file=config_file, isolated=isolated)
-        _run(
-            workspace,
-            paths,
-            output_format,
-            statistics,
-            exit_zero,
-            show_settings,
-            show_files,
-            quiet,
-            verbose,
-            stdin_filename,
-            started,
-            stage,
-            jobs,
-            FixRequest(fix, unsafe_fixes, show_diff, show_fixes, fix_only, exit_non_zero_on_fix),
-            Adoption(add_noqa_reason, write_baseline, baseline_file, baseline_strict, output_file),
-        )
-    except ConfigError as exc:
-        _fail(str(exc))
-    except SelectorError as exc:
-        _fail(str(exc))
-    except MissingPathError as exc:
-        _fail(str(exc))
-    except BaselineError as exc:
-        _fail(str(exc))
-    except Exception as exc:  # a bug: exit 2 with one line, never a traceback
-        _fail(internal_error(stage[0], exc))
+
+    def attempt() -> None:
+        started = time.perf_counter()
+        stage = ["reading the configuration"]
+        try:
+            workspace = Workspace(CATALOG, overrides, config_file=config_file, isolated=isolated)
+            _run(
+                workspace,
+                paths,
+                output_format,
+                statistics,
+                exit_zero,
+                show_settings,
+                show_files,
+                quiet,
+                verbose,
+                stdin_filename,
+                started,
+                stage,
+                jobs,
+                FixRequest(
+                    fix, unsafe_fixes, show_diff, show_fixes, fix_only, exit_non_zero_on_fix
+                ),
+                Adoption(
+                    add_noqa_reason, write_baseline, baseline_file, baseline_strict, output_file
+                ),
+            )
+        except ConfigError as exc:
+            _fail(str(exc))
+        except SelectorError as exc:
+            _fail(str(exc))
+        except MissingPathError as exc:
+            _fail(str(exc))
+        except BaselineError as exc:
+            _fail(str(exc))
+        except Exception as exc:  # a bug: exit 2 with one line, never a traceback
+            _fail(internal_error(stage[0], exc))
+
+    if not watch:
+        attempt()
+        return
+    if stdin_filename is not None or Path("-") in paths:
+        _fail("--watch cannot read stdin")
+    if add_noqa_reason is not None or write_baseline is not None:
+        _fail("--watch cannot be combined with --add-noqa or --write-baseline")
+    from layercheck.config.workspace import forget_files
+    from layercheck.watch import watch as watch_loop
+
+    def again() -> None:
+        # Each run reads the configuration afresh; its exit status ends only the run.
+        forget_files()
+        with contextlib.suppress(SystemExit):
+            attempt()
+
+    watch_loop(list(paths) or [Path(".")], again, clear=sys.stdout.isatty())
 
 
 def _run(
