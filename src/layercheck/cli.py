@@ -84,7 +84,7 @@ def _show_settings(workspace: Workspace, paths: Sequence[Path]) -> None:
 
 class _Command(click.Command):
     """Accepts ruff's spellings that click cannot say: `--add-noqa` with its reason only
-    after `=`, so that a path after it stays a path; the `check` and `server`
+    after `=`, so that a path after it stays a path; the `check`, `server` and `graph`
     subcommands."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -95,6 +95,10 @@ class _Command(click.Command):
             from layercheck.server.command import server
 
             server.main(args[1:], prog_name="layercheck server")
+        if args and args[0] == "graph" and not Path("graph").exists():
+            from layercheck.diagram.command import graph
+
+            graph.main(args[1:], prog_name="layercheck graph")
         # `layercheck check app/` is ruff's spelling of `layercheck app/` (unless a file
         # or folder named `check` is meant).
         if args and args[0] == "check" and not Path("check").exists():

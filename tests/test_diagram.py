@@ -1,0 +1,142 @@
+"""`layercheck graph`: the layers of a fixture project and the imports between them, the
+violating ones marked with their rules, in each format; the README's picture is the
+command's output; the HTML page loads in a real headless browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import FIXTURES, REPO
+
+BAD_APP = FIXTURES / "bad_app"
+
+
+def _graph(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "layercheck", "graph", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_json_has_layers_counts_and_the_violating_imports() -> None:
+    proc = _graph(str(BAD_APP), "--format", "json", "--modules")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    names = [layer["name"] for layer in data["layers"]]
+    assert names[:5] == ["routes", "dependencies", "services", "repositories", "models"]
+    edge = next(
+        e for e in data["layer_edges"] if (e["from"], e["to"]) == ("routes", "repositories")
+    )
+    assert edge["violations"] == {"LC101": 1}
+    fine = next(e for e in data["layer_edges"] if (e["from"], e["to"]) == ("routes", "services"))
+    assert fine["violations"] == {}
+    assert fine["imports"] >= 1
+    bad = [i for i in data["imports"] if i["violations"]]
+    assert {
+        "from": "app.routes.posts",
+        "to": "app.repositories.post_repo",
+        "line": 9,
+        "violations": ["LC101"],
+    } in bad
+    # Every module is in one layer band, and every import joins two known modules.
+    modules = {m["name"] for m in data["modules"]}
+    assert all(i["from"] in modules and i["to"] in modules for i in data["imports"])
+
+
+def test_the_readme_shows_the_graph_of_the_example_project() -> None:
+    proc = _graph("fixtures/bad_app")
+    assert proc.returncode == 0, proc.stderr
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"<!-- graph: fixtures/bad_app -->\n```mermaid\n(.*?)```", readme, re.S)
+    assert found is not None, "the README's graph block is missing"
+    assert found.group(1) == proc.stdout, (
+        "README graph is stale: run `layercheck graph fixtures/bad_app` and paste it"
+    )
+    assert "LC101" in proc.stdout
+    assert "linkStyle" in proc.stdout
+
+
+def test_dot_marks_violations_red() -> None:
+    proc = _graph(str(BAD_APP), "--format", "dot", "--modules")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("digraph layercheck {")
+    line = next(row for row in proc.stdout.splitlines() if "LC101" in row)
+    assert "n_app_routes_posts -> n_app_repositories_post_repo" in line
+    assert "#d1242f" in line
+    assert "posts.py#L9" in line
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz (`dot`) is not installed")
+def test_svg_is_laid_out_by_graphviz(tmp_path: Path) -> None:
+    out = tmp_path / "graph.svg"
+    proc = _graph(str(BAD_APP), "--format", "svg", "--modules", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    svg = out.read_text(encoding="utf-8")
+    assert "<svg" in svg
+    assert "LC101" in svg
+    assert "app.routes.posts" in svg
+
+
+def test_without_graphviz_one_line_and_the_dot_text(tmp_path: Path) -> None:
+    env = dict(os.environ, PATH=str(tmp_path))  # no `dot` here
+    proc = _graph(str(BAD_APP), "--format", "svg", env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1
+    assert "Graphviz" in proc.stderr
+    assert proc.stdout.startswith("digraph layercheck {")
+
+
+def test_a_missing_path_is_one_line_exit_2() -> None:
+    proc = _graph("no/such/folder")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1
+
+
+def _browser() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found is not None:
+            return found
+    return None
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz (`dot`) is not installed")
+@pytest.mark.skipif(_browser() is None, reason="no Chromium to load the HTML page in")
+def test_the_html_page_loads_in_a_headless_browser(tmp_path: Path) -> None:
+    page = tmp_path / "graph.html"
+    proc = _graph(str(BAD_APP), "--format", "html", "--modules", "-o", str(page))
+    assert proc.returncode == 0, proc.stderr
+    browser = _browser()
+    assert browser is not None
+    common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"]
+    shot = tmp_path / "graph.png"
+    subprocess.run(
+        [*common, f"--screenshot={shot}", page.as_uri()],
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    assert shot.stat().st_size > 10_000  # a picture, not a blank page
+    dom = subprocess.run(
+        [*common, "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    ).stdout
+    assert "<svg" in dom
+    assert "Violating imports" in dom
+    assert "app.routes.posts" in dom
