@@ -140,3 +140,28 @@ def test_the_html_page_loads_in_a_headless_browser(tmp_path: Path) -> None:
     assert "<svg" in dom
     assert "Violating imports" in dom
     assert "app.routes.posts" in dom
+
+
+def test_a_large_module_picture_draws_only_the_reported_imports() -> None:
+    from layercheck.diagram.build import Diagram, Import, Module
+    from layercheck.diagram.formats import DRAWN_MODULES, to_dot, to_mermaid
+
+    diagram = Diagram()
+    for number in range(DRAWN_MODULES + 1):
+        name = f"app.services.s{number}"
+        diagram.modules[name] = Module(name, "services", Path(f"/p/app/services/s{number}.py"))
+    diagram.modules["app.routes.r"] = Module("app.routes.r", "routes", Path("/p/app/routes/r.py"))
+    diagram.imports = [
+        Import("app.services.s0", "app.services.s1", 1),
+        Import("app.services.s2", "app.routes.r", 3, ("LC102",), ("upward",)),
+    ]
+
+    def drawn(text: str, a: str, b: str) -> bool:
+        return re.search(rf"^\s*{a} -+>(\|[^|]*\| )? ?{b}\b", text, re.M) is not None
+
+    for render in (to_dot, to_mermaid):
+        few = render(diagram, True)
+        every = render(diagram, True, True)
+        assert not drawn(few, "n_app_services_s0", "n_app_services_s1")
+        assert drawn(few, "n_app_services_s2", "n_app_routes_r")
+        assert drawn(every, "n_app_services_s0", "n_app_services_s1")

@@ -11,8 +11,10 @@ from layercheck.config.errors import ConfigError
 from layercheck.config.workspace import Workspace
 from layercheck.diagram.build import build
 from layercheck.diagram.formats import (
+    DRAWN_MODULES,
     FORMATS,
     GraphvizMissing,
+    draws_all,
     to_dot,
     to_html,
     to_json,
@@ -41,13 +43,23 @@ def _fail(message: str) -> None:
 )
 @click.option("--modules", is_flag=True, help="A box per module, in its layer's band.")
 @click.option(
+    "--all-imports",
+    is_flag=True,
+    help=f"With --modules, draw every import even past {DRAWN_MODULES} modules "
+    "(then only the reported ones are drawn).",
+)
+@click.option(
     "-o",
     "--output-file",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the graph to this file instead of stdout.",
 )
 def graph(
-    paths: tuple[Path, ...], output_format: str, modules: bool, output_file: Path | None
+    paths: tuple[Path, ...],
+    output_format: str,
+    modules: bool,
+    all_imports: bool,
+    output_file: Path | None,
 ) -> None:
     """Draw the project's layers and the imports between them; the imports a rule
     reports are red, with the rules' codes."""
@@ -60,9 +72,9 @@ def graph(
     if output_format == "json":
         text = to_json(diagram, modules)
     elif output_format == "mermaid":
-        text = to_mermaid(diagram, modules)
+        text = to_mermaid(diagram, modules, all_imports)
     else:
-        text = to_dot(diagram, modules)
+        text = to_dot(diagram, modules, all_imports)
         if output_format in {"svg", "html"}:
             try:
                 svg = to_svg(text)
@@ -78,7 +90,13 @@ def graph(
             except (OSError, RuntimeError) as exc:
                 _fail(f"Graphviz: {exc}")
             title = "layercheck: " + ", ".join(str(path) for path in paths or (Path("."),))
-            text = svg if output_format == "svg" else to_html(svg, title, diagram)
+            note = ""
+            if modules and not draws_all(diagram, all_imports):
+                note = (
+                    f"{len(diagram.modules)} modules: only the imports a rule reports are "
+                    "drawn (--all-imports draws every one)"
+                )
+            text = svg if output_format == "svg" else to_html(svg, title, diagram, note)
     if output_file is None:
         click.echo(text, nl=False)
         return

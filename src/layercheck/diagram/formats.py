@@ -22,6 +22,13 @@ from layercheck.diagram.build import Diagram
 RED: Final = "#d1242f"
 GREY: Final = "#57606a"
 FORMATS: Final = ("mermaid", "dot", "json", "svg", "html")
+DRAWN_MODULES: Final = 400
+"""Past this many modules, a module picture draws only the imports a rule reports: the
+thousands of others make it unreadable, and Graphviz takes minutes to lay them out."""
+
+
+def draws_all(diagram: Diagram, all_imports: bool) -> bool:
+    return all_imports or len(diagram.modules) <= DRAWN_MODULES
 
 
 class GraphvizMissing(Exception):
@@ -63,7 +70,7 @@ def _mermaid_text(text: str) -> str:
     return '"' + text.replace('"', "#quot;") + '"'
 
 
-def to_mermaid(diagram: Diagram, modules: bool) -> str:
+def to_mermaid(diagram: Diagram, modules: bool, all_imports: bool = False) -> str:
     out = ["flowchart TD"]
     styled: list[int] = []
     if not modules:
@@ -80,7 +87,8 @@ def to_mermaid(diagram: Diagram, modules: bool) -> str:
             out.append(f"    subgraph {_id('layer_' + name)}[{_mermaid_text(name)}]")
             out.extend(f"        {_id(m)}[{_mermaid_text(m)}]" for m in members[name])
             out.append("    end")
-        for number, item in enumerate(diagram.imports):
+        drawn = [item for item in diagram.imports if item.codes or draws_all(diagram, all_imports)]
+        for number, item in enumerate(drawn):
             if item.codes:
                 label = _mermaid_text(" ".join(item.codes))
                 out.append(f"    {_id(item.importer)} -->|{label}| {_id(item.imported)}")
@@ -104,7 +112,7 @@ def _dot_text(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def to_dot(diagram: Diagram, modules: bool) -> str:
+def to_dot(diagram: Diagram, modules: bool, all_imports: bool = False) -> str:
     out = [
         "digraph layercheck {",
         "    rankdir=TB; newrank=true; nodesep=0.3; ranksep=0.6;",
@@ -162,7 +170,7 @@ def to_dot(diagram: Diagram, modules: bool) -> str:
                     f"URL={_dot_text(source.as_uri() + f'#L{item.line}')}, "
                     f"tooltip={_dot_text(tip)}];"
                 )
-            else:
+            elif draws_all(diagram, all_imports):
                 # Imports do not move the bands: the stack decides where a module sits.
                 out.append(f"    {_id(item.importer)} -> {_id(item.imported)} [constraint=false];")
     out.append("}")
@@ -182,7 +190,7 @@ def to_svg(dot_text: str) -> str:
     return done.stdout
 
 
-def to_html(svg: str, title: str, diagram: Diagram) -> str:
+def to_html(svg: str, title: str, diagram: Diagram, note: str = "") -> str:
     """A page that needs nothing but itself: the SVG inline, a legend, the violations
     listed with links to their files and lines."""
     start = svg.find("<svg")
@@ -216,7 +224,8 @@ li {{ margin: 0.2em 0; }}
 <body>
 <h1>{html.escape(title)}</h1>
 <p class="legend"><span>Bands, top to bottom: {bands}</span>
-<span class="bad">red: an import a rule reports</span></p>
+<span class="bad">red: an import a rule reports</span>
+<span>{html.escape(note)}</span></p>
 <div class="picture">
 {picture}
 </div>
