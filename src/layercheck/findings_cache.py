@@ -5,13 +5,18 @@ facts cache.
 
 A finding depends only on the file, the index, the rule and the settings; so an entry
 holds while the file's stamp and settings key are the same and the index digest is that
-of the current index. The index is a function of the facts of every file of the
-project, and a file's facts a function of its path, bytes and settings: the cache file
-also records the stamp and settings key of every file of the project when the index was
-built. When every file of the project still has that stamp and key (the same files, none
-changed), the index is the same without building it: a warm run stats the files, loads
-this one file and prints. Otherwise the engine builds the index (from the facts cache
-where it can) and an entry holds when its index digest matches.
+of the current index, or, for another index, while every question its findings asked of
+the index (its reads, index_reads.py) still gets the same answer.
+
+The index is a function of the facts of every file of the project, and a file's facts a
+function of its path, bytes and settings: the cache file also records the stamp and
+settings key of every file of the project when the index was built. When every file of
+the project still has that stamp and key (the same files, none changed), the index is
+the same without building it: a warm run stats the files, loads this one file and
+prints. Otherwise the engine builds the index (from the facts cache where it can) and an
+entry holds when its index digest matches or its reads still hold. The reads are kept
+once per project in a table of (question, answer hash) pairs; an entry names its pairs
+by their place in the table.
 
 Like the facts cache: JSON, never pickle; a file that is damaged, edited, of another
 version or root is an empty cache; writes go to a temporary file renamed over the old.
@@ -23,7 +28,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -37,6 +42,7 @@ from layercheck.cache import (
     prepare_directory,
     write_atomic,
 )
+from layercheck.index_reads import Reads
 from layercheck.layers import Layer
 from layercheck.model import Finding
 from layercheck.parallel import FileOutcome
@@ -53,7 +59,8 @@ in the file is the key itself."""
 
 def findings_format() -> str:
     """Changes when a finding, fix or edit gains, loses or retypes a field."""
-    return hashlib.sha256(f"{_FINDING.shape};{format_id()}".encode()).hexdigest()[:16]
+    shape = f"{_FINDING.shape};{format_id()};reads"
+    return hashlib.sha256(shape.encode()).hexdigest()[:16]
 
 
 def file_stat(path: Path, now: int) -> FileStat | None:
@@ -109,8 +116,11 @@ class FindingsCache:
         self._notes: list[str] = []
         """Warnings about the project as a whole, from that index."""
         self._results: dict[str, list[Any]] = {}
-        """[mtime_ns, size, sha256, key, index digest, layer, findings] of files
-        reported on."""
+        """[mtime_ns, size, sha256, key, index digest, layer, findings, reads] of files
+        reported on; reads: places in `_reads`, comma-separated."""
+        self._reads: list[list[str]] = []
+        """(question, answer hash) pairs that entries read."""
+        self._places: dict[tuple[str, str], int] | None = None
         self._dirty = False
         self._read()
 
@@ -131,18 +141,20 @@ class FindingsCache:
                 or header.get("sha256") != hashlib.sha256(text).hexdigest()
             ):
                 raise ValueError("another cache")
-            project, index, notes, results = json.loads(text)
+            project, index, notes, results, reads = json.loads(text)
             if not (
                 isinstance(project, dict)
                 and isinstance(index, str)
                 and isinstance(notes, list)
                 and isinstance(results, dict)
+                and isinstance(reads, list)
             ):
                 raise ValueError("malformed")
         except (OSError, ValueError, TypeError, KeyError, RecursionError):
             self._dirty = True
             return
         self._project, self._index, self._notes, self._results = project, index, notes, results
+        self._reads = reads
 
     # -- the warm path --------------------------------------------------------------------
     def unchanged(
@@ -171,24 +183,36 @@ class FindingsCache:
         return [note for note in self._notes if isinstance(note, str)]
 
     def outcome(
-        self, path: Path, key: str, index: str, stat: FileStat | None, sha256: str | None = None
+        self,
+        path: Path,
+        key: str,
+        index: str,
+        stat: FileStat | None,
+        sha256: str | None = None,
+        holds: Callable[[str, str], bool] | None = None,
     ) -> FileOutcome | None:
         """The file's outcome when its entry holds for these bytes (known by their stat,
-        or by their hash when the stat cannot tell), settings key and index; else None.
-        A corrupt entry is dropped."""
+        or by their hash when the stat cannot tell), settings key and index (the same
+        index, or one for which `holds(question, answer)` says yes to each of its
+        reads); else None. A corrupt entry is dropped."""
         name = str(path)
         entry = self._results.get(name)
         if entry is None or stat is None:
             return None
         try:
-            mtime, size, digest, entry_key, entry_index, layer, findings = entry
-            if entry_key != key or entry_index != index or size != stat[1]:
+            mtime, size, digest, entry_key, entry_index, layer, findings, reads = entry
+            if entry_key != key or size != stat[1]:
                 return None
             if sha256 is not None:
                 if digest != sha256:
                     return None
             elif mtime == NO_MTIME or mtime != stat[0]:
                 return None
+            if entry_index != index:
+                if holds is None or not self._still_hold(reads, holds):
+                    return None
+                entry[4] = index
+                self._dirty = True
             decoded = [decode_finding(item) for item in findings]
             return FileOutcome(path, _LAYERS[layer] if layer is not None else None, decoded)
         except (ValueError, TypeError, KeyError, IndexError):
@@ -200,10 +224,32 @@ class FindingsCache:
         """(size, sha256) an entry of `path` was stored with, so that a caller whose stat
         cannot tell may hash the file and ask again."""
         entry = self._results.get(str(path))
-        if entry is None or len(entry) != 7:
+        if entry is None or len(entry) != 8:
             return None
         size, digest = entry[1], entry[2]
         return (size, digest) if isinstance(size, int) and isinstance(digest, str) else None
+
+    def _still_hold(self, reads: object, holds: Callable[[str, str], bool]) -> bool:
+        if not isinstance(reads, str):
+            raise ValueError("malformed reads")
+        table = self._reads
+        for place in reads.split(",") if reads else ():
+            question, answer = table[int(place)]
+            if not holds(question, answer):
+                return False
+        return True
+
+    def _place(self, read: tuple[str, str]) -> int:
+        places = self._places
+        if places is None:
+            places = self._places = {
+                (item[0], item[1]): n for n, item in enumerate(self._reads) if len(item) == 2
+            }
+        found = places.get(read)
+        if found is None:
+            found = places[read] = len(self._reads)
+            self._reads.append([read[0], read[1]])
+        return found
 
     # -- storing --------------------------------------------------------------------------
     def record_project(
@@ -224,8 +270,18 @@ class FindingsCache:
             self._project, self._index, self._notes = project, index, list(notes)
             self._dirty = True
 
-    def store(self, stamp: Stamp, key: str, index: str, outcome: FileOutcome) -> None:
+    def store(
+        self, stamp: Stamp, key: str, index: str, outcome: FileOutcome, reads: Reads | None
+    ) -> None:
+        """`reads`: None keeps those of the entry there is (the same bytes, found again
+        by their hash)."""
         name = str(outcome.path)
+        if reads is None:
+            old = self._results.get(name)
+            kept = old[7] if old is not None and len(old) == 8 else None
+            places = kept if isinstance(kept, str) else ""
+        else:
+            places = ",".join(str(self._place(read)) for read in reads)
         layer = outcome.layer.value if outcome.layer is not None else None
         entry = [
             stamp.mtime_ns,
@@ -235,6 +291,7 @@ class FindingsCache:
             index,
             layer,
             [encode_finding(finding) for finding in outcome.findings],
+            places,
         ]
         if self._results.get(name) != entry:
             self._results[name] = entry
@@ -252,8 +309,10 @@ class FindingsCache:
         if not self._dirty:
             return
         prepare_directory(self.directory)
+        self._compact()
         payload = json.dumps(
-            [self._project, self._index, self._notes, self._results], separators=(",", ":")
+            [self._project, self._index, self._notes, self._results, self._reads],
+            separators=(",", ":"),
         )
         # One JSON document whose last key holds the payload, its checksum before it:
         # the reader hashes the payload's bytes as they are and parses them once.
@@ -267,3 +326,23 @@ class FindingsCache:
         text = json.dumps(header, separators=(",", ":"))[:-1] + _PAYLOAD.decode() + payload + "}"
         write_atomic(self.path, text)
         self._dirty = False
+
+    def _compact(self) -> None:
+        """Drop the pairs of the read table no entry names any more."""
+        table = self._reads
+        fresh: list[list[str]] = []
+        moved: dict[str, str] = {}
+        for entry in self._results.values():
+            places = entry[7] if len(entry) == 8 else None
+            if not isinstance(places, str) or not places:
+                continue
+            renamed = []
+            for place in places.split(","):
+                new = moved.get(place)
+                if new is None:
+                    new = moved[place] = str(len(fresh))
+                    fresh.append(table[int(place)])
+                renamed.append(new)
+            entry[7] = ",".join(renamed)
+        self._reads = fresh
+        self._places = None
