@@ -14,9 +14,13 @@ settings key of every file of the project when the index was built. When every f
 the project still has that stamp and key (the same files, none changed), the index is
 the same without building it: a warm run stats the files, loads this one file and
 prints. Otherwise the engine builds the index (from the facts cache where it can) and an
-entry holds when its index digest matches or its reads still hold. The reads are kept
-once per project in a table of (question, answer hash) pairs; an entry names its pairs
-by their place in the table.
+entry holds when its index digest matches or its reads still hold.
+
+The reads live in a second file, read only when the index changed: a table of (question,
+answer hash) pairs, and for each file the places of its pairs in the table. It is written
+before the findings file, whose header holds its checksum: a findings file names the
+only reads file that goes with it, and without that file no entry holds for another
+index.
 
 Like the facts cache: JSON, never pickle; a file that is damaged, edited, of another
 version or root is an empty cache; writes go to a temporary file renamed over the old.
@@ -116,11 +120,13 @@ class FindingsCache:
         self._notes: list[str] = []
         """Warnings about the project as a whole, from that index."""
         self._results: dict[str, list[Any]] = {}
-        """[mtime_ns, size, sha256, key, index digest, layer, findings, reads] of files
-        reported on; reads: places in `_reads`, comma-separated."""
-        self._reads: list[list[str]] = []
-        """(question, answer hash) pairs that entries read."""
-        self._places: dict[tuple[str, str], int] | None = None
+        """[mtime_ns, size, sha256, key, index digest, layer, findings] of files
+        reported on."""
+        self.reads_path = self.path.with_name("reads-" + self.path.name.removeprefix("findings-"))
+        self._reads_sum = ""
+        """The checksum of the reads file that goes with this file."""
+        self._reads: _Reads | None = None
+        """Loaded when first needed."""
         self._dirty = False
         self._read()
 
@@ -139,22 +145,27 @@ class FindingsCache:
                 or header.get("root") != str(self.root)
                 or header.get("rules") != self.rules_key
                 or header.get("sha256") != hashlib.sha256(text).hexdigest()
+                or not isinstance(header.get("reads"), str)
             ):
                 raise ValueError("another cache")
-            project, index, notes, results, reads = json.loads(text)
+            project, index, notes, results = json.loads(text)
             if not (
                 isinstance(project, dict)
                 and isinstance(index, str)
                 and isinstance(notes, list)
                 and isinstance(results, dict)
-                and isinstance(reads, list)
             ):
                 raise ValueError("malformed")
         except (OSError, ValueError, TypeError, KeyError, RecursionError):
             self._dirty = True
             return
         self._project, self._index, self._notes, self._results = project, index, notes, results
-        self._reads = reads
+        self._reads_sum = header["reads"]
+
+    def _loaded_reads(self) -> _Reads:
+        if self._reads is None:
+            self._reads = _Reads.load(self.reads_path, self._reads_sum)
+        return self._reads
 
     # -- the warm path --------------------------------------------------------------------
     def unchanged(
@@ -200,7 +211,7 @@ class FindingsCache:
         if entry is None or stat is None:
             return None
         try:
-            mtime, size, digest, entry_key, entry_index, layer, findings, reads = entry
+            mtime, size, digest, entry_key, entry_index, layer, findings = entry
             if entry_key != key or size != stat[1]:
                 return None
             if sha256 is not None:
@@ -209,7 +220,7 @@ class FindingsCache:
             elif mtime == NO_MTIME or mtime != stat[0]:
                 return None
             if entry_index != index:
-                if holds is None or not self._still_hold(reads, holds):
+                if holds is None or not self._loaded_reads().hold(name, holds):
                     return None
                 entry[4] = index
                 self._dirty = True
@@ -224,32 +235,10 @@ class FindingsCache:
         """(size, sha256) an entry of `path` was stored with, so that a caller whose stat
         cannot tell may hash the file and ask again."""
         entry = self._results.get(str(path))
-        if entry is None or len(entry) != 8:
+        if entry is None or len(entry) != 7:
             return None
         size, digest = entry[1], entry[2]
         return (size, digest) if isinstance(size, int) and isinstance(digest, str) else None
-
-    def _still_hold(self, reads: object, holds: Callable[[str, str], bool]) -> bool:
-        if not isinstance(reads, str):
-            raise ValueError("malformed reads")
-        table = self._reads
-        for place in reads.split(",") if reads else ():
-            question, answer = table[int(place)]
-            if not holds(question, answer):
-                return False
-        return True
-
-    def _place(self, read: tuple[str, str]) -> int:
-        places = self._places
-        if places is None:
-            places = self._places = {
-                (item[0], item[1]): n for n, item in enumerate(self._reads) if len(item) == 2
-            }
-        found = places.get(read)
-        if found is None:
-            found = places[read] = len(self._reads)
-            self._reads.append([read[0], read[1]])
-        return found
 
     # -- storing --------------------------------------------------------------------------
     def record_project(
@@ -276,12 +265,8 @@ class FindingsCache:
         """`reads`: None keeps those of the entry there is (the same bytes, found again
         by their hash)."""
         name = str(outcome.path)
-        if reads is None:
-            old = self._results.get(name)
-            kept = old[7] if old is not None and len(old) == 8 else None
-            places = kept if isinstance(kept, str) else ""
-        else:
-            places = ",".join(str(self._place(read)) for read in reads)
+        if reads is not None:
+            self._loaded_reads().record(name, reads)
         layer = outcome.layer.value if outcome.layer is not None else None
         entry = [
             stamp.mtime_ns,
@@ -291,7 +276,6 @@ class FindingsCache:
             index,
             layer,
             [encode_finding(finding) for finding in outcome.findings],
-            places,
         ]
         if self._results.get(name) != entry:
             self._results[name] = entry
@@ -306,13 +290,16 @@ class FindingsCache:
 
     def save(self) -> None:
         """Write the file when anything changed (OSError when it cannot be written)."""
+        reads = self._reads
+        if reads is not None and reads.dirty:
+            prepare_directory(self.directory)
+            self._reads_sum = reads.save(self.reads_path, self._results)
+            self._dirty = True
         if not self._dirty:
             return
         prepare_directory(self.directory)
-        self._compact()
         payload = json.dumps(
-            [self._project, self._index, self._notes, self._results, self._reads],
-            separators=(",", ":"),
+            [self._project, self._index, self._notes, self._results], separators=(",", ":")
         )
         # One JSON document whose last key holds the payload, its checksum before it:
         # the reader hashes the payload's bytes as they are and parses them once.
@@ -322,27 +309,86 @@ class FindingsCache:
             "root": str(self.root),
             "rules": self.rules_key,
             "sha256": hashlib.sha256(payload.encode()).hexdigest(),
+            "reads": self._reads_sum,
         }
         text = json.dumps(header, separators=(",", ":"))[:-1] + _PAYLOAD.decode() + payload + "}"
         write_atomic(self.path, text)
         self._dirty = False
 
-    def _compact(self) -> None:
-        """Drop the pairs of the read table no entry names any more."""
-        table = self._reads
+
+class _Reads:
+    """The reads file: (question, answer hash) pairs, and each file's places among them."""
+
+    def __init__(self, table: list[list[str]], files: dict[str, str]) -> None:
+        self.table = table
+        self.files = files
+        """Each file's places in `table`, comma-separated."""
+        self.places: dict[tuple[str, str], int] | None = None
+        self.dirty = False
+
+    @classmethod
+    def load(cls, path: Path, checksum: str) -> _Reads:
+        """The reads file whose payload has this checksum; else no reads."""
+        if checksum:
+            try:
+                raw = path.read_bytes()
+                if hashlib.sha256(raw).hexdigest() == checksum:
+                    table, files = json.loads(raw)
+                    if isinstance(table, list) and isinstance(files, dict):
+                        return cls(table, files)
+            except (OSError, ValueError, TypeError, RecursionError):
+                pass
+        return cls([], {})
+
+    def hold(self, name: str, holds: Callable[[str, str], bool]) -> bool:
+        """Every read of the file still gets its answer (False when none are known)."""
+        places = self.files.get(name)
+        if not isinstance(places, str):
+            return False
+        try:
+            for place in places.split(",") if places else ():
+                question, answer = self.table[int(place)]
+                if not holds(question, answer):
+                    return False
+        except (ValueError, TypeError, IndexError):
+            return False
+        return True
+
+    def record(self, name: str, reads: Reads) -> None:
+        places = self.places
+        if places is None:
+            places = self.places = {
+                (item[0], item[1]): n for n, item in enumerate(self.table) if len(item) == 2
+            }
+        found: list[str] = []
+        for read in reads:
+            place = places.get(read)
+            if place is None:
+                place = places[read] = len(self.table)
+                self.table.append([read[0], read[1]])
+            found.append(str(place))
+        self.files[name] = ",".join(found)
+        self.dirty = True
+
+    def save(self, path: Path, results: Mapping[str, object]) -> str:
+        """Write the reads of the files `results` holds, only the pairs they name; the
+        checksum of what was written."""
         fresh: list[list[str]] = []
         moved: dict[str, str] = {}
-        for entry in self._results.values():
-            places = entry[7] if len(entry) == 8 else None
-            if not isinstance(places, str) or not places:
+        files: dict[str, str] = {}
+        for name, places in self.files.items():
+            if name not in results or not isinstance(places, str):
                 continue
-            renamed = []
-            for place in places.split(","):
+            renamed: list[str] = []
+            for place in places.split(",") if places else ():
                 new = moved.get(place)
                 if new is None:
                     new = moved[place] = str(len(fresh))
-                    fresh.append(table[int(place)])
+                    fresh.append(self.table[int(place)])
                 renamed.append(new)
-            entry[7] = ",".join(renamed)
-        self._reads = fresh
-        self._places = None
+            files[name] = ",".join(renamed)
+        self.table, self.files, self.places = fresh, files, None
+        text = json.dumps([fresh, files], separators=(",", ":"))
+        write_atomic(path, text)
+        self.dirty = False
+        return hashlib.sha256(text.encode()).hexdigest()
