@@ -199,3 +199,33 @@ def test_ignore_noqa_and_declared_library_versions_are_part_of_the_key(tmp_path:
     assert codes() == []
     (tmp_path / "requirements.txt").write_text("pydantic>=2\n", encoding="utf-8")
     assert codes() == codes("--no-cache") == ["LC602"]
+
+
+def test_a_change_no_finding_read_rechecks_no_other_file(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index changes (a function more in a repository), but no question the targets'
+    findings asked of it gets another answer: their findings come from the cache."""
+    assert shown(run(project)) == LC201
+    repository = project / "app/repositories/users.py"
+    repository.write_text(repository.read_text() + "\n\ndef add(session, user):\n    pass\n")
+    age(project)
+    parsed = spy_parse(monkeypatch)
+    assert shown(run(project)) == LC201
+    assert sorted(parsed) == [str(repository)]  # its facts, no target's rules
+
+
+def test_a_changed_base_class_rechecks_only_the_files_that_read_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert shown(run(project)) == LC201
+    errors, users = project / "app/core/errors.py", project / "app/services/users.py"
+    for text, expected in ((DOMAIN, []), (ERRORS, LC201)):
+        errors.write_text(text)
+        age(project)
+        parsed = spy_parse(monkeypatch)
+        assert shown(run(project)) == expected
+        # errors.py for its facts; users.py, which raises AppError, for its findings;
+        # not orders.py, which asks nothing about AppError.
+        assert sorted(parsed) == sorted([str(errors), str(users)])
+        assert shown(run(project, cache=False)) == expected

@@ -46,3 +46,29 @@ def test_heavy_tools_are_not_imported(args: tuple[str, ...]) -> None:
     modules = imported_modules(*args)
     heavy = sorted(name for name in modules if name.split(".")[0] in HEAVY)
     assert heavy == []
+
+
+# What the command line may import before it knows it has files to check: itself and the
+# names of its choice options. Not the engine, the rules, the reporters, the configuration.
+# (`-m layercheck` runs `__main__` without importing it.)
+STARTUP = ["layercheck", "layercheck.choices", "layercheck.cli"]
+
+
+@pytest.mark.parametrize("flag", ["--version", "--help"])
+def test_version_and_help_import_only_the_command_line(flag: str) -> None:
+    modules = imported_modules(flag)
+    ours = sorted(name for name in modules if name.split(".")[0] == "layercheck")
+    assert ours == STARTUP
+
+
+def test_a_check_imports_the_engine() -> None:
+    """The test above would pass if `imported_modules` saw nothing of ours."""
+    modules = imported_modules("fixtures/good_app", "--no-cache")
+    assert {"layercheck.engine", "layercheck.rules", "layercheck.report"} <= modules
+
+
+def test_the_output_formats_offered_are_the_reporters() -> None:
+    from layercheck.choices import OUTPUT_FORMATS
+    from layercheck.report import REPORTERS
+
+    assert sorted(OUTPUT_FORMATS) == sorted(REPORTERS)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import enum
 import os
-import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,27 +148,23 @@ def _heads(files: list[FileFacts]) -> tuple[str, ...]:
     return tuple(r for r in sorted(parents) if r not in named and not is_broken(r))
 
 
-_GRAPHS: weakref.WeakKeyDictionary[ProjectIndex, dict[str, FolderGraph]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def graphs(index: ProjectIndex) -> dict[str, FolderGraph]:
     """Every Alembic folder's graph, computed once per index."""
-    found = _GRAPHS.get(index)
-    if found is None:
-        found = {}
-        for folder, files in _migrations(index).items():
-            revisions = [item for item in files if item.revision is not None]
-            if not revisions:
-                continue
-            found[folder] = FolderGraph(
-                folder=folder,
-                files=tuple(sorted(revisions, key=lambda f: f.path)),
-                complete=_complete(folder, files, index),
-                heads=_heads(revisions),
-            )
-        _GRAPHS[index] = found
+    return index.shared("alembic-graphs", _build_graphs)
+
+
+def _build_graphs(index: ProjectIndex) -> dict[str, FolderGraph]:
+    found: dict[str, FolderGraph] = {}
+    for folder, files in _migrations(index).items():
+        revisions = [item for item in files if item.revision is not None]
+        if not revisions:
+            continue
+        found[folder] = FolderGraph(
+            folder=folder,
+            files=tuple(sorted(revisions, key=lambda f: f.path)),
+            complete=_complete(folder, files, index),
+            heads=_heads(revisions),
+        )
     return found
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
-import json
 import sys
 import time
 from collections import Counter
@@ -15,29 +13,19 @@ from typing import TYPE_CHECKING
 
 import click
 
-from layercheck import __version__, baseline
-from layercheck.add_noqa import add_noqa
-from layercheck.baseline import Applied, BaselineError
-from layercheck.config.errors import ConfigError
-from layercheck.config.files import parse_inline
-from layercheck.config.loading import validate
-from layercheck.config.options import TARGET_VERSIONS
-from layercheck.config.selection import SelectorError
-from layercheck.config.settings import Overrides, Settings
-from layercheck.config.workspace import Workspace
-from layercheck.discovery import MissingPathError
-from layercheck.engine import CheckResult, Engine
-from layercheck.explain import explain, list_rules
-from layercheck.lint import version_skips
-from layercheck.model import Applicability, Finding, internal_error
-from layercheck.report import REPORTERS
-from layercheck.report._common import display_path
-from layercheck.report.options import ReportOptions
-from layercheck.rules import ALL_RULES, BY_CODE, BY_NAME, CATALOG, lookup
-from layercheck.source import split_lines
+from layercheck import __version__
+from layercheck.choices import OUTPUT_FORMATS, TARGET_VERSIONS
 
+# Only what defining the command needs is imported here: `--version` and `--help` must not
+# pay for the engine, the rules and the reporters (tests/test_lazy_imports.py). Each function
+# imports what it uses.
 if TYPE_CHECKING:
+    from layercheck.baseline import Applied
+    from layercheck.config.settings import Settings
+    from layercheck.config.workspace import Workspace
+    from layercheck.engine import CheckResult, Engine
     from layercheck.fixes.run import FileFix
+    from layercheck.model import Finding
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -75,6 +63,8 @@ def _warn(message: str) -> None:
 
 
 def _show_settings(workspace: Workspace, paths: Sequence[Path]) -> None:
+    import json
+
     target = (paths[0] if paths else Path(".")).absolute()
     settings = workspace.settings_for(target)
     click.echo(f"Resolved settings for: {target}")
@@ -115,7 +105,7 @@ class _Command(click.Command):
 @click.option("--preview/--no-preview", default=None, help="Enable preview rules.")
 @click.option(
     "--output-format",
-    type=click.Choice(sorted(REPORTERS)),
+    type=click.Choice(sorted(OUTPUT_FORMATS)),
     default="concise",
     show_default=True,
     help="How findings are printed.",
@@ -261,6 +251,11 @@ def main(
 ) -> None:
     """Check Python web backends for layer and framework-usage violations."""
     if explain_code is not None:
+        import difflib
+
+        from layercheck.explain import explain
+        from layercheck.rules import BY_NAME, lookup
+
         rule = lookup(explain_code)
         if rule is None:
             # Codes that differ by a digit are different rules: suggest only names.
@@ -271,11 +266,23 @@ def main(
             click.echo(explain(rule), nl=False)
         return
     if list_rules_flag:
+        from layercheck.explain import list_rules
+        from layercheck.rules import ALL_RULES
+
         if output_format == "json":
             click.echo(_rules_json(), nl=False)
         else:
             click.echo(list_rules(ALL_RULES), nl=False)
         return
+    from layercheck.baseline import BaselineError
+    from layercheck.config.errors import ConfigError
+    from layercheck.config.selection import SelectorError
+    from layercheck.config.settings import Overrides
+    from layercheck.config.workspace import Workspace
+    from layercheck.discovery import MissingPathError
+    from layercheck.model import internal_error
+    from layercheck.rules import CATALOG
+
     config_file, values = _config_args(config_args)
     if config_file is not None and not config_file.is_file():
         _fail(f"{config_file}: config file not found")
@@ -372,6 +379,14 @@ def _run(
 ) -> None:
     """`stage`: what is being done, kept up to date for the one line of an internal
     error."""
+    from layercheck.add_noqa import add_noqa
+    from layercheck.engine import Engine
+    from layercheck.lint import version_skips
+    from layercheck.report import REPORTERS
+    from layercheck.report.options import ReportOptions
+    from layercheck.rules import ALL_RULES
+    from layercheck.source import split_lines
+
     if show_settings:
         _show_settings(workspace, paths)
         return
@@ -499,6 +514,10 @@ def _apply_fixes(
     findings that remain, and how many were fixed."""
     from layercheck.fixes.relint import Relinter
     from layercheck.fixes.run import fix_files, write_all
+    from layercheck.model import Finding
+    from layercheck.report import REPORTERS
+    from layercheck.report._common import display_path
+    from layercheck.report.options import ReportOptions
 
     stdin_text = None
     if stdin is not None and result.files:
@@ -538,6 +557,9 @@ def _apply_fixes(
 
 def _fixed_listing(done: Sequence[FileFix], cwd: Path) -> str:
     """ruff's `--show-fixes` enumeration of what was fixed, by file and rule."""
+    from layercheck.report._common import display_path
+    from layercheck.rules import BY_CODE
+
     total = sum(sum(item.applied.values()) for item in done)
     out = [f"Fixed {total} error{'s' if total != 1 else ''}:"]
     for item in sorted(done, key=lambda item: str(item.path)):
@@ -550,6 +572,9 @@ def _fixed_listing(done: Sequence[FileFix], cwd: Path) -> str:
 
 def _available_fixes(findings: Sequence[Finding], unsafe: bool, cwd: Path) -> str:
     """`--show-fixes` without `--fix`: each available fix, under the finding it fixes."""
+    from layercheck.model import Applicability
+    from layercheck.report._common import display_path
+
     out: list[str] = []
     for finding in findings:
         fix = finding.fix
@@ -567,6 +592,10 @@ def _available_fixes(findings: Sequence[Finding], unsafe: bool, cwd: Path) -> st
 
 def _config_args(args: Sequence[str]) -> tuple[Path | None, tuple[tuple[str, object], ...]]:
     """`--config` values: one config file, and `KEY=VALUE` overrides (validated)."""
+    from layercheck.config.errors import ConfigError
+    from layercheck.config.files import parse_inline
+    from layercheck.config.loading import validate
+
     files: list[str] = []
     values: dict[str, object] = {}
     for arg in args:
@@ -597,6 +626,10 @@ def _per_file_ignores(args: Sequence[str]) -> tuple[tuple[str, tuple[str, ...]],
 
 
 def _statistics(findings: Sequence[Finding], output_format: str) -> str:
+    import json
+
+    from layercheck.rules import BY_CODE
+
     counts = Counter(finding.code for finding in findings)
     fixable = Counter(finding.code for finding in findings if finding.fix is not None)
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -618,6 +651,10 @@ def _statistics(findings: Sequence[Finding], output_format: str) -> str:
 
 
 def _rules_json() -> str:
+    import json
+
+    from layercheck.rules import ALL_RULES
+
     rows = [
         {
             "code": rule.meta.code,
@@ -661,6 +698,9 @@ def _apply_baseline(
 ) -> Applied | None:
     """Write the baseline (and exit), or hide the findings it records (those left after
     any fixes)."""
+    from layercheck import baseline
+    from layercheck.source import split_lines
+
     sources = {path: split_lines(text) for path, text in result.sources.items()}
     if adoption.write_baseline is not None:
         written = baseline.write(adoption.write_baseline, findings, sources)

@@ -30,6 +30,7 @@ from layercheck.facts import FileFacts
 from layercheck.findings_cache import FileStat, FindingsCache, stat_files
 from layercheck.import_roots import misrooted_imports_warning
 from layercheck.index import ProjectIndex
+from layercheck.index_reads import ReadingIndex, Reads, Replay
 from layercheck.layers import Layer
 from layercheck.lint import run_rules
 from layercheck.loading import Loaded, bare_facts, load_file
@@ -178,6 +179,7 @@ class Engine:
             return Loaded(file, bare, error=internal_error(f"reading {file.path}", exc))
 
     def _outcome(self, item: Loaded, index: ProjectIndex) -> FileOutcome:
+        """`index`: a ReadingIndex when the findings are to be cached."""
         path = item.file.path
         decision = index.decision(item.facts)
         outcome = FileOutcome(path, decision.layer, error=item.error, layer_note=decision.note)
@@ -349,17 +351,23 @@ class Engine:
         files: Sequence[SourceFile],
         index: ProjectIndex,
         stdin: tuple[Path, bytes] | None,
-        stamped: bool,
+        reading: ReadingIndex | None,
         failed: Callable[[str], None],
-    ) -> list[tuple[FileOutcome, Stamp | None]]:
-        """Each file read and parsed again, walked with the index, its tree dropped."""
+    ) -> list[tuple[FileOutcome, Stamp | None, Reads | None]]:
+        """Each file read and parsed again, walked with the index, its tree dropped;
+        with `reading` (when caching), what its findings read of the index too."""
 
-        def task(file: SourceFile) -> tuple[FileOutcome, Stamp | None]:
+        def task(file: SourceFile) -> tuple[FileOutcome, Stamp | None, Reads | None]:
             # With stdin, the one file reported on is the text read from it.
             data = stdin[1] if stdin is not None else None
             known = index.by_path.get(str(file.path))
-            item = self._load(file, True, data, stamped=stamped and data is None, known=known)
-            return self._outcome(item, index), item.stamp
+            stamped = reading is not None and data is None
+            item = self._load(file, True, data, stamped=stamped, known=known)
+            if reading is None:
+                return self._outcome(item, index), item.stamp, None
+            reading.begin()
+            outcome = self._outcome(item, reading)
+            return outcome, item.stamp, reading.finish()
 
         return self._map(files, task, root, failed)
 
@@ -445,21 +453,27 @@ class Engine:
         outcomes: dict[Path, FileOutcome] = {}
         todo: list[SourceFile] = []
         index_digest = ""
+        reading = None
         if results is not None:
             index_digest = _index_digest(digests)
+            by_name = {str(path): digest for path, digest in digests.items()}
+            holds = Replay(index, by_name).holds
             for file in mine:
-                held = self._held(results, file, keys[str(file.path)], index_digest, stats)
+                key = keys[str(file.path)]
+                held = self._held(results, file, key, index_digest, stats, holds)
                 if held is not None:
                     outcomes[file.path] = held
                 else:
                     todo.append(file)
+            if todo:
+                reading = ReadingIndex(index, by_name)
         else:
             todo = mine
-        checked = self._rules_pass(root, todo, index, stdin, results is not None, failed)
-        for file, (outcome, stamp) in zip(todo, checked, strict=True):
+        checked = self._rules_pass(root, todo, index, stdin, reading, failed)
+        for file, (outcome, stamp, reads) in zip(todo, checked, strict=True):
             outcomes[file.path] = outcome
             if results is not None and stamp is not None and outcome.error is None:
-                results.store(stamp, keys[str(file.path)], index_digest, outcome)
+                results.store(stamp, keys[str(file.path)], index_digest, outcome, reads)
         if results is not None:
             results.record_project(keys, stats, index_digest, notes)
             results.prune(file.path for file in files)
@@ -473,12 +487,13 @@ class Engine:
         key: str,
         index: str,
         stats: Mapping[str, FileStat | None],
+        holds: Callable[[str, str], bool],
     ) -> FileOutcome | None:
         """The file's outcome from the findings cache; a file whose stat no longer tells
         (touched, or modified a moment ago) is hashed to find out, and a match keeps
         the entry with the new stamp."""
         stat = stats.get(str(file.path))
-        held = results.outcome(file.path, key, index, stat)
+        held = results.outcome(file.path, key, index, stat, holds=holds)
         if held is not None or stat is None:
             return held
         known = results.stamp_of(file.path)
@@ -488,9 +503,9 @@ class Engine:
             stamp = read_stamped(file.path)[1]
         except OSError:
             return None
-        held = results.outcome(file.path, key, index, stat, sha256=stamp.sha256)
+        held = results.outcome(file.path, key, index, stat, sha256=stamp.sha256, holds=holds)
         if held is not None:
-            results.store(stamp, key, index, held)
+            results.store(stamp, key, index, held, None)
         return held
 
     def check(

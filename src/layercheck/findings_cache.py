@@ -5,13 +5,22 @@ facts cache.
 
 A finding depends only on the file, the index, the rule and the settings; so an entry
 holds while the file's stamp and settings key are the same and the index digest is that
-of the current index. The index is a function of the facts of every file of the
-project, and a file's facts a function of its path, bytes and settings: the cache file
-also records the stamp and settings key of every file of the project when the index was
-built. When every file of the project still has that stamp and key (the same files, none
-changed), the index is the same without building it: a warm run stats the files, loads
-this one file and prints. Otherwise the engine builds the index (from the facts cache
-where it can) and an entry holds when its index digest matches.
+of the current index, or, for another index, while every question its findings asked of
+the index (its reads, index_reads.py) still gets the same answer.
+
+The index is a function of the facts of every file of the project, and a file's facts a
+function of its path, bytes and settings: the cache file also records the stamp and
+settings key of every file of the project when the index was built. When every file of
+the project still has that stamp and key (the same files, none changed), the index is
+the same without building it: a warm run stats the files, loads this one file and
+prints. Otherwise the engine builds the index (from the facts cache where it can) and an
+entry holds when its index digest matches or its reads still hold.
+
+The reads live in a second file, read only when the index changed: a table of (question,
+answer hash) pairs, and for each file the places of its pairs in the table. It is written
+before the findings file, whose header holds its checksum: a findings file names the
+only reads file that goes with it, and without that file no entry holds for another
+index.
 
 Like the facts cache: JSON, never pickle; a file that is damaged, edited, of another
 version or root is an empty cache; writes go to a temporary file renamed over the old.
@@ -23,7 +32,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -37,6 +46,7 @@ from layercheck.cache import (
     prepare_directory,
     write_atomic,
 )
+from layercheck.index_reads import Reads
 from layercheck.layers import Layer
 from layercheck.model import Finding
 from layercheck.parallel import FileOutcome
@@ -53,7 +63,8 @@ in the file is the key itself."""
 
 def findings_format() -> str:
     """Changes when a finding, fix or edit gains, loses or retypes a field."""
-    return hashlib.sha256(f"{_FINDING.shape};{format_id()}".encode()).hexdigest()[:16]
+    shape = f"{_FINDING.shape};{format_id()};reads"
+    return hashlib.sha256(shape.encode()).hexdigest()[:16]
 
 
 def file_stat(path: Path, now: int) -> FileStat | None:
@@ -111,6 +122,11 @@ class FindingsCache:
         self._results: dict[str, list[Any]] = {}
         """[mtime_ns, size, sha256, key, index digest, layer, findings] of files
         reported on."""
+        self.reads_path = self.path.with_name("reads-" + self.path.name.removeprefix("findings-"))
+        self._reads_sum = ""
+        """The checksum of the reads file that goes with this file."""
+        self._reads: _Reads | None = None
+        """Loaded when first needed."""
         self._dirty = False
         self._read()
 
@@ -129,6 +145,7 @@ class FindingsCache:
                 or header.get("root") != str(self.root)
                 or header.get("rules") != self.rules_key
                 or header.get("sha256") != hashlib.sha256(text).hexdigest()
+                or not isinstance(header.get("reads"), str)
             ):
                 raise ValueError("another cache")
             project, index, notes, results = json.loads(text)
@@ -143,6 +160,12 @@ class FindingsCache:
             self._dirty = True
             return
         self._project, self._index, self._notes, self._results = project, index, notes, results
+        self._reads_sum = header["reads"]
+
+    def _loaded_reads(self) -> _Reads:
+        if self._reads is None:
+            self._reads = _Reads.load(self.reads_path, self._reads_sum)
+        return self._reads
 
     # -- the warm path --------------------------------------------------------------------
     def unchanged(
@@ -171,24 +194,36 @@ class FindingsCache:
         return [note for note in self._notes if isinstance(note, str)]
 
     def outcome(
-        self, path: Path, key: str, index: str, stat: FileStat | None, sha256: str | None = None
+        self,
+        path: Path,
+        key: str,
+        index: str,
+        stat: FileStat | None,
+        sha256: str | None = None,
+        holds: Callable[[str, str], bool] | None = None,
     ) -> FileOutcome | None:
         """The file's outcome when its entry holds for these bytes (known by their stat,
-        or by their hash when the stat cannot tell), settings key and index; else None.
-        A corrupt entry is dropped."""
+        or by their hash when the stat cannot tell), settings key and index (the same
+        index, or one for which `holds(question, answer)` says yes to each of its
+        reads); else None. A corrupt entry is dropped."""
         name = str(path)
         entry = self._results.get(name)
         if entry is None or stat is None:
             return None
         try:
             mtime, size, digest, entry_key, entry_index, layer, findings = entry
-            if entry_key != key or entry_index != index or size != stat[1]:
+            if entry_key != key or size != stat[1]:
                 return None
             if sha256 is not None:
                 if digest != sha256:
                     return None
             elif mtime == NO_MTIME or mtime != stat[0]:
                 return None
+            if entry_index != index:
+                if holds is None or not self._loaded_reads().hold(name, holds):
+                    return None
+                entry[4] = index
+                self._dirty = True
             decoded = [decode_finding(item) for item in findings]
             return FileOutcome(path, _LAYERS[layer] if layer is not None else None, decoded)
         except (ValueError, TypeError, KeyError, IndexError):
@@ -224,8 +259,14 @@ class FindingsCache:
             self._project, self._index, self._notes = project, index, list(notes)
             self._dirty = True
 
-    def store(self, stamp: Stamp, key: str, index: str, outcome: FileOutcome) -> None:
+    def store(
+        self, stamp: Stamp, key: str, index: str, outcome: FileOutcome, reads: Reads | None
+    ) -> None:
+        """`reads`: None keeps those of the entry there is (the same bytes, found again
+        by their hash)."""
         name = str(outcome.path)
+        if reads is not None:
+            self._loaded_reads().record(name, reads)
         layer = outcome.layer.value if outcome.layer is not None else None
         entry = [
             stamp.mtime_ns,
@@ -249,6 +290,11 @@ class FindingsCache:
 
     def save(self) -> None:
         """Write the file when anything changed (OSError when it cannot be written)."""
+        reads = self._reads
+        if reads is not None and reads.dirty:
+            prepare_directory(self.directory)
+            self._reads_sum = reads.save(self.reads_path, self._results)
+            self._dirty = True
         if not self._dirty:
             return
         prepare_directory(self.directory)
@@ -263,7 +309,86 @@ class FindingsCache:
             "root": str(self.root),
             "rules": self.rules_key,
             "sha256": hashlib.sha256(payload.encode()).hexdigest(),
+            "reads": self._reads_sum,
         }
         text = json.dumps(header, separators=(",", ":"))[:-1] + _PAYLOAD.decode() + payload + "}"
         write_atomic(self.path, text)
         self._dirty = False
+
+
+class _Reads:
+    """The reads file: (question, answer hash) pairs, and each file's places among them."""
+
+    def __init__(self, table: list[list[str]], files: dict[str, str]) -> None:
+        self.table = table
+        self.files = files
+        """Each file's places in `table`, comma-separated."""
+        self.places: dict[tuple[str, str], int] | None = None
+        self.dirty = False
+
+    @classmethod
+    def load(cls, path: Path, checksum: str) -> _Reads:
+        """The reads file whose payload has this checksum; else no reads."""
+        if checksum:
+            try:
+                raw = path.read_bytes()
+                if hashlib.sha256(raw).hexdigest() == checksum:
+                    table, files = json.loads(raw)
+                    if isinstance(table, list) and isinstance(files, dict):
+                        return cls(table, files)
+            except (OSError, ValueError, TypeError, RecursionError):
+                pass
+        return cls([], {})
+
+    def hold(self, name: str, holds: Callable[[str, str], bool]) -> bool:
+        """Every read of the file still gets its answer (False when none are known)."""
+        places = self.files.get(name)
+        if not isinstance(places, str):
+            return False
+        try:
+            for place in places.split(",") if places else ():
+                question, answer = self.table[int(place)]
+                if not holds(question, answer):
+                    return False
+        except (ValueError, TypeError, IndexError):
+            return False
+        return True
+
+    def record(self, name: str, reads: Reads) -> None:
+        places = self.places
+        if places is None:
+            places = self.places = {
+                (item[0], item[1]): n for n, item in enumerate(self.table) if len(item) == 2
+            }
+        found: list[str] = []
+        for read in reads:
+            place = places.get(read)
+            if place is None:
+                place = places[read] = len(self.table)
+                self.table.append([read[0], read[1]])
+            found.append(str(place))
+        self.files[name] = ",".join(found)
+        self.dirty = True
+
+    def save(self, path: Path, results: Mapping[str, object]) -> str:
+        """Write the reads of the files `results` holds, only the pairs they name; the
+        checksum of what was written."""
+        fresh: list[list[str]] = []
+        moved: dict[str, str] = {}
+        files: dict[str, str] = {}
+        for name, places in self.files.items():
+            if name not in results or not isinstance(places, str):
+                continue
+            renamed: list[str] = []
+            for place in places.split(",") if places else ():
+                new = moved.get(place)
+                if new is None:
+                    new = moved[place] = str(len(fresh))
+                    fresh.append(self.table[int(place)])
+                renamed.append(new)
+            files[name] = ",".join(renamed)
+        self.table, self.files, self.places = fresh, files, None
+        text = json.dumps([fresh, files], separators=(",", ":"))
+        write_atomic(path, text)
+        self.dirty = False
+        return hashlib.sha256(text.encode()).hexdigest()

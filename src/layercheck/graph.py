@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
 from layercheck.layers import Layer
 from layercheck.model import ChainLink
@@ -23,16 +22,13 @@ if TYPE_CHECKING:
 
 Chain = tuple[ChainLink, ...]
 
-_GRAPHS: WeakKeyDictionary[ProjectIndex, dict[bool, ImportGraph]] = WeakKeyDictionary()
-
 
 def import_graph(index: ProjectIndex, *, type_checking: bool = False) -> ImportGraph:
     """The index's import graph, built once per index and `type_checking` choice."""
-    graphs = _GRAPHS.setdefault(index, {})
-    graph = graphs.get(type_checking)
-    if graph is None:
-        graph = graphs[type_checking] = ImportGraph.from_index(index, type_checking=type_checking)
-    return graph
+    return index.shared(
+        f"import-graph:{type_checking}",
+        lambda index: ImportGraph.from_index(index, type_checking=type_checking),
+    )
 
 
 def render(chain: Iterable[ChainLink]) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Final
+from collections.abc import Callable, Iterable
+from typing import Final, TypeVar, cast
 
 from layercheck.facts import UNKNOWN, ClassFact, FileFacts, FunctionFact, ImportFact
 from layercheck.layer_evidence import LayerDecision, LayerEvidence
@@ -19,6 +19,29 @@ ROUTER_CLASSES: Final = frozenset(
     }
 )
 _MAX_HOPS: Final = 32
+_T = TypeVar("_T")
+
+Compute = Callable[["ProjectIndex", str], bool]
+DERIVED: Final[dict[str, Compute]] = {}
+"""The derived questions by name (`derived`)."""
+
+
+def derived(question: str) -> Callable[[Compute], Compute]:
+    """Registers `compute(index, subject)` as the answer to `question` about `subject`.
+    It must read nothing but the index and the subject. The function it returns asks
+    `index.derive`: each answer is computed once per index (in `index.memo`), and a file
+    whose reads of the index are recorded reads the answer, not what computing it read,
+    so that it is checked again only when the answer changes (index_reads.py)."""
+
+    def register(compute: Compute) -> Compute:
+        DERIVED[question] = compute
+
+        def ask(index: ProjectIndex, subject: str) -> bool:
+            return index.derive(question, subject)
+
+        return ask
+
+    return register
 
 
 class ProjectIndex:
@@ -63,6 +86,7 @@ class ProjectIndex:
         self._resolved: dict[str, str] = {}
         """Answers that rule families derive from the index, keyed (question, subject)."""
         self._handled: frozenset[str] | None = None
+        self._shared: dict[str, object] = {}
         self._graph: dict[str, list[tuple[str, int, bool]]] | None = None
         self._evidence = LayerEvidence(self, self._router_instances())
         self._decisions: dict[str, LayerDecision] = {
@@ -71,6 +95,23 @@ class ProjectIndex:
         self._layers: dict[str, Layer | None] = {
             path: decision.layer for path, decision in self._decisions.items()
         }
+
+    def derive(self, question: str, subject: str) -> bool:
+        """The answer of a `derived` question, computed once."""
+        key = (question, subject)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = DERIVED[question](self, subject)
+        return found
+
+    def shared(self, key: str, build: Callable[[ProjectIndex], _T]) -> _T:
+        """A structure derived from the whole index (the import graph, the Alembic
+        graphs), built once per index by `build(index)`. Kept here rather than beside
+        the code that builds it so that the findings cache learns what it was built from
+        (index_reads.py)."""
+        if key not in self._shared:
+            self._shared[key] = build(self)
+        return cast(_T, self._shared[key])
 
     # -- names -------------------------------------------------------------------------
     def module_of(self, dotted: str) -> str | None:

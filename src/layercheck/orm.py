@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Final
 
 from layercheck.facts import AttributeFact
-from layercheck.index import ProjectIndex
+from layercheck.index import ProjectIndex, derived
 from layercheck.layers import Layer
 from layercheck.pydantic_models import is_pydantic_model, is_sqlmodel_table
 
@@ -127,10 +127,11 @@ def is_declarative_model(qualified: str, index: ProjectIndex) -> bool:
     abstract bases) from a declarative base without being one. SQLModel classes, Pydantic
     models, `Table(...)` objects and classes defined in migrations are not declarative
     models."""
-    key = ("declarative-model", qualified)
-    cached = index.memo.get(key)
-    if cached is not None:
-        return cached
+    return _declarative_model(index, qualified)
+
+
+@derived("declarative-model")
+def _declarative_model(index: ProjectIndex, qualified: str) -> bool:
     name = index.resolve(qualified)
     result = (
         index.class_fact(name) is not None
@@ -139,7 +140,6 @@ def is_declarative_model(qualified: str, index: ProjectIndex) -> bool:
     )
     if result:
         result = any(is_declarative_base(a, index) for a in index.ancestors(name)[1:])
-    index.memo[key] = result
     return result
 
 
@@ -147,6 +147,11 @@ def is_model_class(qualified: str, index: ProjectIndex) -> bool:
     """A class whose class-body attributes end up mapped: a declarative model, a
     declarative base, or a project class (mixin, abstract base) that some declarative
     model of the project derives from. Pydantic models never are."""
+    return _model_class(index, qualified)
+
+
+@derived("model-class")
+def _model_class(index: ProjectIndex, qualified: str) -> bool:
     name = index.resolve(qualified)
     if index.class_fact(name) is None or index.layer_of_module(name) is Layer.MIGRATIONS:
         return False
@@ -224,14 +229,13 @@ def mapped_attributes(qualified: str, index: ProjectIndex) -> dict[str, Attribut
 
 def uses_async(index: ProjectIndex) -> bool:
     """Some project module imports `sqlalchemy.ext.asyncio` (or sqlmodel's async session)."""
-    key = ("uses-async", "")
-    cached = index.memo.get(key)
-    if cached is not None:
-        return cached
-    result = any(
+    return _uses_async(index, "")
+
+
+@derived("uses-async")
+def _uses_async(index: ProjectIndex, _: str) -> bool:
+    return any(
         fact.target.startswith(("sqlalchemy.ext.asyncio", "sqlmodel.ext.asyncio"))
         for item in index.by_path.values()
         for fact in item.imports
     )
-    index.memo[key] = result
-    return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from layercheck.facts import AttributeFact
-from layercheck.index import ProjectIndex
+from layercheck.index import ProjectIndex, derived
 
 PYDANTIC_BASES: Final = frozenset(
     {
@@ -69,14 +69,13 @@ NEUTRAL_BASES: Final = frozenset(
 def is_pydantic_model(qualified: str, index: ProjectIndex) -> bool:
     """A class deriving from `BaseModel` (or `BaseSettings`, `SQLModel`) across modules and
     aliases; the bases themselves are not models."""
-    key = ("pydantic-model", qualified)
-    cached = index.memo.get(key)
-    if cached is None:
-        name = index.resolve(qualified)
-        cached = index.memo[key] = name not in PYDANTIC_BASES and index.inherits(
-            name, PYDANTIC_BASES
-        )
-    return cached
+    return _pydantic_model(index, qualified)
+
+
+@derived("pydantic-model")
+def _pydantic_model(index: ProjectIndex, qualified: str) -> bool:
+    name = index.resolve(qualified)
+    return name not in PYDANTIC_BASES and index.inherits(name, PYDANTIC_BASES)
 
 
 def is_v1_compat_model(qualified: str, index: ProjectIndex) -> bool:

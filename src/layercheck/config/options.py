@@ -13,24 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Generic, TypeGuard, TypeVar
 
+from layercheck.choices import TARGET_VERSIONS
 from layercheck.config.globs import Glob
 from layercheck.config.libraries import LIBRARIES
 from layercheck.layers import Layer
 
 T = TypeVar("T")
 
-# Older targets are accepted: layercheck parses with the Python it runs on (3.10+), but
-# version-dependent rules (LC604's `X | None`) must know the project's real floor.
-TARGET_VERSIONS: Final = (
-    "py37",
-    "py38",
-    "py39",
-    "py310",
-    "py311",
-    "py312",
-    "py313",
-    "py314",
-)
 
 # -- what a TOML value must be ---------------------------------------------------------------
 

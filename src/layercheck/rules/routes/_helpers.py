@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 from typing import Final
 
 from layercheck.annotations import produced_type
+from layercheck.index import ProjectIndex, derived
 from layercheck.layers import is_test_path
 from layercheck.model import Location
 from layercheck.rules._base import RuleContext
@@ -97,14 +98,12 @@ def returns_response_class(callee: str, ctx: RuleContext) -> bool:
 
 def _project_root(root: str, ctx: RuleContext) -> bool:
     """`root` is the top-level package of some module of the analysed project."""
-    key = ("routes.project-root", root)
-    found = ctx.index.memo.get(key)
-    if found is None:
-        found = any(
-            module == root or module.startswith(f"{root}.") for module in ctx.index.by_module
-        )
-        ctx.index.memo[key] = found
-    return found
+    return _is_project_root(ctx.index, root)
+
+
+@derived("routes.project-root")
+def _is_project_root(index: ProjectIndex, root: str) -> bool:
+    return any(module == root or module.startswith(f"{root}.") for module in index.by_module)
 
 
 def template_response(node: ast.Call) -> bool:

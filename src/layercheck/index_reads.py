@@ -1,0 +1,455 @@
+"""What a file's findings read of the project index, so that the findings cache can tell
+whether they still hold for another index.
+
+The rules pass hands the rules a `ReadingIndex` instead of the index: it answers every
+question as the index does and notes the question (`("resolve", "app.errors.Gone")`,
+`("by_module", "app.models")`...). When the file is done, each question is asked again of
+the index and its answer hashed: the file's reads are (question, answer hash) pairs.
+Findings are a function of the file, its settings and these answers, so on a later run
+with another index they hold when every question still gets the same answer
+(`Replay.holds`): a base class changed in another module changes the answer to
+`("inherits", ...)` and the file is checked again; a change nobody asked about re-checks
+nothing.
+
+Derived answers (`index.derive`, registered with `index.derived`: is this a declarative
+model, does the project use async sessions) are questions of their own: a file that asks
+one reads its answer, not what computing it read.
+
+Two more things keep answers across files, and carry what they were built from:
+- `index.memo` (derived answers keyed (question, subject)): a value stored while a file
+  is checked depends on the questions asked since the `memo` lookup that missed it (or,
+  with no such lookup, on everything asked for the file so far); a later file that reads
+  it reads those questions too.
+- `index.shared(key, build)` (the import graph, the Alembic graphs): `build` runs on the
+  reading index, so the questions it asks become the structure's reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Final, TypeVar, cast
+
+from layercheck.cache import facts_digest
+from layercheck.facts import ClassFact, FileFacts, FunctionFact, ImportFact
+from layercheck.index import ProjectIndex
+from layercheck.layer_evidence import LayerDecision
+from layercheck.layers import Layer
+
+_T = TypeVar("_T")
+
+Question = tuple[Any, ...]
+"""The name of what was asked and its arguments, JSON-able: sets are sorted lists, an
+import statement is its fields, a file's facts are its path."""
+
+Marker = tuple[str, Any]
+"""("memo", key) or ("shared", key): a value that carries reads of its own."""
+
+Reads = list[tuple[str, str]]
+"""(question as JSON, hash of its answer), sorted."""
+
+EVERYTHING: Final = ("everything",)
+"""The question whose answer is every file's facts: what a value read from the memo
+depends on when nobody saw it computed."""
+
+_LAYERS: Final = {layer.value: layer for layer in Layer}
+
+
+def _facts(index: ProjectIndex, path: str) -> FileFacts | None:
+    return index.by_path.get(path)
+
+
+def _decision(index: ProjectIndex, path: str) -> LayerDecision | None:
+    item = index.by_path.get(path)
+    return index.decision(item) if item is not None else None
+
+
+def _layer(index: ProjectIndex, path: str) -> Layer | str | None:
+    item = index.by_path.get(path)
+    return index.layer_for_facts(item) if item is not None else "-"
+
+
+def _layers(values: list[str]) -> frozenset[Layer]:
+    return frozenset(_LAYERS[value] for value in values)
+
+
+# How each question is asked of an index. A method of ProjectIndex missing here is
+# missing in ReadingIndex too, and tests/test_index_reads.py fails.
+QUESTIONS: Final[dict[str, Callable[..., object]]] = {
+    "derive": ProjectIndex.derive,
+    "module_of": ProjectIndex.module_of,
+    "resolve": ProjectIndex.resolve,
+    "import_module": lambda index, *fields: index.import_module(ImportFact(*fields)),
+    "is_project_class": ProjectIndex.is_project_class,
+    "inherits": lambda index, name, targets: index.inherits(name, frozenset(targets)),
+    "ancestors": ProjectIndex.ancestors,
+    "class_fact": ProjectIndex.class_fact,
+    "classes": ProjectIndex.classes,
+    "function": ProjectIndex.function,
+    "instance_of": ProjectIndex.instance_of,
+    "type_alias": ProjectIndex.type_alias,
+    "handled_exceptions": ProjectIndex.handled_exceptions,
+    "caught_in": lambda index, layers: index.caught_in(_layers(layers)),
+    "raised_in": lambda index, layers: index.raised_in(_layers(layers)),
+    "imports_of": lambda index, module, guarded: index.imports_of(module, type_checking=guarded),
+    "shows_data_access": ProjectIndex.shows_data_access,
+    "response_routes": ProjectIndex.response_routes,
+    "layer_of_path": ProjectIndex.layer_of_path,
+    "layer_for_facts": _layer,
+    "decision": _decision,
+    "layer_folder": ProjectIndex.layer_folder,
+    "layer_of_module": ProjectIndex.layer_of_module,
+    "by_path": _facts,
+    "by_module": lambda index, module: index.by_module.get(module),
+    "by_path.keys": lambda index: sorted(index.by_path),
+    "by_module.keys": lambda index: sorted(index.by_module),
+    "by_path.all": lambda index: sorted(index.by_path.items()),
+    "by_module.all": lambda index: sorted(index.by_module.items()),
+    "everything": lambda index: sorted(index.by_path.items()),
+}
+
+
+class _Hasher:
+    """Answers as hashes; a file's facts by the digest the facts cache gives them."""
+
+    def __init__(self, digests: Mapping[str, str] | None = None) -> None:
+        self._digests: dict[str, str] = dict(digests or {})
+
+    def canonical(self, value: object) -> object:
+        if value is None or isinstance(value, bool | int | float | str):
+            return value
+        if isinstance(value, enum.Enum):
+            return value.value
+        if isinstance(value, FileFacts):
+            digest = self._digests.get(value.path)
+            if digest is None:
+                digest = self._digests[value.path] = facts_digest(value)
+            return ["facts", value.path, digest]
+        if isinstance(value, tuple | list):
+            return [self.canonical(item) for item in value]
+        if isinstance(value, frozenset | set):
+            return sorted((self.canonical(item) for item in value), key=json.dumps)
+        if isinstance(value, dict):
+            return sorted(
+                ([self.canonical(k), self.canonical(v)] for k, v in value.items()), key=json.dumps
+            )
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            fields = dataclasses.fields(value)
+            return [type(value).__name__, *(self.canonical(getattr(value, f.name)) for f in fields)]
+        raise TypeError(f"no canonical form for {type(value).__name__}")
+
+    def answer(self, index: ProjectIndex, question: Question) -> str:
+        """The hash of the index's answer to `question` ("!" when it cannot be asked)."""
+        try:
+            found = QUESTIONS[question[0]](index, *question[1:])
+            text = json.dumps(self.canonical(found), separators=(",", ":"))
+        except (KeyError, TypeError, ValueError, IndexError):
+            return "!"
+        return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+class Replay:
+    """Whether recorded reads still hold for `index`: each question asked once."""
+
+    def __init__(self, index: ProjectIndex, digests: Mapping[str, str] | None = None) -> None:
+        self._index = index
+        self._hasher = _Hasher(digests)
+        self._known: dict[str, str] = {}
+
+    def holds(self, question: str, answer: str) -> bool:
+        found = self._known.get(question)
+        if found is None:
+            try:
+                asked = json.loads(question)
+            except ValueError:
+                asked = None
+            if isinstance(asked, list) and asked and isinstance(asked[0], str):
+                found = self._hasher.answer(self._index, tuple(asked))
+            else:
+                found = "!"
+            self._known[question] = found
+        return found == answer and found != "!"
+
+
+class _Frames:
+    """The questions asked for the file being checked, and for each memo value being
+    computed (a frame opened by the lookup that missed it)."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[object, set[Question | Marker]]] = []
+        self.carried: dict[Marker, frozenset[Question | Marker]] = {}
+        """What each memo or shared value was computed from."""
+
+    def note(self, item: Question | Marker) -> None:
+        if self.stack:
+            self.stack[-1][1].add(item)
+
+    def open(self, marker: Marker) -> None:
+        self.stack.append((marker, set()))
+
+    def close(self, marker: Marker) -> None:
+        """The value of `marker` was stored: it carries what its frame saw, or, when no
+        frame was opened for it, everything seen for this file so far."""
+        depth = next(
+            (i for i in range(len(self.stack) - 1, 0, -1) if self.stack[i][0] == marker), None
+        )
+        if depth is None:
+            seen: set[Question | Marker] = set()
+            for _, items in self.stack:
+                seen |= items
+            self.carried[marker] = frozenset(seen - {marker})
+        else:
+            seen = set()
+            while len(self.stack) > depth:
+                seen |= self.stack.pop()[1]
+            self.carried[marker] = frozenset(seen - {marker})
+            self.note_all(seen)
+        self.note(marker)
+
+    def note_all(self, items: set[Question | Marker]) -> None:
+        if self.stack:
+            self.stack[-1][1].update(items)
+
+    def finish(self) -> set[Question]:
+        """Every question the file's findings read, values' reads included."""
+        seen: set[Question | Marker] = set()
+        for _, items in self.stack:
+            seen |= items
+        self.stack.clear()
+        questions: set[Question] = set()
+        done: set[Marker] = set()
+        pending = list(seen)
+        while pending:
+            item = pending.pop()
+            if item[0] in ("memo", "shared") and len(item) == 2 and isinstance(item, tuple):
+                marker = cast(Marker, item)
+                if marker in done:
+                    continue
+                done.add(marker)
+                carried = self.carried.get(marker)
+                if carried is None:
+                    questions.add(EVERYTHING)
+                else:
+                    pending.extend(carried)
+            else:
+                questions.add(item)
+        return questions
+
+
+class _Memo(dict[tuple[str, str], bool]):
+    """The index's memo, noting which values a file reads and what each was built from."""
+
+    def __init__(self, frames: _Frames, values: Mapping[tuple[str, str], bool]) -> None:
+        super().__init__(values)
+        self._frames = frames
+
+    def get(self, key: tuple[str, str], default: Any = None) -> Any:
+        if dict.__contains__(self, key):
+            self._frames.note(("memo", key))
+            return dict.__getitem__(self, key)
+        self._frames.open(("memo", key))
+        return default
+
+    def __contains__(self, key: object) -> bool:
+        if dict.__contains__(self, key):
+            self._frames.note(("memo", key))
+            return True
+        self._frames.open(("memo", key))
+        return False
+
+    def __getitem__(self, key: tuple[str, str]) -> bool:
+        self._frames.note(("memo", key))
+        return dict.__getitem__(self, key)
+
+    def __setitem__(self, key: tuple[str, str], value: bool) -> None:
+        dict.__setitem__(self, key, value)
+        self._frames.close(("memo", key))
+
+    def setdefault(self, key: tuple[str, str], default: bool = False) -> bool:
+        if key not in self:
+            self[key] = default
+        return dict.__getitem__(self, key)
+
+
+class _Files(dict[str, FileFacts]):
+    """`by_path` or `by_module`, noting what is looked up and what is walked."""
+
+    def __init__(self, name: str, frames: _Frames, values: Mapping[str, FileFacts]) -> None:
+        super().__init__(values)
+        self._name = name
+        self._frames = frames
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._frames.note((self._name, key))
+        return dict.get(self, key, default)
+
+    def __getitem__(self, key: str) -> FileFacts:
+        self._frames.note((self._name, key))
+        return dict.__getitem__(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        self._frames.note((self._name, key))
+        return dict.__contains__(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        self._frames.note((f"{self._name}.keys",))
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._frames.note((f"{self._name}.keys",))
+        return dict.__len__(self)
+
+    def keys(self) -> Any:
+        self._frames.note((f"{self._name}.keys",))
+        return dict.keys(self)
+
+    def values(self) -> Any:
+        self._frames.note((f"{self._name}.all",))
+        return dict.values(self)
+
+    def items(self) -> Any:
+        self._frames.note((f"{self._name}.all",))
+        return dict.items(self)
+
+
+class ReadingIndex(ProjectIndex):
+    """The index as the rules see it while their reads are recorded. It holds no index
+    of its own (ProjectIndex.__init__ is not run): every question goes to `inner`."""
+
+    def __init__(self, inner: ProjectIndex, digests: Mapping[str, str] | None = None) -> None:
+        self._inner = inner
+        self._frames = _Frames()
+        self._hasher = _Hasher(digests)
+        self._answers: dict[Question, tuple[str, str]] = {}
+        """Each question asked, as JSON, with the hash of its answer."""
+        self.by_path = _Files("by_path", self._frames, inner.by_path)
+        self.by_module = _Files("by_module", self._frames, inner.by_module)
+        self.memo = _Memo(self._frames, inner.memo)
+        self._shared = {}
+
+    # -- one file at a time -----------------------------------------------------------
+    def begin(self) -> None:
+        self._frames.stack.clear()
+        self._frames.open(("file", ""))
+
+    def finish(self) -> Reads:
+        """The file's reads: each question with the hash of its answer."""
+        reads: Reads = []
+        answers = self._answers
+        for question in self._frames.finish():
+            read = answers.get(question)
+            if read is None:
+                text = json.dumps(question, separators=(",", ":"))
+                read = answers[question] = (text, self._hasher.answer(self._inner, question))
+            reads.append(read)
+        reads.sort()
+        return reads
+
+    def _ask(self, question: Question) -> None:
+        self._frames.note(question)
+
+    # -- ProjectIndex ------------------------------------------------------------------
+    def shared(self, key: str, build: Callable[[ProjectIndex], _T]) -> _T:
+        marker = ("shared", key)
+        if key not in self._shared:
+            self._frames.open(marker)
+            self._shared[key] = build(self)
+            self._frames.close(marker)
+        else:
+            self._frames.note(marker)
+        return cast(_T, self._shared[key])
+
+    def derive(self, question: str, subject: str) -> bool:
+        self._ask(("derive", question, subject))
+        return self._inner.derive(question, subject)
+
+    def module_of(self, dotted: str) -> str | None:
+        self._ask(("module_of", dotted))
+        return self._inner.module_of(dotted)
+
+    def resolve(self, qualified: str) -> str:
+        self._ask(("resolve", qualified))
+        return self._inner.resolve(qualified)
+
+    def import_module(self, fact: ImportFact) -> str | None:
+        self._ask(("import_module", *dataclasses.astuple(fact)))
+        return self._inner.import_module(fact)
+
+    def is_project_class(self, qualified: str) -> bool:
+        self._ask(("is_project_class", qualified))
+        return self._inner.is_project_class(qualified)
+
+    def inherits(self, qualified: str, targets: frozenset[str]) -> bool:
+        self._ask(("inherits", qualified, tuple(sorted(targets))))
+        return self._inner.inherits(qualified, targets)
+
+    def ancestors(self, qualified: str) -> list[str]:
+        self._ask(("ancestors", qualified))
+        return self._inner.ancestors(qualified)
+
+    def class_fact(self, qualified: str) -> ClassFact | None:
+        self._ask(("class_fact", qualified))
+        return self._inner.class_fact(qualified)
+
+    def classes(self) -> list[tuple[str, ClassFact, FileFacts]]:
+        self._ask(("classes",))
+        return self._inner.classes()
+
+    def function(self, qualified: str) -> FunctionFact | None:
+        self._ask(("function", qualified))
+        return self._inner.function(qualified)
+
+    def instance_of(self, qualified: str) -> str | None:
+        self._ask(("instance_of", qualified))
+        return self._inner.instance_of(qualified)
+
+    def type_alias(self, qualified: str) -> tuple[str, str] | None:
+        self._ask(("type_alias", qualified))
+        return self._inner.type_alias(qualified)
+
+    def handled_exceptions(self) -> frozenset[str]:
+        self._ask(("handled_exceptions",))
+        return self._inner.handled_exceptions()
+
+    def caught_in(self, layers: frozenset[Layer]) -> frozenset[str]:
+        self._ask(("caught_in", tuple(sorted(layer.value for layer in layers))))
+        return self._inner.caught_in(layers)
+
+    def raised_in(self, layers: frozenset[Layer]) -> frozenset[str]:
+        self._ask(("raised_in", tuple(sorted(layer.value for layer in layers))))
+        return self._inner.raised_in(layers)
+
+    def imports_of(self, module: str, *, type_checking: bool = False) -> list[tuple[str, int]]:
+        self._ask(("imports_of", module, type_checking))
+        return self._inner.imports_of(module, type_checking=type_checking)
+
+    def shows_data_access(self, module: str) -> bool:
+        self._ask(("shows_data_access", module))
+        return self._inner.shows_data_access(module)
+
+    def response_routes(self, model: str) -> tuple[str, ...]:
+        self._ask(("response_routes", model))
+        return self._inner.response_routes(model)
+
+    def layer_of_path(self, path: str) -> Layer | None:
+        self._ask(("layer_of_path", path))
+        return self._inner.layer_of_path(path)
+
+    def layer_for_facts(self, item: FileFacts) -> Layer | None:
+        self._ask(("layer_for_facts", item.path))
+        return self._inner.layer_for_facts(item)
+
+    def decision(self, item: FileFacts) -> LayerDecision:
+        self._ask(("decision", item.path))
+        return self._inner.decision(item)
+
+    def layer_folder(self, path: str) -> str | None:
+        self._ask(("layer_folder", path))
+        return self._inner.layer_folder(path)
+
+    def layer_of_module(self, dotted: str) -> Layer | None:
+        self._ask(("layer_of_module", dotted))
+        return self._inner.layer_of_module(dotted)

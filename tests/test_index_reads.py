@@ -1,0 +1,112 @@
+"""The reading index answers as the index does and misses no question: every public
+method of ProjectIndex is noted and can be asked again on another index."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+
+from layercheck.facts import ClassFact, FileFacts
+from layercheck.index import ProjectIndex
+from layercheck.index_reads import QUESTIONS, ReadingIndex, Replay
+
+# Not questions: `shared` carries the reads of what it builds; the two mappings are
+# noted key by key (`by_path`, `by_module`) and as a whole (`.keys`, `.all`).
+NOT_ASKED = {"shared"}
+
+
+def _public_methods() -> set[str]:
+    return {
+        name
+        for name, value in inspect.getmembers(ProjectIndex, inspect.isfunction)
+        if not name.startswith("_")
+    }
+
+
+def test_every_method_of_the_index_is_noted() -> None:
+    own = {name for name in vars(ReadingIndex) if not name.startswith("_")}
+    assert _public_methods() - own == set()
+
+
+def test_every_question_noted_can_be_asked_again() -> None:
+    assert _public_methods() - NOT_ASKED <= set(QUESTIONS)
+
+
+def _module(module: str, **bases: tuple[str, ...]) -> FileFacts:
+    classes = tuple(ClassFact(name, of, 1) for name, of in bases.items())
+    path = "/p/" + module.replace(".", "/") + ".py"
+    return FileFacts(path, module, False, None, False, classes=classes)
+
+
+BASE = "app.errors.Base"
+CHILD = "app.errors.Child"
+HTTP = frozenset({"fastapi.HTTPException"})
+
+
+def _index(base_of_base: str = "fastapi.HTTPException", other: str = "x") -> ProjectIndex:
+    return ProjectIndex(
+        [
+            _module("app.errors", Base=(base_of_base,), Child=(BASE,)),
+            _module("app.other", Other=(other,)),
+        ]
+    )
+
+
+def _reads(reading: ReadingIndex, ask: Callable[[ProjectIndex], object]) -> list[tuple[str, str]]:
+    reading.begin()
+    ask(reading)
+    return reading.finish()
+
+
+def _holds(index: ProjectIndex, reads: list[tuple[str, str]]) -> bool:
+    replay = Replay(index)
+    return all(replay.holds(question, answer) for question, answer in reads)
+
+
+def test_reads_hold_until_an_answer_changes() -> None:
+    reading = ReadingIndex(_index())
+    reads = _reads(reading, lambda index: index.inherits(CHILD, HTTP))
+    assert [question for question, _ in reads] == [
+        '["inherits","app.errors.Child",["fastapi.HTTPException"]]'
+    ]
+    assert _holds(_index(), reads)
+    assert _holds(_index(other="y"), reads)  # nobody asked about app.other
+    assert not _holds(_index(base_of_base="ValueError"), reads)
+
+
+def _is_error(index: ProjectIndex, name: str) -> bool:
+    """A derived answer kept in the memo, the way the rule families keep theirs."""
+    key = ("is-error", name)
+    found = index.memo.get(key)
+    if found is None:
+        found = index.memo[key] = index.inherits(name, HTTP)
+    return bool(found)
+
+
+def test_a_value_from_the_memo_carries_what_it_was_computed_from() -> None:
+    reading = ReadingIndex(_index())
+    first = _reads(reading, lambda index: _is_error(index, CHILD))
+    second = _reads(reading, lambda index: _is_error(index, CHILD))  # a memo hit
+    assert second == first
+    assert not _holds(_index(base_of_base="ValueError"), second)
+
+
+def test_a_shared_structure_carries_what_it_was_built_from() -> None:
+    reading = ReadingIndex(_index())
+
+    def ask(index: ProjectIndex) -> object:
+        return index.shared("errors", lambda built: built.inherits(CHILD, HTTP))
+
+    first = _reads(reading, ask)
+    second = _reads(reading, ask)  # built once, read twice
+    assert second == first != []
+    assert not _holds(_index(base_of_base="ValueError"), second)
+
+
+def test_walking_every_file_reads_every_file() -> None:
+    reading = ReadingIndex(_index())
+    reads = _reads(reading, lambda index: [item.module for item in index.by_path.values()])
+    assert _holds(_index(), reads)
+    assert not _holds(_index(other="y"), reads)
+    names = _reads(reading, lambda index: sorted(index.by_module))
+    assert _holds(_index(other="y"), names)  # the same modules
