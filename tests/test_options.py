@@ -41,6 +41,7 @@ OTHER_VALUES: dict[str, object] = {
     "baseline": "lc-baseline.json",
     "messages": {"LC2": "see docs/errors.md"},
     "banned-imports": {"repositories": ["httpx"]},
+    "allow-imports": ["app.api.health -> app.repositories.ping"],
     "upgrading": ["pydantic"],
     "timestamp-columns": {"created": ["born_at"]},
 }

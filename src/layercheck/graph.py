@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
+from layercheck.config.allowed_imports import NO_ALLOWED_IMPORTS, AllowedImports
 from layercheck.layers import Layer
 from layercheck.model import ChainLink
 
@@ -23,15 +24,25 @@ if TYPE_CHECKING:
 
 Chain = tuple[ChainLink, ...]
 
-_GRAPHS: WeakKeyDictionary[ProjectIndex, dict[bool, ImportGraph]] = WeakKeyDictionary()
+_GRAPHS: WeakKeyDictionary[ProjectIndex, dict[tuple[bool, AllowedImports], ImportGraph]] = (
+    WeakKeyDictionary()
+)
 
 
-def import_graph(index: ProjectIndex, *, type_checking: bool = False) -> ImportGraph:
-    """The index's import graph, built once per index and `type_checking` choice."""
+def import_graph(
+    index: ProjectIndex,
+    *,
+    type_checking: bool = False,
+    allowed: AllowedImports = NO_ALLOWED_IMPORTS,
+) -> ImportGraph:
+    """The index's import graph, built once per index, `type_checking` choice and list of
+    allowed imports (import-linter's `ignore_imports`: their edges are left out)."""
     graphs = _GRAPHS.setdefault(index, {})
-    graph = graphs.get(type_checking)
+    graph = graphs.get((type_checking, allowed))
     if graph is None:
-        graph = graphs[type_checking] = ImportGraph.from_index(index, type_checking=type_checking)
+        graph = graphs[type_checking, allowed] = ImportGraph.from_index(
+            index, type_checking=type_checking, allowed=allowed
+        )
     return graph
 
 
@@ -58,14 +69,22 @@ class ImportGraph:
                 self.add_import(importer=importer, imported=target, line=line)
 
     @classmethod
-    def from_index(cls, index: ProjectIndex, *, type_checking: bool = False) -> ImportGraph:
-        """Imports under `if TYPE_CHECKING:` count only when `type_checking` is true."""
+    def from_index(
+        cls,
+        index: ProjectIndex,
+        *,
+        type_checking: bool = False,
+        allowed: AllowedImports = NO_ALLOWED_IMPORTS,
+    ) -> ImportGraph:
+        """Imports under `if TYPE_CHECKING:` count only when `type_checking` is true;
+        the imports `allowed` accepts do not count."""
         graph = cls()
         for module in sorted(index.by_module):
             graph._edges.setdefault(module, {})
             graph._layers[module] = index.layer_of_path(index.by_module[module].path)
             for target, line in index.imports_of(module, type_checking=type_checking):
-                graph.add_import(importer=module, imported=target, line=line)
+                if not allowed.allows(module, target):
+                    graph.add_import(importer=module, imported=target, line=line)
         return graph
 
     # -- building ------------------------------------------------------------------------

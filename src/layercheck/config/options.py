@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Generic, TypeGuard, TypeVar
 
+from layercheck.config.allowed_imports import AllowedImports
 from layercheck.config.globs import Glob
 from layercheck.config.libraries import LIBRARIES
 from layercheck.layers import Layer
@@ -92,6 +93,10 @@ def _globs_by_layer_names(layers: Mapping[Layer, tuple[str, ...]]) -> object:
 
 def _messages(pairs: Iterable[tuple[str, str]]) -> object:
     return dict(pairs)
+
+
+def _allowed(allowed: AllowedImports) -> object:
+    return allowed.written
 
 
 def _optional_path(path: Path | None) -> object:
@@ -403,6 +408,15 @@ BANNED_IMPORTS: Final = Option(
     "Packages a layer must not import (LC206), on top of `fastapi` and `starlette` in "
     "services, repositories and models.",
 )
+ALLOW_IMPORTS: Final = Option(
+    "allow-imports",
+    Kind("a list of `importer -> imported` module globs", _is_str_list, show=_allowed),
+    (),
+    "allow_imports",
+    "Imports the layer rules accept (`app.api.health -> app.repositories.ping`, "
+    "`app.legacy.* -> *`): LC101, LC102, LC104, LC206 and LC706 skip them, and LC004 "
+    "reports an entry that matches no import of the project.",
+)
 
 OPTIONS: Final[tuple[Option[Any], ...]] = (
     SELECT,
@@ -426,5 +440,6 @@ OPTIONS: Final[tuple[Option[Any], ...]] = (
     TIMESTAMP_COLUMNS,
     MESSAGES,
     BANNED_IMPORTS,
+    ALLOW_IMPORTS,
 )
 BY_NAME: Final[Mapping[str, Option[Any]]] = {option.name: option for option in OPTIONS}

@@ -80,6 +80,8 @@ class RouteImportsRepository(Rule):
     inside functions. Only the project's own modules have a layer. Imports under
     `if TYPE_CHECKING:` count only with `include-type-checking-imports = true`. A route
     that reaches a repository through other modules is `transitive-repository-access`.
+    The imports that `allow-imports` lists (`"app.api.health -> app.repositories.ping"`)
+    are not reported; `unused-allowed-import` reports an entry that no longer matches.
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(
@@ -208,6 +210,18 @@ class RouteImportsRepository(Rule):
                 "tests/api/routes/test_users.py": "from app import crud\n",
             },
             note="tests have no layer",
+        ),
+        Valid(
+            {
+                "app/repositories/ping.py": "def ping(session):\n    pass\n",
+                "app/repositories/__init__.py": "from .ping import ping\n",
+                "app/api/health.py": "from app.repositories.ping import ping\n"
+                "from app.repositories import ping as check\n",
+                "app/legacy/api/orders.py": "from app.repositories import ping\n",
+            },
+            config='allow-imports = ["app.api.health -> app.repositories.ping", '
+            '"app.legacy.** -> *"]',
+            note="imports that `allow-imports` accepts",
         ),
         Valid(
             {

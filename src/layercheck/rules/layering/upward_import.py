@@ -79,7 +79,8 @@ class UpwardImport(Rule):
     Imports are resolved as for `route-imports-repository` (re-exports, relative
     imports, imports inside functions), and imports under `if TYPE_CHECKING:` count
     only with `include-type-checking-imports = true`. Migrations, tests and files
-    without a layer are not checked.
+    without a layer are not checked, and neither are the imports that `allow-imports`
+    lists (`"app.repositories.* -> app.services.user_service"`).
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(
@@ -186,6 +187,15 @@ class UpwardImport(Rule):
                 "app/api/routes/users.py": "from app import crud\n",
             },
             note="route -> repository is route-imports-repository's, not an upward import",
+        ),
+        Valid(
+            {
+                _SERVICE: _SERVICE_SOURCE,
+                "app/repositories/user_repo.py": "from app.services.user_service import "
+                "UserService\n",
+            },
+            config='allow-imports = ["app.repositories.* -> app.services.user_service"]',
+            note="an import that `allow-imports` accepts",
         ),
         Valid(
             {
