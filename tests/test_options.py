@@ -42,6 +42,8 @@ OTHER_VALUES: dict[str, object] = {
     "messages": {"LC2": "see docs/errors.md"},
     "banned-imports": {"repositories": ["httpx"]},
     "allow-imports": ["app.api.health -> app.repositories.ping"],
+    "layer-order": ["routes", "dependencies", "services", "repositories", "models"],
+    "closed-layers": ["services"],
     "upgrading": ["pydantic"],
     "timestamp-columns": {"created": ["born_at"]},
 }

@@ -45,7 +45,6 @@ FileStat = tuple[int, int]
 """(mtime_ns, size); mtime NO_MTIME when it cannot be trusted."""
 
 _FINDING: Final = codec(Finding)
-_LAYERS: Final = {layer.value: layer for layer in Layer}
 _PAYLOAD: Final = b',"payload":'
 """Where the payload starts: no JSON string holds an unescaped quote, so the first match
 in the file is the key itself."""
@@ -201,7 +200,7 @@ class FindingsCache:
             elif mtime == NO_MTIME or mtime != stat[0]:
                 return None
             decoded = [decode_finding(item) for item in findings]
-            return FileOutcome(path, _LAYERS[layer] if layer is not None else None, decoded)
+            return FileOutcome(path, Layer.known(layer) if layer is not None else None, decoded)
         except (ValueError, TypeError, KeyError, IndexError):
             del self._results[name]
             self._dirty = True

@@ -16,7 +16,8 @@ from typing import Any, Final, Generic, TypeGuard, TypeVar
 from layercheck.config.allowed_imports import AllowedImports
 from layercheck.config.globs import Glob
 from layercheck.config.libraries import LIBRARIES
-from layercheck.layers import Layer
+from layercheck.layer_order import LayerOrder
+from layercheck.layers import BUILTIN_LAYERS, Layer
 
 T = TypeVar("T")
 
@@ -99,6 +100,10 @@ def _allowed(allowed: AllowedImports) -> object:
     return allowed.written
 
 
+def _order(order: LayerOrder) -> object:
+    return list(order.written)
+
+
 def _optional_path(path: Path | None) -> object:
     return None if path is None else str(path)
 
@@ -128,6 +133,9 @@ class Kind(Generic[T]):
     """The keys a table may have (None: any)."""
     key_noun: str = "key"
     """What a table's key names, for the "unknown ..." error."""
+    more_keys: str | None = None
+    """A key of the same table whose list names more keys a table may have (`layer-order`
+    names the layers a configuration adds)."""
 
 
 RULE_CODES: Final = Kind("a list of rule codes", _is_str_list)
@@ -140,8 +148,9 @@ PACKAGES_BY_LAYER: Final = Kind(
     "a table of layer -> list of package names",
     _is_table_of_str_lists,
     show=_globs_by_layer_names,
-    keys=tuple(layer.value for layer in Layer),
+    keys=tuple(layer.value for layer in BUILTIN_LAYERS),
     key_noun="layer",
+    more_keys="layer-order",
 )
 MESSAGES_BY_CODE: Final = Kind(
     "a table of rule code or prefix -> message", _is_table_of_str, show=_messages
@@ -154,8 +163,9 @@ GLOBS_BY_LAYER: Final = Kind(
     "a table of layer -> list of glob patterns",
     _is_table_of_str_lists,
     show=_globs_by_layer,
-    keys=tuple(layer.value for layer in Layer),
+    keys=tuple(layer.value for layer in BUILTIN_LAYERS),
     key_noun="layer",
+    more_keys="layer-order",
 )
 
 
@@ -363,9 +373,27 @@ LAYERS: Final = Option(
     GLOBS_BY_LAYER,
     {},
     "layers",
-    "Globs that replace a layer's default folder and file names.",
+    "Globs that replace a layer's default folder and file names, or give a layer that "
+    "`layer-order` adds its files.",
     shapes_facts=True,
     default_doc="the folder and file names of the table of layers above",
+)
+LAYER_ORDER: Final = Option(
+    "layer-order",
+    Kind("a list of layers, highest first", _is_str_list, show=_order),
+    ("routes : dependencies", "services", "repositories", "models"),
+    "layer_order",
+    "The layers from the highest down (LC102: a layer imports only those below it); "
+    "`a : b` is one level whose layers may import each other, `shared` is schemas, core "
+    "and exceptions, and a name of your own is a layer that `layers` gives globs.",
+)
+CLOSED_LAYERS: Final = Option(
+    "closed-layers",
+    Kind("a list of layers", _is_str_list),
+    (),
+    "closed_layers",
+    "Layers of `layer-order` that may not be skipped (LC101): a layer above one imports "
+    "the layers below it only through it.",
 )
 # -- fixes --
 FIX: Final = Option(
@@ -433,6 +461,8 @@ OPTIONS: Final[tuple[Option[Any], ...]] = (
     INCLUDE_TYPE_CHECKING_IMPORTS,
     DETECT_ROUTES,
     LAYERS,
+    LAYER_ORDER,
+    CLOSED_LAYERS,
     FIX,
     UNSAFE_FIXES,
     BASELINE,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
+from typing import Final
 
 from layercheck.config.allowed_imports import (
     NO_ALLOWED_IMPORTS,
@@ -23,6 +24,7 @@ from layercheck.config.options import (
     BANNED_IMPORTS,
     BASELINE,
     CACHE_DIR,
+    CLOSED_LAYERS,
     DETECT_ROUTES,
     EXCLUDE,
     EXTEND_EXCLUDE,
@@ -30,6 +32,7 @@ from layercheck.config.options import (
     FIX,
     IGNORE,
     INCLUDE_TYPE_CHECKING_IMPORTS,
+    LAYER_ORDER,
     LAYERS,
     MESSAGES,
     OPTIONS,
@@ -44,7 +47,12 @@ from layercheck.config.options import (
     UPGRADING,
 )
 from layercheck.config.selection import Catalog, RuleSelection, SelectorError, resolve_layers
-from layercheck.layers import Layer, LayerMap
+from layercheck.layer_order import LayerOrder, LayerOrderError
+from layercheck.layers import BUILTIN_LAYERS, Layer, LayerMap
+
+_ORDERED: Final = tuple(layer.value for layer in BUILTIN_LAYERS if layer is not Layer.MIGRATIONS)
+"""The built-in layers `layer-order` may name."""
+DEFAULT_ORDER: Final = LayerOrder.parse(LAYER_ORDER.default, (), _ORDERED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +133,10 @@ class Settings:
     messages: tuple[tuple[str, str], ...] = ()
     """The `messages` table, (code or prefix, text), the most specific first."""
     allow_imports: AllowedImports = NO_ALLOWED_IMPORTS
+    layer_order: LayerOrder = DEFAULT_ORDER
+    """`layer-order`, with `closed-layers` in it: what LC101 and LC102 judge imports by."""
+    closed_layers: tuple[str, ...] = ()
+    """`closed-layers` as written (`layer_order.closed` holds the layers)."""
     """The `allow-imports` list: import edges the layer rules accept (LC004 keeps it honest)."""
 
     def message_for(self, code: str) -> str | None:
@@ -259,6 +271,33 @@ def _allowed_imports(entries: Sequence[str], where: Path | None, key: str) -> Al
     return AllowedImports(tuple(parsed))
 
 
+def _layer_order(
+    values: Mapping[str, object],
+    names: Sequence[str],
+    where: Path | None,
+    prefix: str,
+    given: Collection[str],
+) -> LayerOrder:
+    """The configured stack; `names` are the layers the `layers` table gives globs, `given`
+    the keys the command line sets (`--config KEY=VALUE`)."""
+    known = [*_ORDERED, *(name for name in names if name not in _ORDERED)]
+    order = LAYER_ORDER.value(values)
+
+    def fail(key: str, exc: LayerOrderError) -> ConfigError:
+        if key in given:
+            return ConfigError(None, f"--config {key}", str(exc))
+        return ConfigError(where, prefix + key, str(exc))
+
+    try:
+        LayerOrder.parse(order, (), known)
+    except LayerOrderError as exc:
+        raise fail(LAYER_ORDER.name, exc) from None
+    try:
+        return LayerOrder.parse(order, CLOSED_LAYERS.value(values), known)
+    except LayerOrderError as exc:
+        raise fail(CLOSED_LAYERS.name, exc) from None
+
+
 def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Catalog) -> Settings:
     values = {**raw.values, **dict(overrides.values)}
     where = raw.path
@@ -345,6 +384,10 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         banned_imports={
             Layer(name): tuple(packages) for name, packages in BANNED_IMPORTS.value(values).items()
         },
+        layer_order=_layer_order(
+            values, list(LAYERS.value(values)), where, prefix, dict(overrides.values)
+        ),
+        closed_layers=tuple(CLOSED_LAYERS.value(values)),
         allow_imports=_allowed_imports(
             ALLOW_IMPORTS.value(values),
             None if ALLOW_IMPORTS.name in dict(overrides.values) else where,

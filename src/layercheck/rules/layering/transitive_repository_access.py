@@ -93,7 +93,9 @@ class TransitiveRepositoryAccess(Rule):
     not named on the command line, and import cycles are followed safely. Imports under
     `if TYPE_CHECKING:` count only with `include-type-checking-imports = true`. The
     imports that `allow-imports` lists are left out of the graph, as import-linter's
-    `ignore_imports` are: no chain passes through one.
+    `ignore_imports` are: no chain passes through one. A layer of `closed-layers` is a
+    gate like the service layer: a chain through it is quiet (`route-imports-repository`
+    reports a route that skips it).
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(
@@ -104,6 +106,27 @@ class TransitiveRepositoryAccess(Rule):
         status=Status.PREVIEW,
     )
     examples: ClassVar[tuple[Example, ...]] = (
+        Valid(
+            {
+                _REPOSITORY: _REPOSITORY_SOURCE,
+                "app/domain/users.py": "from app.repositories.user import UserRepository\n",
+                "app/routes/users.py": "from app.domain import users\n",
+            },
+            config='layer-order = ["routes", "domain", "repositories", "models"]\n'
+            'closed-layers = ["domain"]\n'
+            '[tool.layercheck.layers]\ndomain = ["app/domain/**"]',
+            note="a chain through a closed layer of the project's own",
+        ),
+        Invalid(
+            {
+                _REPOSITORY: _REPOSITORY_SOURCE,
+                "app/domain/users.py": "from app.repositories.user import UserRepository\n",
+                "app/routes/users.py": "from app.domain import users  # error\n",
+            },
+            config='layer-order = ["routes", "domain", "repositories", "models"]\n'
+            '[tool.layercheck.layers]\ndomain = ["app/domain/**"]',
+            note="the same layer, not closed",
+        ),
         Valid(
             {
                 "app/registry/repository.py": "import subprocess\n\n\n"
@@ -226,7 +249,7 @@ class TransitiveRepositoryAccess(Rule):
         allowed = ctx.settings.allow_imports
         graph = import_graph(ctx.index, type_checking=type_checking, allowed=allowed)
         targets = frozenset(m for m in graph.in_layers(TARGET) if ctx.index.shows_data_access(m))
-        avoid = graph.in_layers(BLOCKING)
+        avoid = graph.in_layers(BLOCKING | ctx.settings.layer_order.closed)
         best: tuple[str, Chain] | None = None
         for fact in import_facts(node, ctx):
             module = ctx.index.import_module(fact)
