@@ -65,6 +65,10 @@ def test_config_file_findings_only_when_the_run_covers_it(bad_app: Path) -> None
     _allow(bad_app, DEAD)
     assert not any(code == "LC004" for code, _, _ in _found(bad_app, "app/routes/posts.py"))
     assert any(code == "LC004" for code, _, _ in _found(bad_app, "pyproject.toml", "app"))
+    # Named alone, the config file is no Python to parse (no LC001), and its project is
+    # still read for its own findings.
+    assert [code for code, _, _ in _found(bad_app, "--no-cache", "pyproject.toml")] == ["LC004"]
+    assert [code for code, _, _ in _found(bad_app, "pyproject.toml")] == ["LC004"]
 
 
 def test_the_findings_cache_follows_the_list(bad_app: Path) -> None:

@@ -157,6 +157,9 @@ def source_file(path: Path, settings: Settings) -> SourceFile:
 class Discovery:
     files: list[SourceFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    configs: list[Settings] = field(default_factory=list)
+    """The settings of config files named on the command line: their projects are
+    checked for the config file's own findings (LC004) even with no file named."""
 
 
 def _absolute(path: Path, cwd: Path) -> Path:
@@ -207,6 +210,7 @@ def discover(
             continue
         if info is not None and path.name in CONFIG_NAMES and path == settings.config_path:
             # A config file is no Python: named, it is covered for its own findings (LC004).
+            result.configs.append(settings)
             continue
         if info is None or not os.path.isdir(path):
             add(path, settings)

@@ -138,12 +138,19 @@ class Engine:
         if self.error is not None:
             self.error(message)
 
-    def projects(self, targets: Sequence[SourceFile]) -> dict[Path, list[SourceFile]]:
+    def projects(
+        self, targets: Sequence[SourceFile], configs: Sequence[Settings] = ()
+    ) -> dict[Path, list[SourceFile]]:
         """Files whose facts feed each project's index, by project root: the targets plus,
         for targets inside a project marked by a config file or git root, every file of
-        that project. Two projects never share an index (both may have `app.errors`)."""
+        that project; and every file of the projects whose config file was named
+        (`configs`). Two projects never share an index (both may have `app.errors`)."""
         groups: dict[Path, list[SourceFile]] = {}
         marked: list[Path] = []
+        for settings in configs:
+            if settings.root not in groups:
+                groups[settings.root] = []
+                marked.append(settings.root)
         for target in targets:
             root = target.settings.root
             groups.setdefault(root, []).append(target)
@@ -539,18 +546,19 @@ class Engine:
     ) -> CheckResult:
         result = CheckResult()
         targets: list[SourceFile]
+        configs: list[Settings] = []
         if stdin is not None:
             named = stdin_file(stdin[0], self.workspace)
             targets = [named] if named is not None else []
         else:
             found = discover(paths, self.workspace, warn=lambda m: self._warn(result, m))
-            targets = found.files
+            targets, configs = found.files, found.configs
         result.files = [file.path for file in targets]
         target_set = frozenset(result.files)
         gc_was_enabled = gc.isenabled()
         gc.disable()  # trees hold no cycles; the collector would only re-walk them
         try:
-            for root, files in self.projects(targets).items():
+            for root, files in self.projects(targets, configs).items():
                 failed = functools.partial(self._fail, result)
                 try:
                     outcomes, in_config = self._check_project(
