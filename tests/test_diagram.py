@@ -165,3 +165,28 @@ def test_a_large_module_picture_draws_only_the_reported_imports() -> None:
         assert not drawn(few, "n_app_services_s0", "n_app_services_s1")
         assert drawn(few, "n_app_services_s2", "n_app_routes_r")
         assert drawn(every, "n_app_services_s0", "n_app_services_s1")
+
+
+def test_a_layer_of_the_projects_own_gets_its_band_in_its_place(tmp_path: Path) -> None:
+    from support import write_project
+
+    write_project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/services/__init__.py": "",
+            "app/services/orders.py": "from app.domain.order import Order\n",
+            "app/domain/__init__.py": "",
+            "app/domain/order.py": "class Order:\n    pass\n",
+            "app/repositories/__init__.py": "",
+            "app/repositories/orders.py": "from app.domain.order import Order\n",
+        },
+        'layer-order = ["routes : dependencies", "services", "domain", "repositories", '
+        '"models"]\n\n[tool.layercheck.layers]\ndomain = ["app/domain/**"]\n',
+    )
+    proc = _graph(str(tmp_path), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    names = [layer["name"] for layer in json.loads(proc.stdout)["layers"]]
+    assert names.index("services") < names.index("domain") < names.index("repositories")
+    edges = {(e["from"], e["to"]): e for e in json.loads(proc.stdout)["layer_edges"]}
+    assert edges[("repositories", "domain")]["violations"] == {"LC102": 1}

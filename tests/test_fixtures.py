@@ -51,7 +51,8 @@ def project_id(project: Path) -> str:
 def markers(project: Path) -> set[Expectation]:
     """Read as bytes: a fixture may be undecodable on purpose (LC002)."""
     found: set[Expectation] = set()
-    for path in sorted(project.rglob("*.py")):
+    # The config file too: LC004 reports its entries there.
+    for path in sorted([*project.rglob("*.py"), *project.glob("pyproject.toml")]):
         relative = path.relative_to(project).as_posix()
         for row, line in enumerate(path.read_bytes().split(b"\n"), start=1):
             match = CODE_MARKER.search(line.rstrip(b"\r"))

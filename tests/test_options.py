@@ -41,6 +41,9 @@ OTHER_VALUES: dict[str, object] = {
     "baseline": "lc-baseline.json",
     "messages": {"LC2": "see docs/errors.md"},
     "banned-imports": {"repositories": ["httpx"]},
+    "allow-imports": ["app.api.health -> app.repositories.ping"],
+    "layer-order": ["routes", "dependencies", "services", "repositories", "models"],
+    "closed-layers": ["services"],
     "upgrading": ["pydantic"],
     "timestamp-columns": {"created": ["born_at"]},
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -14,6 +15,11 @@ from layercheck.model import Finding
 from layercheck.noqa import Comment, directive, scan
 from layercheck.source import DecodeError, decode_source
 from layercheck.writeback import write_fixed
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
 
 # A file that cannot be decoded or parsed is not edited: its comments cannot be told from
 # its strings. An unused noqa is removed, not silenced.
@@ -77,6 +83,18 @@ def edit_text(text: str, codes_by_row: dict[int, set[str]], reason: str = "") ->
     return "".join(content + ending for content, ending in lines), changed
 
 
+def _parses(path: Path, text: str) -> bool:
+    """Python parses; a configuration file's findings (LC004) sit in TOML."""
+    try:
+        if path.suffix == ".toml":
+            tomllib.loads(text)
+        else:
+            ast.parse(text)
+    except (SyntaxError, ValueError):  # TOMLDecodeError is a ValueError
+        return False
+    return True
+
+
 def add_noqa(
     findings: Iterable[Finding], reason: str = "", warn: Callable[[str], None] | None = None
 ) -> int:
@@ -100,9 +118,7 @@ def add_noqa(
             new, changed = edit_text(text, codes_by_row, reason)
             if not changed:
                 continue
-            try:
-                ast.parse(new)
-            except (SyntaxError, ValueError):
+            if not _parses(path, new):
                 problem = f"{path}: would not parse with the noqa comments; not changed"
             else:
                 problem = write_fixed(path, data, new)

@@ -34,6 +34,7 @@ from typing import Any, Final, Protocol
 from layercheck import __version__
 from layercheck.extract import EXTRACTION_REVISION
 from layercheck.facts import FileFacts
+from layercheck.layers import Layer
 from layercheck.source import read_regular_file
 
 VERSION: Final = __version__
@@ -114,6 +115,8 @@ def _build(hint: object) -> _Codec:
         if len(args) == 2 and args[1] is Ellipsis:
             return _sequence(_codec(args[0]))
         return _fixed(tuple(_codec(arg) for arg in args))
+    if hint is Layer:  # built in, or made by the settings the facts were read with
+        return _Codec(operator.attrgetter("value"), Layer.known, "Layer")
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return _enum(hint)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):

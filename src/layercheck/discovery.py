@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
-from layercheck.config.files import find_git_root
+from layercheck.config.files import CONFIG_NAMES, find_git_root
 from layercheck.config.settings import Settings
 from layercheck.config.workspace import Workspace, module_name
 from layercheck.layers import Layer, outer_words, path_layer
@@ -157,6 +157,9 @@ def source_file(path: Path, settings: Settings) -> SourceFile:
 class Discovery:
     files: list[SourceFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    configs: list[Settings] = field(default_factory=list)
+    """The settings of config files named on the command line: their projects are
+    checked for the config file's own findings (LC004) even with no file named."""
 
 
 def _absolute(path: Path, cwd: Path) -> Path:
@@ -204,6 +207,10 @@ def discover(
             info = None
         settings = workspace.settings_for(path)
         if _force_excluded(path, settings, ignores):
+            continue
+        if info is not None and path.name in CONFIG_NAMES and path == settings.config_path:
+            # A config file is no Python: named, it is covered for its own findings (LC004).
+            result.configs.append(settings)
             continue
         if info is None or not os.path.isdir(path):
             add(path, settings)

@@ -9,12 +9,15 @@ import functools
 import gc
 import hashlib
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from layercheck import __version__
+from layercheck.allowed_edges import CODE as UNUSED_ALLOWED_IMPORT
+from layercheck.allowed_edges import unused_allowed_imports
 from layercheck.cache import (
     FactsCache,
     Prefetched,
@@ -136,12 +139,19 @@ class Engine:
         if self.error is not None:
             self.error(message)
 
-    def projects(self, targets: Sequence[SourceFile]) -> dict[Path, list[SourceFile]]:
+    def projects(
+        self, targets: Sequence[SourceFile], configs: Sequence[Settings] = ()
+    ) -> dict[Path, list[SourceFile]]:
         """Files whose facts feed each project's index, by project root: the targets plus,
         for targets inside a project marked by a config file or git root, every file of
-        that project. Two projects never share an index (both may have `app.errors`)."""
+        that project; and every file of the projects whose config file was named
+        (`configs`). Two projects never share an index (both may have `app.errors`)."""
         groups: dict[Path, list[SourceFile]] = {}
         marked: list[Path] = []
+        for settings in configs:
+            if settings.root not in groups:
+                groups[settings.root] = []
+                marked.append(settings.root)
         for target in targets:
             root = target.settings.root
             groups.setdefault(root, []).append(target)
@@ -414,6 +424,27 @@ class Engine:
         if self.warn is not None:
             self.warn(message)
 
+    def _project_findings(self, files: Sequence[SourceFile], index: ProjectIndex) -> list[Finding]:
+        """Findings about the project as a whole, in its configuration file: the
+        `allow-imports` entries no import matches (LC004), less those silenced."""
+        if not any(rule.meta.code == UNUSED_ALLOWED_IMPORT for rule in self.rules):
+            return []
+        found: list[Finding] = []
+        seen: set[int] = set()
+        for file in files:
+            settings = file.settings
+            path = settings.config_path
+            if id(settings) in seen or path is None or not settings.allow_imports:
+                continue
+            seen.add(id(settings))
+            if UNUSED_ALLOWED_IMPORT not in settings.active_codes:
+                continue
+            text = _read_text(path)
+            if text is not None:
+                unused = unused_allowed_imports(index, settings, text)
+                found.extend(suppress(unused, text, settings))
+        return found
+
     def _check_project(
         self,
         root: Path,
@@ -421,11 +452,11 @@ class Engine:
         targets: frozenset[Path],
         stdin: tuple[Path, bytes] | None,
         failed: Callable[[str], None],
-    ) -> list[FileOutcome]:
-        """The outcomes of the project's targets: from the findings cache when the
-        project is unchanged; else the facts of every file (from the facts cache where
-        they hold), the index, and the rules on each target whose findings the cache
-        does not hold for this index."""
+    ) -> tuple[list[FileOutcome], list[Finding]]:
+        """The outcomes of the project's targets, and the findings about the project as a
+        whole: from the findings cache when the project is unchanged; else the facts of
+        every file (from the facts cache where they hold), the index, and the rules on
+        each target whose findings the cache does not hold for this index."""
         self._forking = stdin is None
         mine = [file for file in files if file.path in targets]
         results = self._open_findings(root, files) if stdin is None else None
@@ -440,9 +471,10 @@ class Engine:
                     results.outcome(f.path, keys[str(f.path)], unchanged, stats[str(f.path)])
                     for f in mine
                 ]
-                if all(outcome is not None for outcome in warm):
+                held_found = results.project_findings()
+                if held_found is not None and all(outcome is not None for outcome in warm):
                     self._notes.extend(results.notes())
-                    return [outcome for outcome in warm if outcome is not None]
+                    return [outcome for outcome in warm if outcome is not None], held_found
         cache = self._open_cache(root, files)
         every, digests = self._facts_pass(root, files, targets, stdin, cache, failed)
         note = misrooted_imports_warning(every)
@@ -450,6 +482,7 @@ class Engine:
         self._notes.extend(notes)
         index = ProjectIndex(every)
         del every
+        project_found = self._project_findings(files, index)
         outcomes: dict[Path, FileOutcome] = {}
         todo: list[SourceFile] = []
         index_digest = ""
@@ -475,10 +508,10 @@ class Engine:
             if results is not None and stamp is not None and outcome.error is None:
                 results.store(stamp, keys[str(file.path)], index_digest, outcome, reads)
         if results is not None:
-            results.record_project(keys, stats, index_digest, notes)
+            results.record_project(keys, stats, index_digest, notes, project_found)
             results.prune(file.path for file in files)
             self._save(results)
-        return [outcomes[file.path] for file in mine]
+        return [outcomes[file.path] for file in mine], project_found
 
     @staticmethod
     def _held(
@@ -508,6 +541,23 @@ class Engine:
             results.store(stamp, key, index, held, None)
         return held
 
+    @staticmethod
+    def _add_project_findings(
+        result: CheckResult, found: Sequence[Finding], paths: Sequence[Path]
+    ) -> None:
+        """Findings in a configuration file count when the run covers that file, as
+        ruff's do (`layercheck .`, not `layercheck app/api/users.py`)."""
+        # Not resolved: a path named on the command line may be a looping symlink.
+        checked = [Path(os.path.abspath(path)) for path in paths]
+        for finding in found:
+            where = Path(os.path.abspath(finding.path))
+            if not any(where == path or where.is_relative_to(path) for path in checked):
+                continue
+            result.findings.append(finding)
+            text = result.sources.get(finding.path) or _read_text(finding.path)
+            if text is not None:
+                result.sources[finding.path] = text
+
     def check(
         self,
         paths: Sequence[Path],
@@ -516,24 +566,29 @@ class Engine:
     ) -> CheckResult:
         result = CheckResult()
         targets: list[SourceFile]
+        configs: list[Settings] = []
         if stdin is not None:
             named = stdin_file(stdin[0], self.workspace)
             targets = [named] if named is not None else []
         else:
             found = discover(paths, self.workspace, warn=lambda m: self._warn(result, m))
-            targets = found.files
+            targets, configs = found.files, found.configs
         result.files = [file.path for file in targets]
         target_set = frozenset(result.files)
         gc_was_enabled = gc.isenabled()
         gc.disable()  # trees hold no cycles; the collector would only re-walk them
         try:
-            for root, files in self.projects(targets).items():
+            for root, files in self.projects(targets, configs).items():
                 failed = functools.partial(self._fail, result)
                 try:
-                    outcomes = self._check_project(root, files, target_set, stdin, failed)
+                    outcomes, in_config = self._check_project(
+                        root, files, target_set, stdin, failed
+                    )
                 except Exception as exc:  # e.g. the index: the other projects still count
                     failed(internal_error(f"checking the project at {root}", exc))
                     continue
+                if stdin is None:
+                    self._add_project_findings(result, in_config, paths)
                 for outcome in outcomes:
                     result.layers[outcome.path] = outcome.layer
                     if outcome.layer_note:

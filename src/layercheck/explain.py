@@ -44,7 +44,7 @@ def summary_line(rule: type[Rule]) -> str:
 
 def explain(rule: type[Rule]) -> str:
     meta = rule.meta
-    layers = (
+    layers = meta.checks or (
         ", ".join(sorted(layer.value for layer in meta.layers))
         if meta.layers is not None
         else "all files"

@@ -55,7 +55,6 @@ FileStat = tuple[int, int]
 """(mtime_ns, size); mtime NO_MTIME when it cannot be trusted."""
 
 _FINDING: Final = codec(Finding)
-_LAYERS: Final = {layer.value: layer for layer in Layer}
 _PAYLOAD: Final = b',"payload":'
 """Where the payload starts: no JSON string holds an unescaped quote, so the first match
 in the file is the key itself."""
@@ -119,6 +118,8 @@ class FindingsCache:
         """The digest of that index."""
         self._notes: list[str] = []
         """Warnings about the project as a whole, from that index."""
+        self._found: list[Any] = []
+        """Findings about the project as a whole (LC004, in its config file), encoded."""
         self._results: dict[str, list[Any]] = {}
         """[mtime_ns, size, sha256, key, index digest, layer, findings] of files
         reported on."""
@@ -148,11 +149,12 @@ class FindingsCache:
                 or not isinstance(header.get("reads"), str)
             ):
                 raise ValueError("another cache")
-            project, index, notes, results = json.loads(text)
+            project, index, notes, found, results = json.loads(text)
             if not (
                 isinstance(project, dict)
                 and isinstance(index, str)
                 and isinstance(notes, list)
+                and isinstance(found, list)
                 and isinstance(results, dict)
             ):
                 raise ValueError("malformed")
@@ -160,6 +162,7 @@ class FindingsCache:
             self._dirty = True
             return
         self._project, self._index, self._notes, self._results = project, index, notes, results
+        self._found = found
         self._reads_sum = header["reads"]
 
     def _loaded_reads(self) -> _Reads:
@@ -193,6 +196,13 @@ class FindingsCache:
     def notes(self) -> list[str]:
         return [note for note in self._notes if isinstance(note, str)]
 
+    def project_findings(self) -> list[Finding] | None:
+        """The findings about the project as a whole; None when an entry is corrupt."""
+        try:
+            return [decode_finding(item) for item in self._found]
+        except (ValueError, TypeError, KeyError, IndexError):
+            return None
+
     def outcome(
         self,
         path: Path,
@@ -225,7 +235,7 @@ class FindingsCache:
                 entry[4] = index
                 self._dirty = True
             decoded = [decode_finding(item) for item in findings]
-            return FileOutcome(path, _LAYERS[layer] if layer is not None else None, decoded)
+            return FileOutcome(path, Layer.known(layer) if layer is not None else None, decoded)
         except (ValueError, TypeError, KeyError, IndexError):
             del self._results[name]
             self._dirty = True
@@ -247,6 +257,7 @@ class FindingsCache:
         stats: Mapping[str, FileStat | None],
         index: str,
         notes: Sequence[str],
+        found: Sequence[Finding] = (),
     ) -> None:
         """The files the index `index` was built from, with their stat taken before any
         was read (a file changed since then has another stat next time)."""
@@ -255,8 +266,11 @@ class FindingsCache:
             for name, stat in stats.items()
             if stat is not None and name in keys
         }
-        if (project, index, list(notes)) != (self._project, self._index, self._notes):
-            self._project, self._index, self._notes = project, index, list(notes)
+        # As read back (tuples become lists), so that an unchanged record stays clean.
+        encoded = json.loads(json.dumps([encode_finding(finding) for finding in found]))
+        now = (project, index, list(notes), encoded)
+        if now != (self._project, self._index, self._notes, self._found):
+            self._project, self._index, self._notes, self._found = now
             self._dirty = True
 
     def store(
@@ -299,7 +313,8 @@ class FindingsCache:
             return
         prepare_directory(self.directory)
         payload = json.dumps(
-            [self._project, self._index, self._notes, self._results], separators=(",", ":")
+            [self._project, self._index, self._notes, self._found, self._results],
+            separators=(",", ":"),
         )
         # One JSON document whose last key holds the payload, its checksum before it:
         # the reader hashes the payload's bytes as they are and parses them once.

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
+from layercheck.config.allowed_imports import NO_ALLOWED_IMPORTS, AllowedImports
 from layercheck.layers import Layer
 from layercheck.model import ChainLink
 
@@ -23,11 +24,18 @@ if TYPE_CHECKING:
 Chain = tuple[ChainLink, ...]
 
 
-def import_graph(index: ProjectIndex, *, type_checking: bool = False) -> ImportGraph:
-    """The index's import graph, built once per index and `type_checking` choice."""
+def import_graph(
+    index: ProjectIndex,
+    *,
+    type_checking: bool = False,
+    allowed: AllowedImports = NO_ALLOWED_IMPORTS,
+) -> ImportGraph:
+    """The index's import graph, built once per index, `type_checking` choice and list of
+    allowed imports (import-linter's `ignore_imports`: their edges are left out)."""
+    key = f"import-graph:{type_checking}:" + "\n".join(allowed.written)
     return index.shared(
-        f"import-graph:{type_checking}",
-        lambda index: ImportGraph.from_index(index, type_checking=type_checking),
+        key,
+        lambda index: ImportGraph.from_index(index, type_checking=type_checking, allowed=allowed),
     )
 
 
@@ -54,14 +62,22 @@ class ImportGraph:
                 self.add_import(importer=importer, imported=target, line=line)
 
     @classmethod
-    def from_index(cls, index: ProjectIndex, *, type_checking: bool = False) -> ImportGraph:
-        """Imports under `if TYPE_CHECKING:` count only when `type_checking` is true."""
+    def from_index(
+        cls,
+        index: ProjectIndex,
+        *,
+        type_checking: bool = False,
+        allowed: AllowedImports = NO_ALLOWED_IMPORTS,
+    ) -> ImportGraph:
+        """Imports under `if TYPE_CHECKING:` count only when `type_checking` is true;
+        the imports `allowed` accepts do not count."""
         graph = cls()
         for module in sorted(index.by_module):
             graph._edges.setdefault(module, {})
             graph._layers[module] = index.layer_of_path(index.by_module[module].path)
             for target, line in index.imports_of(module, type_checking=type_checking):
-                graph.add_import(importer=module, imported=target, line=line)
+                if not allowed.allows(module, target):
+                    graph.add_import(importer=module, imported=target, line=line)
         return graph
 
     # -- building ------------------------------------------------------------------------

@@ -2,30 +2,86 @@
 
 from __future__ import annotations
 
-import enum
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Final
+from typing import ClassVar, Final
 
 from layercheck.config.globs import Glob, any_match
 
 
-class Layer(enum.Enum):
-    ROUTES = "routes"
-    DEPENDENCIES = "dependencies"
-    SERVICES = "services"
-    REPOSITORIES = "repositories"
-    MODELS = "models"
-    SCHEMAS = "schemas"
-    CORE = "core"
-    EXCEPTIONS = "exceptions"
-    MIGRATIONS = "migrations"
+class _Layers(type):
+    def __iter__(cls) -> Iterator[Layer]:
+        """The built-in layers, as iterating the enum this class replaced gave them."""
+        return iter(BUILTIN_LAYERS)
+
+
+class Layer(metaclass=_Layers):
+    """A layer of the project: one of the built-in ones (`Layer.ROUTES`, ...), or one the
+    configuration adds (`Layer("domain")`). Instances are interned, so layers compare with
+    `is` as the enum they replace did, across pickling too."""
+
+    __slots__ = ("value",)
+    value: str
+
+    _known: ClassVar[dict[str, Layer]] = {}
+
+    ROUTES: ClassVar[Layer]
+    DEPENDENCIES: ClassVar[Layer]
+    SERVICES: ClassVar[Layer]
+    REPOSITORIES: ClassVar[Layer]
+    MODELS: ClassVar[Layer]
+    SCHEMAS: ClassVar[Layer]
+    CORE: ClassVar[Layer]
+    EXCEPTIONS: ClassVar[Layer]
+    MIGRATIONS: ClassVar[Layer]
+
+    def __new__(cls, value: str) -> Layer:
+        found = cls._known.get(value)
+        if found is None:
+            found = super().__new__(cls)
+            object.__setattr__(found, "value", value)
+            cls._known[value] = found
+        return found
+
+    @classmethod
+    def known(cls, value: str) -> Layer:
+        """The layer named `value` that is built in or that a configuration made
+        (KeyError for any other): what a cache may hold."""
+        return cls._known[value]
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a Layer is immutable")
+
+    def __reduce__(self) -> tuple[type[Layer], tuple[str]]:
+        return Layer, (self.value,)
+
+    def __repr__(self) -> str:
+        return f"Layer({self.value!r})"
+
+    @property
+    def builtin(self) -> bool:
+        return self in _BUILTIN_SET
 
     @property
     def rank(self) -> int | None:
-        """Height in the stack; None for shared layers and migrations."""
+        """Height in the built-in stack; None for shared layers, migrations and the layers
+        a configuration adds."""
         return _RANK.get(self)
+
+
+Layer.ROUTES = Layer("routes")
+Layer.DEPENDENCIES = Layer("dependencies")
+Layer.SERVICES = Layer("services")
+Layer.REPOSITORIES = Layer("repositories")
+Layer.MODELS = Layer("models")
+Layer.SCHEMAS = Layer("schemas")
+Layer.CORE = Layer("core")
+Layer.EXCEPTIONS = Layer("exceptions")
+Layer.MIGRATIONS = Layer("migrations")
+BUILTIN_LAYERS: Final = tuple(Layer._known.values())
+"""The layers layercheck knows by name, in the order of the table of layers."""
+_BUILTIN_SET: Final = frozenset(BUILTIN_LAYERS)
 
 
 _RANK: Final[Mapping[Layer, int]] = {

@@ -45,6 +45,14 @@ def validate(path: Path | None, table: Mapping[str, object], prefix: str) -> Raw
             raise ConfigError(path, f"{prefix}{key}", f"expected {kind.expected}, got {value!r}")
         if kind.keys is not None:
             allowed = list(kind.keys)
+            more = table.get(kind.more_keys) if kind.more_keys is not None else None
+            if isinstance(more, list):
+                allowed.extend(
+                    name.strip()
+                    for entry in more
+                    if isinstance(entry, str)
+                    for name in entry.split(":")
+                )
             for name in value:
                 if name not in allowed:
                     raise ConfigError(

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any, Final, Generic, TypeGuard, TypeVar
 
 from layercheck.choices import TARGET_VERSIONS
+from layercheck.config.allowed_imports import AllowedImports
 from layercheck.config.globs import Glob
 from layercheck.config.libraries import LIBRARIES
-from layercheck.layers import Layer
+from layercheck.layer_order import LayerOrder
+from layercheck.layers import BUILTIN_LAYERS, Layer
 
 T = TypeVar("T")
 
@@ -83,6 +85,14 @@ def _messages(pairs: Iterable[tuple[str, str]]) -> object:
     return dict(pairs)
 
 
+def _allowed(allowed: AllowedImports) -> object:
+    return allowed.written
+
+
+def _order(order: LayerOrder) -> object:
+    return list(order.written)
+
+
 def _optional_path(path: Path | None) -> object:
     return None if path is None else str(path)
 
@@ -112,6 +122,9 @@ class Kind(Generic[T]):
     """The keys a table may have (None: any)."""
     key_noun: str = "key"
     """What a table's key names, for the "unknown ..." error."""
+    more_keys: str | None = None
+    """A key of the same table whose list names more keys a table may have (`layer-order`
+    names the layers a configuration adds)."""
 
 
 RULE_CODES: Final = Kind("a list of rule codes", _is_str_list)
@@ -124,8 +137,9 @@ PACKAGES_BY_LAYER: Final = Kind(
     "a table of layer -> list of package names",
     _is_table_of_str_lists,
     show=_globs_by_layer_names,
-    keys=tuple(layer.value for layer in Layer),
+    keys=tuple(layer.value for layer in BUILTIN_LAYERS),
     key_noun="layer",
+    more_keys="layer-order",
 )
 MESSAGES_BY_CODE: Final = Kind(
     "a table of rule code or prefix -> message", _is_table_of_str, show=_messages
@@ -138,8 +152,9 @@ GLOBS_BY_LAYER: Final = Kind(
     "a table of layer -> list of glob patterns",
     _is_table_of_str_lists,
     show=_globs_by_layer,
-    keys=tuple(layer.value for layer in Layer),
+    keys=tuple(layer.value for layer in BUILTIN_LAYERS),
     key_noun="layer",
+    more_keys="layer-order",
 )
 
 
@@ -347,9 +362,27 @@ LAYERS: Final = Option(
     GLOBS_BY_LAYER,
     {},
     "layers",
-    "Globs that replace a layer's default folder and file names.",
+    "Globs that replace a layer's default folder and file names, or give a layer that "
+    "`layer-order` adds its files.",
     shapes_facts=True,
     default_doc="the folder and file names of the table of layers above",
+)
+LAYER_ORDER: Final = Option(
+    "layer-order",
+    Kind("a list of layers, highest first", _is_str_list, show=_order),
+    ("routes : dependencies", "services", "repositories", "models"),
+    "layer_order",
+    "The layers from the highest down (LC102: a layer imports only those below it); "
+    "`a : b` is one level whose layers may import each other, `shared` is schemas, core "
+    "and exceptions, and a name of your own is a layer that `layers` gives globs.",
+)
+CLOSED_LAYERS: Final = Option(
+    "closed-layers",
+    Kind("a list of layers", _is_str_list),
+    (),
+    "closed_layers",
+    "Layers of `layer-order` that may not be skipped (LC101): a layer above one imports "
+    "the layers below it only through it.",
 )
 # -- fixes --
 FIX: Final = Option(
@@ -392,6 +425,15 @@ BANNED_IMPORTS: Final = Option(
     "Packages a layer must not import (LC206), on top of `fastapi` and `starlette` in "
     "services, repositories and models.",
 )
+ALLOW_IMPORTS: Final = Option(
+    "allow-imports",
+    Kind("a list of `importer -> imported` module globs", _is_str_list, show=_allowed),
+    (),
+    "allow_imports",
+    "Imports the layer rules accept (`app.api.health -> app.repositories.ping`, "
+    "`app.legacy.* -> *`): LC101, LC102, LC104, LC206 and LC706 skip them, and LC004 "
+    "reports an entry that matches no import of the project.",
+)
 
 OPTIONS: Final[tuple[Option[Any], ...]] = (
     SELECT,
@@ -408,6 +450,8 @@ OPTIONS: Final[tuple[Option[Any], ...]] = (
     INCLUDE_TYPE_CHECKING_IMPORTS,
     DETECT_ROUTES,
     LAYERS,
+    LAYER_ORDER,
+    CLOSED_LAYERS,
     FIX,
     UNSAFE_FIXES,
     BASELINE,
@@ -415,5 +459,6 @@ OPTIONS: Final[tuple[Option[Any], ...]] = (
     TIMESTAMP_COLUMNS,
     MESSAGES,
     BANNED_IMPORTS,
+    ALLOW_IMPORTS,
 )
 BY_NAME: Final[Mapping[str, Option[Any]]] = {option.name: option for option in OPTIONS}

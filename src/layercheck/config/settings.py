@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
+from typing import Final
 
+from layercheck.config.allowed_imports import (
+    NO_ALLOWED_IMPORTS,
+    AllowedImport,
+    AllowedImportError,
+    AllowedImports,
+)
 from layercheck.config.errors import ConfigError
 from layercheck.config.globs import Glob, GlobError
 from layercheck.config.libraries import Declared, declared_versions
 from layercheck.config.loading import PYPROJECT_PREFIX, RawConfig
 from layercheck.config.options import (
+    ALLOW_IMPORTS,
     BANNED_IMPORTS,
     BASELINE,
     CACHE_DIR,
+    CLOSED_LAYERS,
     DETECT_ROUTES,
     EXCLUDE,
     EXTEND_EXCLUDE,
@@ -22,6 +32,7 @@ from layercheck.config.options import (
     FIX,
     IGNORE,
     INCLUDE_TYPE_CHECKING_IMPORTS,
+    LAYER_ORDER,
     LAYERS,
     MESSAGES,
     OPTIONS,
@@ -36,7 +47,12 @@ from layercheck.config.options import (
     UPGRADING,
 )
 from layercheck.config.selection import Catalog, RuleSelection, SelectorError, resolve_layers
-from layercheck.layers import Layer, LayerMap
+from layercheck.layer_order import LayerOrder, LayerOrderError
+from layercheck.layers import BUILTIN_LAYERS, Layer, LayerMap
+
+_ORDERED: Final = tuple(layer.value for layer in BUILTIN_LAYERS if layer is not Layer.MIGRATIONS)
+"""The built-in layers `layer-order` may name."""
+DEFAULT_ORDER: Final = LayerOrder.parse(LAYER_ORDER.default, (), _ORDERED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +132,12 @@ class Settings:
     """The `banned-imports` table (LC206)."""
     messages: tuple[tuple[str, str], ...] = ()
     """The `messages` table, (code or prefix, text), the most specific first."""
+    allow_imports: AllowedImports = NO_ALLOWED_IMPORTS
+    layer_order: LayerOrder = DEFAULT_ORDER
+    """`layer-order`, with `closed-layers` in it: what LC101 and LC102 judge imports by."""
+    closed_layers: tuple[str, ...] = ()
+    """`closed-layers` as written (`layer_order.closed` holds the layers)."""
+    """The `allow-imports` list: import edges the layer rules accept (LC004 keeps it honest)."""
 
     def message_for(self, code: str) -> str | None:
         for prefix, text in self.messages:
@@ -159,8 +181,9 @@ class Settings:
     def findings_inputs(self) -> dict[str, object]:
         """What shapes findings besides the keys `describe` shows: the command line's
         `--ignore-noqa`, and the library versions the project declares (a lock file that
-        moves to Pydantic 2 turns its rules on). The findings cache's key."""
-        return {
+        moves to Pydantic 2 turns its rules on), and with `allow-imports` the config file's
+        bytes. The findings cache's key."""
+        inputs: dict[str, object] = {
             "settings": self.describe(),
             "ignore_noqa": self.ignore_noqa,
             "libraries": {
@@ -168,6 +191,13 @@ class Settings:
                 for name, found in sorted(self.libraries.items())
             },
         }
+        if self.allow_imports and self.config_path is not None:
+            # LC004 reports in the config file: where its entries and noqa comments are.
+            try:
+                inputs["config"] = hashlib.sha256(self.config_path.read_bytes()).hexdigest()
+            except OSError:
+                inputs["config"] = None
+        return inputs
 
     def describe(self) -> list[tuple[str, object]]:
         """What --show-settings prints: where the settings come from, then each key's
@@ -229,6 +259,43 @@ def _glob(pattern: str, where: Path | None, key: str) -> Glob:
         return Glob(pattern)
     except GlobError as exc:
         raise ConfigError(where, key, f"bad glob {pattern!r}: {exc}") from None
+
+
+def _allowed_imports(entries: Sequence[str], where: Path | None, key: str) -> AllowedImports:
+    parsed: list[AllowedImport] = []
+    for entry in entries:
+        try:
+            parsed.append(AllowedImport.parse(entry))
+        except AllowedImportError as exc:
+            raise ConfigError(where, key, f"bad entry {entry!r}: {exc}") from None
+    return AllowedImports(tuple(parsed))
+
+
+def _layer_order(
+    values: Mapping[str, object],
+    names: Sequence[str],
+    where: Path | None,
+    prefix: str,
+    given: Collection[str],
+) -> LayerOrder:
+    """The configured stack; `names` are the layers the `layers` table gives globs, `given`
+    the keys the command line sets (`--config KEY=VALUE`)."""
+    known = [*_ORDERED, *(name for name in names if name not in _ORDERED)]
+    order = LAYER_ORDER.value(values)
+
+    def fail(key: str, exc: LayerOrderError) -> ConfigError:
+        if key in given:
+            return ConfigError(None, f"--config {key}", str(exc))
+        return ConfigError(where, prefix + key, str(exc))
+
+    try:
+        LayerOrder.parse(order, (), known)
+    except LayerOrderError as exc:
+        raise fail(LAYER_ORDER.name, exc) from None
+    try:
+        return LayerOrder.parse(order, CLOSED_LAYERS.value(values), known)
+    except LayerOrderError as exc:
+        raise fail(CLOSED_LAYERS.name, exc) from None
 
 
 def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Catalog) -> Settings:
@@ -317,6 +384,16 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         banned_imports={
             Layer(name): tuple(packages) for name, packages in BANNED_IMPORTS.value(values).items()
         },
+        layer_order=_layer_order(
+            values, list(LAYERS.value(values)), where, prefix, dict(overrides.values)
+        ),
+        closed_layers=tuple(CLOSED_LAYERS.value(values)),
+        allow_imports=_allowed_imports(
+            ALLOW_IMPORTS.value(values),
+            None if ALLOW_IMPORTS.name in dict(overrides.values) else where,
+            ("--config " if ALLOW_IMPORTS.name in dict(overrides.values) else prefix)
+            + ALLOW_IMPORTS.name,
+        ),
         messages=tuple(
             sorted(
                 zip(

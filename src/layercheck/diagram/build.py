@@ -7,7 +7,7 @@ Built from the same engine run as `layercheck PATH`, so the picture and the repo
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -24,9 +24,22 @@ UNLAYERED = "unlayered"
 """The band of modules no path word or glob gives a layer."""
 
 
-def layer_order() -> list[str]:
-    """Bands top to bottom: the stack, then the shared layers, migrations, the rest."""
-    return [layer.value for layer in Layer] + [UNLAYERED]
+def layer_order(levels: Sequence[Iterable[Layer]] = ()) -> list[str]:
+    """Bands top to bottom: the project's `layer-order` (its own layers included), then
+    the built-in layers it leaves out (the shared ones, migrations), the rest."""
+    builtin = list(Layer)
+    order: list[str] = []
+    for level in levels:
+        within = sorted(
+            level,
+            key=lambda layer: (
+                builtin.index(layer) if layer in builtin else len(builtin),
+                layer.value,
+            ),
+        )
+        order.extend(layer.value for layer in within if layer.value not in order)
+    order.extend(layer.value for layer in builtin if layer.value not in order)
+    return [*order, UNLAYERED]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +63,13 @@ class Import:
 class Diagram:
     modules: dict[str, Module] = field(default_factory=dict)
     imports: list[Import] = field(default_factory=list)
+    order: list[str] = field(default_factory=layer_order)
+    """The bands, top to bottom."""
+
+    def bands(self) -> list[str]:
+        seen = {module.layer for module in self.modules.values()}
+        extra = sorted(seen - set(self.order))
+        return [*self.order[:-1], *extra, self.order[-1]]
 
     def layer_edges(self) -> list[tuple[str, str, int, Counter[str]]]:
         """(from layer, to layer, imports, violations by code), between different
@@ -62,14 +82,14 @@ class Diagram:
                 continue
             counts[pair] += 1
             codes.setdefault(pair, Counter()).update(item.codes)
-        rank = {name: number for number, name in enumerate(layer_order())}
+        rank = {name: number for number, name in enumerate(self.bands())}
         ordered = sorted(counts, key=lambda pair: (rank[pair[0]], rank[pair[1]]))
         return [(a, b, counts[(a, b)], codes[(a, b)]) for a, b in ordered]
 
     def layers(self) -> list[tuple[str, int]]:
         """The bands that hold modules, with how many."""
         sizes = Counter(module.layer for module in self.modules.values())
-        return [(name, sizes[name]) for name in layer_order() if sizes[name]]
+        return [(name, sizes[name]) for name in self.bands() if sizes[name]]
 
 
 def build(paths: Sequence[Path], workspace: Workspace) -> Diagram:
@@ -86,6 +106,8 @@ def build(paths: Sequence[Path], workspace: Workspace) -> Diagram:
         )
     diagram = Diagram()
     targets = discover(paths, workspace).files
+    if targets:
+        diagram.order = layer_order(targets[0].settings.layer_order.levels)
     for root, files in engine.projects(targets).items():
         index = ProjectIndex(engine.project_facts(root, files))
         for facts in index.by_module.values():

@@ -27,6 +27,7 @@ from layercheck.rules.layering.transitive_repository_access import TransitiveRep
 from layercheck.rules.layering.upward_import import UpwardImport
 from layercheck.rules.meta.syntax_error import SyntaxError_
 from layercheck.rules.meta.unreadable_file import UnreadableFile
+from layercheck.rules.meta.unused_allowed_import import UnusedAllowedImport
 from layercheck.rules.meta.unused_noqa import UnusedNoqa
 from layercheck.rules.pydantic.basesettings_from_pydantic import BasesettingsFromPydantic
 from layercheck.rules.pydantic.class_config import ClassConfig
@@ -77,6 +78,7 @@ ALL_RULES: Final[tuple[type[Rule], ...]] = (
     SyntaxError_,
     UnreadableFile,
     UnusedNoqa,
+    UnusedAllowedImport,
     RouteImportsRepository,
     UpwardImport,
     RouteQueriesDatabase,

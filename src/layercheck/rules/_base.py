@@ -33,6 +33,9 @@ class RuleMeta:
     """A `str.format` template; fields come from `ctx.report(..., **fields)`."""
     layers: frozenset[Layer] | None = None
     """The rule runs only in files of these layers; None runs it everywhere."""
+    checks: str | None = None
+    """Where the rule reports, for the docs, when `layers` cannot say it (the order of
+    layers that the configuration sets decides)."""
     status: Status = Status.DEFAULT
     fix: FixAvailability = FixAvailability.NONE
     fix_title: str | None = None

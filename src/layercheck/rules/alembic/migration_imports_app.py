@@ -50,7 +50,8 @@ class MigrationImportsApp(Rule):
     resolves to a declarative model or base, or to a SQLModel table, counts wherever it
     is defined. Imports under `if TYPE_CHECKING:` do not run and are left alone, and so
     are the shared layers (`core`, `schemas`, `exceptions`): a migration may read the
-    schema name from the settings.
+    schema name from the settings. An import that `allow-imports` lists
+    (`"alembic.versions.0001_* -> app.models.user"`) is not reported.
 
     ## Example
     ```python
@@ -149,6 +150,15 @@ class MigrationImportsApp(Rule):
             note="helpers that live with the migrations",
         ),
         Valid(
+            {
+                "app/models/user.py": "class User:\n    pass\n",
+                "alembic/versions/0001_example.py": "from app.models.user import User\n\n"
+                'revision = "a1"\ndown_revision = None\n',
+            },
+            config='allow-imports = ["alembic.versions.0001_* -> app.models.user"]',
+            note="an import that `allow-imports` accepts",
+        ),
+        Valid(
             "from app.models import User\n",
             path="app/services/users.py",
             note="not a migration",
@@ -168,6 +178,8 @@ class MigrationImportsApp(Rule):
         for fact in _imports(node, ctx):
             module = index.import_module(fact)
             if module is None or module == ctx.module:
+                continue
+            if ctx.settings.allow_imports.allows(ctx.module, module, fact.target):
                 continue
             layer = index.layer_of_module(module)
             if layer in APP_LAYERS:

@@ -33,7 +33,8 @@ class BannedImportInLayer(Rule):
     default the services, repositories and models layers may import nothing from
     `fastapi` or `starlette`; `[tool.layercheck.banned-imports]` adds packages per layer
     (`repositories = ["httpx"]`). A ban reached through `from project.module import *` is
-    reported too, with the chain of modules in the message.
+    reported too, with the chain of modules in the message. An import that
+    `allow-imports` accepts (`"app.services.users -> fastapi"`) is not reported.
 
     ## Why is this bad?
     The layers below the routes are meant to run without the web framework: from
@@ -92,6 +93,16 @@ class BannedImportInLayer(Rule):
             {_SERVICE: "from app.core.web import *\n", "app/core/web.py": "import json\n"},
             note="a star import of a module that imports nothing banned",
         ),
+        Valid(
+            {
+                _SERVICE: "from fastapi import BackgroundTasks\n",
+                _REPOSITORY: "from app.core.web import *\n",
+                "app/core/web.py": "from fastapi import Request\n",
+            },
+            config='allow-imports = ["app.services.users -> fastapi", "app.repositories.* -> '
+            'app.core.web"]',
+            note="imports that `allow-imports` accepts",
+        ),
     )
 
     def visit_Import(self, node: ast.Import, ctx: RuleContext) -> None:
@@ -100,7 +111,9 @@ class BannedImportInLayer(Rule):
             return
         for alias in node.names:
             package = _banned(alias.name, packages)
-            if package is not None:
+            if package is not None and not ctx.settings.allow_imports.allows(
+                ctx.module, alias.name
+            ):
                 self._report(node, ctx, package, "")
                 return
 
@@ -109,7 +122,7 @@ class BannedImportInLayer(Rule):
         if not packages:
             return
         module = ctx.names.absolute(node.level, node.module)
-        if module is None:
+        if module is None or ctx.settings.allow_imports.allows(ctx.module, module):
             return
         package = _banned(module, packages)
         if package is not None:

@@ -34,15 +34,19 @@ def imported_layers(node: ast.Import | ast.ImportFrom, ctx: RuleContext) -> list
 
     `from pkg import x` is module `pkg.x` when that module exists, else the module that
     defines `x` (package re-exports are followed). Third-party modules have no layer.
-    Imports under `if TYPE_CHECKING:` count only with `include-type-checking-imports`.
+    Imports under `if TYPE_CHECKING:` count only with `include-type-checking-imports`;
+    imports that `allow-imports` accepts do not count.
     """
     if not ctx.settings.include_type_checking_imports and ctx.under_type_checking():
         return []
     found: list[tuple[str, Layer]] = []
     seen: set[str] = set()
+    allowed = ctx.settings.allow_imports
     for fact in import_facts(node, ctx):
         module = ctx.index.import_module(fact)
         if module is None or module in seen or module == ctx.module:
+            continue
+        if allowed.allows(ctx.module, module, fact.target):
             continue
         seen.add(module)
         layer = ctx.index.layer_of_module(module)

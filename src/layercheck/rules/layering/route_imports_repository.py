@@ -7,6 +7,7 @@ from layercheck.layers import Layer
 from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.layering._helpers import imported_layers, quoted
 
+_ADVICE = "call a service instead"
 _REPOSITORY = "app/repositories/user_repo.py"
 _REPOSITORY_SOURCE = (
     "class UserRepository:\n    pass\n\n\ndef get_user(session, user_id):\n    pass\n"
@@ -80,15 +81,52 @@ class RouteImportsRepository(Rule):
     inside functions. Only the project's own modules have a layer. Imports under
     `if TYPE_CHECKING:` count only with `include-type-checking-imports = true`. A route
     that reaches a repository through other modules is `transitive-repository-access`.
+    The imports that `allow-imports` lists (`"app.api.health -> app.repositories.ping"`)
+    are not reported; `unused-allowed-import` reports an entry that no longer matches.
+
+    With `closed-layers`, an import that skips a closed layer of `layer-order` is reported
+    too, in any layer: with `closed-layers = ["services"]`, a dependency that imports a
+    repository ("go through the closed services layer"). import-linter and tach call such
+    a layer closed.
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC101",
         name="route-imports-repository",
-        message="{modules} (repositories layer) imported in a route; call a service instead",
-        layers=frozenset({Layer.ROUTES}),
+        message="{modules} imported in {place}; {advice}",
+        checks="routes (with `closed-layers`, every layer of `layer-order`)",
     )
     examples: ClassVar[tuple[Example, ...]] = (
+        Invalid(
+            {
+                _REPOSITORY: _REPOSITORY_SOURCE,
+                "app/api/deps.py": "from app.repositories.user_repo import UserRepository  "
+                "# error\n",
+            },
+            config='closed-layers = ["services"]',
+            note="a closed services layer: dependencies may not skip it either",
+        ),
+        Invalid(
+            {
+                "app/repositories/prices.py": "X = 1\n",
+                "app/domain/pricing.py": "from app.repositories import prices\n",
+                "app/services/billing.py": "from app.repositories.prices import X  # error\n"
+                "from app.domain import pricing\n",
+            },
+            config='layer-order = ["routes", "services", "domain", "repositories", "models"]\n'
+            'closed-layers = ["domain"]\n'
+            '[tool.layercheck.layers]\ndomain = ["app/domain/**"]',
+            note="a closed layer of the project's own",
+        ),
+        Valid(
+            {
+                _REPOSITORY: _REPOSITORY_SOURCE,
+                "app/services/user_service.py": "from app.repositories import user_repo\n",
+                "app/api/deps.py": "from app.services import user_service\n",
+            },
+            config='closed-layers = ["services"]',
+            note="through the closed layer, one level at a time",
+        ),
         Invalid(
             {
                 "app/repositories/__init__.py": "from .user_repo import UserRepository\n",
@@ -211,6 +249,18 @@ class RouteImportsRepository(Rule):
         ),
         Valid(
             {
+                "app/repositories/ping.py": "def ping(session):\n    pass\n",
+                "app/repositories/__init__.py": "from .ping import ping\n",
+                "app/api/health.py": "from app.repositories.ping import ping\n"
+                "from app.repositories import ping as check\n",
+                "app/legacy/api/orders.py": "from app.repositories import ping\n",
+            },
+            config='allow-imports = ["app.api.health -> app.repositories.ping", '
+            '"app.legacy.** -> *"]',
+            note="imports that `allow-imports` accepts",
+        ),
+        Valid(
+            {
                 "app/routes/users.py": "from fastapi import APIRouter\n\n"
                 "router = APIRouter()\n\n\n"
                 "@router.get('/users')\n"
@@ -228,8 +278,27 @@ class RouteImportsRepository(Rule):
         self._check(node, ctx)
 
     def _check(self, node: ast.Import | ast.ImportFrom, ctx: RuleContext) -> None:
-        modules = [
-            module for module, layer in imported_layers(node, ctx) if layer is Layer.REPOSITORIES
-        ]
-        if modules:
-            ctx.report(self, node, modules=quoted(modules))
+        layer, order = ctx.layer, ctx.settings.layer_order
+        if layer is None or (layer is not Layer.ROUTES and not order.closed):
+            return
+        found = imported_layers(node, ctx)
+        if layer is Layer.ROUTES:
+            modules = [module for module, target in found if target is Layer.REPOSITORIES]
+            if modules:
+                named = f"{quoted(modules)} (repositories layer)"
+                ctx.report(self, node, modules=named, place="a route", advice=_ADVICE)
+                return
+        skips = [(module, target, order.skipped(layer, target)) for module, target in found]
+        shortcuts = [(module, target, closed) for module, target, closed in skips if closed]
+        if not shortcuts:
+            return
+        named = ", ".join(f"`{module}` ({target.value} layer)" for module, target, _ in shortcuts)
+        closed = shortcuts[0][2]
+        assert closed is not None
+        ctx.report(
+            self,
+            node,
+            modules=named,
+            place=f"the {layer.value} layer",
+            advice=f"go through the closed {closed.value} layer",
+        )

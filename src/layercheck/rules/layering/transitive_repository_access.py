@@ -91,7 +91,11 @@ class TransitiveRepositoryAccess(Rule):
     module are the intended path and are quiet; chains through another route module are
     reported at that module. The whole project's import graph counts, including files
     not named on the command line, and import cycles are followed safely. Imports under
-    `if TYPE_CHECKING:` count only with `include-type-checking-imports = true`.
+    `if TYPE_CHECKING:` count only with `include-type-checking-imports = true`. The
+    imports that `allow-imports` lists are left out of the graph, as import-linter's
+    `ignore_imports` are: no chain passes through one. A layer of `closed-layers` is a
+    gate like the service layer: a chain through it is quiet (`route-imports-repository`
+    reports a route that skips it).
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(
@@ -102,6 +106,27 @@ class TransitiveRepositoryAccess(Rule):
         status=Status.PREVIEW,
     )
     examples: ClassVar[tuple[Example, ...]] = (
+        Valid(
+            {
+                _REPOSITORY: _REPOSITORY_SOURCE,
+                "app/domain/users.py": "from app.repositories.user import UserRepository\n",
+                "app/routes/users.py": "from app.domain import users\n",
+            },
+            config='layer-order = ["routes", "domain", "repositories", "models"]\n'
+            'closed-layers = ["domain"]\n'
+            '[tool.layercheck.layers]\ndomain = ["app/domain/**"]',
+            note="a chain through a closed layer of the project's own",
+        ),
+        Invalid(
+            {
+                _REPOSITORY: _REPOSITORY_SOURCE,
+                "app/domain/users.py": "from app.repositories.user import UserRepository\n",
+                "app/routes/users.py": "from app.domain import users  # error\n",
+            },
+            config='layer-order = ["routes", "domain", "repositories", "models"]\n'
+            '[tool.layercheck.layers]\ndomain = ["app/domain/**"]',
+            note="the same layer, not closed",
+        ),
         Valid(
             {
                 "app/registry/repository.py": "import subprocess\n\n\n"
@@ -176,6 +201,19 @@ class TransitiveRepositoryAccess(Rule):
         Valid(
             {
                 _REPOSITORY: _REPOSITORY_SOURCE,
+                _HELPERS: _HELPERS_SOURCE,
+                "app/utils/cache.py": "from app.utils import helpers\n",
+                "app/routes/users.py": "from app.utils.helpers import load_user\n",
+                "app/routes/items.py": "from app.utils import cache\n",
+            },
+            config='allow-imports = ["app.routes.users -> app.utils.helpers", '
+            '"app.utils.cache -> app.utils.helpers"]',
+            note="`allow-imports` takes its edges out of the graph, as import-linter's "
+            "`ignore_imports` does: the import itself, or a link of the chain",
+        ),
+        Valid(
+            {
+                _REPOSITORY: _REPOSITORY_SOURCE,
                 _HELPERS: "from typing import TYPE_CHECKING\n\n"
                 "if TYPE_CHECKING:\n"
                 "    from app.repositories.user import UserRepository\n",
@@ -208,13 +246,16 @@ class TransitiveRepositoryAccess(Rule):
         type_checking = ctx.settings.include_type_checking_imports
         if not type_checking and ctx.under_type_checking():
             return
-        graph = import_graph(ctx.index, type_checking=type_checking)
+        allowed = ctx.settings.allow_imports
+        graph = import_graph(ctx.index, type_checking=type_checking, allowed=allowed)
         targets = frozenset(m for m in graph.in_layers(TARGET) if ctx.index.shows_data_access(m))
-        avoid = graph.in_layers(BLOCKING)
+        avoid = graph.in_layers(BLOCKING | ctx.settings.layer_order.closed)
         best: tuple[str, Chain] | None = None
         for fact in import_facts(node, ctx):
             module = ctx.index.import_module(fact)
             if module is None or module == ctx.module or module in avoid:
+                continue
+            if allowed.allows(ctx.module, module, fact.target):
                 continue
             chain = graph.nearest_chain(importer=module, targets=targets, avoid=avoid)
             if chain is not None and (best is None or len(chain) < len(best[1])):

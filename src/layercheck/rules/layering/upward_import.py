@@ -1,24 +1,15 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
-from typing import ClassVar, Final
+from typing import ClassVar
 
-from layercheck.layers import SHARED_LAYERS, Layer
 from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.layering._helpers import imported_layers
 
-_ABOVE_SHARED: Final = frozenset(
-    {Layer.ROUTES, Layer.DEPENDENCIES, Layer.SERVICES, Layer.REPOSITORIES}
+_DOMAIN_ORDER = (
+    'layer-order = ["routes : dependencies", "services", "domain", "repositories", "models"]\n'
+    '[tool.layercheck.layers]\ndomain = ["app/domain/**"]'
 )
-FORBIDDEN: Final[Mapping[Layer, frozenset[Layer]]] = {
-    Layer.REPOSITORIES: frozenset({Layer.SERVICES, Layer.DEPENDENCIES, Layer.ROUTES}),
-    Layer.SERVICES: frozenset({Layer.DEPENDENCIES, Layer.ROUTES}),
-    Layer.MODELS: _ABOVE_SHARED,
-    **{layer: _ABOVE_SHARED for layer in SHARED_LAYERS},
-}
-"""The layers each layer must not import (rules.md, LC102)."""
-
 _SERVICE = "app/services/user_service.py"
 _SERVICE_SOURCE = "class UserService:\n    pass\n"
 
@@ -79,16 +70,69 @@ class UpwardImport(Rule):
     Imports are resolved as for `route-imports-repository` (re-exports, relative
     imports, imports inside functions), and imports under `if TYPE_CHECKING:` count
     only with `include-type-checking-imports = true`. Migrations, tests and files
-    without a layer are not checked.
+    without a layer are not checked, and neither are the imports that `allow-imports`
+    lists (`"app.repositories.* -> app.services.user_service"`).
+
+    `layer-order` replaces the stack, highest first (`a : b` is one level whose layers
+    may import each other, `shared` is schemas, core and exceptions), and adds layers of
+    the project's own: with `layer-order = ["routes : dependencies", "services",
+    "domain", "repositories", "models"]` and `domain = ["app/domain/**"]` in
+    `[tool.layercheck.layers]`, a domain module may import repositories and models, and
+    nothing above it. The default is the stack above, routes and dependencies one level.
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(
         code="LC102",
         name="upward-import",
         message="{targets} imported from the lower {layer} layer",
-        layers=frozenset(FORBIDDEN),
+        checks="the layers of `layer-order` below its top level, and shared layers "
+        "(by default core, exceptions, models, repositories, schemas, services)",
     )
     examples: ClassVar[tuple[Example, ...]] = (
+        Invalid(
+            {
+                "app/services/billing.py": "def charge():\n    pass\n",
+                "app/domain/pricing.py": "from app.services.billing import charge  # error\n",
+                "app/repositories/prices.py": "from app.domain import pricing  # error\n",
+            },
+            config=_DOMAIN_ORDER,
+            note="a `domain` layer of the project's own, below services",
+        ),
+        Invalid(
+            {
+                "app/api/routes/users.py": "from fastapi import APIRouter\n\n"
+                "router = APIRouter()\n\n\n"
+                "@router.get('/users')\n"
+                "def list_users():\n"
+                "    pass\n",
+                "app/api/deps.py": "from app.api.routes.users import router  # error\n",
+            },
+            config='layer-order = ["routes", "dependencies", "services", "repositories", '
+            '"models", "shared"]',
+            note="dependencies below routes, and shared layers at the bottom, when the order "
+            "says so",
+        ),
+        Valid(
+            {
+                "app/repositories/prices.py": "X = 1\n",
+                "app/domain/pricing.py": "from app.repositories import prices\n",
+                "app/services/billing.py": "from app.domain import pricing\n",
+                "app/routes/billing.py": "from app.domain.pricing import X\n",
+            },
+            config=_DOMAIN_ORDER,
+            note="downward imports through a configured layer",
+        ),
+        Valid(
+            {
+                "app/api/routes/users.py": "from fastapi import APIRouter\n\n"
+                "router = APIRouter()\n\n\n"
+                "@router.get('/users')\n"
+                "def list_users():\n"
+                "    pass\n",
+                "app/api/deps.py": "from app.api.routes.users import router\n",
+            },
+            note="in the built-in order, routes and dependencies are one level",
+        ),
         Valid(
             {
                 "app/feedback/service/enums.py": "import enum\n\nclass Rating(enum.Enum):\n"
@@ -189,6 +233,15 @@ class UpwardImport(Rule):
         ),
         Valid(
             {
+                _SERVICE: _SERVICE_SOURCE,
+                "app/repositories/user_repo.py": "from app.services.user_service import "
+                "UserService\n",
+            },
+            config='allow-imports = ["app.repositories.* -> app.services.user_service"]',
+            note="an import that `allow-imports` accepts",
+        ),
+        Valid(
+            {
                 "app/services/notifications.py": "def notify():\n    pass\n",
                 "alembic/versions/0001_add_users.py": "from app.services import notifications\n"
                 "revision = '0001'\ndown_revision = None\n",
@@ -218,7 +271,10 @@ class UpwardImport(Rule):
         layer = ctx.layer
         if layer is None:
             return
-        forbidden = FORBIDDEN.get(layer, frozenset())
+        # The built-in order (`layer-order`'s default) forbids what rules.md lists.
+        forbidden = ctx.settings.layer_order.forbidden(layer)
+        if not forbidden:
+            return
         targets = [
             f"`{module}` ({target.value} layer)"
             for module, target in imported_layers(node, ctx)
