@@ -35,8 +35,10 @@ class EnvironOutsideSettings(Rule):
     Every import form counts (`from os import environ, getenv`, `import os as _os`).
     Left alone: writes (`os.environ["X"] = ...`, `del`, `setdefault`, `pop`,
     `update`), passing the whole mapping on (`env=os.environ`, `"X" in os.environ`),
-    tests, Alembic's `env.py`, and the body of `if __name__ == "__main__":`, where a
-    script is configured before the application exists.
+    tests, code around the application (`scripts/`, `docs/`, `examples/`, `evals/`,
+    `benchmarks/`, `notebooks/`, `cookbook/`, `tutorials/`), Alembic's `env.py`, and the
+    body of `if __name__ == "__main__":`, where a script is configured before the
+    application exists.
 
     ## Example
     ```python
@@ -99,9 +101,6 @@ class EnvironOutsideSettings(Rule):
                 "class Settings(BaseSettings):\n    debug: bool = False\n",
                 "app/core/logging.py": "import os\n\n"
                 'LEVEL = os.getenv("LOG_LEVEL", "INFO")  # error\n',
-                "scripts/seed.py": "import os\n\n"
-                "def main():\n"
-                '    return os.environ["SEED_COUNT"]  # error\n',
             },
             note="next to the settings module is not in it (`core` is not a settings package)",
         ),
@@ -138,8 +137,13 @@ class EnvironOutsideSettings(Rule):
                 "alembic/versions/0001_init.py": 'revision = "a1"\ndown_revision = None\n',
                 "tests/conftest.py": "import os\n\n"
                 'WORKER = os.getenv("PYTEST_XDIST_WORKER", "gw0")\n',
+                "scripts/seed.py": "import os\n\n"
+                "def main():\n"
+                '    return os.environ["SEED_COUNT"]\n',
+                "docs/examples/app.py": 'import os\n\nKEY = os.getenv("OPENAI_API_KEY")\n',
             },
-            note="Alembic's `env.py` and tests",
+            note="Alembic's `env.py`, tests, and code around the application (`scripts/`, "
+            "`docs/`, `examples/`, `evals/`, `benchmarks/`)",
         ),
         Valid(
             "import os\nimport uvicorn\n\n"

@@ -80,6 +80,10 @@ class RouteImportsRepository(Rule):
     inside functions. Only the project's own modules have a layer. Imports under
     `if TYPE_CHECKING:` count only with `include-type-checking-imports = true`. A route
     that reaches a repository through other modules is `transitive-repository-access`.
+
+    ## Leaves to
+    A route that reaches a repository through other modules: LC104 (preview) reports the
+    chain at the route's import.
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(

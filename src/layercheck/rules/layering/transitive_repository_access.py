@@ -92,6 +92,9 @@ class TransitiveRepositoryAccess(Rule):
     reported at that module. The whole project's import graph counts, including files
     not named on the command line, and import cycles are followed safely. Imports under
     `if TYPE_CHECKING:` count only with `include-type-checking-imports = true`.
+
+    ## Leaves to
+    A route that imports a repository module itself: LC101.
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(

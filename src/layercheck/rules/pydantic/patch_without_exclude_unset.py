@@ -77,6 +77,10 @@ class PatchWithoutExcludeUnset(Rule):
     its constructor or `model_validate`, `self` in its methods, ...). A call that passes
     `exclude_unset=` with a non-literal value, or `**kwargs`, is left alone. `.dict()`
     is LC602's; once renamed to `model_dump()`, this rule checks it.
+
+    ## Leaves to
+    `.dict()` on a PATCH schema: LC602 (once renamed to `model_dump()`, this rule checks
+    it).
     """
 
     needs: ClassVar[frozenset[Need]] = frozenset({Need.VALUES})

@@ -8,12 +8,14 @@ from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, Ru
 from layercheck.rules.pydantic._helpers import (
     PATCH_SUFFIXES,
     FieldDecl,
+    body_methods,
     declared_fields,
     has_default,
     has_suffix,
     inherited_fields,
     model_class,
     name_span,
+    own_name,
     short_name,
     string_annotation,
 )
@@ -51,6 +53,19 @@ def _tag(declared: FieldDecl, ctx: RuleContext) -> bool:
     return isinstance(node, ast.Subscript) and ctx.qualified(node.value) in LITERAL
 
 
+def _patch_schema(name: str, ctx: RuleContext) -> bool:
+    """Named `*Patch`/`*Update`: a PATCH route takes it as its body, or, where the
+    project shows no route taking a body, nothing says otherwise. Named otherwise: PATCH
+    routes alone take it, and no route sends it back (a POST and PATCH pair sharing a
+    schema, or a resource sent whole both ways, is an upsert)."""
+    methods = body_methods(ctx, name)
+    if has_suffix(name, PATCH_SUFFIXES):
+        return methods is None or "patch" in methods
+    if methods != frozenset({"patch"}):
+        return False
+    return not ctx.index.response_routes(own_name(ctx, name))
+
+
 class RequiredFieldInPatchSchema(Rule):
     """## What it does
     Checks for a `*Patch` / `*Update` schema with a field that has no default.
@@ -84,7 +99,14 @@ class RequiredFieldInPatchSchema(Rule):
     ```
 
     ## Details
-    A schema is any Pydantic model named `*Patch` or `*Update`. A field has a default
+    A PATCH schema is a Pydantic model named `*Patch` or `*Update` that a PATCH path
+    operation takes as its body, or one with another name that only PATCH operations
+    take and no route sends back. A `*Update` that routes take only as a PUT (or POST)
+    body replaces the whole resource, and its required fields are right; one that no
+    route takes as a body, in a project whose routes take other classes, is a message
+    the server sends. A schema that a POST and a PATCH route share, or that a route also
+    returns, is sent whole: an upsert. In a project where no route takes a body (a file
+    checked alone, a package of schemas), the name alone decides. A field has a default
     when it is assigned a value other than `Field(...)` / `Field()` without `default` or
     `default_factory` (also inside `Annotated[...]`). Fields inherited from a base class
     in the same file are checked too, and reported at the class name; for bases in other
@@ -165,6 +187,70 @@ class RequiredFieldInPatchSchema(Rule):
             note="an overridden inherited field; ClassVar and private attributes; a create "
             "schema; a base in another file (its defaults are unknown)",
         ),
+        Invalid(
+            {
+                "app/schemas.py": "from pydantic import BaseModel\n\n\n"
+                "class ItemChanges(BaseModel):\n"
+                "    title: str  # error: 5\n\n\n"
+                "class ItemUpdate(BaseModel):\n"
+                "    title: str  # error: 5\n",
+                "app/routes.py": "from fastapi import APIRouter\n\n"
+                "from app.schemas import ItemChanges, ItemUpdate\n\n"
+                "router = APIRouter()\n\n\n"
+                '@router.patch("/items/{item_id}")\n'
+                "def patch_item(item_id: int, changes: ItemChanges) -> None:\n"
+                "    pass\n\n\n"
+                '@router.api_route("/items/{item_id}", methods=["PATCH"])\n'
+                "def update_item(item_id: int, body: ItemUpdate) -> None:\n"
+                "    pass\n",
+            },
+            note="a PATCH route's body, whatever its name; `api_route(methods=[...])`",
+        ),
+        Valid(
+            {
+                "app/schemas.py": "from pydantic import BaseModel\n\n\n"
+                "class ItemUpdate(BaseModel):\n"
+                "    title: str\n\n\n"
+                "class ProgressUpdate(BaseModel):\n"
+                "    percent: int\n\n\n"
+                "class ItemIn(BaseModel):\n"
+                "    title: str\n",
+                "app/routes.py": "from typing import Annotated\n\n"
+                "from fastapi import APIRouter, Query\n\n"
+                "from app.schemas import ItemIn, ItemUpdate\n\n"
+                "router = APIRouter()\n\n\n"
+                '@router.put("/items/{item_id}")\n'
+                "def replace_item(item_id: int, body: ItemUpdate) -> None:\n"
+                "    pass\n\n\n"
+                '@router.patch("/items/{item_id}/tags")\n'
+                "def tag_item(item_id: int, q: Annotated[ItemIn, Query()]) -> None:\n"
+                "    pass\n",
+            },
+            note="a `*Update` taken as a PUT body; one no route takes as a body (a "
+            "server message); a PATCH route's query parameters",
+        ),
+        Valid(
+            {
+                "app/schemas.py": "from pydantic import BaseModel\n\n\n"
+                "class Webhook(BaseModel):\n"
+                "    url: str\n\n\n"
+                "class Connector(BaseModel):\n"
+                "    name: str\n",
+                "app/routes.py": "from fastapi import APIRouter\n\n"
+                "from app.schemas import Connector, Webhook\n\n"
+                "router = APIRouter()\n\n\n"
+                '@router.post("/webhooks")\n'
+                "def create_webhook(body: Webhook) -> None:\n"
+                "    pass\n\n\n"
+                '@router.patch("/webhooks/{key}")\n'
+                "def upsert_webhook(key: str, body: Webhook) -> None:\n"
+                "    pass\n\n\n"
+                '@router.patch("/connectors/{key}", response_model=Connector)\n'
+                "def put_connector(key: str, body: Connector) -> Connector:\n"
+                "    return body\n",
+            },
+            note="upserts: a schema a POST and a PATCH route share; one a route also sends back",
+        ),
         Valid(
             "from typing import Optional\n\n"
             "from pydantic.v1 import BaseModel\n\n\n"
@@ -177,7 +263,7 @@ class RequiredFieldInPatchSchema(Rule):
     )
 
     def visit_ClassDef(self, node: ast.ClassDef, ctx: RuleContext) -> None:
-        if not has_suffix(node.name, PATCH_SUFFIXES):
+        if not _patch_schema(node.name, ctx):
             return
         model = model_class(node, ctx)
         if model is None:

@@ -124,6 +124,9 @@ class UnhandledDomainException(Rule):
     `X` or a project base of it in an `except` clause; when a `try` or
     `contextlib.suppress()` in the same function catches it; and for a bare `raise` or
     `raise exc` of a caught variable.
+
+    ## Leaves to
+    An `HTTPException` subclass raised in a service: LC201 (it is no domain exception).
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(

@@ -78,7 +78,7 @@ class AddInLoop(Rule):
             {
                 "app/core/db.py": "from sqlalchemy.ext.asyncio import async_sessionmaker\n\n"
                 "factory = async_sessionmaker(expire_on_commit=False)\n",
-                "app/scripts/seed.py": "from ..core.db import factory\n\n\n"
+                "app/jobs/seed.py": "from ..core.db import factory\n\n\n"
                 "async def seed(users):\n"
                 "    async with factory() as s:\n"
                 "        while users:\n"
