@@ -558,3 +558,26 @@ def test_code_around_the_application_is_like_tests(tmp_path: Path) -> None:
         "app/scripts/services/seed.py": (S, False),
         "app/documents/services.py": (S, False),
     }
+
+
+def test_api_folder_holding_the_other_layers_is_the_application_root(tmp_path: Path) -> None:
+    """`fides/api/` holds `service/`, `models/` and `v1/endpoints/`: its name gives no
+    routes layer to `api/db/seed.py`; the endpoints are routes by content."""
+    found = layers_of(
+        tmp_path,
+        {
+            "app/api/__init__.py": "",
+            "app/api/models/__init__.py": "",
+            "app/api/models/user.py": ORM_USER.replace("app.db.base", "app.api.db.base"),
+            "app/api/db/__init__.py": "",
+            "app/api/db/base.py": ORM_BASE,
+            "app/api/db/seed.py": "from app.api.models.user import User\n",
+            "app/api/service/__init__.py": "",
+            "app/api/service/users.py": "from app.api.models.user import User\n",
+            "app/api/v1/__init__.py": "",
+            "app/api/v1/endpoints.py": ROUTER,
+        },
+    )
+    assert found["app/api/db/seed.py"] is None
+    assert found["app/api/v1/endpoints.py"] is R
+    assert found["app/api/service/users.py"] is S

@@ -212,6 +212,7 @@ class _Collector:
     receivers: list[str] = field(default_factory=list)
     responses: list[tuple[str, str, str]] = field(default_factory=list)
     bodies: list[tuple[str, str, str, str]] = field(default_factory=list)
+    mixins: list[tuple[str, str]] = field(default_factory=list)
     handlers: list[str] = field(default_factory=list)
     raises: list[tuple[str, int]] = field(default_factory=list)
     catches: list[str] = field(default_factory=list)
@@ -458,6 +459,11 @@ class _Collector:
                     callee = f"{owner}().{value.func.attr}"
             if callee is not None:
                 self.instances.append((name, callee))
+                if callee.endswith(("declarative_base", "generate_base")):
+                    mixin = next((kw.value for kw in value.keywords if kw.arg == "cls"), None)
+                    qualified = self.qualify(mixin)
+                    if qualified is not None:
+                        self.mixins.append((name, qualified))
             declared = _declared_type(value, callee)
             if declared is not None:
                 self.type_alias(name, declared)
@@ -870,6 +876,7 @@ def extract(
         route_receivers=tuple(collector.receivers),
         response_models=tuple(collector.responses),
         request_bodies=tuple(collector.bodies),
+        base_mixins=tuple(collector.mixins),
         handlers=tuple(dict.fromkeys(collector.handlers)),
         raises=tuple(collector.raises),
         catches=tuple(dict.fromkeys(collector.catches)),

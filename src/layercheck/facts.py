@@ -110,6 +110,9 @@ class FileFacts:
     functions: tuple[FunctionFact, ...] = ()
     instances: tuple[tuple[str, str], ...] = ()
     """Module-level `name = Callee(...)`: (name, qualified callee)."""
+    base_mixins: tuple[tuple[str, str], ...] = ()
+    """Module-level `Base = declarative_base(cls=Mixin)` (or `generate_base(cls=...)`):
+    (name, qualified mixin), the class whose attributes every model on `Base` has."""
     type_aliases: tuple[tuple[str, str, str], ...] = ()
     """Module-level `Name = Annotated[X, Depends(p)]`: (name, X or "", p or "")."""
     route_receivers: tuple[str, ...] = ()

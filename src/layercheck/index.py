@@ -61,6 +61,7 @@ class ProjectIndex:
         self.memo: dict[tuple[str, str], bool] = {}
         self._response_routes: dict[str, tuple[str, ...]] | None = None
         self._bodies: dict[str, tuple[tuple[str, str], ...]] | None = None
+        self._mixins: dict[str, str] | None = None
         self._resolved: dict[str, str] = {}
         """Answers that rule families derive from the index, keyed (question, subject)."""
         self._handled: frozenset[str] | None = None
@@ -176,6 +177,17 @@ class ProjectIndex:
         callee = self._instances.get(self.resolve(qualified))
         return self.resolve(callee) if callee is not None else None
 
+    def base_mixin(self, qualified: str) -> str | None:
+        """The `cls=` class of a `Base = declarative_base(cls=Mixin)`, resolved."""
+        if self._mixins is None:
+            self._mixins = {
+                f"{item.module}.{name}": mixin
+                for item in self.by_module.values()
+                for name, mixin in item.base_mixins
+            }
+        found = self._mixins.get(self.resolve(qualified))
+        return self.resolve(found) if found is not None else None
+
     def type_alias(self, qualified: str) -> tuple[str, str] | None:
         """(type, provider) of a module-level `Name = Annotated[Type, Depends(provider)]`,
         resolved; "" where the alias says nothing."""
@@ -197,11 +209,14 @@ class ProjectIndex:
             )
         return self._handled
 
-    def caught_in(self, layers: frozenset[Layer]) -> frozenset[str]:
+    def caught_in(self, layers: frozenset[Layer], *, unlayered: bool = False) -> frozenset[str]:
+        """Exceptions `except` clauses name in modules of `layers` (and, with
+        `unlayered`, of no layer; tests aside)."""
         return frozenset(
             self.resolve(name)
             for path, item in self.by_path.items()
             if self._layers.get(path) in layers
+            or (unlayered and self._layers.get(path) is None and not item.is_test)
             for name in item.catches
         )
 

@@ -13,7 +13,9 @@ repositories. The evidence each layer needs:
   another repository module that shows data access.
 - routes: the module (for a file name such as `routes.py`) or a module under the folder
   (for a folder such as `api/`) registers path operations, builds a router or includes
-  one with `include_router`.
+  one with `include_router`; and, for a folder, no two of the services, repositories and
+  models words below it (`api/` holding `api/service/` and `api/models/` is the
+  application's root).
 - core, for a folder word: the folder holds no services or routes word below it; a
   `core/` whose packages each have their `service.py` and `router.py` is the domain root,
   not the shared core.
@@ -85,6 +87,8 @@ _MISSING: Final[Mapping[Layer, str]] = {
     Layer.CORE: "holds services or routes (a domain root, not the shared core)",
 }
 _ABOVE_CORE: Final = frozenset({Layer.SERVICES, Layer.ROUTES})
+_BELOW_ROUTES: Final = frozenset({Layer.SERVICES, Layer.REPOSITORIES, Layer.MODELS})
+_APPLICATION_ROOT: Final = "holds services, repositories or models (the application's root)"
 _NOT_ACCESS: Final = frozenset({"exc", "exceptions", "types", "errors"})
 """Submodules of a database library that a module imports without reaching the database:
 `from sqlalchemy.exc import IntegrityError` in a logging helper is no session."""
@@ -132,6 +136,7 @@ class LayerEvidence:
         self._providers: frozenset[str] | None = None
         self._shown: dict[Layer, bool] = {}
         self._environments: tuple[str, ...] | None = None
+        self._roots: dict[tuple[frozenset[Layer], str], bool] = {}
 
     # -- the decision ------------------------------------------------------------------
     def decide(self, item: FileFacts) -> LayerDecision:
@@ -163,7 +168,7 @@ class LayerEvidence:
                 if refused:
                     note += f"; `{self._name(item, folder)}` gives {layer.value}"
                 return LayerDecision(layer, folder, note)
-            refused.append(f"`{self._name(item, folder)}` {_MISSING[layer]}")
+            refused.append(f"`{self._name(item, folder)}` {self._missing(layer, folder)}")
         return LayerDecision(None, None, "; ".join(refused))
 
     @staticmethod
@@ -187,7 +192,9 @@ class LayerEvidence:
         if layer is Layer.MODELS:
             return any(self.defines_orm(member) for member in members)
         if layer is Layer.CORE:
-            return folder is None or not self._domain_root(folder)
+            return folder is None or not self._holds(folder, _ABOVE_CORE)
+        if folder is not None and self._holds(folder, _BELOW_ROUTES, at_least=2):
+            return False
         key = (layer, folder or item.path)
         found = self._folders.get(key)
         if found is None:
@@ -224,18 +231,35 @@ class LayerEvidence:
         ]
 
     # -- core and Alembic environments ---------------------------------------------------
-    def _domain_root(self, folder: str) -> bool:
-        """A `core/` folder with a services or routes word below it: `core/billing/
-        service.py` makes `core` the root of the domain packages, not the shared layer."""
-        key = (Layer.CORE, folder)
-        found = self._folders.get(key)
+    def _holds(self, folder: str, layers: frozenset[Layer], *, at_least: int = 1) -> bool:
+        """Modules below `folder` take `at_least` distinct `layers` from nearer words
+        (a module registering path operations aside: it is routes whatever its name):
+        `core/billing/service.py` makes `core` the root of the domain packages, not the
+        shared layer; `api/service/` beside `api/models/` makes `api` the application's
+        root, not the routes layer, while `routes/users/crud.py` of path operations
+        does not."""
+        key = (layers, folder)
+        found = self._roots.get(key)
         if found is None:
-            found = any(
-                member.path_layer in _ABOVE_CORE and member.layer_folder != folder
+            named = {
+                member.path_layer
                 for member in self._under(folder)
-            )
-            self._folders[key] = found
+                if member.path_layer in layers
+                and member.layer_folder != folder
+                and not (member.detect_routes and self.registers_routes(member))
+            }
+            found = len(named) >= at_least
+            self._roots[key] = found
         return found
+
+    def _missing(self, layer: Layer, folder: str | None) -> str:
+        if (
+            layer is Layer.ROUTES
+            and folder is not None
+            and self._holds(folder, _BELOW_ROUTES, at_least=2)
+        ):
+            return _APPLICATION_ROOT
+        return _MISSING[layer]
 
     def environments(self) -> tuple[str, ...]:
         """Folders of the project's Alembic `env.py` files (those importing

@@ -57,14 +57,27 @@ DEFAULT_FILE_PATTERNS: Final[Mapping[Layer, tuple[str, ...]]] = {
 }
 TEST_DIRS: Final = frozenset({"tests", "test"})
 SUPPORT_DIRS: Final = frozenset(
-    {"scripts", "docs", "examples", "evals", "benchmarks", "notebooks", "cookbook", "tutorials"}
+    {
+        "scripts",
+        "docs",
+        "examples",
+        "evals",
+        "benchmarks",
+        "notebooks",
+        "cookbook",
+        "tutorials",
+        "tools",
+        "hack",
+        "noxfiles",
+        "qa",
+    }
 )
 """Folders of code around the application (one-off scripts, documentation snippets,
-example apps, evaluation harnesses) when they are no package (no `__init__.py`): like
-tests, they have no layer, and rules that run in every module leave them alone. A
-reviewer reads `os.getenv` in `scripts/seed.py` as the script's own business, not as
-settings the application forgot to declare; `app/scripts/` with an `__init__.py` is part
-of the application."""
+example apps, evaluation harnesses, developer and CI tooling) when they are no package
+(no `__init__.py`): like tests, they have no layer, and rules that run in every module
+leave them alone. A reviewer reads `os.getenv` in `scripts/seed.py` as the script's own
+business, not as settings the application forgot to declare; `app/scripts/` with an
+`__init__.py` is part of the application."""
 
 
 def is_test_path(relative: PurePosixPath) -> bool:

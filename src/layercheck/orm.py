@@ -222,6 +222,47 @@ def mapped_attributes(qualified: str, index: ProjectIndex) -> dict[str, Attribut
     return {}
 
 
+_ASYNC_MODULES: Final = ("sqlalchemy.ext.asyncio", "sqlmodel.ext.asyncio")
+_SYNC_SESSIONS: Final = frozenset(
+    {
+        "sqlalchemy.orm.Session",
+        "sqlalchemy.orm.session.Session",
+        "sqlalchemy.orm.scoped_session",
+        "sqlmodel.Session",
+        "sqlmodel.orm.session.Session",
+    }
+)
+
+
+def loaded_async(module: str, index: ProjectIndex) -> bool:
+    """The models of `module` may be loaded through an async session: the project uses
+    no sync session class, or the module (or one that imports it) imports async
+    SQLAlchemy. A project with both (sync endpoints, a few async ones) loads most models
+    synchronously, where lazy loading works."""
+    key = ("loaded-async", module)
+    cached = index.memo.get(key)
+    if cached is not None:
+        return cached
+    imports = [(item.module, fact) for item in index.by_module.values() for fact in item.imports]
+    sync = any(fact.target in _SYNC_SESSIONS for _, fact in imports)
+    asynchronous = {
+        m
+        for m, fact in imports
+        if fact.target.startswith(_ASYNC_MODULES)
+        or index.resolve(fact.target).startswith(_ASYNC_MODULES)  # a project re-export
+    }
+    reached = set(asynchronous)
+    if sync:
+        for importer, fact in imports:
+            if importer in asynchronous:
+                target = index.import_module(fact)
+                if target is not None:
+                    reached.add(target)
+    for name in index.by_module:
+        index.memo[("loaded-async", name)] = not sync or name in reached
+    return index.memo.get(key, not sync)
+
+
 def uses_async(index: ProjectIndex) -> bool:
     """Some project module imports `sqlalchemy.ext.asyncio` (or sqlmodel's async session)."""
     key = ("uses-async", "")

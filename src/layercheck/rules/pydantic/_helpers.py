@@ -64,6 +64,14 @@ def body_methods(ctx: RuleContext, name: str) -> frozenset[str] | None:
     return frozenset() if ctx.index.shows_request_bodies() else None
 
 
+def patch_name(name: str) -> bool:
+    """`UserUpdate`, `ItemPatch`; not `DataUseCreateOrUpdate` or `UserUpsertUpdate`, whose
+    name says the body creates the object when it is missing: it is sent whole."""
+    return has_suffix(name, PATCH_SUFFIXES) and not any(
+        word in name for word in ("Create", "Upsert")
+    )
+
+
 def nested(ctx: RuleContext) -> bool:
     """The current node sits inside a function, class or lambda."""
     return any(
