@@ -47,10 +47,14 @@ def _loaded(loop: ast.AST, added: ast.expr) -> bool:
     ):
         return True  # `for summary in db.query(Summary).all(): db.add(summary)`
     for node in ast.walk(loop):
-        if not isinstance(node, ast.Assign):
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
             continue
-        named = any(isinstance(t, ast.Name) and t.id == added.id for t in node.targets)
-        if named and _loads(node.value):
+        named = any(isinstance(t, ast.Name) and t.id == added.id for t in targets)
+        if named and _loads(value):
             return True
     return False
 
@@ -194,7 +198,7 @@ class AddInLoop(Rule):
             "from sqlalchemy.orm import Session\n\n\n"
             "def fail_children(db: Session, keys):\n"
             "    for key in keys:\n"
-            "        child = db.query(Task).filter(Task.key == key).first()\n"
+            "        child: Task | None = db.query(Task).filter(Task.key == key).first()\n"
             "        child.status = 'error'\n"
             "        db.add(child)\n"
             "    for summary in db.query(Summary).all():\n"

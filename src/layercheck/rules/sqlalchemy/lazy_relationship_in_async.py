@@ -105,10 +105,11 @@ class LazyRelationshipInAsync(Rule):
     ## Details
     A project uses async SQLAlchemy when any of its modules imports
     `sqlalchemy.ext.asyncio` (or sqlmodel's async session); in a sync-only project this
-    rule is quiet. In a project that also uses sync sessions (`Session`,
-    `scoped_session`), only the models of a module that imports async SQLAlchemy, or is
-    imported by one, are reported: the others load through sync sessions, where lazy
-    loading works. Async-safe loader strategies are `selectin`, `joined`, `subquery`,
+    rule is quiet. In a project whose modules import sync sessions (`Session`,
+    `scoped_session`) more often than async ones, only the models of a module that
+    imports an async session (also through a project re-export, subclass or `NewType`),
+    or is imported by one, are reported: the others load through sync sessions, where
+    lazy loading works. Async-safe loader strategies are `selectin`, `joined`, `subquery`,
     `raise`, `raise_on_sql`, `noload`, `write_only` and `immediate`. A relationship
     annotated `WriteOnlyMapped[...]` (also quoted, or inside `Mapped[...]`) is
     write-only and never loads implicitly, so it is quiet without `lazy=`; one annotated
@@ -219,6 +220,8 @@ class LazyRelationshipInAsync(Rule):
         Valid(
             {
                 "app/db.py": "from sqlalchemy.orm import Session\n\nSESSION = Session\n",
+                "app/jobs.py": "from sqlalchemy.orm import Session\n\n"
+                "def run(session: Session) -> None:\n    pass\n",
                 "app/health.py": "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
                 "async def ping(session: AsyncSession) -> None:\n    pass\n",
                 "app/models/user.py": "from sqlalchemy.orm import DeclarativeBase, Mapped, "
@@ -230,7 +233,7 @@ class LazyRelationshipInAsync(Rule):
                 "    id: Mapped[int] = mapped_column(primary_key=True)\n"
                 "    posts: Mapped[list['Post']] = relationship(back_populates='author')\n",
             },
-            note="sync sessions beside one async module that never touches these models",
+            note="a mostly sync project whose one async module never touches these models",
         ),
         Valid(
             "from sqlalchemy.ext.asyncio import AsyncSession\n"
