@@ -11,7 +11,7 @@ from layercheck.config.globs import Glob
 from layercheck.config.settings import Settings
 from layercheck.config.workspace import Workspace
 from layercheck.discovery import source_file
-from layercheck.layers import Layer, LayerMap, is_test_path
+from layercheck.layers import Layer, LayerMap, is_test_path, path_layer
 from layercheck.rules import CATALOG
 
 R, D, S, P = Layer.ROUTES, Layer.DEPENDENCIES, Layer.SERVICES, Layer.REPOSITORIES
@@ -425,3 +425,159 @@ def test_words_stand_where_the_project_shows_no_such_thing(tmp_path: Path) -> No
         "app/models/chat.py": Layer.MODELS,
         "app/repositories/git.py": P,
     }
+
+
+SERVICE = "from app.db.base import Base\n\n\ndef run() -> type:\n    return Base\n"
+
+
+def test_core_folder_holding_services_is_a_domain_root(tmp_path: Path) -> None:
+    """`core/<domain>/service.py`: `core` names the domain root, not the shared layer;
+    modules in it with no nearer word get none, so importing a service is no upward
+    import."""
+    found = layers_of(
+        tmp_path,
+        {
+            "app/db/__init__.py": "",
+            "app/db/base.py": ORM_BASE,
+            "app/core/__init__.py": "",
+            "app/core/billing/__init__.py": "",
+            "app/core/billing/service.py": SERVICE,
+            "app/core/billing/runtime.py": "from app.core.billing.service import run\n",
+        },
+    )
+    assert found["app/core/billing/runtime.py"] is None
+    assert found["app/core/billing/service.py"] is S
+
+
+def test_core_folder_of_settings_and_a_dependencies_module_stands(tmp_path: Path) -> None:
+    """Near miss: `core/deps.py` beside `core/config.py` is no domain package."""
+    found = layers_of(
+        tmp_path,
+        {
+            "app/core/__init__.py": "",
+            "app/core/config.py": "DEBUG = False\n",
+            "app/core/deps.py": "from app.core.config import DEBUG\n",
+            "app/services/users.py": "from app.core.config import DEBUG\n",
+        },
+    )
+    assert found["app/core/config.py"] is Layer.CORE
+    assert found["app/core/deps.py"] is D
+
+
+ALEMBIC_ENV = "from alembic import context\n\nfrom migrations.frozen import Base\n"
+REVISION = 'from migrations.frozen import Base\n\nrevision = "a1"\ndown_revision = None\n'
+
+
+def test_modules_beside_alembic_env_have_no_layer(tmp_path: Path) -> None:
+    """Models and data migrations kept in the Alembic environment belong to the
+    migrations: a `models.py` there is no models layer, a `core/` there no core layer."""
+    found = layers_of(
+        tmp_path,
+        {
+            "migrations/__init__.py": "",
+            "migrations/env.py": ALEMBIC_ENV,
+            "migrations/frozen.py": ORM_BASE,
+            "migrations/models.py": ORM_USER.replace("app.db.base", "migrations.frozen"),
+            "migrations/core/__init__.py": "",
+            "migrations/core/backfill.py": "from app.services.users import run\n",
+            "migrations/versions/0001_init.py": REVISION,
+            "app/services/users.py": SERVICE,
+            "app/db/base.py": ORM_BASE,
+        },
+    )
+    assert found["migrations/models.py"] is None
+    assert found["migrations/core/backfill.py"] is None
+    assert found["migrations/versions/0001_init.py"] is Layer.MIGRATIONS
+
+
+def test_an_env_py_without_revisions_makes_no_environment(tmp_path: Path) -> None:
+    """Near miss: an `env.py` that imports alembic but has no revisions beneath."""
+    found = layers_of(
+        tmp_path,
+        {
+            "app/env.py": "from alembic import context\n",
+            "app/models.py": ORM_BASE,
+        },
+    )
+    assert found["app/models.py"] is Layer.MODELS
+
+
+def test_a_repo_module_reaching_the_database_only_through_an_exception_import(
+    tmp_path: Path,
+) -> None:
+    """`resolve_repo.py` clones git repositories; its logging helper imports
+    `sqlalchemy.exc` to silence a warning: no data access. Nor is an import under
+    `TYPE_CHECKING`, or a session helper imported inside a function to be called."""
+    found = layers_of(
+        tmp_path,
+        {
+            "app/db/__init__.py": "",
+            "app/db/base.py": ORM_BASE,
+            "app/log.py": "import logging\nfrom sqlalchemy.exc import SAWarning\n\n"
+            "def get_logger() -> logging.Logger:\n    return logging.getLogger()\n",
+            "app/tasks/resolve_repo.py": "from app.log import get_logger\n",
+            "app/tasks/user_repo.py": "from app.db.session import get_session\n",
+            "app/tasks/code_repo.py": "from typing import TYPE_CHECKING\n\n"
+            "if TYPE_CHECKING:\n    from app.db.base import Base\n\n"
+            "def ingest() -> None:\n    from app.db.session import get_session\n",
+            "app/db/session.py": "from sqlalchemy.orm import Session\n\n"
+            "def get_session() -> Session:\n    return Session()\n",
+        },
+    )
+    assert found["app/tasks/resolve_repo.py"] is None
+    assert found["app/tasks/code_repo.py"] is None  # a type hint; a helper called
+    assert found["app/tasks/user_repo.py"] is P
+
+
+def test_code_around_the_application_is_like_tests(tmp_path: Path) -> None:
+    """`scripts/`, `docs/`, `examples/`, `evals/`... that are no package: no layer, as
+    tests; a `scripts` package inside the application keeps its words."""
+    files = {
+        "scripts/seed.py": "",
+        "docs/tutorial/routes/users.py": "",
+        "examples/fastapi_app/services/chat.py": "",
+        "server/evals/services/judge.py": "",
+        "app/scripts/__init__.py": "",
+        "app/scripts/services/seed.py": "",
+        "app/documents/services.py": "",
+    }
+    write_project(tmp_path, files)
+    found: dict[str, tuple[Layer | None, bool]] = {}
+    for name in files:
+        path = tmp_path / name
+        layer, is_test, _ = path_layer(
+            path, relative=PurePosixPath(name), root=tmp_path, layer_map=LayerMap()
+        )
+        found[name] = (layer, is_test)
+    assert found == {
+        "scripts/seed.py": (None, True),
+        "docs/tutorial/routes/users.py": (None, True),
+        "examples/fastapi_app/services/chat.py": (None, True),
+        "server/evals/services/judge.py": (None, True),
+        "app/scripts/__init__.py": (None, False),
+        "app/scripts/services/seed.py": (S, False),
+        "app/documents/services.py": (S, False),
+    }
+
+
+def test_api_folder_holding_the_other_layers_is_the_application_root(tmp_path: Path) -> None:
+    """`fides/api/` holds `service/`, `models/` and `v1/endpoints/`: its name gives no
+    routes layer to `api/db/seed.py`; the endpoints are routes by content."""
+    found = layers_of(
+        tmp_path,
+        {
+            "app/api/__init__.py": "",
+            "app/api/models/__init__.py": "",
+            "app/api/models/user.py": ORM_USER.replace("app.db.base", "app.api.db.base"),
+            "app/api/db/__init__.py": "",
+            "app/api/db/base.py": ORM_BASE,
+            "app/api/db/seed.py": "from app.api.models.user import User\n",
+            "app/api/service/__init__.py": "",
+            "app/api/service/users.py": "from app.api.models.user import User\n",
+            "app/api/v1/__init__.py": "",
+            "app/api/v1/endpoints.py": ROUTER,
+        },
+    )
+    assert found["app/api/db/seed.py"] is None
+    assert found["app/api/v1/endpoints.py"] is R
+    assert found["app/api/service/users.py"] is S

@@ -37,7 +37,7 @@ from layercheck.facts import (
 from layercheck.layers import Layer
 from layercheck.names import LOCAL, ImportTable
 
-EXTRACTION_REVISION: Final = 6
+EXTRACTION_REVISION: Final = 7
 """Raised whenever `extract` records something else for the same source (a cached file's
 facts from an older revision are not reused): 2 records NewType and bound TypeVar
 declarations as type aliases, 3 what classes store on `self`, 4 routes' response models,
@@ -123,6 +123,29 @@ def _response_class(node: ast.expr | None, qualify: Qualify) -> str | None:
     return None
 
 
+_NOT_BODY: Final = frozenset(
+    {"Query", "Path", "Header", "Cookie", "Form", "File", "Depends", "Security"}
+)
+"""FastAPI's parameter markers that take a value from elsewhere than the body."""
+
+
+def _marked(node: ast.expr | None, qualify: Qualify) -> bool:
+    """`Query(...)`, `fastapi.params.Path()`, `Depends(get_db)`: no body."""
+    if not isinstance(node, ast.Call):
+        return False
+    name = qualify(node.func) or ""
+    return name.startswith("fastapi.") and name.rpartition(".")[2] in _NOT_BODY
+
+
+def _marked_annotation(node: ast.expr | None, qualify: Qualify) -> bool:
+    """`Annotated[X, Query()]`, `Annotated[Session, Depends(get_db)]`."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        node = parse_string(node)
+    if not isinstance(node, ast.Subscript) or not isinstance(node.slice, ast.Tuple):
+        return False
+    return any(_marked(item, qualify) for item in node.slice.elts[1:])
+
+
 def _is_name(node: ast.expr, name: str) -> bool:
     return isinstance(node, ast.Name) and node.id == name
 
@@ -188,6 +211,8 @@ class _Collector:
     aliases: list[tuple[str, str, str]] = field(default_factory=list)
     receivers: list[str] = field(default_factory=list)
     responses: list[tuple[str, str, str]] = field(default_factory=list)
+    bodies: list[tuple[str, str, str, str]] = field(default_factory=list)
+    mixins: list[tuple[str, str]] = field(default_factory=list)
     handlers: list[str] = field(default_factory=list)
     raises: list[tuple[str, int]] = field(default_factory=list)
     catches: list[str] = field(default_factory=list)
@@ -281,12 +306,45 @@ class _Collector:
             return
         receiver = self.qualify(decorator.func.value)
         keywords = {kw.arg: kw.value for kw in decorator.keywords if kw.arg is not None}
-        if receiver is None or keywords.keys() & _TRIMMING:
+        if receiver is None:
+            return
+        self.request_bodies(decorator, receiver, function)
+        if keywords.keys() & _TRIMMING:
             return
         shown = keywords.get("response_model", function.returns)
         model = _response_class(shown, self.qualify)
         if model is not None:
             self.responses.append((receiver, model, function.name))
+
+    def request_bodies(
+        self, decorator: ast.Call, receiver: str, function: ast.FunctionDef | ast.AsyncFunctionDef
+    ) -> None:
+        """The classes a path operation may take as its body, with its methods."""
+        assert isinstance(decorator.func, ast.Attribute)
+        verb = decorator.func.attr
+        if verb == "websocket":
+            return
+        methods: tuple[str, ...] = (verb,)
+        keywords = {kw.arg: kw.value for kw in decorator.keywords if kw.arg is not None}
+        if verb == "api_route":
+            named = _string_values(keywords.get("methods"))
+            methods = tuple(m.lower() for m in named) if named else ("get",)
+        first = decorator.args[0] if decorator.args else keywords.get("path")
+        literal = isinstance(first, ast.Constant) and isinstance(first.value, str)
+        path = str(first.value) if literal and isinstance(first, ast.Constant) else ""
+        arguments = function.args
+        positional = [*arguments.posonlyargs, *arguments.args]
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults))
+        pairs = [
+            *zip(positional, [*defaults, *arguments.defaults], strict=True),
+            *zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True),
+        ]
+        for arg, default in pairs:
+            if _marked(default, self.qualify) or _marked_annotation(arg.annotation, self.qualify):
+                continue
+            model = _response_class(arg.annotation, self.qualify)
+            if model is not None:
+                self.bodies.extend((receiver, method, path, model) for method in methods)
 
     def router_inclusion(self, call: ast.expr) -> None:
         if (
@@ -401,6 +459,11 @@ class _Collector:
                     callee = f"{owner}().{value.func.attr}"
             if callee is not None:
                 self.instances.append((name, callee))
+                if callee.endswith(("declarative_base", "generate_base")):
+                    mixin = next((kw.value for kw in value.keywords if kw.arg == "cls"), None)
+                    qualified = self.qualify(mixin)
+                    if qualified is not None:
+                        self.mixins.append((name, qualified))
             declared = _declared_type(value, callee)
             if declared is not None:
                 self.type_alias(name, declared)
@@ -812,6 +875,8 @@ def extract(
         type_aliases=tuple(collector.aliases),
         route_receivers=tuple(collector.receivers),
         response_models=tuple(collector.responses),
+        request_bodies=tuple(collector.bodies),
+        base_mixins=tuple(collector.mixins),
         handlers=tuple(dict.fromkeys(collector.handlers)),
         raises=tuple(collector.raises),
         catches=tuple(dict.fromkeys(collector.catches)),

@@ -110,6 +110,9 @@ class FileFacts:
     functions: tuple[FunctionFact, ...] = ()
     instances: tuple[tuple[str, str], ...] = ()
     """Module-level `name = Callee(...)`: (name, qualified callee)."""
+    base_mixins: tuple[tuple[str, str], ...] = ()
+    """Module-level `Base = declarative_base(cls=Mixin)` (or `generate_base(cls=...)`):
+    (name, qualified mixin), the class whose attributes every model on `Base` has."""
     type_aliases: tuple[tuple[str, str, str], ...] = ()
     """Module-level `Name = Annotated[X, Depends(p)]`: (name, X or "", p or "")."""
     route_receivers: tuple[str, ...] = ()
@@ -118,6 +121,13 @@ class FileFacts:
     """(receiver, model, function) for each decorated path operation: the class its
     `response_model=` (else its return annotation) names, also inside `list[...]`; not
     recorded when `response_model_exclude=` / `_include=` trims what is sent."""
+    request_bodies: tuple[tuple[str, str, str, str], ...] = ()
+    """(receiver, method, path, class) for each decorated path operation and each of its
+    parameters that may be its body: annotated with one class (also inside `list[...]`,
+    `Optional`, `Annotated`), with no `Depends`/`Query`/`Path`/`Header`/`Cookie`/`Form`/
+    `File` marker; `method` is lower case (`api_route(methods=[...])` gives one row per
+    method), `path` the route's literal path or "". Whether the class is a model is the
+    reader's to say."""
     handlers: tuple[str, ...] = ()
     """Exceptions given a global handler here (UNKNOWN when not nameable)."""
     raises: tuple[tuple[str, int], ...] = ()

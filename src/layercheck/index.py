@@ -83,6 +83,8 @@ class ProjectIndex:
         self._inherits_cache: dict[tuple[str, frozenset[str]], bool] = {}
         self.memo: dict[tuple[str, str], bool] = {}
         self._response_routes: dict[str, tuple[str, ...]] | None = None
+        self._bodies: dict[str, tuple[tuple[str, str], ...]] | None = None
+        self._mixins: dict[str, str] | None = None
         self._resolved: dict[str, str] = {}
         """Answers that rule families derive from the index, keyed (question, subject)."""
         self._handled: frozenset[str] | None = None
@@ -216,6 +218,17 @@ class ProjectIndex:
         callee = self._instances.get(self.resolve(qualified))
         return self.resolve(callee) if callee is not None else None
 
+    def base_mixin(self, qualified: str) -> str | None:
+        """The `cls=` class of a `Base = declarative_base(cls=Mixin)`, resolved."""
+        if self._mixins is None:
+            self._mixins = {
+                f"{item.module}.{name}": mixin
+                for item in self.by_module.values()
+                for name, mixin in item.base_mixins
+            }
+        found = self._mixins.get(self.resolve(qualified))
+        return self.resolve(found) if found is not None else None
+
     def type_alias(self, qualified: str) -> tuple[str, str] | None:
         """(type, provider) of a module-level `Name = Annotated[Type, Depends(provider)]`,
         resolved; "" where the alias says nothing."""
@@ -237,11 +250,14 @@ class ProjectIndex:
             )
         return self._handled
 
-    def caught_in(self, layers: frozenset[Layer]) -> frozenset[str]:
+    def caught_in(self, layers: frozenset[Layer], *, unlayered: bool = False) -> frozenset[str]:
+        """Exceptions `except` clauses name in modules of `layers` (and, with
+        `unlayered`, of no layer; tests aside)."""
         return frozenset(
             self.resolve(name)
             for path, item in self.by_path.items()
             if self._layers.get(path) in layers
+            or (unlayered and self._layers.get(path) is None and not item.is_test)
             for name in item.catches
         )
 
@@ -316,6 +332,31 @@ class ProjectIndex:
             self._response_routes = found
         return found.get(self.resolve(model), ())
 
+    def request_bodies(self, model: str) -> tuple[tuple[str, str], ...]:
+        """(method, path) of each path operation that may take `model` (resolved) as its
+        body; see `FileFacts.request_bodies`."""
+        found = self._bodies
+        if found is None:
+            table: dict[str, set[tuple[str, str]]] = {}
+            for item in self.by_module.values():
+                for _, method, path, shown in item.request_bodies:
+                    table.setdefault(self.resolve(shown), set()).add((method, path))
+            found = {name: tuple(sorted(uses)) for name, uses in table.items()}
+            self._bodies = found
+        return found.get(self.resolve(model), ())
+
+    def shows_request_bodies(self) -> bool:
+        """Some path operation of the project takes a project class as its body: then a
+        schema no route takes is no request schema, rather than one whose routes are
+        elsewhere (a single file checked alone, a package of schemas)."""
+        key = ("request-bodies", "")
+        known = self.memo.get(key)
+        if known is None:
+            self.request_bodies("")
+            known = any(self.is_project_class(name) for name in self._bodies or {})
+            self.memo[key] = known
+        return known
+
     # -- layers ------------------------------------------------------------------------
     def _router_instances(self) -> set[str]:
         found: set[str] = set()
@@ -337,6 +378,11 @@ class ProjectIndex:
         (layer_evidence.py)."""
         found = self._decisions.get(item.path)
         return found if found is not None else self._evidence.decide(item)
+
+    def alembic_environment(self, path: str) -> str | None:
+        """The folder of the Alembic `env.py` whose environment holds `path` (a module
+        beside the revisions, not one of them), else None (layer_evidence.py)."""
+        return self._evidence.alembic_environment(path)
 
     def layer_folder(self, path: str) -> str | None:
         """The folder whose name gave the file its layer (None when no folder did)."""

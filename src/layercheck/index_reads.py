@@ -92,7 +92,13 @@ QUESTIONS: Final[dict[str, Callable[..., object]]] = {
     "instance_of": ProjectIndex.instance_of,
     "type_alias": ProjectIndex.type_alias,
     "handled_exceptions": ProjectIndex.handled_exceptions,
-    "caught_in": lambda index, layers: index.caught_in(_layers(layers)),
+    "caught_in": lambda index, layers, unlayered=False: index.caught_in(
+        _layers(layers), unlayered=unlayered
+    ),
+    "base_mixin": ProjectIndex.base_mixin,
+    "request_bodies": ProjectIndex.request_bodies,
+    "shows_request_bodies": ProjectIndex.shows_request_bodies,
+    "alembic_environment": ProjectIndex.alembic_environment,
     "raised_in": lambda index, layers: index.raised_in(_layers(layers)),
     "imports_of": lambda index, module, guarded: index.imports_of(module, type_checking=guarded),
     "shows_data_access": ProjectIndex.shows_data_access,
@@ -414,9 +420,25 @@ class ReadingIndex(ProjectIndex):
         self._ask(("handled_exceptions",))
         return self._inner.handled_exceptions()
 
-    def caught_in(self, layers: frozenset[Layer]) -> frozenset[str]:
-        self._ask(("caught_in", tuple(sorted(layer.value for layer in layers))))
-        return self._inner.caught_in(layers)
+    def caught_in(self, layers: frozenset[Layer], *, unlayered: bool = False) -> frozenset[str]:
+        self._ask(("caught_in", tuple(sorted(layer.value for layer in layers)), unlayered))
+        return self._inner.caught_in(layers, unlayered=unlayered)
+
+    def base_mixin(self, qualified: str) -> str | None:
+        self._ask(("base_mixin", qualified))
+        return self._inner.base_mixin(qualified)
+
+    def request_bodies(self, model: str) -> tuple[tuple[str, str], ...]:
+        self._ask(("request_bodies", model))
+        return self._inner.request_bodies(model)
+
+    def shows_request_bodies(self) -> bool:
+        self._ask(("shows_request_bodies",))
+        return self._inner.shows_request_bodies()
+
+    def alembic_environment(self, path: str) -> str | None:
+        self._ask(("alembic_environment", path))
+        return self._inner.alembic_environment(path)
 
     def raised_in(self, layers: frozenset[Layer]) -> frozenset[str]:
         self._ask(("raised_in", tuple(sorted(layer.value for layer in layers))))

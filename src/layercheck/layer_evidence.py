@@ -13,7 +13,16 @@ repositories. The evidence each layer needs:
   another repository module that shows data access.
 - routes: the module (for a file name such as `routes.py`) or a module under the folder
   (for a folder such as `api/`) registers path operations, builds a router or includes
-  one with `include_router`.
+  one with `include_router`; and, for a folder, no two of the services, repositories and
+  models words below it (`api/` holding `api/service/` and `api/models/` is the
+  application's root).
+- core, for a folder word: the folder holds no services or routes word below it; a
+  `core/` whose packages each have their `service.py` and `router.py` is the domain root,
+  not the shared core.
+- none, whatever the words say: a module in an Alembic environment (under the folder of
+  an `env.py` that imports `alembic.context` and has revisions beneath it) other than the
+  revisions themselves: `migrations/core/data_migrations.py` and the frozen copies of
+  the models that the revisions import belong to the migrations, not to a layer.
 - dependencies, whatever a lower layer's word says: a module with no classes whose
   top-level functions are all dependency providers (named in some `Depends(...)`), one at
   least taking a dependency itself.
@@ -70,12 +79,19 @@ _OTHER_ORM_PREFIXES: Final = (
 _ROUTER_NAMES: Final = frozenset({"APIRouter", "Router", "FastAPI"})
 _SQLMODEL: Final = frozenset({"sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
 _BELOW_DEPENDENCIES: Final = frozenset({Layer.SERVICES, Layer.REPOSITORIES, Layer.MODELS})
-_CONFIRMED: Final = frozenset({Layer.MODELS, Layer.REPOSITORIES, Layer.ROUTES})
+_CONFIRMED: Final = frozenset({Layer.MODELS, Layer.REPOSITORIES, Layer.ROUTES, Layer.CORE})
 _MISSING: Final[Mapping[Layer, str]] = {
     Layer.MODELS: "defines no ORM class or table",
     Layer.REPOSITORIES: "shows no data access",
     Layer.ROUTES: "registers no path operation or router",
+    Layer.CORE: "holds services or routes (a domain root, not the shared core)",
 }
+_ABOVE_CORE: Final = frozenset({Layer.SERVICES, Layer.ROUTES})
+_BELOW_ROUTES: Final = frozenset({Layer.SERVICES, Layer.REPOSITORIES, Layer.MODELS})
+_APPLICATION_ROOT: Final = "holds services, repositories or models (the application's root)"
+_NOT_ACCESS: Final = frozenset({"exc", "exceptions", "types", "errors"})
+"""Submodules of a database library that a module imports without reaching the database:
+`from sqlalchemy.exc import IntegrityError` in a logging helper is no session."""
 
 
 class IndexView(Protocol):
@@ -119,6 +135,8 @@ class LayerEvidence:
         self._folders: dict[tuple[Layer, str], bool] = {}
         self._providers: frozenset[str] | None = None
         self._shown: dict[Layer, bool] = {}
+        self._environments: tuple[str, ...] | None = None
+        self._roots: dict[tuple[frozenset[Layer], str], bool] = {}
 
     # -- the decision ------------------------------------------------------------------
     def decide(self, item: FileFacts) -> LayerDecision:
@@ -128,6 +146,10 @@ class LayerEvidence:
             return LayerDecision(Layer.MIGRATIONS, None)
         if item.layer_given:
             return LayerDecision(item.path_layer, None)
+        environment = self.alembic_environment(item.path)
+        if environment is not None:
+            where = self._name(item, environment)
+            return LayerDecision(None, None, f"beside Alembic's `{where}env.py`")
         if item.detect_routes and self.registers_routes(item):
             overruled = item.path_layer not in {None, Layer.ROUTES}
             note = "registers path operations" if overruled else ""
@@ -146,7 +168,7 @@ class LayerEvidence:
                 if refused:
                     note += f"; `{self._name(item, folder)}` gives {layer.value}"
                 return LayerDecision(layer, folder, note)
-            refused.append(f"`{self._name(item, folder)}` {_MISSING[layer]}")
+            refused.append(f"`{self._name(item, folder)}` {self._missing(layer, folder)}")
         return LayerDecision(None, None, "; ".join(refused))
 
     @staticmethod
@@ -169,6 +191,10 @@ class LayerEvidence:
             return self.shows_data_access(item.module)
         if layer is Layer.MODELS:
             return any(self.defines_orm(member) for member in members)
+        if layer is Layer.CORE:
+            return folder is None or not self._holds(folder, _ABOVE_CORE)
+        if folder is not None and self._holds(folder, _BELOW_ROUTES, at_least=2):
+            return False
         key = (layer, folder or item.path)
         found = self._folders.get(key)
         if found is None:
@@ -178,6 +204,8 @@ class LayerEvidence:
 
     def project_shows(self, layer: Layer) -> bool:
         """Some module of the project has the kind of evidence `layer` asks for."""
+        if layer is Layer.CORE:
+            return True
         found = self._shown.get(layer)
         if found is None:
             items = [item for item in self.index.by_path.values() if not item.is_test]
@@ -201,6 +229,68 @@ class LayerEvidence:
             for path, facts in self.index.by_path.items()
             if path.startswith((prefix, alternative)) and not facts.is_test
         ]
+
+    # -- core and Alembic environments ---------------------------------------------------
+    def _holds(self, folder: str, layers: frozenset[Layer], *, at_least: int = 1) -> bool:
+        """Modules below `folder` take `at_least` distinct `layers` from nearer words
+        (a module registering path operations aside: it is routes whatever its name):
+        `core/billing/service.py` makes `core` the root of the domain packages, not the
+        shared layer; `api/service/` beside `api/models/` makes `api` the application's
+        root, not the routes layer, while `routes/users/crud.py` of path operations
+        does not."""
+        key = (layers, folder)
+        found = self._roots.get(key)
+        if found is None:
+            named = {
+                member.path_layer
+                for member in self._under(folder)
+                if member.path_layer in layers
+                and member.layer_folder != folder
+                and not (member.detect_routes and self.registers_routes(member))
+            }
+            found = len(named) >= at_least
+            self._roots[key] = found
+        return found
+
+    def _missing(self, layer: Layer, folder: str | None) -> str:
+        if (
+            layer is Layer.ROUTES
+            and folder is not None
+            and self._holds(folder, _BELOW_ROUTES, at_least=2)
+        ):
+            return _APPLICATION_ROOT
+        return _MISSING[layer]
+
+    def environments(self) -> tuple[str, ...]:
+        """Folders of the project's Alembic `env.py` files (those importing
+        `alembic.context`) that have revisions beneath them."""
+        if self._environments is None:
+            found: list[str] = []
+            for item in self.index.by_path.values():
+                folder, _, name = item.path.replace("\\", "/").rpartition("/")
+                if name != "env.py" or item.is_test:
+                    continue
+                if not any(f.target == "alembic.context" for f in item.imports):
+                    continue
+                prefix = folder + "/"
+                if any(
+                    other.defines_revision and other.path.replace("\\", "/").startswith(prefix)
+                    for other in self.index.by_path.values()
+                ):
+                    found.append(folder)
+            self._environments = tuple(found)
+        return self._environments
+
+    def alembic_environment(self, path: str) -> str | None:
+        """The Alembic environment folder holding `path`, unless `path` is a revision."""
+        item = self.index.by_path.get(path)
+        if item is not None and (item.defines_revision or item.path_layer is Layer.MIGRATIONS):
+            return None
+        posix = path.replace("\\", "/")
+        for folder in self.environments():
+            if posix.startswith(folder + "/"):
+                return folder
+        return None
 
     # -- routes ------------------------------------------------------------------------
     def registers_routes(self, item: FileFacts) -> bool:
@@ -303,14 +393,17 @@ class LayerEvidence:
             if _database_import(fact):
                 return True
         for fact in item.imports:
+            if fact.type_checking:
+                continue  # a type hint reaches nothing
             imported = self.index.import_module(fact)
             if imported is None or imported == item.module:
                 continue
             target = self.index.by_module[imported]
             if self.defines_orm(target) or self.is_orm_class(fact.target):
                 return True
-            if any(_database_import(inner) for inner in target.imports):
-                return True  # its session, engine or driver
+            if not fact.in_function and any(_reaches_database(i) for i in target.imports):
+                return True  # its session, engine or driver; a helper imported in a
+                # function to be called is orchestration, not the module's own access
             if target.path_layer is Layer.REPOSITORIES and self.shows_data_access(imported):
                 return True
         return False
@@ -328,6 +421,14 @@ def _is_sql(name: str) -> bool:
 
 def _database_import(fact: ImportFact) -> bool:
     return fact.target.split(".")[0] in DATABASE_PACKAGES
+
+
+def _reaches_database(fact: ImportFact) -> bool:
+    """An import that makes the importing module a way to the database for its own
+    importers: at module level, not an exception or type submodule."""
+    if fact.in_function or fact.type_checking or not _database_import(fact):
+        return False
+    return not (set(fact.target.split(".")[1:]) & _NOT_ACCESS)
 
 
 def _orm_root(name: str, index: IndexView) -> bool:

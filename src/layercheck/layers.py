@@ -112,6 +112,28 @@ DEFAULT_FILE_PATTERNS: Final[Mapping[Layer, tuple[str, ...]]] = {
     Layer.REPOSITORIES: ("*_repo", "*_repository"),
 }
 TEST_DIRS: Final = frozenset({"tests", "test"})
+SUPPORT_DIRS: Final = frozenset(
+    {
+        "scripts",
+        "docs",
+        "examples",
+        "evals",
+        "benchmarks",
+        "notebooks",
+        "cookbook",
+        "tutorials",
+        "tools",
+        "hack",
+        "noxfiles",
+        "qa",
+    }
+)
+"""Folders of code around the application (one-off scripts, documentation snippets,
+example apps, evaluation harnesses, developer and CI tooling) when they are no package
+(no `__init__.py`): like tests, they have no layer, and rules that run in every module
+leave them alone. A reviewer reads `os.getenv` in `scripts/seed.py` as the script's own
+business, not as settings the application forgot to declare; `app/scripts/` with an
+`__init__.py` is part of the application."""
 
 
 def is_test_path(relative: PurePosixPath) -> bool:
@@ -119,6 +141,18 @@ def is_test_path(relative: PurePosixPath) -> bool:
     if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
         return True
     return any(part in TEST_DIRS for part in relative.parts[:-1])
+
+
+def is_support_path(path: Path, relative: PurePosixPath) -> bool:
+    """`path` lies in a SUPPORT_DIRS folder that is no package (`relative` is its path
+    from the configuration's folder)."""
+    parts = relative.parts
+    for end in range(len(parts) - 1, 0, -1):
+        if parts[end - 1] in SUPPORT_DIRS:
+            folder = path.parents[len(parts) - 1 - end]
+            if not (folder / "__init__.py").is_file():
+                return True
+    return False
 
 
 class LayerMap:
@@ -174,7 +208,7 @@ def path_layer(
     base = root
     if relative is None:
         relative, base = PurePosixPath(*path.parts[1:]), Path(path.anchor)
-    if is_test_path(relative):
+    if is_test_path(relative) or is_support_path(path, relative):
         return None, True, None
     if _in_alembic_versions(path):
         return Layer.MIGRATIONS, False, None
@@ -199,7 +233,7 @@ def outer_words(
     base = root
     if relative is None:
         relative, base = PurePosixPath(*path.parts[1:]), Path(path.anchor)
-    if is_test_path(relative) or _in_alembic_versions(path):
+    if is_test_path(relative) or is_support_path(path, relative) or _in_alembic_versions(path):
         return False, ()
     if any(any_match(globs, relative) for globs in layer_map.custom.values()):
         return True, ()

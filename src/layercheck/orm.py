@@ -227,6 +227,73 @@ def mapped_attributes(qualified: str, index: ProjectIndex) -> dict[str, Attribut
     return {}
 
 
+_ASYNC_MODULES: Final = ("sqlalchemy.ext.asyncio", "sqlmodel.ext.asyncio")
+_SYNC_SESSIONS: Final = frozenset(
+    {
+        "sqlalchemy.orm.Session",
+        "sqlalchemy.orm.session.Session",
+        "sqlalchemy.orm.scoped_session",
+        "sqlmodel.Session",
+        "sqlmodel.orm.session.Session",
+    }
+)
+
+
+_ASYNC_SESSIONS: Final = frozenset(
+    {
+        "sqlalchemy.ext.asyncio.AsyncSession",
+        "sqlalchemy.ext.asyncio.session.AsyncSession",
+        "sqlmodel.ext.asyncio.session.AsyncSession",
+    }
+)
+
+
+def _async_name(target: str, index: ProjectIndex) -> bool:
+    """An import of async SQLAlchemy, or of a project name that stands for its session: a
+    re-export, a subclass, or a `NewType("AsyncSession", AsyncReadSession)` over one."""
+    if target.startswith(_ASYNC_MODULES):
+        return True
+    name = index.resolve(target)
+    for _ in range(4):  # `AsyncSession = NewType("AsyncSession", AsyncReadSession)`, ...
+        if name.startswith(_ASYNC_MODULES):
+            return True
+        alias = index.type_alias(name)
+        if alias is None or not alias[0]:
+            break
+        name = alias[0]
+    return index.is_project_class(name) and index.inherits(name, _ASYNC_SESSIONS)
+
+
+def loaded_async(module: str, index: ProjectIndex) -> bool:
+    """The models of `module` may be loaded through an async session: the project's
+    modules use async sessions at least as often as sync ones, or the module (or one
+    that imports it) imports an async session. A mostly sync project with a few async
+    endpoints loads most models synchronously, where lazy loading works."""
+    key = ("loaded-async", module)
+    cached = index.memo.get(key)
+    if cached is not None:
+        return cached
+    imports = [
+        (item.module, fact)
+        for item in index.by_module.values()
+        if not item.is_test
+        for fact in item.imports
+    ]
+    sync = {m for m, fact in imports if fact.target in _SYNC_SESSIONS}
+    asynchronous = {m for m, fact in imports if _async_name(fact.target, index)}
+    mostly_sync = len(sync) > len(asynchronous)
+    reached = set(asynchronous)
+    if mostly_sync:
+        for importer, fact in imports:
+            if importer in asynchronous:
+                target = index.import_module(fact)
+                if target is not None:
+                    reached.add(target)
+    for name in index.by_module:
+        index.memo[("loaded-async", name)] = not mostly_sync or name in reached
+    return index.memo.get(key, not mostly_sync)
+
+
 def uses_async(index: ProjectIndex) -> bool:
     """Some project module imports `sqlalchemy.ext.asyncio` (or sqlmodel's async session)."""
     return _uses_async(index, "")

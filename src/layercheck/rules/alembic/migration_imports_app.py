@@ -50,8 +50,10 @@ class MigrationImportsApp(Rule):
     resolves to a declarative model or base, or to a SQLModel table, counts wherever it
     is defined. Imports under `if TYPE_CHECKING:` do not run and are left alone, and so
     are the shared layers (`core`, `schemas`, `exceptions`): a migration may read the
-    schema name from the settings. An import that `allow-imports` lists
-    (`"alembic.versions.0001_* -> app.models.user"`) is not reported.
+    schema name from the settings. So are the modules of the Alembic environment itself
+    (beside `env.py`): a frozen copy of the models kept there is the fix, not the fault.
+    An import that `allow-imports` lists (`"alembic.versions.0001_* -> app.models.user"`)
+    is not reported.
 
     ## Example
     ```python
@@ -159,6 +161,19 @@ class MigrationImportsApp(Rule):
             note="an import that `allow-imports` accepts",
         ),
         Valid(
+            {
+                "migrations/env.py": "from alembic import context\n\n"
+                "from migrations.frozen_models import Base\n",
+                "migrations/frozen_models.py": "from sqlalchemy.orm import DeclarativeBase\n\n"
+                "class Base(DeclarativeBase):\n    pass\n\n"
+                "class Plan(Base):\n    __tablename__ = 'plans'\n",
+                "migrations/versions/0001_example.py": "from migrations.frozen_models "
+                "import Plan\n\n"
+                'revision = "a1"\ndown_revision = None\n',
+            },
+            note="the migrations' own frozen copy of the models, beside Alembic's `env.py`",
+        ),
+        Valid(
             "from app.models import User\n",
             path="app/services/users.py",
             note="not a migration",
@@ -181,6 +196,8 @@ class MigrationImportsApp(Rule):
                 continue
             if ctx.settings.allow_imports.allows(ctx.module, module, fact.target):
                 continue
+            if index.alembic_environment(index.by_module[module].path) is not None:
+                continue  # the migrations' own frozen copy, kept beside `env.py`
             layer = index.layer_of_module(module)
             if layer in APP_LAYERS:
                 ctx.report(self, node, module=module, what=f"{layer.value} layer")

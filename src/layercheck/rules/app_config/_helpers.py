@@ -22,6 +22,8 @@ SETTINGS_READERS: Final = frozenset(
 )
 """Module-level settings objects from non-Pydantic libraries (`config = Config(".env")`,
 `env = Env()`): a module that builds one is where configuration is read (dispatch)."""
+SETTINGS_NAMES: Final = SETTINGS_PACKAGES | {"conf", "configuration"}
+"""Module names that say the module is the settings module, whatever class it uses."""
 PASSWORD: Final = "password"
 
 
@@ -33,6 +35,8 @@ class SettingsModules:
     def __contains__(self, module: object) -> bool:
         if not isinstance(module, str):
             return False
+        if module.rpartition(".")[2] in SETTINGS_NAMES:
+            return True  # `config.py` of a dataclass or plain class: where settings are read
         return module in self.modules or any(
             module == package or module.startswith(f"{package}.") for package in self.packages
         )

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import ast
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from layercheck.alembic_graph import is_alembic_env
 from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
@@ -13,6 +13,10 @@ from layercheck.rules.app_config._helpers import (
     literal_key,
     settings_modules,
 )
+
+_PROCESS_VARIABLES: Final = frozenset({"http_proxy", "https_proxy", "no_proxy", "all_proxy"})
+"""Conventions of the process, not the application's settings: every HTTP client reads
+the proxy variables the same way, and no settings class owns them."""
 
 
 class EnvironOutsideSettings(Rule):
@@ -32,11 +36,16 @@ class EnvironOutsideSettings(Rule):
     subclass (across modules and aliases) or build a module-level settings object
     with another library (`starlette.config.Config`, `environs.Env`); when such a module
     sits in a package named `settings` or `config`, every module of that package is one.
+    So is a module named `config`, `settings`, `conf` or `configuration`, whatever class
+    holds its values (a dataclass, a plain class reading `os.getenv` in `__init__`).
     Every import form counts (`from os import environ, getenv`, `import os as _os`).
     Left alone: writes (`os.environ["X"] = ...`, `del`, `setdefault`, `pop`,
     `update`), passing the whole mapping on (`env=os.environ`, `"X" in os.environ`),
-    tests, Alembic's `env.py`, and the body of `if __name__ == "__main__":`, where a
-    script is configured before the application exists.
+    the proxy variables every HTTP client reads (`http_proxy`, `HTTPS_PROXY`, `no_proxy`),
+    tests, code around the application (`scripts/`, `docs/`, `examples/`, `evals/`,
+    `benchmarks/`, `notebooks/`, `cookbook/`, `tutorials/`), Alembic's `env.py`, and the
+    body of `if __name__ == "__main__":`, where a script is configured before the
+    application exists.
 
     ## Example
     ```python
@@ -99,9 +108,6 @@ class EnvironOutsideSettings(Rule):
                 "class Settings(BaseSettings):\n    debug: bool = False\n",
                 "app/core/logging.py": "import os\n\n"
                 'LEVEL = os.getenv("LOG_LEVEL", "INFO")  # error\n',
-                "scripts/seed.py": "import os\n\n"
-                "def main():\n"
-                '    return os.environ["SEED_COUNT"]  # error\n',
             },
             note="next to the settings module is not in it (`core` is not a settings package)",
         ),
@@ -122,6 +128,13 @@ class EnvironOutsideSettings(Rule):
             note="every module of a `config` package that holds a settings module",
         ),
         Valid(
+            "import os\nfrom dataclasses import dataclass, field\n\n\n"
+            "@dataclass\nclass Config:\n"
+            '    home: str = field(default_factory=lambda: os.getenv("APP_HOME", "~"))\n',
+            path="app/_private/config.py",
+            note="a module named `config` is the settings module, whatever class it uses",
+        ),
+        Valid(
             "import os\n\n"
             'os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"\n'
             'os.environ.setdefault("TZ", "UTC")\n'
@@ -132,14 +145,26 @@ class EnvironOutsideSettings(Rule):
             note="writes and whole-mapping uses are not reads of one variable",
         ),
         Valid(
+            "import os\n\n"
+            "def proxies():\n"
+            '    return os.environ.get("https_proxy"), os.getenv("ALL_PROXY")\n',
+            path="app/utils.py",
+            note="the proxy variables are the process's, not the application's settings",
+        ),
+        Valid(
             {
                 "alembic/env.py": "import os\nfrom alembic import context\n\n"
                 'url = os.environ["DATABASE_URL"]\n',
                 "alembic/versions/0001_init.py": 'revision = "a1"\ndown_revision = None\n',
                 "tests/conftest.py": "import os\n\n"
                 'WORKER = os.getenv("PYTEST_XDIST_WORKER", "gw0")\n',
+                "scripts/seed.py": "import os\n\n"
+                "def main():\n"
+                '    return os.environ["SEED_COUNT"]\n',
+                "docs/examples/app.py": 'import os\n\nKEY = os.getenv("OPENAI_API_KEY")\n',
             },
-            note="Alembic's `env.py` and tests",
+            note="Alembic's `env.py`, tests, and code around the application (`scripts/`, "
+            "`docs/`, `examples/`, `evals/`, `benchmarks/`)",
         ),
         Valid(
             "import os\nimport uvicorn\n\n"
@@ -180,7 +205,8 @@ class EnvironOutsideSettings(Rule):
             return
         if ctx.qualified(node.value) == ENVIRON and not in_main_block(ctx):
             key = literal_key(node.slice)
-            ctx.report(self, node, read=f'os.environ["{key}"]' if key else "os.environ[...]")
+            if key is None or key.lower() not in _PROCESS_VARIABLES:
+                ctx.report(self, node, read=f'os.environ["{key}"]' if key else "os.environ[...]")
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
         if self.quiet:
@@ -188,5 +214,7 @@ class EnvironOutsideSettings(Rule):
         name = ctx.qualified(node.func)
         if name in ENV_GETTERS and not in_main_block(ctx):
             key = literal_key(node.args[0]) if node.args else None
+            if key is not None and key.lower() in _PROCESS_VARIABLES:
+                return
             shown = name.removeprefix("os.")
             ctx.report(self, node, read=f'os.{shown}("{key}")' if key else f"os.{shown}(...)")

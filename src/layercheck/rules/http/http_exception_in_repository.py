@@ -39,6 +39,10 @@ class HttpExceptionInRepository(HttpExceptionRule):
         async def get_by_id(self, user_id: int):
             return await self.session.scalar(select(User).where(User.id == user_id))
     ```
+
+    ## Leaves to
+    An `HTTPException` in a service: LC201. A domain exception raised in a repository:
+    LC509 (preview).
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(

@@ -39,6 +39,10 @@ class HttpExceptionInService(HttpExceptionRule):
             raise NotFoundError(f"User {user_id} not found")
         return user
     ```
+
+    ## Leaves to
+    An `HTTPException` in a repository: LC202. A `status.HTTP_*` constant used on its
+    own in a service: LC204; a response built there: LC203.
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(

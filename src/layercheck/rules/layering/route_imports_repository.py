@@ -88,6 +88,10 @@ class RouteImportsRepository(Rule):
     too, in any layer: with `closed-layers = ["services"]`, a dependency that imports a
     repository ("go through the closed services layer"). import-linter and tach call such
     a layer closed.
+
+    ## Leaves to
+    A route that reaches a repository through other modules: LC104 (preview) reports the
+    chain at the route's import.
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(

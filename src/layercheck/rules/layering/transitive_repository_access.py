@@ -96,6 +96,10 @@ class TransitiveRepositoryAccess(Rule):
     `ignore_imports` are: no chain passes through one. A layer of `closed-layers` is a
     gate like the service layer: a chain through it is quiet (`route-imports-repository`
     reports a route that skips it).
+    `if TYPE_CHECKING:` count only with `include-type-checking-imports = true`.
+
+    ## Leaves to
+    A route that imports a repository module itself: LC101.
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(

@@ -79,6 +79,11 @@ class UpwardImport(Rule):
     "domain", "repositories", "models"]` and `domain = ["app/domain/**"]` in
     `[tool.layercheck.layers]`, a domain module may import repositories and models, and
     nothing above it. The default is the stack above, routes and dependencies one level.
+    without a layer are not checked.
+
+    ## Leaves to
+    A route that imports a repository: LC101 reports it, not this rule (skipping the
+    services layer is not importing upward).
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(
@@ -249,6 +254,19 @@ class UpwardImport(Rule):
                 "app/scripts/seed.py": "from app.services import notifications\n",
             },
             note="migrations, tests and files with no layer are not checked",
+        ),
+        Valid(
+            {
+                "app/db.py": "from sqlalchemy.orm import DeclarativeBase\n\n"
+                "class Base(DeclarativeBase):\n    pass\n",
+                "app/core/billing/service.py": "def charge():\n    pass\n",
+                "app/core/billing/runtime.py": "from app.core.billing.service import charge\n",
+                "migrations/env.py": "from alembic import context\n",
+                "migrations/versions/0001_init.py": "revision = '0001'\ndown_revision = None\n",
+                "migrations/core/backfill.py": "from app.core.billing.service import charge\n",
+            },
+            note="a `core/` holding services is a domain root, not the shared core; a `core/` "
+            "beside Alembic's `env.py` belongs to the migrations",
         ),
         Valid(
             {

@@ -53,6 +53,25 @@ def has_suffix(name: str, suffixes: tuple[str, ...]) -> bool:
     )
 
 
+def body_methods(ctx: RuleContext, name: str) -> frozenset[str] | None:
+    """The methods (lower case) of the path operations that take the class `name` of
+    this module as their body; the empty set when the project's routes take other
+    classes but never this one; None when the project shows no route body at all (a
+    file checked alone, a package of schemas), so that only the class name can say."""
+    uses = ctx.index.request_bodies(own_name(ctx, name))
+    if uses:
+        return frozenset(method for method, _ in uses)
+    return frozenset() if ctx.index.shows_request_bodies() else None
+
+
+def patch_name(name: str) -> bool:
+    """`UserUpdate`, `ItemPatch`; not `DataUseCreateOrUpdate` or `UserUpsertUpdate`, whose
+    name says the body creates the object when it is missing: it is sent whole."""
+    return has_suffix(name, PATCH_SUFFIXES) and not any(
+        word in name for word in ("Create", "Upsert")
+    )
+
+
 def nested(ctx: RuleContext) -> bool:
     """The current node sits inside a function, class or lambda."""
     return any(

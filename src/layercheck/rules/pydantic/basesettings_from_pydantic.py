@@ -61,6 +61,9 @@ class BasesettingsFromPydantic(Rule):
     used through `import pydantic` at the attribute. An import inside a `try:` that
     catches `ImportError` (or in its handler) is a shim for both major versions and is
     left alone.
+
+    ## Leaves to
+    A settings class's `class Config`: LC603.
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(

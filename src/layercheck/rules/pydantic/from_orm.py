@@ -70,6 +70,9 @@ class FromOrm(Rule):
     deriving from `BaseModel` (across modules, aliases and re-exports), or `cls` in a
     class method of one. Models built on `pydantic.v1`, Pydantic 2's bundled v1 API,
     are left alone.
+
+    ## Leaves to
+    A model validated from ORM objects without `from_attributes=True`: LC607.
     """
 
     needs: ClassVar[frozenset[Need]] = frozenset({Need.VALUES})

@@ -106,6 +106,10 @@ class MissingFromAttributes(Rule):
     orm_mode = True` counts, LC603 reports the `Config`); `SQLModel` schemas have the
     setting from SQLModel itself. Where a base outside the project, or a `model_config`
     built from a variable, could set it, the rule stays quiet.
+
+    ## Leaves to
+    A `class Config` with `orm_mode = True`: counts as `from_attributes`; LC603 reports
+    the `Config`.
     """
 
     needs: ClassVar[frozenset[Need]] = frozenset({Need.VALUES, Need.ROUTES})

@@ -15,10 +15,9 @@ from layercheck.rules._base import (
     Valid,
 )
 from layercheck.rules.pydantic._helpers import (
-    PATCH_SUFFIXES,
-    has_suffix,
     is_v2_instance_class,
     keyword,
+    patch_name,
     short_name,
 )
 
@@ -75,8 +74,14 @@ class PatchWithoutExcludeUnset(Rule):
     The receiver must be shown to be an instance of a Pydantic model named `*Patch` or
     `*Update` (a parameter such as a route's body annotated with it, a variable set from
     its constructor or `model_validate`, `self` in its methods, ...). A call that passes
-    `exclude_unset=` with a non-literal value, or `**kwargs`, is left alone. `.dict()`
-    is LC602's; once renamed to `model_dump()`, this rule checks it.
+    `exclude_unset=` with a non-literal value, or `**kwargs`, is left alone. A name that
+    also says `Create` or `Upsert` (`DataUseCreateOrUpdate`) is an upsert, sent whole,
+    and is left alone too. `.dict()` is LC602's; once renamed to `model_dump()`, this
+    rule checks it.
+
+    ## Leaves to
+    `.dict()` on a PATCH schema: LC602 (once renamed to `model_dump()`, this rule checks
+    it).
     """
 
     needs: ClassVar[frozenset[Need]] = frozenset({Need.VALUES})
@@ -160,9 +165,12 @@ class PatchWithoutExcludeUnset(Rule):
             "    name: str\n\n\n"
             "class Updater(BaseModel):\n"
             "    name: str | None = None\n\n\n"
-            "def apply(data: UserCreate, other: Updater):\n"
-            "    return data.model_dump(), other.model_dump()\n",
-            note="schemas not named `*Patch` / `*Update` (`Updater` is not `*Update`)",
+            "class DataUseCreateOrUpdate(BaseModel):\n"
+            "    name: str | None = None\n\n\n"
+            "def apply(data: UserCreate, other: Updater, use: DataUseCreateOrUpdate):\n"
+            "    return data.model_dump(), other.model_dump(), use.model_dump()\n",
+            note="schemas not named `*Patch` / `*Update` (`Updater` is not `*Update`); an "
+            "upsert (`*CreateOrUpdate`)",
         ),
         Valid(
             "def apply(update, patch: dict):\n    return update.model_dump(), patch.copy()\n",
@@ -187,7 +195,7 @@ class PatchWithoutExcludeUnset(Rule):
         if model is None or not is_v2_instance_class(model, ctx.index):
             return
         name = short_name(model)
-        if has_suffix(name, PATCH_SUFFIXES):
+        if patch_name(name):
             message = self.meta.fix_title or ""
             if found is not None:
                 fix = edits.safe(message, edits.replace(ctx, found.value, "True"))

@@ -6,14 +6,16 @@ from typing import ClassVar, Final
 from layercheck.annotations import ANNOTATED, OPTIONAL, UNION
 from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.pydantic._helpers import (
-    PATCH_SUFFIXES,
     FieldDecl,
+    ModelClass,
+    body_methods,
     declared_fields,
     has_default,
-    has_suffix,
     inherited_fields,
     model_class,
     name_span,
+    own_name,
+    patch_name,
     short_name,
     string_annotation,
 )
@@ -51,6 +53,40 @@ def _tag(declared: FieldDecl, ctx: RuleContext) -> bool:
     return isinstance(node, ast.Subscript) and ctx.qualified(node.value) in LITERAL
 
 
+def _patch_schema(name: str, ctx: RuleContext) -> bool:
+    """Named `*Patch`/`*Update`: a PATCH route takes it as its body, or, where the
+    project shows no route taking a body, nothing says otherwise. Named otherwise: PATCH
+    routes alone take it, and no route sends it back (a POST and PATCH pair sharing a
+    schema, or a resource sent whole both ways, is an upsert)."""
+    methods = body_methods(ctx, name)
+    if patch_name(name):
+        return methods is None or "patch" in methods
+    if methods != frozenset({"patch"}):
+        return False
+    return not ctx.index.response_routes(own_name(ctx, name))
+
+
+def _names_its_object(name: str, ctx: RuleContext) -> bool:
+    """A PATCH route with no `{parameter}` in its path takes the class: its body names
+    the object to change (`PATCH /users` with `user_id`), so its ids are required."""
+    uses = ctx.index.request_bodies(own_name(ctx, name))
+    return any(method == "patch" and "{" not in path for method, path in uses)
+
+
+def _some_optional(node: ast.ClassDef, model: ModelClass, ctx: RuleContext) -> bool:
+    """Some field of the schema, its own or inherited, may be left out."""
+    if any(d.annotation is not None and has_default(d, ctx) for d in declared_fields(node, ctx)):
+        return True
+    return any(
+        i.declared is not None and has_default(i.declared, ctx)
+        for i in inherited_fields(model, node, ctx)
+    )
+
+
+def _identifier(field: str) -> bool:
+    return field == "id" or field.endswith("_id")
+
+
 class RequiredFieldInPatchSchema(Rule):
     """## What it does
     Checks for a `*Patch` / `*Update` schema with a field that has no default.
@@ -84,7 +120,19 @@ class RequiredFieldInPatchSchema(Rule):
     ```
 
     ## Details
-    A schema is any Pydantic model named `*Patch` or `*Update`. A field has a default
+    A PATCH schema is a Pydantic model named `*Patch` or `*Update` (not an upsert such
+    as `*CreateOrUpdate`) that a PATCH path
+    operation takes as its body, or one with another name that only PATCH operations
+    take and no route sends back, and that lets some field be left out (one whose
+    every field is required sets them all: `PATCH /orgs/{id}/payout-account` with
+    `payout_account_id`). A `*Update` that routes take only as a PUT (or POST)
+    body replaces the whole resource, and its required fields are right; one that no
+    route takes as a body, in a project whose routes take other classes, is a message
+    the server sends. A schema that a POST and a PATCH route share, or that a route also
+    returns, is sent whole: an upsert. In a project where no route takes a body (a file
+    checked alone, a package of schemas), the name alone decides. An `id` or `*_id`
+    field is required on purpose where a PATCH route with no `{parameter}` in its path
+    takes the schema: the body names the object to change. A field has a default
     when it is assigned a value other than `Field(...)` / `Field()` without `default` or
     `default_factory` (also inside `Annotated[...]`). Fields inherited from a base class
     in the same file are checked too, and reported at the class name; for bases in other
@@ -165,6 +213,98 @@ class RequiredFieldInPatchSchema(Rule):
             note="an overridden inherited field; ClassVar and private attributes; a create "
             "schema; a base in another file (its defaults are unknown)",
         ),
+        Invalid(
+            {
+                "app/schemas.py": "from pydantic import BaseModel\n\n\n"
+                "class ItemChanges(BaseModel):\n"
+                "    title: str  # error: 5\n"
+                "    note: str | None = None\n\n\n"
+                "class PayoutAccountSet(BaseModel):\n"
+                "    account_id: str\n\n\n"
+                "class ItemUpdate(BaseModel):\n"
+                "    title: str  # error: 5\n",
+                "app/routes.py": "from fastapi import APIRouter\n\n"
+                "from app.schemas import ItemChanges, ItemUpdate, PayoutAccountSet\n\n"
+                "router = APIRouter()\n\n\n"
+                '@router.patch("/orgs/{org_id}/payout-account")\n'
+                "def set_payout(org_id: int, body: PayoutAccountSet) -> None:\n"
+                "    pass\n\n\n"
+                '@router.patch("/items/{item_id}")\n'
+                "def patch_item(item_id: int, changes: ItemChanges) -> None:\n"
+                "    pass\n\n\n"
+                '@router.api_route("/items/{item_id}", methods=["PATCH"])\n'
+                "def update_item(item_id: int, body: ItemUpdate) -> None:\n"
+                "    pass\n",
+            },
+            note="a PATCH route's body, whatever its name, that lets some field be left out; "
+            "`api_route(methods=[...])`; near miss: a body whose every field is required",
+        ),
+        Valid(
+            {
+                "app/schemas.py": "from pydantic import BaseModel\n\n\n"
+                "class ItemUpdate(BaseModel):\n"
+                "    title: str\n\n\n"
+                "class ProgressUpdate(BaseModel):\n"
+                "    percent: int\n\n\n"
+                "class ItemIn(BaseModel):\n"
+                "    title: str\n",
+                "app/routes.py": "from typing import Annotated\n\n"
+                "from fastapi import APIRouter, Query\n\n"
+                "from app.schemas import ItemIn, ItemUpdate\n\n"
+                "router = APIRouter()\n\n\n"
+                '@router.put("/items/{item_id}")\n'
+                "def replace_item(item_id: int, body: ItemUpdate) -> None:\n"
+                "    pass\n\n\n"
+                '@router.patch("/items/{item_id}/tags")\n'
+                "def tag_item(item_id: int, q: Annotated[ItemIn, Query()]) -> None:\n"
+                "    pass\n",
+            },
+            note="a `*Update` taken as a PUT body; one no route takes as a body (a "
+            "server message); a PATCH route's query parameters",
+        ),
+        Valid(
+            {
+                "app/schemas.py": "from pydantic import BaseModel\n\n\n"
+                "class Webhook(BaseModel):\n"
+                "    url: str\n\n\n"
+                "class Connector(BaseModel):\n"
+                "    name: str\n",
+                "app/routes.py": "from fastapi import APIRouter\n\n"
+                "from app.schemas import Connector, Webhook\n\n"
+                "router = APIRouter()\n\n\n"
+                '@router.post("/webhooks")\n'
+                "def create_webhook(body: Webhook) -> None:\n"
+                "    pass\n\n\n"
+                '@router.patch("/webhooks/{key}")\n'
+                "def upsert_webhook(key: str, body: Webhook) -> None:\n"
+                "    pass\n\n\n"
+                '@router.patch("/connectors/{key}", response_model=Connector)\n'
+                "def put_connector(key: str, body: Connector) -> Connector:\n"
+                "    return body\n",
+            },
+            note="upserts: a schema a POST and a PATCH route share; one a route also sends back",
+        ),
+        Invalid(
+            {
+                "app/schemas.py": "from pydantic import BaseModel\n\n\n"
+                "class UserUpdate(BaseModel):\n"
+                "    user_id: str\n"
+                "    username: str  # error: 5\n\n\n"
+                "class TeamUpdate(BaseModel):\n"
+                "    team_id: str  # error: 5\n",
+                "app/routes.py": "from fastapi import APIRouter\n\n"
+                "from app.schemas import TeamUpdate, UserUpdate\n\n"
+                "router = APIRouter()\n\n\n"
+                '@router.patch("/users")\n'
+                "def update_user(data: UserUpdate) -> None:\n"
+                "    pass\n\n\n"
+                '@router.patch("/teams/{team_id}")\n'
+                "def update_team(team_id: str, data: TeamUpdate) -> None:\n"
+                "    pass\n",
+            },
+            note="the id a `PATCH /users` body must carry is quiet, its other fields are not; "
+            "near miss: the path names the team, the body's `team_id` is one more field",
+        ),
         Valid(
             "from typing import Optional\n\n"
             "from pydantic.v1 import BaseModel\n\n\n"
@@ -177,22 +317,33 @@ class RequiredFieldInPatchSchema(Rule):
     )
 
     def visit_ClassDef(self, node: ast.ClassDef, ctx: RuleContext) -> None:
-        if not has_suffix(node.name, PATCH_SUFFIXES):
+        if not _patch_schema(node.name, ctx):
             return
         model = model_class(node, ctx)
         if model is None:
             return
-        for declared in declared_fields(node, ctx):
-            if not self._required(declared, model.v1_compat, ctx):
-                continue
+        ids_required = _names_its_object(node.name, ctx)
+        own = [
+            d
+            for d in declared_fields(node, ctx)
+            if self._required(d, model.v1_compat, ctx)
+            and not (ids_required and _identifier(d.name))
+        ]
+        inherited = [
+            i
+            for i in inherited_fields(model, node, ctx)
+            if i.declared is not None
+            and self._required(i.declared, model.v1_compat, ctx)
+            and not (ids_required and _identifier(i.name))
+        ]
+        if not patch_name(node.name) and not _some_optional(node, model, ctx):
+            return  # every field required: a body that sets them all (`PATCH .../payout-account`)
+        for declared in own:
             ctx.report(self, declared.target, model=node.name, field=declared.name, origin="")
         start, end = name_span(node, ctx)
-        for inherited in inherited_fields(model, node, ctx):
-            base_field = inherited.declared
-            if base_field is None or not self._required(base_field, model.v1_compat, ctx):
-                continue
-            origin = f" (inherited from `{short_name(inherited.owner)}`)"
-            ctx.report_span(self, start, end, model=node.name, field=inherited.name, origin=origin)
+        for field in inherited:
+            origin = f" (inherited from `{short_name(field.owner)}`)"
+            ctx.report_span(self, start, end, model=node.name, field=field.name, origin=origin)
 
     @staticmethod
     def _required(declared: FieldDecl, v1_compat: bool, ctx: RuleContext) -> bool:

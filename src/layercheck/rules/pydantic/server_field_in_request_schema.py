@@ -12,8 +12,20 @@ from layercheck.rules.pydantic._helpers import (
     inherited_fields,
     model_class,
     name_span,
+    own_name,
     short_name,
 )
+
+
+def _new_row_key(name: str, ctx: RuleContext) -> bool:
+    """An `id` in the class `name` is the key of a row the client makes: a create route
+    (POST to a path with no `{parameter}`) takes the class as its body. Where routes take
+    it otherwise (`PUT /items/{id}`, `POST /roles/{role_id}/permissions`), or not at all
+    though the project's routes take bodies, the `id` names an object that exists."""
+    uses = ctx.index.request_bodies(own_name(ctx, name))
+    if uses:
+        return any(method == "post" and "{" not in path for method, path in uses)
+    return not ctx.index.shows_request_bodies()
 
 
 class ServerFieldInRequestSchema(Rule):
@@ -63,6 +75,14 @@ class ServerFieldInRequestSchema(Rule):
     `SQLModel`, wherever it lives), named with one of the suffixes above (`UserIn`, not
     `Login`). Fields inherited from project base classes count, and are reported at the
     class name with the base that declares them.
+
+    An `id` is reported only where the client would pick the key of a new row: a create
+    route (a POST to a path without `{parameters}`) takes the schema as its body. A
+    schema that routes take otherwise (`PUT /items/{item_id}`, `POST
+    /roles/{role_id}/permissions` naming a permission that exists) or, in a project whose
+    routes take bodies, that no route takes, carries a reference to an existing object.
+    Where no route of the project takes a body (a file checked alone), the suffix alone
+    decides. Timestamps and `hashed_password` are reported whatever the route.
     """
 
     needs: ClassVar[frozenset[Need]] = frozenset({Need.SCHEMAS})
@@ -125,6 +145,34 @@ class ServerFieldInRequestSchema(Rule):
             "from dataclasses import dataclass\n\n\n@dataclass\nclass OrderCreate:\n    id: int\n",
             note="not a Pydantic model",
         ),
+        Invalid(
+            {
+                "app/schemas.py": "from pydantic import BaseModel\n\n\n"
+                "class ItemCreate(BaseModel):\n"
+                "    id: int  # error: 5\n"
+                "    title: str\n\n\n"
+                "class PermissionIn(BaseModel):\n"
+                "    id: int\n\n\n"
+                "class RoleUpdate(BaseModel):\n"
+                "    id: int\n\n\n"
+                "class RoleCreate(BaseModel):\n"
+                "    id: int\n",
+                "app/routes.py": "from fastapi import APIRouter\n\n"
+                "from app.schemas import ItemCreate, PermissionIn, RoleUpdate\n\n"
+                "router = APIRouter()\n\n\n"
+                '@router.post("/items/")\n'
+                "def create_item(body: ItemCreate) -> None:\n"
+                "    pass\n\n\n"
+                '@router.post("/roles/{role_id}/permissions")\n'
+                "def grant(role_id: int, permission: PermissionIn) -> None:\n"
+                "    pass\n\n\n"
+                '@router.put("/roles/{role_id}")\n'
+                "def replace_role(role_id: int, role: RoleUpdate) -> None:\n"
+                "    pass\n",
+            },
+            note="a create route's body; near misses: an `id` that references a permission "
+            "that exists, one in a PUT body, one in a schema no route takes",
+        ),
     )
 
     def visit_ClassDef(self, node: ast.ClassDef, ctx: RuleContext) -> None:
@@ -133,12 +181,13 @@ class ServerFieldInRequestSchema(Rule):
         model = model_class(node, ctx)
         if model is None:
             return
+        key_from_client = _new_row_key(node.name, ctx)
         for declared in declared_fields(node, ctx):
-            if declared.name in SERVER_FIELDS:
+            if declared.name in SERVER_FIELDS and (declared.name != "id" or key_from_client):
                 ctx.report(self, declared.target, model=node.name, field=declared.name, origin="")
         start, end = name_span(node, ctx)
         for inherited in inherited_fields(model, node, ctx):
-            if inherited.name in SERVER_FIELDS:
+            if inherited.name in SERVER_FIELDS and (inherited.name != "id" or key_from_client):
                 origin = f" (inherited from `{short_name(inherited.owner)}`)"
                 ctx.report_span(
                     self, start, end, model=node.name, field=inherited.name, origin=origin

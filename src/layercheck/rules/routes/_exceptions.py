@@ -50,7 +50,7 @@ def project_exceptions(index: ProjectIndex) -> ProjectExceptions:
     found = _PROJECTS.get(index)
     if found is None:
         handled = index.handled_exceptions()
-        caught = index.caught_in(CATCHING_LAYERS)
+        caught = index.caught_in(CATCHING_LAYERS, unlayered=True)
         found = _PROJECTS[index] = ProjectExceptions(
             handled=frozenset(name for name in handled if name != UNKNOWN),
             unknown_handler=UNKNOWN in handled

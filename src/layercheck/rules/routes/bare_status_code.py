@@ -109,6 +109,11 @@ class BareStatusCode(Rule):
     module, defines its own `__init__`; `status_code=` is always reported.
     The `responses={404: {...}}` table of a path operation is documentation keyed by
     status and is not reported.
+
+    ## Leaves to
+    A literal status code in a service or repository: the `HTTPException` or response
+    itself is the finding there (LC201, LC202, LC203); this rule's fix would only turn it
+    into an LC204 finding.
     """
 
     needs: ClassVar[frozenset[Need]] = frozenset({Need.ROUTES})

@@ -128,6 +128,9 @@ class RouteOpensSession(Rule):
     module (startup hooks, background tasks, helpers) are not request handlers and may
     open a session of their own, as may functions nested in a handler (a background task
     must not reuse the request's session); services and repositories are LC508's.
+
+    ## Leaves to
+    A service or repository that opens its own session: LC508.
     """
 
     needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS, Need.ROUTES})

@@ -118,12 +118,16 @@ class UnhandledDomainException(Rule):
     registration names a class the rule cannot see (`for exc, handler in HANDLERS:`),
     the rule stays quiet for the whole project.
 
-    The raise is also quiet when a route or dependency module catches `X` or a base of
+    The raise is also quiet when a route or dependency module, or a module of no layer
+    (a task runner, a middleware, the application's setup), catches `X` or a base of
     it, `except Exception` included (the rule does not follow which route calls which
     service); when any other module (a service calling a helper, a middleware) names
     `X` or a project base of it in an `except` clause; when a `try` or
     `contextlib.suppress()` in the same function catches it; and for a bare `raise` or
     `raise exc` of a caught variable.
+
+    ## Leaves to
+    An `HTTPException` subclass raised in a service: LC201 (it is no domain exception).
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(
@@ -368,6 +372,21 @@ class UnhandledDomainException(Rule):
                 "    raise ConflictError(email)\n",
             },
             note="a service that calls the helper catches a base; a middleware catches it",
+        ),
+        Valid(
+            {
+                _ERRORS: _ERRORS_SOURCE,
+                "app/tasks/runner.py": "from app.services.signup import signup\n\n\n"
+                "def run(email):\n"
+                "    try:\n"
+                "        signup(email)\n"
+                "    except Exception:\n"
+                "        return None\n",
+                "app/services/signup.py": "from app.exceptions import ConflictError\n\n\n"
+                "def signup(email):\n"
+                "    raise ConflictError(email)\n",
+            },
+            note="a task runner of no layer catches everything",
         ),
         Valid(
             {

@@ -101,6 +101,10 @@ class AddWithoutFlushRefresh(Rule):
     loop), and a function that does not return the added object is quiet. The session
     is any value shown to be one (see LC103): `self._session` set from the
     constructor, a `db: Session` parameter, a `Depends(get_db)` default.
+
+    ## Leaves to
+    A commit on a session the repository received: LC502. An `add()` in a service:
+    LC503.
     """
 
     needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS})

@@ -70,6 +70,9 @@ class CommitOutsideSessionScope(Rule):
     `inspect(obj).session`) and a `session` attribute that the class of an annotated
     parameter declares as a session (`db.session` for `db: Database`) were opened by
     someone else too.
+
+    ## Leaves to
+    A service or repository that opens a session (and then commits it): LC508.
     """
 
     needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS})

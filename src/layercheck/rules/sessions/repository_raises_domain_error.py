@@ -88,6 +88,9 @@ class RepositoryRaisesDomainError(Rule):
     (it imports neither SQLAlchemy nor sqlmodel nor a module of the models or
     repositories layer, like a `repository.py` that clones git repositories) is left
     alone.
+
+    ## Leaves to
+    An `HTTPException` or a subclass raised in a repository: LC202.
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(

@@ -68,6 +68,10 @@ class ServiceOpensSession(Rule):
     session and commits it is reported here, while LC502 stays quiet on its commit:
     move such jobs out of the service layer, or take the factory as a parameter and
     accept this finding with a `noqa` comment.
+
+    ## Leaves to
+    A route handler that opens a session: LC303. The commit of the session the service
+    opened: quiet in LC502, this finding covers it.
     """
 
     needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS})

@@ -68,6 +68,10 @@ class ServiceRunsQueries(Rule):
     set from the constructor and a session the service opened itself (LC508 reports
     the opening). A name alone (`db`) proves nothing, and `requests.Session` or
     `aiohttp.ClientSession` are not sessions.
+
+    ## Leaves to
+    `session.query(...)`: LC408. The session a service opened itself: LC508 reports the
+    opening.
     """
 
     needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS})

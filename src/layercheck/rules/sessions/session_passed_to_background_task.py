@@ -87,6 +87,10 @@ class SessionPassedToBackgroundTask(Rule):
     `create_task` count on a loop from `asyncio.get_running_loop()` /
     `get_event_loop()`. A `TaskGroup` or `asyncio.gather` waits for its tasks inside
     the request: LC506 checks those. Tests are not checked.
+
+    ## Leaves to
+    Tasks the request waits for (`asyncio.gather`, a `TaskGroup`) that share one session:
+    LC506.
     """
 
     needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS})

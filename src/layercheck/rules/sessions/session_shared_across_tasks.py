@@ -85,6 +85,9 @@ class SessionSharedAcrossTasks(Rule):
     task group run one call many times: reported too. anyio's `create_task_group()` /
     `start_soon` count like `asyncio.TaskGroup`. A single `asyncio.create_task(...)` is
     LC505's concern. Tests are not checked.
+
+    ## Leaves to
+    A session handed to a single `create_task(...)` or background task: LC505.
     """
 
     needs: ClassVar[frozenset[Need]] = frozenset({Need.SESSIONS})

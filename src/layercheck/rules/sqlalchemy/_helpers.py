@@ -18,8 +18,15 @@ _SHORT: Final = 48
 
 
 def in_migration(ctx: RuleContext) -> bool:
-    """Migrations define their own throwaway tables and bases: the model rules skip them."""
-    return ctx.layer is Layer.MIGRATIONS
+    """Migrations, the modules beside Alembic's `env.py` and tests define their own
+    throwaway tables and bases (a frozen copy of the models, a mock model): the model
+    rules skip them."""
+    if ctx.layer is Layer.MIGRATIONS:
+        return True
+    facts = ctx.index.by_path.get(str(ctx.path))
+    if facts is not None and facts.is_test:
+        return True
+    return ctx.index.alembic_environment(str(ctx.path)) is not None
 
 
 def module_class(node: ast.ClassDef, ctx: RuleContext) -> str | None:

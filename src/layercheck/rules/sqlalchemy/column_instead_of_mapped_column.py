@@ -94,6 +94,9 @@ class ColumnInsteadOfMappedColumn(Rule):
     become columns of every model that uses them; so is a `return Column(...)` in one of
     their `@declared_attr` methods. `Column` inside `Table(...)`, in SQLModel classes,
     in Pydantic models and in migrations is left alone.
+
+    ## Leaves to
+    The missing `Mapped[...]` annotation on the same column: LC402.
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(

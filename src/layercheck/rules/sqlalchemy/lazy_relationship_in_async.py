@@ -11,6 +11,7 @@ from layercheck.orm import (
     MAPPED,
     RELATIONSHIP_FACTORIES,
     WRITE_ONLY_MAPPED,
+    loaded_async,
     uses_async,
 )
 from layercheck.rules._base import (
@@ -104,7 +105,11 @@ class LazyRelationshipInAsync(Rule):
     ## Details
     A project uses async SQLAlchemy when any of its modules imports
     `sqlalchemy.ext.asyncio` (or sqlmodel's async session); in a sync-only project this
-    rule is quiet. Async-safe loader strategies are `selectin`, `joined`, `subquery`,
+    rule is quiet. In a project whose modules import sync sessions (`Session`,
+    `scoped_session`) more often than async ones, only the models of a module that
+    imports an async session (also through a project re-export, subclass or `NewType`),
+    or is imported by one, are reported: the others load through sync sessions, where
+    lazy loading works. Async-safe loader strategies are `selectin`, `joined`, `subquery`,
     `raise`, `raise_on_sql`, `noload`, `write_only` and `immediate`. A relationship
     annotated `WriteOnlyMapped[...]` (also quoted, or inside `Mapped[...]`) is
     write-only and never loads implicitly, so it is quiet without `lazy=`; one annotated
@@ -213,6 +218,24 @@ class LazyRelationshipInAsync(Rule):
             note="a sync-only project: lazy loading works there",
         ),
         Valid(
+            {
+                "app/db.py": "from sqlalchemy.orm import Session\n\nSESSION = Session\n",
+                "app/jobs.py": "from sqlalchemy.orm import Session\n\n"
+                "def run(session: Session) -> None:\n    pass\n",
+                "app/health.py": "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
+                "async def ping(session: AsyncSession) -> None:\n    pass\n",
+                "app/models/user.py": "from sqlalchemy.orm import DeclarativeBase, Mapped, "
+                "mapped_column, relationship\n\n\n"
+                "class Base(DeclarativeBase):\n"
+                "    pass\n\n\n"
+                "class User(Base):\n"
+                "    __tablename__ = 'users'\n"
+                "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                "    posts: Mapped[list['Post']] = relationship(back_populates='author')\n",
+            },
+            note="a mostly sync project whose one async module never touches these models",
+        ),
+        Valid(
             "from sqlalchemy.ext.asyncio import AsyncSession\n"
             "from sqlalchemy.orm import (\n"
             "    DeclarativeBase,\n"
@@ -257,7 +280,7 @@ class LazyRelationshipInAsync(Rule):
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
         if callee(node, ctx) not in RELATIONSHIP_FACTORIES or in_migration(ctx):
             return
-        if not uses_async(ctx.index):
+        if not uses_async(ctx.index) or not loaded_async(ctx.module, ctx.index):
             return
         how = self._lazy_loading(node, ctx)
         if how is not None:

@@ -50,7 +50,9 @@ class LegacyDeclarativeBase(Rule):
     `declarative_base` from `sqlalchemy.orm` and from the deprecated
     `sqlalchemy.ext.declarative` are reported, in any import form, as is
     `as_declarative`. Migrations, which often declare a throwaway base for a data
-    migration, are left alone.
+    migration, are left alone, and so is a call inside a function (a base built at
+    run time around a caller's class, `declarative_base(cls=model)`, by a library
+    layer that adapts whatever it is given).
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(
@@ -112,11 +114,21 @@ class LegacyDeclarativeBase(Rule):
             "    pass\n",
             note="project functions that happen to share the names",
         ),
+        Valid(
+            "from sqlalchemy.orm import declarative_base\n\n\n"
+            "def adapt(model):\n"
+            '    return declarative_base(cls=model, name="Model")\n',
+            path="app/db/manager.py",
+            note="a base built at run time around a caller's class",
+        ),
     )
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        if callee(node, ctx) in LEGACY_BASE_FACTORIES and not in_migration(ctx):
-            ctx.report(self, node.func, name="declarative_base()")
+        if callee(node, ctx) not in LEGACY_BASE_FACTORIES or in_migration(ctx):
+            return
+        if any(isinstance(a, ast.FunctionDef | ast.AsyncFunctionDef) for a in ctx.ancestors):
+            return  # a base made at run time from a caller's class, not the project's base
+        ctx.report(self, node.func, name="declarative_base()")
 
     def visit_ClassDef(self, node: ast.ClassDef, ctx: RuleContext) -> None:
         if in_migration(ctx):

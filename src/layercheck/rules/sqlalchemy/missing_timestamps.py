@@ -209,6 +209,23 @@ class MissingTimestamps(Rule):
             note="timestamps from a mixin in another module; an abstract base has no table",
         ),
         Valid(
+            {
+                "app/db/base_class.py": "import sqlalchemy as sa\n"
+                "from sqlalchemy.ext.declarative import declarative_base\n\n\n"
+                "class FidesBase:\n"
+                "    id = sa.Column(sa.String, primary_key=True)\n"
+                "    created_at = sa.Column(sa.DateTime, server_default=sa.func.now())\n"
+                "    updated_at = sa.Column(sa.DateTime, onupdate=sa.func.now())\n\n\n"
+                "Base = declarative_base(cls=FidesBase)\n",
+                "app/models/policy.py": "import sqlalchemy as sa\n\n"
+                "from app.db.base_class import Base\n\n\n"
+                "class Policy(Base):\n"
+                "    __tablename__ = 'policy'\n"
+                "    name = sa.Column(sa.String)\n",
+            },
+            note="timestamps from the class `declarative_base(cls=...)` builds every model on",
+        ),
+        Valid(
             "from datetime import datetime\n\n"
             "from pydantic import BaseModel\n"
             "from sqlalchemy import Column, Integer, MetaData, Table\n"
@@ -307,6 +324,11 @@ class MissingTimestamps(Rule):
         present = set(attributes(name, index))
         for ancestor in index.ancestors(name):
             present |= self._declared.get(ancestor, set())
+            mixin = index.base_mixin(ancestor)
+            if mixin is not None:  # `Base = declarative_base(cls=TimestampedBase)`
+                present |= set(attributes(mixin, index))
+                for inner in index.ancestors(mixin):
+                    present |= self._declared.get(inner, set())
         extra = ctx.settings.timestamp_columns
         created = CREATED | set(extra.get("created", ()))
         updated = UPDATED | set(extra.get("updated", ()))
