@@ -10,14 +10,17 @@ from __future__ import annotations
 import ast
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import Final, Protocol
 
 from layercheck.model import Applicability, Edit, Fix, Location
 from layercheck.names import ImportTable
 from layercheck.source import LineIndex
 
-if TYPE_CHECKING:
-    from layercheck.index import ProjectIndex
+
+class ModuleIndex(Protocol):
+    """What the helpers read of the project index: which modules are the project's."""
+
+    def module_of(self, dotted: str) -> str | None: ...
 
 
 class FileView(Protocol):
@@ -33,7 +36,7 @@ class FileView(Protocol):
     def ancestors(self) -> list[ast.AST]: ...
 
     @property
-    def index(self) -> ProjectIndex: ...
+    def index(self) -> ModuleIndex: ...
 
 
 def safe(message: str, *edits: Edit) -> Fix:
