@@ -12,7 +12,7 @@ import pytest
 
 from layercheck import edits
 from layercheck.fixes.apply import apply_pass
-from layercheck.fixes.unused import drop_unused_imports
+from layercheck.fixes.unused import drop_unused_imports, place_added_imports
 from layercheck.index import ProjectIndex
 from layercheck.model import Applicability, Finding, Fix, Location
 from layercheck.names import ImportTable
@@ -183,3 +183,22 @@ def test_an_import_is_removed_only_when_the_fix_left_it_unused() -> None:
     assert drop_unused_imports(before, still) == still
     unused_before = "from pydantic import BaseModel, validator\n\nB = BaseModel\n"
     assert drop_unused_imports(unused_before, unused_before) == unused_before
+
+
+def test_imports_added_by_one_pass_are_placed_again_in_order() -> None:
+    def sections(module: str) -> int:
+        return edits.module_section(module, "app.prices", None)
+
+    before = "from pydantic.types import condecimal\n\nx = condecimal\n"
+    # Two fixes each opened a new stdlib section at the same place, in finding order.
+    after = (
+        "from typing import Annotated\n\n"
+        "from decimal import Decimal\n\n"
+        "from pydantic.types import condecimal\n\nx = condecimal\n"
+    )
+    assert place_added_imports(before, after, sections) == (
+        "from decimal import Decimal\nfrom typing import Annotated\n\n"
+        "from pydantic.types import condecimal\n\nx = condecimal\n"
+    )
+    one = "from typing import Annotated\n\n" + before
+    assert place_added_imports(before, one, sections) == one

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final, Protocol
 
 from layercheck.model import Applicability, Edit, Fix, Location
@@ -97,6 +97,50 @@ def has_comment(view: FileView, node: ast.AST) -> bool:
     except (tokenize.TokenError, SyntaxError):
         return True
     return any(token.type == tokenize.COMMENT for token in tokens)
+
+
+def preferred_quote(view: FileView) -> str:
+    """The quote the module writes its strings with (its first string that is not a
+    docstring), `"` when it has none: a new string literal should look like the others."""
+    tree = module_tree(view)
+    if tree is None:
+        return '"'
+    docstrings = {
+        id(stmt.value)
+        for stmt in ast.walk(tree)
+        if isinstance(stmt, ast.Expr) and _is_docstring(stmt)
+    }
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+        ):
+            start = start_of(view, node)
+            first = view.lines.line(start.row)[start.column - 1 :].lstrip("rRbBuUfF")[:1]
+            if first in ("'", '"'):
+                return first
+    return '"'
+
+
+def opening_comment(view: FileView, node: ast.AST) -> str | None:
+    """The comments inside a node that a fix rewriting it whole can keep: "" for none,
+    `  # ...` for one comment ending the node's first line (after an opening bracket, a
+    rewrite on one line can end with it), None for any other."""
+    if not has_comment(view, node):
+        return ""
+    start, end = view.lines.span(node)
+    first = view.lines.line(start.row)[start.column - 1 :]
+    mark = first.find("#")
+    if start.row == end.row or mark < 0 or any(q in first[:mark] for q in "'\""):
+        return None
+    import io
+    import tokenize
+
+    tokens = tokenize.generate_tokens(io.StringIO(text(view, node)).readline)
+    if sum(token.type == tokenize.COMMENT for token in tokens) != 1:
+        return None
+    return "  " + first[mark:].strip()
 
 
 def indent_of(view: FileView, row: int) -> str:
@@ -221,28 +265,32 @@ _THIRD_PARTY: Final = 2
 _FIRST_PARTY: Final = 3
 _LOCAL: Final = 4
 
-
-def _section(view: FileView, stmt: ast.Import | ast.ImportFrom) -> int:
-    if isinstance(stmt, ast.ImportFrom):
-        if stmt.level:
-            return _LOCAL
-        return _module_section(view, stmt.module or "")
-    return min(_module_section(view, alias.name) for alias in stmt.names)
+Sections = Callable[[str], int]
+"""A module name -> its isort section (`module_section` for one file)."""
 
 
-def _module_section(view: FileView, module: str) -> int:
+def module_section(module: str, own: str, index: ModuleIndex | None) -> int:
+    """The isort section of an absolute import of `module` in the module `own`: the
+    project's own packages are first-party (by the index, or sharing `own`'s package)."""
     top = module.partition(".")[0]
     if top == "__future__":
         return _FUTURE
     if top in sys.stdlib_module_names:
         return _STDLIB
-    own = view.names.module.partition(".")[0]
-    if top == own or view.index.module_of(module) is not None:
+    if top == own.partition(".")[0] or (index is not None and index.module_of(module)):
         return _FIRST_PARTY
     return _THIRD_PARTY
 
 
-def _leading_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+def _section(sections: Sections, stmt: ast.Import | ast.ImportFrom) -> int:
+    if isinstance(stmt, ast.ImportFrom):
+        if stmt.level:
+            return _LOCAL
+        return sections(stmt.module or "")
+    return min(sections(alias.name) for alias in stmt.names)
+
+
+def leading_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
     """The import statements at the top of the module (after its docstring), up to the
     first other statement: the block isort sorts."""
     found: list[ast.Import | ast.ImportFrom] = []
@@ -264,52 +312,66 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 
 
 def _new_import(view: FileView, tree: ast.Module, module: str, line: str) -> Edit:
-    """`line` added to the leading imports where isort puts it: among the `from` imports
-    of its section in module order, or as a section of its own between its neighbours."""
-    block = _leading_imports(tree)
+    def sections(name: str) -> int:
+        return module_section(name, view.names.module, view.index)
+
+    return import_position(view.lines, tree, module, line, sections)
+
+
+def import_position(
+    lines: LineIndex, tree: ast.Module, module: str, line: str, sections: Sections
+) -> Edit:
+    """`line` (importing from `module`) added to the leading imports where isort puts
+    it: among the `from` imports of its section in module order, or as a section of its
+    own between its neighbours."""
+    block = leading_imports(tree)
     if not block:
-        return _first_import(view, tree, line)
-    section = _module_section(view, module)
-    sections = [_section(view, stmt) for stmt in block]
-    same = [stmt for stmt, found in zip(block, sections, strict=True) if found == section]
+        return _first_import(lines, tree, line)
+    section = sections(module)
+    found = [_section(sections, stmt) for stmt in block]
+    same = [stmt for stmt, kind in zip(block, found, strict=True) if kind == section]
     if same:
         key = module.lower()
         for stmt in same:
             if isinstance(stmt, ast.ImportFrom) and (stmt.module or "").lower() > key:
-                return insert(_above(view, block, stmt), f"{line}\n")
-        return _after(view, same[-1], f"{line}\n")
-    later = [stmt for stmt, found in zip(block, sections, strict=True) if found > section]
-    if later and all(found > section for found in sections[block.index(later[0]) :]):
-        return insert(_above(view, block, later[0]), f"{line}\n\n")
-    return _after(view, block[-1], f"\n{line}\n")
+                return insert(_above(lines, block, stmt), f"{line}\n")
+        return _after(lines, same[-1], f"{line}\n")
+    later = [stmt for stmt, kind in zip(block, found, strict=True) if kind > section]
+    if later and all(kind > section for kind in found[block.index(later[0]) :]):
+        return insert(_above(lines, block, later[0]), f"{line}\n\n")
+    return _after(lines, block[-1], f"\n{line}\n")
 
 
-def _above(view: FileView, block: Sequence[ast.stmt], stmt: ast.stmt) -> Location:
+def _above(lines: LineIndex, block: Sequence[ast.stmt], stmt: ast.stmt) -> Location:
     """The start of `stmt`, or of the comment lines right above it (they belong to it)."""
     number = block.index(stmt)
     floor = (block[number - 1].end_lineno or 0) if number else 0
     row = stmt.lineno
-    while row - 1 > floor and view.lines.line(row - 1).lstrip().startswith("#"):
+    while row - 1 > floor and lines.line(row - 1).lstrip().startswith("#"):
         row -= 1
     return Location(row, 1)
 
 
-def _after(view: FileView, stmt: ast.stmt, content: str) -> Edit:
+def after_statement(view: FileView, stmt: ast.stmt, content: str) -> Edit:
     """`content` (ending in a line break) on the lines after `stmt`."""
+    return _after(view.lines, stmt, content)
+
+
+def _after(lines: LineIndex, stmt: ast.stmt, content: str) -> Edit:
     end = stmt.end_lineno or stmt.lineno
-    if end + 1 > len(view.lines.lines):
+    if end + 1 > len(lines.lines):
         # The statement ends the file without a line break: the edit starts with one.
-        last = view.lines.line(end)
+        last = lines.line(end)
         return insert(Location(end, len(last) + 1), "\n" + content.removesuffix("\n"))
     return insert(Location(end + 1, 1), content)
 
 
-def _first_import(view: FileView, tree: ast.Module, line: str) -> Edit:
+def _first_import(lines: LineIndex, tree: ast.Module, line: str) -> Edit:
     """The module's first import: after its docstring (a blank line between), or at the
     top, a blank line before the code."""
     first = tree.body[0] if tree.body else None
     if first is not None and _is_docstring(first):
-        return _after(view, first, f"\n{line}\n")
+        return _after(lines, first, f"\n{line}\n")
     if first is None:
         return insert(Location(1, 1), f"{line}\n")
     return insert(Location(1, 1), f"{line}\n\n")
