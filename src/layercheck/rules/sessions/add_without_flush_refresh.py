@@ -102,7 +102,8 @@ class AddWithoutFlushRefresh(Rule):
     ## Fix safety
     The fix inserts `await <session>.flush()` and `await <session>.refresh(<obj>)` right
     after the `add()` statement (without `await` for a sync `Session`), both even when
-    only one was missing: a refresh needs the flush before it. It is unsafe: the flush
+    only one was missing, since a refresh needs the flush before it; when a flush (or a
+    commit) is the very next statement, only the refresh, after it. It is unsafe: the flush
     sends the INSERT earlier than before, so a constraint violation is raised at that
     line instead of at commit, and the refresh costs one more query.
 
@@ -203,7 +204,6 @@ class AddWithoutFlushRefresh(Rule):
                     "    s.add(item)  # error\n"
                     "    s.flush()\n"
                     "    s.refresh(item)\n"
-                    "    s.flush()\n"
                     "    return item\n"
                     "\n"
                     "\n"
@@ -287,6 +287,37 @@ class AddWithoutFlushRefresh(Rule):
                 "    return user\n"
             ),
             note="an early return between the add and the flush",
+        ),
+        Invalid(
+            "from sqlalchemy.ext.asyncio import AsyncSession\n\n\n"
+            "class EventTypeRepository:\n"
+            "    def __init__(self, session: AsyncSession) -> None:\n"
+            "        self.session = session\n\n"
+            "    async def create(self, event_type):\n"
+            "        try:\n"
+            "            self.session.add(event_type)  # error\n"
+            "            await self.session.flush()\n"
+            "        except ValueError:\n"
+            "            raise\n"
+            "        return event_type\n",
+            fixed=(
+                "from sqlalchemy.ext.asyncio import AsyncSession\n"
+                "\n"
+                "\n"
+                "class EventTypeRepository:\n"
+                "    def __init__(self, session: AsyncSession) -> None:\n"
+                "        self.session = session\n"
+                "\n"
+                "    async def create(self, event_type):\n"
+                "        try:\n"
+                "            self.session.add(event_type)  # error\n"
+                "            await self.session.flush()\n"
+                "            await self.session.refresh(event_type)\n"
+                "        except ValueError:\n"
+                "            raise\n"
+                "        return event_type\n"
+            ),
+            note="a flush right after the add: only the refresh is missing (polar)",
         ),
         Invalid(
             "from sqlalchemy.ext.asyncio import AsyncSession\n\n\n"
@@ -462,8 +493,14 @@ class AddWithoutFlushRefresh(Rule):
             return None
         session = edits.text(ctx, receiver)
         prefix = f"{indent}await " if is_async else indent
-        lines = f"{prefix}{session}.flush()\n{prefix}{session}.refresh({obj})\n"
-        return edits.unsafe(self.meta.fix_title or "", edits.after_statement(ctx, statement, lines))
+        refresh = f"{prefix}{session}.refresh({obj})\n"
+        title = self.meta.fix_title or ""
+        following = _next_statement(statement, ctx)
+        if following is not None and _flushes(following, receiver):
+            # `add(); flush()` lacks only the refresh: after the flush.
+            return edits.unsafe(title, edits.after_statement(ctx, following, refresh))
+        lines = f"{prefix}{session}.flush()\n{refresh}"
+        return edits.unsafe(title, edits.after_statement(ctx, statement, lines))
 
     @staticmethod
     def _done(add: _Event, ret: _Event, events: list[_Event]) -> bool:
@@ -543,3 +580,28 @@ def _annotation_of(node: ast.arg | ast.AnnAssign, names: dict[str, str]) -> ast.
     if isinstance(target, ast.Name):
         return node.annotation if target.id in names else None
     return node.annotation if ast.dump(target) in names.values() else None
+
+
+def _next_statement(statement: ast.stmt, ctx: RuleContext) -> ast.stmt | None:
+    """The statement after `statement` in the list that holds it."""
+    owner = ctx.ancestors[-3] if len(ctx.ancestors) > 2 else None
+    if owner is None:
+        return None
+    for _, value in ast.iter_fields(owner):
+        if isinstance(value, list) and any(item is statement for item in value):
+            number = next(i for i, item in enumerate(value) if item is statement)
+            return value[number + 1] if number + 1 < len(value) else None
+    return None
+
+
+def _flushes(statement: ast.stmt, receiver: ast.expr) -> bool:
+    """`[await] <receiver>.flush()` / `.commit()` as a statement of its own."""
+    if not isinstance(statement, ast.Expr):
+        return False
+    call = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
+    return (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr in _FLUSHES
+        and ast.dump(call.func.value) == ast.dump(receiver)
+    )
