@@ -74,6 +74,13 @@ def commands_for(tree: Path, label: str, plain: str) -> list[Command]:
     rows = [
         (floor, [py, "-c", PARSE_FLOOR, where], ""),
         ("cold --no-cache", [*lc, "--no-cache", where], floor),
+        # What fixing costs when most files need none: every fix computed and
+        # re-linted (libcst only where a fix leaves an import unused), nothing written.
+        (
+            "cold --diff --unsafe-fixes",
+            [*lc, "--diff", "--unsafe-fixes", "--no-cache", where],
+            "cold --no-cache",
+        ),
         ("cold -j1 --no-cache", [*lc, "-j1", "--no-cache", where], floor),
         ("warm", [*lc, where], floor),
         ("ruff warm", [*ruff, where], floor),

@@ -8,12 +8,19 @@ applied."""
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
-from typing import Protocol
+import sys
+from collections.abc import Callable, Sequence
+from typing import Final, Protocol
 
 from layercheck.model import Applicability, Edit, Fix, Location
 from layercheck.names import ImportTable
 from layercheck.source import LineIndex
+
+
+class ModuleIndex(Protocol):
+    """What the helpers read of the project index: which modules are the project's."""
+
+    def module_of(self, dotted: str) -> str | None: ...
 
 
 class FileView(Protocol):
@@ -27,6 +34,9 @@ class FileView(Protocol):
 
     @property
     def ancestors(self) -> list[ast.AST]: ...
+
+    @property
+    def index(self) -> ModuleIndex: ...
 
 
 def safe(message: str, *edits: Edit) -> Fix:
@@ -89,6 +99,50 @@ def has_comment(view: FileView, node: ast.AST) -> bool:
     return any(token.type == tokenize.COMMENT for token in tokens)
 
 
+def preferred_quote(view: FileView) -> str:
+    """The quote the module writes its strings with (its first string that is not a
+    docstring), `"` when it has none: a new string literal should look like the others."""
+    tree = module_tree(view)
+    if tree is None:
+        return '"'
+    docstrings = {
+        id(stmt.value)
+        for stmt in ast.walk(tree)
+        if isinstance(stmt, ast.Expr) and _is_docstring(stmt)
+    }
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+        ):
+            start = start_of(view, node)
+            first = view.lines.line(start.row)[start.column - 1 :].lstrip("rRbBuUfF")[:1]
+            if first in ("'", '"'):
+                return first
+    return '"'
+
+
+def opening_comment(view: FileView, node: ast.AST) -> str | None:
+    """The comments inside a node that a fix rewriting it whole can keep: "" for none,
+    `  # ...` for one comment ending the node's first line (after an opening bracket, a
+    rewrite on one line can end with it), None for any other."""
+    if not has_comment(view, node):
+        return ""
+    start, end = view.lines.span(node)
+    first = view.lines.line(start.row)[start.column - 1 :]
+    mark = first.find("#")
+    if start.row == end.row or mark < 0 or any(q in first[:mark] for q in "'\""):
+        return None
+    import io
+    import tokenize
+
+    tokens = tokenize.generate_tokens(io.StringIO(text(view, node)).readline)
+    if sum(token.type == tokenize.COMMENT for token in tokens) != 1:
+        return None
+    return "  " + first[mark:].strip()
+
+
 def indent_of(view: FileView, row: int) -> str:
     line = view.lines.line(row)
     return line[: len(line) - len(line.lstrip())]
@@ -99,14 +153,17 @@ def module_tree(view: FileView) -> ast.Module | None:
     return first if isinstance(first, ast.Module) else None
 
 
-def ensure_import(view: FileView, module: str, name: str) -> tuple[Edit, ...] | None:
+def ensure_import(
+    view: FileView, module: str, name: str, *, also: frozenset[str] = frozenset()
+) -> tuple[Edit, ...] | None:
     """The edits that make `name` (from `module`) usable at the node under the walk: none
-    when it already is, one merging it into a top-level `from module import ...` or
-    adding that line after the top-level imports; None when `name` means something else
-    there (a fix must not change what a name refers to)."""
+    when it already is (as `module.name` or one of `also`, its equivalents elsewhere), one
+    merging it into a top-level `from module import ...` or adding that line where
+    isort/ruff's `I` rules would put it; None when `name` means something else there (a
+    fix must not change what a name refers to)."""
     wanted = f"{module}.{name}"
     found = view.names.lookup(name)
-    if found == wanted:
+    if found == wanted or (found is not None and found in also):
         return ()
     if found is not None or _bound_anywhere(view, name):
         return None
@@ -116,9 +173,7 @@ def ensure_import(view: FileView, module: str, name: str) -> tuple[Edit, ...] | 
     existing = _from_import(tree, module)
     if existing is not None:
         return (_merge(view, existing, name),)
-    at = _import_position(view, tree)
-    line = f"from {module} import {name}"
-    return (insert(at, f"{line}\n" if at.column == 1 else f"\n{line}"),)
+    return (_new_import(view, tree, module, f"from {module} import {name}"),)
 
 
 def _bound_anywhere(view: FileView, name: str) -> bool:
@@ -167,7 +222,31 @@ def _from_import(tree: ast.Module, module: str) -> ast.ImportFrom | None:
     return None
 
 
+def _member_key(name: str) -> tuple[int, str, str]:
+    """isort's and ruff's order of the names of a `from` import (`order-by-type`):
+    CONSTANTS, then Classes, then the rest, each case-insensitively."""
+    if name.isupper() and len(name) > 1:
+        kind = 0
+    elif name[:1].isupper():
+        kind = 1
+    else:
+        kind = 2
+    return kind, name.lower(), name
+
+
 def _merge(view: FileView, stmt: ast.ImportFrom, name: str) -> Edit:
+    """`name` added to `stmt`: in its sorted place when the names are sorted, else last."""
+    keys = [_member_key(alias.name) for alias in stmt.names]
+    if keys == sorted(keys):
+        new = _member_key(name)
+        for number, alias in enumerate(stmt.names):
+            if new < keys[number]:
+                start = start_of(view, alias)
+                before = end_of(view, stmt.names[number - 1]).row if number else stmt.lineno
+                if start.row != before:
+                    # One name per line.
+                    return insert(start, f"{name},\n{indent_of(view, start.row)}")
+                return insert(start, f"{name}, ")
     last = stmt.names[-1]
     end = end_of(view, last)
     rest = view.lines.line(end.row)[end.column - 1 :]
@@ -179,29 +258,123 @@ def _merge(view: FileView, stmt: ast.ImportFrom, name: str) -> Edit:
     return insert(end, f", {name}")
 
 
-def _import_position(view: FileView, tree: ast.Module) -> Location:
-    """The start of the line after the leading imports (after the docstring when there
-    are none)."""
-    anchor: ast.stmt | None = None
+# isort's sections, in the order they come in.
+_FUTURE: Final = 0
+_STDLIB: Final = 1
+_THIRD_PARTY: Final = 2
+_FIRST_PARTY: Final = 3
+_LOCAL: Final = 4
+
+Sections = Callable[[str], int]
+"""A module name -> its isort section (`module_section` for one file)."""
+
+
+def module_section(module: str, own: str, index: ModuleIndex | None) -> int:
+    """The isort section of an absolute import of `module` in the module `own`: the
+    project's own packages are first-party (by the index, or sharing `own`'s package)."""
+    top = module.partition(".")[0]
+    if top == "__future__":
+        return _FUTURE
+    if top in sys.stdlib_module_names:
+        return _STDLIB
+    if top == own.partition(".")[0] or (index is not None and index.module_of(module)):
+        return _FIRST_PARTY
+    return _THIRD_PARTY
+
+
+def _section(sections: Sections, stmt: ast.Import | ast.ImportFrom) -> int:
+    if isinstance(stmt, ast.ImportFrom):
+        if stmt.level:
+            return _LOCAL
+        return sections(stmt.module or "")
+    return min(sections(alias.name) for alias in stmt.names)
+
+
+def leading_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """The import statements at the top of the module (after its docstring), up to the
+    first other statement: the block isort sorts."""
+    found: list[ast.Import | ast.ImportFrom] = []
     for number, stmt in enumerate(tree.body):
-        docstring = (
-            number == 0
-            and isinstance(stmt, ast.Expr)
-            and isinstance(stmt.value, ast.Constant)
-            and isinstance(stmt.value.value, str)
-        )
-        if docstring or isinstance(stmt, ast.Import | ast.ImportFrom):
-            anchor = stmt
+        if number == 0 and _is_docstring(stmt):
             continue
-        break
-    if anchor is None or anchor.end_lineno is None:
-        return Location(1, 1)
-    row = anchor.end_lineno + 1
-    if row > len(view.lines.lines):
-        # The anchor ends the file without a line break: the edit starts with one.
-        last = view.lines.line(anchor.end_lineno)
-        return Location(anchor.end_lineno, len(last) + 1)
+        if not isinstance(stmt, ast.Import | ast.ImportFrom):
+            break
+        found.append(stmt)
+    return found
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
+
+
+def _new_import(view: FileView, tree: ast.Module, module: str, line: str) -> Edit:
+    def sections(name: str) -> int:
+        return module_section(name, view.names.module, view.index)
+
+    return import_position(view.lines, tree, module, line, sections)
+
+
+def import_position(
+    lines: LineIndex, tree: ast.Module, module: str, line: str, sections: Sections
+) -> Edit:
+    """`line` (importing from `module`) added to the leading imports where isort puts
+    it: among the `from` imports of its section in module order, or as a section of its
+    own between its neighbours."""
+    block = leading_imports(tree)
+    if not block:
+        return _first_import(lines, tree, line)
+    section = sections(module)
+    found = [_section(sections, stmt) for stmt in block]
+    same = [stmt for stmt, kind in zip(block, found, strict=True) if kind == section]
+    if same:
+        key = module.lower()
+        for stmt in same:
+            if isinstance(stmt, ast.ImportFrom) and (stmt.module or "").lower() > key:
+                return insert(_above(lines, block, stmt), f"{line}\n")
+        return _after(lines, same[-1], f"{line}\n")
+    later = [stmt for stmt, kind in zip(block, found, strict=True) if kind > section]
+    if later and all(kind > section for kind in found[block.index(later[0]) :]):
+        return insert(_above(lines, block, later[0]), f"{line}\n\n")
+    return _after(lines, block[-1], f"\n{line}\n")
+
+
+def _above(lines: LineIndex, block: Sequence[ast.stmt], stmt: ast.stmt) -> Location:
+    """The start of `stmt`, or of the comment lines right above it (they belong to it)."""
+    number = block.index(stmt)
+    floor = (block[number - 1].end_lineno or 0) if number else 0
+    row = stmt.lineno
+    while row - 1 > floor and lines.line(row - 1).lstrip().startswith("#"):
+        row -= 1
     return Location(row, 1)
+
+
+def after_statement(view: FileView, stmt: ast.stmt, content: str) -> Edit:
+    """`content` (ending in a line break) on the lines after `stmt`."""
+    return _after(view.lines, stmt, content)
+
+
+def _after(lines: LineIndex, stmt: ast.stmt, content: str) -> Edit:
+    end = stmt.end_lineno or stmt.lineno
+    if end + 1 > len(lines.lines):
+        # The statement ends the file without a line break: the edit starts with one.
+        last = lines.line(end)
+        return insert(Location(end, len(last) + 1), "\n" + content.removesuffix("\n"))
+    return insert(Location(end + 1, 1), content)
+
+
+def _first_import(lines: LineIndex, tree: ast.Module, line: str) -> Edit:
+    """The module's first import: after its docstring (a blank line between), or at the
+    top, a blank line before the code."""
+    first = tree.body[0] if tree.body else None
+    if first is not None and _is_docstring(first):
+        return _after(lines, first, f"\n{line}\n")
+    if first is None:
+        return insert(Location(1, 1), f"{line}\n")
+    return insert(Location(1, 1), f"{line}\n\n")
 
 
 def keyword_insertion(view: FileView, call: ast.Call, content: str) -> Edit:

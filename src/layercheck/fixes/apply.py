@@ -28,7 +28,7 @@ class Pass:
     deferred: list[Finding] = field(default_factory=list)
 
 
-class _Offsets:
+class Offsets:
     """1-based (row, character column) -> offset into the text."""
 
     def __init__(self, text: str) -> None:
@@ -61,7 +61,7 @@ def _overlaps(spans: Iterable[tuple[int, int]], start: int, end: int) -> bool:
 
 def apply_pass(text: str, findings: Sequence[Finding]) -> Pass:
     """Apply the fixes of `findings` (all of them applicable) that do not overlap."""
-    offsets = _Offsets(text)
+    offsets = Offsets(text)
     eol = line_ending(text)
     result = Pass(text)
     taken: dict[Edit, tuple[int, int]] = {}
@@ -96,3 +96,11 @@ def apply_pass(text: str, findings: Sequence[Finding]) -> Pass:
     pieces.append(text[:cursor])
     result.text = "".join(reversed(pieces))
     return result
+
+
+def splice(text: str, edit: Edit) -> str:
+    """`text` with one edit applied (its line breaks those of the text)."""
+    offsets = Offsets(text)
+    eol = line_ending(text)
+    content = edit.content.replace("\n", eol) if eol != "\n" else edit.content
+    return text[: offsets(edit.start)] + content + text[offsets(edit.end) :]

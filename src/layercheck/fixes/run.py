@@ -14,7 +14,11 @@ from pathlib import Path
 from layercheck.discovery import SourceFile
 from layercheck.fixes.apply import apply_pass
 from layercheck.fixes.relint import Relinter
-from layercheck.fixes.unused import drop_unused_imports, merge_added_imports
+from layercheck.fixes.unused import (
+    drop_unused_imports,
+    merge_added_imports,
+    place_added_imports,
+)
 from layercheck.model import Applicability, Finding
 from layercheck.source import DecodeError, decode_source, read_regular_file
 from layercheck.writeback import write_fixed
@@ -71,7 +75,9 @@ def fix_text(
         if not wanted:
             return result
         done = apply_pass(result.fixed, wanted)
-        new_text = drop_unused_imports(result.fixed, merge_added_imports(result.fixed, done.text))
+        merged = merge_added_imports(result.fixed, done.text)
+        placed = place_added_imports(result.fixed, merged, relinter.sections(file))
+        new_text = drop_unused_imports(result.fixed, placed)
         found = relinter.lint(file, new_text)
         if found is None and new_text != done.text:
             # The import clean-up is what broke it: keep the fixes without it.

@@ -1,5 +1,6 @@
 """Imports after a pass of fixes: those two fixes added on separate lines for one module
-are merged into one statement, and imports a fix left unused are removed.
+are merged into one statement, those added for several modules are put in isort's order,
+and imports a fix left unused are removed.
 
 Imports a fix left unused: a name imported at the top of the module, used before the
 fixes of a pass and used nowhere after them (`Column` once every `Column(...)` is
@@ -11,6 +12,10 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
+
+from layercheck.edits import Sections, import_position, leading_imports
+from layercheck.fixes.apply import splice
+from layercheck.source import LineIndex
 
 
 def _uses(tree: ast.Module) -> Counter[str]:
@@ -25,14 +30,18 @@ def _uses(tree: ast.Module) -> Counter[str]:
     return found
 
 
-def _imported(tree: ast.Module) -> list[tuple[str, str, str | None]]:
-    """(module, name, asname) of the module-level `from x import y [as z]` statements."""
-    found: list[tuple[str, str, str | None]] = []
+def _imported(tree: ast.Module) -> list[tuple[str, str | None, str | None]]:
+    """(module, name, asname) of the module-level `from x import y [as z]` statements,
+    and (module, None, asname) of `import x.y as z` (a plain `import x.y` binds `x`,
+    which other imports of `x` may share: left alone)."""
+    found: list[tuple[str, str | None, str | None]] = []
     for stmt in tree.body:
         if isinstance(stmt, ast.ImportFrom) and stmt.level == 0 and stmt.module:
             for alias in stmt.names:
                 if alias.name != "*":
                     found.append((stmt.module, alias.name, alias.asname))
+        elif isinstance(stmt, ast.Import):
+            found.extend((alias.name, None, alias.asname) for alias in stmt.names if alias.asname)
     return found
 
 
@@ -49,7 +58,7 @@ def drop_unused_imports(before: str, after: str) -> str:
     stale = [
         (module, name, asname)
         for module, name, asname in _imported(new)
-        if used_before[asname or name] > 0 and used_after[asname or name] == 0
+        if used_before[asname or name or ""] > 0 and used_after[asname or name or ""] == 0
     ]
     if not stale:
         return after
@@ -119,3 +128,55 @@ def merge_added_imports(before: str, after: str) -> str:
         line = lines[row - 1]
         lines[row - 1] = line[:column] + text + line[column:]
     return "".join(line for number, line in enumerate(lines, start=1) if number not in drop)
+
+
+def place_added_imports(before: str, after: str, sections: Sections) -> str:
+    """`after` with the `from m import x` lines the pass added placed again one by one
+    when there are several: each fix placed its own on the text before the pass, where
+    two of them can land at one place in the wrong order (two new sections)."""
+    try:
+        tree = ast.parse(after)
+    except (SyntaxError, ValueError, RecursionError):
+        return after
+    old_lines = set(before.splitlines())
+    lines = after.splitlines(keepends=True)
+    added = [
+        stmt
+        for stmt in leading_imports(tree)
+        if isinstance(stmt, ast.ImportFrom)
+        and stmt.level == 0
+        and stmt.module
+        and stmt.lineno == stmt.end_lineno
+        and stmt.col_offset == 0
+        and lines[stmt.lineno - 1].rstrip("\r\n") not in old_lines
+        and "#" not in lines[stmt.lineno - 1]
+        and ";" not in lines[stmt.lineno - 1]
+    ]
+    if len(added) < 2:
+        return after
+    gone: set[int] = set()
+    for stmt in added:
+        gone.add(stmt.lineno)
+        # The blank line that separated a new section goes with it.
+        previous = stmt.lineno - 1
+        while previous in gone:
+            previous -= 1
+        following = stmt.lineno + 1
+        if (
+            (previous == 0 or not lines[previous - 1].strip())
+            and following <= len(lines)
+            and not lines[following - 1].strip()
+        ):
+            gone.add(following)
+    text = "".join(line for number, line in enumerate(lines, start=1) if number not in gone)
+    for stmt in added:
+        line = lines[stmt.lineno - 1].rstrip("\r\n")
+        try:
+            current = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError):
+            return after
+        edit = import_position(
+            LineIndex.from_text(text), current, stmt.module or "", line, sections
+        )
+        text = splice(text, edit)
+    return text

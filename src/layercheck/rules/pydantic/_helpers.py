@@ -204,6 +204,10 @@ def excluded(declared: FieldDecl, ctx: RuleContext) -> bool:
 
 
 # -- where a node sits -----------------------------------------------------------------------
+# Python's `re` reads these, Pydantic 2's default (Rust) regex engine does not.
+PYTHON_ONLY_REGEX: Final = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P=")
+
+
 def in_annotation(ctx: RuleContext) -> bool:
     """The current node is part of an annotation: of a variable, a parameter or a return."""
     chain = ctx.ancestors

@@ -154,8 +154,9 @@ class ClassConfig(Rule):
                 "        allow_population_by_field_name = True\n",
             },
             fixed={
-                "app/schemas/user.py": "from .base import Schema\n"
-                "from pydantic import ConfigDict\n"
+                "app/schemas/user.py": "from pydantic import ConfigDict\n"
+                "\n"
+                "from .base import Schema\n"
                 "\n"
                 "\n"
                 "class UserRead(Schema):\n"

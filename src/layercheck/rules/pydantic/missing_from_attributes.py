@@ -3,10 +3,21 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
+from layercheck import edits
 from layercheck.facts import ROUTE_METHODS
+from layercheck.model import Fix, Location
 from layercheck.orm import is_declarative_model
 from layercheck.pydantic_models import from_attributes, is_pydantic_model
-from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import (
+    Example,
+    FixAvailability,
+    Invalid,
+    Need,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+)
 from layercheck.rules.pydantic._helpers import keyword, short_name
 from layercheck.semantic.routes import Function
 
@@ -85,12 +96,18 @@ class MissingFromAttributes(Rule):
         return UserResponse.model_validate(user)
     ```
 
-    ## Fix (not yet available)
-    The fix will add `from_attributes=True` to the schema's `model_config` (creating
-    `model_config = ConfigDict(from_attributes=True)` and the import when there is none).
-    It is unsafe: the schema may be defined in another file than the finding, and every
-    other use of the schema then also accepts arbitrary objects instead of only dicts and
-    model instances.
+    ## Fix safety
+    When the schema is defined at the top level of the file the finding is in, the fix
+    adds `from_attributes=True` to its `model_config = ConfigDict(...)`, or adds
+    `model_config = ConfigDict(from_attributes=True)` as the first statement of its body
+    (and the import) when it has none. It is unsafe: every other use of the schema then
+    also accepts arbitrary objects instead of only dicts and model instances.
+
+    No fix is offered when the schema lives in another file (a fix edits the file it is
+    reported in; the finding names the schema to change by hand), when it has a v1
+    `class Config` (Pydantic 2 refuses both at once; LC603 converts it), when its
+    `model_config` is not a `ConfigDict(...)` call, or when its body starts on the
+    line of its `class` statement.
 
     ## Details
     Two uses are checked. `X.model_validate(obj)` (or `X.from_orm(obj)`) where `obj` is
@@ -119,6 +136,8 @@ class MissingFromAttributes(Rule):
         name="missing-from-attributes",
         message="`{model}` is validated from `{orm}` objects ({where}) but its config "
         "lacks `from_attributes=True`",
+        fix=FixAvailability.SOMETIMES,
+        fix_title="Add `from_attributes=True` to the schema's config",
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Invalid(
@@ -146,6 +165,7 @@ class MissingFromAttributes(Rule):
                 "        schemas.UserRead.from_orm(cached),  # error\n"
                 "    )\n",
             },
+            no_fix=True,
             note="a constructor, `session.get(Model, ...)`, a quoted Optional annotation; "
             "the base schema's config has other keys only",
         ),
@@ -174,7 +194,108 @@ class MissingFromAttributes(Rule):
                 "async def create_user(email: str) -> UserOut:  # error\n"
                 "    return User(email=email)\n",
             },
+            fixed={
+                "app/routes/users.py": (
+                    "from fastapi import APIRouter\n"
+                    "from pydantic import BaseModel, ConfigDict\n"
+                    "\n"
+                    "from app.models.user import User\n"
+                    "from app.repositories import users as repo\n"
+                    "\n"
+                    "router = APIRouter()\n"
+                    "\n"
+                    "\n"
+                    "class UserOut(BaseModel):\n"
+                    "    model_config = ConfigDict(from_attributes=True)\n"
+                    "\n"
+                    "    id: int\n"
+                    "\n"
+                    "\n"
+                    "@router.get('/users/{user_id}', response_model=UserOut)  # error: 48\n"
+                    "async def read_user(user_id: int):\n"
+                    "    user = await repo.get_user(user_id)\n"
+                    "    return user\n"
+                    "\n"
+                    "\n"
+                    "@router.post('/users')\n"
+                    "async def create_user(email: str) -> UserOut:  # error\n"
+                    "    return User(email=email)\n"
+                ),
+            },
             note="routes returning ORM objects: `response_model=` and a return annotation",
+        ),
+        Invalid(
+            {
+                "app/models.py": "from sqlalchemy.orm import DeclarativeBase\n\n\n"
+                "class Base(DeclarativeBase):\n"
+                "    pass\n\n\n"
+                "class User(Base):\n"
+                "    __tablename__ = 'users'\n",
+                "app/services/users.py": "from pydantic import BaseModel, ConfigDict\n\n"
+                "from app.models import User\n\n\n"
+                "class UserRead(BaseModel):\n"
+                "    model_config = ConfigDict(populate_by_name=True)\n\n"
+                "    id: int\n\n\n"
+                "class TagRead(BaseModel):\n"
+                '    """A tag."""\n\n'
+                "    # the tag's id\n"
+                "    id: int\n\n\n"
+                "class Empty(BaseModel):\n"
+                "    pass\n\n\n"
+                "class Legacy(BaseModel):\n"
+                "    class Config:\n"
+                "        frozen = True\n\n\n"
+                "def read(user: User):\n"
+                "    return (\n"
+                "        UserRead.model_validate(user),  # error\n"
+                "        TagRead.model_validate(user),  # error\n"
+                "        Empty.model_validate(user),  # error\n"
+                "        Legacy.model_validate(user),  # error\n"
+                "    )\n",
+            },
+            fixed={
+                "app/services/users.py": (
+                    "from pydantic import BaseModel, ConfigDict\n"
+                    "\n"
+                    "from app.models import User\n"
+                    "\n"
+                    "\n"
+                    "class UserRead(BaseModel):\n"
+                    "    model_config = ConfigDict(populate_by_name=True, from_attributes=True)\n"
+                    "\n"
+                    "    id: int\n"
+                    "\n"
+                    "\n"
+                    "class TagRead(BaseModel):\n"
+                    '    """A tag."""\n'
+                    "\n"
+                    "    model_config = ConfigDict(from_attributes=True)\n"
+                    "\n"
+                    "    # the tag's id\n"
+                    "    id: int\n"
+                    "\n"
+                    "\n"
+                    "class Empty(BaseModel):\n"
+                    "    model_config = ConfigDict(from_attributes=True)\n"
+                    "\n"
+                    "\n"
+                    "class Legacy(BaseModel):\n"
+                    "    class Config:\n"
+                    "        frozen = True\n"
+                    "\n"
+                    "\n"
+                    "def read(user: User):\n"
+                    "    return (\n"
+                    "        UserRead.model_validate(user),  # error\n"
+                    "        TagRead.model_validate(user),  # error\n"
+                    "        Empty.model_validate(user),  # error\n"
+                    "        Legacy.model_validate(user),  # error\n"
+                    "    )\n"
+                ),
+            },
+            no_fix=True,
+            note="schemas in the same file: a config to extend, a docstring and a comment "
+            "kept, a `pass` body; no fix next to a v1 `class Config`",
         ),
         Valid(
             {
@@ -301,7 +422,10 @@ class MissingFromAttributes(Rule):
         orm = ctx.values.instance_class(node.args[0], ctx)
         if orm is not None and is_declarative_model(orm, ctx.index):
             where = f"`{func.attr}()`"
-            ctx.report(self, func, model=short_name(model), orm=short_name(orm), where=where)
+            fix = self._fix(model, ctx)
+            ctx.report_with_fix(
+                self, func, fix, model=short_name(model), orm=short_name(orm), where=where
+            )
 
     def leave_Module(self, node: ast.Module, ctx: RuleContext) -> None:
         for function, response in self._routes:
@@ -311,10 +435,92 @@ class MissingFromAttributes(Rule):
             model = ctx.values.annotation_class(response, ctx)
             if model is not None and self._lacks_setting(model, ctx):
                 where = f"returned by route `{function.name}`"
-                ctx.report(
-                    self, response, model=short_name(model), orm=short_name(orm), where=where
+                ctx.report_with_fix(
+                    self,
+                    response,
+                    self._fix(model, ctx),
+                    model=short_name(model),
+                    orm=short_name(orm),
+                    where=where,
                 )
+
+    def _fix(self, model: str, ctx: RuleContext) -> Fix | None:
+        module, _, name = model.rpartition(".")
+        tree = edits.module_tree(ctx)
+        if module != ctx.module or tree is None:
+            return None
+        schema = next(
+            (stmt for stmt in tree.body if isinstance(stmt, ast.ClassDef) and stmt.name == name),
+            None,
+        )
+        if schema is None or schema.body[0].lineno == schema.lineno:
+            return None
+        title = self.meta.fix_title or ""
+        for stmt in schema.body:
+            if isinstance(stmt, ast.ClassDef) and stmt.name == "Config":
+                return None
+            config = _config_value(stmt)
+            if config is None:
+                continue
+            if not (
+                isinstance(config, ast.Call)
+                and (ctx.qualified(config.func) or "").endswith("ConfigDict")
+            ):
+                return None
+            found = keyword(config, "from_attributes")
+            if found is not None:
+                return edits.unsafe(title, edits.replace(ctx, found.value, "True"))
+            return edits.unsafe(title, edits.keyword_insertion(ctx, config, "from_attributes=True"))
+        added = edits.ensure_import(ctx, "pydantic", "ConfigDict")
+        if added is None:
+            return None
+        line = "model_config = ConfigDict(from_attributes=True)"
+        body = [stmt for stmt in schema.body if not _is_docstring(stmt)]
+        if not body:
+            indent = edits.indent_of(ctx, schema.body[0].lineno)
+            after = edits.after_statement(ctx, schema.body[0], f"\n{indent}{line}\n")
+            return edits.unsafe(title, after, *added)
+        first = body[0]
+        indent = edits.indent_of(ctx, first.lineno)
+        if len(body) == 1 and _is_placeholder(first):
+            return edits.unsafe(title, edits.replace(ctx, first, line), *added)
+        row = first.lineno
+        while row - 1 > schema.lineno and ctx.lines.line(row - 1).lstrip().startswith("#"):
+            row -= 1  # comments above the first field belong to it
+        return edits.unsafe(title, edits.insert(Location(row, 1), f"{indent}{line}\n\n"), *added)
 
     @staticmethod
     def _lacks_setting(model: str, ctx: RuleContext) -> bool:
         return is_pydantic_model(model, ctx.index) and from_attributes(model, ctx.index) is False
+
+
+def _config_value(stmt: ast.stmt) -> ast.expr | None:
+    """The value of a `model_config = ...` statement."""
+    if isinstance(stmt, ast.Assign) and any(
+        isinstance(target, ast.Name) and target.id == "model_config" for target in stmt.targets
+    ):
+        return stmt.value
+    if (
+        isinstance(stmt, ast.AnnAssign)
+        and isinstance(stmt.target, ast.Name)
+        and stmt.target.id == "model_config"
+    ):
+        return stmt.value
+    return None
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
+
+
+def _is_placeholder(stmt: ast.stmt) -> bool:
+    """`pass` or `...` as a class's whole body."""
+    return isinstance(stmt, ast.Pass) or (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and stmt.value.value is Ellipsis
+    )

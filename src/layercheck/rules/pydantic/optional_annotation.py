@@ -122,8 +122,6 @@ class OptionalAnnotation(Rule):
             "    owner: 't.Optional[Owner]' = None  # error\n"
             "    count: int = 0\n",
             fixed=(
-                "import typing as t\n"
-                "\n"
                 "from pydantic import BaseModel, Field\n"
                 "\n"
                 "\n"

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ast
-import re
 from typing import ClassVar, Final
 
 from layercheck import edits
@@ -15,7 +14,7 @@ from layercheck.rules._base import (
     RuleMeta,
     Valid,
 )
-from layercheck.rules.pydantic._helpers import PYDANTIC_FIELD_FUNCTIONS
+from layercheck.rules.pydantic._helpers import PYDANTIC_FIELD_FUNCTIONS, PYTHON_ONLY_REGEX
 
 V1_ARGUMENTS: Final = {
     "regex": "use `pattern=`",
@@ -152,8 +151,6 @@ class V1FieldArgument(Rule):
 
 
 RENAMED: Final = {"regex": "pattern", "min_items": "min_length", "max_items": "max_length"}
-# Python's `re` reads these, Pydantic 2's default (Rust) regex engine does not.
-_PYTHON_ONLY_REGEX: Final = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P=")
 
 
 def _fix(call: ast.Call, keyword: ast.keyword, ctx: RuleContext) -> Fix | None:
@@ -167,7 +164,7 @@ def _fix(call: ast.Call, keyword: ast.keyword, ctx: RuleContext) -> Fix | None:
     if arg == "regex":
         if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
             return None
-        if _PYTHON_ONLY_REGEX.search(value.value):
+        if PYTHON_ONLY_REGEX.search(value.value):
             return None
     if arg in RENAMED:
         start = edits.start_of(ctx, keyword)

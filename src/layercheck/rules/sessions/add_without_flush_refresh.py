@@ -2,10 +2,21 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Final
 
+from layercheck import edits
 from layercheck.layers import Layer
-from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck.model import Fix
+from layercheck.rules._base import (
+    Example,
+    FixAvailability,
+    Invalid,
+    Need,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+)
 from layercheck.rules.sessions._helpers import (
     Function,
     Step,
@@ -17,6 +28,10 @@ from layercheck.rules.sessions._helpers import (
 )
 
 _FLUSHES = frozenset({"flush", "commit"})
+_AWAITED: Final = frozenset(
+    {"execute", "scalars", "scalar", "get", "flush", "refresh", "commit", "rollback", "delete"}
+)
+"""Methods a coroutine on `AsyncSession`: called without `await`, the session is sync."""
 """`commit()` flushes too; LC502 reports a commit on a session the repository received."""
 
 
@@ -34,8 +49,8 @@ class _Event:
 class _Body:
     """What one function body does with its session, in the order it does it."""
 
-    adds: list[tuple[_Event, str, str]] = field(default_factory=list)
-    """(the add call, the object's name, the call's text)"""
+    adds: list[tuple[_Event, str, str, Fix | None]] = field(default_factory=list)
+    """(the add call, the object's name, the call's text, its fix)"""
     flushes: list[_Event] = field(default_factory=list)
     refreshes: list[tuple[_Event, str]] = field(default_factory=list)
     returns: list[tuple[_Event, frozenset[str]]] = field(default_factory=list)
@@ -84,11 +99,18 @@ class AddWithoutFlushRefresh(Rule):
             return user
     ```
 
-    ## Fix (not yet available)
-    Will insert `await <session>.flush()` and `await <session>.refresh(<obj>)` right
-    after the `add()` call (without `await` for a sync `Session`). Unsafe: the flush
+    ## Fix safety
+    The fix inserts `await <session>.flush()` and `await <session>.refresh(<obj>)` right
+    after the `add()` statement (without `await` for a sync `Session`), both even when
+    only one was missing, since a refresh needs the flush before it; when a flush (or a
+    commit) is the very next statement, only the refresh, after it. It is unsafe: the flush
     sends the INSERT earlier than before, so a constraint violation is raised at that
     line instead of at commit, and the refresh costs one more query.
+
+    No fix is offered when the code does not show whether the session is an
+    `AsyncSession` (an annotation, or another call of it with or without `await`), for
+    an async session used in a plain `def`, or when the `add()` call is not a statement
+    of its own line (`if x: session.add(x)`, `a; session.add(x)`).
 
     ## Details
     The statements of the function body are followed in order: the `flush()` and
@@ -113,6 +135,8 @@ class AddWithoutFlushRefresh(Rule):
         name="add-without-flush-refresh",
         message="`{call}({obj})` is not followed by {missing} before `{obj}` is returned",
         layers=frozenset({Layer.REPOSITORIES}),
+        fix=FixAvailability.SOMETIMES,
+        fix_title="Flush and refresh the object after adding it",
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Invalid(
@@ -128,6 +152,26 @@ class AddWithoutFlushRefresh(Rule):
             "            await self._db.flush()\n"
             "        await self._db.refresh(post)\n"
             "        return post\n",
+            fixed=(
+                "from sqlalchemy.ext.asyncio import AsyncSession as AS\n"
+                "\n"
+                "\n"
+                "class PostRepository:\n"
+                "    async def list_posts(self):\n"
+                "        return await self._db.scalars(query)\n"
+                "\n"
+                "    def __init__(self, db: AS) -> None:\n"
+                "        self._db = db\n"
+                "\n"
+                "    async def create(self, post):\n"
+                "        self._db.add(post)  # error: 9\n"
+                "        await self._db.flush()\n"
+                "        await self._db.refresh(post)\n"
+                "        if post.published:\n"
+                "            await self._db.flush()\n"
+                "        await self._db.refresh(post)\n"
+                "        return post\n"
+            ),
             note="`self._db` set in an `__init__` written after the method that uses it; "
             "a flush in an `if` branch only",
         ),
@@ -153,6 +197,29 @@ class AddWithoutFlushRefresh(Rule):
                 "    s.flush()\n"
                 "    s.refresh(tag)\n",
             },
+            fixed={
+                "app/crud.py": (
+                    "from fastapi import Depends\n"
+                    "\n"
+                    "from .core.db import get_db\n"
+                    "\n"
+                    "\n"
+                    "def create_item(item, s=Depends(get_db)):\n"
+                    "    s.add(item)  # error\n"
+                    "    s.flush()\n"
+                    "    s.refresh(item)\n"
+                    "    return item\n"
+                    "\n"
+                    "\n"
+                    "def create_tag(tag, s=Depends(get_db)):\n"
+                    "    s.add(tag)  # error\n"
+                    "    s.flush()\n"
+                    "    s.refresh(tag)\n"
+                    "    return tag\n"
+                    "    s.flush()\n"
+                    "    s.refresh(tag)\n"
+                ),
+            },
             note="a sync `s` from a provider (relative import); a missing refresh; "
             "a flush after the return",
         ),
@@ -171,6 +238,32 @@ class AddWithoutFlushRefresh(Rule):
             "        if tag.id is None:\n"
             "            self.session.add(tag)  # error\n"
             "        return tag, True\n",
+            fixed=(
+                "from dataclasses import dataclass\n"
+                "\n"
+                "from sqlmodel.ext.asyncio.session import AsyncSession\n"
+                "\n"
+                "\n"
+                "@dataclass\n"
+                "class TagRepository:\n"
+                "    session: AsyncSession\n"
+                "\n"
+                "    async def create(self, tag):\n"
+                "        async def inner(t):\n"
+                "            self.session.add(t)  # error\n"
+                "            await self.session.flush()\n"
+                "            await self.session.refresh(t)\n"
+                "            return t\n"
+                "\n"
+                "        return await inner(tag)\n"
+                "\n"
+                "    async def upsert(self, tag):\n"
+                "        if tag.id is None:\n"
+                "            self.session.add(tag)  # error\n"
+                "            await self.session.flush()\n"
+                "            await self.session.refresh(tag)\n"
+                "        return tag, True\n"
+            ),
             note="a dataclass-style field; a nested function; an add in a branch, "
             "returned in a tuple",
         ),
@@ -183,7 +276,63 @@ class AddWithoutFlushRefresh(Rule):
             "    await session.flush()\n"
             "    await session.refresh(user)\n"
             "    return user\n",
+            fixed=(
+                "from sqlalchemy.ext.asyncio import AsyncSession\n"
+                "\n"
+                "\n"
+                "async def create(session: AsyncSession, user, dry_run: bool):\n"
+                "    session.add(user)  # error\n"
+                "    await session.flush()\n"
+                "    await session.refresh(user)\n"
+                "    if dry_run:\n"
+                "        return user\n"
+                "    await session.flush()\n"
+                "    await session.refresh(user)\n"
+                "    return user\n"
+            ),
             note="an early return between the add and the flush",
+        ),
+        Invalid(
+            "from sqlalchemy.ext.asyncio import AsyncSession\n\n\n"
+            "class EventTypeRepository:\n"
+            "    def __init__(self, session: AsyncSession) -> None:\n"
+            "        self.session = session\n\n"
+            "    async def create(self, event_type):\n"
+            "        try:\n"
+            "            self.session.add(event_type)  # error\n"
+            "            await self.session.flush()\n"
+            "        except ValueError:\n"
+            "            raise\n"
+            "        return event_type\n",
+            fixed=(
+                "from sqlalchemy.ext.asyncio import AsyncSession\n"
+                "\n"
+                "\n"
+                "class EventTypeRepository:\n"
+                "    def __init__(self, session: AsyncSession) -> None:\n"
+                "        self.session = session\n"
+                "\n"
+                "    async def create(self, event_type):\n"
+                "        try:\n"
+                "            self.session.add(event_type)  # error\n"
+                "            await self.session.flush()\n"
+                "            await self.session.refresh(event_type)\n"
+                "        except ValueError:\n"
+                "            raise\n"
+                "        return event_type\n"
+            ),
+            note="a flush right after the add: only the refresh is missing (polar)",
+        ),
+        Invalid(
+            "from sqlalchemy.ext.asyncio import AsyncSession\n\n\n"
+            "def create(session: AsyncSession, user):\n"
+            "    session.add(user)  # error\n"
+            "    return user\n\n\n"
+            "async def create_if(session: AsyncSession, user):\n"
+            "    if user: session.add(user)  # error\n"
+            "    return user\n",
+            no_fix=True,
+            note="no fix: an async session in a plain `def`; an `add()` sharing its line",
         ),
         Valid(
             "from sqlmodel import Session\n\n\n"
@@ -285,7 +434,8 @@ class AddWithoutFlushRefresh(Rule):
             body.flushes.append(event)
         elif isinstance(first, ast.Name):
             if method == "add":
-                body.adds.append((event, first.id, label(node.func)))
+                fix = self._fix(node, first.id, ctx)
+                body.adds.append((event, first.id, label(node.func), fix))
             else:
                 body.refreshes.append((event, first.id))
 
@@ -308,7 +458,7 @@ class AddWithoutFlushRefresh(Rule):
         body = self._bodies.pop(id(node), None)
         if body is None:
             return
-        for add, obj, call in body.adds:
+        for add, obj, call, fix in body.adds:
             missing: list[str] = []
             for ret, names in body.returns:
                 if obj not in names or not may_run_before(add.at, ret.at):
@@ -322,7 +472,39 @@ class AddWithoutFlushRefresh(Rule):
                     break
             if missing:
                 text = " and ".join(dict.fromkeys(missing))
-                ctx.report(self, add.node, call=call, obj=obj, missing=text)
+                ctx.report_with_fix(self, add.node, fix, call=call, obj=obj, missing=text)
+
+    def _fix(self, call: ast.Call, obj: str, ctx: RuleContext) -> Fix | None:
+        statement = ctx.parent
+        function = ctx.enclosing_function()
+        if not isinstance(statement, ast.Expr) or statement.value is not call or function is None:
+            return None
+        if not isinstance(call.func, ast.Attribute) or statement.end_lineno is None:
+            return None
+        indent = edits.indent_of(ctx, statement.lineno)
+        rest = ctx.lines.line(statement.end_lineno)[edits.end_of(ctx, statement).column - 1 :]
+        if len(indent) + 1 != edits.start_of(ctx, statement).column or not (
+            not rest.strip() or rest.lstrip().startswith("#")
+        ):
+            return None
+        receiver = call.func.value
+        scope = next(
+            (node for node in reversed(ctx.ancestors) if isinstance(node, ast.ClassDef)),
+            function,
+        )
+        is_async = _session_is_async(receiver, scope, ctx)
+        if is_async is None or (is_async and not isinstance(function, ast.AsyncFunctionDef)):
+            return None
+        session = edits.text(ctx, receiver)
+        prefix = f"{indent}await " if is_async else indent
+        refresh = f"{prefix}{session}.refresh({obj})\n"
+        title = self.meta.fix_title or ""
+        following = _next_statement(statement, ctx)
+        if following is not None and _flushes(following, receiver):
+            # `add(); flush()` lacks only the refresh: after the flush.
+            return edits.unsafe(title, edits.after_statement(ctx, following, refresh))
+        lines = f"{prefix}{session}.flush()\n{refresh}"
+        return edits.unsafe(title, edits.after_statement(ctx, statement, lines))
 
     @staticmethod
     def _done(add: _Event, ret: _Event, events: list[_Event]) -> bool:
@@ -333,3 +515,97 @@ class AddWithoutFlushRefresh(Rule):
             and may_run_before(event.at, ret.at)
             for event in events
         )
+
+
+def _session_is_async(receiver: ast.expr, scope: ast.AST, ctx: RuleContext) -> bool | None:
+    """Whether the session `receiver` names is an `AsyncSession`, as `scope` (the class
+    or function using it) shows: its calls awaited or not, or the annotation of the
+    name (or of the parameter an attribute is set from); None when nothing shows it."""
+    key = ast.dump(receiver)
+    awaited: set[int] = set()
+    calls: list[ast.Call] = []
+    names = _annotated_names(receiver, scope)
+    annotations: list[ast.expr] = []
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
+            awaited.add(id(node.value))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and ast.dump(node.func.value) == key
+        ):
+            calls.append(node)
+        elif isinstance(node, ast.arg | ast.AnnAssign):
+            annotation = _annotation_of(node, names)
+            if annotation is not None:
+                annotations.append(annotation)
+    if any(id(call) in awaited for call in calls):
+        return True
+    for annotation in annotations:
+        qualified = [ctx.qualified(part) or "" for part in ast.walk(annotation)]
+        if any(name.endswith(("AsyncSession", "async_scoped_session")) for name in qualified):
+            return True
+        if any(
+            name.endswith(("orm.Session", "sqlmodel.Session", "scoped_session"))
+            for name in qualified
+        ):
+            return False
+    if any(isinstance(call.func, ast.Attribute) and call.func.attr in _AWAITED for call in calls):
+        return False
+    return None
+
+
+def _annotated_names(receiver: ast.expr, scope: ast.AST) -> dict[str, str]:
+    """Names whose annotation tells the session's type -> the dump of the target they
+    annotate: the receiver's own name, and for `self.x` the attribute `x` (a dataclass
+    field) and the parameters assigned to `self.x`."""
+    if isinstance(receiver, ast.Name):
+        return {receiver.id: ast.dump(receiver)}
+    if not isinstance(receiver, ast.Attribute):
+        return {}
+    key = ast.dump(receiver)
+    names = {receiver.attr: key}
+    for node in ast.walk(scope):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Name)
+            and any(ast.dump(target) == key for target in node.targets)
+        ):
+            names[node.value.id] = key
+    return names
+
+
+def _annotation_of(node: ast.arg | ast.AnnAssign, names: dict[str, str]) -> ast.expr | None:
+    """The annotation of a parameter among `names`, of a `session: AsyncSession` field or
+    of `self._session: AsyncSession = s`."""
+    if isinstance(node, ast.arg):
+        return node.annotation if node.arg in names else None
+    target = node.target
+    if isinstance(target, ast.Name):
+        return node.annotation if target.id in names else None
+    return node.annotation if ast.dump(target) in names.values() else None
+
+
+def _next_statement(statement: ast.stmt, ctx: RuleContext) -> ast.stmt | None:
+    """The statement after `statement` in the list that holds it."""
+    owner = ctx.ancestors[-3] if len(ctx.ancestors) > 2 else None
+    if owner is None:
+        return None
+    for _, value in ast.iter_fields(owner):
+        if isinstance(value, list) and any(item is statement for item in value):
+            number = next(i for i, item in enumerate(value) if item is statement)
+            return value[number + 1] if number + 1 < len(value) else None
+    return None
+
+
+def _flushes(statement: ast.stmt, receiver: ast.expr) -> bool:
+    """`[await] <receiver>.flush()` / `.commit()` as a statement of its own."""
+    if not isinstance(statement, ast.Expr):
+        return False
+    call = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
+    return (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr in _FLUSHES
+        and ast.dump(call.func.value) == ast.dump(receiver)
+    )

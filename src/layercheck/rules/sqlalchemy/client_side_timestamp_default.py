@@ -3,8 +3,18 @@ from __future__ import annotations
 import ast
 from typing import ClassVar, Final
 
+from layercheck import edits
+from layercheck.model import Fix
 from layercheck.orm import COLUMN_CLASSES, MAPPED_COLUMN
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import (
+    Example,
+    FixAvailability,
+    Invalid,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+)
 from layercheck.rules.sqlalchemy._helpers import (
     callee,
     in_migration,
@@ -24,6 +34,10 @@ NOW_FUNCTIONS: Final = frozenset(
 )
 _SAME_MOMENT: Final = frozenset({"replace", "astimezone", "date"})
 """Methods whose result still records when the row was written."""
+_DATES: Final = frozenset({"datetime.date.today"})
+_FUNC: Final = frozenset(
+    {"sqlalchemy.func", "sqlalchemy.sql.func", "sqlalchemy.sql.expression.func"}
+)
 _CALLABLE = "sets the timestamp in Python, not in the database"
 _CALLED = "is evaluated once, at import: every row gets that same time"
 
@@ -41,21 +55,23 @@ def _innermost_call(node: ast.expr) -> ast.expr:
     return node
 
 
-def _is_now(node: ast.expr, ctx: RuleContext) -> bool:
-    """`datetime.now` (any import form), or a project function that returns it."""
+def _now_function(node: ast.expr, ctx: RuleContext) -> str | None:
+    """`datetime.now` (any import form), or a project function that returns it: which of
+    `NOW_FUNCTIONS` it calls (`datetime.date.today` only when every path gives a date)."""
     if not isinstance(node, ast.Name | ast.Attribute):
-        return False
+        return None
     name = ctx.qualified(node)
     if name is None:
-        return False
+        return None
     if name in NOW_FUNCTIONS:
-        return True
+        return name
     function = ctx.index.function(name)
-    return (
-        function is not None
-        and bool(function.yields_calls)
-        and all(ctx.index.resolve(c) in NOW_FUNCTIONS for c in function.yields_calls)
-    )
+    if function is None or not function.yields_calls:
+        return None
+    called = {ctx.index.resolve(c) for c in function.yields_calls}
+    if not called <= NOW_FUNCTIONS:
+        return None
+    return next(iter(called)) if len(called) == 1 else "datetime.datetime.now"
 
 
 class ClientSideTimestampDefault(Rule):
@@ -116,12 +132,19 @@ class ClientSideTimestampDefault(Rule):
         )
     ```
 
-    ## Fix (not yet available)
-    The fix will replace `default=...` with `server_default=func.now()` and
-    `onupdate=...` with `onupdate=func.now()`, adding `from sqlalchemy import func`. It
-    is unsafe: the database's clock and time zone take over (a `DateTime` without
+    ## Fix safety
+    The fix replaces `default=...` (or `insert_default=...`) with
+    `server_default=func.now()` and `onupdate=...` with `onupdate=func.now()`
+    (`func.current_date()` for `date.today`), using `func` as the module already has it
+    (`sa.func` after `import sqlalchemy as sa`) or adding `from sqlalchemy import func`.
+    It is unsafe: the database's clock and time zone take over (a `DateTime` without
     `timezone=True` may store local time), the value is known only after a flush and a
     refresh, and existing tables need a migration for the server default.
+
+    No fix is offered for `default_factory=` (in a `MappedAsDataclass` model it also
+    makes the argument optional in `__init__`; a server default alone would make it
+    required), when the column already has a `server_default=` (or a second keyword of
+    the same column is being turned into one), or when a comment sits inside the value.
 
     ## Details
     The functions recognised are `datetime.datetime.now`, `utcnow` and `today` and
@@ -138,6 +161,8 @@ class ClientSideTimestampDefault(Rule):
         code="LC404",
         name="client-side-timestamp-default",
         message="`{keyword}={value}` {problem}; use `{remedy}`",
+        fix=FixAvailability.SOMETIMES,
+        fix_title="Let the database set the timestamp",
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Invalid(
@@ -163,6 +188,34 @@ class ClientSideTimestampDefault(Rule):
             "        insert_default=lambda: datetime.now().replace(microsecond=0).astimezone()"
             "  # error\n"
             "    )\n",
+            fixed=(
+                "from datetime import datetime\n"
+                "\n"
+                "import sqlalchemy as sa\n"
+                "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
+                "\n"
+                "\n"
+                "class Base(DeclarativeBase):\n"
+                "    pass\n"
+                "\n"
+                "\n"
+                "class Post(Base):\n"
+                "    __tablename__ = 'posts'\n"
+                "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                "    created_at: Mapped[datetime] ="
+                " mapped_column(server_default=sa.func.now())  # error: 50\n"
+                "    updated_at = sa.Column(\n"
+                "        sa.DateTime,\n"
+                "        server_default=sa.func.now(),  # error\n"
+                "        onupdate=sa.func.now(),  # error\n"
+                "    )\n"
+                "    published_at: Mapped[datetime] = mapped_column(\n"
+                "        server_default=sa.func.now()  # error\n"
+                "    )\n"
+                "    seen_at: Mapped[datetime] = mapped_column(\n"
+                "        server_default=sa.func.now()  # error\n"
+                "    )\n"
+            ),
             note="a function, a lambda, a call fixed at import, a method chain",
         ),
         Invalid(
@@ -185,6 +238,30 @@ class ClientSideTimestampDefault(Rule):
                 "    day: orm.Mapped[dt.date] = orm.mapped_column(default_factory=today)  # error\n"
                 "    frozen: orm.Mapped[dt.date] = orm.mapped_column(default=today())  # error\n",
             },
+            fixed={
+                "app/db/models/item.py": (
+                    "import datetime as dt\n"
+                    "\n"
+                    "from sqlalchemy import func, orm\n"
+                    "\n"
+                    "\n"
+                    "def today():\n"
+                    "    return dt.date.today()\n"
+                    "\n"
+                    "\n"
+                    "class Item(Base):\n"
+                    "    __tablename__ = 'items'\n"
+                    "    created_at: orm.Mapped[dt.datetime] = orm.mapped_column(\n"
+                    "        server_default=func.now(),  # error\n"
+                    "        onupdate=func.now(),  # error\n"
+                    "    )\n"
+                    "    day: orm.Mapped[dt.date] = orm.mapped_column(default_factory=today)"
+                    "  # error\n"
+                    "    frozen: orm.Mapped[dt.date] ="
+                    " orm.mapped_column(server_default=func.current_date())  # error\n"
+                ),
+            },
+            no_fix=True,
             note="project functions returning `now()`, in another module (imported under an "
             "alias) and in the same module",
         ),
@@ -238,6 +315,19 @@ class ClientSideTimestampDefault(Rule):
             "    ),\n"
             ")\n",
             path="app/models/tables.py",
+            fixed=(
+                "import sqlalchemy as sa\n"
+                "\n"
+                "metadata = sa.MetaData()\n"
+                "audit = sa.Table(\n"
+                "    'audit',\n"
+                "    metadata,\n"
+                "    sa.Column('at', sa.DateTime, server_default=sa.func.now()),  # error\n"
+                "    sa.Column(\n"
+                "        'changed', sa.DateTime, onupdate=sa.func.now()  # error\n"
+                "    ),\n"
+                ")\n"
+            ),
             note="columns of a `Table(...)`",
         ),
         Valid(
@@ -266,28 +356,63 @@ class ClientSideTimestampDefault(Rule):
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
         if callee(node, ctx) not in _COLUMNS or in_migration(ctx) or inside_alembic_op(ctx):
             return
+        # One keyword at most becomes `server_default=` (two would not parse).
+        server_default = any(kw.arg == "server_default" for kw in node.keywords)
         for kw in node.keywords:
             if kw.arg not in _KEYWORDS:
                 continue
-            problem = self._problem(kw.value, ctx)
-            if problem is not None:
-                remedy = (
-                    "onupdate=func.now()" if kw.arg == "onupdate" else "server_default=func.now()"
-                )
-                ctx.report(
-                    self, kw, keyword=kw.arg, value=short(kw.value), problem=problem, remedy=remedy
-                )
+            found = self._problem(kw.value, ctx)
+            if found is None:
+                continue
+            problem, function = found
+            remedy = "onupdate=func.now()" if kw.arg == "onupdate" else "server_default=func.now()"
+            fix = None
+            if kw.arg == "onupdate":
+                fix = self._fix(kw, "onupdate", function, ctx)
+            elif kw.arg != "default_factory" and not server_default:
+                server_default = True
+                fix = self._fix(kw, "server_default", function, ctx)
+            ctx.report_with_fix(
+                self, kw, fix, keyword=kw.arg, value=short(kw.value), problem=problem, remedy=remedy
+            )
+
+    def _fix(self, kw: ast.keyword, new: str, function: str, ctx: RuleContext) -> Fix | None:
+        if edits.has_comment(ctx, kw):
+            return None
+        call = "current_date" if function in _DATES else "now"
+        module = next(
+            (name for name, bound in ctx.names.module_scope.items() if bound == "sqlalchemy"),
+            None,
+        )
+        found = ctx.names.lookup("func")
+        if found in _FUNC or (found is None and module is None):
+            added = edits.ensure_import(ctx, "sqlalchemy", "func", also=_FUNC)
+            if added is None:
+                return None
+            value = f"func.{call}()"
+        elif module is not None:
+            added, value = (), f"{module}.func.{call}()"
+        else:
+            return None
+        title = self.meta.fix_title or ""
+        return edits.unsafe(title, edits.replace(ctx, kw, f"{new}={value}"), *added)
 
     @staticmethod
-    def _problem(value: ast.expr, ctx: RuleContext) -> str | None:
+    def _problem(value: ast.expr, ctx: RuleContext) -> tuple[str, str] | None:
+        """(what is wrong, the `now` function called) for a client-side timestamp."""
         if isinstance(value, ast.Lambda):
             inner = _innermost_call(value.body)
-            if isinstance(inner, ast.Call) and _is_now(inner.func, ctx):
-                return _CALLABLE
+            if isinstance(inner, ast.Call):
+                function = _now_function(inner.func, ctx)
+                if function is not None:
+                    return _CALLABLE, function
             return None
         if isinstance(value, ast.Call):
             inner = _innermost_call(value)
-            if isinstance(inner, ast.Call) and _is_now(inner.func, ctx):
-                return _CALLED
+            if isinstance(inner, ast.Call):
+                function = _now_function(inner.func, ctx)
+                if function is not None:
+                    return _CALLED, function
             return None
-        return _CALLABLE if _is_now(value, ctx) else None
+        function = _now_function(value, ctx)
+        return (_CALLABLE, function) if function is not None else None

@@ -161,11 +161,11 @@ class ColumnInsteadOfMappedColumn(Rule):
                 "    @declared_attr\n"
                 "    def owner_id(cls):\n"
                 "        return mapped_column(Integer, ForeignKey('users.id'))  # error\n",
-                "mealie/db/models/recipe.py": "from sqlalchemy.types import Integer, String\n"
+                "mealie/db/models/recipe.py": "from sqlalchemy.orm import mapped_column\n"
+                "from sqlalchemy.types import Integer, String\n"
                 "\n"
                 "from app.db import base\n"
                 "from app.db.mixins import OwnedMixin, TimestampMixin\n"
-                "from sqlalchemy.orm import mapped_column\n"
                 "\n"
                 "\n"
                 "class Recipe(base.Base, TimestampMixin, OwnedMixin):\n"

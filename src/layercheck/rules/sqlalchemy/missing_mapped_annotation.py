@@ -269,7 +269,7 @@ class MissingMappedAnnotation(Rule):
             fixed={
                 "app/models/mixins.py": "import datetime as dt\n"
                 "\n"
-                "from sqlalchemy.orm import mapped_column, Mapped\n"
+                "from sqlalchemy.orm import Mapped, mapped_column\n"
                 "\n"
                 "\n"
                 "class AuditMixin:\n"
@@ -308,7 +308,7 @@ class MissingMappedAnnotation(Rule):
                 "import datetime\n"
                 "\n"
                 "from sqlalchemy import DateTime, Integer, String\n"
-                "from sqlalchemy.orm import DeclarativeBase, mapped_column, Mapped\n"
+                "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
                 "\n"
                 "\n"
                 "class Base(DeclarativeBase):\n"
