@@ -55,8 +55,6 @@ EVERYTHING: Final = ("everything",)
 """The question whose answer is every file's facts: what a value read from the memo
 depends on when nobody saw it computed."""
 
-_LAYERS: Final = {layer.value: layer for layer in Layer}
-
 
 def _facts(index: ProjectIndex, path: str) -> FileFacts | None:
     return index.by_path.get(path)
@@ -73,7 +71,7 @@ def _layer(index: ProjectIndex, path: str) -> Layer | str | None:
 
 
 def _layers(values: list[str]) -> frozenset[Layer]:
-    return frozenset(_LAYERS[value] for value in values)
+    return frozenset(Layer(value) for value in values)
 
 
 # How each question is asked of an index. A method of ProjectIndex missing here is
@@ -127,7 +125,7 @@ class _Hasher:
     def canonical(self, value: object) -> object:
         if value is None or isinstance(value, bool | int | float | str):
             return value
-        if isinstance(value, enum.Enum):
+        if isinstance(value, enum.Enum | Layer):
             return value.value
         if isinstance(value, FileFacts):
             digest = self._digests.get(value.path)
