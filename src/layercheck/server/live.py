@@ -23,8 +23,11 @@ from layercheck.engine import Engine
 from layercheck.fixes.apply import apply_pass
 from layercheck.fixes.relint import Relinter
 from layercheck.fixes.run import applicable, fix_text
-from layercheck.fixes.unused import drop_unused_imports, merge_added_imports
-from layercheck.index import ProjectIndex
+from layercheck.fixes.unused import (
+    drop_unused_imports,
+    merge_added_imports,
+    place_added_imports,
+)
 from layercheck.model import Finding
 from layercheck.rules import CATALOG
 from layercheck.source import parse
@@ -63,9 +66,6 @@ class Checked:
 class _Indexes(Relinter):
     """The fixes' re-linter, whose per-project indexes can be dropped when files change."""
 
-    def index(self, file: SourceFile) -> ProjectIndex:
-        return self._index(file)
-
     def forget(self, roots: Iterable[Path] | None = None) -> None:
         if roots is None:
             self._indexes.clear()
@@ -99,6 +99,9 @@ class LiveChecker:
         self.workspace = Workspace(CATALOG, overrides, cwd=self.cwd)
         self.engine = Engine(self.workspace, warn=self.warn, jobs=1)
         self._indexes = _Indexes(self.engine)
+        """The saved tree's index per project: what diagnostics are checked against."""
+        self._fixing = _Indexes(self.engine)
+        """The re-linter of "fix all", whose index takes in each fixed text's own facts."""
 
     # -- what changed on disk --------------------------------------------------------
     def changed(self, paths: Iterable[Path]) -> bool:
@@ -115,6 +118,7 @@ class LiveChecker:
                 if path == root or root in path.parents:
                     stale.add(root)
         self._indexes.forget(stale)
+        self._fixing.forget(stale)
         return False
 
     # -- checking ----------------------------------------------------------------------
@@ -148,7 +152,9 @@ class LiveChecker:
         done = apply_pass(checked.text, [finding])
         if not done.applied:
             return None
-        text = drop_unused_imports(checked.text, merge_added_imports(checked.text, done.text))
+        merged = merge_added_imports(checked.text, done.text)
+        placed = place_added_imports(checked.text, merged, self._fixing.sections(checked.file))
+        text = drop_unused_imports(checked.text, placed)
         for candidate in (text, done.text):
             if _parses(candidate):
                 return candidate
@@ -160,7 +166,7 @@ class LiveChecker:
         if not wanted:
             return checked.text
         result = fix_text(
-            self._indexes, checked.file, checked.text, checked.findings, unsafe, self._warn
+            self._fixing, checked.file, checked.text, checked.findings, unsafe, self._warn
         )
         return result.fixed
 
