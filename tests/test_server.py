@@ -260,3 +260,14 @@ def test_without_pygls_one_line_and_exit_2() -> None:
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1
     assert "pip install 'layercheck[server]'" in proc.stderr
+
+
+@pytest.mark.asyncio
+async def test_related_places_the_handler_of_lc304(client: LanguageClient, project: Path) -> None:
+    found = await Document(client, project / "app/routes/moderation.py").open()
+    redundant = _one(found, "LC304")
+    assert redundant.related_information
+    place = redundant.related_information[0]
+    assert place.location.uri == (project / "app/main.py").as_uri()
+    main = (project / "app/main.py").read_text(encoding="utf-8").splitlines()
+    assert "add_exception_handler(AppError" in main[place.location.range.start.line]

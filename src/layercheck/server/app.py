@@ -81,7 +81,17 @@ class LayercheckServer(LanguageServer):
         chained = any(finding.chain for finding in checked.findings)
         index = self.checker().index_paths(checked.file) if chained else None
         lines = self.lines(checked.text)
-        found = [diagnostic(finding, lines, index) for finding in checked.findings]
+        found = [
+            diagnostic(
+                finding,
+                lines,
+                index,
+                self.checker().handler_places(checked.file, finding)
+                if finding.code == "LC304"
+                else (),
+            )
+            for finding in checked.findings
+        ]
         self._send(uri, document.version, found)
 
     def publish_open(self) -> None:

@@ -10,6 +10,7 @@ with new settings, as the command line would read them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,7 +31,7 @@ from layercheck.fixes.unused import (
 )
 from layercheck.model import Finding
 from layercheck.rules import CATALOG
-from layercheck.source import parse
+from layercheck.source import DecodeError, decode_source, parse, read_regular_file
 
 CONFIG_NAMES: Final = frozenset(
     {
@@ -144,6 +145,30 @@ class LiveChecker:
         """Module -> file path in the file's project (related places of a diagnostic)."""
         index = self._indexes.index(file)
         return {module: facts.path for module, facts in index.by_module.items()}
+
+    def handler_places(self, file: SourceFile, finding: Finding) -> list[tuple[Path, int, str]]:
+        """Where the exception handlers that an LC304 finding names are registered: the
+        place the finding points at, shown beside it (the rule reports only the route)."""
+        _, found, named = finding.message.partition("the exception handler for ")
+        shorts = re.findall(r"`([\w.]+)`", named) if found else []
+        places: list[tuple[Path, int, str]] = []
+        if not shorts:
+            return places
+        index = self._indexes.index(file)
+        for facts in index.by_path.values():
+            wanted = [s for s in shorts if any(h.rpartition(".")[2] == s for h in facts.handlers)]
+            if not wanted:
+                continue
+            path = Path(facts.path)
+            try:
+                lines = decode_source(read_regular_file(path)[0]).splitlines()
+            except (OSError, DecodeError):
+                continue
+            for short in wanted:
+                pattern = re.compile(rf"exception_handler.*\b{re.escape(short)}\b")
+                row = next((n for n, line in enumerate(lines, 1) if pattern.search(line)), 1)
+                places.append((path, row, f"the handler for `{short}` is registered here"))
+        return places
 
     # -- fixing ------------------------------------------------------------------------
     def fixed_one(self, checked: Checked, finding: Finding) -> str | None:

@@ -77,10 +77,22 @@ _WIDTHS: Final[dict[str, Callable[[str], int]]] = {
 
 
 def diagnostic(
-    finding: Finding, lines: Lines, module_paths: Mapping[str, str] | None = None
+    finding: Finding,
+    lines: Lines,
+    module_paths: Mapping[str, str] | None = None,
+    places: Sequence[tuple[Path, int, str]] = (),
 ) -> types.Diagnostic:
-    """The finding as the editor shows it; an import chain (LC104) as related places."""
+    """The finding as the editor shows it; an import chain (LC104) and other `places`
+    (the handler of LC304) as related locations."""
     related: list[types.DiagnosticRelatedInformation] = []
+    for place, row, note in places:
+        where = types.Position(line=max(row - 1, 0), character=0)
+        related.append(
+            types.DiagnosticRelatedInformation(
+                location=types.Location(place.as_uri(), types.Range(where, where)),
+                message=note,
+            )
+        )
     for link in finding.chain:
         path = (module_paths or {}).get(link.importer)
         if path is None:
