@@ -35,6 +35,11 @@ NOW_FUNCTIONS: Final = frozenset(
 _SAME_MOMENT: Final = frozenset({"replace", "astimezone", "date"})
 """Methods whose result still records when the row was written."""
 _DATES: Final = frozenset({"datetime.date.today"})
+_TIME_OF_DAY: Final = frozenset({"time", "timetz"})
+TIME_OF_DAY: Final = "datetime.datetime.time"
+"""The marker of `now().time()`: the time of day the row was written, on the client's
+clock; the database's twin (`func.current_time()`) keeps the server's time zone, so no
+fix is offered."""
 _FUNC: Final = frozenset(
     {"sqlalchemy.func", "sqlalchemy.sql.func", "sqlalchemy.sql.expression.func"}
 )
@@ -53,6 +58,19 @@ def _innermost_call(node: ast.expr) -> ast.expr:
     ):
         node = node.func.value
     return node
+
+
+def _time_of(node: ast.expr) -> ast.expr | None:
+    """`X` of `X.time()` or `X.timetz()`."""
+    if (
+        isinstance(node, ast.Call)
+        and not node.args
+        and not node.keywords
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _TIME_OF_DAY
+    ):
+        return node.func.value
+    return None
 
 
 def _now_function(node: ast.expr, ctx: RuleContext) -> str | None:
@@ -149,8 +167,10 @@ class ClientSideTimestampDefault(Rule):
     ## Details
     The functions recognised are `datetime.datetime.now`, `utcnow` and `today` and
     `datetime.date.today` in any import form; a lambda around a call of one, also
-    followed by `.replace(...)`, `.astimezone(...)` or `.date()` (`.time()` gives a time
-    of day, not a timestamp); and a project function whose returned values all come
+    followed by `.replace(...)`, `.astimezone(...)` or `.date()`; a lambda around
+    `now().time()` (the time of day of the write, on the client's clock: reported with
+    `server_default=func.current_time()` as the remedy, without a fix, since the database
+    keeps its own time zone); and a project function whose returned values all come
     from one of them (`def utcnow(): return datetime.now(UTC)`), in this module or
     another. Columns of a `Table(...)` count as well as those of declarative classes;
     columns in migrations (and in Alembic `op.*` calls) are left alone, as are Pydantic
@@ -346,10 +366,25 @@ class ClientSideTimestampDefault(Rule):
             "    __tablename__ = 'posts'\n"
             "    slug: Mapped[str] = mapped_column(default=new_slug)\n"
             "    stamp: Mapped[int] = mapped_column(default=datetime.now)\n"
-            "    other: Mapped[int] = mapped_column(default=now_or_none)\n"
-            "    at: Mapped[time] = mapped_column(default=lambda: dt.datetime.now().time())\n",
-            note="a local class called `datetime`, project functions returning other values, "
-            "a time of day (mealie's webhooks)",
+            "    other: Mapped[int] = mapped_column(default=now_or_none)\n",
+            note="a local class called `datetime`, project functions returning other values",
+        ),
+        Invalid(
+            "import datetime as dt\n"
+            "from datetime import time, timezone\n\n"
+            "from sqlalchemy.orm import Mapped, mapped_column\n\n\n"
+            "class Webhook(Base):\n"
+            "    __tablename__ = 'webhooks'\n"
+            "    at: Mapped[time] = mapped_column(\n"
+            "        default=lambda: dt.datetime.now(timezone.utc).time()  # error\n"
+            "    )\n"
+            "    label: Mapped[str] = mapped_column(\n"
+            "        default=lambda: dt.datetime.now().isoformat()\n"
+            "    )\n",
+            path="app/models/webhook.py",
+            no_fix=True,
+            note="a time of day taken from `now()` (no fix: `func.current_time()` keeps the "
+            "database's time zone); `.isoformat()` is text, not a time, and is left alone",
         ),
     )
 
@@ -365,9 +400,12 @@ class ClientSideTimestampDefault(Rule):
             if found is None:
                 continue
             problem, function = found
-            remedy = "onupdate=func.now()" if kw.arg == "onupdate" else "server_default=func.now()"
+            call = "func.current_time()" if function == TIME_OF_DAY else "func.now()"
+            remedy = f"onupdate={call}" if kw.arg == "onupdate" else f"server_default={call}"
             fix = None
-            if kw.arg == "onupdate":
+            if function == TIME_OF_DAY:
+                pass  # no fix: see TIME_OF_DAY
+            elif kw.arg == "onupdate":
                 fix = self._fix(kw, "onupdate", function, ctx)
             elif kw.arg != "default_factory" and not server_default:
                 server_default = True
@@ -399,20 +437,19 @@ class ClientSideTimestampDefault(Rule):
 
     @staticmethod
     def _problem(value: ast.expr, ctx: RuleContext) -> tuple[str, str] | None:
-        """(what is wrong, the `now` function called) for a client-side timestamp."""
-        if isinstance(value, ast.Lambda):
-            inner = _innermost_call(value.body)
+        """(what is wrong, the `now` function called, or TIME_OF_DAY) for a client-side
+        timestamp."""
+        if isinstance(value, ast.Lambda | ast.Call):
+            body = value.body if isinstance(value, ast.Lambda) else value
+            problem = _CALLABLE if isinstance(value, ast.Lambda) else _CALLED
+            time_of = _time_of(body)
+            inner = _innermost_call(time_of if time_of is not None else body)
             if isinstance(inner, ast.Call):
                 function = _now_function(inner.func, ctx)
-                if function is not None:
-                    return _CALLABLE, function
-            return None
-        if isinstance(value, ast.Call):
-            inner = _innermost_call(value)
-            if isinstance(inner, ast.Call):
-                function = _now_function(inner.func, ctx)
-                if function is not None:
-                    return _CALLED, function
+                if function is not None and function not in _DATES:
+                    return problem, TIME_OF_DAY if time_of is not None else function
+                if function is not None and time_of is None:
+                    return problem, function
             return None
         function = _now_function(value, ctx)
         return (_CALLABLE, function) if function is not None else None
