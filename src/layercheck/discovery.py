@@ -26,6 +26,25 @@ _Rules = tuple[tuple[re.Pattern[str], bool], ...]
 """Compiled ignore-file lines in order: (regex, True to ignore / False for `!`)."""
 
 
+@dataclass
+class WalkLog:
+    """What a walk's outcome rests on besides the files it found, for the tree cache:
+    each folder listed (with its stat taken before the listing), each folder whose
+    settings were asked, and each ignore file read (its stat before reading, None when
+    there is none)."""
+
+    listed: list[tuple[Path, os.stat_result | None]] = field(default_factory=list)
+    settled: list[Path] = field(default_factory=list)
+    ignore_files: list[tuple[Path, os.stat_result | None]] = field(default_factory=list)
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
 def _read_rules(*files: Path) -> _Rules:
     """The rules of these ignore files together, in order. A file that cannot be read
     ignores nothing; a line that is no pattern is skipped, as git skips it."""
@@ -63,13 +82,19 @@ class Ignores:
     `.git/info/exclude` ignore, as git and ruff read them. The top is the git root;
     outside a git repository, the project's root."""
 
-    def __init__(self) -> None:
+    def __init__(self, log: WalkLog | None = None) -> None:
+        self._log = log
         self._rules: dict[Path, _Rules] = {}
         self._chains: dict[tuple[Path, Path], list[tuple[Path, _Rules]]] = {}
 
+    def _read(self, *files: Path) -> _Rules:
+        if self._log is not None:
+            self._log.ignore_files.extend((file, _stat(file)) for file in files)
+        return _read_rules(*files)
+
     def _folder_rules(self, folder: Path) -> _Rules:
         if folder not in self._rules:
-            self._rules[folder] = _read_rules(*(folder / name for name in IGNORE_FILES))
+            self._rules[folder] = self._read(*(folder / name for name in IGNORE_FILES))
         return self._rules[folder]
 
     def _chain(self, folder: Path, root: Path) -> list[tuple[Path, _Rules]]:
@@ -85,7 +110,7 @@ class Ignores:
             if git is not None:
                 exclude = git / ".git" / "info" / "exclude"
                 if exclude not in self._rules:
-                    self._rules[exclude] = _read_rules(exclude)
+                    self._rules[exclude] = self._read(exclude)
                 chain.append((git, self._rules[exclude]))
             between = [folder, *folder.parents]
             for step in reversed(between[: between.index(top) + 1]):
@@ -172,10 +197,12 @@ def discover(
     *,
     warn: Callable[[str], None] | None = None,
     known: Iterable[SourceFile] = (),
+    log: WalkLog | None = None,
 ) -> Discovery:
     """Files to check, in a stable order. An explicit file is checked even when excluded
     (ruff's behaviour) unless `--force-exclude` is on. `known`: records this run made
-    already, handed back for their files rather than made again."""
+    already, handed back for their files rather than made again. `log` hears what the
+    walk's outcome rests on (the tree cache)."""
     result = Discovery()
     seen: set[Path] = set()
     made = {file.path: file for file in known}
@@ -187,7 +214,7 @@ def discover(
         if warn is not None:
             warn(message)
 
-    ignores = Ignores()
+    ignores = Ignores(log)
 
     def add(path: Path, settings: Settings) -> None:
         if path not in seen:
@@ -215,7 +242,7 @@ def discover(
         if info is None or not os.path.isdir(path):
             add(path, settings)
             continue
-        _walk(path, workspace, {(info.st_dev, info.st_ino)}, add, note, ignores)
+        _walk(path, workspace, {(info.st_dev, info.st_ino)}, add, note, ignores, log)
     return result
 
 
@@ -235,7 +262,11 @@ def _walk(
     add: Callable[[Path, Settings], None],
     note: Callable[[str], None],
     ignores: Ignores,
+    log: WalkLog | None = None,
 ) -> None:
+    if log is not None:
+        # Before the listing: an entry added after it changes the folder's mtime later.
+        log.listed.append((folder, _stat(folder)))
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except OSError as exc:
@@ -253,6 +284,8 @@ def _walk(
                 note(f"{path}: broken or looping symlink, skipped")
             continue
         settings = workspace.settings_for(path if is_dir else folder)
+        if log is not None and is_dir:
+            log.settled.append(path)
         if settings.is_excluded(path, ancestors=False):
             continue
         if settings.respect_gitignore and ignores.ignored(path, is_dir=is_dir, root=settings.root):
@@ -267,7 +300,7 @@ def _walk(
             if key in visiting:
                 note(f"{path}: symlink loop, skipped")
                 continue
-            _walk(path, workspace, visiting | {key}, add, note, ignores)
+            _walk(path, workspace, visiting | {key}, add, note, ignores, log)
         elif entry.name.endswith(PY_SUFFIXES):
             add(path, settings)
 

@@ -28,7 +28,7 @@ from layercheck.cache import (
 )
 from layercheck.config.settings import Settings
 from layercheck.config.workspace import Workspace
-from layercheck.discovery import SourceFile, discover, stdin_file
+from layercheck.discovery import SourceFile, WalkLog, discover, stdin_file
 from layercheck.facts import FileFacts
 from layercheck.findings_cache import FileStat, FindingsCache, stat_files
 from layercheck.import_roots import misrooted_imports_warning
@@ -43,6 +43,7 @@ from layercheck.rules import ALL_RULES
 from layercheck.rules._base import Rule
 from layercheck.source import DecodeError, decode_source, read_regular_file
 from layercheck.suppress import suppress
+from layercheck.tree_cache import TreeCache
 from layercheck.walker import culprit
 
 _R = TypeVar("_R")
@@ -158,11 +159,31 @@ class Engine:
             if root not in marked and self.workspace.has_project_root(target.path.parent):
                 marked.append(root)
         for root in marked:
-            known = {file.path for file in groups[root]}
-            for file in discover([root], self.workspace, known=groups[root]).files:
+            known = {file.path: file for file in groups[root]}
+            for file in self._project_files(root, known):
                 if file.path not in known and file.settings.root == root:
                     groups[root].append(file)
         return groups
+
+    def _project_files(self, root: Path, known: dict[Path, SourceFile]) -> list[SourceFile]:
+        """Every file under a project root, from the tree cache while the folders, ignore
+        files and settings the last walk rested on are unchanged."""
+        settings = self.workspace.settings_for(root)
+        if not settings.cache:
+            return discover([root], self.workspace, known=known.values()).files
+        tree = TreeCache(settings.cache_dir, root)
+        held = tree.files(self.workspace, self._findings_key, known)
+        if held is not None:
+            return held
+        log = WalkLog()
+        files = discover([root], self.workspace, known=known.values(), log=log).files
+        try:
+            tree.record(files, log, self._findings_key, self.workspace)
+        except OSError as exc:
+            if self._cache_problem is None:
+                reason = exc.strerror or str(exc)
+                self._cache_problem = f"cannot write the cache in {tree.directory}: {reason}"
+        return files
 
     def _load(
         self,
