@@ -8,34 +8,15 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Final
 
 import click
 
-_NAMES: Final = frozenset(
-    {
-        "pyproject.toml",
-        ".layercheck.toml",
-        "layercheck.toml",
-        "setup.py",
-        "setup.cfg",
-        ".gitignore",
-        ".ignore",
-        "uv.lock",
-        "poetry.lock",
-        "pdm.lock",
-    }
-)
+from layercheck.config.files import settings_file
 
 
 def relevant(path: str) -> bool:
     """A change that can change a finding: a source file, or one that shapes settings."""
-    name = Path(path).name
-    return (
-        name.endswith((".py", ".pyi"))
-        or name in _NAMES
-        or (name.startswith("requirements") and name.endswith(".txt"))
-    )
+    return path.endswith((".py", ".pyi")) or settings_file(Path(path))
 
 
 def watch(paths: Sequence[Path], run: Callable[[], None], clear: bool) -> None:

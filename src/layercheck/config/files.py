@@ -18,6 +18,17 @@ from layercheck.config.errors import ConfigError
 
 CONFIG_NAMES: Final = (".layercheck.toml", "layercheck.toml", "pyproject.toml")
 PROJECT_MARKERS: Final = ("pyproject.toml", "setup.py", "setup.cfg")
+SETTINGS_FILES: Final = frozenset(
+    {*CONFIG_NAMES, *PROJECT_MARKERS, ".gitignore", ".ignore", "uv.lock", "poetry.lock", "pdm.lock"}
+)
+"""Files whose change can change the settings of a long-lived process (`--watch`, the
+language server): config files, packaging files (project roots, module names), ignore
+files, lock files (the declared library versions); `requirements*.txt` too."""
+
+
+def settings_file(path: Path) -> bool:
+    name = path.name
+    return name in SETTINGS_FILES or (name.startswith("requirements") and name.endswith(".txt"))
 
 
 def load_toml(path: Path) -> dict[str, object]:

@@ -19,9 +19,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from layercheck import __version__
+from layercheck.config.files import SETTINGS_FILES
 from layercheck.fixes.run import applicable
 from layercheck.model import Applicability, Finding
-from layercheck.server.live import CONFIG_NAMES, Checked, LiveChecker
+from layercheck.server.live import Checked, LiveChecker
 from layercheck.server.protocol import (
     FIX_ALL,
     SOURCE,
@@ -36,7 +37,7 @@ from layercheck.server.protocol import (
 _WATCHED: Final = (
     "**/*.py",
     "**/requirements*.txt",
-    *(f"**/{name}" for name in sorted(CONFIG_NAMES)),
+    *(f"**/{name}" for name in sorted(SETTINGS_FILES)),
 )
 _LANGUAGES: Final = frozenset({"python"})
 

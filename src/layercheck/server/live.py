@@ -14,9 +14,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Final
 
 from layercheck.add_noqa import SKIPPED, edit_text
+from layercheck.config.files import settings_file
 from layercheck.config.settings import Overrides, Settings
 from layercheck.config.workspace import Workspace, forget_files
 from layercheck.discovery import SourceFile, stdin_file
@@ -32,27 +32,6 @@ from layercheck.fixes.unused import (
 from layercheck.model import Finding
 from layercheck.rules import CATALOG
 from layercheck.source import DecodeError, decode_source, parse, read_regular_file
-
-CONFIG_NAMES: Final = frozenset(
-    {
-        "pyproject.toml",
-        ".layercheck.toml",
-        "layercheck.toml",
-        "setup.py",
-        "setup.cfg",
-        ".gitignore",
-        "uv.lock",
-        "poetry.lock",
-        "pdm.lock",
-    }
-)
-"""Files whose change means new settings: config files, packaging files (project roots,
-module names), ignore files, and lock files (the declared library versions)."""
-
-
-def settings_file(path: Path) -> bool:
-    name = path.name
-    return name in CONFIG_NAMES or (name.startswith("requirements") and name.endswith(".txt"))
 
 
 @dataclass(frozen=True, slots=True)
