@@ -42,6 +42,9 @@ class ImportTable:
     module: str
     is_package: bool
     scopes: list[Scope] = field(default_factory=list)
+    generation: int = 0
+    """Moves on whenever what a name means may change (a binding, a scope entered or
+    left): an answer kept for a node holds only while it is unchanged."""
 
     def __post_init__(self) -> None:
         if not self.scopes:
@@ -73,6 +76,7 @@ class ImportTable:
             yield alias.asname or alias.name, f"{base}.{alias.name}"
 
     def bind(self, name: str, qualified: str) -> None:
+        self.generation += 1
         self.scopes[-1].bindings[name] = qualified
 
     def bind_local(self, name: str) -> None:
@@ -80,11 +84,13 @@ class ImportTable:
         if len(self.scopes) > 1:
             innermost = self.scopes[-1]
             if name not in innermost.declared:
+                self.generation += 1
                 innermost.bindings[name] = LOCAL
 
     def declare(self, node: ast.Global | ast.Nonlocal) -> None:
         """`global x` / `nonlocal x`: `x` is not a local of the innermost scope."""
         if len(self.scopes) > 1:
+            self.generation += 1
             kind = "global" if isinstance(node, ast.Global) else "nonlocal"
             innermost = self.scopes[-1]
             for name in node.names:
@@ -99,10 +105,12 @@ class ImportTable:
         return None
 
     def push(self, node: ast.AST, *, is_class: bool) -> None:
+        self.generation += 1
         self.scopes.append(Scope(node, is_class=is_class))
 
     def pop(self) -> None:
         if len(self.scopes) > 1:
+            self.generation += 1
             self.scopes.pop()
 
     def lookup(self, name: str) -> str | None:

@@ -35,7 +35,7 @@ class FileModel:
     is_test: bool = False
     """A test file (tests/, test_*.py, *_test.py, conftest.py): it has no layer."""
     ancestors: list[ast.AST] = field(default_factory=list)
-    _qualified: dict[int, tuple[ast.AST, str | None]] = field(default_factory=dict)
+    _qualified: dict[int, tuple[ast.AST, int, str | None]] = field(default_factory=dict)
     _functions_at: tuple[tuple[int, int], list[ast.FunctionDef | ast.AsyncFunctionDef]] | None = (
         None
     )
@@ -95,14 +95,17 @@ class FileModel:
 
     def qualified(self, node: ast.AST) -> str | None:
         """Resolved, re-export-followed qualified name of a Name/Attribute, or None."""
-        # Rules ask about the same nodes again and again; a node's scope does not change
-        # while the walk is inside it.
+        # Rules ask about the same nodes again and again. An answer is kept with the name
+        # table's generation: a rule that asks about a node the walk has not reached yet
+        # (a body scanned from its `def`) must not hand its answer to a rule asking there,
+        # or a finding would depend on which rules run.
         # The node is kept with its answer: a node parsed from a string annotation is
         # short-lived, and its id could be reused by another.
+        generation = self.names.generation
         cached = self._qualified.get(id(node))
-        if cached is not None and cached[0] is node:
-            return cached[1]
+        if cached is not None and cached[0] is node and cached[1] == generation:
+            return cached[2]
         found = self.names.qualified(node)
         result = self.index.resolve(found) if found is not None else None
-        self._qualified[id(node)] = (node, result)
+        self._qualified[id(node)] = (node, generation, result)
         return result
