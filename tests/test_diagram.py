@@ -73,7 +73,7 @@ def test_dot_marks_violations_red() -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("digraph layercheck {")
     line = next(row for row in proc.stdout.splitlines() if "LC101" in row)
-    assert "n_app_routes_posts -> n_app_repositories_post_repo" in line
+    assert "n_app_2e_routes_2e_posts -> n_app_2e_repositories_2e_post__repo" in line
     assert "#d1242f" in line
     assert "posts.py#L9" in line
 
@@ -162,9 +162,9 @@ def test_a_large_module_picture_draws_only_the_reported_imports() -> None:
     for render in (to_dot, to_mermaid):
         few = render(diagram, True)
         every = render(diagram, True, True)
-        assert not drawn(few, "n_app_services_s0", "n_app_services_s1")
-        assert drawn(few, "n_app_services_s2", "n_app_routes_r")
-        assert drawn(every, "n_app_services_s0", "n_app_services_s1")
+        assert not drawn(few, "n_app_2e_services_2e_s0", "n_app_2e_services_2e_s1")
+        assert drawn(few, "n_app_2e_services_2e_s2", "n_app_2e_routes_2e_r")
+        assert drawn(every, "n_app_2e_services_2e_s0", "n_app_2e_services_2e_s1")
 
 
 def test_a_layer_of_the_projects_own_gets_its_band_in_its_place(tmp_path: Path) -> None:
@@ -190,3 +190,22 @@ def test_a_layer_of_the_projects_own_gets_its_band_in_its_place(tmp_path: Path) 
     assert names.index("services") < names.index("domain") < names.index("repositories")
     edges = {(e["from"], e["to"]): e for e in json.loads(proc.stdout)["layer_edges"]}
     assert edges[("repositories", "domain")]["violations"] == {"LC102": 1}
+
+
+def test_modules_whose_names_differ_only_by_dot_and_underscore_are_two_boxes() -> None:
+    from layercheck.diagram.build import Diagram, Import, Module
+    from layercheck.diagram.formats import to_dot, to_mermaid
+
+    diagram = Diagram()
+    for name in ("app.services.a_b", "app.services.a.b", "app.services_a.b", "app.routes.r"):
+        layer = "routes" if ".routes." in name else "services"
+        diagram.modules[name] = Module(name, layer, Path("/p/" + name.replace(".", "/") + ".py"))
+    diagram.imports = [Import("app.routes.r", name, 1) for name in list(diagram.modules)[:3]]
+    for render in (to_dot, to_mermaid):
+        text = render(diagram, True)
+        boxes = set(re.findall(r"^\s*(n_\w+)\[", text, re.M)) | set(
+            re.findall(r"^\s*(n_\w+) \[label", text, re.M)
+        )
+        assert len(boxes) == 4, (render.__name__, text)
+        edges = re.findall(r"^\s*n_app\w+ -+> ?(n_app\w+)", text, re.M)
+        assert len(set(edges)) == 3, (render.__name__, text)

@@ -202,3 +202,30 @@ def test_imports_added_by_one_pass_are_placed_again_in_order() -> None:
     )
     one = "from typing import Annotated\n\n" + before
     assert place_added_imports(before, one, sections) == one
+
+
+def test_a_file_with_many_fixes_is_walked_once_per_scope(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each fix asks for the module's quote and its bound names: they are gathered once per
+    module and scope, not once per fix (a 10 MB file with thousands of fixes took
+    minutes when every fix walked the whole module again)."""
+    walks: list[str] = []
+    first_quote, bindings = edits._first_quote, edits._bindings
+
+    def counted_quote(view: edits.FileView, tree: ast.Module) -> str:
+        walks.append("quote")
+        return first_quote(view, tree)
+
+    def counted_bindings(scope: ast.AST, *, nested: bool) -> frozenset[str]:
+        walks.append("bindings")
+        return bindings(scope, nested=nested)
+
+    monkeypatch.setattr(edits, "_first_quote", counted_quote)
+    monkeypatch.setattr(edits, "_bindings", counted_bindings)
+    view = View("from pydantic import BaseModel\n\n" + "x = 'a'\n" * 50)
+    for _ in range(200):
+        assert edits.preferred_quote(view) == "'"
+        assert edits.ensure_import(view, "pydantic", "Field") is not None
+    assert walks.count("quote") == 1
+    assert walks.count("bindings") == 1

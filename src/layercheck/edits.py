@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Final, Protocol
 
@@ -105,6 +106,17 @@ def preferred_quote(view: FileView) -> str:
     tree = module_tree(view)
     if tree is None:
         return '"'
+    # A file with many fixes asks once per fix: one walk per module, not per fix.
+    quote = _QUOTES.get(tree)
+    if quote is None:
+        quote = _QUOTES[tree] = _first_quote(view, tree)
+    return quote
+
+
+_QUOTES: Final[weakref.WeakKeyDictionary[ast.AST, str]] = weakref.WeakKeyDictionary()
+
+
+def _first_quote(view: FileView, tree: ast.Module) -> str:
     docstrings = {
         id(stmt.value)
         for stmt in ast.walk(tree)
@@ -192,22 +204,40 @@ def _bound_anywhere(view: FileView, name: str) -> bool:
 
 def _binds(scope: ast.AST, name: str, *, nested: bool) -> bool:
     """`nested`: look inside nested functions and classes too (a cheap over-estimate)."""
+    # Asked once per fix that adds an import: each scope's names are gathered once, so a
+    # large file with many fixes is not walked again for each.
+    memo = _NESTED_BINDINGS if nested else _OWN_BINDINGS
+    names = memo.get(scope)
+    if names is None:
+        names = memo[scope] = _bindings(scope, nested=nested)
+    return name in names
+
+
+_NESTED_BINDINGS: Final[weakref.WeakKeyDictionary[ast.AST, frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+_OWN_BINDINGS: Final[weakref.WeakKeyDictionary[ast.AST, frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _bindings(scope: ast.AST, *, nested: bool) -> frozenset[str]:
+    names: set[str] = set()
     pending: list[ast.AST] = list(ast.iter_child_nodes(scope))
     while pending:
         node = pending.pop()
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
-            return True
-        if isinstance(node, ast.alias) and (node.asname or node.name).partition(".")[0] == name:
-            return True
-        if isinstance(node, ast.arg) and node.arg == name:
-            return True
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            if node.name == name:
-                return True
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).partition(".")[0])
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
             if not nested:
                 continue
         pending.extend(ast.iter_child_nodes(node))
-    return False
+    return frozenset(names)
 
 
 def _from_import(tree: ast.Module, module: str) -> ast.ImportFrom | None:

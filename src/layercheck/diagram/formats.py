@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import itertools
 import json
-import re
 import shutil
 import subprocess
 from collections import defaultdict
@@ -36,7 +35,13 @@ class GraphvizMissing(Exception):
 
 
 def _id(name: str) -> str:
-    return "n_" + re.sub(r"\W", "_", name)
+    """A node id Mermaid and dot accept, one per name: `_` is doubled and any other
+    character that is not an ASCII letter or digit becomes `_<hex>_`, so `a.b` and `a_b`
+    stay two boxes."""
+    return "n_" + "".join(
+        char if char.isascii() and char.isalnum() else "__" if char == "_" else f"_{ord(char):x}_"
+        for char in name
+    )
 
 
 # -- JSON --------------------------------------------------------------------------------
