@@ -59,7 +59,9 @@ def test_layer_from_path_words(path: str, layer: Layer | None) -> None:
         ("app/services/users_test.py", True),
         ("conftest.py", True),
         ("app/services/conftest.py", True),
+        ("app/domains/sources/fakes/validation.py", True),
         ("app/testing/users.py", False),
+        ("app/fake_data.py", False),
         ("app/services/testimony.py", False),
         ("app/latest_tests.py", False),
         ("app/services/users.py", False),
@@ -326,7 +328,7 @@ def test_repositories_package_that_manages_git_repositories(tmp_path: Path) -> N
             '    subprocess.run(["git", "clone", url], check=True)\n',
             "app/repositories/crud.py": (
                 "from sqlalchemy.orm import Session\n\n\ndef count(db: Session) -> int:\n"
-                "    return 0\n"
+                '    return db.execute("SELECT count(*) FROM users").scalar_one()\n'
             ),
         },
     )
@@ -581,3 +583,74 @@ def test_api_folder_holding_the_other_layers_is_the_application_root(tmp_path: P
     assert found["app/api/db/seed.py"] is None
     assert found["app/api/v1/endpoints.py"] is R
     assert found["app/api/service/users.py"] is S
+
+
+def test_crud_folder_that_hands_the_session_on_is_a_service(tmp_path: Path) -> None:
+    """mlrun's `server/api/crud/`: each module takes the session only to pass it to the
+    database layer; near misses: one calling the session, one keeping it on `self`."""
+    found = layers_of(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/db/__init__.py": "",
+            "app/db/sqldb.py": "import sqlalchemy\n\n\nclass SQLDB:\n"
+            "    def store_run(self, session, run): ...\n",
+            "app/db/singleton.py": "from app.db.sqldb import SQLDB\n\n\ndef get_db() -> SQLDB:\n"
+            "    return SQLDB()\n",
+            "app/crud/__init__.py": "from app.crud import base\n",
+            "app/crud/runs.py": "import sqlalchemy.orm\n\nfrom app.db.singleton import get_db\n\n\n"
+            "class Runs:\n"
+            "    def store(self, session: sqlalchemy.orm.Session, run: dict) -> None:\n"
+            "        get_db().store_run(session, run)\n",
+            "app/crud/cache.py": "from sqlalchemy.orm import Session\n\n\n"
+            "def clear(session: Session) -> None:\n    session.commit()\n",
+            "app/crud/base.py": "from sqlalchemy.ext.asyncio import AsyncSession\n\n\n"
+            "class Base:\n    def __init__(self, session: AsyncSession) -> None:\n"
+            "        self.session = session\n",
+        },
+    )
+    assert found["app/crud/runs.py"] is Layer.SERVICES
+    # the package follows its modules: one hands the session on, two access data
+    package = {
+        p.relative_to(tmp_path).as_posix(): v for p, v in check_project(tmp_path).layers.items()
+    }
+    assert package["app/crud/__init__.py"] is P
+    assert found["app/crud/cache.py"] is P
+    assert found["app/crud/base.py"] is P
+
+
+def test_a_services_file_of_data_classes_describes_services(tmp_path: Path) -> None:
+    """dstack's `core/models/services.py` declares the models a platform serves: no
+    services layer from its name; near miss: a `services.py` with behaviour."""
+    data = (
+        "from pydantic import BaseModel\n\n\nclass ChatModel(BaseModel):\n"
+        "    name: str\n    format: str\n"
+    )
+    service = (
+        "class BillingService:\n    def charge(self, amount: int) -> int:\n        return amount\n"
+    )
+    found = layers_of(
+        tmp_path,
+        {"app/catalog/services.py": data, "app/billing/services.py": service},
+    )
+    assert found == {"app/catalog/services.py": None, "app/billing/services.py": S}
+
+
+def test_a_core_folder_defining_path_operations_is_no_shared_core(tmp_path: Path) -> None:
+    """SurfSense's `capabilities/core/access/rest.py` registers routes with
+    `router.add_api_route` in a factory: its `core/` is the capabilities' own; near miss:
+    a shared `core/` that only builds the app with `include_router`."""
+    found = layers_of(
+        tmp_path,
+        {
+            "app/capabilities/core/access/rest.py": "from fastapi import APIRouter\n\n\n"
+            "def build() -> APIRouter:\n    router = APIRouter()\n"
+            "    router.add_api_route('/run', run)\n    return router\n",
+            "app/capabilities/core/access/agent.py": "import json\n",
+            "app/core/setup.py": "from fastapi import FastAPI\n\nfrom app.api import router\n\n"
+            "app = FastAPI()\napp.include_router(router)\n",
+            "app/core/config.py": "import os\n",
+        },
+    )
+    assert found["app/capabilities/core/access/agent.py"] is None
+    assert found["app/core/config.py"] is Layer.CORE

@@ -124,3 +124,64 @@ def test_upgrading_takes_known_libraries_only(tmp_path: Path) -> None:
     proc = run_cli(".", cwd=tmp_path)
     assert proc.returncode == 2
     assert "upgrading" in proc.stderr
+
+
+def test_component_folders_declare_too(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = ["pydantic>=1.10,<1.10.15"]\n', encoding="utf-8"
+    )
+    (tmp_path / "extras-requirements.txt").write_text("sqlalchemy~=1.4\n", encoding="utf-8")
+    (tmp_path / "dockerfiles/api").mkdir(parents=True)
+    (tmp_path / "dockerfiles/api/requirements.txt").write_text(
+        "sqlalchemy~=1.4\nalembic~=1.9\n", encoding="utf-8"
+    )
+    for skipped in ("tests/assets", "docs", ".venv", "node_modules/pkg"):
+        (tmp_path / skipped).mkdir(parents=True)
+        (tmp_path / skipped / "requirements.txt").write_text("sqlalchemy>=2\n", encoding="utf-8")
+    found = declared_versions(tmp_path, frozenset({"tests", "docs"}))
+    assert {name: set(d.majors) for name, d in found.items()} == {
+        "pydantic": {1},
+        "sqlalchemy": {1},
+        "alembic": {1},
+    }
+    assert found["sqlalchemy"].source == (
+        "extras-requirements.txt: sqlalchemy~=1.4; "
+        "dockerfiles/api/requirements.txt: sqlalchemy~=1.4"
+    )
+
+
+def test_a_component_lock_gives_its_installed_version(tmp_path: Path) -> None:
+    (tmp_path / "backend").mkdir()
+    (tmp_path / "backend/uv.lock").write_text(
+        'version = 1\n\n[[package]]\nname = "sqlalchemy"\nversion = "2.0.41"\n', encoding="utf-8"
+    )
+    (tmp_path / "backend/requirements.txt").write_text("sqlalchemy>=1.4\n", encoding="utf-8")
+    found = declared_versions(tmp_path)
+    assert found["sqlalchemy"].majors == {2}
+    assert found["sqlalchemy"].source == "backend/uv.lock: sqlalchemy 2.0.41"
+
+
+def _two_components(tmp_path: Path, legacy: str) -> None:
+    write_project(tmp_path, {"app/__init__.py": "", "app/schemas.py": V1_SCHEMA})
+    (tmp_path / "backend").mkdir()
+    (tmp_path / "backend/pyproject.toml").write_text(
+        '[project]\nname = "b"\ndependencies = ["pydantic>=2.5"]\n', encoding="utf-8"
+    )
+    (tmp_path / legacy).mkdir(parents=True)
+    (tmp_path / legacy / "requirements.txt").write_text("pydantic<2\n", encoding="utf-8")
+
+
+def test_components_that_disagree_leave_the_rules_quiet(tmp_path: Path) -> None:
+    _two_components(tmp_path, "worker")
+    assert declared_versions(tmp_path)["pydantic"].majors == frozenset()
+    assert len(check_project(tmp_path, select=("LC603",)).findings) == 0
+    proc = run_cli("--no-cache", "--verbose", "--select", "LC603", ".", cwd=tmp_path)
+    assert (
+        "pydantic 2 is ruled out by backend/pyproject.toml: pydantic>=2.5; "
+        "worker/requirements.txt: pydantic<2: skipped LC603" in proc.stderr
+    )
+
+
+def test_a_pin_in_an_example_folder_is_not_the_applications(tmp_path: Path) -> None:
+    _two_components(tmp_path, "examples/legacy")
+    assert len(check_project(tmp_path, select=("LC603",)).findings) == 1

@@ -87,6 +87,26 @@ def union_types(node: ast.expr | None, qualify: Qualify, *, strings: bool = True
     return kinds
 
 
+def tagged_members(node: ast.expr | None, qualify: Qualify) -> list[str]:
+    """The classes of a discriminated union: `Annotated[A | B, Discriminator("kind")]`,
+    `Annotated[Union[A, B], Field(discriminator="kind")]`. [] for an untagged union,
+    whose members are told apart by the fields they require."""
+    if isinstance(node, ast.Constant):
+        node = parse_string(node)
+    if not (isinstance(node, ast.Subscript) and qualify(node.value) in ANNOTATED):
+        return []
+    first, *marks = _items(node)
+    tagged = any(
+        isinstance(mark, ast.Call)
+        and (
+            (qualify(mark.func) or "").rpartition(".")[2] == "Discriminator"
+            or any(k.arg == "discriminator" for k in mark.keywords)
+        )
+        for mark in marks
+    )
+    return union_types(first, qualify) if tagged else []
+
+
 def single_type(node: ast.expr | None, qualify: Qualify, *, strings: bool = True) -> str | None:
     """The one class an annotation denotes: `X`, `"X"`, `X | None`, `Optional[X]`,
     `Union[X, None]`, `Annotated[X, ...]`. None when it names no single class."""

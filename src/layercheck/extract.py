@@ -21,6 +21,7 @@ from layercheck.annotations import (
     parse_string,
     produced_type,
     single_type,
+    tagged_members,
     union_types,
 )
 from layercheck.facts import (
@@ -37,12 +38,14 @@ from layercheck.facts import (
 from layercheck.layers import Layer
 from layercheck.names import LOCAL, ImportTable
 
-EXTRACTION_REVISION: Final = 7
+EXTRACTION_REVISION: Final = 8
 """Raised whenever `extract` records something else for the same source (a cached file's
 facts from an older revision are not reused): 2 records NewType and bound TypeVar
 declarations as type aliases, 3 what classes store on `self`, 4 routes' response models,
 5 dependency providers, `include_router` and session calls (layers confirmed by content),
-6 `@x.get("/path")` decorators on any receiver."""
+6 `@x.get("/path")` decorators on any receiver, 8 discriminated union type aliases and
+`x.add_api_route(...)` on any receiver."""
+_ROUTE_ADDERS: Final = frozenset({"add_api_route", "add_api_websocket_route"})
 _NEW_TYPES: Final = frozenset({"typing.NewType", "typing_extensions.NewType"})
 _TYPE_VARS: Final = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
 
@@ -209,6 +212,7 @@ class _Collector:
     functions: list[FunctionFact] = field(default_factory=list)
     instances: list[tuple[str, str]] = field(default_factory=list)
     aliases: list[tuple[str, str, str]] = field(default_factory=list)
+    unions: list[tuple[str, str]] = field(default_factory=list)
     receivers: list[str] = field(default_factory=list)
     responses: list[tuple[str, str, str]] = field(default_factory=list)
     bodies: list[tuple[str, str, str, str]] = field(default_factory=list)
@@ -347,12 +351,11 @@ class _Collector:
                 self.bodies.extend((receiver, method, path, model) for method in methods)
 
     def router_inclusion(self, call: ast.expr) -> None:
-        if (
-            isinstance(call, ast.Call)
-            and isinstance(call.func, ast.Attribute)
-            and call.func.attr == "include_router"
-        ):
-            self.includes_routers = True
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
+            if call.func.attr == "include_router":
+                self.includes_routers = True
+            elif call.func.attr in _ROUTE_ADDERS:
+                self.path_decorators = True  # `router.add_api_route(...)` on any receiver
 
     def dependencies_in(self, nodes: list[ast.expr | None]) -> bool:
         """Record the providers that `Depends(...)` calls among `nodes` name (annotations
@@ -477,6 +480,9 @@ class _Collector:
         provider = annotated_provider(value, self.qualify)
         if kind is not None or provider is not None:
             self.aliases.append((name, kind or "", provider or ""))
+        members = tagged_members(value, self.qualify)
+        if len(members) > 1:
+            self.unions.extend((name, member) for member in members)
 
     def statements(self, body: list[ast.stmt], type_checking: bool) -> None:
         for stmt in body:
@@ -873,6 +879,7 @@ def extract(
         functions=tuple(collector.functions),
         instances=tuple(collector.instances),
         type_aliases=tuple(collector.aliases),
+        union_aliases=tuple(collector.unions),
         route_receivers=tuple(collector.receivers),
         response_models=tuple(collector.responses),
         request_bodies=tuple(collector.bodies),

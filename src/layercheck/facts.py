@@ -115,6 +115,10 @@ class FileFacts:
     (name, qualified mixin), the class whose attributes every model on `Base` has."""
     type_aliases: tuple[tuple[str, str, str], ...] = ()
     """Module-level `Name = Annotated[X, Depends(p)]`: (name, X or "", p or "")."""
+    union_aliases: tuple[tuple[str, str], ...] = ()
+    """Module-level aliases of a discriminated union of classes, `Name = Annotated[A | B,
+    Discriminator("kind")]` (also as `Name: TypeAlias = ...` or `type Name = ...`): (name,
+    qualified member), one row per member."""
     route_receivers: tuple[str, ...] = ()
     """Qualified names of objects that path operations are registered on."""
     response_models: tuple[tuple[str, str, str], ...] = ()
@@ -146,7 +150,8 @@ class FileFacts:
     """Some statement calls `<x>.include_router(...)`."""
     path_decorators: bool = False
     """Some function, nested ones too, is decorated `@<x>.get("/path")` (any route method,
-    whatever `x` is): a router made in a factory function still shows here."""
+    whatever `x` is), or some statement calls `<x>.add_api_route(...)`: a router made in
+    a factory function still shows here."""
     uses_session: bool = False
     """Some statement calls a session method on a session-like name (`self.session.get(`,
     `db.query(...).first()`, `await session.execute(`): data access without an import."""

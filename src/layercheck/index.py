@@ -338,9 +338,16 @@ class ProjectIndex:
         found = self._bodies
         if found is None:
             table: dict[str, set[tuple[str, str]]] = {}
+            unions: dict[str, list[str]] = {}
+            for item in self.by_module.values():
+                for name, member in item.union_aliases:
+                    unions.setdefault(f"{item.module}.{name}", []).append(member)
             for item in self.by_module.values():
                 for _, method, path, shown in item.request_bodies:
-                    table.setdefault(self.resolve(shown), set()).add((method, path))
+                    name = self.resolve(shown)
+                    # a body typed by a union alias takes each of its members
+                    for member in (name, *unions.get(name, ())):
+                        table.setdefault(self.resolve(member), set()).add((method, path))
             found = {name: tuple(sorted(uses)) for name, uses in table.items()}
             self._bodies = found
         return found.get(self.resolve(model), ())

@@ -8,21 +8,30 @@ repositories. The evidence each layer needs:
 - models: the module, or a module under the folder whose name gave the word, defines an
   ORM class (SQLAlchemy declarative, SQLModel `table=True`, another ORM's model) or a
   `Table(...)`; a package `__init__` also counts what it re-exports.
-- repositories: the module shows data access: it imports a database library, a module
-  that defines ORM classes, a module that imports a database library (its session), or
-  another repository module that shows data access.
+- repositories: the module shows data access: it calls a session method, keeps a session
+  on `self` or hands one out, imports a database library (beyond the session type it
+  takes to hand on), a module that defines ORM classes, a module that imports a database
+  library (its session), or another repository module that shows data access. A module
+  that imports the session type, shows none of that, and imports a module that does is a
+  service: `crud/runs.py` calling `get_db().store_run(session, run)`; a package
+  `__init__` follows its modules (a service when more of them hand the session on than
+  show data access).
 - routes: the module (for a file name such as `routes.py`) or a module under the folder
   (for a folder such as `api/`) registers path operations, builds a router or includes
   one with `include_router`; and, for a folder, no two of the services, repositories and
   models words below it (`api/` holding `api/service/` and `api/models/` is the
   application's root).
-- core, for a folder word: the folder holds no services or routes word below it; a
-  `core/` whose packages each have their `service.py` and `router.py` is the domain root,
-  not the shared core.
+- core, for a folder word: the folder holds no services or routes word below it, and no
+  module below it defines path operations (`capabilities/core/access/rest.py` calling
+  `router.add_api_route(...)`); a `core/` whose packages each have their `service.py`
+  and `router.py` is the domain root, not the shared core.
 - none, whatever the words say: a module in an Alembic environment (under the folder of
   an `env.py` that imports `alembic.context` and has revisions beneath it) other than the
   revisions themselves: `migrations/core/data_migrations.py` and the frozen copies of
   the models that the revisions import belong to the migrations, not to a layer.
+- services, for a file word (`services.py`, `billing_service.py`): the module defines a
+  function or a class with a method, or no class at all; `models/services.py` of Pydantic
+  classes that describe the services a platform deploys gets no layer from its name.
 - dependencies, whatever a lower layer's word says: a module with no classes whose
   top-level functions are all dependency providers (named in some `Depends(...)`), one at
   least taking a dependency itself.
@@ -66,6 +75,21 @@ DATABASE_PACKAGES: Final = frozenset(
     }
 )
 """Importing one of these is data access."""
+SESSION_TYPES: Final = frozenset(
+    {
+        "sqlalchemy.orm",
+        "sqlalchemy.orm.Session",
+        "sqlalchemy.orm.session.Session",
+        "sqlalchemy.ext.asyncio",
+        "sqlalchemy.ext.asyncio.AsyncSession",
+        "sqlalchemy.ext.asyncio.session.AsyncSession",
+        "sqlmodel.Session",
+        "sqlmodel.ext.asyncio.session.AsyncSession",
+    }
+)
+"""What a module imports to annotate the session it takes and hands on
+(`get_db().store_run(session, run)`): a service in a `crud/` folder; calling the session,
+building a statement or naming a model is data access."""
 _OTHER_ORM_PREFIXES: Final = (
     "tortoise.",
     "beanie.",
@@ -79,12 +103,15 @@ _OTHER_ORM_PREFIXES: Final = (
 _ROUTER_NAMES: Final = frozenset({"APIRouter", "Router", "FastAPI"})
 _SQLMODEL: Final = frozenset({"sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
 _BELOW_DEPENDENCIES: Final = frozenset({Layer.SERVICES, Layer.REPOSITORIES, Layer.MODELS})
-_CONFIRMED: Final = frozenset({Layer.MODELS, Layer.REPOSITORIES, Layer.ROUTES, Layer.CORE})
+_CONFIRMED: Final = frozenset(
+    {Layer.MODELS, Layer.REPOSITORIES, Layer.ROUTES, Layer.CORE, Layer.SERVICES}
+)
 _MISSING: Final[Mapping[Layer, str]] = {
     Layer.MODELS: "defines no ORM class or table",
     Layer.REPOSITORIES: "shows no data access",
     Layer.ROUTES: "registers no path operation or router",
     Layer.CORE: "holds services or routes (a domain root, not the shared core)",
+    Layer.SERVICES: "only declares data classes (describes services, is none)",
 }
 _ABOVE_CORE: Final = frozenset({Layer.SERVICES, Layer.ROUTES})
 _BELOW_ROUTES: Final = frozenset({Layer.SERVICES, Layer.REPOSITORIES, Layer.MODELS})
@@ -168,8 +195,40 @@ class LayerEvidence:
                 if refused:
                     note += f"; `{self._name(item, folder)}` gives {layer.value}"
                 return LayerDecision(layer, folder, note)
+            if layer is Layer.REPOSITORIES and self.hands_session_on(item, folder):
+                where = self._name(item, folder)
+                note = f"`{where}` takes a session only to hand it on (a service)"
+                return LayerDecision(Layer.SERVICES, folder, note)
             refused.append(f"`{self._name(item, folder)}` {self._missing(layer, folder)}")
         return LayerDecision(None, None, "; ".join(refused))
+
+    def _package_access(self, members: list[FileFacts]) -> tuple[int, int]:
+        """(modules showing data access, modules handing the session on) of a package."""
+        modules = [m for m in members if not m.is_package]
+        access = sum(1 for m in modules if self.shows_data_access(m.module))
+        return access, sum(1 for m in modules if self.hands_session_on(m, None))
+
+    def hands_session_on(self, item: FileFacts, folder: str | None) -> bool:
+        """A module in a repositories place that imports the session type, shows no data
+        access of its own, and imports a module that does: mlrun's `crud/runs.py`
+        taking `session: Session` to call `get_db().store_run(session, run)` is the
+        service layer above the database one. A package is when more of its modules
+        hand the session on than show data access."""
+        if item.is_package:
+            if folder is None:
+                return False
+            access, handing = self._package_access(self._under(folder))
+            return handing > access
+        if self.shows_data_access(item.module):
+            return False
+        if not any(f.target in SESSION_TYPES for f in item.imports):
+            return False
+        return any(
+            imported is not None and imported != item.module and self.shows_data_access(imported)
+            for imported in (
+                self.index.import_module(f) for f in item.imports if not f.type_checking
+            )
+        )
 
     @staticmethod
     def _name(item: FileFacts, folder: str | None) -> str:
@@ -187,12 +246,15 @@ class LayerEvidence:
         members = [item] if folder is None else self._under(folder)
         if layer is Layer.REPOSITORIES:
             if item.is_package:
-                return any(self.shows_data_access(member.module) for member in members)
+                access, handing = self._package_access(members)
+                return access > 0 and access >= handing
             return self.shows_data_access(item.module)
         if layer is Layer.MODELS:
             return any(self.defines_orm(member) for member in members)
         if layer is Layer.CORE:
             return folder is None or not self._holds(folder, _ABOVE_CORE)
+        if layer is Layer.SERVICES:
+            return folder is not None or _behaviour(item)
         if folder is not None and self._holds(folder, _BELOW_ROUTES, at_least=2):
             return False
         key = (layer, folder or item.path)
@@ -204,7 +266,7 @@ class LayerEvidence:
 
     def project_shows(self, layer: Layer) -> bool:
         """Some module of the project has the kind of evidence `layer` asks for."""
-        if layer is Layer.CORE:
+        if layer in {Layer.CORE, Layer.SERVICES}:
             return True
         found = self._shown.get(layer)
         if found is None:
@@ -241,13 +303,18 @@ class LayerEvidence:
         key = (layers, folder)
         found = self._roots.get(key)
         if found is None:
-            named = {
+            members = self._under(folder)
+            named: set[Layer | None] = {
                 member.path_layer
-                for member in self._under(folder)
+                for member in members
                 if member.path_layer in layers
                 and member.layer_folder != folder
                 and not (member.detect_routes and self.registers_routes(member))
             }
+            if Layer.ROUTES in layers and any(
+                m.detect_routes and (m.path_decorators or m.route_receivers) for m in members
+            ):
+                named.add(Layer.ROUTES)  # path operations defined below, whatever the names
             found = len(named) >= at_least
             self._roots[key] = found
         return found
@@ -387,10 +454,10 @@ class LayerEvidence:
         return found
 
     def _imports_data_access(self, item: FileFacts) -> bool:
-        if item.uses_session:
+        if item.uses_session or _holds_session(item):
             return True
         for fact in item.imports:
-            if _database_import(fact):
+            if _database_import(fact) and fact.target not in SESSION_TYPES:
                 return True
         for fact in item.imports:
             if fact.type_checking:
@@ -401,12 +468,34 @@ class LayerEvidence:
             target = self.index.by_module[imported]
             if self.defines_orm(target) or self.is_orm_class(fact.target):
                 return True
-            if not fact.in_function and any(_reaches_database(i) for i in target.imports):
+            if not fact.in_function and (
+                any(_reaches_database(i) for i in target.imports) or _holds_session(target)
+            ):
                 return True  # its session, engine or driver; a helper imported in a
                 # function to be called is orchestration, not the module's own access
             if target.path_layer is Layer.REPOSITORIES and self.shows_data_access(imported):
                 return True
         return False
+
+
+def _behaviour(item: FileFacts) -> bool:
+    """A function, or a class with a method: what a service module does. A module of
+    classes that only declare fields (`models/services.py` describing the services a
+    platform deploys) describes, and a file name gives it no services layer."""
+    return bool(item.functions) or not item.classes or any(c.methods for c in item.classes)
+
+
+def _holds_session(item: FileFacts) -> bool:
+    """A class keeps a session (an engine, a connection) on `self`, as a
+    `BaseRepository(session)` does, or a function hands one out (`get_session() ->
+    Session`): the module owns the access, not only the type of what it is given."""
+    kept = (kind for cls in item.classes for _, kind in cls.instance_types)
+    made = (
+        name
+        for fn in item.functions
+        for name in (*fn.yields_calls, *([fn.produces] if fn.produces else []))
+    )
+    return any(name.split(".")[0] in DATABASE_PACKAGES for name in (*kept, *made))
 
 
 def _empty(item: FileFacts) -> bool:
@@ -428,6 +517,8 @@ def _reaches_database(fact: ImportFact) -> bool:
     importers: at module level, not an exception or type submodule."""
     if fact.in_function or fact.type_checking or not _database_import(fact):
         return False
+    if fact.target in SESSION_TYPES:
+        return False  # the type of a session it takes, not one it opens
     return not (set(fact.target.split(".")[1:]) & _NOT_ACCESS)
 
 

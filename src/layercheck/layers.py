@@ -111,7 +111,8 @@ DEFAULT_FILE_PATTERNS: Final[Mapping[Layer, tuple[str, ...]]] = {
     Layer.SERVICES: ("*_service",),
     Layer.REPOSITORIES: ("*_repo", "*_repository"),
 }
-TEST_DIRS: Final = frozenset({"tests", "test"})
+TEST_DIRS: Final = frozenset({"tests", "test", "fakes"})
+"""Folders of tests, and of the fakes (test doubles) they swap in for adapters."""
 SUPPORT_DIRS: Final = frozenset(
     {
         "scripts",
@@ -126,6 +127,7 @@ SUPPORT_DIRS: Final = frozenset(
         "hack",
         "noxfiles",
         "qa",
+        "automation",
     }
 )
 """Folders of code around the application (one-off scripts, documentation snippets,

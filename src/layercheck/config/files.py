@@ -23,12 +23,12 @@ SETTINGS_FILES: Final = frozenset(
 )
 """Files whose change can change the settings of a long-lived process (`--watch`, the
 language server): config files, packaging files (project roots, module names), ignore
-files, lock files (the declared library versions); `requirements*.txt` too."""
+files, lock files (the declared library versions); `*requirements*.txt` too."""
 
 
 def settings_file(path: Path) -> bool:
     name = path.name
-    return name in SETTINGS_FILES or (name.startswith("requirements") and name.endswith(".txt"))
+    return name in SETTINGS_FILES or ("requirements" in name and name.endswith(".txt"))
 
 
 def load_toml(path: Path) -> dict[str, object]:

@@ -1,12 +1,19 @@
 """The major versions of Pydantic, SQLAlchemy, FastAPI and Alembic that a project allows,
-from what it declares in its configuration folder: a lock file (`uv.lock`,
-`poetry.lock`, `pdm.lock`) gives the installed version; else the constraints of
-`[project] dependencies`, Poetry's `[tool.poetry.dependencies]` and `requirements*.txt`
-(also under `requirements/`) all hold at once. A library declared nowhere is unknown:
-every major is allowed."""
+from what it declares. The root folder and each component folder below it (one holding a
+`pyproject.toml`, a lock file or a `*requirements*.txt`: `backend/`,
+`dockerfiles/api/`) declare on their own: a lock file (`uv.lock`, `poetry.lock`,
+`pdm.lock`) gives the installed version; else the constraints of `[project]
+dependencies`, Poetry's `[tool.poetry.dependencies]` and `*requirements*.txt` (also under
+`requirements/`) all hold at once. The project allows the majors that every folder
+declaring the library allows; when they allow none in common (an API image pinned to
+SQLAlchemy 1.4 beside a client on 2.x) the project allows no major for sure, and the
+rules assuming one stay quiet. Tests, support folders (scripts, docs, examples, ...),
+hidden and vendored folders declare nothing for the application. A library declared
+nowhere is unknown: every major is allowed."""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Iterator, Mapping
@@ -42,9 +49,58 @@ class Declared:
     """Where it says so: `uv.lock: pydantic 1.10.13`, `pyproject.toml: pydantic<2`."""
 
 
-def declared_versions(folder: Path) -> Mapping[str, Declared]:
-    """What `folder` declares of each of LIBRARIES (those it declares nothing of are
-    left out). Unreadable or malformed files count as not there."""
+def declared_versions(root: Path, skipped: frozenset[str] = frozenset()) -> Mapping[str, Declared]:
+    """What the project at `root` declares of each of LIBRARIES (those it declares
+    nothing of are left out): the majors every declaring folder allows. Folders named in
+    `skipped` (tests, support folders) and what is below them declare nothing."""
+    found: dict[str, Declared] = {}
+    for folder in _component_folders(root, _SKIPPED_FOLDERS | skipped):
+        prefix = "" if folder == root else folder.relative_to(root).as_posix() + "/"
+        for library, declared in _folder_versions(folder, prefix).items():
+            known = found.get(library)
+            if known is None:
+                found[library] = declared
+            else:
+                found[library] = Declared(
+                    known.majors & declared.majors, f"{known.source}; {declared.source}"
+                )
+    return found
+
+
+_SKIPPED_FOLDERS: Final = frozenset(
+    {"node_modules", "site-packages", "venv", "env", "build", "dist", "__pycache__"}
+)
+_MAX_DEPTH: Final = 4
+"""Component folders sit near the root (`backend/`, `dockerfiles/api/`); deeper ones are
+vendored or generated trees."""
+
+
+def _component_folders(root: Path, skipped: frozenset[str]) -> Iterator[Path]:
+    yield root
+    for current, folders, files in os.walk(root):
+        here = Path(current)
+        depth = len(here.relative_to(root).parts)
+        folders[:] = sorted(
+            name
+            for name in folders
+            if depth < _MAX_DEPTH and not name.startswith(".") and name not in skipped
+        )
+        if here != root and any(_declaring(name) for name in files):
+            yield here
+
+
+def _declaring(name: str) -> bool:
+    return name in {"pyproject.toml", *LOCK_FILES} or requirements_file(name)
+
+
+def requirements_file(name: str) -> bool:
+    """`requirements.txt`, `requirements-dev.txt`, `extras-requirements.txt`."""
+    return "requirements" in name and name.endswith(".txt")
+
+
+def _folder_versions(folder: Path, prefix: str) -> dict[str, Declared]:
+    """What one folder declares. Unreadable or malformed files count as not there, and
+    so do constraints of one folder that contradict each other."""
     locked = _locked(folder)
     found: dict[str, Declared] = {}
     constraints: dict[str, list[tuple[str, SpecifierSet]]] = {}
@@ -53,7 +109,9 @@ def declared_versions(folder: Path) -> Mapping[str, Declared]:
     for library in LIBRARIES:
         if library in locked:
             source, version = locked[library]
-            found[library] = Declared(frozenset({version.major}), f"{source}: {library} {version}")
+            found[library] = Declared(
+                frozenset({version.major}), f"{prefix}{source}: {library} {version}"
+            )
             continue
         given = [(s, spec) for s, spec in constraints.get(library, []) if str(spec)]
         if not given:
@@ -63,7 +121,7 @@ def declared_versions(folder: Path) -> Mapping[str, Declared]:
             combined &= spec
         majors = allowed_majors(combined)
         if majors:
-            shown = ", ".join(f"{source}: {library}{spec}" for source, spec in given)
+            shown = ", ".join(f"{prefix}{source}: {library}{spec}" for source, spec in given)
             found[library] = Declared(majors, shown)
     return found
 
@@ -139,7 +197,8 @@ def _constraints(folder: Path) -> Iterator[tuple[str, str, SpecifierSet]]:
                 specifier = poetry_specifier(constraint)
                 if specifier is not None:
                     yield "pyproject.toml", library, specifier
-    files = sorted(folder.glob("requirements*.txt")) + sorted(folder.glob("requirements/*.txt"))
+    files = [p for p in sorted(folder.glob("*.txt")) if requirements_file(p.name)]
+    files += sorted(folder.glob("requirements/*.txt"))
     for path in files:
         try:
             text = path.read_text(encoding="utf-8")

@@ -48,7 +48,7 @@ from layercheck.config.options import (
 )
 from layercheck.config.selection import Catalog, RuleSelection, SelectorError, resolve_layers
 from layercheck.layer_order import LayerOrder, LayerOrderError
-from layercheck.layers import BUILTIN_LAYERS, Layer, LayerMap
+from layercheck.layers import BUILTIN_LAYERS, SUPPORT_DIRS, TEST_DIRS, Layer, LayerMap
 
 _ORDERED: Final = tuple(layer.value for layer in BUILTIN_LAYERS if layer is not Layer.MIGRATIONS)
 """The built-in layers `layer-order` may name."""
@@ -376,7 +376,7 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         unsafe_fixes=UNSAFE_FIXES.value(values),
         baseline=root / BASELINE.value(values) if BASELINE.value(values) else None,
         upgrading=tuple(UPGRADING.value(values)),
-        libraries=declared_versions(root),
+        libraries=declared_versions(root, TEST_DIRS | SUPPORT_DIRS),
         timestamp_columns={
             kind: tuple(names) for kind, names in TIMESTAMP_COLUMNS.value(values).items()
         },

@@ -4,6 +4,7 @@ import ast
 from typing import ClassVar, Final
 
 from layercheck.alembic_graph import is_alembic_env
+from layercheck.layers import SUPPORT_DIRS
 from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.app_config._helpers import (
     ENV_GETTERS,
@@ -14,9 +15,45 @@ from layercheck.rules.app_config._helpers import (
     settings_modules,
 )
 
-_PROCESS_VARIABLES: Final = frozenset({"http_proxy", "https_proxy", "no_proxy", "all_proxy"})
-"""Conventions of the process, not the application's settings: every HTTP client reads
-the proxy variables the same way, and no settings class owns them."""
+_PROCESS_VARIABLES: Final = frozenset(
+    {"http_proxy", "https_proxy", "no_proxy", "all_proxy"}
+    | {"path", "home", "user", "tmpdir", "tz", "lang", "pythonpath", "virtual_env"}
+    | {"ssl_cert_file", "requests_ca_bundle", "cuda_visible_devices", "omp_num_threads"}
+    | {"nltk_data", "hf_home", "transformers_cache", "tokenizers_parallelism"}
+)
+"""Conventions of the process and variables a library reads for itself, not the
+application's settings: every HTTP client reads the proxy variables the same way, the
+shell sets `PATH` and `HOME`, NLTK finds its data through `NLTK_DATA` and Hugging Face its
+cache through `HF_HOME`; no settings class of the application owns them."""
+
+
+_SERVER_START: Final = frozenset({"uvicorn.run", "uvicorn.main.run", "uvicorn.Config"})
+
+
+def _server_start(func: ast.expr, ctx: RuleContext) -> bool:
+    """`uvicorn.run` / `run` as the module imports it. Read from the module's names, not
+    `ctx.qualified`: the walk has not reached this node, and a name bound later in the
+    function would be qualified (and cached) wrongly."""
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        owner = ctx.names.module_scope.get(func.value.id)
+        return owner is not None and f"{owner}.{func.attr}" in _SERVER_START
+    if isinstance(func, ast.Name):
+        return ctx.names.module_scope.get(func.id) in _SERVER_START
+    return False
+
+
+def _process_variable(key: str) -> bool:
+    """One of _PROCESS_VARIABLES, or the test runner's (`PYTEST_CURRENT_TEST`, a
+    `PYTEST_*` flag a documentation build sets)."""
+    return key.lower() in _PROCESS_VARIABLES or key.upper().startswith("PYTEST_")
+
+
+def _tooling(ctx: RuleContext) -> bool:
+    """In a support folder right under the project's root (`automation/`, `scripts/`),
+    a package or not: release and CI tooling beside the application reads its own
+    environment. A nested `app/scripts/` package is the application's (see layers)."""
+    relative = ctx.settings.relative(ctx.path)
+    return relative is not None and len(relative.parts) > 1 and relative.parts[0] in SUPPORT_DIRS
 
 
 class EnvironOutsideSettings(Rule):
@@ -41,10 +78,15 @@ class EnvironOutsideSettings(Rule):
     Every import form counts (`from os import environ, getenv`, `import os as _os`).
     Left alone: writes (`os.environ["X"] = ...`, `del`, `setdefault`, `pop`,
     `update`), passing the whole mapping on (`env=os.environ`, `"X" in os.environ`),
-    the proxy variables every HTTP client reads (`http_proxy`, `HTTPS_PROXY`, `no_proxy`),
-    tests, code around the application (`scripts/`, `docs/`, `examples/`, `evals/`,
-    `benchmarks/`, `notebooks/`, `cookbook/`, `tutorials/`), Alembic's `env.py`, and the
-    body of `if __name__ == "__main__":`, where a script is configured before the
+    the proxy variables every HTTP client reads (`http_proxy`, `HTTPS_PROXY`, `no_proxy`)
+    and the variables the process or a library reads for itself (`PATH`, `HOME`, `TZ`,
+    `CUDA_VISIBLE_DEVICES`, `NLTK_DATA`, `HF_HOME`, ...) or the test runner (`PYTEST_*`),
+    tests, code around the
+    application (`scripts/`, `docs/`, `examples/`, `evals/`, `benchmarks/`, `notebooks/`,
+    `cookbook/`, `tutorials/`, `automation/`; right under the project's root also when it
+    is a package, as release tooling often is), Alembic's `env.py`, and the body of
+    `if __name__ == "__main__":` or of the function that starts the server
+    (`uvicorn.run(...)` in a CLI command), where the process is configured before the
     application exists.
 
     ## Example
@@ -147,9 +189,26 @@ class EnvironOutsideSettings(Rule):
         Valid(
             "import os\n\n"
             "def proxies():\n"
-            '    return os.environ.get("https_proxy"), os.getenv("ALL_PROXY")\n',
+            '    return os.environ.get("https_proxy"), os.getenv("ALL_PROXY")\n\n\n'
+            "def nltk_folder():\n"
+            '    return os.environ.get("NLTK_DATA"), os.environ["HOME"]\n\n\n'
+            'DOCS_BUILD = os.environ.get("PYTEST_BUILD_DOCUMENTATION") == "1"\n',
             path="app/utils.py",
-            note="the proxy variables are the process's, not the application's settings",
+            note="the proxy variables are the process's, `NLTK_DATA` is NLTK's: not the "
+            "application's settings",
+        ),
+        Invalid(
+            {
+                "automation/__init__.py": "",
+                "automation/deployment/deployer.py": "import os\n\n"
+                'USER = os.environ.get("DEPLOY_SSH_USERNAME")\n',
+                "app/__init__.py": "",
+                "app/scripts/__init__.py": "",
+                "app/scripts/reindex.py": "import os\n\n"
+                'BATCH = os.getenv("REINDEX_BATCH")  # error\n',
+            },
+            note="release tooling in a package right under the root is left alone; near miss: "
+            "a `scripts` package inside the application is the application's",
         ),
         Valid(
             {
@@ -173,6 +232,17 @@ class EnvironOutsideSettings(Rule):
             path="app/main.py",
             note="a `__main__` block configures a script",
         ),
+        Invalid(
+            "import os\n\nimport uvicorn\n\n\n"
+            "def serve(port: int) -> None:\n"
+            '    level = os.getenv("SERVER_LOG_LEVEL", "error")\n'
+            '    uvicorn.run("app.main:app", port=port, log_level=level)\n\n\n'
+            "def banner() -> str:\n"
+            '    return os.getenv("BANNER", "")  # error\n',
+            path="app/cli/server.py",
+            note="the command that starts the server configures the process; near miss: "
+            "another function of the module",
+        ),
         Valid(
             "from starlette.config import Config\nimport os\n\n"
             'config = Config(".env")\n'
@@ -192,29 +262,51 @@ class EnvironOutsideSettings(Rule):
 
     def __init__(self) -> None:
         self.quiet = False
+        self._starts: dict[int, bool] = {}
 
     def visit_Module(self, node: ast.Module, ctx: RuleContext) -> None:
         self.quiet = (
             is_test_file(ctx)
+            or _tooling(ctx)
             or is_alembic_env(ctx.path)
             or ctx.module in settings_modules(ctx.index)
         )
 
+    def _starting(self, ctx: RuleContext) -> bool:
+        """In the function that starts the server (`uvicorn.run(...)`): like a `__main__`
+        block, it configures the process before the application exists."""
+        functions = ctx.functions()
+        if not functions:
+            return False
+        function = functions[0]
+        found = self._starts.get(id(function))
+        if found is None:
+            stack: list[ast.AST] = list(function.body)
+            found = False
+            while stack and not found:
+                node = stack.pop()
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                    continue
+                found = isinstance(node, ast.Call) and _server_start(node.func, ctx)
+                stack.extend(ast.iter_child_nodes(node))
+            self._starts[id(function)] = found
+        return found
+
     def visit_Subscript(self, node: ast.Subscript, ctx: RuleContext) -> None:
-        if self.quiet or not isinstance(node.ctx, ast.Load):
+        if self.quiet or not isinstance(node.ctx, ast.Load) or self._starting(ctx):
             return
         if ctx.qualified(node.value) == ENVIRON and not in_main_block(ctx):
             key = literal_key(node.slice)
-            if key is None or key.lower() not in _PROCESS_VARIABLES:
+            if key is None or not _process_variable(key):
                 ctx.report(self, node, read=f'os.environ["{key}"]' if key else "os.environ[...]")
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        if self.quiet:
+        if self.quiet or self._starting(ctx):
             return
         name = ctx.qualified(node.func)
         if name in ENV_GETTERS and not in_main_block(ctx):
             key = literal_key(node.args[0]) if node.args else None
-            if key is not None and key.lower() in _PROCESS_VARIABLES:
+            if key is not None and _process_variable(key):
                 return
             shown = name.removeprefix("os.")
             ctx.report(self, node, read=f'os.{shown}("{key}")' if key else f"os.{shown}(...)")

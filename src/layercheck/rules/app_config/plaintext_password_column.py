@@ -56,6 +56,12 @@ def _is_model(qualified: str, ctx: RuleContext) -> bool:
     return is_declarative_model(qualified, ctx.index) or is_sqlmodel_table(qualified, ctx.index)
 
 
+_ENDPOINTS: Final = frozenset(
+    {"host", "hostname", "url", "base_url", "endpoint", "uri", "dsn", "server_url"}
+)
+"""Columns that say where a stored password is used: a server the application logs in to."""
+
+
 class PlaintextPasswordColumn(Rule):
     """## What it does
     Checks for a model column named `password`, and for a model built with
@@ -77,7 +83,10 @@ class PlaintextPasswordColumn(Rule):
     is `<name>.password`, `<name>["password"]`, `<name>.get("password")`, or a
     parameter named `password` that the function does not rebind; a value passed
     through a call (`hash_password(data.password)`) is not. Tests and migrations are
-    left alone.
+    left alone, and so is a model that also declares where it connects (`host`, `url`,
+    `endpoint`, `dsn`, ...): the password of a remote server, a compute node or a
+    database that the application logs in to must be read back, and a hash cannot
+    serve (encrypt it instead).
 
     ## Example
     ```python
@@ -122,6 +131,18 @@ class PlaintextPasswordColumn(Rule):
         message="{what}; store a hash in `hashed_password`",
     )
     examples: ClassVar[tuple[Example, ...]] = (
+        Valid(
+            "from sqlalchemy import Column, Integer, String\n\n\n"
+            "class Compute(Base):\n"
+            "    __tablename__ = 'computes'\n"
+            "    id = Column(Integer, primary_key=True)\n"
+            "    host = Column(String)\n"
+            "    user = Column(String)\n"
+            "    password = Column(String)\n",
+            path="app/models/computes.py",
+            note="the password of a host the server logs in to (near miss: a `User` model's "
+            "own `password`, below)",
+        ),
         Invalid(
             {
                 "app/models/base.py": "import sqlalchemy.orm as orm\n\n"
@@ -239,6 +260,8 @@ class PlaintextPasswordColumn(Rule):
             for a in ctx.ancestors[:-1]
         ):
             return  # only module-level classes have facts
+        if any(_defines(stmt, name) for stmt in node.body for name in _ENDPOINTS):
+            return  # the password of a host the server connects to: read back, not hashed
         qualified = f"{ctx.module}.{node.name}" if ctx.module else node.name
         sqlmodel = is_sqlmodel_table(qualified, ctx.index)
         if not sqlmodel and not is_declarative_model(qualified, ctx.index):

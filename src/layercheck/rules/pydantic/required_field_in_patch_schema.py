@@ -56,14 +56,36 @@ def _tag(declared: FieldDecl, ctx: RuleContext) -> bool:
 def _patch_schema(name: str, ctx: RuleContext) -> bool:
     """Named `*Patch`/`*Update`: a PATCH route takes it as its body, or, where the
     project shows no route taking a body, nothing says otherwise. Named otherwise: PATCH
-    routes alone take it, and no route sends it back (a POST and PATCH pair sharing a
-    schema, or a resource sent whole both ways, is an upsert)."""
+    routes alone take it, each on a path ending in the object's `{parameter}`, and no
+    route sends it back (a POST and PATCH pair sharing a schema, or a resource sent
+    whole both ways, is an upsert)."""
     methods = body_methods(ctx, name)
     if patch_name(name):
         return methods is None or "patch" in methods
     if methods != frozenset({"patch"}):
         return False
+    uses = ctx.index.request_bodies(own_name(ctx, name))
+    if not all(_names_resource(path) for _, path in uses):
+        return False
     return not ctx.index.response_routes(own_name(ctx, name))
+
+
+def _sets_part(name: str, ctx: RuleContext) -> bool:
+    """PATCH routes take the class on paths going on past the object's `{parameter}`
+    (`PATCH /threads/{thread_id}/visibility`): the body sets that part of the object."""
+    uses = ctx.index.request_bodies(own_name(ctx, name))
+    return bool(uses) and all(
+        method == "patch" and "{" in path and not _names_resource(path) for method, path in uses
+    )
+
+
+def _names_resource(path: str) -> bool:
+    """The literal path ends in the `{parameter}` naming the object the body changes
+    (`/items/{item_id}`). A path that goes on past it names a sub-resource or an action
+    (`/consent-request/{id}/preferences`) whose body is the value to set; a path given
+    by a constant says nothing."""
+    last = path.rstrip("/").rpartition("/")[2]
+    return last.startswith("{") and last.endswith("}")
 
 
 def _names_its_object(name: str, ctx: RuleContext) -> bool:
@@ -81,6 +103,12 @@ def _some_optional(node: ast.ClassDef, model: ModelClass, ctx: RuleContext) -> b
         i.declared is not None and has_default(i.declared, ctx)
         for i in inherited_fields(model, node, ctx)
     )
+
+
+def _bulk(field: str) -> bool:
+    """`ids`, `model_ids`: the body lists the objects a bulk change applies to, and its
+    other fields are the change, required on purpose."""
+    return field == "ids" or field.endswith("_ids")
 
 
 def _identifier(field: str) -> bool:
@@ -120,27 +148,35 @@ class RequiredFieldInPatchSchema(Rule):
     ```
 
     ## Details
-    A PATCH schema is a Pydantic model named `*Patch` or `*Update` (not an upsert such
-    as `*CreateOrUpdate`) that a PATCH path
-    operation takes as its body, or one with another name that only PATCH operations
-    take and no route sends back, and that lets some field be left out (one whose
-    every field is required sets them all: `PATCH /orgs/{id}/payout-account` with
-    `payout_account_id`). A `*Update` that routes take only as a PUT (or POST)
-    body replaces the whole resource, and its required fields are right; one that no
-    route takes as a body, in a project whose routes take other classes, is a message
-    the server sends. A schema that a POST and a PATCH route share, or that a route also
-    returns, is sent whole: an upsert. In a project where no route takes a body (a file
-    checked alone, a package of schemas), the name alone decides. An `id` or `*_id`
-    field is required on purpose where a PATCH route with no `{parameter}` in its path
-    takes the schema: the body names the object to change. A field has a default
-    when it is assigned a value other than `Field(...)` / `Field()` without `default` or
-    `default_factory` (also inside `Annotated[...]`). Fields inherited from a base class
-    in the same file are checked too, and reported at the class name; for bases in other
-    files the facts do not say whether a field has a default, so they are left alone. In
-    a model built on `pydantic.v1`, an `Optional` field without default is optional and
-    is not reported. Nor is a field annotated with a `Literal[...]`: in a discriminated
-    union of update schemas (`type: Literal["custom"]`) it is the tag every body must
-    carry.
+    A PATCH schema is a Pydantic model named `*Patch` or `*Update` (not an upsert such as
+    `*CreateOrUpdate`) that a PATCH path operation takes as its body, or one with another
+    name that only PATCH operations take, each on a literal path that ends in the
+    `{parameter}` naming the object, and no route sends back, and that lets some field be
+    left out (one whose every field is required sets them all: `PATCH
+    /orgs/{id}/payout-account` with `payout_account_id`); so does a `*Update` whose every
+    field is required, taken on paths that go on past the object (`PATCH
+    /threads/{thread_id}/visibility` with `visibility`). A schema with another name taken on
+    a path that goes on past the object (`PATCH /consent-request/{id}/preferences`, an
+    action or a sub-resource set whole) or on a path held in a constant is left alone. A
+    `*Update` that routes take only as a PUT (or POST) body replaces the whole resource, and
+    its required fields are right; one that no route takes as a body, in a project whose
+    routes take other classes, is a message the server sends. A schema that a POST and a
+    PATCH route share, or that a route also returns, is sent whole: an upsert. In a project
+    where no route takes a body (a file checked alone, a package of schemas), the name alone
+    decides. An `id` or `*_id` field is required on purpose where a PATCH route with no
+    `{parameter}` in its path takes the schema: the body names the object to change. A field
+    has a default when it is assigned a value other than `Field(...)` / `Field()` without
+    `default` or `default_factory` (also inside `Annotated[...]`). Fields inherited from a
+    base class in the same file are checked too, and reported at the class name; for bases
+    in other files the facts do not say whether a field has a default, so they are left
+    alone. In a model built on `pydantic.v1`, an `Optional` field without default is
+    optional and is not reported. Nor is a field annotated with a `Literal[...]`: in a
+    discriminated union of update schemas (`type: Literal["custom"]`) it is the tag every
+    body must carry. A bulk change (a field `ids` or `*_ids` lists the objects: `model_ids`
+    beside `enabled: bool`) requires its fields on purpose and is left alone. The members of
+    a discriminated union that a route takes through an alias (`GrantUpdate = Annotated[A |
+    B, Discriminator("kind")]`) are taken with it; those of an untagged union are not, since
+    there the fields a member requires are what picks it.
     """
 
     needs: ClassVar[frozenset[Need]] = frozenset({Need.SCHEMAS})
@@ -291,19 +327,87 @@ class RequiredFieldInPatchSchema(Rule):
                 "    user_id: str\n"
                 "    username: str  # error: 5\n\n\n"
                 "class TeamUpdate(BaseModel):\n"
-                "    team_id: str  # error: 5\n",
+                "    team_id: str  # error: 5\n\n\n"
+                "class VisibilityUpdate(BaseModel):\n"
+                "    visibility: str\n\n\n"
+                "class MembersBulkUpdate(BaseModel):\n"
+                "    member_ids: list[int]\n"
+                "    active: bool\n",
                 "app/routes.py": "from fastapi import APIRouter\n\n"
-                "from app.schemas import TeamUpdate, UserUpdate\n\n"
+                "from app.schemas import MembersBulkUpdate, TeamUpdate, UserUpdate, "
+                "VisibilityUpdate\n\n"
                 "router = APIRouter()\n\n\n"
                 '@router.patch("/users")\n'
                 "def update_user(data: UserUpdate) -> None:\n"
                 "    pass\n\n\n"
                 '@router.patch("/teams/{team_id}")\n'
                 "def update_team(team_id: str, data: TeamUpdate) -> None:\n"
+                "    pass\n\n\n"
+                '@router.patch("/teams/{team_id}/members")\n'
+                "def update_members(team_id: str, data: MembersBulkUpdate) -> None:\n"
+                "    pass\n\n\n"
+                '@router.patch("/teams/{team_id}/visibility")\n'
+                "def set_visibility(team_id: str, data: VisibilityUpdate) -> None:\n"
                 "    pass\n",
             },
             note="the id a `PATCH /users` body must carry is quiet, its other fields are not; "
-            "near miss: the path names the team, the body's `team_id` is one more field",
+            "near miss: the path names the team, the body's `team_id` is one more field; a "
+            "bulk change listing `member_ids` is quiet, and so is the one field that "
+            "`PATCH .../visibility` sets",
+        ),
+        Invalid(
+            {
+                "app/schemas.py": "from typing import Annotated, Literal, TypeAlias\n\n"
+                "from pydantic import BaseModel, Discriminator\n\n\n"
+                "class DiscordGrantUpdate(BaseModel):\n"
+                "    kind: Literal['discord']\n"
+                "    account_id: str  # error: 5\n\n\n"
+                "class LicenseGrantUpdate(BaseModel):\n"
+                "    kind: Literal['license']\n"
+                "    note: str | None = None\n\n\n"
+                "class SeatUpdate(BaseModel):\n"
+                "    seats: int\n\n\n"
+                "class PlanUpdate(BaseModel):\n"
+                "    plan: str\n\n\n"
+                "GrantUpdate = Annotated[\n"
+                "    DiscordGrantUpdate | LicenseGrantUpdate, Discriminator('kind')\n"
+                "]\n"
+                "SubscriptionUpdate: TypeAlias = SeatUpdate | PlanUpdate\n",
+                "app/routes.py": "from fastapi import APIRouter\n\n"
+                "from app.schemas import GrantUpdate, SubscriptionUpdate\n\n"
+                "router = APIRouter()\n\n\n"
+                '@router.patch("/grants/{grant_id}")\n'
+                "def update_grant(grant_id: str, body: GrantUpdate) -> None:\n"
+                "    pass\n\n\n"
+                '@router.patch("/subscriptions/{subscription_id}")\n'
+                "def change(subscription_id: str, body: SubscriptionUpdate) -> None:\n"
+                "    pass\n",
+            },
+            note="the members of a discriminated union that a PATCH route takes through an "
+            "alias; near miss: an untagged union, whose members the required fields pick",
+        ),
+        Valid(
+            {
+                "app/schemas.py": "from pydantic import BaseModel\n\n\n"
+                "class ConsentChoice(BaseModel):\n"
+                "    consent: list[str]\n"
+                "    code: str | None = None\n\n\n"
+                "class Rename(BaseModel):\n"
+                "    name: str\n"
+                "    reason: str | None = None\n",
+                "app/routes.py": "from fastapi import APIRouter\n\n"
+                "from app.schemas import ConsentChoice, Rename\n\n"
+                "RENAME_PATH = '/items/{item_id}'\n"
+                "router = APIRouter()\n\n\n"
+                '@router.patch("/consent-request/{request_id}/preferences")\n'
+                "def set_consent(request_id: str, data: ConsentChoice) -> None:\n"
+                "    pass\n\n\n"
+                "@router.patch(RENAME_PATH)\n"
+                "def rename(item_id: str, data: Rename) -> None:\n"
+                "    pass\n",
+            },
+            note="a schema named otherwise that a PATCH route takes on a path going on past "
+            "the object (an action, a value set whole) or held in a constant",
         ),
         Valid(
             "from typing import Optional\n\n"
@@ -322,6 +426,8 @@ class RequiredFieldInPatchSchema(Rule):
         model = model_class(node, ctx)
         if model is None:
             return
+        if any(_bulk(d.name) for d in declared_fields(node, ctx)):
+            return  # `model_ids` + `enabled`: one change for the objects the body lists
         ids_required = _names_its_object(node.name, ctx)
         own = [
             d
@@ -336,7 +442,9 @@ class RequiredFieldInPatchSchema(Rule):
             and self._required(i.declared, model.v1_compat, ctx)
             and not (ids_required and _identifier(i.name))
         ]
-        if not patch_name(node.name) and not _some_optional(node, model, ctx):
+        if not _some_optional(node, model, ctx) and (
+            not patch_name(node.name) or _sets_part(node.name, ctx)
+        ):
             return  # every field required: a body that sets them all (`PATCH .../payout-account`)
         for declared in own:
             ctx.report(self, declared.target, model=node.name, field=declared.name, origin="")

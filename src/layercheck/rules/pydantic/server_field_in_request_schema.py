@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import ast
-from typing import ClassVar
+import re
+from typing import ClassVar, Final
 
 from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.pydantic._helpers import (
@@ -24,8 +25,25 @@ def _new_row_key(name: str, ctx: RuleContext) -> bool:
     though the project's routes take bodies, the `id` names an object that exists."""
     uses = ctx.index.request_bodies(own_name(ctx, name))
     if uses:
-        return any(method == "post" and "{" not in path for method, path in uses)
+        return any(method == "post" and _creates(path) for method, path in uses)
     return not ctx.index.shows_request_bodies()
+
+
+_OTHER_ACTIONS: Final = frozenset(
+    {"get", "list", "read", "fetch", "find", "search", "query", "count", "check", "verify"}
+    | {"validate", "delete", "remove", "update", "set", "start", "stop", "cancel", "refresh"}
+)
+"""First words of an RPC-style path's last segment that name an action on objects that
+exist (`POST /get_upstream`, `POST /fleets/delete`): not the creation of a row."""
+
+
+def _creates(path: str) -> bool:
+    """A POST path that may create a row: no `{parameter}`, and its last segment does not
+    name another action."""
+    if "{" in path:
+        return False
+    last = path.rstrip("/").rpartition("/")[2].lower()
+    return re.split(r"[_-]", last)[0] not in _OTHER_ACTIONS
 
 
 class ServerFieldInRequestSchema(Rule):
@@ -77,7 +95,9 @@ class ServerFieldInRequestSchema(Rule):
     class name with the base that declares them.
 
     An `id` is reported only where the client would pick the key of a new row: a create
-    route (a POST to a path without `{parameters}`) takes the schema as its body. A
+    route (a POST to a path without `{parameters}` whose last segment names no other
+    action: not RPC-style `POST /get_upstream` or `/fleets/delete`) takes the schema as
+    its body. A
     schema that routes take otherwise (`PUT /items/{item_id}`, `POST
     /roles/{role_id}/permissions` naming a permission that exists) or, in a project whose
     routes take bodies, that no route takes, carries a reference to an existing object.
@@ -156,9 +176,12 @@ class ServerFieldInRequestSchema(Rule):
                 "class RoleUpdate(BaseModel):\n"
                 "    id: int\n\n\n"
                 "class RoleCreate(BaseModel):\n"
-                "    id: int\n",
+                "    id: int\n\n\n"
+                "class GetUpstreamRequest(BaseModel):\n"
+                "    id: str\n",
                 "app/routes.py": "from fastapi import APIRouter\n\n"
-                "from app.schemas import ItemCreate, PermissionIn, RoleUpdate\n\n"
+                "from app.schemas import GetUpstreamRequest, ItemCreate, PermissionIn, "
+                "RoleUpdate\n\n"
                 "router = APIRouter()\n\n\n"
                 '@router.post("/items/")\n'
                 "def create_item(body: ItemCreate) -> None:\n"
@@ -168,10 +191,14 @@ class ServerFieldInRequestSchema(Rule):
                 "    pass\n\n\n"
                 '@router.put("/roles/{role_id}")\n'
                 "def replace_role(role_id: int, role: RoleUpdate) -> None:\n"
+                "    pass\n\n\n"
+                '@router.post("/sshproxy/get_upstream")\n'
+                "def get_upstream(body: GetUpstreamRequest) -> None:\n"
                 "    pass\n",
             },
             note="a create route's body; near misses: an `id` that references a permission "
-            "that exists, one in a PUT body, one in a schema no route takes",
+            "that exists, one in a PUT body, one in a schema no route takes, one an RPC-style "
+            "`POST .../get_upstream` looks up",
         ),
     )
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import ast
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from layercheck.annotations import single_type
 from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
@@ -12,6 +12,26 @@ from layercheck.rules.routes._helpers import (
     template_response,
 )
 from layercheck.semantic.routes import Function
+
+_REQUESTS: Final = frozenset(
+    {"fastapi.Request", "fastapi.requests.Request", "starlette.requests.Request"}
+)
+
+
+def _always_raises(function: Function) -> bool:
+    """The body ends in `raise` and returns no value anywhere (nested functions aside): a
+    placeholder route answering every request with an error."""
+    if not function.body or not isinstance(function.body[-1], ast.Raise):
+        return False
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return) and node.value is not None:
+            return False
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return True
 
 
 class MissingResponseModel(Rule):
@@ -65,7 +85,12 @@ class MissingResponseModel(Rule):
       `templates.TemplateResponse(...)`; or the result of a project function whose
       return annotation is a response class (`return await stream_reply(...)` with
       `async def stream_reply(...) -> StreamingResponse`), or of a call that is handed a
-      response built in the route (`return await add_cookies(response, user)`).
+      response built in the route (`return await add_cookies(response, user)`), or of a
+      library's handler in a route that takes the raw `Request` (`return await
+      slack_handler.handle(req)` with `slack_handler` a library object: a webhook passed
+      through);
+    - the function only raises (its last statement is `raise`, and it returns no value):
+      a placeholder answering every request with an error has nothing to model.
 
     WebSocket routes have no response and are never reported. The finding sits on the
     function's name.
@@ -212,6 +237,47 @@ class MissingResponseModel(Rule):
             },
             note="an imported router; templates, a third-party response class, `**options`",
         ),
+        Invalid(
+            {
+                "app/slack.py": "from slack_bolt.adapter.fastapi.async_handler import "
+                "AsyncSlackRequestHandler\n\n"
+                "handler = AsyncSlackRequestHandler(bolt_app)\n",
+                "app/services/events.py": "class EventService:\n"
+                "    async def handle(self, request) -> dict:\n"
+                "        return {}\n\n\n"
+                "events = EventService()\n",
+                "app/routes/hooks.py": "from fastapi import APIRouter, Request\n"
+                "from fastapi.concurrency import run_in_threadpool\n\n"
+                "from app.services.events import events\n"
+                "from app.slack import handler\n\n"
+                "router = APIRouter()\n\n\n"
+                "@router.post('/slack/events')\n"
+                "async def slack_events(req: Request):\n"
+                "    return await handler.handle(req)\n\n\n"
+                "@router.post('/events')\n"
+                "async def project_events(req: Request):  # error\n"
+                "    return await events.handle(req)\n\n\n"
+                "@router.post('/sync')\n"
+                "async def sync(req: Request):  # error\n"
+                "    return await run_in_threadpool(events.sync, req)\n",
+            },
+            note="a webhook passed to a library's handler, which builds the response; near "
+            "misses: a project service handed the request, a library function running one",
+        ),
+        Invalid(
+            "from fastapi import APIRouter, HTTPException\n\n"
+            "router = APIRouter()\n\n\n"
+            "@router.api_route('/ai/{path:path}', methods=['GET', 'POST'])\n"
+            "async def ai_not_available(path: str = ''):\n"
+            "    raise HTTPException(status_code=501, detail='AI features are disabled')\n\n\n"
+            "@router.get('/items/{item_id}')\n"
+            "async def get_item(item_id: int):  # error\n"
+            "    if item_id < 0:\n"
+            "        raise HTTPException(status_code=404)\n"
+            "    return {'id': item_id}\n",
+            path="app/routes/ai.py",
+            note="a placeholder route that only raises; near miss: one that also returns",
+        ),
         Valid(
             "from flask import Flask\n\n"
             "app = Flask(__name__)\n\n\n"
@@ -244,6 +310,8 @@ class MissingResponseModel(Rule):
         """Function id -> its parameters and locals shown to hold a response."""
         self._returning: set[int] = set()
         """Functions that return a response object."""
+        self._requests: dict[int, set[str]] = {}
+        """Function id -> its parameters annotated with `Request`."""
 
     def visit_FunctionDef(self, node: ast.FunctionDef, ctx: RuleContext) -> None:
         self._function(node, ctx)
@@ -270,6 +338,8 @@ class MissingResponseModel(Rule):
             http = [operation for operation in operations if not operation.websocket]
             if not http or function.returns is not None or id(function) in self._returning:
                 continue
+            if _always_raises(function):
+                continue  # `raise HTTPException(501)` for every path: nothing to model
             if all(
                 operation.keyword("response_model") is not None
                 or operation.keyword("response_class") is not None
@@ -285,6 +355,21 @@ class MissingResponseModel(Rule):
         for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
             if self._is_response_type(arg.annotation, ctx):
                 self._responses.setdefault(id(node), set()).add(arg.arg)
+            elif single_type(arg.annotation, ctx.qualified) in _REQUESTS:
+                self._requests.setdefault(id(node), set()).add(arg.arg)
+
+    def _library_handler(self, call: ast.Call, ctx: RuleContext) -> bool:
+        """`await slack_handler.handle(req)`: a route that takes the raw request returns
+        what a library's handler (a module-level object of a library class) makes of it:
+        a pass-through of a webhook, whose response the library builds."""
+        functions = ctx.functions()
+        if not functions or not self._requests.get(id(functions[0])):
+            return False
+        callee = ctx.qualified(call.func)
+        if callee is None or not isinstance(call.func, ast.Attribute):
+            return False  # a library function (`run_in_threadpool(f)`) returns f's data
+        made_by = ctx.index.instance_of(callee.rpartition(".")[0])
+        return made_by is not None and ctx.index.module_of(made_by) is None
 
     def _assigned(
         self, target: ast.expr, value: ast.expr | None, ctx: RuleContext, typed: bool = False
@@ -320,6 +405,8 @@ class MissingResponseModel(Rule):
             return False
         if any(self._is_response(arg, ctx) for arg in value.args if isinstance(arg, ast.Name)):
             return True  # a response built here, passed through a helper and returned
+        if self._library_handler(value, ctx):
+            return True
         callee = ctx.qualified(value.func)
         if callee is None:
             return False

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
@@ -12,8 +13,8 @@ from layercheck.rules.routes._helpers import (
     produces_session,
     session_opening,
 )
-from layercheck.semantic.routes import Function
-from layercheck.semantic.sessions import Origin, provides_session
+from layercheck.semantic.routes import Function, PathOperation
+from layercheck.semantic.sessions import Origin, annotation_is_session, provides_session
 
 _ROUTE_MODULE_HELPERS: Final = (
     "from fastapi import APIRouter, BackgroundTasks, FastAPI, WebSocket\n\n"
@@ -40,6 +41,49 @@ _ROUTE_MODULE_HELPERS: Final = (
     "        with SessionLocal() as db:\n"
     "            handle(db, message)\n"
 )
+
+
+_HEALTH_WORDS: Final = frozenset(
+    {"health", "healthz", "healthcheck", "readiness", "readyz", "liveness", "livez"}
+    | {"ping", "heartbeat"}
+)
+
+
+def _health_check(function: Function, operations: tuple[PathOperation, ...]) -> bool:
+    """A health check, by its path (`/health/database`, `/readyz`) or its name
+    (`database_health`): it opens sessions to probe each pool or bind on purpose, apart
+    from the request's unit of work."""
+    if _HEALTH_WORDS & set(function.name.lower().split("_")):
+        return True
+    for operation in operations:
+        call = operation.call
+        first = call.args[0] if call.args else None
+        for keyword in call.keywords:
+            if keyword.arg == "path":
+                first = keyword.value
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            words = re.split(r"[/_.{}-]+", first.value.lower())
+            if _HEALTH_WORDS & set(words):
+                return True
+    return False
+
+
+def _takes_session(function: Function, ctx: RuleContext) -> bool:
+    """Some parameter is the request's session (its annotation, or its `Depends`)."""
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults))
+    pairs = [
+        *zip(positional, [*defaults, *arguments.defaults], strict=True),
+        *zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True),
+    ]
+    for arg, default in pairs:
+        provider = depends_provider(default, ctx.qualified)
+        if annotation_is_session(arg.annotation, ctx) or (
+            provider is not None and provides_session(provider, ctx.index)
+        ):
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +171,11 @@ class RouteOpensSession(Rule):
     (`-> AsyncIterator[AsyncSession]`), wherever it lives. Other functions of a route
     module (startup hooks, background tasks, helpers) are not request handlers and may
     open a session of their own, as may functions nested in a handler (a background task
-    must not reuse the request's session); services and repositories are LC508's.
+    must not reuse the request's session); services and repositories are LC508's. A
+    health check (a path segment or a name word `health`, `healthz`, `readyz`,
+    `liveness`, `ping`, ...: `/health/database`, `database_health`) that already takes
+    the request's session and opens another probes a second pool (a read replica) on
+    purpose, and is left alone; one that takes none opens what `Depends` would give.
 
     ## Leaves to
     A service or repository that opens its own session: LC508.
@@ -258,6 +306,38 @@ class RouteOpensSession(Rule):
             },
             note="background tasks, startup hooks, a nested task function, a websocket",
         ),
+        Invalid(
+            {
+                "app/core/database.py": "from sqlalchemy.orm import sessionmaker\n\n"
+                "SessionLocal = sessionmaker(bind=engine)\n"
+                "ReadonlySession = sessionmaker(bind=replica)\n\n\n"
+                "def get_db():\n"
+                "    with SessionLocal() as db:\n"
+                "        yield db\n",
+                "app/routes/status.py": "from fastapi import APIRouter, Depends\n"
+                "from sqlalchemy import text\n"
+                "from sqlalchemy.orm import Session\n\n"
+                "from app.core.database import ReadonlySession, SessionLocal, get_db\n\n"
+                "router = APIRouter()\n\n\n"
+                "@router.get('/health/database')\n"
+                "def pools(db: Session = Depends(get_db)) -> dict:\n"
+                "    db.execute(text('SELECT 1'))\n"
+                "    with ReadonlySession() as replica:\n"
+                "        replica.execute(text('SELECT 1'))\n"
+                "    return {'replica': 'healthy'}\n\n\n"
+                "@router.get('/readyz')\n"
+                "def ready() -> dict:\n"
+                "    with SessionLocal() as db:  # error: 10\n"
+                "        db.execute(text('SELECT 1'))\n"
+                "    return {}\n\n\n"
+                "@router.get('/status/reports')\n"
+                "def reports() -> list:\n"
+                "    with SessionLocal() as db:  # error: 10\n"
+                "        return list(db.execute(text('SELECT * FROM report')))\n",
+            },
+            note="a health check that takes the request's session probes the replica on "
+            "purpose; near misses: one that takes none, a `status` path that serves data",
+        ),
         Valid(
             "import requests\n"
             "from aiohttp import ClientSession\n"
@@ -358,6 +438,8 @@ class RouteOpensSession(Rule):
         operations = ctx.routes.operations(function)
         if operations:
             if all(operation.websocket for operation in operations):
+                return None
+            if _health_check(function, operations) and _takes_session(function, ctx):
                 return None
             return "route handler"
         if ctx.layer is Layer.DEPENDENCIES:

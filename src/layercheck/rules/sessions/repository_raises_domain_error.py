@@ -127,6 +127,8 @@ class RepositoryRaisesDomainError(Rule):
                 "app/repositories/users.py": "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
                 "from ..errors import Conflict\n\n\n"
                 "class UserRepository:\n"
+                "    def __init__(self, session: AsyncSession) -> None:\n"
+                "        self.session = session\n\n"
                 "    async def add(self, user):\n"
                 "        if await self.exists(user.email):\n"
                 "            raise Conflict(  # error: 19\n"

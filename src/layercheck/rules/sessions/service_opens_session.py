@@ -57,17 +57,19 @@ class ServiceOpensSession(Rule):
     ```
 
     ## Details
-    Opening a session is calling a project `sessionmaker`/`async_sessionmaker`
-    instance (`SessionLocal()`, `factory.begin()`), `sessionmaker(...)()`,
-    `Session(engine)`/`AsyncSession(engine)`, a factory held in a parameter or
-    attribute (`self._session_factory()`), or a project function that provides a
-    session (`get_session()`, `next(get_db())`, `async with session_scope() as s`).
-    A session provider (a function that yields or returns the session it opens, or an
-    object built with it, such as a `with_session()` class method yielding
-    `cls(session)`) is quiet: opening is its job. A scheduled job that opens its own
-    session and commits it is reported here, while LC502 stays quiet on its commit:
-    move such jobs out of the service layer, or take the factory as a parameter and
-    accept this finding with a `noqa` comment.
+    Opening a session is calling a project `sessionmaker`/`async_sessionmaker` instance
+    (`SessionLocal()`, `factory.begin()`), `sessionmaker(...)()`,
+    `Session(engine)`/`AsyncSession(engine)`, a factory held in a parameter or attribute
+    (`self._session_factory()`), or a project function that provides a session
+    (`get_session()`, `next(get_db())`, `async with session_scope() as s`). A session
+    provider (a function that yields or returns the session it opens, or an object built
+    with it, such as a `with_session()` class method yielding `cls(session)`) is quiet:
+    opening is its job. So is a function nested in a method or function: a task run apart
+    (`asyncio.gather` of two searches, a background job) cannot share the session of the
+    code that started it, and opens its own. A scheduled job that opens its own session and
+    commits it is reported here, while LC502 stays quiet on its commit: move such jobs out
+    of the service layer, or take the factory as a parameter and accept this finding with a
+    `noqa` comment.
 
     ## Leaves to
     A route handler that opens a session: LC303. The commit of the session the service
@@ -121,6 +123,28 @@ class ServiceOpensSession(Rule):
                 "        return next(database.get_db())  # error: 21\n",
             },
             note="a module import with relative dots; a provider called directly",
+        ),
+        Invalid(
+            {
+                "app/core/db.py": "from sqlalchemy.ext.asyncio import async_sessionmaker\n\n"
+                "async_session_maker = async_sessionmaker()\n",
+                "app/services/search_service.py": "import asyncio\n\n"
+                "from app.core.db import async_session_maker\n\n\n"
+                "class SearchService:\n"
+                "    async def search(self, query: str) -> list:\n"
+                "        async def run_chunks() -> list:\n"
+                "            async with async_session_maker() as session:\n"
+                "                return await chunks(session, query)\n\n"
+                "        async def run_documents() -> list:\n"
+                "            async with async_session_maker() as session:\n"
+                "                return await documents(session, query)\n\n"
+                "        return await asyncio.gather(run_chunks(), run_documents())\n\n"
+                "    async def count(self) -> int:\n"
+                "        async with async_session_maker() as session:  # error: 20\n"
+                "            return await total(session)\n",
+            },
+            note="concurrent tasks defined in a method each open their own session; near "
+            "miss: the method itself",
         ),
         Invalid(
             "from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker\n"
@@ -188,6 +212,9 @@ class ServiceOpensSession(Rule):
             return  # `next(get_db())`: the inner call is reported
         if not ctx.sessions.opens(node, ctx) or self._in_provider(ctx):
             return
+        if len(ctx.functions()) > 1:
+            return  # a task defined in the method, run apart (`asyncio.gather`, a retry):
+            # one session may not serve concurrent tasks, each opens its own
         word = _WORDS.get(ctx.layer, "module") if ctx.layer is not None else "module"
         ctx.report(self, node, layer=word, call=f"{label(func)}()")
 

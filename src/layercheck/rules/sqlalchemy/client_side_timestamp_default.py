@@ -174,7 +174,10 @@ class ClientSideTimestampDefault(Rule):
     from one of them (`def utcnow(): return datetime.now(UTC)`), in this module or
     another. Columns of a `Table(...)` count as well as those of declarative classes;
     columns in migrations (and in Alembic `op.*` calls) are left alone, as are Pydantic
-    fields: only `Column`/`mapped_column` are columns.
+    fields: only `Column`/`mapped_column` are columns. A column that already has a
+    `server_default=` keeps its Python `default=` quietly: the database sets the rows
+    written by SQL, and the Python default gives the attribute its value before the flush
+    (a value fixed at import, `default=datetime.now()`, is still reported).
     """
 
     meta: ClassVar[RuleMeta] = RuleMeta(
@@ -286,7 +289,7 @@ class ClientSideTimestampDefault(Rule):
             "alias) and in the same module",
         ),
         Valid(
-            "from datetime import datetime\n\n"
+            "from datetime import UTC, datetime\n\n"
             "from pydantic import BaseModel, Field\n"
             "from sqlalchemy import func\n"
             "from sqlalchemy.orm import Mapped, mapped_column\n\n\n"
@@ -296,10 +299,14 @@ class ClientSideTimestampDefault(Rule):
             "    updated_at: Mapped[datetime] = mapped_column(\n"
             "        server_default=func.now(), onupdate=func.now()\n"
             "    )\n"
-            "    deleted_at: Mapped[datetime | None] = mapped_column(default=None)\n\n\n"
+            "    deleted_at: Mapped[datetime | None] = mapped_column(default=None)\n"
+            "    seen_at: Mapped[datetime] = mapped_column(\n"
+            "        default=lambda: datetime.now(UTC), server_default=func.now()\n"
+            "    )\n\n\n"
             "class PostRead(BaseModel):\n"
             "    fetched_at: datetime = Field(default_factory=datetime.now)\n",
-            note="server defaults; a Pydantic field is not a column",
+            note="server defaults, one beside a Python default that fills the attribute "
+            "before the flush; a Pydantic field is not a column",
         ),
         Valid(
             {
@@ -393,6 +400,7 @@ class ClientSideTimestampDefault(Rule):
             return
         # One keyword at most becomes `server_default=` (two would not parse).
         server_default = any(kw.arg == "server_default" for kw in node.keywords)
+        declared_server_default = server_default
         for kw in node.keywords:
             if kw.arg not in _KEYWORDS:
                 continue
@@ -400,6 +408,9 @@ class ClientSideTimestampDefault(Rule):
             if found is None:
                 continue
             problem, function = found
+            if declared_server_default and kw.arg != "onupdate" and problem == _CALLABLE:
+                continue  # the database sets rows the ORM does not; this one fills the
+                # attribute before the flush
             call = "func.current_time()" if function == TIME_OF_DAY else "func.now()"
             remedy = f"onupdate={call}" if kw.arg == "onupdate" else f"server_default={call}"
             fix = None
