@@ -21,6 +21,7 @@ from test_cache import FILES, USERS, spy_parse, spy_reads
 from layercheck import discovery
 from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace, forget_files
+from layercheck.discovery import source_file
 from layercheck.engine import CheckResult, Engine
 from layercheck.rules import CATALOG
 
@@ -162,3 +163,15 @@ def test_a_full_run_prints_the_same_cold_warm_and_uncached(tmp_path: Path, jobs:
         assert (proc.returncode, proc.stderr) == (0, "")
     assert json.loads(uncached.stdout), "the fixture has findings"
     assert cold.stdout == recorded.stdout == warm.stdout == uncached.stdout
+
+
+def test_a_long_lived_engine_sees_the_files_added_since_its_last_check(project: Path) -> None:
+    """The language server keeps one engine: a check's walk is not the next one's."""
+    engine = Engine(Workspace(CATALOG, cwd=project))
+    engine.check([project])
+    added = project / "app/services/billing.py"
+    added.write_text(USERS)
+    target = project / "app/services/users.py"
+    groups = engine.projects([source_file(target, engine.workspace.settings_for(target.parent))])
+    assert added in [file.path for file in groups[project]]
+    assert added in engine.check([project]).files

@@ -135,8 +135,10 @@ class Engine:
         self._rules_key = _rules_key(rules)
         self._forking = True
         """False once a worker failed: the rest of the project is checked in process."""
-        self._walked: dict[Path, tuple[list[SourceFile], list[str]]] = {}
-        """The walk of each project root this run, and its warnings."""
+        self._walked: dict[Path, tuple[list[SourceFile], list[str]]] | None = None
+        """The walk of each project root during a `check` (its targets' walk is the
+        project's), and its warnings; None between checks: a long-lived engine (the
+        language server) must see the files added since."""
 
     def _warn(self, result: CheckResult, message: str) -> None:
         result.warnings.append(message)
@@ -169,7 +171,7 @@ class Engine:
                 marked.append(root)
         for root in marked:
             group = groups[root]
-            walked = self._walked.get(root)
+            walked = self._walked.get(root) if self._walked is not None else None
             if walked is not None and _same(walked[0], group):
                 continue  # the root was named: its targets are its walk
             known = {file.path: file for file in group}
@@ -184,7 +186,8 @@ class Engine:
         """Every file under a project root and the warnings of its walk: once a run, from
         the tree cache while the folders, ignore files and settings the last walk rested
         on are unchanged."""
-        done = self._walked.get(root)
+        walked = self._walked if self._walked is not None else {}
+        done = walked.get(root)
         if done is not None:
             return done
         settings = self.workspace.settings_for(root)
@@ -195,7 +198,7 @@ class Engine:
         tree = TreeCache(settings.cache_dir, root)
         held = tree.files(self.workspace, self._findings_key, known)
         if held is not None:
-            self._walked[root] = (held, [])
+            walked[root] = (held, [])
             return held, []
         log = WalkLog()
         files = discover([root], self.workspace, known=known.values(), log=log).files
@@ -205,7 +208,7 @@ class Engine:
             if self._cache_problem is None:
                 reason = exc.strerror or str(exc)
                 self._cache_problem = f"cannot write the cache in {tree.directory}: {reason}"
-        self._walked[root] = (files, log.notes)
+        walked[root] = (files, log.notes)
         return files, log.notes
 
     def _root_walk(
@@ -624,6 +627,13 @@ class Engine:
         *,
         stdin: tuple[Path, bytes] | None = None,
     ) -> CheckResult:
+        self._walked = {}
+        try:
+            return self._check(paths, stdin)
+        finally:
+            self._walked = None
+
+    def _check(self, paths: Sequence[Path], stdin: tuple[Path, bytes] | None) -> CheckResult:
         result = CheckResult()
         targets: list[SourceFile]
         configs: list[Settings] = []
@@ -631,7 +641,6 @@ class Engine:
             named = stdin_file(stdin[0], self.workspace)
             targets = [named] if named is not None else []
         else:
-            self._walked.clear()
             found = discover(
                 paths,
                 self.workspace,
