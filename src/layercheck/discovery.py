@@ -31,11 +31,13 @@ class WalkLog:
     """What a walk's outcome rests on besides the files it found, for the tree cache:
     each folder listed (with its stat taken before the listing), each folder whose
     settings were asked, and each ignore file read (its stat before reading, None when
-    there is none)."""
+    there is none); and the warnings it gave (a broken symlink, a loop, a folder that
+    cannot be listed), which rest on more than these."""
 
     listed: list[tuple[Path, os.stat_result | None]] = field(default_factory=list)
     settled: list[Path] = field(default_factory=list)
     ignore_files: list[tuple[Path, os.stat_result | None]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def _stat(path: Path) -> os.stat_result | None:
@@ -191,6 +193,11 @@ def _absolute(path: Path, cwd: Path) -> Path:
     return Path(os.path.normpath(path if path.is_absolute() else cwd / path))
 
 
+Walked = Callable[[Path, Settings], tuple[list[SourceFile], list[str]] | None]
+"""The files a walk of this folder (governed by these settings) finds, and its
+warnings, when known without walking it; else None."""
+
+
 def discover(
     paths: Iterable[Path],
     workspace: Workspace,
@@ -198,11 +205,13 @@ def discover(
     warn: Callable[[str], None] | None = None,
     known: Iterable[SourceFile] = (),
     log: WalkLog | None = None,
+    walked: Walked | None = None,
 ) -> Discovery:
     """Files to check, in a stable order. An explicit file is checked even when excluded
     (ruff's behaviour) unless `--force-exclude` is on. `known`: records this run made
     already, handed back for their files rather than made again. `log` hears what the
-    walk's outcome rests on (the tree cache)."""
+    walk's outcome rests on (the tree cache); `walked` may answer for a folder named
+    (the tree cache of a project root)."""
     result = Discovery()
     seen: set[Path] = set()
     made = {file.path: file for file in known}
@@ -210,6 +219,8 @@ def discover(
     workspace.add_anchors(_absolute(given, workspace.cwd) for given in paths)
 
     def note(message: str) -> None:
+        if log is not None:
+            log.notes.append(message)
         result.warnings.append(message)
         if warn is not None:
             warn(message)
@@ -241,6 +252,19 @@ def discover(
             continue
         if info is None or not os.path.isdir(path):
             add(path, settings)
+            continue
+        held = walked(path, settings) if walked is not None else None
+        if held is not None:
+            if len(paths) == 1 and not made:
+                # Nothing to merge with: a Path hashes by its parts, costly by the 100,000.
+                result.files.extend(held[0])
+            else:
+                for file in held[0]:
+                    if file.path not in seen:
+                        seen.add(file.path)
+                        result.files.append(made.get(file.path, file))
+            for message in held[1]:
+                note(message)
             continue
         _walk(path, workspace, {(info.st_dev, info.st_ino)}, add, note, ignores, log)
     return result

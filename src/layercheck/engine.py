@@ -9,6 +9,7 @@ import functools
 import gc
 import hashlib
 import json
+import operator
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -93,6 +94,12 @@ def failed_in(exc: BaseException, path: Path) -> str:
     return f"{found} on {path}" if found is not None else f"checking {path}"
 
 
+def _same(these: Sequence[SourceFile], those: Sequence[SourceFile]) -> bool:
+    """The same records in the same order: by identity, as a Path hashes by its parts,
+    costly by the 100,000."""
+    return len(these) == len(those) and all(map(operator.is_, these, those))
+
+
 def _nothing_held(path: Path) -> FileOutcome | None:
     return None
 
@@ -128,6 +135,10 @@ class Engine:
         self._rules_key = _rules_key(rules)
         self._forking = True
         """False once a worker failed: the rest of the project is checked in process."""
+        self._walked: dict[Path, tuple[list[SourceFile], list[str]]] | None = None
+        """The walk of each project root during a `check` (its targets' walk is the
+        project's), and its warnings; None between checks: a long-lived engine (the
+        language server) must see the files added since."""
 
     def _warn(self, result: CheckResult, message: str) -> None:
         result.warnings.append(message)
@@ -159,22 +170,36 @@ class Engine:
             if root not in marked and self.workspace.has_project_root(target.path.parent):
                 marked.append(root)
         for root in marked:
-            known = {file.path: file for file in groups[root]}
-            for file in self._project_files(root, known):
+            group = groups[root]
+            walked = self._walked.get(root) if self._walked is not None else None
+            if walked is not None and _same(walked[0], group):
+                continue  # the root was named: its targets are its walk
+            known = {file.path: file for file in group}
+            for file in self._project_files(root, known)[0]:
                 if file.path not in known and file.settings.root == root:
-                    groups[root].append(file)
+                    group.append(file)
         return groups
 
-    def _project_files(self, root: Path, known: dict[Path, SourceFile]) -> list[SourceFile]:
-        """Every file under a project root, from the tree cache while the folders, ignore
-        files and settings the last walk rested on are unchanged."""
+    def _project_files(
+        self, root: Path, known: Mapping[Path, SourceFile]
+    ) -> tuple[list[SourceFile], list[str]]:
+        """Every file under a project root and the warnings of its walk: once a run, from
+        the tree cache while the folders, ignore files and settings the last walk rested
+        on are unchanged."""
+        walked = self._walked if self._walked is not None else {}
+        done = walked.get(root)
+        if done is not None:
+            return done
         settings = self.workspace.settings_for(root)
         if not settings.cache:
-            return discover([root], self.workspace, known=known.values()).files
+            log = WalkLog()
+            files = discover([root], self.workspace, known=known.values(), log=log).files
+            return files, log.notes
         tree = TreeCache(settings.cache_dir, root)
         held = tree.files(self.workspace, self._findings_key, known)
         if held is not None:
-            return held
+            walked[root] = (held, [])
+            return held, []
         log = WalkLog()
         files = discover([root], self.workspace, known=known.values(), log=log).files
         try:
@@ -183,7 +208,19 @@ class Engine:
             if self._cache_problem is None:
                 reason = exc.strerror or str(exc)
                 self._cache_problem = f"cannot write the cache in {tree.directory}: {reason}"
-        return files
+        walked[root] = (files, log.notes)
+        return files, log.notes
+
+    def _root_walk(
+        self, folder: Path, settings: Settings
+    ) -> tuple[list[SourceFile], list[str]] | None:
+        """A project root named on the command line: its walk is the project's, which
+        the tree cache may hold (`layercheck .`, warm, lists no folder)."""
+        if folder != settings.root or not settings.cache:
+            return None
+        if not self.workspace.has_project_root(folder):
+            return None
+        return self._project_files(folder, {})
 
     def _load(
         self,
@@ -470,27 +507,32 @@ class Engine:
         self,
         root: Path,
         files: list[SourceFile],
-        targets: frozenset[Path],
+        chosen: frozenset[int],
         stdin: tuple[Path, bytes] | None,
         failed: Callable[[str], None],
     ) -> tuple[list[FileOutcome], list[Finding]]:
         """The outcomes of the project's targets, and the findings about the project as a
         whole: from the findings cache when the project is unchanged; else the facts of
         every file (from the facts cache where they hold), the index, and the rules on
-        each target whose findings the cache does not hold for this index."""
+        each target whose findings the cache does not hold for this index. `chosen`:
+        the targets' records, by identity."""
         self._forking = stdin is None
-        mine = [file for file in files if file.path in targets]
+        mine = [file for file in files if id(file) in chosen]
+        targets = frozenset(file.path for file in mine) if stdin is not None else frozenset()
         results = self._open_findings(root, files) if stdin is None else None
         keys: dict[str, str] = {}
         stats: dict[str, FileStat | None] = {}
         if results is not None:
-            keys = {str(file.path): self._findings_key(file.settings) for file in files}
-            stats = stat_files(file.path for file in files)
+            names = [str(file.path) for file in files]
+            key_of = self._findings_key
+            keys = {name: key_of(file.settings) for name, file in zip(names, files, strict=True)}
+            stats = stat_files(names)
             unchanged = results.unchanged(keys, stats)
             if unchanged is not None:
                 warm = [
-                    results.outcome(f.path, keys[str(f.path)], unchanged, stats[str(f.path)])
-                    for f in mine
+                    results.outcome(file.path, keys[name], unchanged, stats[name])
+                    for name, file in zip(names, files, strict=True)
+                    if id(file) in chosen
                 ]
                 held_found = results.project_findings()
                 if held_found is not None and all(outcome is not None for outcome in warm):
@@ -585,6 +627,13 @@ class Engine:
         *,
         stdin: tuple[Path, bytes] | None = None,
     ) -> CheckResult:
+        self._walked = {}
+        try:
+            return self._check(paths, stdin)
+        finally:
+            self._walked = None
+
+    def _check(self, paths: Sequence[Path], stdin: tuple[Path, bytes] | None) -> CheckResult:
         result = CheckResult()
         targets: list[SourceFile]
         configs: list[Settings] = []
@@ -592,19 +641,22 @@ class Engine:
             named = stdin_file(stdin[0], self.workspace)
             targets = [named] if named is not None else []
         else:
-            found = discover(paths, self.workspace, warn=lambda m: self._warn(result, m))
+            found = discover(
+                paths,
+                self.workspace,
+                warn=lambda m: self._warn(result, m),
+                walked=self._root_walk,
+            )
             targets, configs = found.files, found.configs
         result.files = [file.path for file in targets]
-        target_set = frozenset(result.files)
+        chosen = frozenset(map(id, targets))
         gc_was_enabled = gc.isenabled()
         gc.disable()  # trees hold no cycles; the collector would only re-walk them
         try:
             for root, files in self.projects(targets, configs).items():
                 failed = functools.partial(self._fail, result)
                 try:
-                    outcomes, in_config = self._check_project(
-                        root, files, target_set, stdin, failed
-                    )
+                    outcomes, in_config = self._check_project(root, files, chosen, stdin, failed)
                 except Exception as exc:  # e.g. the index: the other projects still count
                     failed(internal_error(f"checking the project at {root}", exc))
                     continue

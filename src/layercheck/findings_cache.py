@@ -66,7 +66,7 @@ def findings_format() -> str:
     return hashlib.sha256(shape.encode()).hexdigest()[:16]
 
 
-def file_stat(path: Path, now: int) -> FileStat | None:
+def file_stat(path: Path | str, now: int) -> FileStat | None:
     """The file's (mtime_ns, size), the mtime NO_MTIME when the file was modified so
     recently that it may still change without changing its stamp; None when gone."""
     try:
@@ -79,7 +79,7 @@ def file_stat(path: Path, now: int) -> FileStat | None:
     return mtime, status.st_size
 
 
-def stat_files(paths: Iterable[Path]) -> dict[str, FileStat | None]:
+def stat_files(paths: Iterable[Path | str]) -> dict[str, FileStat | None]:
     now = time.time_ns()
     return {str(path): file_stat(path, now) for path in paths}
 

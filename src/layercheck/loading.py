@@ -99,9 +99,13 @@ def _newer_syntax_facts(file: SourceFile, text: str, exc: SyntaxError) -> FileFa
     line = lines[exc.lineno - 1] if exc.lineno and exc.lineno <= len(lines) else ""
     if not (_NEWER_SYNTAX.search(line) or "f-string" in (exc.msg or "")):
         return None
-    from layercheck.newer_syntax import downgraded_tree  # libcst, only for such files
+    from layercheck.newer_syntax_lines import downgraded_lines
 
-    tree = downgraded_tree(text, str(file.path))
+    tree = downgraded_lines(text, str(file.path))
+    if tree is None:
+        from layercheck.newer_syntax import downgraded_tree  # libcst, only for such files
+
+        tree = downgraded_tree(text, str(file.path))
     return facts_for_tree(file, tree)[0] if tree is not None else None
 
 

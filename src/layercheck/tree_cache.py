@@ -143,7 +143,11 @@ class TreeCache:
         self, files: Iterable[SourceFile], log: WalkLog, key: SettingsKey, workspace: Workspace
     ) -> None:
         """Keep what a walk of the root found and what it rested on (OSError when the
-        file cannot be written)."""
+        file cannot be written). A walk that warned rested on more (a symlink's target,
+        a folder's permissions): it is not kept, and the walk before it is forgotten."""
+        if log.notes:
+            self.path.unlink(missing_ok=True)
+            return
         now = time.time_ns()
         folders: dict[str, int] = {}
         # The cache folder inside the project changes with every run that writes a
@@ -243,24 +247,34 @@ def _restore(
     records = payload["files"]
     if not isinstance(records, list):
         return None
+    # By name: a Path hashes by its parts, which a warm run over a large tree need not
+    # compute for every file.
+    made = {str(path): file for path, file in known.items()}
     files: list[SourceFile] = []
+    append = files.append
+    folder_name = ""
+    folder: Settings | None = None
     for name, module, is_package, layer, layer_folder, is_test, given, outer in records:
-        path = Path(name)
-        made = known.get(path)
-        if made is not None:
-            files.append(made)
-            continue
-        files.append(
+        if made:
+            found = made.get(name)
+            if found is not None:
+                append(found)
+                continue
+        # The records come folder by folder: one lookup for each.
+        parent = name[: name.rfind(os.sep)] or os.sep
+        if parent != folder_name or folder is None:
+            folder_name, folder = parent, by_folder[parent]
+        append(
             SourceFile(
-                path,
-                by_folder[os.path.dirname(name)],
+                Path(name),
+                folder,
                 module,
                 is_package,
                 None if layer is None else _LAYERS[layer],
                 layer_folder,
                 is_test,
                 given,
-                tuple((word, layer_word) for word, layer_word in outer),
+                tuple((word, layer_word) for word, layer_word in outer) if outer else (),
             )
         )
     return files
