@@ -185,3 +185,25 @@ def test_components_that_disagree_leave_the_rules_quiet(tmp_path: Path) -> None:
 def test_a_pin_in_an_example_folder_is_not_the_applications(tmp_path: Path) -> None:
     _two_components(tmp_path, "examples/legacy")
     assert len(check_project(tmp_path, select=("LC603",)).findings) == 1
+
+
+def test_a_lock_file_is_read_in_the_entries_of_the_libraries_only(tmp_path: Path) -> None:
+    """The other entries are not parsed: a large lock file costs a scan, not a parse."""
+    (tmp_path / "uv.lock").write_text(
+        'version = 1\n\n[[package]]\nname = "anyio"\nversion = = "4"\n\n'
+        '[[package]]\nname = "SQLAlchemy"\nversion = "1.4.52"\n'
+        'dependencies = [\n    { name = "greenlet" },\n]\n\n'
+        '[package.optional-dependencies]\nasyncio = [{ name = "greenlet" }]\n\n'
+        '[[package]]\nname = "pydantic"\nversion = "2.9.2"\n',
+        encoding="utf-8",
+    )
+    found = declared_versions(tmp_path)
+    assert found["sqlalchemy"].source == "uv.lock: sqlalchemy 1.4.52"
+    assert found["pydantic"].source == "uv.lock: pydantic 2.9.2"
+
+
+def test_a_lock_file_laid_out_otherwise_is_parsed_whole(tmp_path: Path) -> None:
+    (tmp_path / "pdm.lock").write_text(
+        'package = [{ name = "pydantic", version = "1.10.13" }]\n', encoding="utf-8"
+    )
+    assert declared_versions(tmp_path)["pydantic"].source == "pdm.lock: pydantic 1.10.13"

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from projects import LINE, ONLY_LC201, VIOLATION, assert_usage_error, run_flake8
 from support import run_cli, write_project
 
-from layercheck import cli, flake8_plugin, loading, parallel
+from layercheck import cli, flake8_plugin, flake8_project, loading, parallel
 from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
 from layercheck.context import RuleContext
@@ -212,7 +212,7 @@ def test_flake8_plugin_turns_a_failing_rule_into_one_finding(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(HttpExceptionInService, "visit_Raise", _explode)
-    monkeypatch.setattr(flake8_plugin, "_PROJECTS", {})
+    monkeypatch.setattr(flake8_project, "_PROJECTS", {})
     monkeypatch.chdir(tmp_path)
     _project(tmp_path)
     boom = tmp_path / "app/services/boom.py"
@@ -239,8 +239,8 @@ def test_flake8_plugin_turns_an_unexpected_exception_into_one_finding(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("index boom")
 
-    monkeypatch.setattr(flake8_plugin, "_PROJECTS", {})
-    monkeypatch.setattr(flake8_plugin, "ProjectIndex", broken)
+    monkeypatch.setattr(flake8_project, "_PROJECTS", {})
+    monkeypatch.setattr(flake8_project, "ProjectIndex", broken)
     _project(tmp_path)
     users = tmp_path / "app/services/users.py"
     plugin = flake8_plugin.LayercheckPlugin(

@@ -139,6 +139,9 @@ class Engine:
         """The walk of each project root during a `check` (its targets' walk is the
         project's), and its warnings; None between checks: a long-lived engine (the
         language server) must see the files added since."""
+        self.write_caches = True
+        """False in processes that run at once, each on its share of the files (flake8's
+        jobs): the caches are only read."""
 
     def _warn(self, result: CheckResult, message: str) -> None:
         result.warnings.append(message)
@@ -202,6 +205,9 @@ class Engine:
             return held, []
         log = WalkLog()
         files = discover([root], self.workspace, known=known.values(), log=log).files
+        if not self.write_caches:
+            walked[root] = (files, log.notes)
+            return files, log.notes
         try:
             tree.record(files, log, self._findings_key, self.workspace)
         except OSError as exc:
@@ -377,10 +383,11 @@ class Engine:
         stdin: tuple[Path, bytes] | None,
         cache: FactsCache | None,
         failed: Callable[[str], None],
+        save: bool = True,
     ) -> tuple[list[FileFacts], dict[Path, str]]:
         """The facts of every file (in the order of `files`) and, when caching, their
-        digests; the facts of the files read are stored in the facts cache. No tree
-        outlives its file."""
+        digests; the facts of the files read are stored in the facts cache (unless not
+        `save`). No tree outlives its file."""
         cached, prefetched = self._cached(cache, files)
         load = self._loader(targets, stdin, prefetched, cache is not None)
 
@@ -408,7 +415,7 @@ class Engine:
                 digests[path] = digest
             if cache is not None and stamp is not None:
                 cache.store(path, file.settings, stamp, facts, digest)
-        if cache is not None:
+        if cache is not None and save:
             cache.prune(file.path for file in files)
             self._save(cache)
         return every, digests
@@ -444,7 +451,9 @@ class Engine:
         index), from the cache where it is valid."""
         cache = self._open_cache(root, files)
         self._forking = False
-        every, _ = self._facts_pass(root, files, frozenset(), None, cache, self._warn_only)
+        every, _ = self._facts_pass(
+            root, files, frozenset(), None, cache, self._warn_only, save=self.write_caches
+        )
         problem = self._cache_warning()
         if problem is not None and self.warn is not None:
             self.warn(problem)

@@ -91,7 +91,7 @@ def _own(name: str) -> bool:
     return name.endswith(".json") and name.split("-", 1)[0] in _CACHE_FILES
 
 
-_CACHE_FILES: Final = frozenset({"facts", "findings", "reads", "tree"})
+_CACHE_FILES: Final = frozenset({"facts", "findings", "reads", "tree", "flake8"})
 
 
 def _key(settings: Settings, key: SettingsKey) -> str:
@@ -118,6 +118,17 @@ class TreeCache:
             return _restore(payload, self.root, workspace, key, known)
         except (ValueError, TypeError, KeyError, IndexError, OSError):
             return None
+
+    def rested_on(self) -> tuple[list[str], list[str]] | None:
+        """The folders the last walk listed and the ignore and `__init__.py` files it
+        read, as recorded (the flake8 plugin's warm findings rest on them too)."""
+        payload = self._payload()
+        if payload is None:
+            return None
+        folders, stats = payload.get("folders"), payload.get("stats")
+        if not isinstance(folders, dict) or not isinstance(stats, dict):
+            return None
+        return [str(name) for name in folders], [str(name) for name in stats]
 
     def _payload(self) -> dict[str, object] | None:
         try:

@@ -39,6 +39,10 @@ _FAR: Final = 99999
 _POETRY_CARET: Final = re.compile(r"^\^\s*(\d+(?:\.\d+)*)$")
 _POETRY_TILDE: Final = re.compile(r"^~\s*(\d+(?:\.\d+)*)$")
 _BARE: Final = re.compile(r"^\d+(?:\.\d+)*(?:\.\*)?$")
+_PACKAGE_TABLE: Final = re.compile(r"^\[\[package\]\][ \t]*\r?$", re.MULTILINE)
+_TABLE: Final = re.compile(r"^\[", re.MULTILINE)
+"""Any table header: where a `[[package]]` entry's own keys end."""
+_NAME_LINE: Final = re.compile(r"^name[ \t]*=[ \t]*([\"'])([^\"'\n]*)\1", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,12 +161,43 @@ def _read_toml(path: Path) -> dict[str, object] | None:
         return None
 
 
+def _lock_packages(path: Path) -> list[object] | None:
+    """The `[[package]]` entries of a lock file that may be one of LIBRARIES (None when
+    there is no readable lock file). A lock file lists every package of the project
+    (600 KB for a large one), and parsing all of it cost more than the rest of a one-file
+    run: only the entries whose `name` line names one of LIBRARIES are parsed, each
+    alone; a file laid out otherwise, or an entry that does not parse alone, is parsed
+    whole."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    starts = [match.end() for match in _PACKAGE_TABLE.finditer(text)]
+    if not starts:
+        document = _read_toml(path)
+        packages = document.get("package") if document is not None else None
+        return packages if isinstance(packages, list) else None
+    found: list[object] = []
+    for start in starts:
+        table = _TABLE.search(text, start)
+        entry = text[start : table.start() if table is not None else len(text)]
+        named = _NAME_LINE.search(entry)
+        if named is None or canonicalize_name(named.group(2)) not in LIBRARIES:
+            continue
+        try:
+            found.append(tomllib.loads(entry))
+        except (tomllib.TOMLDecodeError, RecursionError):
+            document = _read_toml(path)
+            packages = document.get("package") if document is not None else None
+            return packages if isinstance(packages, list) else None
+    return found
+
+
 def _locked(folder: Path) -> dict[str, tuple[str, Version]]:
     found: dict[str, tuple[str, Version]] = {}
     for name in LOCK_FILES:
-        document = _read_toml(folder / name)
-        packages = document.get("package") if document is not None else None
-        if not isinstance(packages, list):
+        packages = _lock_packages(folder / name)
+        if packages is None:
             continue
         for package in packages:
             if not isinstance(package, dict):
