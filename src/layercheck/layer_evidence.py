@@ -487,8 +487,9 @@ def _behaviour(item: FileFacts) -> bool:
 
 def _holds_session(item: FileFacts) -> bool:
     """A class keeps a session (an engine, a connection) on `self`, as a
-    `BaseRepository(session)` or a dataclass with a `session: Session` field does, or a function hands one out (`get_session() ->
-    Session`): the module owns the access, not only the type of what it is given."""
+    `BaseRepository(session)` or a dataclass with a `session: Session` field does, or a
+    function hands one out (`get_session() -> Session`): the module owns the access, not
+    only the type of what it is given."""
     kept = (kind for cls in item.classes for _, kind in cls.instance_types)
     # A field declared in the class body (`session: AsyncSession` of a dataclass or an
     # attrs class) is kept on the instance too.
