@@ -58,7 +58,12 @@ def body_methods(ctx: RuleContext, name: str) -> frozenset[str] | None:
     this module as their body; the empty set when the project's routes take other
     classes but never this one; None when the project shows no route body at all (a
     file checked alone, a package of schemas), so that only the class name can say."""
-    uses = ctx.index.request_bodies(own_name(ctx, name))
+    return body_methods_of(ctx, own_name(ctx, name))
+
+
+def body_methods_of(ctx: RuleContext, qualified: str) -> frozenset[str] | None:
+    """`body_methods` for a class of any module, by its qualified name."""
+    uses = ctx.index.request_bodies(qualified)
     if uses:
         return frozenset(method for method, _ in uses)
     return frozenset() if ctx.index.shows_request_bodies() else None

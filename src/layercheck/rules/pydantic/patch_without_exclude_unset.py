@@ -15,6 +15,7 @@ from layercheck.rules._base import (
     Valid,
 )
 from layercheck.rules.pydantic._helpers import (
+    body_methods_of,
     is_v2_instance_class,
     keyword,
     patch_name,
@@ -31,10 +32,8 @@ def _patch_body(model: str, ctx: RuleContext) -> bool:
     routes take replaces the whole object; one that no route takes is a message the
     server builds and sends (`SyncProgressUpdate` published to subscribers), every field
     set."""
-    uses = ctx.index.request_bodies(model)
-    if uses:
-        return any(method == "patch" for method, _ in uses)
-    return not ctx.index.shows_request_bodies()
+    methods = body_methods_of(ctx, model)
+    return methods is None or "patch" in methods
 
 
 def _not_applied(ctx: RuleContext) -> bool:
