@@ -175,3 +175,59 @@ def test_a_long_lived_engine_sees_the_files_added_since_its_last_check(project: 
     groups = engine.projects([source_file(target, engine.workspace.settings_for(target.parent))])
     assert added in [file.path for file in groups[project]]
     assert added in engine.check([project]).files
+
+
+@pytest.fixture
+def projects(tmp_path: Path) -> Path:
+    """A folder that is no project, holding two (the speed corpus's layout)."""
+    folder = tmp_path / "corpus"
+    for name in ("one", "two"):
+        (folder / name).mkdir(parents=True)
+        write_project(folder / name, FILES, ONLY_LC201)
+    age(folder)
+    return folder
+
+
+def test_a_folder_of_projects_takes_each_projects_walk_from_its_tree_cache(
+    projects: Path, walks: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = settled(projects)
+    assert [(f.path.parent.parent.parent.name, f.code) for f in expected.findings] == [
+        ("one", "LC201"),
+        ("two", "LC201"),
+    ]
+    walks.clear()
+    read, parsed = spy_reads(monkeypatch), spy_parse(monkeypatch)
+    warm = run(projects)
+    assert walks == [projects], "only the folder above the projects is listed"
+    assert (read, parsed) == ([], [])
+    assert warm.findings == expected.findings
+    assert warm.files == expected.files == run(projects, cache=False).files
+
+
+@pytest.mark.parametrize("change", [_new_file, _deleted_file, _renamed_folder, _new_folder])
+def test_a_change_in_one_of_the_projects_is_seen_from_the_folder_above(
+    projects: Path, walks: list[Path], change: Callable[[Path], None]
+) -> None:
+    before = settled(projects)
+    change(projects / "two")
+    walks.clear()
+    after = run(projects)
+    assert projects / "two" in walks
+    assert projects / "one" not in walks
+    uncached = run(projects, cache=False)
+    assert after.files == uncached.files != before.files
+    assert after.findings == uncached.findings
+
+
+def test_a_symlink_out_of_a_project_to_the_folder_above_is_walked_as_before(
+    projects: Path,
+) -> None:
+    """From the project it is a way back in (a warning); from the folder above, a loop."""
+    (projects / "one/app/up").symlink_to(projects, target_is_directory=True)
+    age(projects)
+    warm = settled(projects)
+    uncached = run(projects, cache=False)
+    assert warm.files == uncached.files
+    assert warm.findings == uncached.findings
+    assert warm.warnings == uncached.warnings

@@ -233,6 +233,26 @@ def discover(
             record = made.get(path)
             result.files.append(record if record is not None else source_file(path, settings))
 
+    def adopt(folder: Path, settings: Settings, alone: bool = False) -> bool:
+        """Take the files of a project root's walk from `walked` when it knows them.
+        Below the folder named only a walk without warnings: a symlink out of the project
+        to a folder above it is a loop here but not in the project's own walk."""
+        held = walked(folder, settings) if walked is not None else None
+        if held is None or (held[1] and folder not in named):
+            return False
+        if alone and not made and not seen:
+            # Nothing to merge with: a Path hashes by its parts, costly by the 100,000.
+            result.files.extend(held[0])
+        else:
+            for file in held[0]:
+                if file.path not in seen:
+                    seen.add(file.path)
+                    result.files.append(made.get(file.path, file))
+        for message in held[1]:
+            note(message)
+        return True
+
+    named = {_absolute(given, workspace.cwd) for given in paths}
     for given in paths:
         path = _absolute(given, workspace.cwd)
         try:
@@ -253,20 +273,11 @@ def discover(
         if info is None or not os.path.isdir(path):
             add(path, settings)
             continue
-        held = walked(path, settings) if walked is not None else None
-        if held is not None:
-            if len(paths) == 1 and not made:
-                # Nothing to merge with: a Path hashes by its parts, costly by the 100,000.
-                result.files.extend(held[0])
-            else:
-                for file in held[0]:
-                    if file.path not in seen:
-                        seen.add(file.path)
-                        result.files.append(made.get(file.path, file))
-            for message in held[1]:
-                note(message)
+        if adopt(path, settings, alone=len(paths) == 1):
             continue
-        _walk(path, workspace, {(info.st_dev, info.st_ino)}, add, note, ignores, log)
+        # A walk that is being recorded must list every folder itself.
+        nested = adopt if log is None else None
+        _walk(path, workspace, {(info.st_dev, info.st_ino)}, add, note, ignores, log, nested)
     return result
 
 
@@ -287,7 +298,10 @@ def _walk(
     note: Callable[[str], None],
     ignores: Ignores,
     log: WalkLog | None = None,
+    nested: Callable[[Path, Settings], bool] | None = None,
 ) -> None:
+    """`nested` takes over a folder below that it can answer for (a project root in
+    the folder walked, whose walk the tree cache holds) and says whether it did."""
     if log is not None:
         # Before the listing: an entry added after it changes the folder's mtime later.
         log.listed.append((folder, _stat(folder)))
@@ -324,7 +338,9 @@ def _walk(
             if key in visiting:
                 note(f"{path}: symlink loop, skipped")
                 continue
-            _walk(path, workspace, visiting | {key}, add, note, ignores, log)
+            if nested is not None and nested(path, settings):
+                continue
+            _walk(path, workspace, visiting | {key}, add, note, ignores, log, nested)
         elif entry.name.endswith(PY_SUFFIXES):
             add(path, settings)
 
