@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from layercheck_bench.generator import generate
+from layercheck_bench.rows import Command, _table
 
 
 def test_generated_tree_parses_and_has_lc201(tmp_path: Path) -> None:
@@ -43,3 +44,25 @@ def test_generation_is_deterministic(tmp_path: Path) -> None:
     generate(second, files=30, seed=7)
     texts = {p.relative_to(first): p.read_bytes() for p in first.rglob("*.py")}
     assert texts == {p.relative_to(second): p.read_bytes() for p in second.rglob("*.py")}
+
+
+def test_a_row_quoted_against_two_baselines_runs_once_and_gets_a_line_for_each() -> None:
+    floor = Command("t: parse floor", [], (), wall=[1.0, 2.0], cpu=[1.0, 1.0], peak_mib=[20])
+    flake8 = Command("t: plain flake8 -j2", [], (), wall=[10.0, 10.0], cpu=[4.0, 4.0])
+    flake8.peak_mib = [30]
+    cold = Command(
+        "t: cold --no-cache",
+        [],
+        ("parse floor", "plain flake8 -j2"),
+        wall=[3.0, 4.0],
+        cpu=[2.0, 2.0],
+        peak_mib=[50, 60],
+    )
+    lines = _table([floor, flake8, cold]).splitlines()[2:]
+    assert lines == [
+        "| t: parse floor | 1.50 | 1.00 | 20 | - | - | - |",
+        "| t: plain flake8 -j2 | 10.00 | 4.00 | 30 | - | - | - |",
+        # the median of the per-round ratios: 3/1 and 4/2
+        "| t: cold --no-cache | 3.50 | 2.00 | 60 | parse floor | 2.50 | 2.00 |",
+        "| t: cold --no-cache | 3.50 | 2.00 | 60 | plain flake8 -j2 | 0.35 | 0.50 |",
+    ]

@@ -55,6 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--tree", type=Path, action="append", default=[], help="a real tree for --rows"
     )
     parser.add_argument(
+        "--with-fixes",
+        action="store_true",
+        help="for --rows: also time a cold `--diff --unsafe-fixes` run on each tree",
+    )
+    parser.add_argument(
         "--plain-flake8",
         default=sys.executable,
         help="for --rows: an interpreter with flake8 but without layercheck (the plain "
@@ -75,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             trees.append((f"generated {gen.files}", out))
             with tempfile.TemporaryDirectory(prefix="layercheck-bench-") as scratch:
                 env = child_env(Path(scratch) / "pycache")
-                print(run_rows(trees, args.repeat, env, args.plain_flake8))
+                print(run_rows(trees, args.repeat, env, args.plain_flake8, args.with_fixes))
             return 0
         results = run_scenarios(
             out,

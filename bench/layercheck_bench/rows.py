@@ -26,8 +26,8 @@ from layercheck_bench.scenarios import PARSE_FLOOR
 class Command:
     name: str
     argv: list[str]
-    baseline: str
-    """The name of the command this one is quoted against."""
+    baselines: tuple[str, ...]
+    """The names of the commands this one is quoted against: one run, several ratios."""
     wall: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
     peak_mib: list[float] = field(default_factory=list)
@@ -59,11 +59,12 @@ def _largest(tree: Path) -> Path:
     return max(tree.rglob("*.py"), key=lambda path: (path.stat().st_size, str(path)))
 
 
-def commands_for(tree: Path, label: str, plain: str) -> list[Command]:
-    """The table's rows for one tree: cold (no cache) and warm against the parse floor
-    and ruff's warm run, cold against plain flake8 (`plain`: an interpreter with flake8
-    and without layercheck); its largest file warm, and through the flake8 plugin,
-    against plain flake8 on that file; the plugin on the tree against plain flake8."""
+def commands_for(tree: Path, label: str, plain: str, fixes: bool) -> list[Command]:
+    """The table's rows for one tree: cold (no cache) against the parse floor and plain
+    flake8 (`plain`: an interpreter with flake8 and without layercheck), warm against the
+    parse floor and ruff's warm run; its largest file warm, and through the flake8
+    plugin, against plain flake8 on that file; the plugin on the tree against plain
+    flake8. `fixes`: also a cold `--diff --unsafe-fixes` run against the cold run."""
     py = sys.executable
     lc = [py, "-m", "layercheck", "--exit-zero", "--quiet"]
     f8 = [py, "-m", "flake8", "--exit-zero"]
@@ -71,42 +72,48 @@ def commands_for(tree: Path, label: str, plain: str) -> list[Command]:
     ruff = [py, "-m", "ruff", "check", "--exit-zero", "--quiet", "--no-fix"]
     one, where = str(_largest(tree)), str(tree)
     floor, plain_tree, plain_one = "parse floor", "plain flake8 -j2", "plain flake8, one file"
-    rows = [
-        (floor, [py, "-c", PARSE_FLOOR, where], ""),
-        ("cold --no-cache", [*lc, "--no-cache", where], floor),
+    cold = "cold --no-cache"
+    rows: list[tuple[str, list[str], tuple[str, ...]]] = [
+        (floor, [py, "-c", PARSE_FLOOR, where], ()),
+        (plain_tree, [*bare, "-j2", where], ()),
+        ("ruff warm", [*ruff, where], (floor,)),
+        (cold, [*lc, "--no-cache", where], (floor, plain_tree)),
+        ("cold -j1 --no-cache", [*lc, "-j1", "--no-cache", where], (floor,)),
+        ("warm", [*lc, where], (floor, "ruff warm")),
+        ("flake8 + plugin -j2", [*f8, "-j2", where], (plain_tree,)),
+        (plain_one, [*bare, one], ()),
+        ("one file, warm", [*lc, one], (plain_one,)),
+        ("flake8 + plugin, one file", [*f8, one], (plain_one,)),
+    ]
+    if fixes:
         # What fixing costs when most files need none: every fix computed and
         # re-linted (libcst only where a fix leaves an import unused), nothing written.
-        (
-            "cold --diff --unsafe-fixes",
-            [*lc, "--diff", "--unsafe-fixes", "--no-cache", where],
-            "cold --no-cache",
-        ),
-        ("cold -j1 --no-cache", [*lc, "-j1", "--no-cache", where], floor),
-        ("warm", [*lc, where], floor),
-        ("ruff warm", [*ruff, where], floor),
-        ("warm vs ruff warm", [*lc, where], "ruff warm"),
-        (plain_tree, [*bare, "-j2", where], ""),
-        ("cold vs plain flake8", [*lc, "--no-cache", where], plain_tree),
-        ("flake8 + plugin -j2", [*f8, "-j2", where], plain_tree),
-        (plain_one, [*bare, one], ""),
-        ("one file, warm", [*lc, one], plain_one),
-        ("flake8 + plugin, one file", [*f8, one], plain_one),
-    ]
-    return [Command(f"{label}: {name}", argv, base) for name, argv, base in rows]
+        rows.append(
+            (
+                "cold --diff --unsafe-fixes",
+                [*lc, "--diff", "--unsafe-fixes", "--no-cache", where],
+                (cold,),
+            )
+        )
+    return [Command(f"{label}: {name}", argv, bases) for name, argv, bases in rows]
 
 
 def run_rows(
-    trees: Sequence[tuple[str, Path]], rounds: int, env: dict[str, str], plain: str
+    trees: Sequence[tuple[str, Path]],
+    rounds: int,
+    env: dict[str, str],
+    plain: str,
+    fixes: bool = False,
 ) -> str:
     """Every row on every tree, `rounds` times round-robin; the table of medians."""
     py = sys.executable
     commands = [
-        Command("interpreter", [py, "-c", "pass"], ""),
-        Command("layercheck --version", [py, "-m", "layercheck", "--version"], "interpreter"),
+        Command("interpreter", [py, "-c", "pass"], ()),
+        Command("layercheck --version", [py, "-m", "layercheck", "--version"], ("interpreter",)),
     ]
     cwd = Path.cwd()
     for label, tree in trees:
-        commands.extend(commands_for(tree, label, plain))
+        commands.extend(commands_for(tree, label, plain, fixes))
         # Untimed: the caches the warm rows read (layercheck's, ruff's).
         run_once([py, "-m", "layercheck", "--exit-zero", "--quiet", str(tree)], cwd, env)
         run_once([py, "-m", "ruff", "check", "--exit-zero", "--quiet", str(tree)], cwd, env)
@@ -128,18 +135,21 @@ def _table(commands: Sequence[Command]) -> str:
     ]
     for command in commands:
         prefix = command.name.split(": ")[0] + ": " if ": " in command.name else ""
-        base = by_name.get(prefix + command.baseline) or by_name.get(command.baseline)
-        ratio = cpu_ratio = "-"
-        vs = "-"
-        if command.baseline and base is not None:
-            vs = command.baseline
+        measured = (
+            f"| {command.name} | {statistics.median(command.wall):.2f} | "
+            f"{statistics.median(command.cpu):.2f} | {max(command.peak_mib):.0f} |"
+        )
+        quoted = False
+        for baseline in command.baselines:
+            base = by_name.get(prefix + baseline) or by_name.get(baseline)
+            if base is None:
+                continue
             ratio = _median_ratio(command.wall, base.wall)
             cpu_ratio = _median_ratio(command.cpu, base.cpu)
-        lines.append(
-            f"| {command.name} | {statistics.median(command.wall):.2f} | "
-            f"{statistics.median(command.cpu):.2f} | {max(command.peak_mib):.0f} | {vs} | "
-            f"{ratio} | {cpu_ratio} |"
-        )
+            lines.append(f"{measured} {baseline} | {ratio} | {cpu_ratio} |")
+            quoted = True
+        if not quoted:
+            lines.append(f"{measured} - | - | - |")
     return "\n".join(lines)
 
 
