@@ -14,8 +14,9 @@ from layercheck.rules._base import Rule
 
 _Handler = Callable[[ast.AST, RuleContext], None]
 
-# What the walk must do besides dispatching, by node type.
+# What the walk must do besides dispatching, by node type; the scopes first (`<=`).
 _PLAIN, _SCOPE, _NAMED_SCOPE, _NAME, _IMPORT, _BINDS_NAME, _MATCH_MAPPING, _DECLARES = range(8)
+_NOT_A_NODE: Final = -1
 _KINDS: Final[dict[type[ast.AST], int]] = {
     ast.FunctionDef: _NAMED_SCOPE,
     ast.AsyncFunctionDef: _NAMED_SCOPE,
@@ -48,6 +49,9 @@ _fields: dict[type[ast.AST], tuple[str, ...]] = {}
 _LEAVE: Final = object()
 _PUSH_SCOPE: Final = object()
 _POP_SCOPE: Final = object()
+
+# Per item type: the enter handlers, the kind, the child fields.
+_Plan = tuple[tuple[_Handler, ...], int, tuple[str, ...]]
 
 _handler_names: dict[type, tuple[tuple[str, str, bool], ...]] = {}
 
@@ -105,17 +109,37 @@ class Walker:
             for type_name, method, is_leave in _declared_handlers(type(rule)):
                 node_type = getattr(ast, type_name)
                 (self.leave if is_leave else self.enter)[node_type].append(getattr(rule, method))
+        self._plans: dict[type, _Plan] = {}
+
+    def _plan(self, item_type: type) -> _Plan:
+        """What the walk does with an item of this type, worked out once per walker: a
+        dict lookup per node instead of several."""
+        if not issubclass(item_type, ast.AST):
+            # A `None` or a name among a list field's items (`kw_defaults`, `Dict.keys`,
+            # `Global.names`): nothing to visit.
+            plan: _Plan = ((), _NOT_A_NODE, ())
+        else:
+            plan = (
+                tuple(self.enter.get(item_type, ())),
+                _KINDS.get(item_type, _PLAIN),
+                _child_fields(item_type),
+            )
+        self._plans[item_type] = plan
+        return plan
 
     def walk(self, tree: ast.Module, ctx: RuleContext) -> None:
         # Iterative, so that deeply nested code cannot exhaust the C stack.
-        enter, leave = self.enter, self.leave
+        leave = self.leave
+        plans = self._plans
         names = ctx.names
         ancestors = ctx.ancestors
-        kinds = _KINDS
+        node_class = ast.AST
         stack: list[object] = [tree]
+        pop = stack.pop
         push = stack.append
+        extend = stack.extend
         while stack:
-            item = stack.pop()
+            item = pop()
             if item is _LEAVE:
                 node = ancestors.pop()
                 handlers = leave.get(type(node))
@@ -129,36 +153,37 @@ class Walker:
                 names.pop()
                 continue
             if item is _PUSH_SCOPE:
-                self._push_scope(stack.pop(), ctx)  # type: ignore[arg-type]
+                self._push_scope(pop(), ctx)  # type: ignore[arg-type]
+                continue
+            node_type = type(item)
+            plan = plans.get(node_type)
+            if plan is None:
+                plan = self._plan(node_type)
+            enter, kind, fields = plan
+            if kind == _NOT_A_NODE:
                 continue
             node = item  # type: ignore[assignment]
-            node_type = type(node)
             ancestors.append(node)
-            handlers = enter.get(node_type)
-            if handlers:
-                for handler in handlers:
-                    handler(node, ctx)
+            for handler in enter:
+                handler(node, ctx)
             push(_LEAVE)
-            kind = kinds.get(node_type, _PLAIN)
-            if kind in (_SCOPE, _NAMED_SCOPE):
-                if kind == _NAMED_SCOPE:
-                    # The def binds its own name in the enclosing scope.
-                    names.bind_local(node.name)  # type: ignore[attr-defined]
-                self._schedule_scope(node, stack)
-                continue
             if kind != _PLAIN:
+                if kind <= _NAMED_SCOPE:
+                    if kind == _NAMED_SCOPE:
+                        # The def binds its own name in the enclosing scope.
+                        names.bind_local(node.name)  # type: ignore[attr-defined]
+                    self._schedule_scope(node, stack)
+                    continue
                 self._bind(node, kind, ctx)
-            children: list[ast.AST] = []
-            for field_name in _child_fields(node_type):
+            # Children go on the stack last first, so that they are entered in order.
+            for field_name in reversed(fields):
                 value = getattr(node, field_name, None)
                 if value is None:
                     continue
                 if type(value) is list:
-                    children.extend(value)
-                elif isinstance(value, ast.AST):
-                    children.append(value)
-            children.reverse()
-            stack.extend(child for child in children if isinstance(child, ast.AST))
+                    extend(reversed(value))
+                elif isinstance(value, node_class):
+                    push(value)
 
     @staticmethod
     def _bind(node: ast.AST, kind: int, ctx: RuleContext) -> None:

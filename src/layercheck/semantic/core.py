@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from layercheck.source import LineIndex
 
 _COMPREHENSIONS: Final = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+_FUNCTIONS: Final = (ast.FunctionDef, ast.AsyncFunctionDef)
 _NESTING: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
@@ -61,10 +62,9 @@ class FileModel:
         found: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
         for depth in range(len(chain) - 2, -1, -1):
             node = chain[depth]
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                child = chain[depth + 1]
-                if any(stmt is child for stmt in node.body):
-                    found.append(node)
+            # The only statements among a def's children are those of its body.
+            if isinstance(node, _FUNCTIONS) and isinstance(chain[depth + 1], ast.stmt):
+                found.append(node)
         self._functions_at = (key, found)
         return found
 

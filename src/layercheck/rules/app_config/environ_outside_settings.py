@@ -28,6 +28,7 @@ cache through `HF_HOME`; no settings class of the application owns them."""
 
 
 _SERVER_START: Final = frozenset({"uvicorn.run", "uvicorn.main.run", "uvicorn.Config"})
+_NESTED: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _server_start(func: ast.expr, ctx: RuleContext) -> bool:
@@ -281,14 +282,21 @@ class EnvironOutsideSettings(Rule):
         function = functions[0]
         found = self._starts.get(id(function))
         if found is None:
-            stack: list[ast.AST] = list(function.body)
+            stack: list[object] = list(function.body)
             found = False
             while stack and not found:
                 node = stack.pop()
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                if not isinstance(node, ast.AST) or isinstance(node, _NESTED):
                     continue
                 found = isinstance(node, ast.Call) and _server_start(node.func, ctx)
-                stack.extend(ast.iter_child_nodes(node))
+                # `ast.iter_child_nodes`, without its generators: this reads every
+                # function of the file once.
+                for name in node._fields:
+                    value = getattr(node, name, None)
+                    if type(value) is list:
+                        stack.extend(value)
+                    elif isinstance(value, ast.AST):
+                        stack.append(value)
             self._starts[id(function)] = found
         return found
 
