@@ -43,6 +43,31 @@ _OUTER_FIELDS: Final = frozenset(
 # Load/Store contexts and operator singletons are read from their parent (`node.ctx`,
 # `node.op`), never dispatched: skipping them saves about a third of all visits.
 _SKIPPED_FIELDS: Final = frozenset({"ctx", "op", "ops", "type_ignores"})
+# Fields that never hold a node (names, flags, numbers), in any node type; and those that
+# hold none in some types only (a `TypeAlias`'s name is a node). Not looking at them
+# spares a getattr per field, and makes `Name` and `Constant` leaves.
+_SCALAR_FIELDS: Final = frozenset(
+    {
+        "arg",
+        "asname",
+        "attr",
+        "conversion",
+        "id",
+        "is_async",
+        "kind",
+        "kwd_attrs",
+        "level",
+        "module",
+        "rest",
+        "simple",
+        "tag",
+        "type_comment",
+    }
+)
+_SCALAR_IN: Final[dict[str, frozenset[str]]] = {
+    "value": frozenset({"Constant", "MatchSingleton"}),
+    "names": frozenset({"Global", "Nonlocal"}),
+}
 _fields: dict[type[ast.AST], tuple[str, ...]] = {}
 
 # Stack markers; any other item on the stack is a node to enter.
@@ -50,8 +75,9 @@ _LEAVE: Final = object()
 _PUSH_SCOPE: Final = object()
 _POP_SCOPE: Final = object()
 
-# Per item type: the enter handlers, the kind, the child fields.
-_Plan = tuple[tuple[_Handler, ...], int, tuple[str, ...]]
+# Per item type: the enter handlers, the kind, the child fields, and for a node without
+# children (a leaf) its leave handlers, run at once rather than from the stack.
+_Plan = tuple[tuple[_Handler, ...], int, tuple[str, ...], tuple[_Handler, ...] | None]
 
 _handler_names: dict[type, tuple[tuple[str, str, bool], ...]] = {}
 
@@ -73,9 +99,17 @@ def _child_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
     found = _fields.get(node_type)
     if found is None:
         found = _fields[node_type] = tuple(
-            name for name in node_type._fields if name not in _SKIPPED_FIELDS
+            name for name in node_type._fields if _may_hold_nodes(node_type.__name__, name)
         )
     return found
+
+
+def _may_hold_nodes(type_name: str, field_name: str) -> bool:
+    if field_name in _SKIPPED_FIELDS or field_name in _SCALAR_FIELDS:
+        return False
+    if field_name == "name":
+        return type_name == "TypeAlias"
+    return type_name not in _SCALAR_IN.get(field_name, ())
 
 
 def culprit(exc: BaseException) -> str | None:
@@ -117,12 +151,16 @@ class Walker:
         if not issubclass(item_type, ast.AST):
             # A `None` or a name among a list field's items (`kw_defaults`, `Dict.keys`,
             # `Global.names`): nothing to visit.
-            plan: _Plan = ((), _NOT_A_NODE, ())
+            plan: _Plan = ((), _NOT_A_NODE, (), None)
         else:
+            kind = _KINDS.get(item_type, _PLAIN)
+            fields = _child_fields(item_type)
+            leaf = not fields and kind not in (_SCOPE, _NAMED_SCOPE)
             plan = (
                 tuple(self.enter.get(item_type, ())),
-                _KINDS.get(item_type, _PLAIN),
-                _child_fields(item_type),
+                kind,
+                fields,
+                tuple(self.leave.get(item_type, ())) if leaf else None,
             )
         self._plans[item_type] = plan
         return plan
@@ -133,7 +171,6 @@ class Walker:
         plans = self._plans
         names = ctx.names
         ancestors = ctx.ancestors
-        node_class = ast.AST
         stack: list[object] = [tree]
         pop = stack.pop
         push = stack.append
@@ -159,13 +196,21 @@ class Walker:
             plan = plans.get(node_type)
             if plan is None:
                 plan = self._plan(node_type)
-            enter, kind, fields = plan
+            enter, kind, fields, leaf_leave = plan
             if kind == _NOT_A_NODE:
                 continue
             node = item  # type: ignore[assignment]
             ancestors.append(node)
             for handler in enter:
                 handler(node, ctx)
+            if leaf_leave is not None:
+                # What the stack would do next: bind, then leave.
+                if kind != _PLAIN:
+                    self._bind(node, kind, ctx)
+                for handler in leaf_leave:
+                    handler(node, ctx)
+                ancestors.pop()
+                continue
             push(_LEAVE)
             if kind != _PLAIN:
                 if kind <= _NAMED_SCOPE:
@@ -182,8 +227,8 @@ class Walker:
                     continue
                 if type(value) is list:
                     extend(reversed(value))
-                elif isinstance(value, node_class):
-                    push(value)
+                else:
+                    push(value)  # not a node: skipped when popped (`_NOT_A_NODE`)
 
     @staticmethod
     def _bind(node: ast.AST, kind: int, ctx: RuleContext) -> None:

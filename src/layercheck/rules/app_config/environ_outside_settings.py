@@ -300,19 +300,25 @@ class EnvironOutsideSettings(Rule):
             self._starts[id(function)] = found
         return found
 
+    # The server-start test reads the whole function: it comes after the cheap test of
+    # the name, which rules out nearly every node.
     def visit_Subscript(self, node: ast.Subscript, ctx: RuleContext) -> None:
-        if self.quiet or not isinstance(node.ctx, ast.Load) or self._starting(ctx):
+        if self.quiet or not isinstance(node.ctx, ast.Load):
             return
-        if ctx.qualified(node.value) == ENVIRON and not in_main_block(ctx):
+        if (
+            ctx.qualified(node.value) == ENVIRON
+            and not self._starting(ctx)
+            and not in_main_block(ctx)
+        ):
             key = literal_key(node.slice)
             if key is None or not _process_variable(key):
                 ctx.report(self, node, read=f'os.environ["{key}"]' if key else "os.environ[...]")
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        if self.quiet or self._starting(ctx):
+        if self.quiet:
             return
         name = ctx.qualified(node.func)
-        if name in ENV_GETTERS and not in_main_block(ctx):
+        if name in ENV_GETTERS and not self._starting(ctx) and not in_main_block(ctx):
             key = literal_key(node.args[0]) if node.args else None
             if key is not None and _process_variable(key):
                 return
