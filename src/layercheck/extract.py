@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
@@ -706,7 +707,7 @@ class _Collector:
                 for arg in (*positional[1:], *method.args.kwonlyargs)
                 if (kinds := union_types(arg.annotation, qualify))
             }
-            for node in ast.walk(method):
+            for node in _statements_breadth_first(method):
                 target: ast.expr
                 value: ast.expr | None
                 annotation: ast.expr | None
@@ -895,3 +896,24 @@ def extract(
         uses_session=collector.uses_session,
         providers=tuple(dict.fromkeys(collector.providers)),
     )
+
+
+# Fields that hold statements, or the handlers and cases that hold them.
+_STATEMENT_FIELDS: Final = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
+
+
+def _statements_breadth_first(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+) -> Iterator[ast.AST]:
+    """The statements under `function` in `ast.walk`'s order (breadth first), without
+    visiting expressions: no expression holds a statement, and skipping whole subtrees
+    keeps the order of the nodes that remain."""
+    pending: deque[ast.AST] = deque([function])
+    while pending:
+        node = pending.popleft()
+        for name in node._fields:
+            if name in _STATEMENT_FIELDS:
+                items = getattr(node, name, None)
+                if type(items) is list:
+                    pending.extend(items)
+        yield node

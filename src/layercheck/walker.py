@@ -14,8 +14,9 @@ from layercheck.rules._base import Rule
 
 _Handler = Callable[[ast.AST, RuleContext], None]
 
-# What the walk must do besides dispatching, by node type.
+# What the walk must do besides dispatching, by node type; the scopes first (`<=`).
 _PLAIN, _SCOPE, _NAMED_SCOPE, _NAME, _IMPORT, _BINDS_NAME, _MATCH_MAPPING, _DECLARES = range(8)
+_NOT_A_NODE: Final = -1
 _KINDS: Final[dict[type[ast.AST], int]] = {
     ast.FunctionDef: _NAMED_SCOPE,
     ast.AsyncFunctionDef: _NAMED_SCOPE,
@@ -42,12 +43,41 @@ _OUTER_FIELDS: Final = frozenset(
 # Load/Store contexts and operator singletons are read from their parent (`node.ctx`,
 # `node.op`), never dispatched: skipping them saves about a third of all visits.
 _SKIPPED_FIELDS: Final = frozenset({"ctx", "op", "ops", "type_ignores"})
+# Fields that never hold a node (names, flags, numbers), in any node type; and those that
+# hold none in some types only (a `TypeAlias`'s name is a node). Not looking at them
+# spares a getattr per field, and makes `Name` and `Constant` leaves.
+_SCALAR_FIELDS: Final = frozenset(
+    {
+        "arg",
+        "asname",
+        "attr",
+        "conversion",
+        "id",
+        "is_async",
+        "kind",
+        "kwd_attrs",
+        "level",
+        "module",
+        "rest",
+        "simple",
+        "tag",
+        "type_comment",
+    }
+)
+_SCALAR_IN: Final[dict[str, frozenset[str]]] = {
+    "value": frozenset({"Constant", "MatchSingleton"}),
+    "names": frozenset({"Global", "Nonlocal"}),
+}
 _fields: dict[type[ast.AST], tuple[str, ...]] = {}
 
 # Stack markers; any other item on the stack is a node to enter.
 _LEAVE: Final = object()
 _PUSH_SCOPE: Final = object()
 _POP_SCOPE: Final = object()
+
+# Per item type: the enter handlers, the kind, the child fields, and for a node without
+# children (a leaf) its leave handlers, run at once rather than from the stack.
+_Plan = tuple[tuple[_Handler, ...], int, tuple[str, ...], tuple[_Handler, ...] | None]
 
 _handler_names: dict[type, tuple[tuple[str, str, bool], ...]] = {}
 
@@ -69,9 +99,17 @@ def _child_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
     found = _fields.get(node_type)
     if found is None:
         found = _fields[node_type] = tuple(
-            name for name in node_type._fields if name not in _SKIPPED_FIELDS
+            name for name in node_type._fields if _may_hold_nodes(node_type.__name__, name)
         )
     return found
+
+
+def _may_hold_nodes(type_name: str, field_name: str) -> bool:
+    if field_name in _SKIPPED_FIELDS or field_name in _SCALAR_FIELDS:
+        return False
+    if field_name == "name":
+        return type_name == "TypeAlias"
+    return type_name not in _SCALAR_IN.get(field_name, ())
 
 
 def culprit(exc: BaseException) -> str | None:
@@ -105,17 +143,40 @@ class Walker:
             for type_name, method, is_leave in _declared_handlers(type(rule)):
                 node_type = getattr(ast, type_name)
                 (self.leave if is_leave else self.enter)[node_type].append(getattr(rule, method))
+        self._plans: dict[type, _Plan] = {}
+
+    def _plan(self, item_type: type) -> _Plan:
+        """What the walk does with an item of this type, worked out once per walker: a
+        dict lookup per node instead of several."""
+        if not issubclass(item_type, ast.AST):
+            # A `None` or a name among a list field's items (`kw_defaults`, `Dict.keys`,
+            # `Global.names`): nothing to visit.
+            plan: _Plan = ((), _NOT_A_NODE, (), None)
+        else:
+            kind = _KINDS.get(item_type, _PLAIN)
+            fields = _child_fields(item_type)
+            leaf = not fields and kind not in (_SCOPE, _NAMED_SCOPE)
+            plan = (
+                tuple(self.enter.get(item_type, ())),
+                kind,
+                fields,
+                tuple(self.leave.get(item_type, ())) if leaf else None,
+            )
+        self._plans[item_type] = plan
+        return plan
 
     def walk(self, tree: ast.Module, ctx: RuleContext) -> None:
         # Iterative, so that deeply nested code cannot exhaust the C stack.
-        enter, leave = self.enter, self.leave
+        leave = self.leave
+        plans = self._plans
         names = ctx.names
         ancestors = ctx.ancestors
-        kinds = _KINDS
         stack: list[object] = [tree]
+        pop = stack.pop
         push = stack.append
+        extend = stack.extend
         while stack:
-            item = stack.pop()
+            item = pop()
             if item is _LEAVE:
                 node = ancestors.pop()
                 handlers = leave.get(type(node))
@@ -129,36 +190,45 @@ class Walker:
                 names.pop()
                 continue
             if item is _PUSH_SCOPE:
-                self._push_scope(stack.pop(), ctx)  # type: ignore[arg-type]
+                self._push_scope(pop(), ctx)  # type: ignore[arg-type]
+                continue
+            node_type = type(item)
+            plan = plans.get(node_type)
+            if plan is None:
+                plan = self._plan(node_type)
+            enter, kind, fields, leaf_leave = plan
+            if kind == _NOT_A_NODE:
                 continue
             node = item  # type: ignore[assignment]
-            node_type = type(node)
             ancestors.append(node)
-            handlers = enter.get(node_type)
-            if handlers:
-                for handler in handlers:
+            for handler in enter:
+                handler(node, ctx)
+            if leaf_leave is not None:
+                # What the stack would do next: bind, then leave.
+                if kind != _PLAIN:
+                    self._bind(node, kind, ctx)
+                for handler in leaf_leave:
                     handler(node, ctx)
-            push(_LEAVE)
-            kind = kinds.get(node_type, _PLAIN)
-            if kind in (_SCOPE, _NAMED_SCOPE):
-                if kind == _NAMED_SCOPE:
-                    # The def binds its own name in the enclosing scope.
-                    names.bind_local(node.name)  # type: ignore[attr-defined]
-                self._schedule_scope(node, stack)
+                ancestors.pop()
                 continue
+            push(_LEAVE)
             if kind != _PLAIN:
+                if kind <= _NAMED_SCOPE:
+                    if kind == _NAMED_SCOPE:
+                        # The def binds its own name in the enclosing scope.
+                        names.bind_local(node.name)  # type: ignore[attr-defined]
+                    self._schedule_scope(node, stack)
+                    continue
                 self._bind(node, kind, ctx)
-            children: list[ast.AST] = []
-            for field_name in _child_fields(node_type):
+            # Children go on the stack last first, so that they are entered in order.
+            for field_name in reversed(fields):
                 value = getattr(node, field_name, None)
                 if value is None:
                     continue
                 if type(value) is list:
-                    children.extend(value)
-                elif isinstance(value, ast.AST):
-                    children.append(value)
-            children.reverse()
-            stack.extend(child for child in children if isinstance(child, ast.AST))
+                    extend(reversed(value))
+                else:
+                    push(value)  # not a node: skipped when popped (`_NOT_A_NODE`)
 
     @staticmethod
     def _bind(node: ast.AST, kind: int, ctx: RuleContext) -> None:

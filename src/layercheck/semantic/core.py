@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from layercheck.source import LineIndex
 
 _COMPREHENSIONS: Final = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+_FUNCTIONS: Final = (ast.FunctionDef, ast.AsyncFunctionDef)
 _NESTING: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
@@ -35,7 +36,7 @@ class FileModel:
     is_test: bool = False
     """A test file (tests/, test_*.py, *_test.py, conftest.py): it has no layer."""
     ancestors: list[ast.AST] = field(default_factory=list)
-    _qualified: dict[int, tuple[ast.AST, int, str | None]] = field(default_factory=dict)
+    _qualified: dict[ast.AST, tuple[int, str | None]] = field(default_factory=dict)
     _functions_at: tuple[tuple[int, int], list[ast.FunctionDef | ast.AsyncFunctionDef]] | None = (
         None
     )
@@ -61,10 +62,9 @@ class FileModel:
         found: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
         for depth in range(len(chain) - 2, -1, -1):
             node = chain[depth]
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                child = chain[depth + 1]
-                if any(stmt is child for stmt in node.body):
-                    found.append(node)
+            # The only statements among a def's children are those of its body.
+            if isinstance(node, _FUNCTIONS) and isinstance(chain[depth + 1], ast.stmt):
+                found.append(node)
         self._functions_at = (key, found)
         return found
 
@@ -99,13 +99,13 @@ class FileModel:
         # table's generation: a rule that asks about a node the walk has not reached yet
         # (a body scanned from its `def`) must not hand its answer to a rule asking there,
         # or a finding would depend on which rules run.
-        # The node is kept with its answer: a node parsed from a string annotation is
-        # short-lived, and its id could be reused by another.
+        # Keyed by the node itself (a node hashes and compares by identity): a node parsed
+        # from a string annotation is short-lived, and its id could be reused by another.
         generation = self.names.generation
-        cached = self._qualified.get(id(node))
-        if cached is not None and cached[0] is node and cached[1] == generation:
-            return cached[2]
+        cached = self._qualified.get(node)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
         found = self.names.qualified(node)
         result = self.index.resolve(found) if found is not None else None
-        self._qualified[id(node)] = (node, generation, result)
+        self._qualified[node] = (generation, result)
         return result

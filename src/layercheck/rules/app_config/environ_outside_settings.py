@@ -28,6 +28,7 @@ cache through `HF_HOME`; no settings class of the application owns them."""
 
 
 _SERVER_START: Final = frozenset({"uvicorn.run", "uvicorn.main.run", "uvicorn.Config"})
+_NESTED: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _server_start(func: ast.expr, ctx: RuleContext) -> bool:
@@ -281,30 +282,43 @@ class EnvironOutsideSettings(Rule):
         function = functions[0]
         found = self._starts.get(id(function))
         if found is None:
-            stack: list[ast.AST] = list(function.body)
+            stack: list[object] = list(function.body)
             found = False
             while stack and not found:
                 node = stack.pop()
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                if not isinstance(node, ast.AST) or isinstance(node, _NESTED):
                     continue
                 found = isinstance(node, ast.Call) and _server_start(node.func, ctx)
-                stack.extend(ast.iter_child_nodes(node))
+                # `ast.iter_child_nodes`, without its generators: this reads every
+                # function of the file once.
+                for name in node._fields:
+                    value = getattr(node, name, None)
+                    if type(value) is list:
+                        stack.extend(value)
+                    elif isinstance(value, ast.AST):
+                        stack.append(value)
             self._starts[id(function)] = found
         return found
 
+    # The server-start test reads the whole function: it comes after the cheap test of
+    # the name, which rules out nearly every node.
     def visit_Subscript(self, node: ast.Subscript, ctx: RuleContext) -> None:
-        if self.quiet or not isinstance(node.ctx, ast.Load) or self._starting(ctx):
+        if self.quiet or not isinstance(node.ctx, ast.Load):
             return
-        if ctx.qualified(node.value) == ENVIRON and not in_main_block(ctx):
+        if (
+            ctx.qualified(node.value) == ENVIRON
+            and not self._starting(ctx)
+            and not in_main_block(ctx)
+        ):
             key = literal_key(node.slice)
             if key is None or not _process_variable(key):
                 ctx.report(self, node, read=f'os.environ["{key}"]' if key else "os.environ[...]")
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        if self.quiet or self._starting(ctx):
+        if self.quiet:
             return
         name = ctx.qualified(node.func)
-        if name in ENV_GETTERS and not in_main_block(ctx):
+        if name in ENV_GETTERS and not self._starting(ctx) and not in_main_block(ctx):
             key = literal_key(node.args[0]) if node.args else None
             if key is not None and _process_variable(key):
                 return

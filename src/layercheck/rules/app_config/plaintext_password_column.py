@@ -25,13 +25,18 @@ _NOT_FIELDS: Final = frozenset(
 )
 
 
-def _defines(stmt: ast.stmt, name: str) -> bool:
+def _defined(stmt: ast.stmt) -> list[str]:
+    """The names a class-body statement defines."""
     if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return stmt.name == name
+        return [stmt.name]
     targets = stmt.targets if isinstance(stmt, ast.Assign) else []
     if isinstance(stmt, ast.AnnAssign):
         targets = [stmt.target]
-    return any(isinstance(t, ast.Name) and t.id == name for t in targets)
+    return [t.id for t in targets if isinstance(t, ast.Name)]
+
+
+def _defines(stmt: ast.stmt, name: str) -> bool:
+    return name in _defined(stmt)
 
 
 def _inherited_column(qualified: str, sqlmodel: bool, ctx: RuleContext) -> str | None:
@@ -260,7 +265,7 @@ class PlaintextPasswordColumn(Rule):
             for a in ctx.ancestors[:-1]
         ):
             return  # only module-level classes have facts
-        if any(_defines(stmt, name) for stmt in node.body for name in _ENDPOINTS):
+        if any(not _ENDPOINTS.isdisjoint(_defined(stmt)) for stmt in node.body):
             return  # the password of a host the server connects to: read back, not hashed
         qualified = f"{ctx.module}.{node.name}" if ctx.module else node.name
         sqlmodel = is_sqlmodel_table(qualified, ctx.index)

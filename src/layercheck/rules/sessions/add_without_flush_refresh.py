@@ -410,6 +410,7 @@ class AddWithoutFlushRefresh(Rule):
 
     def __init__(self) -> None:
         self._bodies: dict[int, _Body] = {}
+        self._uses: dict[tuple[int, str], _Uses] = {}
 
     def _body(self, ctx: RuleContext) -> tuple[Function, _Body] | None:
         functions = ctx.functions()
@@ -492,7 +493,12 @@ class AddWithoutFlushRefresh(Rule):
             (node for node in reversed(ctx.ancestors) if isinstance(node, ast.ClassDef)),
             function,
         )
-        is_async = _session_is_async(receiver, scope, ctx)
+        # Every add in a class reads the same class: walked once per receiver.
+        scan_key = (id(scope), ast.dump(receiver))
+        uses = self._uses.get(scan_key)
+        if uses is None:
+            uses = self._uses[scan_key] = _uses(receiver, scope)
+        is_async = _session_is_async(uses, ctx)
         if is_async is None or (is_async and not isinstance(function, ast.AsyncFunctionDef)):
             return None
         session = edits.text(ctx, receiver)
@@ -517,10 +523,20 @@ class AddWithoutFlushRefresh(Rule):
         )
 
 
-def _session_is_async(receiver: ast.expr, scope: ast.AST, ctx: RuleContext) -> bool | None:
-    """Whether the session `receiver` names is an `AsyncSession`, as `scope` (the class
-    or function using it) shows: its calls awaited or not, or the annotation of the
-    name (or of the parameter an attribute is set from); None when nothing shows it."""
+@dataclass(frozen=True, slots=True)
+class _Uses:
+    """What a scope shows about a session receiver, before any name is qualified."""
+
+    awaited: bool
+    """Some call on the receiver is awaited."""
+    annotations: tuple[ast.expr, ...]
+    """Annotations of the receiver's name, of its attribute or of the parameters it is
+    set from, in the scope's order."""
+    sync_only: bool
+    """Some call on the receiver is one that an async session's callers await."""
+
+
+def _uses(receiver: ast.expr, scope: ast.AST) -> _Uses:
     key = ast.dump(receiver)
     awaited: set[int] = set()
     calls: list[ast.Call] = []
@@ -532,6 +548,7 @@ def _session_is_async(receiver: ast.expr, scope: ast.AST, ctx: RuleContext) -> b
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
+            and _same_tail(node.func.value, receiver)
             and ast.dump(node.func.value) == key
         ):
             calls.append(node)
@@ -539,9 +556,23 @@ def _session_is_async(receiver: ast.expr, scope: ast.AST, ctx: RuleContext) -> b
             annotation = _annotation_of(node, names)
             if annotation is not None:
                 annotations.append(annotation)
-    if any(id(call) in awaited for call in calls):
+    return _Uses(
+        awaited=any(id(call) in awaited for call in calls),
+        annotations=tuple(annotations),
+        sync_only=any(
+            isinstance(call.func, ast.Attribute) and call.func.attr in _AWAITED for call in calls
+        ),
+    )
+
+
+def _session_is_async(uses: _Uses, ctx: RuleContext) -> bool | None:
+    """Whether the session receiver `uses` describes is an `AsyncSession`, as the scope
+    (the class or function using it) shows: its calls awaited or not, or the annotation
+    of the name (or of the parameter an attribute is set from); None when nothing shows
+    it."""
+    if uses.awaited:
         return True
-    for annotation in annotations:
+    for annotation in uses.annotations:
         qualified = [ctx.qualified(part) or "" for part in ast.walk(annotation)]
         if any(name.endswith(("AsyncSession", "async_scoped_session")) for name in qualified):
             return True
@@ -550,9 +581,19 @@ def _session_is_async(receiver: ast.expr, scope: ast.AST, ctx: RuleContext) -> b
             for name in qualified
         ):
             return False
-    if any(isinstance(call.func, ast.Attribute) and call.func.attr in _AWAITED for call in calls):
+    if uses.sync_only:
         return False
     return None
+
+
+def _same_tail(node: ast.expr, receiver: ast.expr) -> bool:
+    """A cheap test that `node` may dump as `receiver` does: the same node type and last
+    name. Dumping every receiver of the scope is what made the comparison costly."""
+    if isinstance(node, ast.Name):
+        return isinstance(receiver, ast.Name) and node.id == receiver.id
+    if isinstance(node, ast.Attribute):
+        return isinstance(receiver, ast.Attribute) and node.attr == receiver.attr
+    return type(node) is type(receiver)
 
 
 def _annotated_names(receiver: ast.expr, scope: ast.AST) -> dict[str, str]:
@@ -569,7 +610,9 @@ def _annotated_names(receiver: ast.expr, scope: ast.AST) -> dict[str, str]:
         if (
             isinstance(node, ast.Assign)
             and isinstance(node.value, ast.Name)
-            and any(ast.dump(target) == key for target in node.targets)
+            and any(
+                _same_tail(target, receiver) and ast.dump(target) == key for target in node.targets
+            )
         ):
             names[node.value.id] = key
     return names
