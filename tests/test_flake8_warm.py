@@ -14,7 +14,7 @@ import pytest
 from projects import LINE, ONLY_LC201, VIOLATION, run
 from support import FIXTURES, run_cli, write_project
 
-from layercheck import flake8_warm
+from layercheck import flake8_warm, warm_record
 
 ERRORS = "import fastapi\n\n\nclass Gone(fastapi.HTTPException):\n    pass\n"
 NOT_HTTP = "import fastapi\n\n\nclass Gone(Exception):\n    pass\n"
@@ -108,7 +108,7 @@ def test_bad_app_cold_then_warm_same_as_the_command_line(tmp_path: Path) -> None
 
 def test_one_file_warm_reads_only_its_findings(project: Path) -> None:
     assert settle(project) == sorted([GONE, LINE])
-    assert flake8(project, "app/services/orders.py") == ([GONE], True)
+    # The command line's run on a folder wrote the warm record.
     assert flake8(project, "app/services/orders.py") == ([GONE], False)
     assert flake8(project, "app/routes/users.py") == ([], False)
 
@@ -189,19 +189,19 @@ def test_warm_findings_of_another_layercheck_do_not_hold(
     path = project / "app/services/users.py"
     monkeypatch.chdir(project)
     flake8_warm.forget()
-    warm, where = flake8_warm.lookup(path)
+    warm, where = flake8_warm.lookup(path.parent)
     assert where == ticket(project)
     assert warm is not None
-    assert warm.findings(str(path)) == [(5, 10, LINE.split(": ", 1)[1])]
+    assert flake8_warm.findings(warm, str(path)) == [(5, 10, LINE.split(": ", 1)[1])]
     flake8_warm.forget()
     monkeypatch.setattr(sys, "version", sys.version + " (another build)")
-    assert flake8_warm.lookup(path) == (None, where)
+    assert flake8_warm.lookup(path.parent) == (None, where)
     monkeypatch.undo()
     monkeypatch.chdir(project)
     flake8_warm.forget()
     # Another version keeps its own file: this one finds none.
-    monkeypatch.setattr(flake8_warm, "__version__", "0.0.0")
-    assert flake8_warm.lookup(path) == (None, None)
+    monkeypatch.setattr(warm_record, "__version__", "0.0.0")
+    assert flake8_warm.lookup(path.parent) == (None, None)
     flake8_warm.forget()
 
 

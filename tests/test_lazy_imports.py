@@ -48,10 +48,17 @@ def test_heavy_tools_are_not_imported(args: tuple[str, ...]) -> None:
     assert heavy == []
 
 
-# What the command line may import before it knows it has files to check: itself and the
-# names of its choice options. Not the engine, the rules, the reporters, the configuration.
+# What the command line may import before it knows it has files to check: itself, its warm
+# path (which looks at the arguments only, then gives up) and the names of its choice
+# options. Not the engine, the rules, the reporters, the configuration, the warm record.
 # (`-m layercheck` runs `__main__` without importing it.)
-STARTUP = ["layercheck", "layercheck.choices", "layercheck.cli"]
+STARTUP = [
+    "layercheck",
+    "layercheck.choices",
+    "layercheck.cli",
+    "layercheck.cli_warm",
+    "layercheck.entry",
+]
 
 
 @pytest.mark.parametrize("flag", ["--version", "--help"])

@@ -1,4 +1,4 @@
-from layercheck.cli import main
+from layercheck.entry import main
 
 if __name__ == "__main__":
     main()

@@ -464,6 +464,11 @@ def _run(
         )
         text = REPORTERS[output_format](findings, options)
     _emit(text, (adoption or Adoption()).output_file)
+    if stdin is None and not fixing.active and kept is None and not result.internal_errors:
+        from layercheck import warm_write
+
+        stage[0] = "writing the warm record"
+        warm_write.after_run(engine, list(paths) or [Path(".")], _warn)
     stale = False
     if kept is not None:
         stale = _baseline_summary(kept, adoption or Adoption(), quiet)

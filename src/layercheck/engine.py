@@ -66,6 +66,18 @@ class CheckResult:
     the file would lose its encoding, and stdin has no file to re-read."""
 
 
+@dataclass(frozen=True)
+class HeldProject:
+    """What the findings cache holds for an unchanged project (nothing, when it changed)."""
+
+    outcome: Callable[[Path], FileOutcome | None]
+    """A file's outcome; None for a file it does not hold."""
+    notes: list[str] | None = None
+    """The warnings of the run that built the index; None when it is not held."""
+    project_findings: list[Finding] | None = None
+    """The findings about the project as a whole; None when they are not held."""
+
+
 def _index_digest(digests: Mapping[Path, str]) -> str:
     """The index as a hash: it is built from the facts of these files and nothing else."""
     joined = "\n".join(sorted(f"{path}\0{digest}" for path, digest in digests.items()))
@@ -464,14 +476,19 @@ class Engine:
     ) -> Callable[[Path], FileOutcome | None]:
         """What the findings cache holds for a file of an unchanged project (None for
         a file it does not hold), read only: the flake8 plugin's warm path."""
+        return self.held_project(root, files).outcome
+
+    def held_project(self, root: Path, files: Sequence[SourceFile]) -> HeldProject:
+        """`held_outcomes`, with what the findings cache holds about the project as a
+        whole: the warm record (warm_write.py) needs all of it."""
         results = self._open_findings(root, files)
         if results is None:
-            return _nothing_held
+            return HeldProject(_nothing_held)
         keys = {str(file.path): self._findings_key(file.settings) for file in files}
         stats = stat_files(file.path for file in files)
         unchanged = results.unchanged(keys, stats)
         if unchanged is None:
-            return _nothing_held
+            return HeldProject(_nothing_held)
         digest = unchanged
 
         def held(path: Path) -> FileOutcome | None:
@@ -480,7 +497,7 @@ class Engine:
                 return None
             return results.outcome(path, keys[name], digest, stats[name])
 
-        return held
+        return HeldProject(held, results.notes(), results.project_findings())
 
     def outcome_of(self, file: SourceFile, data: bytes, index: ProjectIndex) -> FileOutcome:
         """One file's findings from these bytes (an editor's unsaved buffer), against an

@@ -34,8 +34,8 @@ class LayercheckPlugin:
         if not isinstance(self.tree, ast.Module) or self.filename in {"-", "stdin"}:
             return
         path = Path(os.path.normpath(Path(self.filename).absolute()))
-        warm, kept = flake8_warm.lookup(path)
-        found = warm.findings(str(path)) if warm is not None else None
+        warm, kept = flake8_warm.lookup(path.parent)
+        found = flake8_warm.findings(warm, str(path)) if warm is not None else None
         if found is None:
             found = self._findings(path, write_warm=kept is None or warm is None)
         for row, column, message in found:

@@ -1,7 +1,7 @@
 """The flake8 plugin's ordinary path: the project of a file (its settings, its files from
 the tree cache, what the findings cache holds for it), and a file's findings from the
 findings cache or from flake8's tree, with the index built when first needed. Once
-the findings cache held for the project, the warm findings (flake8_warm.py) are written
+the findings cache held for the project, the warm record (warm_write.py) is written
 from it, unless flake8 runs several jobs: then every cache is only read."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from layercheck import flake8_warm
+from layercheck import flake8_warm, warm_write
 from layercheck.config.workspace import Workspace
 from layercheck.discovery import SourceFile, source_file
 from layercheck.engine import Engine
@@ -28,7 +28,6 @@ from layercheck.rules import CATALOG
 from layercheck.rules.meta.syntax_error import SyntaxError_
 from layercheck.rules.meta.unreadable_file import UnreadableFile
 from layercheck.suppress import suppress
-from layercheck.tree_cache import TreeCache
 
 
 @dataclass
@@ -77,45 +76,16 @@ def _project_for(path: Path, write_warm: bool) -> _Project:
         before = stat_files(file.path for file in found)
         # The findings cache is only read here: flake8 may run several processes at
         # once, each with its share of the files; the command line writes it.
-        held = engine.held_outcomes(root, found)
-        project = _PROJECTS[key] = _Project(workspace, engine, files, held)
-        default_folder = settings.cache_dir == root / flake8_warm.FOLDER_NAME
-        if write_warm and engine.write_caches and default_folder:
-            _write_warm(root, cwd, found, held, before)
+        held = engine.held_project(root, found)
+        project = _PROJECTS[key] = _Project(workspace, engine, files, held.outcome)
+        if write_warm and engine.write_caches and warm_write.uses_default_folder(root, found):
+            warm_write.write(workspace, root, cwd, found, held, before, _warn_once)
     return project
 
 
 def _may_write() -> bool:
     """Not in one of flake8's worker processes: they run at once, each on its share."""
     return multiprocessing.parent_process() is None
-
-
-def _write_warm(
-    root: Path,
-    cwd: str,
-    files: Sequence[SourceFile],
-    held: Callable[[Path], FileOutcome | None],
-    before: dict[str, tuple[int, int] | None],
-) -> None:
-    """The warm findings of the files the findings cache holds, when it holds for the
-    project as it was before the cache was asked (`before`: the stat of each file)."""
-    listed: dict[Path, list[flake8_warm.Printed]] = {}
-    for file in files:
-        outcome = held(file.path)
-        if outcome is None or any(f.code in _FLAKE8_REPORTS for f in outcome.findings):
-            continue
-        listed[file.path] = [printed(finding) for finding in outcome.findings]
-    if not listed:
-        return
-    walked = TreeCache(files[0].settings.cache_dir, root).rested_on()
-    if walked is None:
-        return
-    folders, read = walked
-    stats = {name: None if stat is None else list(stat) for name, stat in before.items()}
-    try:
-        flake8_warm.write(root, cwd, stats, listed, folders, read)
-    except OSError as exc:
-        _warn_once(f"cannot write the cache in {root / flake8_warm.FOLDER_NAME}: {exc}")
 
 
 def printed(finding: Finding) -> flake8_warm.Printed:

@@ -1,262 +1,32 @@
-"""The flake8 plugin's warm path: each file's findings as flake8 prints them, kept with
-everything they rest on in a form that a few stats can check, so that flake8 on an
-unchanged project neither builds settings nor imports the engine.
-
-flake8 loads the plugin in every run and calls it once per file; the findings cache
-answers only after the project's settings are built for each folder and the file list
-is checked against the tree cache, which costs more than flake8's own checks of a file.
-This file is derived from those caches (by the plugin, when they held for the whole
-project) and holds while all of these are as recorded:
-
-- the stat of every file of the project (the findings cache's own condition);
-- the mtime of every folder the walk listed, and the stats of the ignore files and
-  `__init__.py` chain it read (the tree cache's conditions: the same files found);
-- the stat of every file whose change can change the settings (config, packaging, lock,
-  requirements files: `settings_file`) in those folders, and the presence of such files,
-  of `.git` and of `__init__.py` in the folders above the root (the same settings);
-- the stat of every module of layercheck, and the Python version (the same rules);
-- the working folder (flake8's settings are resolved from it).
-
-A value recorded within the filesystem's timestamp granularity of the write could
-change unseen: the file is then not written at all. Like the other caches: JSON, one
-file per project root, a checksum over its payload, written to a temporary file renamed
-over the old; a damaged or foreign file is ignored. This module imports nothing but the
-standard library, so that flake8's start stays as cheap as the lookup.
-"""
+"""The flake8 plugin's view of the warm record (warm_record.py): each file's findings as
+flake8 prints them. Like the record, this module imports nothing but the standard
+library, so that flake8's start stays as cheap as the lookup."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import sys
-import time
-from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Final
 
-from layercheck import __version__
+from layercheck.warm_record import FOLDER_NAME, Warm, forget, lookup, record_file
 
-FOLDER_NAME: Final = ".layercheck_cache"
-"""The default cache folder: the only one the warm path looks in, as it knows no
-settings; a project with another `cache-dir` takes the plugin's ordinary path."""
-_RACY_NS: Final = 2_000_000_000
-_PAYLOAD: Final = b',"payload":'
-_ABOVE_ROOT: Final = (
-    ".layercheck.toml",
-    "layercheck.toml",
-    "pyproject.toml",
-    "setup.py",
-    "setup.cfg",
-    "uv.lock",
-    "poetry.lock",
-    "pdm.lock",
-    "__init__.py",
-    ".git",
-)
-"""What above the project root changes its settings, module names or root: config and
-packaging files, lock files, the `__init__.py` chain, a git root."""
+__all__ = ["FOLDER_NAME", "Printed", "findings", "forget", "lookup", "ticket_file"]
 
 Printed = tuple[int, int, str]
 """(row, 0-based column, "CODE message"): one finding as the plugin yields it."""
-Stat = list[int] | None
+
+_FLAKE8_REPORTS = frozenset({"LC001", "LC002"})
+"""flake8 reports a file it cannot decode or parse itself (E902/E999): a file with these
+is one flake8 parsed after all (another target version), to be checked on flake8's
+tree."""
 
 
 def ticket_file(root: Path) -> Path:
-    tag = hashlib.sha256(str(root).encode()).hexdigest()[:12]
-    return root / FOLDER_NAME / f"flake8-{__version__}-{tag}.json"
+    return record_file(root)
 
 
-def _stat(path: str) -> Stat:
-    try:
-        status = os.stat(path)
-    except OSError:
+def findings(warm: Warm, path: str) -> list[Printed] | None:
+    """The file's findings as flake8 prints them (flake8 adds 1 to the column); None for a
+    file the record does not answer for."""
+    kept = warm.findings(path)
+    if kept is None or any(item[0] in _FLAKE8_REPORTS for item in kept):
         return None
-    return [status.st_mtime_ns, status.st_size]
-
-
-def _mtime(path: str) -> int | None:
-    try:
-        return os.stat(path).st_mtime_ns
-    except OSError:
-        return None
-
-
-def _code_files() -> tuple[dict[str, Stat], dict[str, int | None]]:
-    """Every module of layercheck and every folder holding one: a changed rule (a
-    development install) must not find the findings of its former self."""
-    package = Path(__file__).parent
-    modules = sorted(str(path) for path in package.rglob("*.py"))
-    folders = sorted({os.path.dirname(name) for name in modules})
-    return {name: _stat(name) for name in modules}, {name: _mtime(name) for name in folders}
-
-
-class Warm:
-    """One project's warm findings, loaded and checked once per process."""
-
-    def __init__(self, root: str, found: dict[str, list[Printed]]) -> None:
-        self.root = root
-        self.found = found
-
-    def findings(self, path: str) -> list[Printed] | None:
-        """The file's findings; None for a file this project did not hold."""
-        return self.found.get(path)
-
-
-_LOADED: dict[str, Warm | None] = {}
-"""By the folder searched from: flake8 calls the plugin once per file."""
-
-
-def lookup(path: Path) -> tuple[Warm | None, Path | None]:
-    """The warm findings that hold for the project of `path` (None when there are none),
-    and where they are kept (None when no project above `path` keeps any)."""
-    for folder in (path.parent, *path.parent.parents):
-        where = ticket_file(folder)
-        key = str(where)
-        if key in _LOADED:
-            return _LOADED[key], where
-        if not os.path.isfile(where):
-            continue
-        warm = _load(where, folder)
-        _LOADED[key] = warm
-        return warm, where
-    return None, None
-
-
-def forget() -> None:
-    """Drop what this process loaded (a new file was just written)."""
-    _LOADED.clear()
-
-
-def _load(where: Path, root: Path) -> Warm | None:
-    try:
-        raw = where.read_bytes()
-        cut = raw.find(_PAYLOAD)
-        if cut < 0 or not raw.endswith(b"}"):
-            return None
-        header = json.loads(raw[:cut] + b"}")
-        text = raw[cut + len(_PAYLOAD) : -1]
-        if (
-            not isinstance(header, dict)
-            or header.get("root") != str(root)
-            or header.get("sha256") != hashlib.sha256(text).hexdigest()
-        ):
-            return None
-        payload = json.loads(text)
-        if not isinstance(payload, dict) or not _holds(payload):
-            return None
-        found = payload["found"]
-        listed = payload["listed"]
-        if not isinstance(found, dict) or not isinstance(listed, list):
-            return None
-        printed: dict[str, list[Printed]] = {name: [] for name in listed}
-        for name, items in found.items():
-            printed[name] = [(int(row), int(column), str(text)) for row, column, text in items]
-        return Warm(str(root), printed)
-    except (OSError, ValueError, TypeError, KeyError, RecursionError):
-        return None
-
-
-def _holds(payload: Mapping[str, object]) -> bool:
-    if (
-        payload.get("python") != sys.version
-        or payload.get("layercheck") != __version__
-        or payload.get("cwd") != os.getcwd()
-    ):
-        return False
-    folders = payload["folders"]
-    stats = payload["stats"]
-    present = payload["present"]
-    if not (isinstance(folders, dict) and isinstance(stats, dict) and isinstance(present, dict)):
-        return False
-    for name, mtime in folders.items():
-        if _mtime(name) != mtime:
-            return False
-    for name, stat in stats.items():
-        if _stat(name) != stat:
-            return False
-    return all(os.path.lexists(name) == there for name, there in present.items())
-
-
-def write(
-    root: Path,
-    cwd: str,
-    before: Mapping[str, Stat],
-    listed: Mapping[Path, list[Printed]],
-    walk_folders: Iterable[str],
-    walk_stats: Iterable[str],
-) -> bool:
-    """Keep `listed` (the findings of the files the findings cache held) for the project
-    at `root`: `before` is the stat of each of its files taken before the findings cache
-    was asked, `walk_folders` the folders its walk listed, `walk_stats` the ignore and
-    `__init__.py` files it read. False, and nothing written, when any of it was modified
-    too recently to be trusted, or changed since. OSError when the file cannot be
-    written."""
-    now = time.time_ns()
-    folders: dict[str, int | None] = {}
-    stats: dict[str, Stat] = {name: _stat(name) for name in walk_stats}
-    present: dict[str, bool] = {}
-    cache_folder = str(root / FOLDER_NAME)
-    for folder in sorted(set(walk_folders)):
-        if folder == cache_folder:
-            continue  # every run that writes a cache changes it; discovery skips it
-        folders[folder] = _mtime(folder)
-        requirements = os.path.join(folder, "requirements")
-        if os.path.isdir(requirements):
-            folders[requirements] = _mtime(requirements)
-            stats.update(_settings_stats(requirements))
-        stats.update(_settings_stats(folder))
-    for above in root.parents:
-        for name in _ABOVE_ROOT:
-            present[str(above / name)] = os.path.lexists(above / name)
-        found = _settings_stats(str(above))
-        if found:
-            # A config folder above the root: a new requirements file there counts too.
-            folders[str(above)] = _mtime(str(above))
-            stats.update(found)
-    code, code_folders = _code_files()
-    stats.update(code)
-    folders.update(code_folders)
-    stats.update(before)
-    recorded = [stat[0] for stat in stats.values() if stat is not None]
-    recorded.extend(mtime for mtime in folders.values() if mtime is not None)
-    if any(abs(now - mtime) < _RACY_NS for mtime in recorded):
-        return False
-    if any(_stat(name) != stat for name, stat in before.items()):
-        return False
-    payload = {
-        "python": sys.version,
-        "layercheck": __version__,
-        "cwd": cwd,
-        "folders": folders,
-        "stats": stats,
-        "present": present,
-        "listed": sorted(str(path) for path in listed),
-        "found": {str(path): items for path, items in listed.items() if items},
-    }
-    text = json.dumps(payload, separators=(",", ":"))
-    header = {"root": str(root), "sha256": hashlib.sha256(text.encode()).hexdigest()}
-    whole = json.dumps(header, separators=(",", ":"))[:-1] + _PAYLOAD.decode() + text + "}"
-    from layercheck.cache import prepare_directory, write_atomic
-
-    where = ticket_file(root)
-    prepare_directory(where.parent)
-    write_atomic(where, whole)
-    forget()
-    return True
-
-
-def _settings_stats(folder: str) -> dict[str, Stat]:
-    """The stat of each file in `folder` whose change can change the settings."""
-    from layercheck.config.files import settings_file
-
-    try:
-        entries = os.listdir(folder)
-    except OSError:
-        return {}
-    found: dict[str, Stat] = {}
-    for name in entries:
-        path = os.path.join(folder, name)
-        if settings_file(Path(path)) and os.path.isfile(path):
-            found[path] = _stat(path)
-    return found
+    return [(item[2], item[3] - 1, f"{item[0]} {item[1]}") for item in kept]

@@ -1,0 +1,151 @@
+"""Writing the warm record (warm_record.py) from the caches: after a run of the command
+line on a folder, and by the flake8 plugin when its project's findings cache held. The
+record is derived from what the findings cache holds for the project as it is now, never
+from a run's findings: a file changed after the run read it has another stamp, and the
+cache does not hold it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from layercheck import warm_record
+from layercheck.config.settings import Overrides
+from layercheck.config.workspace import Workspace
+from layercheck.discovery import SourceFile
+from layercheck.engine import Engine, HeldProject
+from layercheck.findings_cache import FileStat, stat_files
+from layercheck.model import Finding
+from layercheck.tree_cache import TreeCache
+
+
+def encode(finding: Finding) -> warm_record.Encoded:
+    """The finding as the record keeps it (warm_record.Encoded); its path is the key."""
+    fix = finding.fix
+    edits = (
+        None
+        if fix is None
+        else [
+            fix.applicability.value,
+            fix.message,
+            [
+                [edit.start.row, edit.start.column, edit.end.row, edit.end.column, edit.content]
+                for edit in fix.edits
+            ],
+        ]
+    )
+    return [
+        finding.code,
+        finding.message,
+        finding.start.row,
+        finding.start.column,
+        finding.end.row,
+        finding.end.column,
+        finding.noqa_row,
+        edits,
+        [[link.importer, link.imported, link.line] for link in finding.chain],
+    ]
+
+
+def uses_default_folder(root: Path, files: Sequence[SourceFile]) -> bool:
+    """The warm path looks for the record in the default cache folder only."""
+    return bool(files) and files[0].settings.cache_dir == root / warm_record.FOLDER_NAME
+
+
+def keep(
+    engine: Engine,
+    root: Path,
+    cwd: str,
+    files: Sequence[SourceFile],
+    warn: Callable[[str], None],
+) -> None:
+    """Write the record of the project at `root` (`files`: all of its files) from what
+    the findings cache holds for it; nothing when it holds for no file."""
+    before = stat_files(file.path for file in files)
+    write(engine.workspace, root, cwd, files, engine.held_project(root, files), before, warn)
+
+
+def write(
+    workspace: Workspace,
+    root: Path,
+    cwd: str,
+    files: Sequence[SourceFile],
+    held: HeldProject,
+    before: Mapping[str, FileStat | None],
+    warn: Callable[[str], None],
+) -> None:
+    """`before`: the stat of each file, taken before the findings cache was asked."""
+    listed: dict[Path, list[warm_record.Encoded]] = {}
+    for file in files:
+        outcome = held.outcome(file.path)
+        if outcome is not None:
+            listed[file.path] = [encode(finding) for finding in outcome.findings]
+    if not listed:
+        return
+    walked = TreeCache(files[0].settings.cache_dir, root).rested_on()
+    if walked is None:
+        return
+    folders, read = walked
+    command = len(listed) == len(files) and _command_may_print(
+        workspace, root, files, folders, held
+    )
+    stats = {name: None if stat is None else list(stat) for name, stat in before.items()}
+    try:
+        warm_record.write(root, cwd, stats, listed, folders, read, command)
+    except OSError as exc:
+        warn(f"cannot write the cache in {root / warm_record.FOLDER_NAME}: {exc}")
+
+
+def _command_may_print(
+    workspace: Workspace,
+    root: Path,
+    files: Sequence[SourceFile],
+    folders: Sequence[str],
+    held: HeldProject,
+) -> bool:
+    """The command line prints only findings from the record: no warning and no finding
+    about the project as a whole was held, every folder of the walk belongs to this
+    project (a file named on the command line feeds the same index as in the run on
+    the root), and no settings fix files, offer unsafe fixes or read a baseline."""
+    if held.notes != [] or held.project_findings != []:
+        return False
+    every = {id(file.settings): file.settings for file in files}
+    for name in folders:
+        folder = Path(name)
+        settings = workspace.settings_for(folder)
+        if settings.root != root or not workspace.has_project_root(folder):
+            return False
+        every[id(settings)] = settings
+    return all(
+        not settings.fix and not settings.unsafe_fixes and settings.baseline is None
+        for settings in every.values()
+    )
+
+
+def after_run(engine: Engine, named: Sequence[Path], warn: Callable[[str], None]) -> None:
+    """After the command line checked `named`: write the record of each project a named
+    folder belongs to, unless it already holds. Only for a run with the settings the
+    warm paths assume (no option that changes them, no config file named): the record
+    is what a run with no options prints."""
+    workspace = engine.workspace
+    if workspace.config_file is not None or workspace.isolated:
+        return
+    if workspace.overrides != Overrides():
+        return
+    roots: list[Path] = []
+    for given in named:
+        folder = Path(os.path.normpath(workspace.cwd / given))
+        if not folder.is_dir() or not workspace.has_project_root(folder):
+            continue
+        settings = workspace.settings_for(folder)
+        if settings.cache and settings.root not in roots:
+            roots.append(settings.root)
+    cwd = os.getcwd()
+    for root in roots:
+        warm, _ = warm_record.lookup(root)
+        if warm is not None and warm.command:
+            continue
+        for found_root, files in engine.projects([], [workspace.settings_for(root)]).items():
+            if found_root == root and uses_default_folder(root, files):
+                keep(engine, root, cwd, files, warn)

@@ -1,0 +1,302 @@
+"""The command line's warm path: after a run on a folder wrote the warm record, a run on
+the project, a folder of it or one file prints from the record, byte for byte what a run
+without any cache prints, with nothing parsed and neither click nor the engine imported.
+Any change the findings rest on (an edited file, a new file, the config, a base class in
+another module) sends it back to the ordinary path, and the finding follows."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from projects import ONLY_LC201, VIOLATION, run
+from support import write_project
+
+from layercheck import cli_warm, warm_record
+
+ERRORS = "import fastapi\n\n\nclass Gone(fastapi.HTTPException):\n    pass\n"
+NOT_HTTP = "import fastapi\n\n\nclass Gone(Exception):\n    pass\n"
+ORDERS = "from ..errors import Gone\n\n\ndef f(x):\n    raise Gone()\n"
+FILES = {
+    "app/__init__.py": "",
+    "app/errors.py": ERRORS,
+    "app/services/__init__.py": "",
+    "app/services/users.py": VIOLATION,
+    "app/services/orders.py": ORDERS,
+    "app/routes/users.py": "def get():\n    return 1\n",
+}
+CACHE = ".layercheck_cache"
+PROBE = (
+    "import ast, atexit, sys\n"
+    "parsed = []\n"
+    "real = ast.parse\n"
+    "def parse(*args, **kwargs):\n"
+    "    parsed.append(1)\n"
+    "    return real(*args, **kwargs)\n"
+    "ast.parse = parse\n"
+    "def said():\n"
+    "    heavy = [name for name in ('click', 'layercheck.engine', 'layercheck.rules')\n"
+    "             if name in sys.modules]\n"
+    "    print(f'probe: parsed {len(parsed)}, imported {heavy}', file=sys.stderr)\n"
+    "atexit.register(said)\n"
+    "sys.argv[0] = 'layercheck'\n"
+    "from layercheck.entry import main\n"
+    "main()\n"
+)
+WARM = "probe: parsed 0, imported []"
+
+
+CLI_LINES = [
+    "app/services/orders.py:5:11: LC201 `Gone` used in a service; raise a domain exception instead",
+    "app/services/users.py:5:11: LC201 `HTTPException` used in a service; raise a domain "
+    "exception instead",
+]
+FLAKE8_PROBE = (
+    "import sys\n"
+    "from flake8.main.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print('engine imported:', 'layercheck.engine' in sys.modules, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def flake8(root: Path, *args: str) -> tuple[list[str], bool]:
+    """flake8's LC findings, and whether its main process imported the engine."""
+    command = (sys.executable, "-c", FLAKE8_PROBE, "--isolated", "--select", "LC", *args)
+    proc = run(*command, cwd=root)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    imported = proc.stderr.strip().splitlines()[-1]
+    found = sorted(line.removeprefix("./") for line in proc.stdout.splitlines())
+    return found, imported.endswith("True")
+
+
+def age(root: Path) -> None:
+    """Every file and folder under root, root too, modified ten minutes ago: outside the
+    window in which a change could keep its stamp."""
+    then = time.time_ns() - 600 * 1_000_000_000
+    for path in [*root.rglob("*"), root]:
+        os.utime(path, ns=(then, then))
+
+
+def layercheck(root: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], bool]:
+    """`layercheck ARGS` in root, and whether the warm path answered (nothing parsed,
+    neither click nor the engine nor the rules imported)."""
+    proc = run(sys.executable, "-c", PROBE, *args, cwd=root)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    *said, probe = proc.stderr.splitlines()
+    assert probe.startswith("probe: "), proc.stderr
+    proc.stderr = "".join(line + "\n" for line in said)
+    return proc, probe == WARM
+
+
+def uncached(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    at = 1 if args[:1] == ("check",) else 0
+    proc, warm = layercheck(root, *args[:at], "--no-cache", *args[at:])
+    assert not warm
+    return proc
+
+
+def same(proc: subprocess.CompletedProcess[str], other: subprocess.CompletedProcess[str]) -> None:
+    assert (proc.stdout, proc.stderr, proc.returncode) == (
+        other.stdout,
+        other.stderr,
+        other.returncode,
+    )
+
+
+def settle(root: Path) -> None:
+    """A run on the project's folder that writes the caches and the warm record, for a
+    project no file of which changed a moment ago."""
+    (root / CACHE).mkdir(exist_ok=True)
+    age(root)
+    proc, warm = layercheck(root, "app")
+    assert proc.returncode == 1, proc.stderr
+    assert not warm
+    assert warm_record.record_file(root).is_file()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    write_project(tmp_path, FILES, ONLY_LC201)
+    settle(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("output_format", sorted(cli_warm.FORMATS))
+def test_the_warm_path_prints_what_a_run_without_cache_prints(
+    project: Path, output_format: str
+) -> None:
+    for targets in ([], ["app/services/orders.py"]):
+        args = ["--output-format", output_format, *targets]
+        proc, warm = layercheck(project, *args)
+        assert warm, (args, proc.stderr)
+        same(proc, uncached(project, *args))
+        assert proc.returncode == 1
+
+
+@pytest.mark.parametrize("targets", [["."], ["app"], ["app/services"], ["app/errors.py"]])
+def test_the_warm_path_on_the_project_a_folder_or_a_file(project: Path, targets: list[str]) -> None:
+    proc, warm = layercheck(project, *targets)
+    assert warm, proc.stderr
+    same(proc, uncached(project, *targets))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["app/routes/users.py"],
+        ["-q", "app/services/users.py"],
+        ["--exit-zero", "app"],
+        ["check", "--output-format=json", "app/services/users.py", "app/services"],
+        ["app/routes", "app/services/users.py", "--", "app/errors.py"],
+    ],
+    ids=["clean-file", "quiet", "exit-zero", "check-and-repeats", "double-dash"],
+)
+def test_options_the_warm_path_takes(project: Path, args: list[str]) -> None:
+    proc, warm = layercheck(project, *args)
+    assert warm, proc.stderr
+    same(proc, uncached(project, *args))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--statistics", "app"],
+        ["--select", "LC0", "app"],
+        ["--output-format", "full", "app"],
+        ["app/missing.py"],
+        ["pyproject.toml"],
+    ],
+    ids=["statistics", "select", "full-format", "missing", "config-file"],
+)
+def test_other_requests_take_the_ordinary_path(project: Path, args: list[str]) -> None:
+    proc, warm = layercheck(project, *args)
+    assert not warm
+    assert proc.returncode in (0, 1, 2)
+
+
+def test_an_edited_file_takes_the_ordinary_path(project: Path) -> None:
+    target = "app/services/users.py"
+    assert layercheck(project, target)[1]
+    (project / target).write_text("def get(user):\n    return user\n")
+    proc, warm = layercheck(project, target)
+    assert not warm
+    assert proc.stdout == "All checks passed!\n"
+    same(proc, uncached(project, target))
+
+
+def test_a_new_file_takes_the_ordinary_path(project: Path) -> None:
+    assert layercheck(project, "app/services/users.py")[1]
+    (project / "app/services/extra.py").write_text(VIOLATION)
+    proc, warm = layercheck(project, "app")
+    assert not warm
+    assert "app/services/extra.py:5:11: LC201" in proc.stdout
+    same(proc, uncached(project, "app"))
+
+
+def test_a_changed_config_takes_the_ordinary_path(project: Path) -> None:
+    assert layercheck(project, "app")[1]
+    config = project / "pyproject.toml"
+    config.write_text(config.read_text() + 'ignore = ["LC201"]\n')
+    proc, warm = layercheck(project, "app")
+    assert not warm
+    assert proc.stdout == "All checks passed!\n"
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [(ERRORS, NOT_HTTP, False), (NOT_HTTP, ERRORS, True)],
+    ids=["finding-vanishes", "finding-appears"],
+)
+def test_a_base_class_changed_in_another_module(
+    tmp_path: Path, before: str, after: str, expected: bool
+) -> None:
+    """`Gone` is defined in app/errors.py, which is not asked for."""
+    write_project(tmp_path, {**FILES, "app/errors.py": before}, ONLY_LC201)
+    settle(tmp_path)
+    target = "app/services/orders.py"
+    proc, warm = layercheck(tmp_path, target)
+    assert warm
+    assert ("LC201 `Gone`" in proc.stdout) is not expected
+    (tmp_path / "app/errors.py").write_text(after)
+    proc, warm = layercheck(tmp_path, target)
+    assert not warm
+    assert ("LC201 `Gone`" in proc.stdout) is expected
+    same(proc, uncached(tmp_path, target))
+
+
+def test_the_ordinary_path_writes_the_record_again(project: Path) -> None:
+    target = "app/services/orders.py"
+    (project / target).write_text(VIOLATION)
+    age(project)
+    assert not layercheck(project, ".")[1]
+    again, warm = layercheck(project, target)
+    assert warm
+    assert again.stdout.startswith(f"{target}:5:11: LC201 `HTTPException` ")
+    same(again, uncached(project, target))
+
+
+def test_settings_that_fix_keep_the_command_line_off_the_record(tmp_path: Path) -> None:
+    """`fix = true` makes a run fix files, which the record does not know how to do:
+    flake8, which never fixes, writes the record and reads it; the command line does not."""
+    write_project(tmp_path, FILES, ONLY_LC201 + "\nfix = true")
+    (tmp_path / CACHE).mkdir()
+    age(tmp_path)
+    layercheck(tmp_path, "app")
+    assert not warm_record.record_file(tmp_path).is_file()
+    flake8(tmp_path, "-j1", "app")
+    assert flake8(tmp_path, "-j1", "app") == (sorted(CLI_LINES), False)
+    proc, warm = layercheck(tmp_path, "app/routes")
+    assert not warm
+    assert proc.stdout == "All checks passed!\n"
+
+
+def test_flake8_with_jobs_after_a_run_reads_the_record(project: Path) -> None:
+    """flake8's worker processes read the record the command line wrote: its findings
+    are the command line's, and a forged one (written as the record writes it) is what
+    flake8 prints."""
+    assert flake8(project, "-j2", "app")[0] == sorted(CLI_LINES)
+    where = warm_record.record_file(project)
+    raw = where.read_bytes()
+    cut = raw.index(b',"payload":')
+    payload = json.loads(raw[cut + len(b',"payload":') : -1])
+    name = str(project / "app/routes/users.py")
+    payload["found"][name] = [["LC999", "forged", 1, 1, 1, 2, None, None, []]]
+    text = json.dumps(payload, separators=(",", ":"))
+    header = json.loads(raw[:cut] + b"}")
+    header["checksum"] = warm_record.checksum(text.encode())
+    where.write_text(json.dumps(header, separators=(",", ":"))[:-1] + ',"payload":' + text + "}")
+    found, _ = flake8(project, "-j2", "app")
+    assert found == sorted([*CLI_LINES, "app/routes/users.py:1:1: LC999 forged"])
+    proc, warm = layercheck(project, "app/routes/users.py")
+    assert warm
+    assert proc.stdout.startswith("app/routes/users.py:1:1: LC999 forged\n")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda raw: raw.replace(b"LC201", b"LC202"),
+        lambda raw: raw[: len(raw) // 2],
+        lambda raw: b'{"root":"/elsewhere","format":2' + raw[raw.index(b',"checksum"') :],
+    ],
+    ids=["edited", "truncated", "foreign"],
+)
+def test_a_damaged_record_is_ignored_and_written_again(
+    project: Path, damage: Callable[[bytes], bytes]
+) -> None:
+    where = warm_record.record_file(project)
+    where.write_bytes(damage(where.read_bytes()))
+    proc, warm = layercheck(project, "app")
+    assert not warm
+    same(proc, uncached(project, "app"))
+    again, warm = layercheck(project, "app")
+    assert warm
+    same(again, proc)
