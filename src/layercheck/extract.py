@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import sys
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -231,7 +232,7 @@ class _Collector:
     function: _Function | None = None
 
     def own(self, name: str) -> str:
-        return f"{self.table.module}.{name}" if self.table.module else name
+        return sys.intern(f"{self.table.module}.{name}") if self.table.module else name
 
     # -- names ---------------------------------------------------------------------------
     def qualify(self, node: ast.expr | None) -> str | None:
@@ -247,8 +248,14 @@ class _Collector:
                     if bound == LOCAL:
                         return None
                     rest = ast.unparse(node)[len(head.id) :] if node is not head else ""
-                    return bound + rest
-        return self.table.qualified(node)
+                    return sys.intern(bound + rest)
+        return self.module_qualified(node)
+
+    def module_qualified(self, node: ast.expr) -> str | None:
+        """What `node` names through the module scope alone, interned: the facts of many
+        files name the same few classes and callees."""
+        found = self.table.qualified(node)
+        return sys.intern(found) if found is not None else None
 
     def exception(self, node: ast.expr | None) -> str | None:
         """A class named in `raise`/`except`/a handler; builtins get `builtins.`."""
@@ -260,7 +267,7 @@ class _Collector:
             and not any(node.id in o for o in self.overlays)
             and isinstance(getattr(builtins, node.id, None), type)
         ):
-            return f"builtins.{node.id}"
+            return sys.intern(f"builtins.{node.id}")
         return None
 
     def bind_module(self, name: str, qualified: str) -> None:
@@ -276,13 +283,14 @@ class _Collector:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 self.imports.append(
-                    ImportFact(alias.name, None, node.lineno, type_checking, nested)
+                    ImportFact(sys.intern(alias.name), None, node.lineno, type_checking, nested)
                 )
         else:
             base = table.absolute(node.level, node.module)
             if base is not None:
+                base = sys.intern(base)
                 for alias in node.names:
-                    target = base if alias.name == "*" else f"{base}.{alias.name}"
+                    target = base if alias.name == "*" else sys.intern(f"{base}.{alias.name}")
                     self.imports.append(
                         ImportFact(target, base, node.lineno, type_checking, nested)
                     )
@@ -604,7 +612,7 @@ class _Collector:
             self.classes.append(facts)
 
     def class_body(self, stmt: ast.ClassDef) -> ClassFact:
-        qualify = self.table.qualified
+        qualify = self.module_qualified
         bases: list[str] = []
         for base in stmt.bases:
             found = self.exception(base)
@@ -741,11 +749,11 @@ class _Collector:
         as surely as a class-body assignment does (the value is the decorator's name)."""
         for decorator in member.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
-            name = self.table.qualified(target)
+            name = self.module_qualified(target)
             if name is not None and name.rpartition(".")[2] in {"declared_attr", "directive"}:
                 returns = member.returns
                 head = returns.value if isinstance(returns, ast.Subscript) else returns
-                annotation = self.table.qualified(head) if head is not None else None
+                annotation = self.module_qualified(head) if head is not None else None
                 return AttributeFact(member.name, name, annotation or "", member.lineno)
         return None
 
@@ -875,7 +883,7 @@ def extract(
         is_test=is_test,
         detect_routes=detect_routes,
         imports=tuple(collector.imports),
-        bindings=tuple(table.module_scope.items()),
+        bindings=tuple((name, sys.intern(value)) for name, value in table.module_scope.items()),
         classes=tuple(collector.classes),
         functions=tuple(collector.functions),
         instances=tuple(collector.instances),

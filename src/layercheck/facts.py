@@ -4,8 +4,9 @@ picklable, derived from source text alone, so a cache can keep them by content h
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+import sys
+from dataclasses import dataclass, fields
+from typing import Any, Final
 
 from layercheck.layers import Layer
 
@@ -17,8 +18,40 @@ UNKNOWN: Final = ""
 """A handler registered for an exception the facts cannot name (e.g. in a loop)."""
 
 
+def interned(value: Any) -> Any:
+    """`value` with its strings, also those in (nested) tuples, interned: the module and
+    class names that every file imports are then held once, however many files hold
+    them."""
+    if type(value) is str:
+        return sys.intern(value)
+    if type(value) is tuple:
+        return tuple(interned(item) for item in value)
+    return value
+
+
+def _rebuilt(kind: type[Any], values: tuple[Any, ...]) -> Any:
+    return kind(*(interned(value) for value in values))
+
+
+class _Compact:
+    """Facts that come back from a worker process (pickled) as one object per file and
+    per fact, as all facts do, but with their strings interned in the receiving process:
+    unpickled strings are new objects, one per file that names them."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        names = _FIELDS.get(type(self))
+        if names is None:
+            names = _FIELDS[type(self)] = tuple(item.name for item in fields(self))  # type: ignore[arg-type]
+        return _rebuilt, (type(self), tuple(getattr(self, name) for name in names))
+
+
+_FIELDS: dict[type[Any], tuple[str, ...]] = {}
+
+
 @dataclass(frozen=True, slots=True)
-class ImportFact:
+class ImportFact(_Compact):
     target: str
     """`a.b.c` for `import a.b.c` and for `from a.b import c`."""
     from_module: str | None
@@ -29,7 +62,7 @@ class ImportFact:
 
 
 @dataclass(frozen=True, slots=True)
-class AttributeFact:
+class AttributeFact(_Compact):
     name: str
     value: str
     """Qualified callee of the assigned call (`sqlalchemy.orm.mapped_column`), or ""."""
@@ -41,7 +74,7 @@ class AttributeFact:
 
 
 @dataclass(frozen=True, slots=True)
-class ClassFact:
+class ClassFact(_Compact):
     name: str
     bases: tuple[str, ...]
     line: int
@@ -65,7 +98,7 @@ class ClassFact:
 
 
 @dataclass(frozen=True, slots=True)
-class FunctionFact:
+class FunctionFact(_Compact):
     name: str
     line: int
     produces: str | None
@@ -81,7 +114,7 @@ class FunctionFact:
 
 
 @dataclass(frozen=True, slots=True)
-class RevisionFact:
+class RevisionFact(_Compact):
     revision: str | None
     down_revisions: tuple[str, ...]
     """Empty for a root revision (`down_revision = None`)."""
@@ -93,7 +126,7 @@ class RevisionFact:
 
 
 @dataclass(frozen=True, slots=True)
-class FileFacts:
+class FileFacts(_Compact):
     path: str
     module: str
     is_package: bool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from typing import Final, TypeVar, cast
 
@@ -55,31 +56,24 @@ class ProjectIndex:
         self._bindings: dict[str, dict[str, str]] = {
             module: dict(item.bindings) for module, item in self.by_module.items()
         }
-        self._bases: dict[str, tuple[str, ...]] = {
-            f"{item.module}.{cls.name}": cls.bases
-            for item in self.by_module.values()
-            for cls in item.classes
-        }
-        self._classes: dict[str, ClassFact] = {
-            f"{item.module}.{cls.name}": cls
-            for item in self.by_module.values()
-            for cls in item.classes
-        }
-        self._functions: dict[str, FunctionFact] = {
-            f"{item.module}.{fn.name}": fn
-            for item in self.by_module.values()
-            for fn in item.functions
-        }
-        self._instances: dict[str, str] = {
-            f"{item.module}.{name}": callee
-            for item in self.by_module.values()
-            for name, callee in item.instances
-        }
-        self._type_aliases: dict[str, tuple[str, str]] = {
-            f"{item.module}.{name}": (kind, provider)
-            for item in self.by_module.values()
-            for name, kind, provider in item.type_aliases
-        }
+        # Qualified names are interned: each is the key of several maps here and the
+        # value of its module's binding, one string for all of them.
+        self._bases: dict[str, tuple[str, ...]] = {}
+        self._classes: dict[str, ClassFact] = {}
+        self._functions: dict[str, FunctionFact] = {}
+        self._instances: dict[str, str] = {}
+        self._type_aliases: dict[str, tuple[str, str]] = {}
+        for item in self.by_module.values():
+            for cls in item.classes:
+                qualified = sys.intern(f"{item.module}.{cls.name}")
+                self._bases[qualified] = cls.bases
+                self._classes[qualified] = cls
+            for fn in item.functions:
+                self._functions[sys.intern(f"{item.module}.{fn.name}")] = fn
+            for name, callee in item.instances:
+                self._instances[sys.intern(f"{item.module}.{name}")] = callee
+            for name, kind, provider in item.type_aliases:
+                self._type_aliases[sys.intern(f"{item.module}.{name}")] = (kind, provider)
         self._inherits_cache: dict[tuple[str, frozenset[str]], bool] = {}
         self.memo: dict[tuple[str, str], bool] = {}
         self._response_routes: dict[str, tuple[str, ...]] | None = None

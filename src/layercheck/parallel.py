@@ -15,15 +15,17 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from layercheck.layers import Layer
 from layercheck.model import Finding
 
 # Below this many files, starting processes costs more than it saves.
 MIN_FILES_PER_WORKER = 150
+BATCH = 64
+"""Results a worker sends in one message."""
 
 
 @dataclass
@@ -88,7 +90,16 @@ def _serve(conn: Connection, items: list[Any], task: Callable[[Any], Any]) -> No
     # What the parent built before the fork lives as long as the worker: the collector
     # need not look at it (nor touch its pages, which stay shared).
     gc.freeze()
-    conn.send([task(item) for item in items])
+    # Results go back a batch at a time, not as one message: one message is the whole
+    # share pickled at once, held in both processes beside the results themselves.
+    batch: list[Any] = []
+    for item in items:
+        batch.append(task(item))
+        if len(batch) == BATCH:
+            conn.send(batch)
+            batch = []
+    if batch:
+        conn.send(batch)
     conn.close()
 
 
@@ -146,9 +157,23 @@ def map_forked(
             pipes.append(parent)
             processes.append(process)
         results: list[Any] = [None] * len(files)
-        for shard, conn in zip(shards, pipes, strict=True):
-            for at, result in zip(shard, _receive(conn), strict=True):
-                results[at] = result
+        # Whichever worker has a batch ready is read: one waiting for the parent to read
+        # its pipe stops working.
+        pending = {conn: shard for shard, conn in zip(shards, pipes, strict=True)}
+        done = dict.fromkeys(pipes, 0)
+        while pending:
+            for ready in wait(list(pending)):
+                conn = cast(Connection, ready)
+                shard = pending[conn]
+                start = done[conn]
+                batch = _receive(conn)
+                if start + len(batch) > len(shard):
+                    raise WorkerError("worker process sent more results than files")
+                for offset, result in enumerate(batch):
+                    results[shard[start + offset]] = result
+                done[conn] = start + len(batch)
+                if done[conn] == len(shard):
+                    del pending[conn]
     finally:
         for conn in pipes:
             conn.close()
