@@ -230,3 +230,53 @@ def test_a_changed_base_class_rechecks_only_the_files_that_read_it(
         # not orders.py, which asks nothing about AppError.
         assert sorted(parsed) == sorted([str(errors), str(users)])
         assert shown(run(project, cache=False)) == expected
+
+
+def _holds(reads: findings_cache._Reads, name: str, asked: dict[str, str]) -> bool:
+    return reads.hold(name, lambda question, answer: asked.get(question) == answer)
+
+
+def test_the_reads_of_one_file_checked_again_are_written_without_renumbering_the_rest(
+    tmp_path: Path,
+) -> None:
+    """An editor saving one file of a large project: the other files' places stand."""
+    path = tmp_path / "reads.json"
+    answers = {f"q{n}": f"a{n}" for n in range(40)}
+    reads = findings_cache._Reads([], {})
+    for n in range(8):
+        reads.record(f"f{n}", [(f"q{n * 4 + k}", f"a{n * 4 + k}") for k in range(4)])
+    results = {f"f{n}": None for n in range(8)}
+    reads.save(path, results)
+    before = json.loads(path.read_text())
+    reads.record("f3", [("q12", "a12"), ("q39", "a39")])
+    checksum = reads.save(path, results)
+    table, files = json.loads(path.read_text())
+    assert table == [*before[0], ["q39", "a39"]], "appended; q13-q15 stay behind"
+    assert {name: places for name, places in files.items() if name != "f3"} == {
+        name: places for name, places in before[1].items() if name != "f3"
+    }
+    loaded = findings_cache._Reads.load(path, checksum)
+    assert all(_holds(loaded, f"f{n}", answers) for n in range(8))
+    assert not _holds(loaded, "f3", {**answers, "q39": "changed"})
+
+
+def test_the_reads_table_is_rebuilt_when_a_file_is_gone_or_it_grew_by_a_quarter(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "reads.json"
+    reads = findings_cache._Reads([], {})
+    for n in range(8):
+        reads.record(f"f{n}", [(f"q{n}", "a")])
+    results = {f"f{n}": None for n in range(8)}
+    reads.save(path, results)
+    del results["f7"]
+    reads.save(path, results)
+    assert ["q7", "a"] not in json.loads(path.read_text())[0]
+    for round_ in range(3):  # each file checked again, with new answers: old pairs pile up
+        for n in range(7):
+            reads.record(f"f{n}", [(f"q{n}", f"b{round_}")])
+        reads.save(path, results)
+        table, files = json.loads(path.read_text())
+        assert len(table) <= 7 + 7 // 4 + 7
+    assert sorted(files) == [f"f{n}" for n in range(7)]
+    assert all(table[int(files[f"f{n}"])] == [f"q{n}", "b2"] for n in range(7))

@@ -340,6 +340,8 @@ class _Reads:
         """Each file's places in `table`, comma-separated."""
         self.places: dict[tuple[str, str], int] | None = None
         self.dirty = False
+        self.compacted = len(table)
+        """The table's length when it last held only pairs some file names."""
 
     @classmethod
     def load(cls, path: Path, checksum: str) -> _Reads:
@@ -386,8 +388,20 @@ class _Reads:
         self.dirty = True
 
     def save(self, path: Path, results: Mapping[str, object]) -> str:
-        """Write the reads of the files `results` holds, only the pairs they name; the
-        checksum of what was written."""
+        """Write the reads of the files `results` holds; the checksum of what was
+        written. The table is rebuilt with only the pairs they name when a file is gone
+        or it grew by a quarter since it was last rebuilt (a file checked again leaves
+        its old pairs behind): an edit to one file of a large project (an editor on
+        save) then writes the table as it is, without renumbering every file's places."""
+        gone = any(
+            name not in results or not isinstance(places, str)
+            for name, places in self.files.items()
+        )
+        if not gone and len(self.table) <= self.compacted + self.compacted // 4:
+            text = json.dumps([self.table, self.files], separators=(",", ":"))
+            write_atomic(path, text)
+            self.dirty = False
+            return hashlib.sha256(text.encode()).hexdigest()
         fresh: list[list[str]] = []
         moved: dict[str, str] = {}
         files: dict[str, str] = {}
@@ -403,6 +417,7 @@ class _Reads:
                 renamed.append(new)
             files[name] = ",".join(renamed)
         self.table, self.files, self.places = fresh, files, None
+        self.compacted = len(fresh)
         text = json.dumps([fresh, files], separators=(",", ":"))
         write_atomic(path, text)
         self.dirty = False
