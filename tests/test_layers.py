@@ -11,6 +11,8 @@ from layercheck.config.globs import Glob
 from layercheck.config.settings import Settings
 from layercheck.config.workspace import Workspace
 from layercheck.discovery import source_file
+from layercheck.facts import FileFacts
+from layercheck.index import ProjectIndex
 from layercheck.layers import Layer, LayerMap, is_test_path, path_layer
 from layercheck.rules import CATALOG
 
@@ -654,3 +656,35 @@ def test_a_core_folder_defining_path_operations_is_no_shared_core(tmp_path: Path
     )
     assert found["app/capabilities/core/access/agent.py"] is None
     assert found["app/core/config.py"] is Layer.CORE
+
+
+def test_the_modules_below_a_folder_are_those_a_scan_of_the_project_finds() -> None:
+    """Found through the sorted paths: a neighbour whose name only starts like the
+    folder (`services2`, `services.py`), a Windows path, a test, the project's order."""
+    paths = [
+        "/p/app/services/z.py",
+        "/p/app/services2/a.py",
+        "/p/app/services.py",
+        "/p/app/services/deep/b.py",
+        "C:\\p\\app\\services\\w.py",
+        "/p/app/services/test_x.py",
+        "/p/app/service/c.py",
+        "/p/app/services/a.py",
+    ]
+    facts = [
+        FileFacts(path, "", False, None, path.endswith("test_x.py"), parsed=False) for path in paths
+    ]
+    evidence = ProjectIndex(facts)._evidence
+    for folder in ("/p/app/services", "/p/app/services/", "C:\\p\\app\\services", "/p/app"):
+        stem = folder.rstrip("/\\")
+        scanned = [
+            item.path
+            for item in facts
+            if item.path.startswith((stem + "/", stem + "\\")) and not item.is_test
+        ]
+        assert [item.path for item in evidence._under(folder)] == scanned
+    assert [item.path for item in evidence._under("/p/app/services")] == [
+        "/p/app/services/z.py",
+        "/p/app/services/deep/b.py",
+        "/p/app/services/a.py",
+    ]

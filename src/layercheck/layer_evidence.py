@@ -45,6 +45,7 @@ stand. Globs of `[tool.layercheck.layers]` are taken as given; so are the routes
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol
@@ -164,6 +165,11 @@ class LayerEvidence:
         self._shown: dict[Layer, bool] = {}
         self._environments: tuple[str, ...] | None = None
         self._roots: dict[tuple[frozenset[Layer], str], bool] = {}
+        self._members: dict[str, list[FileFacts]] = {}
+        self._sorted: list[str] | None = None
+        """The project's paths in sorted order: the paths below a folder are one run."""
+        self._position: dict[str, int] = {}
+        """Each path's place in the project's order."""
 
     # -- the decision ------------------------------------------------------------------
     def decide(self, item: FileFacts) -> LayerDecision:
@@ -284,13 +290,30 @@ class LayerEvidence:
         return found
 
     def _under(self, folder: str) -> list[FileFacts]:
-        prefix = folder.rstrip("/\\") + "/"
-        alternative = folder.rstrip("/\\") + "\\"
-        return [
-            facts
-            for path, facts in self.index.by_path.items()
-            if path.startswith((prefix, alternative)) and not facts.is_test
+        """The modules below `folder` other than tests, in the project's order. Asked of
+        every folder a layer word names, once for each module in it: a scan of the whole
+        project per question made the index quadratic (10,000 files: 11M comparisons)."""
+        found = self._members.get(folder)
+        if found is not None:
+            return found
+        by_path = self.index.by_path
+        paths = self._sorted
+        if paths is None:
+            paths = self._sorted = sorted(by_path)
+            self._position = {path: n for n, path in enumerate(by_path)}
+        stem = folder.rstrip("/\\")
+        below: list[str] = []
+        for separator in ("/", "\\"):
+            # The paths that start with `stem + separator` sort from it up to, not
+            # including, `stem` followed by the character after the separator.
+            start = bisect.bisect_left(paths, stem + separator)
+            stop = bisect.bisect_left(paths, stem + chr(ord(separator) + 1), lo=start)
+            below.extend(paths[start:stop])
+        below.sort(key=self._position.__getitem__)
+        found = self._members[folder] = [
+            by_path[path] for path in below if not by_path[path].is_test
         ]
+        return found
 
     # -- core and Alembic environments ---------------------------------------------------
     def _holds(self, folder: str, layers: frozenset[Layer], *, at_least: int = 1) -> bool:
