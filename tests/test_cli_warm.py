@@ -300,3 +300,26 @@ def test_a_damaged_record_is_ignored_and_written_again(
     again, warm = layercheck(project, "app")
     assert warm
     same(again, proc)
+
+
+def test_a_run_over_a_folder_of_projects_writes_each_projects_record(tmp_path: Path) -> None:
+    """`layercheck corpus/`, where corpus/ is no project but holds two: each project's
+    record is written, so flake8's jobs and a later run on either project from the same
+    working folder are warm."""
+    corpus = tmp_path / "corpus"
+    for name in ("one", "two"):
+        (corpus / name).mkdir(parents=True)
+        write_project(corpus / name, FILES, ONLY_LC201)
+        (corpus / name / CACHE).mkdir()
+    age(corpus)
+    proc, warm = layercheck(tmp_path, "corpus")
+    assert proc.returncode == 1, proc.stderr
+    assert not warm
+    for name in ("one", "two"):
+        assert warm_record.record_file(corpus / name).is_file()
+        app = f"corpus/{name}/app"
+        proc, warm = layercheck(tmp_path, app)
+        assert warm, proc.stderr
+        same(proc, uncached(tmp_path, app))
+        lines = sorted(f"corpus/{name}/{line}" for line in CLI_LINES)
+        assert flake8(tmp_path, "-j2", app) == (lines, False)

@@ -468,7 +468,7 @@ def _run(
         from layercheck import warm_write
 
         stage[0] = "writing the warm record"
-        warm_write.after_run(engine, list(paths) or [Path(".")], _warn)
+        warm_write.after_run(engine, list(paths) or [Path(".")], _warn, result.files)
     stale = False
     if kept is not None:
         stale = _baseline_summary(kept, adoption or Adoption(), quiet)

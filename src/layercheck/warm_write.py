@@ -123,11 +123,17 @@ def _command_may_print(
     )
 
 
-def after_run(engine: Engine, named: Sequence[Path], warn: Callable[[str], None]) -> None:
-    """After the command line checked `named`: write the record of each project a named
-    folder belongs to, unless it already holds. Only for a run with the settings the
-    warm paths assume (no option that changes them, no config file named): the record
-    is what a run with no options prints."""
+def after_run(
+    engine: Engine,
+    named: Sequence[Path],
+    warn: Callable[[str], None],
+    checked: Sequence[Path] = (),
+) -> None:
+    """After the command line checked `named` (the files `checked`): write the record of
+    each project a named folder belongs to, or of each project below a named folder that
+    is none (`layercheck corpus/` over several projects), unless it already holds. Only
+    for a run with the settings the warm paths assume (no option that changes them, no
+    config file named): the record is what a run with no options prints."""
     workspace = engine.workspace
     if workspace.config_file is not None or workspace.isolated:
         return
@@ -136,11 +142,22 @@ def after_run(engine: Engine, named: Sequence[Path], warn: Callable[[str], None]
     roots: list[Path] = []
     for given in named:
         folder = Path(os.path.normpath(workspace.cwd / given))
-        if not folder.is_dir() or not workspace.has_project_root(folder):
+        if not folder.is_dir():
             continue
-        settings = workspace.settings_for(folder)
-        if settings.cache and settings.root not in roots:
-            roots.append(settings.root)
+        if workspace.has_project_root(folder):
+            below = [folder]
+        else:
+            parents = {path.parent for path in checked if folder in path.parents}
+            below = sorted({workspace.settings_for(parent).root for parent in parents})
+            below = [
+                root
+                for root in below
+                if folder in root.parents and workspace.has_project_root(root)
+            ]
+        for project in below:
+            settings = workspace.settings_for(project)
+            if settings.cache and settings.root not in roots:
+                roots.append(settings.root)
     cwd = os.getcwd()
     for root in roots:
         warm, _ = warm_record.lookup(root)
