@@ -17,21 +17,10 @@ from pathlib import Path
 import pytest
 from projects import ONLY_LC201, VIOLATION, run
 from support import write_project
+from test_flake8_warm import CACHE, ERRORS, FILES, NOT_HTTP
 
 from layercheck import cli_warm, warm_record
 
-ERRORS = "import fastapi\n\n\nclass Gone(fastapi.HTTPException):\n    pass\n"
-NOT_HTTP = "import fastapi\n\n\nclass Gone(Exception):\n    pass\n"
-ORDERS = "from ..errors import Gone\n\n\ndef f(x):\n    raise Gone()\n"
-FILES = {
-    "app/__init__.py": "",
-    "app/errors.py": ERRORS,
-    "app/services/__init__.py": "",
-    "app/services/users.py": VIOLATION,
-    "app/services/orders.py": ORDERS,
-    "app/routes/users.py": "def get():\n    return 1\n",
-}
-CACHE = ".layercheck_cache"
 PROBE = (
     "import ast, atexit, sys\n"
     "parsed = []\n"
