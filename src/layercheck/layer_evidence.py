@@ -46,7 +46,7 @@ stand. Globs of `[tool.layercheck.layers]` are taken as given; so are the routes
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -581,10 +581,3 @@ _MAPPING_CALLS: Final = frozenset(
     {"Column", "mapped_column", "relationship", "relation", "column_property", "deferred"}
 )
 _MAPPED_HINTS: Final = frozenset({"Mapped", "WriteOnlyMapped", "DynamicMapped"})
-
-
-def decide_all(
-    index: IndexView, routers: set[str], items: Iterable[FileFacts]
-) -> dict[str, LayerDecision]:
-    evidence = LayerEvidence(index, routers)
-    return {item.path: evidence.decide(item) for item in items}

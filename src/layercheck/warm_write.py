@@ -148,12 +148,12 @@ def after_run(
             below = [folder]
         else:
             parents = {path.parent for path in checked if folder in path.parents}
-            below = sorted({workspace.settings_for(parent).root for parent in parents})
-            below = [
+            found = {workspace.settings_for(parent).root for parent in parents}
+            below = sorted(
                 root
-                for root in below
+                for root in found
                 if folder in root.parents and workspace.has_project_root(root)
-            ]
+            )
         for project in below:
             settings = workspace.settings_for(project)
             if settings.cache and settings.root not in roots:
