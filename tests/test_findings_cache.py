@@ -29,6 +29,7 @@ from layercheck.config.loading import read_config
 from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
 from layercheck.engine import CheckResult, Engine
+from layercheck.reads_file import Parts, ReadsFile
 from layercheck.rules import CATALOG
 
 
@@ -232,51 +233,93 @@ def test_a_changed_base_class_rechecks_only_the_files_that_read_it(
         assert shown(run(project, cache=False)) == expected
 
 
-def _holds(reads: findings_cache._Reads, name: str, asked: dict[str, str]) -> bool:
+def _holds(reads: ReadsFile, name: str, asked: dict[str, str]) -> bool:
     return reads.hold(name, lambda question, answer: asked.get(question) == answer)
 
 
-def test_the_reads_of_one_file_checked_again_are_written_without_renumbering_the_rest(
-    tmp_path: Path,
-) -> None:
-    """An editor saving one file of a large project: the other files' places stand."""
+def _written(tmp_path: Path, files: int, per_file: int) -> tuple[Path, Parts, dict[str, None]]:
     path = tmp_path / "reads.json"
-    answers = {f"q{n}": f"a{n}" for n in range(40)}
-    reads = findings_cache._Reads([], {})
-    for n in range(8):
-        reads.record(f"f{n}", [(f"q{n * 4 + k}", f"a{n * 4 + k}") for k in range(4)])
-    results = {f"f{n}": None for n in range(8)}
-    reads.save(path, results)
-    before = json.loads(path.read_text())
-    reads.record("f3", [("q12", "a12"), ("q39", "a39")])
-    checksum = reads.save(path, results)
-    table, files = json.loads(path.read_text())
-    assert table == [*before[0], ["q39", "a39"]], "appended; q13-q15 stay behind"
-    assert {name: places for name, places in files.items() if name != "f3"} == {
-        name: places for name, places in before[1].items() if name != "f3"
-    }
-    loaded = findings_cache._Reads.load(path, checksum)
-    assert all(_holds(loaded, f"f{n}", answers) for n in range(8))
-    assert not _holds(loaded, "f3", {**answers, "q39": "changed"})
+    reads = ReadsFile(path, [])
+    for n in range(files):
+        reads.record(f"f{n}", [(f"q{n * per_file + k}", "a") for k in range(per_file)])
+    results = {f"f{n}": None for n in range(files)}
+    return path, reads.save(results), results
 
 
-def test_the_reads_table_is_rebuilt_when_a_file_is_gone_or_it_grew_by_a_quarter(
+def test_the_reads_of_one_file_checked_again_are_appended_the_rest_left_alone(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "reads.json"
-    reads = findings_cache._Reads([], {})
-    for n in range(8):
-        reads.record(f"f{n}", [(f"q{n}", "a")])
-    results = {f"f{n}": None for n in range(8)}
-    reads.save(path, results)
-    del results["f7"]
-    reads.save(path, results)
-    assert ["q7", "a"] not in json.loads(path.read_text())[0]
-    for round_ in range(3):  # each file checked again, with new answers: old pairs pile up
-        for n in range(7):
+    """An editor saving one file of a large project: nothing else is read or rewritten."""
+    path, parts, results = _written(tmp_path, 40, 4)
+    base = path.read_bytes()
+    answers = {f"q{n}": "a" for n in range(160)}
+    again = ReadsFile(path, parts)
+    again.record("f3", [("q12", "a"), ("q999", "b")])
+    parts = again.save(results)
+    assert len(parts) == 2
+    assert path.read_bytes().startswith(base)
+    assert again._table is None, "the base was not read"
+    loaded = ReadsFile(path, parts)
+    assert all(_holds(loaded, f"f{n}", answers) for n in range(40) if n != 3)
+    assert _holds(loaded, "f3", {**answers, "q999": "b"})
+    assert not _holds(loaded, "f3", answers), "the segment replaces the base's pairs"
+
+
+def test_bytes_after_the_named_parts_are_ignored_and_cut_by_the_next_append(
+    tmp_path: Path,
+) -> None:
+    path, parts, results = _written(tmp_path, 40, 4)
+    with path.open("ab") as handle:
+        handle.write(b'{"f0": [["q0", "stale"]]}\n')  # another run's, never named
+    answers = {f"q{n}": "a" for n in range(160)}
+    assert _holds(ReadsFile(path, parts), "f0", answers)
+    again = ReadsFile(path, parts)
+    again.record("f1", [("q4", "a")])
+    parts = again.save(results)
+    assert b"stale" not in path.read_bytes()
+    assert _holds(ReadsFile(path, parts), "f1", answers)
+
+
+def test_a_damaged_part_makes_every_read_unknown_and_the_next_save_writes_anew(
+    tmp_path: Path,
+) -> None:
+    path, parts, results = _written(tmp_path, 40, 4)
+    again = ReadsFile(path, parts)
+    again.record("f1", [("q4", "a")])
+    parts = again.save(results)
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 1
+    path.write_bytes(bytes(data))
+    answers = {f"q{n}": "a" for n in range(160)}
+    damaged = ReadsFile(path, parts)
+    assert not _holds(damaged, "f0", answers)
+    damaged.record("f2", [("q8", "a")])
+    parts = damaged.save(results)
+    assert len(parts) == 1
+    assert _holds(ReadsFile(path, parts), "f2", answers)
+    assert not _holds(ReadsFile(path, parts), "f0", answers)
+
+
+def test_the_reads_file_is_written_anew_when_segments_outgrow_a_quarter_or_a_file_is_gone(
+    tmp_path: Path,
+) -> None:
+    path, parts, results = _written(tmp_path, 8, 1)
+    for round_ in range(6):  # each file checked again, with new answers
+        reads = ReadsFile(path, parts)
+        for n in range(8):
             reads.record(f"f{n}", [(f"q{n}", f"b{round_}")])
-        reads.save(path, results)
-        table, files = json.loads(path.read_text())
-        assert len(table) <= 7 + 7 // 4 + 7
+        parts = reads.save(results)
+        assert len(parts) == 1, "segments this large are never appended"
+    table, files = json.loads(path.read_bytes())
+    assert len(table) <= 8 + 8 // 4 + 8
+    del results["f7"]
+    reads = ReadsFile(path, parts)
+    for n in range(7):
+        reads.record(f"f{n}", [(f"q{n}", "c")])
+    reads.record("f7", [("q7", "c")])
+    parts = reads.save(results)
+    table, files = json.loads(path.read_bytes())
     assert sorted(files) == [f"f{n}" for n in range(7)]
-    assert all(table[int(files[f"f{n}"])] == [f"q{n}", "b2"] for n in range(7))
+    assert not any(question == "q7" for question, _ in table)
+    loaded = ReadsFile(path, parts)
+    assert all(_holds(loaded, f"f{n}", {f"q{n}": "c"}) for n in range(7))

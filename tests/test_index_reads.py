@@ -4,8 +4,12 @@ method of ProjectIndex is noted and can be asked again on another index."""
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable
 
+import pytest
+
+from layercheck import index_reads
 from layercheck.facts import ClassFact, FileFacts
 from layercheck.index import ProjectIndex
 from layercheck.index_reads import QUESTIONS, ReadingIndex, Replay
@@ -110,3 +114,34 @@ def test_walking_every_file_reads_every_file() -> None:
     assert not _holds(_index(other="y"), reads)
     names = _reads(reading, lambda index: sorted(index.by_module))
     assert _holds(_index(other="y"), names)  # the same modules
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "app.errors.Base",
+        'é\u2028"quoted"\\\n\udcff',
+        ("resolve", "app.x"),
+        ("import_module", "app.x", "y", 2, True, None, False),
+        ("inherits", "app.x", ("a", "b")),
+        ("caught_in", ("service",), True),
+        (),
+        ("x", 1.5),
+        ["list"],
+        7,
+    ],
+)
+def test_the_quick_encoding_is_the_json_encoding(value: object) -> None:
+    quick = index_reads._flat_json(value)
+    if quick is not None:
+        assert quick == json.dumps(value, separators=(",", ":"))
+    else:
+        assert not isinstance(value, str)
+
+
+def test_constant_answers_hash_as_their_json() -> None:
+    hasher = index_reads._Hasher()
+    for value in (None, True, False):
+        assert index_reads._CONSTANT_HASHES[value] == index_reads._hash(
+            json.dumps(hasher.canonical(value), separators=(",", ":"))
+        )

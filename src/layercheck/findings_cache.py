@@ -16,11 +16,10 @@ the same without building it: a warm run stats the files, loads this one file an
 prints. Otherwise the engine builds the index (from the facts cache where it can) and an
 entry holds when its index digest matches or its reads still hold.
 
-The reads live in a second file, read only when the index changed: a table of (question,
-answer hash) pairs, and for each file the places of its pairs in the table. It is written
-before the findings file, whose header holds its checksum: a findings file names the
-only reads file that goes with it, and without that file no entry holds for another
-index.
+The reads live in a second file (reads_file.py), read only when the index changed and
+appended to when a few files were checked again. It is written before the findings
+file, whose header lists its parts with their checksums: a findings file names the only
+reads that go with it, and without them no entry holds for another index.
 
 Like the facts cache: JSON, never pickle; a file that is damaged, edited, of another
 version or root is an empty cache; writes go to a temporary file renamed over the old.
@@ -50,6 +49,7 @@ from layercheck.index_reads import Reads
 from layercheck.layers import Layer
 from layercheck.model import Finding
 from layercheck.parallel import FileOutcome
+from layercheck.reads_file import Parts, ReadsFile, valid_parts
 
 FileStat = tuple[int, int]
 """(mtime_ns, size); mtime NO_MTIME when it cannot be trusted."""
@@ -62,7 +62,7 @@ in the file is the key itself."""
 
 def findings_format() -> str:
     """Changes when a finding, fix or edit gains, loses or retypes a field."""
-    shape = f"{_FINDING.shape};{format_id()};reads"
+    shape = f"{_FINDING.shape};{format_id()};reads in parts"
     return hashlib.sha256(shape.encode()).hexdigest()[:16]
 
 
@@ -124,10 +124,9 @@ class FindingsCache:
         """[mtime_ns, size, sha256, key, index digest, layer, findings] of files
         reported on."""
         self.reads_path = self.path.with_name("reads-" + self.path.name.removeprefix("findings-"))
-        self._reads_sum = ""
-        """The checksum of the reads file that goes with this file."""
-        self._reads: _Reads | None = None
-        """Loaded when first needed."""
+        self._reads_parts: Parts = []
+        """The parts of the reads file that go with this file."""
+        self._reads: ReadsFile | None = None
         self._dirty = False
         self._read()
 
@@ -146,7 +145,7 @@ class FindingsCache:
                 or header.get("root") != str(self.root)
                 or header.get("rules") != self.rules_key
                 or header.get("sha256") != hashlib.sha256(text).hexdigest()
-                or not isinstance(header.get("reads"), str)
+                or not valid_parts(header.get("reads"))
             ):
                 raise ValueError("another cache")
             project, index, notes, found, results = json.loads(text)
@@ -163,11 +162,12 @@ class FindingsCache:
             return
         self._project, self._index, self._notes, self._results = project, index, notes, results
         self._found = found
-        self._reads_sum = header["reads"]
+        self._reads_parts = header["reads"]
 
-    def _loaded_reads(self) -> _Reads:
+    def _loaded_reads(self) -> ReadsFile:
+        """Read from disk only when an entry is replayed: recording appends."""
         if self._reads is None:
-            self._reads = _Reads.load(self.reads_path, self._reads_sum)
+            self._reads = ReadsFile(self.reads_path, self._reads_parts)
         return self._reads
 
     # -- the warm path --------------------------------------------------------------------
@@ -307,7 +307,7 @@ class FindingsCache:
         reads = self._reads
         if reads is not None and reads.dirty:
             prepare_directory(self.directory)
-            self._reads_sum = reads.save(self.reads_path, self._results)
+            self._reads_parts = reads.save(self._results)
             self._dirty = True
         if not self._dirty:
             return
@@ -324,101 +324,8 @@ class FindingsCache:
             "root": str(self.root),
             "rules": self.rules_key,
             "sha256": hashlib.sha256(payload.encode()).hexdigest(),
-            "reads": self._reads_sum,
+            "reads": self._reads_parts,
         }
         text = json.dumps(header, separators=(",", ":"))[:-1] + _PAYLOAD.decode() + payload + "}"
         write_atomic(self.path, text)
         self._dirty = False
-
-
-class _Reads:
-    """The reads file: (question, answer hash) pairs, and each file's places among them."""
-
-    def __init__(self, table: list[list[str]], files: dict[str, str]) -> None:
-        self.table = table
-        self.files = files
-        """Each file's places in `table`, comma-separated."""
-        self.places: dict[tuple[str, str], int] | None = None
-        self.dirty = False
-        self.compacted = len(table)
-        """The table's length when it last held only pairs some file names."""
-
-    @classmethod
-    def load(cls, path: Path, checksum: str) -> _Reads:
-        """The reads file whose payload has this checksum; else no reads."""
-        if checksum:
-            try:
-                raw = path.read_bytes()
-                if hashlib.sha256(raw).hexdigest() == checksum:
-                    table, files = json.loads(raw)
-                    if isinstance(table, list) and isinstance(files, dict):
-                        return cls(table, files)
-            except (OSError, ValueError, TypeError, RecursionError):
-                pass
-        return cls([], {})
-
-    def hold(self, name: str, holds: Callable[[str, str], bool]) -> bool:
-        """Every read of the file still gets its answer (False when none are known)."""
-        places = self.files.get(name)
-        if not isinstance(places, str):
-            return False
-        try:
-            for place in places.split(",") if places else ():
-                question, answer = self.table[int(place)]
-                if not holds(question, answer):
-                    return False
-        except (ValueError, TypeError, IndexError):
-            return False
-        return True
-
-    def record(self, name: str, reads: Reads) -> None:
-        places = self.places
-        if places is None:
-            places = self.places = {
-                (item[0], item[1]): n for n, item in enumerate(self.table) if len(item) == 2
-            }
-        found: list[str] = []
-        for read in reads:
-            place = places.get(read)
-            if place is None:
-                place = places[read] = len(self.table)
-                self.table.append([read[0], read[1]])
-            found.append(str(place))
-        self.files[name] = ",".join(found)
-        self.dirty = True
-
-    def save(self, path: Path, results: Mapping[str, object]) -> str:
-        """Write the reads of the files `results` holds; the checksum of what was
-        written. The table is rebuilt with only the pairs they name when a file is gone
-        or it grew by a quarter since it was last rebuilt (a file checked again leaves
-        its old pairs behind): an edit to one file of a large project (an editor on
-        save) then writes the table as it is, without renumbering every file's places."""
-        gone = any(
-            name not in results or not isinstance(places, str)
-            for name, places in self.files.items()
-        )
-        if not gone and len(self.table) <= self.compacted + self.compacted // 4:
-            text = json.dumps([self.table, self.files], separators=(",", ":"))
-            write_atomic(path, text)
-            self.dirty = False
-            return hashlib.sha256(text.encode()).hexdigest()
-        fresh: list[list[str]] = []
-        moved: dict[str, str] = {}
-        files: dict[str, str] = {}
-        for name, places in self.files.items():
-            if name not in results or not isinstance(places, str):
-                continue
-            renamed: list[str] = []
-            for place in places.split(",") if places else ():
-                new = moved.get(place)
-                if new is None:
-                    new = moved[place] = str(len(fresh))
-                    fresh.append(self.table[int(place)])
-                renamed.append(new)
-            files[name] = ",".join(renamed)
-        self.table, self.files, self.places = fresh, files, None
-        self.compacted = len(fresh)
-        text = json.dumps([fresh, files], separators=(",", ":"))
-        write_atomic(path, text)
-        self.dirty = False
-        return hashlib.sha256(text.encode()).hexdigest()

@@ -31,6 +31,7 @@ import enum
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
+from json.encoder import encode_basestring_ascii as _encode_string
 from typing import Any, Final, TypeVar, cast
 
 from layercheck.cache import facts_digest
@@ -149,10 +150,54 @@ class _Hasher:
         """The hash of the index's answer to `question` ("!" when it cannot be asked)."""
         try:
             found = QUESTIONS[question[0]](index, *question[1:])
-            text = json.dumps(self.canonical(found), separators=(",", ":"))
+            constant = _CONSTANT_HASHES.get(found) if _is_constant(found) else None
+            if constant is not None:
+                return constant
+            text = _flat_json(found) if type(found) is str else None
+            if text is None:
+                text = json.dumps(self.canonical(found), separators=(",", ":"))
         except (KeyError, TypeError, ValueError, IndexError):
             return "!"
-        return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        return _hash(text)
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def _is_constant(value: object) -> bool:
+    return value is None or value is True or value is False
+
+
+# Most answers are yes, no or nothing (derived answers, `inherits`): their hashes once.
+_CONSTANT_HASHES: Final[dict[object, str]] = {
+    value: _hash(json.dumps(value)) for value in (None, True, False)
+}
+
+
+def _flat_json(value: object) -> str | None:
+    """`json.dumps(value, separators=(",", ":"))` for a string, or a tuple of strings,
+    ints, booleans and None (most questions, and many answers), without the encoder's
+    machinery; None for anything else."""
+    if type(value) is str:
+        return _encode_string(value)
+    if type(value) is not tuple:
+        return None
+    parts: list[str] = []
+    for item in value:
+        kind = type(item)
+        if kind is str:
+            parts.append(_encode_string(item))
+        elif item is None or kind is bool:
+            parts.append(_CONSTANT_JSON[item])
+        elif kind is int:
+            parts.append(int.__repr__(item))
+        else:
+            return None
+    return "[" + ",".join(parts) + "]"
+
+
+_CONSTANT_JSON: Final[dict[object, str]] = {None: "null", True: "true", False: "false"}
 
 
 class Replay:
@@ -346,7 +391,7 @@ class ReadingIndex(ProjectIndex):
         for question in self._frames.finish():
             read = answers.get(question)
             if read is None:
-                text = json.dumps(question, separators=(",", ":"))
+                text = _flat_json(question) or json.dumps(question, separators=(",", ":"))
                 read = answers[question] = (text, self._hasher.answer(self._inner, question))
             reads.append(read)
         reads.sort()

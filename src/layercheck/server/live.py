@@ -3,15 +3,16 @@
 An editor asks on every change, so nothing here is proportional to the project: each
 project's index is built once (from the facts cache, so a warm start parses nothing)
 and kept in memory; an edit costs the parse and the walk of one buffer. A file saved or
-changed on disk makes its project's index stale, and the next check rebuilds it (the
-facts cache re-reads only what changed). A configuration file that changes starts over
-with new settings, as the command line would read them.
+changed on disk has its facts read again and the index built from them and the other
+files' kept facts; a file created or deleted makes its project's index stale, and the
+next check rebuilds it (the facts cache re-reads only what changed). A configuration
+file that changes starts over with new settings, as the command line would read them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from layercheck.config.settings import Overrides, Settings
 from layercheck.config.workspace import Workspace, forget_files
 from layercheck.discovery import SourceFile, stdin_file
 from layercheck.engine import Engine
+from layercheck.facts import FileFacts
 from layercheck.fixes.apply import apply_pass
 from layercheck.fixes.relint import Relinter
 from layercheck.fixes.run import applicable, fix_text
@@ -29,6 +31,8 @@ from layercheck.fixes.unused import (
     merge_added_imports,
     place_added_imports,
 )
+from layercheck.index import ProjectIndex
+from layercheck.loading import load_file
 from layercheck.model import Finding
 from layercheck.rules import CATALOG
 from layercheck.source import DecodeError, decode_source, parse, read_regular_file
@@ -55,6 +59,29 @@ class _Indexes(Relinter):
 
     def roots(self) -> list[Path]:
         return list(self._indexes)
+
+    def refresh(self, root: Path, paths: Sequence[Path]) -> bool:
+        """The index of `root` again, with the facts of `paths` read anew: what a rebuild
+        from the facts cache would give when each is a file the index holds and still a
+        file (edited in place: the project has the same files, with the same records).
+        False, changing nothing, when one is not (created, deleted, an ignore file): the
+        caller forgets the index."""
+        known = self._indexes.get(root)
+        if known is None:
+            return False
+        _, every = known
+        fresh: dict[str, FileFacts] = {}
+        for path in paths:
+            name = str(path)
+            if name not in every or not path.is_file():
+                return False
+            try:
+                fresh[name] = load_file(self.source_file(path), keep_tree=False).facts
+            except Exception:  # a facts bug: the rebuild reports it as the command line does
+                return False
+        every.update(fresh)
+        self._indexes[root] = (ProjectIndex(every.values()), every)
+        return True
 
 
 class LiveChecker:
@@ -91,14 +118,17 @@ class LiveChecker:
         if any(settings_file(path) for path in paths):
             self._start()
             return True
-        stale: set[Path] = set()
+        touched: dict[Path, list[Path]] = {}
         known = self._indexes.roots()
         for path in paths:
             for root in known:
                 if path == root or root in path.parents:
-                    stale.add(root)
+                    touched.setdefault(root, []).append(path)
+        # A file saved in an editor: its facts read again, the other files' kept, so that
+        # the next check costs the index's build, not the facts cache's load.
+        stale = [root for root, saved in touched.items() if not self._indexes.refresh(root, saved)]
         self._indexes.forget(stale)
-        self._fixing.forget(stale)
+        self._fixing.forget(touched)
         return False
 
     # -- checking ----------------------------------------------------------------------
