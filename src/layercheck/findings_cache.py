@@ -45,6 +45,7 @@ from layercheck.cache import (
     prepare_directory,
     write_atomic,
 )
+from layercheck.envelope import seal, unseal
 from layercheck.index_reads import Reads
 from layercheck.layers import Layer
 from layercheck.model import Finding
@@ -55,9 +56,10 @@ FileStat = tuple[int, int]
 """(mtime_ns, size); mtime NO_MTIME when it cannot be trusted."""
 
 _FINDING: Final = codec(Finding)
-_PAYLOAD: Final = b',"payload":'
-"""Where the payload starts: no JSON string holds an unescaped quote, so the first match
-in the file is the key itself."""
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def findings_format() -> str:
@@ -132,22 +134,20 @@ class FindingsCache:
 
     def _read(self) -> None:
         try:
-            raw = self.path.read_bytes()
-            cut = raw.find(_PAYLOAD)
-            if cut < 0 or not raw.endswith(b"}"):
+            opened = unseal(self.path.read_bytes(), "sha256", _sha256)
+            if opened is None:
                 raise ValueError("no payload")
-            header = json.loads(raw[:cut] + b"}")
-            text = raw[cut + len(_PAYLOAD) : -1]
+            header, text = opened
             if (
-                not isinstance(header, dict)
-                or header.get("layercheck") != VERSION
+                header.get("layercheck") != VERSION
                 or header.get("format") != findings_format()
                 or header.get("root") != str(self.root)
                 or header.get("rules") != self.rules_key
-                or header.get("sha256") != hashlib.sha256(text).hexdigest()
-                or not valid_parts(header.get("reads"))
             ):
                 raise ValueError("another cache")
+            parts = header.get("reads")
+            if not valid_parts(parts):
+                raise ValueError("malformed reads parts")
             project, index, notes, found, results = json.loads(text)
             if not (
                 isinstance(project, dict)
@@ -162,7 +162,7 @@ class FindingsCache:
             return
         self._project, self._index, self._notes, self._results = project, index, notes, results
         self._found = found
-        self._reads_parts = header["reads"]
+        self._reads_parts = parts
 
     def _loaded_reads(self) -> ReadsFile:
         """Read from disk only when an entry is replayed: recording appends."""
@@ -316,16 +316,13 @@ class FindingsCache:
             [self._project, self._index, self._notes, self._found, self._results],
             separators=(",", ":"),
         )
-        # One JSON document whose last key holds the payload, its checksum before it:
-        # the reader hashes the payload's bytes as they are and parses them once.
         header = {
             "layercheck": VERSION,
             "format": findings_format(),
             "root": str(self.root),
             "rules": self.rules_key,
-            "sha256": hashlib.sha256(payload.encode()).hexdigest(),
             "reads": self._reads_parts,
         }
-        text = json.dumps(header, separators=(",", ":"))[:-1] + _PAYLOAD.decode() + payload + "}"
+        text = seal(header, payload, "sha256", _sha256)
         write_atomic(self.path, text)
         self._dirty = False

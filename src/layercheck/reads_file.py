@@ -22,7 +22,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from layercheck.cache import write_atomic
 from layercheck.index_reads import Reads
@@ -31,7 +31,7 @@ Parts = list[list[Any]]
 """[length, sha256] of the base and of each segment, in the order of the file."""
 
 
-def valid_parts(parts: object) -> bool:
+def valid_parts(parts: object) -> TypeGuard[Parts]:
     return isinstance(parts, list) and all(
         isinstance(part, list)
         and len(part) == 2

@@ -33,17 +33,18 @@ from layercheck.config.files import find_git_root
 from layercheck.config.settings import Settings
 from layercheck.config.workspace import Workspace
 from layercheck.discovery import SourceFile, WalkLog
+from layercheck.envelope import seal, unseal
 from layercheck.layers import Layer
 
 _LAYERS: Final = {layer.value: layer for layer in Layer}
-_PAYLOAD: Final = b',"payload":'
-"""Where the payload starts: no JSON string holds an unescaped quote, so the first match
-in the file is the key itself."""
-
 SettingsKey = Callable[[Settings], str]
 Stat = list[int] | None
 """[mtime_ns, size] of a file (mtime NO_MTIME when it may still change unseen), None
 when there is none."""
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def cache_file(directory: Path, root: Path) -> Path:
@@ -132,18 +133,11 @@ class TreeCache:
 
     def _payload(self) -> dict[str, object] | None:
         try:
-            raw = self.path.read_bytes()
-            cut = raw.find(_PAYLOAD)
-            if cut < 0 or not raw.endswith(b"}"):
+            opened = unseal(self.path.read_bytes(), "sha256", _sha256)
+            if opened is None:
                 return None
-            header = json.loads(raw[:cut] + b"}")
-            text = raw[cut + len(_PAYLOAD) : -1]
-            if (
-                not isinstance(header, dict)
-                or header.get("layercheck") != VERSION
-                or header.get("root") != str(self.root)
-                or header.get("sha256") != hashlib.sha256(text).hexdigest()
-            ):
+            header, text = opened
+            if header.get("layercheck") != VERSION or header.get("root") != str(self.root):
                 return None
             payload = json.loads(text)
         except (OSError, ValueError, RecursionError):
@@ -199,13 +193,9 @@ class TreeCache:
             "files": records,
         }
         text = json.dumps(payload, separators=(",", ":"))
-        header = {
-            "layercheck": VERSION,
-            "root": str(self.root),
-            "sha256": hashlib.sha256(text.encode()).hexdigest(),
-        }
+        header = {"layercheck": VERSION, "root": str(self.root)}
         prepare_directory(self.directory)
-        whole = json.dumps(header, separators=(",", ":"))[:-1] + _PAYLOAD.decode() + text + "}"
+        whole = seal(header, text, "sha256", _sha256)
         write_atomic(self.path, whole)
 
 

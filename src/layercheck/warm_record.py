@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from layercheck import __version__
+from layercheck.envelope import seal, unseal
 
 FOLDER_NAME: Final = ".layercheck_cache"
 """The default cache folder: the only one the warm path looks in, as it knows no
@@ -45,7 +46,6 @@ settings; a project with another `cache-dir` takes the ordinary path."""
 FORMAT: Final = 2
 """Changes when the payload changes shape (2: whole findings, not flake8's lines)."""
 _RACY_NS: Final = 2_000_000_000
-_PAYLOAD: Final = b',"payload":'
 _ABOVE_ROOT: Final = (
     ".layercheck.toml",
     "layercheck.toml",
@@ -156,18 +156,11 @@ def forget() -> None:
 
 def _load(where: Path, root: Path) -> Warm | None:
     try:
-        raw = where.read_bytes()
-        cut = raw.find(_PAYLOAD)
-        if cut < 0 or not raw.endswith(b"}"):
+        opened = unseal(where.read_bytes(), "checksum", checksum)
+        if opened is None:
             return None
-        header = json.loads(raw[:cut] + b"}")
-        text = raw[cut + len(_PAYLOAD) : -1]
-        if (
-            not isinstance(header, dict)
-            or header.get("root") != str(root)
-            or header.get("format") != FORMAT
-            or header.get("checksum") != checksum(text)
-        ):
+        header, text = opened
+        if header.get("root") != str(root) or header.get("format") != FORMAT:
             return None
         payload = json.loads(text)
         if not isinstance(payload, dict) or not _holds(payload):
@@ -284,12 +277,7 @@ def write(
         "found": {str(path): items for path, items in listed.items() if items},
     }
     text = json.dumps(payload, separators=(",", ":"))
-    header = {
-        "root": str(root),
-        "format": FORMAT,
-        "checksum": checksum(text.encode()),
-    }
-    whole = json.dumps(header, separators=(",", ":"))[:-1] + _PAYLOAD.decode() + text + "}"
+    whole = seal({"root": str(root), "format": FORMAT}, text, "checksum", checksum)
     from layercheck.cache import prepare_directory, write_atomic
 
     where = record_file(root)
