@@ -124,6 +124,9 @@ def culprit(exc: BaseException) -> str | None:
         return None
     below = trace.tb_next
     owner = below.tb_frame.f_locals.get("self") if below is not None else None
+    if isinstance(owner, Walker) and below is not None:
+        below = below.tb_next  # a call handed on by `_dispatch_call`
+        owner = below.tb_frame.f_locals.get("self") if below is not None else None
     meta = getattr(type(owner), "meta", None)
     code, name = getattr(meta, "code", None), getattr(meta, "name", None)
     if isinstance(code, str):
@@ -139,11 +142,45 @@ class Walker:
         their handlers run before any rule's, at every node."""
         self.enter: dict[type[ast.AST], list[_Handler]] = defaultdict(list)
         self.leave: dict[type[ast.AST], list[_Handler]] = defaultdict(list)
+        # Every `visit_Call`, in order, with the callee names it is limited to (`Rule.calls`).
+        calls: list[tuple[_Handler, frozenset[str] | None]] = []
         for rule in (*model, *rules):
+            # The model's parts see every call.
+            names = rule.calls if isinstance(rule, Rule) else None
             for type_name, method, is_leave in _declared_handlers(type(rule)):
                 node_type = getattr(ast, type_name)
-                (self.leave if is_leave else self.enter)[node_type].append(getattr(rule, method))
+                handler = getattr(rule, method)
+                if node_type is ast.Call and not is_leave:
+                    calls.append((handler, names))
+                (self.leave if is_leave else self.enter)[node_type].append(handler)
+        self._calls = calls
+        self._by_callee: dict[tuple[str | None, str | None], tuple[_Handler, ...]] = {}
+        if any(names is not None for _, names in calls):
+            # Most rules look at a few callees only; a call goes to those that named its.
+            self.enter[ast.Call] = [self._dispatch_call]
         self._plans: dict[type, _Plan] = {}
+
+    def _dispatch_call(self, node: ast.AST, ctx: RuleContext) -> None:
+        func = node.func  # type: ignore[attr-defined]
+        func_type = type(func)
+        written = func.attr if func_type is ast.Attribute else None
+        if func_type is ast.Name:
+            written = func.id
+        resolved = None
+        if written is not None:
+            qualified = ctx.qualified(func)
+            if qualified is not None:
+                resolved = qualified.rpartition(".")[2]
+        key = (written, resolved)
+        handlers = self._by_callee.get(key)
+        if handlers is None:
+            handlers = self._by_callee[key] = tuple(
+                handler
+                for handler, names in self._calls
+                if names is None or written in names or resolved in names
+            )
+        for handler in handlers:
+            handler(node, ctx)
 
     def _plan(self, item_type: type) -> _Plan:
         """What the walk does with an item of this type, worked out once per walker: a
