@@ -5,6 +5,8 @@ call, on every rule's examples and on the fixture projects."""
 from __future__ import annotations
 
 import ast
+import gc
+import weakref
 from pathlib import Path
 from typing import ClassVar
 
@@ -173,3 +175,20 @@ def test_a_failing_rule_is_named_through_the_dispatch(tmp_path: Path) -> None:
 
 def test_engine_codes_name_no_callees() -> None:
     assert not any(rule.meta.code in ENGINE_CODES for rule in NAMING)
+
+
+def test_a_walker_leaves_no_cycle(tmp_path: Path) -> None:
+    """Runs turn the collector off: a walker, its rules and what they hold of the tree
+    must go with the last reference, not wait for a collection."""
+    seen = _Seen()
+    alive = weakref.ref(seen)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _walk(tmp_path, seen)
+        assert seen.seen
+        del seen
+        assert alive() is None
+    finally:
+        if enabled:
+            gc.enable()

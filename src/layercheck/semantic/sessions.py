@@ -184,9 +184,12 @@ def opens_session(node: ast.expr | None, ctx: FileModel) -> bool:
         owner = ctx.qualified(func.value)
         return owner is not None and is_session_factory(owner, ctx.index)
     callee = ctx.qualified(func)
-    if callee is None:
-        return False
-    index = ctx.index
+    return callee is not None and _opening_callee(ctx.index, callee)
+
+
+@derived("sessions.opening-callee")
+def _opening_callee(index: ProjectIndex, callee: str) -> bool:
+    # Asked of nearly every call a function makes: once per index rather than once per use.
     return (
         is_session_class(callee, index)
         or is_session_factory(callee, index)
