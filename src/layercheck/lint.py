@@ -17,13 +17,32 @@ from layercheck.rules._base import Rule
 from layercheck.source import LineIndex
 from layercheck.walker import Walker
 
+_Choice = tuple[int, Layer | None, tuple[str, ...], tuple[type[Rule], ...]]
+# The rules chosen for a configuration, layer and per-file ignores: the same for most files
+# of a project. Keyed by the settings' id, with the settings kept beside the answer so that
+# the id cannot be reused while the entry lives.
+_chosen: dict[_Choice, tuple[Settings, tuple[type[Rule], ...]]] = {}
+_CHOSEN_KEPT = 256
+
 
 def active_rules(
     settings: Settings, path: Path, layer: Layer | None, rules: Sequence[type[Rule]]
 ) -> list[Rule]:
-    codes = settings.active_codes
     ignored = settings.ignored_codes(path)
-    chosen: list[Rule] = []
+    key = (id(settings), layer, ignored, tuple(rules))
+    found = _chosen.get(key)
+    if found is None or found[0] is not settings:
+        if len(_chosen) >= _CHOSEN_KEPT:
+            _chosen.clear()
+        found = _chosen[key] = (settings, _choose(settings, layer, ignored, rules))
+    return [rule() for rule in found[1]]
+
+
+def _choose(
+    settings: Settings, layer: Layer | None, ignored: tuple[str, ...], rules: Sequence[type[Rule]]
+) -> tuple[type[Rule], ...]:
+    codes = settings.active_codes
+    chosen: list[type[Rule]] = []
     for rule in rules:
         meta = rule.meta
         if meta.code not in codes or meta.code in ENGINE_CODES:
@@ -34,8 +53,8 @@ def active_rules(
             continue
         if meta.assumes is not None and settings.excludes_major(*meta.assumes) is not None:
             continue
-        chosen.append(rule())
-    return chosen
+        chosen.append(rule)
+    return tuple(chosen)
 
 
 def version_skips(settings: Settings, rules: Sequence[type[Rule]]) -> list[str]:

@@ -124,6 +124,9 @@ def culprit(exc: BaseException) -> str | None:
         return None
     below = trace.tb_next
     owner = below.tb_frame.f_locals.get("self") if below is not None else None
+    if isinstance(owner, _CallDispatch) and below is not None:
+        below = below.tb_next  # a call handed on by the dispatch
+        owner = below.tb_frame.f_locals.get("self") if below is not None else None
     meta = getattr(type(owner), "meta", None)
     code, name = getattr(meta, "code", None), getattr(meta, "name", None)
     if isinstance(code, str):
@@ -133,16 +136,69 @@ def culprit(exc: BaseException) -> str | None:
     return "the tree walk"
 
 
+class _CallDispatch:
+    """Hands a call to the `visit_Call`s whose rule named its callee (`Rule.calls`), and to
+    those that want every call, in their order. Kept apart from the Walker: a bound
+    method of the walker in its own handler table would be a reference cycle, and with
+    the collector off during a run every walker, its rules and its tree would live on."""
+
+    def __init__(self, calls: list[tuple[_Handler, frozenset[str] | None]]) -> None:
+        self._calls = calls
+        self._by_callee: dict[tuple[str | None, str | None], tuple[_Handler, ...]] = {}
+        self._named = frozenset(name for _, names in calls if names is not None for name in names)
+        self._unnamed = tuple(handler for handler, names in calls if names is None)
+
+    def dispatch(self, node: ast.AST, ctx: RuleContext) -> None:
+        func = node.func  # type: ignore[attr-defined]
+        func_type = type(func)
+        written = func.attr if func_type is ast.Attribute else None
+        if func_type is ast.Name:
+            written = func.id
+        resolved = None
+        if written is not None:
+            qualified = ctx.qualified(func)
+            if qualified is not None:
+                resolved = qualified.rpartition(".")[2]
+        named = self._named
+        if written not in named and resolved not in named:
+            handlers = self._unnamed  # most calls: no rule named their callee
+        else:
+            handlers = self._selected(written, resolved)
+        for handler in handlers:
+            handler(node, ctx)
+
+    def _selected(self, written: str | None, resolved: str | None) -> tuple[_Handler, ...]:
+        key = (written, resolved)
+        handlers = self._by_callee.get(key)
+        if handlers is None:
+            handlers = self._by_callee[key] = tuple(
+                handler
+                for handler, names in self._calls
+                if names is None or written in names or resolved in names
+            )
+        return handlers
+
+
 class Walker:
     def __init__(self, rules: Iterable[Rule], model: Iterable[object] = ()) -> None:
         """`model`: the parts of the semantic model to update (`SemanticModel.binders`);
         their handlers run before any rule's, at every node."""
         self.enter: dict[type[ast.AST], list[_Handler]] = defaultdict(list)
         self.leave: dict[type[ast.AST], list[_Handler]] = defaultdict(list)
+        # Every `visit_Call`, in order, with the callee names it is limited to (`Rule.calls`).
+        calls: list[tuple[_Handler, frozenset[str] | None]] = []
         for rule in (*model, *rules):
+            # The model's parts see every call.
+            names = rule.calls if isinstance(rule, Rule) else None
             for type_name, method, is_leave in _declared_handlers(type(rule)):
                 node_type = getattr(ast, type_name)
-                (self.leave if is_leave else self.enter)[node_type].append(getattr(rule, method))
+                handler = getattr(rule, method)
+                if node_type is ast.Call and not is_leave:
+                    calls.append((handler, names))
+                (self.leave if is_leave else self.enter)[node_type].append(handler)
+        if any(names is not None for _, names in calls):
+            # Most rules look at a few callees only; a call goes to those that named its.
+            self.enter[ast.Call] = [_CallDispatch(calls).dispatch]
         self._plans: dict[type, _Plan] = {}
 
     def _plan(self, item_type: type) -> _Plan:

@@ -5,7 +5,7 @@ the names of the model's parts (`Need`)."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -100,3 +100,14 @@ class Rule:
     """Other rules the examples and docs blocks run with: a rule about other rules'
     findings (LC003, unused noqa codes) needs them selected."""
     needs: ClassVar[frozenset[Need]] = frozenset()
+    calls: ClassVar[frozenset[str] | None] = None
+    """The last names of the callees whose calls `visit_Call` looks at, as written
+    (`session.add` gives `add`) or as resolved (`sa.select`, or `rel` imported as an alias
+    of `relationship`, give `select`, `relationship`): the walk hands it no other call.
+    None: every call (a rule that follows subclasses or values needs them all)."""
+
+
+def last_names(*qualified: Iterable[str]) -> frozenset[str]:
+    """`relationship` for `sqlalchemy.orm.relationship`: what `Rule.calls` holds for a rule
+    that looks for calls of these qualified names."""
+    return frozenset(name.rpartition(".")[2] for group in qualified for name in group)

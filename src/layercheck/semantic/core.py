@@ -37,6 +37,8 @@ class FileModel:
     """A test file (tests/, test_*.py, *_test.py, conftest.py): it has no layer."""
     ancestors: list[ast.AST] = field(default_factory=list)
     _qualified: dict[ast.AST, tuple[int, str | None]] = field(default_factory=dict)
+    per_file: dict[str, object] = field(default_factory=dict)
+    """Answers about the file as a whole that rules ask at many nodes, by question."""
     _functions_at: tuple[tuple[int, int], list[ast.FunctionDef | ast.AsyncFunctionDef]] | None = (
         None
     )

@@ -19,7 +19,7 @@ from layercheck.annotations import (
     single_type,
     union_types,
 )
-from layercheck.index import ProjectIndex
+from layercheck.index import ProjectIndex, derived
 from layercheck.semantic.core import FileModel
 from layercheck.semantic.schemas import SchemaClasses
 
@@ -184,9 +184,12 @@ def opens_session(node: ast.expr | None, ctx: FileModel) -> bool:
         owner = ctx.qualified(func.value)
         return owner is not None and is_session_factory(owner, ctx.index)
     callee = ctx.qualified(func)
-    if callee is None:
-        return False
-    index = ctx.index
+    return callee is not None and _opening_callee(ctx.index, callee)
+
+
+@derived("sessions.opening-callee")
+def _opening_callee(index: ProjectIndex, callee: str) -> bool:
+    # Asked of nearly every call a function makes: once per index rather than once per use.
     return (
         is_session_class(callee, index)
         or is_session_factory(callee, index)
@@ -596,6 +599,8 @@ class Sessions:
         pairs = [*zip(positional, defaults, strict=True)]
         pairs.extend(zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True))
         for arg, default in pairs:
+            if arg.annotation is None and default is None:
+                continue  # `self`: nothing shows what it holds
             provider = depends_provider(default, ctx.qualified)
             if annotation_is_session(arg.annotation, ctx) or (
                 provider is not None and provides_session(provider, ctx.index)
@@ -654,7 +659,8 @@ class Sessions:
         owner = self_name(method)
         if owner is None:
             return
-        params = self._parameters(method, ctx)
+        # Only a method that sets `self.<name>` reads its parameters (most set none).
+        params: _Locals | None = None
         opened: set[str] = set()
         for stmt in statements(method.body):
             if isinstance(stmt, ast.Assign):
@@ -676,6 +682,8 @@ class Sessions:
                     and target.value.id == owner
                 ):
                     continue
+                if params is None:
+                    params = self._parameters(method, ctx)
                 self._scan_attribute(
                     target.attr, value, annotation, (owner, params, opened), members, ctx
                 )
@@ -738,6 +746,12 @@ _INSPECT: Final = frozenset({"sqlalchemy.inspect", "sqlalchemy.inspection.inspec
 
 def type_is_session(qualified: str, index: ProjectIndex) -> bool:
     """A session class, a project subclass of one, or a type alias of either."""
+    return _type_is_session(index, qualified)
+
+
+@derived("sessions.type-is-session")
+def _type_is_session(index: ProjectIndex, qualified: str) -> bool:
+    # Asked of every parameter annotation: once per index rather than once per use.
     current: str | None = qualified
     seen: set[str] = set()
     while current and current not in seen:

@@ -57,6 +57,7 @@ _CONTAINERS: Final = frozenset(
     )
 )
 _BUILTIN_CONTAINERS: Final = frozenset({"list", "set", "frozenset", "tuple"})
+_WRAPPERS: Final = OPTIONAL | ANNOTATED | UNION
 _NESTING: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
@@ -280,9 +281,7 @@ class Values:
                 node = parse_string(node)
             elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
                 node = node.left if _is_none(node.right) else node.right
-            elif isinstance(node, ast.Subscript) and (
-                ctx.qualified(node.value) in OPTIONAL | ANNOTATED | UNION
-            ):
+            elif isinstance(node, ast.Subscript) and (ctx.qualified(node.value) in _WRAPPERS):
                 items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
                 kept = [item for item in items if not _is_none(item)]
                 node = kept[0] if kept else None

@@ -5,7 +5,7 @@ from typing import ClassVar, Final
 
 from layercheck.alembic_graph import is_alembic_env
 from layercheck.layers import SUPPORT_DIRS
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Valid, last_names
 from layercheck.rules.app_config._helpers import (
     ENV_GETTERS,
     ENVIRON,
@@ -260,6 +260,8 @@ class EnvironOutsideSettings(Rule):
             note="a local `getenv` and a parameter named `environ`",
         ),
     )
+
+    calls: ClassVar[frozenset[str] | None] = last_names(ENV_GETTERS)
 
     def __init__(self) -> None:
         self.quiet = False

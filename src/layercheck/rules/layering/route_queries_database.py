@@ -5,7 +5,16 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from layercheck.layers import Layer
-from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import (
+    Example,
+    Invalid,
+    Need,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+    last_names,
+)
 from layercheck.semantic.routes import Function
 from layercheck.semantic.sessions import (
     QUERY_METHODS,
@@ -406,6 +415,8 @@ class RouteQueriesDatabase(Rule):
             note="app/api/deps.py is the dependencies layer; tests have no layer",
         ),
     )
+
+    calls: ClassVar[frozenset[str] | None] = QUERY_METHODS | last_names(STATEMENT_BUILDERS)
 
     def __init__(self) -> None:
         self._queries: list[_Query] = []

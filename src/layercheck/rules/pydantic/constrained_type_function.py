@@ -14,6 +14,7 @@ from layercheck.rules._base import (
     RuleContext,
     RuleMeta,
     Valid,
+    last_names,
 )
 from layercheck.rules.pydantic._helpers import PYTHON_ONLY_REGEX, in_annotation
 
@@ -225,6 +226,8 @@ class ConstrainedTypeFunction(Rule):
             note="a project function named `constr`",
         ),
     )
+
+    calls: ClassVar[frozenset[str] | None] = last_names(FUNCTIONS)
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
         name = FUNCTIONS.get(ctx.qualified(node.func) or "")

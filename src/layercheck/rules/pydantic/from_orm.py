@@ -146,6 +146,8 @@ class FromOrm(Rule):
         ),
     )
 
+    calls: ClassVar[frozenset[str] | None] = frozenset({"from_orm"})
+
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
         func = node.func
         if not isinstance(func, ast.Attribute) or func.attr != "from_orm":

@@ -370,6 +370,8 @@ class MissingFromAttributes(Rule):
         ),
     )
 
+    calls: ClassVar[frozenset[str] | None] = frozenset({"model_validate", "from_orm"})
+
     def __init__(self) -> None:
         self._routes: list[tuple[Function, ast.expr]] = []
         self._returns: dict[int, str] = {}

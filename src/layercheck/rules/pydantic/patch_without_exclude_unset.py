@@ -270,6 +270,8 @@ class PatchWithoutExcludeUnset(Rule):
         ),
     )
 
+    calls: ClassVar[frozenset[str] | None] = frozenset({"model_dump"})
+
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
         if ctx.is_test:
             return  # a test serializing a request body is the client, not the server

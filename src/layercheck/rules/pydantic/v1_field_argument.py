@@ -13,6 +13,7 @@ from layercheck.rules._base import (
     RuleContext,
     RuleMeta,
     Valid,
+    last_names,
 )
 from layercheck.rules.pydantic._helpers import PYDANTIC_FIELD_FUNCTIONS, PYTHON_ONLY_REGEX
 
@@ -139,6 +140,8 @@ class V1FieldArgument(Rule):
             note="a project function named `Field`",
         ),
     )
+
+    calls: ClassVar[frozenset[str] | None] = last_names(PYDANTIC_FIELD_FUNCTIONS)
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
         if not node.keywords or ctx.qualified(node.func) not in PYDANTIC_FIELD_FUNCTIONS:

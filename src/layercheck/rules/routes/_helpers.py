@@ -83,22 +83,22 @@ def returns_response_class(callee: str, ctx: RuleContext) -> bool:
     `*Response` that are not Pydantic models (`sse_starlette.EventSourceResponse`).
     A project class counts only through its bases, so a schema named `UserResponse` is
     no response class."""
-    index = ctx.index
+    return _returns_response_class(ctx.index, callee)
+
+
+@derived("routes.response-class")
+def _returns_response_class(index: ProjectIndex, callee: str) -> bool:
+    # Asked of every call and annotation in a route module: once per index, not per use.
     if index.inherits(callee, RESPONSE_CLASSES):
         return True
     for ancestor in index.ancestors(callee):
         root = ancestor.partition(".")[0]
         if root in _NOT_RESPONSES or index.is_project_class(ancestor):
             continue
-        if _project_root(root, ctx) or not ancestor.endswith("Response"):
+        if _is_project_root(index, root) or not ancestor.endswith("Response"):
             continue  # a project name the index does not know (`.schemas.UserResponse`)
         return True
     return False
-
-
-def _project_root(root: str, ctx: RuleContext) -> bool:
-    """`root` is the top-level package of some module of the analysed project."""
-    return _is_project_root(ctx.index, root)
 
 
 @derived("routes.project-root")

@@ -210,6 +210,8 @@ class AddInLoop(Rule):
         ),
     )
 
+    calls: ClassVar[frozenset[str] | None] = frozenset({"add"})
+
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
         func = node.func
         if not (isinstance(func, ast.Attribute) and func.attr == "add"):

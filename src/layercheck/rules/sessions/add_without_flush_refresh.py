@@ -408,6 +408,8 @@ class AddWithoutFlushRefresh(Rule):
         ),
     )
 
+    calls: ClassVar[frozenset[str] | None] = _FLUSHES | {"add", "refresh"}
+
     def __init__(self) -> None:
         self._bodies: dict[int, _Body] = {}
         self._uses: dict[tuple[int, str], _Uses] = {}

@@ -295,6 +295,8 @@ class CommitOutsideSessionScope(Rule):
         ),
     )
 
+    calls: ClassVar[frozenset[str] | None] = _ENDINGS
+
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
         found = session_method(node, ctx)
         if found is None:

@@ -13,6 +13,7 @@ from layercheck.rules._base import (
     RuleContext,
     RuleMeta,
     Valid,
+    last_names,
 )
 from layercheck.rules.sessions._helpers import is_test_file, label
 from layercheck.semantic.sessions import (
@@ -154,6 +155,10 @@ class ExpireOnCommitEnabled(Rule):
             path="tests/conftest.py",
             note="tests are not checked",
         ),
+    )
+
+    calls: ClassVar[frozenset[str] | None] = last_names(
+        SYNC_SESSION_FACTORIES, ASYNC_SESSION_FACTORIES
     )
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:

@@ -4,7 +4,16 @@ import ast
 from typing import ClassVar
 
 from layercheck.layers import Layer
-from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import (
+    Example,
+    Invalid,
+    Need,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+    last_names,
+)
 from layercheck.rules.sessions._helpers import Function, label
 from layercheck.semantic.sessions import (
     QUERY_METHODS,
@@ -193,6 +202,8 @@ class ServiceRunsQueries(Rule):
             note="tests have no layer",
         ),
     )
+
+    calls: ClassVar[frozenset[str] | None] = QUERY_METHODS | last_names(STATEMENT_BUILDERS)
 
     def __init__(self) -> None:
         self._found: dict[int, list[tuple[ast.Call, str, bool]]] = {}

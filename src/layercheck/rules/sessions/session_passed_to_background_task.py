@@ -4,7 +4,16 @@ import ast
 from typing import ClassVar, Final
 
 from layercheck.annotations import single_type
-from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import (
+    Example,
+    Invalid,
+    Need,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+    last_names,
+)
 from layercheck.rules.sessions._helpers import is_test_file, label, parts
 from layercheck.semantic.sessions import Origin
 
@@ -172,6 +181,12 @@ class SessionPassedToBackgroundTask(Rule):
             path="tests/test_jobs.py",
             note="tests are not checked",
         ),
+    )
+
+    calls: ClassVar[frozenset[str] | None] = (
+        last_names(_TASK_STARTERS, _THREAD_STARTERS, BACKGROUND_TASK, _THREADS)
+        | _LOOP_METHODS
+        | {"add_task"}
     )
 
     def __init__(self) -> None:

@@ -5,7 +5,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import ClassVar, Final
 
-from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
+from layercheck.rules._base import (
+    Example,
+    Invalid,
+    Need,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Valid,
+    last_names,
+)
 from layercheck.rules.sessions._helpers import (
     COMPREHENSIONS,
     in_loop,
@@ -176,6 +185,8 @@ class SessionSharedAcrossTasks(Rule):
             note="tests are not checked",
         ),
     )
+
+    calls: ClassVar[frozenset[str] | None] = _GROUP_METHODS | last_names(GATHER)
 
     def __init__(self) -> None:
         self._groups: dict[tuple[int, str], _Group] = {}

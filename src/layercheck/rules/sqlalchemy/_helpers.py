@@ -21,6 +21,14 @@ def in_migration(ctx: RuleContext) -> bool:
     """Migrations, the modules beside Alembic's `env.py` and tests define their own
     throwaway tables and bases (a frozen copy of the models, a mock model): the model
     rules skip them."""
+    # The same answer for the whole file, asked at nearly every class, call and assignment.
+    found = ctx.per_file.get("in_migration")
+    if found is None:
+        found = ctx.per_file["in_migration"] = _in_migration(ctx)
+    return found is True
+
+
+def _in_migration(ctx: RuleContext) -> bool:
     if ctx.layer is Layer.MIGRATIONS:
         return True
     facts = ctx.index.by_path.get(str(ctx.path))

@@ -4,7 +4,16 @@ import ast
 from typing import ClassVar
 
 from layercheck.orm import RELATIONSHIP_FACTORIES
-from layercheck.rules._base import Example, Invalid, Rule, RuleContext, RuleMeta, Status, Valid
+from layercheck.rules._base import (
+    Example,
+    Invalid,
+    Rule,
+    RuleContext,
+    RuleMeta,
+    Status,
+    Valid,
+    last_names,
+)
 from layercheck.rules.sqlalchemy._helpers import callee, in_migration, keyword, short
 
 
@@ -126,6 +135,8 @@ class BackrefInsteadOfBackPopulates(Rule):
             note="a migration's throwaway model",
         ),
     )
+
+    calls: ClassVar[frozenset[str] | None] = last_names(RELATIONSHIP_FACTORIES)
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
         if callee(node, ctx) not in RELATIONSHIP_FACTORIES or in_migration(ctx):

@@ -14,6 +14,7 @@ from layercheck.rules._base import (
     RuleContext,
     RuleMeta,
     Valid,
+    last_names,
 )
 from layercheck.rules.sqlalchemy._helpers import (
     callee,
@@ -394,6 +395,8 @@ class ClientSideTimestampDefault(Rule):
             "database's time zone); `.isoformat()` is text, not a time, and is left alone",
         ),
     )
+
+    calls: ClassVar[frozenset[str] | None] = last_names(_COLUMNS)
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
         if callee(node, ctx) not in _COLUMNS or in_migration(ctx) or inside_alembic_op(ctx):

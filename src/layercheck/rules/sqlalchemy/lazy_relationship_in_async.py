@@ -22,6 +22,7 @@ from layercheck.rules._base import (
     RuleContext,
     RuleMeta,
     Valid,
+    last_names,
 )
 from layercheck.rules.sqlalchemy._helpers import (
     annotation_head,
@@ -276,6 +277,8 @@ class LazyRelationshipInAsync(Rule):
             "`**kwargs`",
         ),
     )
+
+    calls: ClassVar[frozenset[str] | None] = last_names(RELATIONSHIP_FACTORIES)
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
         if callee(node, ctx) not in RELATIONSHIP_FACTORIES or in_migration(ctx):

@@ -15,6 +15,7 @@ from layercheck.rules._base import (
     RuleContext,
     RuleMeta,
     Valid,
+    last_names,
 )
 from layercheck.rules.sqlalchemy._helpers import callee, in_migration
 
@@ -240,6 +241,8 @@ class LegacyDeclarativeBase(Rule):
             note="a base built at run time around a caller's class",
         ),
     )
+
+    calls: ClassVar[frozenset[str] | None] = last_names(LEGACY_BASE_FACTORIES)
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
         if callee(node, ctx) not in LEGACY_BASE_FACTORIES or in_migration(ctx):

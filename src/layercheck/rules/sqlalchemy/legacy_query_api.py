@@ -128,6 +128,8 @@ class LegacyQueryApi(Rule):
         ),
     )
 
+    calls: ClassVar[frozenset[str] | None] = frozenset({"query"})
+
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
         func = node.func
         if not isinstance(func, ast.Attribute) or func.attr != "query" or in_migration(ctx):

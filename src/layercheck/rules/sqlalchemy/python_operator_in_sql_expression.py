@@ -14,6 +14,7 @@ from layercheck.rules._base import (
     RuleContext,
     RuleMeta,
     Valid,
+    last_names,
 )
 from layercheck.rules.sqlalchemy._helpers import callee, in_migration, short
 
@@ -277,6 +278,8 @@ class PythonOperatorInSqlExpression(Rule):
             note="class attributes of a class that is not a model",
         ),
     )
+
+    calls: ClassVar[frozenset[str] | None] = FILTER_METHODS | last_names(CONJUNCTIONS)
 
     def __init__(self) -> None:
         self._aliases: dict[tuple[int | None, str], str] = {}
