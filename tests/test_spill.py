@@ -7,23 +7,25 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+import weakref
 from pathlib import Path
 
 import pytest
 from support import FIXTURES, write_project
 
+from layercheck import index as index_module
 from layercheck import spill as spill_module
 from layercheck.config.workspace import Workspace
 from layercheck.discovery import discover
 from layercheck.engine import Engine
 from layercheck.facts import FileFacts
-from layercheck.index import ProjectIndex
+from layercheck.index import ProjectIndex, trim
 from layercheck.layers import Layer
 from layercheck.loading import load_file
 from layercheck.rules import CATALOG
 from layercheck.spill import FactsSpill, SpilledFacts
 
-pytestmark = pytest.mark.skipif(not spill_module.spilling(), reason="no os.pread here")
+pytestmark = pytest.mark.skipif(not hasattr(os, "pread"), reason="no os.pread here")
 
 _PROJECTS = ("bad_app", "errors_app", "routes_app", "sessions_app", "alembic_app")
 
@@ -110,9 +112,28 @@ def _listing(project: Path) -> list[Path]:
     return sorted(path for path in found if path.parts[0] != ".layercheck_cache")
 
 
+def test_a_project_spills_only_when_it_has_more_files_than_stay_decoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert not spill_module.spilling(spill_module.DECODED)
+    assert spill_module.spilling(spill_module.DECODED + 1)
+    monkeypatch.setattr(spill_module, "DECODED", 10)
+    assert spill_module.spilling(11)
+    assert FactsSpill()._capacity == 10
+
+
 def test_the_spill_file_is_never_seen_and_a_run_leaves_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(spill_module, "DECODED", 10)
+    made: list[FactsSpill] = []
+    real = FactsSpill.__init__
+
+    def counted(self: FactsSpill, decoded: int | None = None) -> None:
+        made.append(self)
+        real(self, decoded)
+
+    monkeypatch.setattr(FactsSpill, "__init__", counted)
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
@@ -134,17 +155,19 @@ def test_the_spill_file_is_never_seen_and_a_run_leaves_no_file(
         assert not result.errors
     assert _listing(project) == before
     assert os.listdir(scratch) == []
+    assert len(made) == 3  # this test's, and one a run
 
 
 def test_a_failed_worker_leaves_no_spill_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(spill_module, "DECODED", 10)
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     project = tmp_path / "project"
     files = {"pyproject.toml": "[tool.layercheck]\n"}
-    files.update({f"app/services/s{n}.py": "x = 1\n" for n in range(400)})
+    files.update({f"app/services/s{n}.py": "import os\n" for n in range(400)})
     project.mkdir()
     write_project(project, files)
     parent = os.getpid()
@@ -160,3 +183,43 @@ def test_a_failed_worker_leaves_no_spill_file(
     assert any("worker process" in error for error in result.errors)
     assert len(result.files) == 400
     assert os.listdir(scratch) == []
+
+
+def test_an_index_that_forgets_its_answers_answers_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    facts = _facts(FIXTURES / "errors_app")
+    expected = _answers(ProjectIndex(facts))
+    monkeypatch.setattr(index_module, "_REMEMBERED", 0)
+    index = ProjectIndex(facts)
+    trim(index)
+    assert _answers(index) == expected
+    assert index._resolved  # the answers of the last pass are kept until the next trim
+    trim(index)
+    assert not index._resolved
+    assert not index.memo
+
+
+def test_findings_do_not_depend_on_the_answers_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    roots = [FIXTURES / name for name in _PROJECTS]
+
+    def found() -> list[tuple[str, int, str]]:
+        result = Engine(Workspace(CATALOG, cwd=FIXTURES), jobs=1).check(roots)
+        return [(str(item.path), item.start.row, item.code) for item in result.findings]
+
+    kept = found()
+    assert kept
+    monkeypatch.setattr(index_module, "_REMEMBERED", 0)
+    assert found() == kept
+    monkeypatch.setattr(spill_module, "DECODED", 2)  # spilled, and read back
+    assert found() == kept
+
+
+def test_facts_dropped_close_their_spill_file_without_the_collector() -> None:
+    facts = _facts(FIXTURES / "bad_app")
+    spill = FactsSpill(decoded=2)
+    kept = [spill.keep(item) for item in facts]
+    assert [item.imports for item in kept] == [item.imports for item in facts]
+    file = weakref.ref(spill._file)
+    del spill, kept
+    assert file() is None  # closed as it is freed

@@ -33,7 +33,7 @@ from layercheck.discovery import SourceFile, WalkLog, discover, stdin_file
 from layercheck.facts import FileFacts
 from layercheck.findings_cache import FileStat, FindingsCache, stat_files
 from layercheck.import_roots import misrooted_imports_warning
-from layercheck.index import ProjectIndex
+from layercheck.index import ProjectIndex, trim
 from layercheck.index_reads import ReadingIndex, Reads, Replay
 from layercheck.layers import Layer
 from layercheck.lint import run_rules
@@ -410,7 +410,7 @@ class Engine:
         `save`). No tree outlives its file."""
         cached, prefetched = self._cached(cache, files)
         load = self._loader(targets, stdin, prefetched, cache is not None)
-        spill = FactsSpill() if spilling() else None
+        spill = FactsSpill() if spilling(len(files)) else None
 
         def task(file: SourceFile) -> tuple[FileFacts, Stamp | None, str | None]:
             item = load(file, False)
@@ -461,6 +461,7 @@ class Engine:
         with `reading` (when caching), what its findings read of the index too."""
 
         def task(file: SourceFile) -> tuple[FileOutcome, Stamp | None, Reads | None]:
+            trim(index)
             # With stdin, the one file reported on is the text read from it.
             data = stdin[1] if stdin is not None else None
             known = index.by_path.get(str(file.path))

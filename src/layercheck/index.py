@@ -20,6 +20,8 @@ ROUTER_CLASSES: Final = frozenset(
     }
 )
 _MAX_HOPS: Final = 32
+_REMEMBERED: Final = 50_000
+"""Answers of one kind kept before `trim` forgets them."""
 _T = TypeVar("_T")
 
 Compute = Callable[["ProjectIndex", str], bool]
@@ -418,3 +420,14 @@ class ProjectIndex:
         if module is None:
             return None
         return self.layer_of_path(self.by_module[module].path)
+
+
+def trim(index: ProjectIndex) -> None:
+    """Forget the answers the index keeps of a kind once there are more than
+    `_REMEMBERED`: asked again, they are computed again, the same; kept, they would grow
+    with each file checked (a file's own names are asked about once). Called between
+    files, never while an answer is being computed. Not a method: the rules never call
+    it, and every method of the index is a question they may ask (index_reads.py)."""
+    for kept in (index._resolved, index._inherits_cache, index.memo):
+        if len(kept) > _REMEMBERED:
+            kept.clear()

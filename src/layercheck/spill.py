@@ -16,6 +16,7 @@ import io
 import os
 import pickle
 import tempfile
+import weakref
 from collections import OrderedDict
 from dataclasses import fields
 from typing import IO, Any, Final
@@ -38,9 +39,12 @@ _KINDS: Final = (AttributeFact, ClassFact, FunctionFact, ImportFact, RevisionFac
 _NAMES: Final = {kind: tuple(item.name for item in fields(kind)) for kind in _KINDS}
 
 
-def spilling() -> bool:
-    """Whether facts can be kept on disk here (`os.pread` is POSIX only)."""
-    return hasattr(os, "pread") and hasattr(os, "pwrite")
+def spilling(files: int) -> bool:
+    """Whether the facts of a project of `files` files are kept on disk: not when all of
+    them would stay decoded anyway (writing them would only cost time, e.g. in an
+    editor's check of one file against its project's cached facts), nor where there is
+    no `os.pread` (POSIX only)."""
+    return files > DECODED and hasattr(os, "pread") and hasattr(os, "pwrite")
 
 
 def _heavy(value: object) -> bool:
@@ -68,13 +72,15 @@ def _dumps(facts: FileFacts) -> bytes:
 class FactsSpill:
     """The temporary file of one index's facts, with the recently read ones."""
 
-    def __init__(self, decoded: int = DECODED) -> None:
+    def __init__(self, decoded: int | None = None) -> None:
         # Open as long as the facts that read it live (closed when they are collected).
         self._file: IO[bytes] = tempfile.TemporaryFile(prefix="layercheck-facts-")  # noqa: SIM115
         self._fd = self._file.fileno()
         self._end = 0
-        self._recent: OrderedDict[int, SpilledFacts] = OrderedDict()
-        self._capacity = decoded
+        # By weak reference: the facts refer to this spill, and a cycle would keep
+        # both (and the file open) until the collector runs, which a run holds off.
+        self._recent: OrderedDict[int, weakref.ref[SpilledFacts]] = OrderedDict()
+        self._capacity = decoded if decoded is not None else DECODED
 
     def keep(self, facts: FileFacts) -> FileFacts:
         """`facts` as held by the index: a `SpilledFacts` when some field is worth
@@ -109,13 +115,17 @@ class FactsSpill:
         """`item` has its fields set: the one set longest ago is emptied once too many
         are."""
         recent = self._recent
-        recent[item._start] = item
+        recent[item._start] = weakref.ref(item)
         if len(recent) > self._capacity:
-            recent.popitem(last=False)[1].unload()
+            oldest = recent.popitem(last=False)[1]()
+            if oldest is not None:
+                oldest.unload()
 
     def close(self) -> None:
-        for item in self._recent.values():
-            item.unload()
+        for ref in self._recent.values():
+            item = ref()
+            if item is not None:
+                item.unload()
         self._recent.clear()
         self._file.close()
 
@@ -124,7 +134,7 @@ class SpilledFacts(FileFacts):
     """A file's facts whose non-empty tuples are on disk: a field that is not set (a
     slot left empty) is read from its `FactsSpill`, so it reads as a `FileFacts`."""
 
-    __slots__ = ("_size", "_spill", "_start")
+    __slots__ = ("__weakref__", "_size", "_spill", "_start")
     _spill: FactsSpill
     _start: int
     _size: int
