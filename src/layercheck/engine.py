@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from layercheck import __version__
 from layercheck.allowed_edges import CODE as UNUSED_ALLOWED_IMPORT
@@ -33,7 +33,7 @@ from layercheck.discovery import SourceFile, WalkLog, discover, stdin_file
 from layercheck.facts import FileFacts
 from layercheck.findings_cache import FileStat, FindingsCache, stat_files
 from layercheck.import_roots import misrooted_imports_warning
-from layercheck.index import ProjectIndex
+from layercheck.index import ProjectIndex, trim
 from layercheck.index_reads import ReadingIndex, Reads, Replay
 from layercheck.layers import Layer
 from layercheck.lint import run_rules
@@ -43,11 +43,13 @@ from layercheck.parallel import FileOutcome, WorkerError, map_forked, worker_cou
 from layercheck.rules import ALL_RULES
 from layercheck.rules._base import Rule
 from layercheck.source import DecodeError, decode_source, read_regular_file
+from layercheck.spill import FactsSpill, spilling
 from layercheck.suppress import suppress
 from layercheck.tree_cache import TreeCache
 from layercheck.walker import culprit
 
 _R = TypeVar("_R")
+_S = TypeVar("_S")
 
 
 @dataclass
@@ -110,6 +112,10 @@ def _same(these: Sequence[SourceFile], those: Sequence[SourceFile]) -> bool:
     """The same records in the same order: by identity, as a Path hashes by its parts,
     costly by the 100,000."""
     return len(these) == len(those) and all(map(operator.is_, these, those))
+
+
+def _as_is(file: SourceFile, result: _R) -> _R:
+    return result
 
 
 def _nothing_held(path: Path) -> FileOutcome | None:
@@ -374,18 +380,20 @@ class Engine:
         task: Callable[[SourceFile], _R],
         where: Path,
         failed: Callable[[str], None],
-    ) -> list[_R]:
-        """`task` of each file, in worker processes when there are enough files; a
-        failed worker is reported through `failed`, and the project goes on in this
-        process."""
+        received: Callable[[SourceFile, _R], _S] | None = None,
+    ) -> list[_S]:
+        """`task` of each file, in worker processes when there are enough files, passed
+        through `received` here as each arrives; a failed worker is reported through
+        `failed`, and the project goes on in this process."""
+        keep = received if received is not None else cast(Callable[[SourceFile, _R], _S], _as_is)
         workers = worker_count(len(files), self.jobs) if self._forking else 1
         if workers > 1:
             try:
-                return map_forked(files, task, workers)
+                return map_forked(files, task, workers, keep)
             except WorkerError as exc:
                 self._forking = False
                 failed(internal_error(f"a worker process checking {where}", exc))
-        return [task(file) for file in files]
+        return [keep(file, task(file)) for file in files]
 
     def _facts_pass(
         self,
@@ -402,31 +410,39 @@ class Engine:
         `save`). No tree outlives its file."""
         cached, prefetched = self._cached(cache, files)
         load = self._loader(targets, stdin, prefetched, cache is not None)
+        spill = FactsSpill() if spilling(len(files)) else None
 
         def task(file: SourceFile) -> tuple[FileFacts, Stamp | None, str | None]:
             item = load(file, False)
             digest = facts_digest(item.facts) if cache is not None else None
             return item.facts, item.stamp, digest
 
+        def received(
+            file: SourceFile, result: tuple[FileFacts, Stamp | None, str | None]
+        ) -> tuple[FileFacts, str | None]:
+            # Stored and spilled as it arrives: no list holds every file's facts.
+            facts, stamp, digest = result
+            if cache is not None and stamp is not None:
+                cache.store(file.path, file.settings, stamp, facts, digest)
+            return (spill.keep(facts) if spill is not None else facts), digest
+
         missing = [file for file in files if file.path not in cached]
-        loaded = self._map(missing, task, root, failed)
+        loaded = self._map(missing, task, root, failed, received)
         fresh = dict(zip((file.path for file in missing), loaded, strict=True))
         every: list[FileFacts] = []
         digests: dict[Path, str] = {}
         for file in files:
             path = file.path
             if path in cached:
-                facts = cached[path]
-                every.append(facts)
+                facts = cached.pop(path)
                 if cache is not None:
                     digests[path] = cache.digest(path) or facts_digest(facts)
+                every.append(spill.keep(facts) if spill is not None else facts)
                 continue
-            facts, stamp, digest = fresh[path]
+            facts, digest = fresh.pop(path)
             every.append(facts)
             if digest is not None:
                 digests[path] = digest
-            if cache is not None and stamp is not None:
-                cache.store(path, file.settings, stamp, facts, digest)
         if cache is not None and save:
             cache.prune(file.path for file in files)
             self._save(cache)
@@ -445,6 +461,7 @@ class Engine:
         with `reading` (when caching), what its findings read of the index too."""
 
         def task(file: SourceFile) -> tuple[FileOutcome, Stamp | None, Reads | None]:
+            trim(index)
             # With stdin, the one file reported on is the text read from it.
             data = stdin[1] if stdin is not None else None
             known = index.by_path.get(str(file.path))

@@ -20,6 +20,8 @@ ROUTER_CLASSES: Final = frozenset(
     }
 )
 _MAX_HOPS: Final = 32
+_REMEMBERED: Final = 50_000
+"""Answers of one kind kept before `trim` forgets them."""
 _T = TypeVar("_T")
 
 Compute = Callable[["ProjectIndex", str], bool]
@@ -53,27 +55,28 @@ class ProjectIndex:
             self.by_path[item.path] = item
             if item.module:
                 self.by_module[item.module] = item
-        self._bindings: dict[str, dict[str, str]] = {
-            module: dict(item.bindings) for module, item in self.by_module.items()
-        }
         # Qualified names are interned: each is the key of several maps here and the
         # value of its module's binding, one string for all of them.
+        # Classes and functions map to their module, not to their facts: the facts of
+        # a file may be on disk (spill.py), read back when asked for.
         self._bases: dict[str, tuple[str, ...]] = {}
-        self._classes: dict[str, ClassFact] = {}
-        self._functions: dict[str, FunctionFact] = {}
+        self._classes: dict[str, str] = {}
+        self._functions: dict[str, str] = {}
         self._instances: dict[str, str] = {}
         self._type_aliases: dict[str, tuple[str, str]] = {}
         for item in self.by_module.values():
+            module = item.module
             for cls in item.classes:
-                qualified = sys.intern(f"{item.module}.{cls.name}")
-                self._bases[qualified] = cls.bases
-                self._classes[qualified] = cls
+                qualified = sys.intern(f"{module}.{cls.name}")
+                self._bases[qualified] = tuple(map(sys.intern, cls.bases))
+                self._classes[qualified] = module
             for fn in item.functions:
-                self._functions[sys.intern(f"{item.module}.{fn.name}")] = fn
+                self._functions[sys.intern(f"{module}.{fn.name}")] = module
             for name, callee in item.instances:
-                self._instances[sys.intern(f"{item.module}.{name}")] = callee
+                self._instances[sys.intern(f"{item.module}.{name}")] = sys.intern(callee)
             for name, kind, provider in item.type_aliases:
-                self._type_aliases[sys.intern(f"{item.module}.{name}")] = (kind, provider)
+                alias = (sys.intern(kind), sys.intern(provider))
+                self._type_aliases[sys.intern(f"{item.module}.{name}")] = alias
         self._inherits_cache: dict[tuple[str, frozenset[str]], bool] = {}
         self.memo: dict[tuple[str, str], bool] = {}
         self._response_routes: dict[str, tuple[str, ...]] | None = None
@@ -85,12 +88,13 @@ class ProjectIndex:
         self._shared: dict[str, object] = {}
         self._graph: dict[str, list[tuple[str, int, bool]]] | None = None
         self._evidence = LayerEvidence(self, self._router_instances())
-        self._decisions: dict[str, LayerDecision] = {
-            path: self._evidence.decide(item) for path, item in self.by_path.items()
-        }
-        self._layers: dict[str, Layer | None] = {
-            path: decision.layer for path, decision in self._decisions.items()
-        }
+        # Most files share a decision (the layer of their folder, no note): one object
+        # each, not one a file.
+        pool: dict[LayerDecision, LayerDecision] = {}
+        self._decisions: dict[str, LayerDecision] = {}
+        for path, item in self.by_path.items():
+            decision = self._evidence.decide(item)
+            self._decisions[path] = pool.setdefault(decision, decision)
 
     def derive(self, question: str, subject: str) -> bool:
         """The answer of a `derived` question, computed once."""
@@ -140,11 +144,20 @@ class ProjectIndex:
                 break
             rest = current[len(module) + 1 :]
             head, _, tail = rest.partition(".")
-            target = self._bindings[module].get(head)
+            target = self._binding(module, head)
             if target is None or target == f"{module}.{head}":
                 break
             current = f"{target}.{tail}" if tail else target
         return current
+
+    def _binding(self, module: str, name: str) -> str | None:
+        """What `name` is bound to at the top of `module` (its last binding); read from
+        the module's facts, not copied into a map of every module's names (`resolve`
+        keeps its answers)."""
+        for bound, target in reversed(self.by_module[module].bindings):
+            if bound == name:
+                return target
+        return None
 
     def import_module(self, fact: ImportFact) -> str | None:
         """The project module an import statement brings in (grimp: module before name)."""
@@ -194,7 +207,13 @@ class ProjectIndex:
         return order
 
     def class_fact(self, qualified: str) -> ClassFact | None:
-        return self._classes.get(self.resolve(qualified))
+        resolved = self.resolve(qualified)
+        module = self._classes.get(resolved)
+        if module is None:
+            return None
+        name = resolved[len(module) + 1 :]
+        # The last definition of a name is the module's.
+        return next(cls for cls in reversed(self.by_module[module].classes) if cls.name == name)
 
     def classes(self) -> list[tuple[str, ClassFact, FileFacts]]:
         """Every project class: (qualified name, facts, its file's facts)."""
@@ -205,7 +224,12 @@ class ProjectIndex:
         ]
 
     def function(self, qualified: str) -> FunctionFact | None:
-        return self._functions.get(self.resolve(qualified))
+        resolved = self.resolve(qualified)
+        module = self._functions.get(resolved)
+        if module is None:
+            return None
+        name = resolved[len(module) + 1 :]
+        return next(fn for fn in reversed(self.by_module[module].functions) if fn.name == name)
 
     def instance_of(self, qualified: str) -> str | None:
         """The callee that built a module-level `name = Callee(...)`, resolved."""
@@ -250,8 +274,8 @@ class ProjectIndex:
         return frozenset(
             self.resolve(name)
             for path, item in self.by_path.items()
-            if self._layers.get(path) in layers
-            or (unlayered and self._layers.get(path) is None and not item.is_test)
+            if self.layer_of_path(path) in layers
+            or (unlayered and self.layer_of_path(path) is None and not item.is_test)
             for name in item.catches
         )
 
@@ -259,7 +283,7 @@ class ProjectIndex:
         return frozenset(
             self.resolve(name)
             for path, item in self.by_path.items()
-            if self._layers.get(path) in layers
+            if self.layer_of_path(path) in layers
             for name, _ in item.raises
         )
 
@@ -368,7 +392,8 @@ class ProjectIndex:
         return found
 
     def layer_of_path(self, path: str) -> Layer | None:
-        return self._layers.get(path)
+        found = self._decisions.get(path)
+        return found.layer if found is not None else None
 
     def layer_for_facts(self, item: FileFacts) -> Layer | None:
         """The layer of a file, from the index if it is there, else from its own facts."""
@@ -394,4 +419,15 @@ class ProjectIndex:
         module = self.module_of(dotted)
         if module is None:
             return None
-        return self._layers.get(self.by_module[module].path)
+        return self.layer_of_path(self.by_module[module].path)
+
+
+def trim(index: ProjectIndex) -> None:
+    """Forget the answers the index keeps of a kind once there are more than
+    `_REMEMBERED`: asked again, they are computed again, the same; kept, they would grow
+    with each file checked (a file's own names are asked about once). Called between
+    files, never while an answer is being computed. Not a method: the rules never call
+    it, and every method of the index is a question they may ask (index_reads.py)."""
+    for kept in (index._resolved, index._inherits_cache, index.memo):
+        if len(kept) > _REMEMBERED:
+            kept.clear()

@@ -134,12 +134,20 @@ def _receive(conn: Connection) -> Any:
     return message
 
 
+def _as_sent(file: Any, result: Any) -> Any:
+    return result
+
+
 def map_forked(
-    files: Sequence[FileT], task: Callable[[FileT], ResultT], workers: int
-) -> list[ResultT]:
+    files: Sequence[FileT],
+    task: Callable[[FileT], ResultT],
+    workers: int,
+    received: Callable[[FileT, ResultT], Any] = _as_sent,
+) -> list[Any]:
     """`task` of each file (in the order of `files`), computed by `workers` forked
-    processes. A worker that fails gives a `WorkerError`: the caller decides how to go
-    on."""
+    processes, each result passed through `received(file, result)` in this process as
+    it arrives (so that what a result holds need not be held for all files at once). A
+    worker that fails gives a `WorkerError`: the caller decides how to go on."""
     if not files:
         return []
     context = multiprocessing.get_context("fork")
@@ -170,7 +178,8 @@ def map_forked(
                 if start + len(batch) > len(shard):
                     raise WorkerError("worker process sent more results than files")
                 for offset, result in enumerate(batch):
-                    results[shard[start + offset]] = result
+                    at = shard[start + offset]
+                    results[at] = received(files[at], result)
                 done[conn] = start + len(batch)
                 if done[conn] == len(shard):
                     del pending[conn]

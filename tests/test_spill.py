@@ -1,0 +1,225 @@
+"""Facts kept on disk (spill.py) read as the facts they stand for: the index built from
+them answers as the index built from the objects, however few files stay decoded; the
+file they are kept in is never seen in the project or the temporary folder."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import weakref
+from pathlib import Path
+
+import pytest
+from support import FIXTURES, write_project
+
+from layercheck import index as index_module
+from layercheck import spill as spill_module
+from layercheck.config.workspace import Workspace
+from layercheck.discovery import discover
+from layercheck.engine import Engine
+from layercheck.facts import FileFacts
+from layercheck.index import ProjectIndex, trim
+from layercheck.layers import Layer
+from layercheck.loading import load_file
+from layercheck.rules import CATALOG
+from layercheck.spill import FactsSpill, SpilledFacts
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "pread"), reason="no os.pread here")
+
+_PROJECTS = ("bad_app", "errors_app", "routes_app", "sessions_app", "alembic_app")
+
+
+def _facts(root: Path) -> list[FileFacts]:
+    files = discover([root], Workspace(CATALOG, cwd=root)).files
+    return [load_file(file, keep_tree=False).facts for file in files]
+
+
+def _answers(index: ProjectIndex) -> list[object]:
+    """Every question the rules ask, about every name the project defines or imports."""
+    names = sorted(
+        {target for item in index.by_path.values() for _, target in item.bindings}
+        | {name for name, _, _ in index.classes()}
+    )
+    layers = frozenset(Layer)
+    found: list[object] = [
+        sorted(index.handled_exceptions()),
+        sorted(index.caught_in(layers, unlayered=True)),
+        sorted(index.raised_in(layers)),
+        [(name, cls, item.path) for name, cls, item in index.classes()],
+        index.shows_request_bodies(),
+    ]
+    for item in index.by_path.values():
+        found.append((index.decision(item), index.layer_of_path(item.path)))
+        found.append(index.imports_of(item.module, type_checking=True))
+        found.append(index.shows_data_access(item.module))
+    for name in names:
+        found.append(
+            (
+                index.resolve(name),
+                index.class_fact(name),
+                index.function(name),
+                index.instance_of(name),
+                index.type_alias(name),
+                index.base_mixin(name),
+                index.ancestors(name),
+                index.response_routes(name),
+                index.request_bodies(name),
+                index.layer_of_module(name),
+            )
+        )
+    return found
+
+
+@pytest.mark.parametrize("project", _PROJECTS)
+@pytest.mark.parametrize("decoded", [1, 3, 1000])
+def test_an_index_of_spilled_facts_answers_as_one_of_objects(project: str, decoded: int) -> None:
+    facts = _facts(FIXTURES / project)
+    spill = FactsSpill(decoded=decoded)
+    kept = [spill.keep(item) for item in facts]
+    assert any(isinstance(item, SpilledFacts) for item in kept)
+    assert _answers(ProjectIndex(kept)) == _answers(ProjectIndex(facts))
+    spill.close()
+
+
+def test_spilled_facts_read_back_equal_the_facts_and_pickle_as_them() -> None:
+    facts = _facts(FIXTURES / "bad_app")
+    spill = FactsSpill(decoded=1)
+    kept = [spill.keep(item) for item in facts]
+    # All but the last are emptied again: each field is read back from the file.
+    for item, original in zip(kept, facts, strict=True):
+        assert item == original
+        assert original == item
+        assert hash(item) == hash(original)
+        for name in ("imports", "bindings", "classes", "functions", "raises"):
+            assert getattr(item, name) == getattr(original, name)
+        back = pickle.loads(pickle.dumps(item))
+        assert type(back) is FileFacts
+        assert back == original
+    spill.close()
+
+
+def test_facts_with_nothing_to_spill_stay_as_they_are() -> None:
+    spill = FactsSpill()
+    bare = FileFacts("app/empty.py", "app.empty", False, None, False)
+    assert spill.keep(bare) is bare
+    spill.close()
+
+
+def _listing(project: Path) -> list[Path]:
+    """The project's files, its cache folder aside."""
+    found = (path.relative_to(project) for path in project.rglob("*"))
+    return sorted(path for path in found if path.parts[0] != ".layercheck_cache")
+
+
+def test_a_project_spills_only_when_it_has_more_files_than_stay_decoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert not spill_module.spilling(spill_module.DECODED)
+    assert spill_module.spilling(spill_module.DECODED + 1)
+    monkeypatch.setattr(spill_module, "DECODED", 10)
+    assert spill_module.spilling(11)
+    assert FactsSpill()._capacity == 10
+
+
+def test_the_spill_file_is_never_seen_and_a_run_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(spill_module, "DECODED", 10)
+    made: list[FactsSpill] = []
+    real = FactsSpill.__init__
+
+    def counted(self: FactsSpill, decoded: int | None = None) -> None:
+        made.append(self)
+        real(self, decoded)
+
+    monkeypatch.setattr(FactsSpill, "__init__", counted)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    spill = FactsSpill()
+    spill.keep(_facts(FIXTURES / "bad_app")[0])
+    assert os.listdir(scratch) == []  # unlinked as soon as it is made
+    spill.close()
+
+    project = tmp_path / "project"
+    files = {"pyproject.toml": "[tool.layercheck]\n"}
+    files.update({f"app/services/s{n}.py": "import app.models.m\n" for n in range(400)})
+    files["app/models/m.py"] = "from sqlalchemy.orm import DeclarativeBase\n"
+    project.mkdir()
+    write_project(project, files)
+    before = _listing(project)
+    for jobs in (1, 2):
+        engine = Engine(Workspace(CATALOG, cwd=project), jobs=jobs)
+        result = engine.check([project])
+        assert not result.errors
+    assert _listing(project) == before
+    assert os.listdir(scratch) == []
+    assert len(made) == 3  # this test's, and one a run
+
+
+def test_a_failed_worker_leaves_no_spill_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(spill_module, "DECODED", 10)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    project = tmp_path / "project"
+    files = {"pyproject.toml": "[tool.layercheck]\n"}
+    files.update({f"app/services/s{n}.py": "import os\n" for n in range(400)})
+    project.mkdir()
+    write_project(project, files)
+    parent = os.getpid()
+    real = Engine._outcome
+
+    def dies(self: Engine, *args: object) -> object:
+        if os.getpid() != parent:
+            os._exit(3)  # a worker of the rules pass, after the facts were spilled
+        return real(self, *args)
+
+    monkeypatch.setattr(Engine, "_outcome", dies)
+    result = Engine(Workspace(CATALOG, cwd=project), jobs=2).check([project])
+    assert any("worker process" in error for error in result.errors)
+    assert len(result.files) == 400
+    assert os.listdir(scratch) == []
+
+
+def test_an_index_that_forgets_its_answers_answers_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    facts = _facts(FIXTURES / "errors_app")
+    expected = _answers(ProjectIndex(facts))
+    monkeypatch.setattr(index_module, "_REMEMBERED", 0)
+    index = ProjectIndex(facts)
+    trim(index)
+    assert _answers(index) == expected
+    assert index._resolved  # the answers of the last pass are kept until the next trim
+    trim(index)
+    assert not index._resolved
+    assert not index.memo
+
+
+def test_findings_do_not_depend_on_the_answers_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    roots = [FIXTURES / name for name in _PROJECTS]
+
+    def found() -> list[tuple[str, int, str]]:
+        result = Engine(Workspace(CATALOG, cwd=FIXTURES), jobs=1).check(roots)
+        return [(str(item.path), item.start.row, item.code) for item in result.findings]
+
+    kept = found()
+    assert kept
+    monkeypatch.setattr(index_module, "_REMEMBERED", 0)
+    assert found() == kept
+    monkeypatch.setattr(spill_module, "DECODED", 2)  # spilled, and read back
+    assert found() == kept
+
+
+def test_facts_dropped_close_their_spill_file_without_the_collector() -> None:
+    facts = _facts(FIXTURES / "bad_app")
+    spill = FactsSpill(decoded=2)
+    kept = [spill.keep(item) for item in facts]
+    assert [item.imports for item in kept] == [item.imports for item in facts]
+    file = weakref.ref(spill._file)
+    del spill, kept
+    assert file() is None  # closed as it is freed
