@@ -8,7 +8,6 @@ import errno
 import os
 import re
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 from layercheck.model import Location
@@ -97,15 +96,28 @@ def parse(text: str, filename: str) -> ast.Module:
     return ast.parse(text, filename=filename, type_comments=False)
 
 
-@dataclass(frozen=True, slots=True)
 class LineIndex:
-    """Converts ast's UTF-8 byte columns into 1-based character columns."""
+    """Converts ast's UTF-8 byte columns into 1-based character columns. The text is split
+    into lines on the first question: most files end with no finding and never ask."""
 
-    lines: tuple[str, ...]
+    __slots__ = ("_lines", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text: str | None = text
+        self._lines: tuple[str, ...] | None = None
 
     @classmethod
     def from_text(cls, text: str) -> LineIndex:
-        return cls(split_lines(text))
+        return cls(text)
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        found = self._lines
+        if found is None:
+            assert self._text is not None
+            found = self._lines = split_lines(self._text)
+            self._text = None
+        return found
 
     def line(self, row: int) -> str:
         return self.lines[row - 1] if 0 < row <= len(self.lines) else ""

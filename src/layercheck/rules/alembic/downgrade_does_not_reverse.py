@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import ClassVar, Final
 
 from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
@@ -104,6 +104,49 @@ _CHECKED = frozenset(
         *CREATE_CONSTRAINTS,
     }
 )
+
+
+# Every way `_inverse(op, other)` holds needs `other` on the same table (a rename: on
+# `op`'s new name) or on the same target, by `other`'s kind; other kinds undo nothing.
+_BY_TABLE: Final = frozenset(
+    {"drop_table", "create_table", "drop_column", "add_column", "alter_column", "rename_table"}
+)
+_BY_TARGET: Final = frozenset(
+    {"drop_index", "create_index", "drop_constraint", *CREATE_CONSTRAINTS}
+)
+
+
+class _Undoers:
+    """The operations that may undo others, by kind and by the name `_inverse` compares:
+    a migration with hundreds of operations asks about a few each, not all."""
+
+    def __init__(self, ops: Sequence[tuple[int, Op]]) -> None:
+        self._by_kind: dict[str, list[tuple[int, Op]]] = {}
+        self._by_name: dict[tuple[str, str | None], list[tuple[int, Op]]] = {}
+        for place, op in ops:
+            if op.name not in _BY_TABLE and op.name not in _BY_TARGET:
+                continue
+            name = op.table if op.name in _BY_TABLE else op.target
+            self._by_kind.setdefault(op.name, []).append((place, op))
+            self._by_name.setdefault((op.name, name), []).append((place, op))
+
+    def after(self, op: Op, position: int) -> Iterator[Op]:
+        """Those placed after `position` that `_inverse(op, ...)` may hold for."""
+        for kind, every in self._by_kind.items():
+            if kind == "rename_table":
+                wanted = op.target
+            else:
+                wanted = op.table if kind in _BY_TABLE else op.target
+            if wanted is None:
+                found = every  # an unknown name matches any
+            else:
+                found = [
+                    *self._by_name.get((kind, wanted), ()),
+                    *self._by_name.get((kind, None), ()),
+                ]
+            for place, other in found:
+                if place > position:
+                    yield other
 
 
 def _known(op: Op) -> bool:
@@ -357,11 +400,13 @@ class DowngradeDoesNotReverse(Rule):
         if any(op.name == "execute" and op.sql is None for op in undo):
             return  # SQL the rule cannot read
         done = ctx.migrations.ops_of("upgrade")
+        # `downgrade()`'s operations come after all of `upgrade()`'s; those of `upgrade()`
+        # undo only the ones before them (a temporary table).
+        undoers = _Undoers([*enumerate(done), *((len(done), op) for op in undo)])
         for position, op in enumerate(done):
             if not _known(op):
                 continue
-            later = done[position + 1 :]
-            if any(_inverse(op, other) for other in (*undo, *later)):
+            if any(_inverse(op, other) for other in undoers.after(op, position)):
                 continue
             if _mentioned(op, sql):
                 continue
