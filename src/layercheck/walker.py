@@ -16,7 +16,6 @@ _Handler = Callable[[ast.AST, RuleContext], None]
 
 # What the walk must do besides dispatching, by node type; the scopes first (`<=`).
 _PLAIN, _SCOPE, _NAMED_SCOPE, _NAME, _IMPORT, _BINDS_NAME, _MATCH_MAPPING, _DECLARES = range(8)
-_NOT_A_NODE: Final = -1
 _KINDS: Final[dict[type[ast.AST], int]] = {
     ast.FunctionDef: _NAMED_SCOPE,
     ast.AsyncFunctionDef: _NAMED_SCOPE,
@@ -70,14 +69,53 @@ _SCALAR_IN: Final[dict[str, frozenset[str]]] = {
 }
 _fields: dict[type[ast.AST], tuple[str, ...]] = {}
 
-# Stack markers; any other item on the stack is a node to enter.
+# Stack items other than nodes, each of its own type so that the plan table sorts them
+# out with the nodes: a node's leave handlers (a tuple of them) or `_LEAVE` when it has
+# none; the markers around a scope's body.
 _LEAVE: Final = object()
-_PUSH_SCOPE: Final = object()
-_POP_SCOPE: Final = object()
 
-# Per item type: the enter handlers, the kind, the child fields, and for a node without
-# children (a leaf) its leave handlers, run at once rather than from the stack.
-_Plan = tuple[tuple[_Handler, ...], int, tuple[str, ...], tuple[_Handler, ...] | None]
+
+class _PushScope:
+    __slots__ = ()
+
+
+class _PopScope:
+    __slots__ = ()
+
+
+_PUSH_SCOPE: Final = _PushScope()
+_POP_SCOPE: Final = _PopScope()
+# Kinds of the items that are no node to enter (below zero).
+_NOT_A_NODE, _RUN_LEAVE, _ENTER_SCOPE, _LEAVE_SCOPE = -1, -2, -3, -4
+
+# Per item type: the enter handlers, the kind, the child fields (last first, as they go on
+# the stack), the leave handlers (`_LEAVE` when none) and whether it is a leaf (no
+# children): a leaf's leave handlers run at once rather than from the stack.
+_Plan = tuple[tuple[_Handler, ...], int, tuple[str, ...], object, bool]
+_OTHER_ITEMS: Final[dict[type, _Plan]] = {
+    tuple: ((), _RUN_LEAVE, (), _LEAVE, False),
+    _PushScope: ((), _ENTER_SCOPE, (), _LEAVE, False),
+    _PopScope: ((), _LEAVE_SCOPE, (), _LEAVE, False),
+}
+_bare_plans: dict[type, _Plan] = dict(_OTHER_ITEMS)
+"""The plans of item types no handler asked for: the same for every walker."""
+
+
+def _bare_plan(item_type: type) -> _Plan:
+    plan = _bare_plans.get(item_type)
+    if plan is None:
+        if not issubclass(item_type, ast.AST):
+            # A `None` or a name among a list field's items (`kw_defaults`, `Dict.keys`,
+            # `Global.names`): nothing to visit.
+            plan = ((), _NOT_A_NODE, (), _LEAVE, False)
+        else:
+            kind = _KINDS.get(item_type, _PLAIN)
+            fields = _child_fields(item_type)
+            leaf = not fields and kind not in (_SCOPE, _NAMED_SCOPE)
+            plan = ((), kind, tuple(reversed(fields)), _LEAVE, leaf)
+        _bare_plans[item_type] = plan
+    return plan
+
 
 _handler_names: dict[type, tuple[tuple[str, str, bool], ...]] = {}
 
@@ -179,95 +217,130 @@ class _CallDispatch:
         return handlers
 
 
+# The handlers of one choice of model parts and rules (their classes, and the callees each
+# rule named), as (position of the owner, method name): worked out once per choice, and
+# only looked up on each file's own objects. Most files of a project share a choice.
+_Entries = tuple[tuple[int, str], ...]
+_Template = tuple[
+    dict[type[ast.AST], _Entries],
+    dict[type[ast.AST], _Entries],
+    tuple[tuple[int, str, frozenset[str] | None], ...],
+]
+_templates: dict[tuple[object, ...], _Template] = {}
+_TEMPLATES_KEPT = 256
+
+
+def _template(owners: tuple[object, ...]) -> _Template:
+    key = tuple((type(owner), owner.calls if isinstance(owner, Rule) else None) for owner in owners)
+    found = _templates.get(key)
+    if found is None:
+        enter: dict[type[ast.AST], list[tuple[int, str]]] = defaultdict(list)
+        leave: dict[type[ast.AST], list[tuple[int, str]]] = defaultdict(list)
+        # Every `visit_Call`, in order, with the callee names it is limited to.
+        calls: list[tuple[int, str, frozenset[str] | None]] = []
+        for slot, owner in enumerate(owners):
+            # The model's parts see every call.
+            names = owner.calls if isinstance(owner, Rule) else None
+            for type_name, method, is_leave in _declared_handlers(type(owner)):
+                node_type = getattr(ast, type_name)
+                if node_type is ast.Call and not is_leave:
+                    calls.append((slot, method, names))
+                (leave if is_leave else enter)[node_type].append((slot, method))
+        if not any(names is not None for *_, names in calls):
+            calls.clear()  # every call goes to every `visit_Call`: no dispatch
+        if len(_templates) >= _TEMPLATES_KEPT:
+            _templates.clear()
+        found = _templates[key] = (
+            {node_type: tuple(entries) for node_type, entries in enter.items()},
+            {node_type: tuple(entries) for node_type, entries in leave.items()},
+            tuple(calls),
+        )
+    return found
+
+
 class Walker:
     def __init__(self, rules: Iterable[Rule], model: Iterable[object] = ()) -> None:
         """`model`: the parts of the semantic model to update (`SemanticModel.binders`);
         their handlers run before any rule's, at every node."""
-        self.enter: dict[type[ast.AST], list[_Handler]] = defaultdict(list)
-        self.leave: dict[type[ast.AST], list[_Handler]] = defaultdict(list)
-        # Every `visit_Call`, in order, with the callee names it is limited to (`Rule.calls`).
-        calls: list[tuple[_Handler, frozenset[str] | None]] = []
-        for rule in (*model, *rules):
-            # The model's parts see every call.
-            names = rule.calls if isinstance(rule, Rule) else None
-            for type_name, method, is_leave in _declared_handlers(type(rule)):
-                node_type = getattr(ast, type_name)
-                handler = getattr(rule, method)
-                if node_type is ast.Call and not is_leave:
-                    calls.append((handler, names))
-                (self.leave if is_leave else self.enter)[node_type].append(handler)
-        if any(names is not None for _, names in calls):
+        owners = (*model, *rules)
+        enter_entries, leave_entries, call_entries = _template(owners)
+        enter = {
+            node_type: tuple(getattr(owners[slot], method) for slot, method in entries)
+            for node_type, entries in enter_entries.items()
+        }
+        if call_entries:
             # Most rules look at a few callees only; a call goes to those that named its.
-            self.enter[ast.Call] = [_CallDispatch(calls).dispatch]
-        self._plans: dict[type, _Plan] = {}
-
-    def _plan(self, item_type: type) -> _Plan:
-        """What the walk does with an item of this type, worked out once per walker: a
-        dict lookup per node instead of several."""
-        if not issubclass(item_type, ast.AST):
-            # A `None` or a name among a list field's items (`kw_defaults`, `Dict.keys`,
-            # `Global.names`): nothing to visit.
-            plan: _Plan = ((), _NOT_A_NODE, (), None)
-        else:
-            kind = _KINDS.get(item_type, _PLAIN)
-            fields = _child_fields(item_type)
-            leaf = not fields and kind not in (_SCOPE, _NAMED_SCOPE)
-            plan = (
-                tuple(self.enter.get(item_type, ())),
+            dispatch = _CallDispatch(
+                [(getattr(owners[slot], method), names) for slot, method, names in call_entries]
+            )
+            enter[ast.Call] = (dispatch.dispatch,)
+        leave = {
+            node_type: tuple(getattr(owners[slot], method) for slot, method in entries)
+            for node_type, entries in leave_entries.items()
+        }
+        # What the walk does with an item of each type: a dict lookup per node instead of
+        # several. Types no handler asked for share their plans with every walker.
+        plans = self._plans = _bare_plans.copy()
+        for node_type in enter.keys() | leave.keys():
+            _, kind, fields, _, leaf = _bare_plan(node_type)
+            plans[node_type] = (
+                enter.get(node_type, ()),
                 kind,
                 fields,
-                tuple(self.leave.get(item_type, ())) if leaf else None,
+                leave.get(node_type, _LEAVE),
+                leaf,
             )
-        self._plans[item_type] = plan
-        return plan
 
     def walk(self, tree: ast.Module, ctx: RuleContext) -> None:
         # Iterative, so that deeply nested code cannot exhaust the C stack.
-        leave = self.leave
         plans = self._plans
         names = ctx.names
         ancestors = ctx.ancestors
+        enter_node = ancestors.append
+        leave_node = ancestors.pop
         stack: list[object] = [tree]
         pop = stack.pop
         push = stack.append
         extend = stack.extend
+        store = ast.Store
         while stack:
             item = pop()
             if item is _LEAVE:
-                node = ancestors.pop()
-                handlers = leave.get(type(node))
-                if handlers:
-                    ancestors.append(node)
-                    for handler in handlers:
-                        handler(node, ctx)
-                    ancestors.pop()
+                leave_node()
                 continue
-            if item is _POP_SCOPE:
-                names.pop()
-                continue
-            if item is _PUSH_SCOPE:
-                self._push_scope(pop(), ctx)  # type: ignore[arg-type]
-                continue
-            node_type = type(item)
-            plan = plans.get(node_type)
+            item_type = type(item)
+            plan = plans.get(item_type)
             if plan is None:
-                plan = self._plan(node_type)
-            enter, kind, fields, leaf_leave = plan
-            if kind == _NOT_A_NODE:
+                plan = plans[item_type] = _bare_plan(item_type)
+            enter, kind, fields, leave, leaf = plan
+            if kind < _PLAIN:
+                if kind == _RUN_LEAVE:
+                    node = ancestors[-1]
+                    for handler in item:  # type: ignore[attr-defined]
+                        handler(node, ctx)
+                    leave_node()
+                elif kind == _LEAVE_SCOPE:
+                    names.pop()
+                elif kind == _ENTER_SCOPE:
+                    self._push_scope(pop(), ctx)  # type: ignore[arg-type]
                 continue
             node = item  # type: ignore[assignment]
-            ancestors.append(node)
+            enter_node(node)
             for handler in enter:
                 handler(node, ctx)
-            if leaf_leave is not None:
+            if leaf:
                 # What the stack would do next: bind, then leave.
-                if kind != _PLAIN:
+                if kind == _NAME:
+                    if type(node.ctx) is store:  # type: ignore[attr-defined]
+                        names.bind_local(node.id)  # type: ignore[attr-defined]
+                elif kind != _PLAIN:
                     self._bind(node, kind, ctx)
-                for handler in leaf_leave:
-                    handler(node, ctx)
-                ancestors.pop()
+                if leave is not _LEAVE:
+                    for handler in leave:  # type: ignore[attr-defined]
+                        handler(node, ctx)
+                leave_node()
                 continue
-            push(_LEAVE)
+            push(leave)
             if kind != _PLAIN:
                 if kind <= _NAMED_SCOPE:
                     if kind == _NAMED_SCOPE:
@@ -277,7 +350,7 @@ class Walker:
                     continue
                 self._bind(node, kind, ctx)
             # Children go on the stack last first, so that they are entered in order.
-            for field_name in reversed(fields):
+            for field_name in fields:
                 value = getattr(node, field_name, None)
                 if value is None:
                     continue
