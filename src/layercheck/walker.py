@@ -217,25 +217,17 @@ class _CallDispatch:
         return handlers
 
 
-# The handlers of one choice of model parts and rules (their classes, and the callees each
-# rule named), as (position of the owner, method name): worked out once per choice, and
-# only looked up on each file's own objects. Most files of a project share a choice.
-_Entries = tuple[tuple[int, str], ...]
-_Template = tuple[
-    dict[type[ast.AST], _Entries],
-    dict[type[ast.AST], _Entries],
-    tuple[tuple[int, str, frozenset[str] | None], ...],
-]
-_templates: dict[tuple[object, ...], _Template] = {}
-_TEMPLATES_KEPT = 256
+class _Template:
+    """The handlers of one choice of model parts and rules (their classes, and the callees
+    each rule named), as (position of the owner, method name): worked out once per choice
+    and bound to each file's own objects as the walk meets their node types. Most files
+    of a project share a choice."""
 
+    __slots__ = ("bare", "calls", "enter", "leave")
 
-def _template(owners: tuple[object, ...]) -> _Template:
-    key = tuple((type(owner), owner.calls if isinstance(owner, Rule) else None) for owner in owners)
-    found = _templates.get(key)
-    if found is None:
-        enter: dict[type[ast.AST], list[tuple[int, str]]] = defaultdict(list)
-        leave: dict[type[ast.AST], list[tuple[int, str]]] = defaultdict(list)
+    def __init__(self, owners: tuple[object, ...]) -> None:
+        enter: dict[type, list[tuple[int, str]]] = defaultdict(list)
+        leave: dict[type, list[tuple[int, str]]] = defaultdict(list)
         # Every `visit_Call`, in order, with the callee names it is limited to.
         calls: list[tuple[int, str, frozenset[str] | None]] = []
         for slot, owner in enumerate(owners):
@@ -248,13 +240,28 @@ def _template(owners: tuple[object, ...]) -> _Template:
                 (leave if is_leave else enter)[node_type].append((slot, method))
         if not any(names is not None for *_, names in calls):
             calls.clear()  # every call goes to every `visit_Call`: no dispatch
+        self.enter = {node_type: tuple(entries) for node_type, entries in enter.items()}
+        self.leave = {node_type: tuple(entries) for node_type, entries in leave.items()}
+        self.calls = tuple(calls)
+        self.bare: dict[type, _Plan] = {
+            item_type: plan
+            for item_type, plan in _bare_plans.items()
+            if item_type not in enter and item_type not in leave
+        }
+        """The plans of the item types none of these handlers asked for."""
+
+
+_templates: dict[tuple[object, ...], _Template] = {}
+_TEMPLATES_KEPT = 256
+
+
+def _template(owners: tuple[object, ...]) -> _Template:
+    key = tuple((type(owner), owner.calls if isinstance(owner, Rule) else None) for owner in owners)
+    found = _templates.get(key)
+    if found is None:
         if len(_templates) >= _TEMPLATES_KEPT:
             _templates.clear()
-        found = _templates[key] = (
-            {node_type: tuple(entries) for node_type, entries in enter.items()},
-            {node_type: tuple(entries) for node_type, entries in leave.items()},
-            tuple(calls),
-        )
+        found = _templates[key] = _Template(owners)
     return found
 
 
@@ -262,34 +269,35 @@ class Walker:
     def __init__(self, rules: Iterable[Rule], model: Iterable[object] = ()) -> None:
         """`model`: the parts of the semantic model to update (`SemanticModel.binders`);
         their handlers run before any rule's, at every node."""
-        owners = (*model, *rules)
-        enter_entries, leave_entries, call_entries = _template(owners)
-        enter = {
-            node_type: tuple(getattr(owners[slot], method) for slot, method in entries)
-            for node_type, entries in enter_entries.items()
-        }
-        if call_entries:
-            # Most rules look at a few callees only; a call goes to those that named its.
-            dispatch = _CallDispatch(
-                [(getattr(owners[slot], method), names) for slot, method, names in call_entries]
-            )
-            enter[ast.Call] = (dispatch.dispatch,)
-        leave = {
-            node_type: tuple(getattr(owners[slot], method) for slot, method in entries)
-            for node_type, entries in leave_entries.items()
-        }
+        self._owners = (*model, *rules)
+        self._template = _template(self._owners)
         # What the walk does with an item of each type: a dict lookup per node instead of
         # several. Types no handler asked for share their plans with every walker.
-        plans = self._plans = _bare_plans.copy()
-        for node_type in enter.keys() | leave.keys():
-            _, kind, fields, _, leaf = _bare_plan(node_type)
-            plans[node_type] = (
-                enter.get(node_type, ()),
-                kind,
-                fields,
-                leave.get(node_type, _LEAVE),
-                leaf,
+        self._plans = self._template.bare.copy()
+
+    def _plan(self, item_type: type) -> _Plan:
+        """The plan of a type met for the first time in this walk, its handlers bound."""
+        template = self._template
+        bare = _bare_plan(item_type)
+        if item_type not in template.enter and item_type not in template.leave:
+            template.bare[item_type] = bare  # the next walkers of this choice find it
+            return bare
+        owners = self._owners
+        enter = tuple(
+            getattr(owners[slot], method) for slot, method in template.enter.get(item_type, ())
+        )
+        if item_type is ast.Call and template.calls:
+            # Most rules look at a few callees only; a call goes to those that named its.
+            dispatch = _CallDispatch(
+                [(getattr(owners[slot], method), names) for slot, method, names in template.calls]
             )
+            enter = (dispatch.dispatch,)
+        leave_entries = template.leave.get(item_type)
+        leave: object = _LEAVE
+        if leave_entries is not None:
+            leave = tuple(getattr(owners[slot], method) for slot, method in leave_entries)
+        _, kind, fields, _, leaf = bare
+        return (enter, kind, fields, leave, leaf)
 
     def walk(self, tree: ast.Module, ctx: RuleContext) -> None:
         # Iterative, so that deeply nested code cannot exhaust the C stack.
@@ -311,7 +319,7 @@ class Walker:
             item_type = type(item)
             plan = plans.get(item_type)
             if plan is None:
-                plan = plans[item_type] = _bare_plan(item_type)
+                plan = plans[item_type] = self._plan(item_type)
             enter, kind, fields, leave, leaf = plan
             if kind < _PLAIN:
                 if kind == _RUN_LEAVE:

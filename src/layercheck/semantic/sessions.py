@@ -135,6 +135,12 @@ def annotation_is_session(annotation: ast.expr | None, ctx: FileModel) -> bool:
     alias of one (`SessionDep`, in this module or imported), or `Annotated[..., Depends(p)]`
     where `p` provides a session."""
     index = ctx.index
+    if annotation is None:
+        return False
+    if type(annotation) is ast.Name or type(annotation) is ast.Attribute:
+        # Most annotations: a class named as it is, with nothing to unwrap.
+        named = ctx.qualified(annotation)
+        return named is not None and type_is_session(named, index)
     provider = annotated_provider(annotation, ctx.qualified)
     if provider is not None and provides_session(provider, index):
         return True
