@@ -68,6 +68,8 @@ _SCALAR_IN: Final[dict[str, frozenset[str]]] = {
     "names": frozenset({"Global", "Nonlocal"}),
 }
 _fields: dict[type[ast.AST], tuple[str, ...]] = {}
+# A scope node's child fields (last first) evaluated inside it, and those outside it.
+_scope_fields: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 # Stack items other than nodes, each of its own type so that the plan table sorts them
 # out with the nodes: a node's leave handlers (a tuple of them) or `_LEAVE` when it has
@@ -409,17 +411,29 @@ class Walker:
 
     @staticmethod
     def _schedule_scope(node: ast.AST, stack: list[object]) -> None:
-        outer: list[ast.AST] = []
-        inner: list[ast.AST] = []
-        for field_name in _child_fields(type(node)):
+        node_type = type(node)
+        split = _scope_fields.get(node_type)
+        if split is None:
+            fields = _child_fields(node_type)
+            split = _scope_fields[node_type] = (
+                tuple(name for name in reversed(fields) if name not in _OUTER_FIELDS),
+                tuple(name for name in reversed(fields) if name in _OUTER_FIELDS),
+            )
+        inner, outer = split
+        push = stack.append
+        extend = stack.extend
+        push(_POP_SCOPE)
+        for field_name in inner:
             value = getattr(node, field_name, None)
-            target = outer if field_name in _OUTER_FIELDS else inner
-            if isinstance(value, ast.AST):
-                target.append(value)
-            elif isinstance(value, list):
-                target.extend(item for item in value if isinstance(item, ast.AST))
-        stack.append(_POP_SCOPE)
-        stack.extend(reversed(inner))
-        stack.append(node)
-        stack.append(_PUSH_SCOPE)
-        stack.extend(reversed(outer))
+            if type(value) is list:
+                extend(reversed(value))
+            elif value is not None:
+                push(value)  # not a node: skipped when popped (`_NOT_A_NODE`)
+        push(node)
+        push(_PUSH_SCOPE)
+        for field_name in outer:
+            value = getattr(node, field_name, None)
+            if type(value) is list:
+                extend(reversed(value))
+            elif value is not None:
+                push(value)

@@ -361,10 +361,10 @@ class BareStatusCode(Rule):
             where = "super().__init__()"
         elif isinstance(func, ast.Name | ast.Attribute):
             callee = ctx.qualified(func)
-            where = f"{short_name(callee)}()" if callee is not None else ""
+            where = ""  # named below, for the few calls that build one
         if callee is None or not ctx.index.inherits(callee, _FRAMEWORK_CLASSES):
             return None
-        return callee, where
+        return callee, where or f"{short_name(callee)}()"
 
     @staticmethod
     def _owner_class(ctx: RuleContext) -> ast.ClassDef | None:
