@@ -87,12 +87,16 @@ def findings_files(root: Path) -> list[Path]:
 
 
 def entries(root: Path) -> dict[str, dict[str, object]]:
-    """The entries of the project's one cache file (checking it is one JSON document)."""
+    """The entries of the project's one cache file: its base, a JSON document on the
+    first line, updated by the segments on the lines after it."""
     (found,) = cache_files(root)
-    document = json.loads(found.read_bytes())
+    base, *segments = found.read_bytes().splitlines()
+    document = json.loads(base)
     assert document["root"] == str(root)
-    files: dict[str, dict[str, object]] = document["files"]
-    return files
+    files: dict[str, dict[str, object]] = document["payload"]
+    for line in segments:
+        files.update(json.loads(line)["payload"])
+    return {name: entry for name, entry in files.items() if entry is not None}
 
 
 @pytest.fixture

@@ -265,6 +265,29 @@ def test_the_reads_of_one_file_checked_again_are_appended_the_rest_left_alone(
     assert not _holds(loaded, "f3", answers), "the segment replaces the base's pairs"
 
 
+def test_a_segment_of_repeated_names_is_stored_compressed_and_read_back(
+    tmp_path: Path,
+) -> None:
+    """One file's reads name the project's classes thousands of times (a rule that asks
+    about every class): compressed, such a segment leaves room for many more."""
+    path, parts, results = _written(tmp_path, 400, 4)
+    asked = {
+        f'["inherits","app.models.m{n}.Model",["pydantic.BaseSettings"]]': "a" for n in range(300)
+    }
+    again = ReadsFile(path, parts)
+    again.record("f3", sorted(asked.items()))
+    parts = again.save(results)
+    assert len(parts) == 2
+    length = parts[1][0]
+    segment = path.read_bytes()[-length:]
+    assert segment[:1] == b"x"
+    assert length * 4 < len(json.dumps({"f3": sorted(asked.items())}))
+    loaded = ReadsFile(path, parts)
+    assert _holds(loaded, "f3", asked)
+    assert not _holds(loaded, "f3", {**asked, next(iter(asked)): "b"})
+    assert _holds(loaded, "f4", {f"q{n}": "a" for n in range(16, 20)})
+
+
 def test_bytes_after_the_named_parts_are_ignored_and_cut_by_the_next_append(
     tmp_path: Path,
 ) -> None:

@@ -145,3 +145,18 @@ def test_constant_answers_hash_as_their_json() -> None:
         assert index_reads._CONSTANT_HASHES[value] == index_reads._hash(
             json.dumps(hasher.canonical(value), separators=(",", ":"))
         )
+
+
+def test_the_list_of_every_file_hashes_as_its_json() -> None:
+    index = _index()
+    index.by_path['/app/\u00e9 "odd".py'] = FileFacts(
+        '/app/\u00e9 "odd".py', "app.odd", False, None, False
+    )
+    hasher = index_reads._Hasher({'/app/\u00e9 "odd".py': "d1"})
+    for name in ("by_path.all", "by_module.all", "everything"):
+        found = QUESTIONS[name](index)
+        assert isinstance(found, list)
+        assert found
+        assert hasher.files_json(found) == json.dumps(
+            hasher.canonical(found), separators=(",", ":")
+        )

@@ -7,10 +7,16 @@ are those recorded; otherwise the file is read and hashed, and a matching sha256
 too (only the stamp is updated). Files reported on never come from here: they are walked.
 
 The cache is JSON, never pickle: it sits inside checked-out repositories, and loading it
-must not be able to run code (layercheck never runs the code it checks). A cache file that
-is corrupt, edited (it carries a checksum of its entries), of another version, format or
-root is ignored and rewritten; one that cannot be written costs the caller a warning,
-never the run. Writes go to a temporary file renamed over the old one.
+must not be able to run code (layercheck never runs the code it checks). The file is a
+base, every entry in one sealed envelope (envelope.py) on the first line, then zero or
+more segments, one a line, each an envelope of the entries a later run changed (null for
+one dropped), a later segment winning. A run that changed a few entries (an editor
+saving one file of a large project) appends them as a segment instead of encoding and
+writing every entry again; the file is written anew when the segments would outgrow a
+quarter of the base, or when it is no longer the file this run read. A cache file that
+is corrupt, edited (each part carries a checksum), of another version, format or root is
+ignored and rewritten; one that cannot be written costs the caller a warning, never the
+run. A new base goes to a temporary file renamed over the old one.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from layercheck import __version__
+from layercheck.envelope import seal, unseal
 from layercheck.extract import EXTRACTION_REVISION
 from layercheck.facts import FileFacts
 from layercheck.layers import Layer
@@ -210,11 +217,15 @@ def _dataclass(kind: type[Any]) -> _Codec:
     return _Codec(encode if encoders else get, decode, f"{kind.__name__}({layout})")
 
 
+_FILE_LAYOUT: Final = 2
+"""The layout of the cache file: 2 is a base and appended segments."""
+
+
 @functools.cache
 def format_id() -> str:
     """Changes whenever a facts dataclass gains, loses, renames or retypes a field, and
     whenever the extraction records something else for the same source."""
-    shape = f"{_codec(FileFacts).shape};extraction={EXTRACTION_REVISION}"
+    shape = f"{_codec(FileFacts).shape};extraction={EXTRACTION_REVISION};file={_FILE_LAYOUT}"
     return hashlib.sha256(shape.encode()).hexdigest()[:16]
 
 
@@ -304,11 +315,26 @@ def _header_of(encoded: object) -> list[object] | None:
 # -- the cache file -------------------------------------------------------------------------
 
 Entry = dict[str, Any]
-_FILES: Final = b',"files":'
-"""Where the entries start: no JSON string holds an unescaped quote, so the first match
-in the file is the key itself."""
 Prefetched = tuple[bytes, Stamp]
 """A miss that had to read the file: its bytes and stamp, so it is not read again."""
+_SEGMENTS_SHARE: Final = 4
+"""Segments are appended while they stay under 1/4 of the base's bytes."""
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """The cache file as this run read it: what an appended segment must follow."""
+
+    identity: tuple[int, int]
+    """(st_dev, st_ino): a file renamed over it since is another file."""
+    base: int
+    """The bytes of the base line."""
+    length: int
+    """The bytes of the base and the segments read."""
 
 
 class FactsCache:
@@ -318,34 +344,60 @@ class FactsCache:
         self.directory = directory
         self.root = root
         self.path = cache_file(directory, root)
-        self._entries, self._dirty = self._read()
+        self._known: _Known | None = None
+        """None: there is no file to append to; the next save writes a new base."""
+        self._changed: dict[str, Entry | None] = {}
+        """The entries this run changed (None: dropped), for the next segment."""
+        self._entries = self._read()
         self._keys: dict[int, tuple[KeyedSettings, str]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def _read(self) -> tuple[dict[str, Entry], bool]:
-        """(entries, whether the file must be rewritten). Anything unexpected, from a
-        file that is no JSON at all to one changed by hand, is an empty cache."""
+    @property
+    def _dirty(self) -> bool:
+        return self._known is None or bool(self._changed)
+
+    def _read(self) -> dict[str, Entry]:
+        """The entries of the base and the segments. Anything unexpected, from a file
+        that is no JSON at all to one changed by hand, is an empty cache."""
         try:
-            raw = self.path.read_bytes()
-            cut = raw.find(_FILES)
-            if cut < 0 or not raw.endswith(b"}"):
-                return {}, True
-            header = json.loads(raw[:cut] + b"}")
-            payload = raw[cut + len(_FILES) : -1]
+            with open(self.path, "rb") as handle:
+                status = os.fstat(handle.fileno())
+                raw = handle.read()
+            if not raw.endswith(b"\n"):
+                return {}
+            lines = raw[:-1].split(b"\n")
+            opened = unseal(lines[0], "sha256", _sha256)
+            if opened is None:
+                return {}
+            header, payload = opened
             if (
-                not isinstance(header, dict)
-                or header.get("layercheck") != VERSION
+                header.get("layercheck") != VERSION
                 or header.get("format") != format_id()
                 or header.get("root") != str(self.root)
-                or header.get("sha256") != hashlib.sha256(payload).hexdigest()
             ):
-                return {}, True
+                return {}
             entries = json.loads(payload)
+            if not isinstance(entries, dict):
+                return {}
+            for line in lines[1:]:
+                segment = unseal(line, "sha256", _sha256)
+                changed = json.loads(segment[1]) if segment is not None else None
+                if not isinstance(changed, dict):
+                    return {}
+                entries.update(changed)
         except (OSError, ValueError, RecursionError):
-            return {}, True
-        return (entries, False) if isinstance(entries, dict) else ({}, True)
+            return {}
+        self._known = _Known((status.st_dev, status.st_ino), len(lines[0]) + 1, len(raw))
+        return {name: entry for name, entry in entries.items() if entry is not None}
+
+    def _set(self, name: str, entry: Entry | None) -> None:
+        if entry is None:
+            del self._entries[name]
+        else:
+            self._entries[name] = entry
+        self._changed[name] = entry
 
     def key(self, settings: KeyedSettings) -> str:
         # By identity: a workspace hands out one Settings object per configuration.
@@ -387,15 +439,13 @@ class FactsCache:
         if facts is None:
             return data, stamp
         if (mtime, entry.get("size")) != (stamp.mtime_ns, stamp.size):
-            self._entries[name] = {**entry, "mtime_ns": stamp.mtime_ns, "size": stamp.size}
-            self._dirty = True
+            self._set(name, {**entry, "mtime_ns": stamp.mtime_ns, "size": stamp.size})
         return facts
 
     def _facts(self, name: str, entry: Entry, header: Callable[[], FileFacts]) -> FileFacts | None:
         facts = _decoded(entry)
         if facts is None:
-            del self._entries[name]
-            self._dirty = True
+            self._set(name, None)
             return None
         return facts if _same_header(facts, header()) else None
 
@@ -421,7 +471,7 @@ class FactsCache:
             and _header_of(old.get("facts")) == _header_of(encoded) is not None
         ):
             return  # the same bytes, settings and path: the same facts
-        self._entries[name] = {
+        entry = {
             "mtime_ns": stamp.mtime_ns,
             "size": stamp.size,
             "sha256": stamp.sha256,
@@ -429,7 +479,7 @@ class FactsCache:
             "facts": encoded,
             "digest": digest or _digest_of(encoded),
         }
-        self._dirty = True
+        self._set(name, entry)
 
     def digest(self, path: Path) -> str | None:
         """The `facts_digest` stored with the file's facts."""
@@ -446,25 +496,52 @@ class FactsCache:
                 continue
             path = Path(name)
             if not (path.is_absolute() and self.root in path.parents and path.is_file()):
-                del self._entries[name]
-                self._dirty = True
+                self._set(name, None)
 
     def save(self) -> None:
-        """Write the file when anything changed (OSError when it cannot be written)."""
+        """Write what changed (OSError when it cannot be written): appended as a
+        segment while the segments stay small, else a new base with every entry."""
         if not self._dirty:
             return
+        known = self._known
+        if known is not None:
+            segment = seal({}, json.dumps(self._changed, separators=(",", ":")), "sha256", _sha256)
+            data = segment.encode() + b"\n"
+            grown = known.length - known.base + len(data)
+            if grown <= known.base // _SEGMENTS_SHARE and self._append(known, data):
+                self._known = dataclasses.replace(known, length=known.length + len(data))
+                self._changed = {}
+                return
         prepare_directory(self.directory)
-        # One JSON document whose last key holds the entries, with their checksum first.
+        header = {"layercheck": VERSION, "format": format_id(), "root": str(self.root)}
         payload = json.dumps(self._entries, separators=(",", ":"))
-        header = {
-            "layercheck": VERSION,
-            "format": format_id(),
-            "root": str(self.root),
-            "sha256": hashlib.sha256(payload.encode()).hexdigest(),
-        }
-        text = json.dumps(header, separators=(",", ":"))[:-1] + _FILES.decode() + payload + "}"
-        write_atomic(self.path, text)
-        self._dirty = False
+        data = (seal(header, payload, "sha256", _sha256) + "\n").encode()
+        self._known = None
+        write_atomic(self.path, data)
+        self._changed = {}
+        with contextlib.suppress(OSError):
+            status = self.path.stat()
+            if status.st_size == len(data):
+                self._known = _Known((status.st_dev, status.st_ino), len(data), len(data))
+
+    def _append(self, known: _Known, data: bytes) -> bool:
+        """`data` written after the bytes this run read; False when the file is not the
+        one read, or is shorter (the caller writes a new base)."""
+        try:
+            with open(self.path, "r+b") as handle:
+                status = os.fstat(handle.fileno())
+                if (status.st_dev, status.st_ino) != known.identity:
+                    return False
+                if status.st_size < known.length:
+                    return False
+                # Bytes past those read (a run that stopped half-way, or another
+                # process's segment) are cut: their entries are found again.
+                handle.seek(known.length)
+                handle.write(data)
+                handle.truncate()
+        except OSError:
+            return False
+        return True
 
 
 def prepare_directory(directory: Path) -> None:
@@ -494,7 +571,7 @@ def _decoded(entry: Entry) -> FileFacts | None:
         return None
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str | bytes) -> None:
     """Readers see the old file or the new one, never half of one. The temporary file is
     made like any new file (the umask applies), under a name no other writer picks."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
@@ -502,7 +579,7 @@ def write_atomic(path: Path, text: str) -> None:
     descriptor = os.open(temporary, flags, 0o666)
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(text.encode())
+            handle.write(text.encode() if isinstance(text, str) else text)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -129,10 +129,7 @@ class _Hasher:
         if isinstance(value, enum.Enum | Layer):
             return value.value
         if isinstance(value, FileFacts):
-            digest = self._digests.get(value.path)
-            if digest is None:
-                digest = self._digests[value.path] = facts_digest(value)
-            return ["facts", value.path, digest]
+            return ["facts", value.path, self._digest(value)]
         if isinstance(value, tuple | list):
             return [self.canonical(item) for item in value]
         if isinstance(value, frozenset | set):
@@ -146,6 +143,27 @@ class _Hasher:
             return [type(value).__name__, *(self.canonical(getattr(value, f.name)) for f in fields)]
         raise TypeError(f"no canonical form for {type(value).__name__}")
 
+    def _digest(self, facts: FileFacts) -> str:
+        digest = self._digests.get(facts.path)
+        if digest is None:
+            digest = self._digests[facts.path] = facts_digest(facts)
+        return digest
+
+    def files_json(self, items: list[tuple[str, FileFacts]]) -> str:
+        """`json.dumps(self.canonical(items), separators=(",", ":"))` for (name, facts)
+        pairs, the answer that lists every file (a rule that looks at the whole
+        project), without the recursion: thousands of files, asked on every run."""
+        digest = self._digest
+        return (
+            "["
+            + ",".join(
+                f'[{_encode_string(name)},["facts",{_encode_string(facts.path)},'
+                f"{_encode_string(digest(facts))}]]"
+                for name, facts in items
+            )
+            + "]"
+        )
+
     def answer(self, index: ProjectIndex, question: Question) -> str:
         """The hash of the index's answer to `question` ("!" when it cannot be asked)."""
         try:
@@ -154,11 +172,17 @@ class _Hasher:
             if constant is not None:
                 return constant
             text = _flat_json(found) if type(found) is str else None
+            if text is None and question[0] in _FILE_LISTS:
+                text = self.files_json(cast(list[tuple[str, FileFacts]], found))
             if text is None:
                 text = json.dumps(self.canonical(found), separators=(",", ":"))
         except (KeyError, TypeError, ValueError, IndexError):
             return "!"
         return _hash(text)
+
+
+_FILE_LISTS: Final = frozenset({"by_path.all", "by_module.all", "everything"})
+"""Questions whose answer is (name, facts) pairs, one per file."""
 
 
 def _hash(text: str) -> str:

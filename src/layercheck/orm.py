@@ -159,12 +159,29 @@ def _model_class(index: ProjectIndex, qualified: str) -> bool:
         return True
     done = ("model-ancestors", "")
     if done not in index.memo:
-        for model, _, _ in index.classes():
-            if is_declarative_model(model, index):
-                for ancestor in index.ancestors(model)[1:]:
-                    index.memo[("model-ancestor", ancestor)] = True
+        _mark_model_ancestors(index)
         index.memo[done] = True
     return index.memo.get(("model-ancestor", name), False) and not is_pydantic_model(name, index)
+
+
+def _mark_model_ancestors(index: ProjectIndex) -> None:
+    """Every ancestor of a declarative model of the project, in `index.memo`. A model has
+    a declarative base among its ancestors: classes without one (nearly all of a large
+    project) are passed over on that alone, each base asked about once."""
+    bases: dict[str, bool] = {}
+    for model, _, _ in index.classes():
+        ancestors = index.ancestors(model)
+        found = False
+        for ancestor in ancestors[1:]:
+            known = bases.get(ancestor)
+            if known is None:
+                known = bases[ancestor] = is_declarative_base(ancestor, index)
+            if known:
+                found = True
+                break
+        if found and is_declarative_model(model, index):
+            for ancestor in ancestors[1:]:
+                index.memo[("model-ancestor", ancestor)] = True
 
 
 def is_concrete_model(qualified: str, index: ProjectIndex) -> bool:

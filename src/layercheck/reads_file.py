@@ -4,13 +4,17 @@ of the project index (index_reads.py), as (question, answer hash) pairs.
 It is made of parts, each a JSON document followed by a newline: a base, `[table,
 files]` (the pairs, and each file's places among them, comma-separated), then zero or
 more segments, `{file: [[question, answer], ...]}`, a later segment's file replacing
-what came before it. The findings file lists the parts that go with it, each as
-[length, sha256]: a reader takes those bytes, in that order, each checked, and nothing
-after them. A run that checked a few files again (an editor saving one file of a large
-project) appends their reads as one segment, without reading or rewriting the rest: the
-bytes after the parts it knows (a run that stopped half-way, or another process's) are
-cut first. The file is written anew, its pairs shared and no segment left, when there is
-no base to append to or the segments would outgrow a quarter of the base.
+what came before it. A segment is stored zlib-compressed when that is shorter (its first
+byte is then `x`, which no JSON document starts with): one file's reads repeat the same
+names thousands of times (a rule that asks about every class of the project), and a
+compressed segment lets many more edits be appended before the file is written anew.
+The findings file lists the parts that go with it, each as [length, sha256]: a reader
+takes those bytes, in that order, each checked, and nothing after them. A run that
+checked a few files again (an editor saving one file of a large project) appends their
+reads as one segment, without reading or rewriting the rest: the bytes after the parts
+it knows (a run that stopped half-way, or another process's) are cut first. The file is
+written anew, its pairs shared and no segment left, when there is no base to append to
+or the segments would outgrow a quarter of the base.
 
 Any part that does not match its length and checksum makes the whole file unknown: no
 entry then holds for another index, and the next save writes a new base.
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -43,6 +48,16 @@ def valid_parts(parts: object) -> TypeGuard[Parts]:
 
 def _part(data: object) -> bytes:
     return (json.dumps(data, separators=(",", ":")) + "\n").encode()
+
+
+def _packed(part: bytes) -> bytes:
+    """A segment as stored: compressed when that is shorter."""
+    packed = zlib.compress(part, 1)
+    return packed if len(packed) < len(part) else part
+
+
+def _unpacked(part: bytes) -> bytes:
+    return zlib.decompress(part) if part[:1] == b"x" else part
 
 
 def _stamp(part: bytes) -> list[Any]:
@@ -82,7 +97,7 @@ class ReadsFile:
                 offset += length
                 if len(part) != length or hashlib.sha256(part).hexdigest() != digest:
                     raise ValueError("another reads file")
-                data = json.loads(part)
+                data = json.loads(part if number == 0 else _unpacked(part))
                 if number == 0:
                     table, files = data
                     if not isinstance(table, list) or not isinstance(files, dict):
@@ -91,7 +106,7 @@ class ReadsFile:
                     pairs.update(data)
                 else:
                     raise ValueError("malformed segment")
-        except (OSError, ValueError, TypeError, RecursionError):
+        except (OSError, ValueError, TypeError, RecursionError, zlib.error):
             table, files, pairs = [], {}, {}
             self.parts = []
         self._table, self._files, self._pairs = table, files, pairs
@@ -134,7 +149,9 @@ class ReadsFile:
         if not fresh:
             self._fresh.clear()
             return self.parts
-        segment = _part({name: [list(read) for read in reads] for name, reads in fresh.items()})
+        segment = _packed(
+            _part({name: [list(read) for read in reads] for name, reads in fresh.items()})
+        )
         if self.parts:
             base = self.parts[0][0]
             known = sum(part[0] for part in self.parts)

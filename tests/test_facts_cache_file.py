@@ -1,0 +1,157 @@
+"""The facts cache's file: a run that changed a few entries appends them as a segment,
+leaving the rest of the file as it was; a damaged or truncated segment makes the whole
+file unknown, with the same findings; the file is written anew when the segments would
+outgrow a quarter of the base, or when another process replaced it since it was read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from projects import ONLY_LC201
+from support import write_project
+from test_cache import CACHE, DOMAIN, ERRORS, FILES, TARGETS, age, cache_files, entries
+
+from layercheck import cache
+from layercheck.cache import FactsCache, facts_digest
+from layercheck.config.settings import Overrides
+from layercheck.config.workspace import Workspace
+from layercheck.discovery import source_file
+from layercheck.engine import CheckResult, Engine
+from layercheck.facts import FileFacts
+from layercheck.loading import load_file
+from layercheck.rules import CATALOG
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    write_project(root, FILES, ONLY_LC201)
+    age(root)
+    return root
+
+
+def run(root: Path, *, cache_on: bool = True) -> CheckResult:
+    engine = Engine(Workspace(CATALOG, Overrides(no_cache=not cache_on), cwd=root), jobs=1)
+    return engine.check([root / name for name in TARGETS])
+
+
+def codes(result: CheckResult) -> list[tuple[str, str]]:
+    return [(f.path.name, f.code) for f in result.findings]
+
+
+def lines(root: Path) -> list[bytes]:
+    (found,) = cache_files(root)
+    data = found.read_bytes()
+    assert data.endswith(b"\n")
+    return data.splitlines()
+
+
+def facts_of(root: Path, relative: str) -> FileFacts:
+    workspace = Workspace(CATALOG, cwd=root)
+    path = root / relative
+    return load_file(source_file(path, workspace.settings_for(path.parent)), keep_tree=False).facts
+
+
+def test_one_changed_file_appends_only_its_entry(project: Path) -> None:
+    assert codes(run(project)) == [("users.py", "LC201")]
+    (base,) = lines(project)
+    errors = project / "app/core/errors.py"
+    errors.write_text(DOMAIN)
+    assert codes(run(project)) == []
+    first, segment = lines(project)
+    assert first == base  # the other entries are neither encoded nor written again
+    changed = json.loads(segment)["payload"]
+    assert list(changed) == [str(errors)]
+    # Read back, the segment wins over the base.
+    assert entries(project)[str(errors)]["sha256"] == changed[str(errors)]["sha256"]
+    held = FactsCache(project / CACHE, project)
+    assert len(held) == len(FILES)
+    assert held.digest(errors) == facts_digest(facts_of(project, "app/core/errors.py"))
+    # Nothing changed: nothing written.
+    assert codes(run(project)) == []
+    assert lines(project) == [first, segment]
+
+
+def test_a_dropped_entry_is_appended_as_null(project: Path) -> None:
+    run(project)
+    (project / "app/models/user.py").unlink()
+    run(project)
+    _, segment = lines(project)
+    assert json.loads(segment)["payload"] == {str(project / "app/models/user.py"): None}
+    assert str(project / "app/models/user.py") not in entries(project)
+    assert len(FactsCache(project / CACHE, project)) == len(FILES) - 1
+
+
+@pytest.mark.parametrize("damage", ["edited", "truncated", "unterminated"])
+def test_a_damaged_segment_makes_the_file_unknown_with_the_same_findings(
+    project: Path, damage: str
+) -> None:
+    errors = project / "app/core/errors.py"
+    run(project)
+    errors.write_text(DOMAIN)
+    run(project)
+    (path,) = cache_files(project)
+    base, segment = path.read_bytes().splitlines()
+    if damage == "edited":  # valid JSON, the checksum no longer matches
+        broken = segment.replace(b'"size":', b'"size":1', 1)
+        json.loads(broken)
+        path.write_bytes(base + b"\n" + broken + b"\n")
+    elif damage == "truncated":
+        path.write_bytes(base + b"\n" + segment[: len(segment) // 2] + b"\n")
+    else:  # a writer stopped before the line's end
+        path.write_bytes(base + b"\n" + segment)
+    assert len(FactsCache(project / CACHE, project)) == 0
+    errors.write_text(ERRORS)
+    age(project)
+    assert codes(run(project)) == codes(run(project, cache_on=False)) == [("users.py", "LC201")]
+    # Written anew: one base with every entry.
+    assert len(lines(project)) == 1
+    assert set(entries(project)) == {str(project / name) for name in FILES}
+
+
+def test_segments_outgrowing_a_quarter_of_the_base_are_folded_into_a_new_base(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    errors = project / "app/core/errors.py"
+    run(project)
+    errors.write_text(DOMAIN)
+    run(project)
+    assert len(lines(project)) == 2
+    # A base so small against its segments that any segment outgrows its share.
+    monkeypatch.setattr(cache, "_SEGMENTS_SHARE", 1_000_000)
+    errors.write_text(ERRORS)
+    assert codes(run(project)) == [("users.py", "LC201")]
+    (base,) = lines(project)
+    assert (
+        json.loads(base)["payload"][str(errors)]["sha256"]
+        == entries(project)[str(errors)]["sha256"]
+    )
+
+
+def test_a_file_replaced_since_it_was_read_is_not_appended_to(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    errors = project / "app/core/errors.py"
+    run(project)
+    settings = Workspace(CATALOG, cwd=project).settings_for(errors.parent)
+    mine = FactsCache(project / CACHE, project)
+    # Another process writes a new base (renamed over the file) after this one read it.
+    (project / "app/models/user.py").unlink()
+    other = FactsCache(project / CACHE, project)
+    other.prune([])
+    with monkeypatch.context() as patch:
+        patch.setattr(cache, "_SEGMENTS_SHARE", 1_000_000)
+        other.save()
+    assert len(FactsCache(project / CACHE, project)) == len(FILES) - 1
+    errors.write_text(DOMAIN)
+    stamp = cache.read_stamped(errors)[1]
+    facts = facts_of(project, "app/core/errors.py")
+    mine.store(errors, settings, stamp, facts)
+    mine.save()
+    # Not appended after the other file's base: a new one, whole and readable.
+    assert len(lines(project)) == 1
+    assert len(FactsCache(project / CACHE, project)) == len(FILES)
+    assert FactsCache(project / CACHE, project).digest(errors) == facts_digest(facts)
