@@ -346,3 +346,40 @@ def test_the_reads_file_is_written_anew_when_segments_outgrow_a_quarter_or_a_fil
     assert not any(question == "q7" for question, _ in table)
     loaded = ReadsFile(path, parts)
     assert all(_holds(loaded, f"f{n}", {f"q{n}": "c"}) for n in range(7))
+
+
+SETTINGS = (
+    "from pydantic_settings import BaseSettings\n\n\n"
+    "class Settings(BaseSettings):\n    debug: bool = False\n"
+)
+NO_SETTINGS = "class Settings:\n    debug: bool = False\n"
+
+
+def test_a_settings_package_follows_a_settings_class_in_another_module(tmp_path: Path) -> None:
+    """LC801 asks one derived answer (is this module where settings are read?), built
+    from every class of the project: a `BaseSettings` subclass added to or removed from
+    another module of the package moves the finding, with the cache as without it."""
+    root = tmp_path / "project"
+    root.mkdir()
+    files = {
+        "app/__init__.py": "",
+        "app/config/__init__.py": "",
+        "app/config/base.py": SETTINGS,
+        "app/config/env.py": 'import os\n\nTOKEN = os.environ.get("TOKEN")\n',
+    }
+    write_project(root, files, 'select = ["LC801"]')
+    age(root)
+
+    def codes() -> tuple[list[tuple[str, int, str]], list[tuple[str, int, str]]]:
+        engine = Engine(Workspace(CATALOG, Overrides(), cwd=root), jobs=1)
+        cached = shown(engine.check([root]))
+        plain = Engine(Workspace(CATALOG, Overrides(no_cache=True), cwd=root), jobs=1)
+        return cached, shown(plain.check([root]))
+
+    assert codes() == ([], [])
+    (root / "app/config/base.py").write_text(NO_SETTINGS)
+    age(root)
+    assert codes() == ([("env.py", 3, "LC801")], [("env.py", 3, "LC801")])
+    (root / "app/config/base.py").write_text(SETTINGS)
+    age(root)
+    assert codes() == ([], [])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from layercheck.facts import FileFacts
-from layercheck.index import ProjectIndex
+from layercheck.index import ProjectIndex, derived
 from layercheck.layers import Layer
 from layercheck.pydantic_models import is_settings_class
 from layercheck.rules._base import RuleContext
@@ -67,6 +67,22 @@ def settings_modules(index: ProjectIndex) -> SettingsModules:
                 packages.add(package)
         found = _CACHE[index] = SettingsModules(frozenset(modules), frozenset(packages))
     return found
+
+
+@derived("app-config.settings-module")
+def _settings_module(index: ProjectIndex, module: str) -> bool:
+    return module in settings_modules(index)
+
+
+def is_settings_module(module: str | None, index: ProjectIndex) -> bool:
+    """`module` is where settings are read (`settings_modules`). Asked as one derived
+    answer: the set is built from every class of the project, and a file's recorded
+    reads should hold the answer, not each class looked at to reach it."""
+    if module is None:
+        return False
+    if module.rpartition(".")[2] in SETTINGS_NAMES:
+        return True
+    return _settings_module(index, module)
 
 
 def is_test_file(ctx: RuleContext) -> bool:

@@ -10,9 +10,9 @@ from layercheck.rules.app_config._helpers import (
     ENV_GETTERS,
     ENVIRON,
     in_main_block,
+    is_settings_module,
     is_test_file,
     literal_key,
-    settings_modules,
 )
 
 _PROCESS_VARIABLES: Final = frozenset(
@@ -272,7 +272,7 @@ class EnvironOutsideSettings(Rule):
             is_test_file(ctx)
             or _tooling(ctx)
             or is_alembic_env(ctx.path)
-            or ctx.module in settings_modules(ctx.index)
+            or is_settings_module(ctx.module, ctx.index)
         )
 
     def _starting(self, ctx: RuleContext) -> bool:
