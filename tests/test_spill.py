@@ -22,6 +22,7 @@ from layercheck.facts import FileFacts
 from layercheck.index import ProjectIndex, trim
 from layercheck.layers import Layer
 from layercheck.loading import load_file
+from layercheck.orm import loaded_async
 from layercheck.rules import CATALOG
 from layercheck.spill import FactsSpill, SpilledFacts
 
@@ -191,6 +192,7 @@ def test_an_index_that_forgets_its_answers_answers_the_same(
     facts = _facts(FIXTURES / "errors_app")
     expected = _answers(ProjectIndex(facts))
     monkeypatch.setattr(index_module, "_REMEMBERED", 0)
+    monkeypatch.setattr(index_module, "_PER_MODULE", 0)
     index = ProjectIndex(facts)
     trim(index)
     assert _answers(index) == expected
@@ -198,6 +200,18 @@ def test_an_index_that_forgets_its_answers_answers_the_same(
     trim(index)
     assert not index._resolved
     assert not index.memo
+
+
+def test_a_whole_project_answer_outlives_the_trim(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Forgotten, an answer given for every module at once is computed again by a scan of
+    # every file's facts for the next file that asks: quadratic in a large project.
+    index = ProjectIndex(_facts(FIXTURES / "sessions_app"))
+    monkeypatch.setattr(index_module, "_REMEMBERED", 0)
+    module = next(iter(index.by_module))
+    loaded_async(module, index)
+    assert len(index.memo) >= len(index.by_module)
+    trim(index)
+    assert ("loaded-async", module) in index.memo
 
 
 def test_findings_do_not_depend_on_the_answers_kept(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -210,6 +224,7 @@ def test_findings_do_not_depend_on_the_answers_kept(monkeypatch: pytest.MonkeyPa
     kept = found()
     assert kept
     monkeypatch.setattr(index_module, "_REMEMBERED", 0)
+    monkeypatch.setattr(index_module, "_PER_MODULE", 0)
     assert found() == kept
     monkeypatch.setattr(spill_module, "DECODED", 2)  # spilled, and read back
     assert found() == kept

@@ -22,6 +22,9 @@ ROUTER_CLASSES: Final = frozenset(
 _MAX_HOPS: Final = 32
 _REMEMBERED: Final = 50_000
 """Answers of one kind kept before `trim` forgets them."""
+_PER_MODULE: Final = 2
+"""Derived answers kept besides, per module of the project: a whole-project question
+answers for every module at once (`orm`'s loaded-async, the model ancestors)."""
 _T = TypeVar("_T")
 
 Compute = Callable[["ProjectIndex", str], bool]
@@ -428,6 +431,11 @@ def trim(index: ProjectIndex) -> None:
     with each file checked (a file's own names are asked about once). Called between
     files, never while an answer is being computed. Not a method: the rules never call
     it, and every method of the index is a question they may ask (index_reads.py)."""
-    for kept in (index._resolved, index._inherits_cache, index.memo):
+    for kept in (index._resolved, index._inherits_cache):
         if len(kept) > _REMEMBERED:
             kept.clear()
+    # A question about the whole project stores an answer for each module in one scan
+    # of every file's facts: forgotten, the next file to ask scans them all again, a
+    # scan a file past 50,000 modules (a run quadratic in the project).
+    if len(index.memo) > _REMEMBERED + _PER_MODULE * len(index.by_module):
+        index.memo.clear()
