@@ -24,7 +24,7 @@ from layercheck.layers import Layer
 from layercheck.loading import load_file
 from layercheck.orm import loaded_async
 from layercheck.rules import CATALOG
-from layercheck.spill import FactsSpill, SpilledFacts
+from layercheck.spill import FactsSpill, SpilledFacts, packed
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "pread"), reason="no os.pread here")
 
@@ -97,6 +97,20 @@ def test_spilled_facts_read_back_equal_the_facts_and_pickle_as_them() -> None:
         back = pickle.loads(pickle.dumps(item))
         assert type(back) is FileFacts
         assert back == original
+    spill.close()
+
+
+def test_facts_packed_by_a_worker_read_back_equal_the_facts() -> None:
+    facts = _facts(FIXTURES / "errors_app")
+    spill = FactsSpill(decoded=2)
+    # As a worker sends them: pickled, and unpickled in the process that keeps them.
+    kept = [spill.keep(pickle.loads(pickle.dumps(packed(item)))) for item in facts]
+    assert any(isinstance(item, SpilledFacts) for item in kept)
+    for item, original in zip(kept, facts, strict=True):
+        for name in ("module", "imports", "classes", "functions", "raises", "revision"):
+            assert getattr(item, name) == getattr(original, name)
+        assert item == original
+    assert _answers(ProjectIndex(kept)) == _answers(ProjectIndex(facts))
     spill.close()
 
 

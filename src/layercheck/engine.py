@@ -44,7 +44,7 @@ from layercheck.parallel import FileOutcome, WorkerError, map_forked, worker_cou
 from layercheck.rules import ALL_RULES
 from layercheck.rules._base import Rule
 from layercheck.source import DecodeError, decode_source, read_regular_file
-from layercheck.spill import FactsSpill, spilling
+from layercheck.spill import FactsSpill, Packed, packed, spilling
 from layercheck.suppress import suppress
 from layercheck.tree_cache import TreeCache
 from layercheck.walker import culprit
@@ -417,19 +417,25 @@ class Engine:
         load = self._loader(targets, stdin, prefetched, cache is not None)
         spill = FactsSpill() if spilling(len(files)) else None
 
-        def task(file: SourceFile) -> tuple[FileFacts, Stamp | None, str | None]:
+        def task(file: SourceFile) -> tuple[FileFacts | Packed, Stamp | None, str | None]:
             item = load(file, False)
-            digest = facts_digest(item.facts) if cache is not None else None
-            return item.facts, item.stamp, digest
+            if cache is None:
+                # Pickled here for the spill: the parent only writes the bytes.
+                return (packed(item.facts) if spill is not None else item.facts), None, None
+            return item.facts, item.stamp, facts_digest(item.facts)
 
         def received(
-            file: SourceFile, result: tuple[FileFacts, Stamp | None, str | None]
+            file: SourceFile, result: tuple[FileFacts | Packed, Stamp | None, str | None]
         ) -> tuple[FileFacts, str | None]:
             # Stored and spilled as it arrives: no list holds every file's facts.
             facts, stamp, digest = result
             if cache is not None and stamp is not None:
+                assert isinstance(facts, FileFacts)
                 cache.store(file.path, file.settings, stamp, facts, digest)
-            return (spill.keep(facts) if spill is not None else facts), digest
+            if spill is not None:
+                return spill.keep(facts), digest
+            assert isinstance(facts, FileFacts)
+            return facts, digest
 
         missing = [file for file in files if file.path not in cached]
         loaded = self._map(missing, task, root, failed, received)

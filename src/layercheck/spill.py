@@ -25,7 +25,7 @@ import struct
 import tempfile
 import weakref
 from collections import OrderedDict
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import IO, Any, Final
 
 from layercheck.facts import (
@@ -98,6 +98,36 @@ def _sizes(packed: bytes) -> tuple[int, ...]:
     return struct.unpack(_NARROW if len(packed) == 2 * len(_TUPLES) else _WIDE, packed)
 
 
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """A file's facts as a worker process sends them when they are to be spilled: the
+    light fields as values, the others already pickled, so that the process keeping
+    them writes bytes and never builds the objects it would drop at once (their garbage,
+    scattered among what it keeps, was most of its memory after the facts pass)."""
+
+    light: tuple[Any, ...]
+    """The value of each field, the empty tuple for those pickled."""
+    blob: bytes
+    sizes: bytes
+
+
+def packed(facts: FileFacts) -> FileFacts | Packed:
+    """`facts` to send to the process that keeps them (`FactsSpill.keep`): `facts`
+    itself when no field is worth leaving on disk."""
+    if type(facts) is not FileFacts or not any(_heavy(getattr(facts, n)) for n in _TUPLES):
+        return facts
+    blobs: list[bytes] = []
+    light: list[Any] = []
+    for name in _FIELDS:
+        value = getattr(facts, name)
+        if name in _AT:
+            heavy = _heavy(value)
+            blobs.append(_dumps(value) if heavy else b"")
+            value = () if heavy else value
+        light.append(value)
+    return Packed(tuple(light), b"".join(blobs), _packed(blobs))
+
+
 class FactsSpill:
     """The temporary file of one index's facts, with the recently read ones."""
 
@@ -111,33 +141,32 @@ class FactsSpill:
         self._recent: OrderedDict[int, weakref.ref[SpilledFacts]] = OrderedDict()
         self._capacity = decoded if decoded is not None else DECODED
 
-    def keep(self, facts: FileFacts) -> FileFacts:
+    def keep(self, facts: FileFacts | Packed) -> FileFacts:
         """`facts` as held by the index: a `SpilledFacts` when some field is worth
-        leaving on disk, else `facts` itself."""
-        if type(facts) is not FileFacts:
-            return facts
-        values = [getattr(facts, name) for name in _FIELDS]
-        if not any(_heavy(getattr(facts, name)) for name in _TUPLES):
-            return facts
-        blobs = [
-            _dumps(value) if _heavy(value) else b""
-            for value in map(facts.__getattribute__, _TUPLES)
-        ]
-        blob = b"".join(blobs)
-        at = self._end
-        written = os.pwrite(self._fd, blob, at)
-        while written < len(blob):  # a short write goes on where it stopped
-            written += os.pwrite(self._fd, blob[written:], at + written)
-        self._end += len(blob)
-        item = SpilledFacts(self, at, _packed(blobs), values)
-        # Set from the facts at hand: a project of fewer files than `DECODED` never
-        # reads its facts back.
+        leaving on disk, else `facts` itself. Facts packed by a worker are read back
+        from the file when asked for; facts at hand stay set until the file is among the
+        oldest read (a project of fewer files than `DECODED` never reads them back)."""
+        if isinstance(facts, Packed):
+            return self._write(facts, interned(facts.light))
+        found = packed(facts)
+        if not isinstance(found, Packed):
+            return found
+        item = self._write(found, found.light)
         for name in _TUPLES:
             value = getattr(facts, name)
             if _heavy(value):
                 object.__setattr__(item, name, value)
         self.loaded(item)
         return item
+
+    def _write(self, found: Packed, light: tuple[Any, ...]) -> SpilledFacts:
+        blob = found.blob
+        at = self._end
+        written = os.pwrite(self._fd, blob, at)
+        while written < len(blob):  # a short write goes on where it stopped
+            written += os.pwrite(self._fd, blob[written:], at + written)
+        self._end += len(blob)
+        return SpilledFacts(self, at, found.sizes, light)
 
     def read(self, at: int, size: int) -> Any:
         """The value pickled at `at`."""
@@ -178,10 +207,12 @@ class SpilledFacts(FileFacts):
     _start: int
     _sizes: bytes
 
-    def __init__(self, spill: FactsSpill, at: int, sizes: bytes, values: list[Any]) -> None:
+    def __init__(self, spill: FactsSpill, at: int, sizes: bytes, light: tuple[Any, ...]) -> None:
         # The dataclass's __init__ would set every field; only the light ones are set.
-        for name, value in zip(_FIELDS, values, strict=True):
-            if name not in _AT or not _heavy(value):
+        on_disk = _sizes(sizes)
+        for name, value in zip(_FIELDS, light, strict=True):
+            at_field = _AT.get(name)
+            if at_field is None or not on_disk[at_field]:
                 object.__setattr__(self, name, value)
         object.__setattr__(self, "_spill", spill)
         object.__setattr__(self, "_start", at)
