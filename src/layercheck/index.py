@@ -60,24 +60,35 @@ class ProjectIndex:
                 self.by_module[item.module] = item
         # Qualified names are interned: each is the key of several maps here and the
         # value of its module's binding, one string for all of them.
-        # Classes and functions map to their module, not to their facts: the facts of
-        # a file may be on disk (spill.py), read back when asked for.
-        self._bases: dict[str, tuple[str, ...]] = {}
-        self._classes: dict[str, str] = {}
-        self._functions: dict[str, str] = {}
+        # Classes and functions by module, by name (no qualified name of each: those
+        # and their entries were a third of the index): a module's classes as
+        # (name, bases, name, bases, ...), its functions' names; their facts are read
+        # from the module's, which may be on disk (spill.py), when asked for.
+        self._classes: dict[str, tuple[str | tuple[str, ...], ...]] = {}
+        self._functions: dict[str, tuple[str, ...]] = {}
+        kinds: dict[tuple[str, ...], tuple[str, ...]] = {}
+        """Equal bases held once: most classes derive from a few."""
         self._instances: dict[str, str] = {}
         self._type_aliases: dict[str, tuple[str, str]] = {}
+        # Each file's facts read once here and not kept: facts on disk held for the next
+        # reader, one file after another, left their garbage among what the index keeps.
         for item in self.by_module.values():
             module = item.module
-            for cls in item.classes:
-                qualified = sys.intern(f"{module}.{cls.name}")
-                self._bases[qualified] = tuple(map(sys.intern, cls.bases))
-                self._classes[qualified] = module
-            for fn in item.functions:
-                self._functions[sys.intern(f"{module}.{fn.name}")] = module
-            for name, callee in item.instances:
+            classes: tuple[ClassFact, ...] = item.passing("classes")
+            if classes:
+                defined: list[str | tuple[str, ...]] = []
+                for cls in classes:
+                    bases = tuple(map(sys.intern, cls.bases))
+                    defined += (sys.intern(cls.name), kinds.setdefault(bases, bases))
+                self._classes[module] = tuple(defined)
+            functions: tuple[FunctionFact, ...] = item.passing("functions")
+            if functions:
+                self._functions[module] = tuple(sys.intern(fn.name) for fn in functions)
+            instances: tuple[tuple[str, str], ...] = item.passing("instances")
+            for name, callee in instances:
                 self._instances[sys.intern(f"{item.module}.{name}")] = sys.intern(callee)
-            for name, kind, provider in item.type_aliases:
+            aliases: tuple[tuple[str, str, str], ...] = item.passing("type_aliases")
+            for name, kind, provider in aliases:
                 alias = (sys.intern(kind), sys.intern(provider))
                 self._type_aliases[sys.intern(f"{item.module}.{name}")] = alias
         self._inherits_cache: dict[tuple[str, frozenset[str]], bool] = {}
@@ -171,8 +182,20 @@ class ProjectIndex:
         return found
 
     # -- classes -----------------------------------------------------------------------
+    def _bases(self, resolved: str) -> tuple[str, ...] | None:
+        """The bases of the project class `resolved` (its last definition); None when
+        it is none."""
+        module, _, name = resolved.rpartition(".")
+        defined = self._classes.get(module)
+        if defined is None:
+            return None
+        for at in range(len(defined) - 2, -1, -2):
+            if defined[at] == name:
+                return cast(tuple[str, ...], defined[at + 1])
+        return None
+
     def is_project_class(self, qualified: str) -> bool:
-        return self.resolve(qualified) in self._bases
+        return self._bases(self.resolve(qualified)) is not None
 
     def inherits(self, qualified: str, targets: frozenset[str]) -> bool:
         """True when `qualified` is one of `targets` or a project class deriving from one,
@@ -193,7 +216,7 @@ class ProjectIndex:
             if resolved in seen:
                 continue
             seen.add(resolved)
-            pending.extend(self._bases.get(resolved, ()))
+            pending.extend(self._bases(resolved) or ())
         self._inherits_cache[key] = result
         return result
 
@@ -206,15 +229,14 @@ class ProjectIndex:
             if name in order:
                 continue
             order.append(name)
-            pending.extend(self.resolve(base) for base in self._bases.get(name, ()))
+            pending.extend(self.resolve(base) for base in self._bases(name) or ())
         return order
 
     def class_fact(self, qualified: str) -> ClassFact | None:
         resolved = self.resolve(qualified)
-        module = self._classes.get(resolved)
-        if module is None:
+        if self._bases(resolved) is None:
             return None
-        name = resolved[len(module) + 1 :]
+        module, _, name = resolved.rpartition(".")
         # The last definition of a name is the module's.
         return next(cls for cls in reversed(self.by_module[module].classes) if cls.name == name)
 
@@ -228,10 +250,9 @@ class ProjectIndex:
 
     def function(self, qualified: str) -> FunctionFact | None:
         resolved = self.resolve(qualified)
-        module = self._functions.get(resolved)
-        if module is None:
+        module, _, name = resolved.rpartition(".")
+        if name not in self._functions.get(module, ()):
             return None
-        name = resolved[len(module) + 1 :]
         return next(fn for fn in reversed(self.by_module[module].functions) if fn.name == name)
 
     def instance_of(self, qualified: str) -> str | None:

@@ -230,6 +230,17 @@ class SpilledFacts(FileFacts):
         self._spill.loaded(self)
         return value
 
+    def passing(self, name: str) -> Any:
+        # Read from the slot itself: an empty slot raises here, not through __getattr__.
+        slot = _SLOTS.get(name)
+        if slot is None:
+            return getattr(self, name)
+        with contextlib.suppress(AttributeError):
+            return slot.__get__(self, SpilledFacts)
+        sizes = _sizes(self._sizes)
+        at = _AT[name]
+        return self._spill.read(self._start + sum(sizes[:at]), sizes[at])
+
     def unload(self) -> None:
         """Empty the fields kept on disk again."""
         for name, size in zip(_TUPLES, _sizes(self._sizes), strict=True):
@@ -256,4 +267,4 @@ class SpilledFacts(FileFacts):
         return self.loaded().__reduce__()
 
 
-_SPILLED: Final = frozenset(_FIELDS)
+_SLOTS: Final = {name: FileFacts.__dict__[name] for name in _TUPLES}
