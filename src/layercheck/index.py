@@ -22,9 +22,6 @@ ROUTER_CLASSES: Final = frozenset(
 _MAX_HOPS: Final = 32
 _REMEMBERED: Final = 50_000
 """Answers of one kind kept before `trim` forgets them."""
-_PER_MODULE: Final = 2
-"""Derived answers kept besides, per module of the project: a whole-project question
-answers for every module at once (`orm`'s loaded-async, the model ancestors)."""
 _T = TypeVar("_T")
 
 Compute = Callable[["ProjectIndex", str], bool]
@@ -93,6 +90,8 @@ class ProjectIndex:
                 self._type_aliases[sys.intern(f"{item.module}.{name}")] = alias
         self._inherits_cache: dict[tuple[str, frozenset[str]], bool] = {}
         self.memo: dict[tuple[str, str], bool] = {}
+        self.memo_kept = 0
+        """Answers `trim` kept in `memo` the last time it looked."""
         self._response_routes: dict[str, tuple[str, ...]] | None = None
         self._bodies: dict[str, tuple[tuple[str, str], ...]] | None = None
         self._mixins: dict[str, str] | None = None
@@ -460,8 +459,15 @@ def trim(index: ProjectIndex) -> None:
     for kept in (index._resolved, index._inherits_cache):
         if len(kept) > _REMEMBERED:
             kept.clear()
-    # A question about the whole project stores an answer for each module in one scan
-    # of every file's facts: forgotten, the next file to ask scans them all again, a
-    # scan a file past 50,000 modules (a run quadratic in the project).
-    if len(index.memo) > _REMEMBERED + _PER_MODULE * len(index.by_module):
-        index.memo.clear()
+    # Of the derived answers, only those about one name are forgotten: a question about
+    # the whole project stores its answer (`uses-async`, no subject) or one for each
+    # module or class at once (`orm`'s loaded-async, the model ancestors: stored in
+    # `memo` directly, no `derive` question), and forgotten, the next file to ask
+    # scans every file's facts again, a run quadratic in the project (100,000 files:
+    # most of a rules worker's time). What is kept is counted, so that a trim looks
+    # again only after as many new answers.
+    memo = index.memo
+    if len(memo) > index.memo_kept + _REMEMBERED:
+        for key in [key for key in memo if key[1] and key[0] in DERIVED]:
+            del memo[key]
+        index.memo_kept = len(memo)
