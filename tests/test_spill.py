@@ -22,8 +22,9 @@ from layercheck.facts import FileFacts
 from layercheck.index import ProjectIndex, trim
 from layercheck.layers import Layer
 from layercheck.loading import load_file
+from layercheck.orm import loaded_async
 from layercheck.rules import CATALOG
-from layercheck.spill import FactsSpill, SpilledFacts
+from layercheck.spill import FactsSpill, SpilledFacts, packed
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "pread"), reason="no os.pread here")
 
@@ -96,6 +97,20 @@ def test_spilled_facts_read_back_equal_the_facts_and_pickle_as_them() -> None:
         back = pickle.loads(pickle.dumps(item))
         assert type(back) is FileFacts
         assert back == original
+    spill.close()
+
+
+def test_facts_packed_by_a_worker_read_back_equal_the_facts() -> None:
+    facts = _facts(FIXTURES / "errors_app")
+    spill = FactsSpill(decoded=2)
+    # As a worker sends them: pickled, and unpickled in the process that keeps them.
+    kept = [spill.keep(pickle.loads(pickle.dumps(packed(item)))) for item in facts]
+    assert any(isinstance(item, SpilledFacts) for item in kept)
+    for item, original in zip(kept, facts, strict=True):
+        for name in ("module", "imports", "classes", "functions", "raises", "revision"):
+            assert getattr(item, name) == getattr(original, name)
+        assert item == original
+    assert _answers(ProjectIndex(kept)) == _answers(ProjectIndex(facts))
     spill.close()
 
 
@@ -197,7 +212,20 @@ def test_an_index_that_forgets_its_answers_answers_the_same(
     assert index._resolved  # the answers of the last pass are kept until the next trim
     trim(index)
     assert not index._resolved
-    assert not index.memo
+    # What is left is about the whole project: nothing about one name.
+    assert not [key for key in index.memo if key[1] and key[0] in index_module.DERIVED]
+
+
+def test_a_whole_project_answer_outlives_the_trim(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Forgotten, an answer given for every module at once is computed again by a scan of
+    # every file's facts for the next file that asks: quadratic in a large project.
+    index = ProjectIndex(_facts(FIXTURES / "sessions_app"))
+    monkeypatch.setattr(index_module, "_REMEMBERED", 0)
+    module = next(iter(index.by_module))
+    loaded_async(module, index)
+    assert len(index.memo) >= len(index.by_module)
+    trim(index)
+    assert ("loaded-async", module) in index.memo
 
 
 def test_findings_do_not_depend_on_the_answers_kept(monkeypatch: pytest.MonkeyPatch) -> None:

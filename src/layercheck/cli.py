@@ -381,11 +381,11 @@ def _run(
     error."""
     from layercheck.add_noqa import add_noqa
     from layercheck.engine import Engine
+    from layercheck.held import SourceLines
     from layercheck.lint import version_skips
     from layercheck.report import REPORTERS
     from layercheck.report.options import ReportOptions
     from layercheck.rules import ALL_RULES
-    from layercheck.source import split_lines
 
     if show_settings:
         _show_settings(workspace, paths)
@@ -454,7 +454,7 @@ def _run(
     if statistics:
         text = _statistics(findings, output_format)
     else:
-        sources = {path: split_lines(text) for path, text in result.sources.items()}
+        sources = SourceLines(result.sources)
         options = ReportOptions(
             cwd=workspace.cwd,
             quiet=quiet,
@@ -704,9 +704,9 @@ def _apply_baseline(
     """Write the baseline (and exit), or hide the findings it records (those left after
     any fixes)."""
     from layercheck import baseline
-    from layercheck.source import split_lines
+    from layercheck.held import SourceLines
 
-    sources = {path: split_lines(text) for path, text in result.sources.items()}
+    sources = SourceLines(result.sources)
     if adoption.write_baseline is not None:
         written = baseline.write(adoption.write_baseline, findings, sources)
         s = "" if written == 1 else "s"

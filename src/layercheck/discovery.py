@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,6 +178,8 @@ def source_file(path: Path, settings: Settings) -> SourceFile:
     given, outer = outer_words(
         path, relative=relative, root=settings.root, layer_map=settings.layer_map
     )
+    # Interned: the same string as its facts' module and the index's keys.
+    module = sys.intern(module)
     return SourceFile(path, settings, module, is_package, layer, folder, is_test, given, outer)
 
 

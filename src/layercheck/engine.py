@@ -11,7 +11,7 @@ import hashlib
 import json
 import operator
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar, cast
@@ -32,6 +32,7 @@ from layercheck.config.workspace import Workspace
 from layercheck.discovery import SourceFile, WalkLog, discover, stdin_file
 from layercheck.facts import FileFacts
 from layercheck.findings_cache import FileStat, FindingsCache, stat_files
+from layercheck.held import HeldTexts, Pool
 from layercheck.import_roots import misrooted_imports_warning
 from layercheck.index import ProjectIndex, trim
 from layercheck.index_reads import ReadingIndex, Reads, Replay
@@ -43,7 +44,7 @@ from layercheck.parallel import FileOutcome, WorkerError, map_forked, worker_cou
 from layercheck.rules import ALL_RULES
 from layercheck.rules._base import Rule
 from layercheck.source import DecodeError, decode_source, read_regular_file
-from layercheck.spill import FactsSpill, spilling
+from layercheck.spill import FactsSpill, Packed, packed, spilling
 from layercheck.suppress import suppress
 from layercheck.tree_cache import TreeCache
 from layercheck.walker import culprit
@@ -63,9 +64,10 @@ class CheckResult:
     errors: list[str] = field(default_factory=list)
     """Internal errors, one line each (a bug in layercheck: exit code 2)."""
     internal_errors: int = 0
-    sources: dict[Path, str] = field(default_factory=dict)
+    sources: MutableMapping[Path, str] = field(default_factory=HeldTexts)
     """Decoded text of the files with findings, for reporters that show code: re-reading
-    the file would lose its encoding, and stdin has no file to re-read."""
+    the file would lose its encoding, and stdin has no file to re-read. On disk for the
+    run (held.py)."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,9 @@ class Engine:
         self.write_caches = True
         """False in processes that run at once, each on its share of the files (flake8's
         jobs): the caches are only read."""
+        self._keeping: tuple[MutableMapping[Path, str], Pool] | None = None
+        """During a `check`, where each checked file's text goes as its outcome arrives,
+        and the pool its findings are made small with (held.py)."""
 
     def _warn(self, result: CheckResult, message: str) -> None:
         result.warnings.append(message)
@@ -412,19 +417,25 @@ class Engine:
         load = self._loader(targets, stdin, prefetched, cache is not None)
         spill = FactsSpill() if spilling(len(files)) else None
 
-        def task(file: SourceFile) -> tuple[FileFacts, Stamp | None, str | None]:
+        def task(file: SourceFile) -> tuple[FileFacts | Packed, Stamp | None, str | None]:
             item = load(file, False)
-            digest = facts_digest(item.facts) if cache is not None else None
-            return item.facts, item.stamp, digest
+            if cache is None:
+                # Pickled here for the spill: the parent only writes the bytes.
+                return (packed(item.facts) if spill is not None else item.facts), None, None
+            return item.facts, item.stamp, facts_digest(item.facts)
 
         def received(
-            file: SourceFile, result: tuple[FileFacts, Stamp | None, str | None]
+            file: SourceFile, result: tuple[FileFacts | Packed, Stamp | None, str | None]
         ) -> tuple[FileFacts, str | None]:
             # Stored and spilled as it arrives: no list holds every file's facts.
             facts, stamp, digest = result
             if cache is not None and stamp is not None:
+                assert isinstance(facts, FileFacts)
                 cache.store(file.path, file.settings, stamp, facts, digest)
-            return (spill.keep(facts) if spill is not None else facts), digest
+            if spill is not None:
+                return spill.keep(facts), digest
+            assert isinstance(facts, FileFacts)
+            return facts, digest
 
         missing = [file for file in files if file.path not in cached]
         loaded = self._map(missing, task, root, failed, received)
@@ -473,7 +484,20 @@ class Engine:
             outcome = self._outcome(item, reading)
             return outcome, item.stamp, reading.finish()
 
-        return self._map(files, task, root, failed)
+        def received(
+            file: SourceFile, result: tuple[FileOutcome, Stamp | None, Reads | None]
+        ) -> tuple[FileOutcome, Stamp | None, Reads | None]:
+            # Held small as it arrives: the index is still alive beside the outcomes.
+            if self._keeping is not None:
+                texts, pool = self._keeping
+                outcome = result[0]
+                outcome.findings = list(map(pool.finding, outcome.findings))
+                if outcome.text is not None:
+                    texts[outcome.path] = outcome.text
+                    outcome.text = None
+            return result
+
+        return self._map(files, task, root, failed, received)
 
     def project_facts(self, root: Path, files: Sequence[SourceFile]) -> list[FileFacts]:
         """Facts of one project's files, none of them to report on (the flake8 plugin's
@@ -671,13 +695,17 @@ class Engine:
         stdin: tuple[Path, bytes] | None = None,
     ) -> CheckResult:
         self._walked = {}
+        result = CheckResult()
+        self._keeping = (result.sources, Pool())
         try:
-            return self._check(paths, stdin)
+            return self._check(result, paths, stdin)
         finally:
             self._walked = None
+            self._keeping = None
 
-    def _check(self, paths: Sequence[Path], stdin: tuple[Path, bytes] | None) -> CheckResult:
-        result = CheckResult()
+    def _check(
+        self, result: CheckResult, paths: Sequence[Path], stdin: tuple[Path, bytes] | None
+    ) -> CheckResult:
         targets: list[SourceFile]
         configs: list[Settings] = []
         if stdin is not None:
@@ -712,7 +740,8 @@ class Engine:
                     if outcome.error is not None:
                         self._fail(result, outcome.error)
                     text = outcome.text
-                    if outcome.findings and text is None and stdin is None:
+                    held = outcome.path in result.sources  # as its outcome arrived
+                    if outcome.findings and text is None and stdin is None and not held:
                         text = _read_text(outcome.path)  # findings from the cache
                     if outcome.findings and text is not None:
                         result.sources[outcome.path] = text

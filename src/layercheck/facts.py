@@ -195,3 +195,8 @@ class FileFacts(_Compact):
     @property
     def defines_revision(self) -> bool:
         return self.revision is not None
+
+    def passing(self, name: str) -> Any:
+        """The field `name`, for a reader that does not keep it: facts kept on disk
+        (spill.py) read it without holding it for the next reader."""
+        return getattr(self, name)

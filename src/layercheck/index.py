@@ -57,28 +57,41 @@ class ProjectIndex:
                 self.by_module[item.module] = item
         # Qualified names are interned: each is the key of several maps here and the
         # value of its module's binding, one string for all of them.
-        # Classes and functions map to their module, not to their facts: the facts of
-        # a file may be on disk (spill.py), read back when asked for.
-        self._bases: dict[str, tuple[str, ...]] = {}
-        self._classes: dict[str, str] = {}
-        self._functions: dict[str, str] = {}
+        # Classes and functions by module, by name (no qualified name of each: those
+        # and their entries were a third of the index): a module's classes as
+        # (name, bases, name, bases, ...), its functions' names; their facts are read
+        # from the module's, which may be on disk (spill.py), when asked for.
+        self._classes: dict[str, tuple[str | tuple[str, ...], ...]] = {}
+        self._functions: dict[str, tuple[str, ...]] = {}
+        kinds: dict[tuple[str, ...], tuple[str, ...]] = {}
+        """Equal bases held once: most classes derive from a few."""
         self._instances: dict[str, str] = {}
         self._type_aliases: dict[str, tuple[str, str]] = {}
+        # Each file's facts read once here and not kept: facts on disk held for the next
+        # reader, one file after another, left their garbage among what the index keeps.
         for item in self.by_module.values():
             module = item.module
-            for cls in item.classes:
-                qualified = sys.intern(f"{module}.{cls.name}")
-                self._bases[qualified] = tuple(map(sys.intern, cls.bases))
-                self._classes[qualified] = module
-            for fn in item.functions:
-                self._functions[sys.intern(f"{module}.{fn.name}")] = module
-            for name, callee in item.instances:
+            classes: tuple[ClassFact, ...] = item.passing("classes")
+            if classes:
+                defined: list[str | tuple[str, ...]] = []
+                for cls in classes:
+                    bases = tuple(map(sys.intern, cls.bases))
+                    defined += (sys.intern(cls.name), kinds.setdefault(bases, bases))
+                self._classes[module] = tuple(defined)
+            functions: tuple[FunctionFact, ...] = item.passing("functions")
+            if functions:
+                self._functions[module] = tuple(sys.intern(fn.name) for fn in functions)
+            instances: tuple[tuple[str, str], ...] = item.passing("instances")
+            for name, callee in instances:
                 self._instances[sys.intern(f"{item.module}.{name}")] = sys.intern(callee)
-            for name, kind, provider in item.type_aliases:
+            aliases: tuple[tuple[str, str, str], ...] = item.passing("type_aliases")
+            for name, kind, provider in aliases:
                 alias = (sys.intern(kind), sys.intern(provider))
                 self._type_aliases[sys.intern(f"{item.module}.{name}")] = alias
         self._inherits_cache: dict[tuple[str, frozenset[str]], bool] = {}
         self.memo: dict[tuple[str, str], bool] = {}
+        self.memo_kept = 0
+        """Answers `trim` kept in `memo` the last time it looked."""
         self._response_routes: dict[str, tuple[str, ...]] | None = None
         self._bodies: dict[str, tuple[tuple[str, str], ...]] | None = None
         self._mixins: dict[str, str] | None = None
@@ -86,7 +99,7 @@ class ProjectIndex:
         """Answers that rule families derive from the index, keyed (question, subject)."""
         self._handled: frozenset[str] | None = None
         self._shared: dict[str, object] = {}
-        self._graph: dict[str, list[tuple[str, int, bool]]] | None = None
+        self._graph: dict[str, tuple[str | int | bool, ...]] | None = None
         self._evidence = LayerEvidence(self, self._router_instances())
         # Most files share a decision (the layer of their folder, no note): one object
         # each, not one a file.
@@ -168,8 +181,20 @@ class ProjectIndex:
         return found
 
     # -- classes -----------------------------------------------------------------------
+    def _bases(self, resolved: str) -> tuple[str, ...] | None:
+        """The bases of the project class `resolved` (its last definition); None when
+        it is none."""
+        module, _, name = resolved.rpartition(".")
+        defined = self._classes.get(module)
+        if defined is None:
+            return None
+        for at in range(len(defined) - 2, -1, -2):
+            if defined[at] == name:
+                return cast(tuple[str, ...], defined[at + 1])
+        return None
+
     def is_project_class(self, qualified: str) -> bool:
-        return self.resolve(qualified) in self._bases
+        return self._bases(self.resolve(qualified)) is not None
 
     def inherits(self, qualified: str, targets: frozenset[str]) -> bool:
         """True when `qualified` is one of `targets` or a project class deriving from one,
@@ -190,7 +215,7 @@ class ProjectIndex:
             if resolved in seen:
                 continue
             seen.add(resolved)
-            pending.extend(self._bases.get(resolved, ()))
+            pending.extend(self._bases(resolved) or ())
         self._inherits_cache[key] = result
         return result
 
@@ -203,15 +228,14 @@ class ProjectIndex:
             if name in order:
                 continue
             order.append(name)
-            pending.extend(self.resolve(base) for base in self._bases.get(name, ()))
+            pending.extend(self.resolve(base) for base in self._bases(name) or ())
         return order
 
     def class_fact(self, qualified: str) -> ClassFact | None:
         resolved = self.resolve(qualified)
-        module = self._classes.get(resolved)
-        if module is None:
+        if self._bases(resolved) is None:
             return None
-        name = resolved[len(module) + 1 :]
+        module, _, name = resolved.rpartition(".")
         # The last definition of a name is the module's.
         return next(cls for cls in reversed(self.by_module[module].classes) if cls.name == name)
 
@@ -225,10 +249,9 @@ class ProjectIndex:
 
     def function(self, qualified: str) -> FunctionFact | None:
         resolved = self.resolve(qualified)
-        module = self._functions.get(resolved)
-        if module is None:
+        module, _, name = resolved.rpartition(".")
+        if name not in self._functions.get(module, ()):
             return None
-        name = resolved[len(module) + 1 :]
         return next(fn for fn in reversed(self.by_module[module].functions) if fn.name == name)
 
     def instance_of(self, qualified: str) -> str | None:
@@ -292,18 +315,23 @@ class ProjectIndex:
         """Project modules a module imports, each with the line of its first import;
         imports under `if TYPE_CHECKING:` count only when asked for."""
         if self._graph is None:
+            # Every module's edges, flat (target, line, guarded, target, ...), each target
+            # the one string of its name: a tuple and a new string an edge held the
+            # graph at 0.85 KiB a module, in each rules worker.
             self._graph = {}
             for name, item in self.by_module.items():
-                edges: list[tuple[str, int, bool]] = []
+                edges: list[str | int | bool] = []
                 for fact in item.imports:
                     target = self.import_module(fact)
                     if target is not None and target != name:
-                        edges.append((target, fact.line, fact.type_checking))
-                self._graph[name] = edges
+                        edges += (sys.intern(target), fact.line, fact.type_checking)
+                if edges:
+                    self._graph[name] = tuple(edges)
         found: dict[str, int] = {}
-        for target, line, guarded in self._graph.get(module, ()):
-            if type_checking or not guarded:
-                found.setdefault(target, line)
+        flat = self._graph.get(module, ())
+        for at in range(0, len(flat), 3):
+            if type_checking or not flat[at + 2]:
+                found.setdefault(cast(str, flat[at]), cast(int, flat[at + 1]))
         return list(found.items())
 
     def shows_data_access(self, module: str) -> bool:
@@ -428,6 +456,18 @@ def trim(index: ProjectIndex) -> None:
     with each file checked (a file's own names are asked about once). Called between
     files, never while an answer is being computed. Not a method: the rules never call
     it, and every method of the index is a question they may ask (index_reads.py)."""
-    for kept in (index._resolved, index._inherits_cache, index.memo):
+    for kept in (index._resolved, index._inherits_cache):
         if len(kept) > _REMEMBERED:
             kept.clear()
+    # Of the derived answers, only those about one name are forgotten: a question about
+    # the whole project stores its answer (`uses-async`, no subject) or one for each
+    # module or class at once (`orm`'s loaded-async, the model ancestors: stored in
+    # `memo` directly, no `derive` question), and forgotten, the next file to ask
+    # scans every file's facts again, a run quadratic in the project (100,000 files:
+    # most of a rules worker's time). What is kept is counted, so that a trim looks
+    # again only after as many new answers.
+    memo = index.memo
+    if len(memo) > index.memo_kept + _REMEMBERED:
+        for key in [key for key in memo if key[1] and key[0] in DERIVED]:
+            del memo[key]
+        index.memo_kept = len(memo)

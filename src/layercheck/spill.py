@@ -6,19 +6,26 @@ are pickled into an anonymous temporary file (unlinked as soon as it is made, so
 is left behind, whatever happens to the process) and the index holds a `SpilledFacts`
 instead: the fields that are scalars or empty are set on it, the others are read back
 from the file when one is asked for, and stay set while the file is among the last few
-thousand read. Pickle is safe here: the file is private to this process and its forked
-workers, and never read again after the run."""
+thousand read. Each field is pickled on its own and read back alone: a question about
+the whole project reads one field of every file (its imports, its handlers), and
+decoding every field of each file for it made that much garbage, scattered among what
+stays, that a worker's memory grew by it (10,000 files: 24 MiB to list every import).
+The strings read back are interned: module and class names repeat from file to file.
+Pickle is safe here: the file is private to this process and its forked workers, and
+never read again after the run."""
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import io
 import os
 import pickle
+import struct
 import tempfile
 import weakref
 from collections import OrderedDict
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import IO, Any, Final
 
 from layercheck.facts import (
@@ -28,6 +35,7 @@ from layercheck.facts import (
     FunctionFact,
     ImportFact,
     RevisionFact,
+    interned,
 )
 
 DECODED: Final = 2048
@@ -35,8 +43,15 @@ DECODED: Final = 2048
 such a project decodes each file once; at most about 14 MiB of objects."""
 
 _FIELDS: Final = tuple(item.name for item in fields(FileFacts))
+_TUPLES: Final = tuple(item.name for item in fields(FileFacts) if item.default == ())
+"""The fields that may be kept on disk: the others are never a non-empty tuple."""
+_AT: Final = {name: at for at, name in enumerate(_TUPLES)}
 _KINDS: Final = (AttributeFact, ClassFact, FunctionFact, ImportFact, RevisionFact, FileFacts)
 _NAMES: Final = {kind: tuple(item.name for item in fields(kind)) for kind in _KINDS}
+
+
+def _rebuilt(kind: type[Any], values: tuple[Any, ...]) -> Any:
+    return kind(*(interned(value) for value in values))
 
 
 def spilling(files: int) -> bool:
@@ -52,21 +67,65 @@ def _heavy(value: object) -> bool:
 
 
 class _Pickler(pickle.Pickler):
-    # Each fact as its class and values: unpickled by its own constructor, without the
-    # interning of `facts._Compact` (nothing read back here is kept for long).
+    # Each fact as its class and values, its strings interned as it is read back.
     def reducer_override(self, obj: Any) -> Any:
         names = _NAMES.get(type(obj))
         if names is None:
             return NotImplemented
-        return type(obj), tuple(getattr(obj, name) for name in names)
+        return _rebuilt, (type(obj), tuple(getattr(obj, name) for name in names))
 
 
-def _dumps(facts: FileFacts) -> bytes:
+def _dumps(value: object) -> bytes:
     buffer = io.BytesIO()
     pickler = _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = copyreg.dispatch_table
-    pickler.dump(facts)
+    pickler.dump(value)
     return buffer.getvalue()
+
+
+_NARROW: Final = f"{len(_TUPLES)}H"
+_WIDE: Final = f"{len(_TUPLES)}I"
+
+
+def _packed(blobs: list[bytes]) -> bytes:
+    """The size of each field's pickle (0: not on disk), two bytes each while they fit:
+    held for every file of the project."""
+    sizes = [len(blob) for blob in blobs]
+    return struct.pack(_NARROW if max(sizes) < 0x10000 else _WIDE, *sizes)
+
+
+def _sizes(packed: bytes) -> tuple[int, ...]:
+    return struct.unpack(_NARROW if len(packed) == 2 * len(_TUPLES) else _WIDE, packed)
+
+
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """A file's facts as a worker process sends them when they are to be spilled: the
+    light fields as values, the others already pickled, so that the process keeping
+    them writes bytes and never builds the objects it would drop at once (their garbage,
+    scattered among what it keeps, was most of its memory after the facts pass)."""
+
+    light: tuple[Any, ...]
+    """The value of each field, the empty tuple for those pickled."""
+    blob: bytes
+    sizes: bytes
+
+
+def packed(facts: FileFacts) -> FileFacts | Packed:
+    """`facts` to send to the process that keeps them (`FactsSpill.keep`): `facts`
+    itself when no field is worth leaving on disk."""
+    if type(facts) is not FileFacts or not any(_heavy(getattr(facts, n)) for n in _TUPLES):
+        return facts
+    blobs: list[bytes] = []
+    light: list[Any] = []
+    for name in _FIELDS:
+        value = getattr(facts, name)
+        if name in _AT:
+            heavy = _heavy(value)
+            blobs.append(_dumps(value) if heavy else b"")
+            value = () if heavy else value
+        light.append(value)
+    return Packed(tuple(light), b"".join(blobs), _packed(blobs))
 
 
 class FactsSpill:
@@ -82,40 +141,49 @@ class FactsSpill:
         self._recent: OrderedDict[int, weakref.ref[SpilledFacts]] = OrderedDict()
         self._capacity = decoded if decoded is not None else DECODED
 
-    def keep(self, facts: FileFacts) -> FileFacts:
+    def keep(self, facts: FileFacts | Packed) -> FileFacts:
         """`facts` as held by the index: a `SpilledFacts` when some field is worth
-        leaving on disk, else `facts` itself."""
-        if type(facts) is not FileFacts:
-            return facts
-        values = [getattr(facts, name) for name in _FIELDS]
-        if not any(_heavy(value) for value in values):
-            return facts
-        blob = _dumps(facts)
+        leaving on disk, else `facts` itself. Facts packed by a worker are read back
+        from the file when asked for; facts at hand stay set until the file is among the
+        oldest read (a project of fewer files than `DECODED` never reads them back)."""
+        if isinstance(facts, Packed):
+            return self._write(facts, interned(facts.light))
+        found = packed(facts)
+        if not isinstance(found, Packed):
+            return found
+        item = self._write(found, found.light)
+        for name in _TUPLES:
+            value = getattr(facts, name)
+            if _heavy(value):
+                object.__setattr__(item, name, value)
+        self.loaded(item)
+        return item
+
+    def _write(self, found: Packed, light: tuple[Any, ...]) -> SpilledFacts:
+        blob = found.blob
         at = self._end
         written = os.pwrite(self._fd, blob, at)
         while written < len(blob):  # a short write goes on where it stopped
             written += os.pwrite(self._fd, blob[written:], at + written)
         self._end += len(blob)
-        item = SpilledFacts(self, at, len(blob), values)
-        # Set from the facts at hand: a project of fewer files than `DECODED` never
-        # reads its facts back.
-        item.fill(facts)
-        return item
+        return SpilledFacts(self, at, found.sizes, light)
 
-    def read(self, at: int, size: int) -> FileFacts:
-        """The facts written at `at`."""
+    def read(self, at: int, size: int) -> Any:
+        """The value pickled at `at`."""
         blob = os.pread(self._fd, size, at)
         while len(blob) < size:
             blob += os.pread(self._fd, size - len(blob), at + len(blob))
-        found = pickle.loads(blob)
-        assert type(found) is FileFacts
-        return found
+        return interned(pickle.loads(blob))
 
     def loaded(self, item: SpilledFacts) -> None:
-        """`item` has its fields set: the one set longest ago is emptied once too many
-        are."""
+        """`item` has a field set: the file read longest ago is emptied once too many
+        files are."""
         recent = self._recent
-        recent[item._start] = weakref.ref(item)
+        key = item._start
+        if key in recent:
+            recent.move_to_end(key)
+            return
+        recent[key] = weakref.ref(item)
         if len(recent) > self._capacity:
             oldest = recent.popitem(last=False)[1]()
             if oldest is not None:
@@ -134,43 +202,51 @@ class SpilledFacts(FileFacts):
     """A file's facts whose non-empty tuples are on disk: a field that is not set (a
     slot left empty) is read from its `FactsSpill`, so it reads as a `FileFacts`."""
 
-    __slots__ = ("__weakref__", "_size", "_spill", "_start")
+    __slots__ = ("__weakref__", "_sizes", "_spill", "_start")
     _spill: FactsSpill
     _start: int
-    _size: int
+    _sizes: bytes
 
-    def __init__(self, spill: FactsSpill, at: int, size: int, values: list[Any]) -> None:
+    def __init__(self, spill: FactsSpill, at: int, sizes: bytes, light: tuple[Any, ...]) -> None:
         # The dataclass's __init__ would set every field; only the light ones are set.
-        for name, value in zip(_FIELDS, values, strict=True):
-            if not _heavy(value):
+        on_disk = _sizes(sizes)
+        for name, value in zip(_FIELDS, light, strict=True):
+            at_field = _AT.get(name)
+            if at_field is None or not on_disk[at_field]:
                 object.__setattr__(self, name, value)
         object.__setattr__(self, "_spill", spill)
         object.__setattr__(self, "_start", at)
-        object.__setattr__(self, "_size", size)
+        object.__setattr__(self, "_sizes", sizes)
 
     def __getattr__(self, name: str) -> Any:
-        # Only reached for a slot left empty: a field kept on disk. All of them are
-        # set from the file at once; the next reads are plain attribute reads.
-        if name not in _SPILLED:
+        # Only reached for a slot left empty: a field kept on disk, read alone; the
+        # next reads are plain attribute reads.
+        at = _AT.get(name)
+        if at is None:
             raise AttributeError(name)
-        full = self._spill.read(self._start, self._size)
-        self.fill(full)
-        return getattr(full, name)
-
-    def fill(self, full: FileFacts) -> None:
-        """Set the fields kept on disk from `full`, the facts they were written from."""
-        for name in _FIELDS:
-            value = getattr(full, name)
-            if _heavy(value):
-                object.__setattr__(self, name, value)
+        sizes = _sizes(self._sizes)
+        value = self._spill.read(self._start + sum(sizes[:at]), sizes[at])
+        object.__setattr__(self, name, value)
         self._spill.loaded(self)
+        return value
+
+    def passing(self, name: str) -> Any:
+        # Read from the slot itself: an empty slot raises here, not through __getattr__.
+        slot = _SLOTS.get(name)
+        if slot is None:
+            return getattr(self, name)
+        with contextlib.suppress(AttributeError):
+            return slot.__get__(self, SpilledFacts)
+        sizes = _sizes(self._sizes)
+        at = _AT[name]
+        return self._spill.read(self._start + sum(sizes[:at]), sizes[at])
 
     def unload(self) -> None:
         """Empty the fields kept on disk again."""
-        for name in _FIELDS:
-            value = getattr(self, name)
-            if _heavy(value):
-                object.__delattr__(self, name)
+        for name, size in zip(_TUPLES, _sizes(self._sizes), strict=True):
+            if size:
+                with contextlib.suppress(AttributeError):
+                    object.__delattr__(self, name)
 
     def loaded(self) -> FileFacts:
         """The facts as one plain object."""
@@ -191,4 +267,4 @@ class SpilledFacts(FileFacts):
         return self.loaded().__reduce__()
 
 
-_SPILLED: Final = frozenset(_FIELDS)
+_SLOTS: Final = {name: FileFacts.__dict__[name] for name in _TUPLES}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,7 +115,7 @@ class FixRun:
 def fix_files(
     relinter: Relinter,
     findings: Iterable[Finding],
-    sources: dict[Path, str],
+    sources: Mapping[Path, str],
     unsafe: bool,
     warn: Callable[[str], None],
     stdin: tuple[Path, str] | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ def _ci_project_dir() -> Path | None:
 class ReportOptions:
     cwd: Path = field(default_factory=Path.cwd)
     quiet: bool = False
-    sources: dict[Path, tuple[str, ...]] = field(default_factory=dict)
+    sources: Mapping[Path, tuple[str, ...]] = field(default_factory=dict)
     """Source lines of files with findings, for formats that show code."""
     ci_project_dir: Path | None = field(default_factory=_ci_project_dir)
     """GitLab CI's `$CI_PROJECT_DIR`: `gitlab` paths are relative to it, as ruff's are."""
