@@ -99,13 +99,18 @@ def entries(root: Path) -> dict[str, dict[str, object]]:
     return {name: entry for name, entry in files.items() if entry is not None}
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
+def small_project(tmp_path: Path) -> Path:
+    """The small project of these tests (FILES, LC201 only), aged out of the racy window."""
     root = tmp_path / "project"
     root.mkdir()
     write_project(root, FILES, ONLY_LC201)
     age(root)
     return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return small_project(tmp_path)
 
 
 # -- facts <-> JSON ---------------------------------------------------------------------

@@ -9,9 +9,17 @@ import json
 from pathlib import Path
 
 import pytest
-from projects import ONLY_LC201
-from support import write_project
-from test_cache import CACHE, DOMAIN, ERRORS, FILES, TARGETS, age, cache_files, entries
+from test_cache import (
+    CACHE,
+    DOMAIN,
+    ERRORS,
+    FILES,
+    TARGETS,
+    age,
+    cache_files,
+    entries,
+    small_project,
+)
 
 from layercheck import cache
 from layercheck.cache import FactsCache, facts_digest
@@ -26,11 +34,7 @@ from layercheck.rules import CATALOG
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    write_project(root, FILES, ONLY_LC201)
-    age(root)
-    return root
+    return small_project(tmp_path)
 
 
 def run(root: Path, *, cache_on: bool = True) -> CheckResult:

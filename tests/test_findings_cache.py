@@ -11,15 +11,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from projects import ONLY_LC201
 from support import FIXTURES, run_cli, write_project
 from test_cache import (
     DOMAIN,
     ERRORS,
-    FILES,
     TARGETS,
     age,
     findings_files,
+    small_project,
     spy_parse,
     spy_reads,
 )
@@ -35,11 +34,7 @@ from layercheck.rules import CATALOG
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    write_project(root, FILES, ONLY_LC201)
-    age(root)
-    return root
+    return small_project(tmp_path)
 
 
 def run(root: Path, *, jobs: int = 1, cache: bool = True) -> CheckResult:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from projects import ONLY_LC201
 from support import FIXTURES, run_cli, write_project
-from test_cache import FILES, USERS, spy_parse, spy_reads
+from test_cache import FILES, USERS, small_project, spy_parse, spy_reads
 
 from layercheck import discovery
 from layercheck.config.settings import Overrides
@@ -56,11 +56,7 @@ def walks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    write_project(root, FILES, ONLY_LC201)
-    age(root)
-    return root
+    return small_project(tmp_path)
 
 
 def run(root: Path, *, cache: bool = True, jobs: int = 1) -> CheckResult:
