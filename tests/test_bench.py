@@ -11,8 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from layercheck_bench.generator import generate
+from layercheck_bench.memory import Peak, parse_jobs, parse_sizes, run_memory, table
 from layercheck_bench.rows import Command, _table
+from layercheck_bench.timing import child_env
 
 
 def test_generated_tree_parses_and_has_lc201(tmp_path: Path) -> None:
@@ -66,3 +69,35 @@ def test_a_row_quoted_against_two_baselines_runs_once_and_gets_a_line_for_each()
         "| t: cold --no-cache | 3.50 | 2.00 | 60 | parse floor | 2.50 | 2.00 |",
         "| t: cold --no-cache | 3.50 | 2.00 | 60 | plain flake8 -j2 | 0.35 | 0.50 |",
     ]
+
+
+def test_memory_table_gives_the_growth_per_thousand_files_for_each_choice_of_jobs() -> None:
+    peaks = [
+        Peak(2000, "default", 8.0, 10.0, 45.0),
+        Peak(2000, "1", 10.0, 10.0, 50.0),
+        Peak(10000, "default", 40.0, 50.0, 93.0),
+        Peak(10000, "1", 50.0, 50.0, 114.0),
+    ]
+    lines = table(peaks).splitlines()
+    assert lines[2].endswith("| 45.0 | - |")
+    assert lines[4].endswith("| 93.0 | 6.0 |")
+    assert lines[5].endswith("| 114.0 | 8.0 |")
+
+
+def test_memory_sizes_and_jobs_are_checked() -> None:
+    assert parse_sizes("10000, 2000") == [2000, 10000]
+    assert parse_jobs("default,1") == ["default", "1"]
+    for bad in ("0", "", "x"):
+        with pytest.raises(ValueError, match="sizes must be"):
+            parse_sizes(bad)
+    for bad in ("0", "", "two"):
+        with pytest.raises(ValueError, match="jobs"):
+            parse_jobs(bad)
+
+
+def test_memory_runs_layercheck_on_each_size_and_deletes_the_trees(tmp_path: Path) -> None:
+    peaks = run_memory([30, 60], ["1"], tmp_path, 1, child_env(tmp_path / "pycache"))
+    assert [(peak.files, peak.jobs) for peak in peaks] == [(30, "1"), (60, "1")]
+    assert all(peak.peak_mib > 5 and peak.cpu > 0 for peak in peaks)
+    assert not (tmp_path / "gen-30").exists()
+    assert not (tmp_path / "gen-60").exists()

@@ -3,6 +3,8 @@ it, layercheck and flake8 on it, each in fresh subprocesses.
 
     python bench/run.py [--files 2000] [--seed 1] [--out bench/_generated] [--repeat 3]
                         [--flake8-repeat 2] [--no-flake8-default] [--keep]
+    python bench/run.py --rows ...       (the speed issue's table: layercheck_bench.rows)
+    python bench/run.py --memory SIZES   (peak memory by size: layercheck_bench.memory)
 
 Only the standard library is used here; layercheck and flake8 run as subprocesses of the
 same interpreter, so every measured command pays interpreter start and imports alike.
@@ -20,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from layercheck_bench.generator import MARKER, generate
+from layercheck_bench.memory import parse_jobs, parse_sizes, run_memory, table
 from layercheck_bench.report import report
 from layercheck_bench.rows import run_rows
 from layercheck_bench.scenarios import run_scenarios
@@ -65,9 +68,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="for --rows: an interpreter with flake8 but without layercheck (the plain "
         "flake8 rows; by default this one, plugin included)",
     )
+    parser.add_argument(
+        "--memory",
+        metavar="SIZES",
+        help="peak memory against project size instead: a cold run on a generated tree of "
+        "each size (comma-separated file counts), with the growth per 1,000 files",
+    )
+    parser.add_argument(
+        "--memory-jobs",
+        default="default",
+        metavar="JOBS",
+        help="for --memory: comma-separated 'default' or worker counts (default: default)",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.memory is not None:
+        try:
+            sizes, jobs = parse_sizes(args.memory), parse_jobs(args.memory_jobs)
+        except ValueError as error:
+            parser.error(str(error))
+        with tempfile.TemporaryDirectory(prefix="layercheck-bench-") as scratch:
+            env = child_env(Path(scratch) / "pycache")
+            print(table(run_memory(sizes, jobs, args.out.resolve(), args.seed, env)))
+        return 0
 
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
