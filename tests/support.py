@@ -6,15 +6,21 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
+from layercheck.context import RuleContext
+from layercheck.discovery import source_file
 from layercheck.engine import CheckResult, Engine
+from layercheck.index import ProjectIndex
 from layercheck.layers import Layer
+from layercheck.loading import load_file
 from layercheck.rules import CATALOG
-from layercheck.rules._base import Example, Rule
+from layercheck.rules._base import Example, Need, Rule
+from layercheck.source import LineIndex
+from layercheck.walker import Walker
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
@@ -52,6 +58,39 @@ def write_project(root: Path, files: Mapping[str, str | bytes], config: str = ""
         target.write_bytes(data)
         if target.parent.name == "versions" and not (target.parent.parent / "env.py").exists():
             (target.parent.parent / "env.py").write_text(_ENV_PY, encoding="utf-8")
+
+
+def walk_file(
+    root: Path,
+    files: Mapping[str, str],
+    target: str,
+    rules: Iterable[Rule],
+    needs: Iterable[Need] = (),
+) -> None:
+    """Writes `files` under `root` and walks `target` with `rules` and the model parts
+    `needs` asks for, the index built from every Python file: as a real run walks it."""
+    write_project(root, files)
+    settings = Workspace(CATALOG, Overrides(), cwd=root).settings_for(root)
+    loaded = {
+        name: load_file(source_file(root / name, settings))
+        for name in files
+        if name.endswith(".py")
+    }
+    index = ProjectIndex(item.facts for item in loaded.values())
+    item = loaded[target]
+    assert item.tree is not None, item.problem
+    assert item.table is not None
+    assert item.text is not None
+    ctx = RuleContext(
+        path=item.file.path,
+        module=item.facts.module,
+        layer=index.layer_for_facts(item.facts),
+        names=item.table,
+        index=index,
+        settings=settings,
+        lines=LineIndex.from_text(item.text),
+    )
+    Walker(rules, ctx.binders(needs)).walk(item.tree, ctx)
 
 
 def example_files(rule: type[Rule], example: Example) -> dict[str, str | bytes]:

@@ -11,19 +11,15 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from support import FIXTURES, example_files, write_project
+from support import FIXTURES, example_files, walk_file, write_project
 
 from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
 from layercheck.context import RuleContext
-from layercheck.discovery import source_file
 from layercheck.engine import CheckResult, Engine
-from layercheck.index import ProjectIndex
-from layercheck.loading import load_file
 from layercheck.rules import ALL_RULES, CATALOG, ENGINE_CODES
 from layercheck.rules._base import Rule, RuleMeta, last_names
-from layercheck.source import LineIndex
-from layercheck.walker import Walker, culprit
+from layercheck.walker import culprit
 
 NAMING = [rule for rule in ALL_RULES if rule.calls is not None]
 Key = tuple[str, str, int, int, str]
@@ -139,24 +135,7 @@ def _walk(root: Path, rule: Rule) -> None:
         "app/models/base.py": "from sqlalchemy.orm import relationship as link\n",
         "app/models/user.py": SOURCE,
     }
-    write_project(root, files)
-    settings = Workspace(CATALOG, Overrides(), cwd=root).settings_for(root)
-    loaded = [load_file(source_file(root / name, settings)) for name in files]
-    index = ProjectIndex(item.facts for item in loaded)
-    item = loaded[-1]
-    assert item.tree is not None
-    assert item.table is not None
-    assert item.text is not None
-    ctx = RuleContext(
-        path=item.file.path,
-        module=item.facts.module,
-        layer=index.layer_for_facts(item.facts),
-        names=item.table,
-        index=index,
-        settings=settings,
-        lines=LineIndex.from_text(item.text),
-    )
-    Walker([rule]).walk(item.tree, ctx)
+    walk_file(root, files, "app/models/user.py", [rule])
 
 
 def test_a_call_reaches_a_rule_by_its_written_or_resolved_name(tmp_path: Path) -> None:

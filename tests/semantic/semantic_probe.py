@@ -12,18 +12,10 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import ClassVar
 
-from support import write_project
+from support import walk_file
 
-from layercheck.config.settings import Overrides
-from layercheck.config.workspace import Workspace
 from layercheck.context import RuleContext
-from layercheck.discovery import source_file
-from layercheck.index import ProjectIndex
-from layercheck.loading import load_file
-from layercheck.rules import CATALOG
 from layercheck.rules._base import Need, Rule, RuleMeta
-from layercheck.source import LineIndex
-from layercheck.walker import Walker
 
 Question = Callable[[ast.expr, RuleContext], object]
 
@@ -55,28 +47,7 @@ def walk(
 ) -> list[object]:
     """Writes `files` under `root`, walks `target` with the model parts `needs` asks for,
     and returns the answers of `question` at each `reveal(...)` of `target`."""
-    write_project(root, files)
-    settings = Workspace(CATALOG, Overrides(), cwd=root).settings_for(root)
-    loaded = {
-        name: load_file(source_file(root / name, settings))
-        for name in files
-        if name.endswith(".py")
-    }
-    index = ProjectIndex(item.facts for item in loaded.values())
-    item = loaded[target]
-    assert item.tree is not None, item.problem
-    assert item.table is not None
-    assert item.text is not None
-    ctx = RuleContext(
-        path=item.file.path,
-        module=item.facts.module,
-        layer=index.layer_for_facts(item.facts),
-        names=item.table,
-        index=index,
-        settings=settings,
-        lines=LineIndex.from_text(item.text),
-    )
     probe = _Probe(question)
     probe.at_end = at_end
-    Walker([probe], ctx.binders(needs)).walk(item.tree, ctx)
+    walk_file(root, files, target, [probe], needs)
     return probe.answers
