@@ -4,25 +4,17 @@ matches no import, on copies of the bad_app fixture project."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from projects import assert_usage_error
-from support import FIXTURES, run_cli
+from support import run_cli
 
 from layercheck.config.allowed_imports import AllowedImport, AllowedImportError, ModuleGlob
 
 REPO_TO_SERVICE = "app.repositories.post_repo -> app.services.slug_service"
 ROUTE_TO_REPO = "app.routes.* -> app.repositories.post_repo"
 DEAD = "app.legacy.** -> *"
-
-
-@pytest.fixture
-def bad_app(tmp_path: Path) -> Path:
-    root = tmp_path / "bad_app"
-    shutil.copytree(FIXTURES / "bad_app", root)
-    return root
 
 
 def _allow(root: Path, *entries: str) -> int:

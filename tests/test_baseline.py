@@ -4,22 +4,14 @@ of fixture projects; the fingerprint they share with the GitLab and SARIF format
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from projects import ONLY_LC201, VIOLATION, assert_usage_error
-from support import FIXTURES, run_cli, write_project
+from support import run_cli, write_project
 
 SERVICE = "app/services/users.py"
 BASELINE = "lc-baseline.json"
-
-
-@pytest.fixture
-def bad_app(tmp_path: Path) -> Path:
-    root = tmp_path / "bad_app"
-    shutil.copytree(FIXTURES / "bad_app", root)
-    return root
 
 
 def _codes(stdout: str) -> list[str]:

@@ -5,25 +5,17 @@ from __future__ import annotations
 
 import json
 import pickle
-import shutil
 from pathlib import Path
 
 import pytest
 from projects import assert_usage_error
-from support import FIXTURES, run_cli, write_project
+from support import run_cli, write_project
 
 from layercheck.layer_order import LayerOrder, LayerOrderError
 from layercheck.layers import SHARED_LAYERS, Layer
 
 BUILT_IN = '["routes : dependencies", "services", "repositories", "models"]'
 KNOWN = ("routes", "dependencies", "services", "repositories", "models", "schemas", "core")
-
-
-@pytest.fixture
-def bad_app(tmp_path: Path) -> Path:
-    root = tmp_path / "bad_app"
-    shutil.copytree(FIXTURES / "bad_app", root)
-    return root
 
 
 def _configure(root: Path, config: str) -> None:

@@ -4,23 +4,14 @@ file created or deleted has the project's index rebuilt."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from support import FIXTURES
 
 from layercheck.server.live import LiveChecker
 
 SERVICE = "app/services/profile_service.py"
 SCHEMAS = "app/schemas/profile.py"
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "bad_app"
-    shutil.copytree(FIXTURES / "bad_app", root)
-    return root
 
 
 def _codes(checker: LiveChecker, path: Path) -> list[str]:
@@ -29,9 +20,9 @@ def _codes(checker: LiveChecker, path: Path) -> list[str]:
     return sorted(finding.code for finding in checked.findings)
 
 
-def test_a_saved_file_updates_the_kept_index_as_a_rebuild_would(project: Path) -> None:
-    checker = LiveChecker(project)
-    service, schemas = project / SERVICE, project / SCHEMAS
+def test_a_saved_file_updates_the_kept_index_as_a_rebuild_would(bad_app: Path) -> None:
+    checker = LiveChecker(bad_app)
+    service, schemas = bad_app / SERVICE, bad_app / SCHEMAS
     assert "LC607" in _codes(checker, service)
     kept = checker._indexes.index(checker.source_file(service))
     text = schemas.read_text(encoding="utf-8")
@@ -47,22 +38,22 @@ def test_a_saved_file_updates_the_kept_index_as_a_rebuild_would(project: Path) -
     assert refreshed is not kept, "a new index"
     assert refreshed.by_path[str(service)] is kept.by_path[str(service)], "others kept"
     assert "LC607" not in _codes(checker, service)
-    rebuilt = LiveChecker(project)._indexes.index(checker.source_file(service))
+    rebuilt = LiveChecker(bad_app)._indexes.index(checker.source_file(service))
     assert list(refreshed.by_path.items()) == list(rebuilt.by_path.items())
     assert list(refreshed.by_module) == list(rebuilt.by_module)
 
 
 @pytest.mark.parametrize("change", ["created", "deleted"])
-def test_a_file_created_or_deleted_has_the_index_rebuilt(project: Path, change: str) -> None:
-    checker = LiveChecker(project)
-    service = project / SERVICE
+def test_a_file_created_or_deleted_has_the_index_rebuilt(bad_app: Path, change: str) -> None:
+    checker = LiveChecker(bad_app)
+    service = bad_app / SERVICE
     _codes(checker, service)
     kept = checker._indexes.index(checker.source_file(service))
-    other = project / "app/services/added.py"
+    other = bad_app / "app/services/added.py"
     if change == "created":
         other.write_text("x = 1\n", encoding="utf-8")
     else:
-        other = project / SCHEMAS
+        other = bad_app / SCHEMAS
         other.unlink()
     checker.changed([other])
     assert checker._indexes.roots() == []

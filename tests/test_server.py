@@ -6,7 +6,6 @@ changed configuration."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -15,23 +14,15 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-from support import FIXTURES
 
 SERVICE = "app/services/profile_service.py"
 SCHEMAS = "app/schemas/profile.py"
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "bad_app"
-    shutil.copytree(FIXTURES / "bad_app", root)
-    return root
-
-
 @pytest_lsp.fixture(
     config=ClientServerConfig(server_command=[sys.executable, "-m", "layercheck", "server"]),
 )
-async def client(lsp_client: LanguageClient, project: Path) -> AsyncIterator[None]:
+async def client(lsp_client: LanguageClient, bad_app: Path) -> AsyncIterator[None]:
     registered: list[types.Registration] = []
 
     @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
@@ -42,8 +33,8 @@ async def client(lsp_client: LanguageClient, project: Path) -> AsyncIterator[Non
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),
-            root_uri=project.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=project.as_uri(), name="bad_app")],
+            root_uri=bad_app.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=bad_app.as_uri(), name="bad_app")],
         )
     )
     yield
@@ -137,9 +128,9 @@ def _one(diagnostics: Sequence[types.Diagnostic], code: str) -> types.Diagnostic
 
 @pytest.mark.asyncio
 async def test_open_gives_the_findings_with_code_range_severity_and_docs(
-    client: LanguageClient, project: Path
+    client: LanguageClient, bad_app: Path
 ) -> None:
-    found = await Document(client, project / SERVICE).open()
+    found = await Document(client, bad_app / SERVICE).open()
     assert _codes(found) == ["LC601", "LC602", "LC607", "LC610"]
     from_orm = _one(found, "LC601")
     # Line 6, `ProfileResponse.from_orm(user)`: 0-based line 5.
@@ -154,9 +145,9 @@ async def test_open_gives_the_findings_with_code_range_severity_and_docs(
 
 @pytest.mark.asyncio
 async def test_a_quick_fix_applied_clears_its_finding(
-    client: LanguageClient, project: Path
+    client: LanguageClient, bad_app: Path
 ) -> None:
-    document = Document(client, project / SERVICE)
+    document = Document(client, bad_app / SERVICE)
     found = await document.open()
     actions = await document.actions(_one(found, "LC601").range)
     fixes = [a for a in actions if a.title.startswith("LC601")]
@@ -169,8 +160,8 @@ async def test_a_quick_fix_applied_clears_its_finding(
 
 
 @pytest.mark.asyncio
-async def test_fix_all_and_disable_for_this_line(client: LanguageClient, project: Path) -> None:
-    document = Document(client, project / SERVICE)
+async def test_fix_all_and_disable_for_this_line(client: LanguageClient, bad_app: Path) -> None:
+    document = Document(client, bad_app / SERVICE)
     found = await document.open()
     whole = types.Range(types.Position(0, 0), types.Position(len(document.text.splitlines()), 0))
     fix_all = await document.actions(whole, only=["source.fixAll"])
@@ -189,23 +180,23 @@ async def test_fix_all_and_disable_for_this_line(client: LanguageClient, project
 
 
 @pytest.mark.asyncio
-async def test_diagnostics_follow_the_unsaved_buffer(client: LanguageClient, project: Path) -> None:
-    document = Document(client, project / SERVICE)
+async def test_diagnostics_follow_the_unsaved_buffer(client: LanguageClient, bad_app: Path) -> None:
+    document = Document(client, bad_app / SERVICE)
     await document.open()
     added = document.text + "\n\ndef dump(data: ProfileResponse) -> dict:\n    return data.dict()\n"
     found = await document.change(added)
     assert _codes(found).count("LC602") == 2
     # The file on disk was never written.
-    assert "data.dict()" not in (project / SERVICE).read_text(encoding="utf-8")
+    assert "data.dict()" not in (bad_app / SERVICE).read_text(encoding="utf-8")
 
 
 @pytest.mark.asyncio
 async def test_other_files_changed_on_disk_and_the_config(
-    client: LanguageClient, project: Path
+    client: LanguageClient, bad_app: Path
 ) -> None:
-    document = Document(client, project / SERVICE)
+    document = Document(client, bad_app / SERVICE)
     assert "LC607" in _codes(await document.open())
-    schemas = project / SCHEMAS
+    schemas = bad_app / SCHEMAS
     text = schemas.read_text(encoding="utf-8")
     assert "class ProfileCard(BaseModel):" in text
     schemas.write_text(
@@ -222,7 +213,7 @@ async def test_other_files_changed_on_disk_and_the_config(
     )
     assert "LC607" not in _codes(await document.diagnostics())
 
-    config = project / "pyproject.toml"
+    config = bad_app / "pyproject.toml"
     config.write_text(
         config.read_text(encoding="utf-8").replace(
             "[tool.layercheck]", '[tool.layercheck]\nignore = ["LC601"]', 1
@@ -239,9 +230,9 @@ async def test_other_files_changed_on_disk_and_the_config(
 
 @pytest.mark.asyncio
 async def test_a_file_that_does_not_parse_is_one_error(
-    client: LanguageClient, project: Path
+    client: LanguageClient, bad_app: Path
 ) -> None:
-    document = Document(client, project / SERVICE)
+    document = Document(client, bad_app / SERVICE)
     await document.open()
     found = await document.change("def broken(:\n")
     assert _codes(found) == ["LC001"]
@@ -263,11 +254,11 @@ def test_without_pygls_one_line_and_exit_2() -> None:
 
 
 @pytest.mark.asyncio
-async def test_related_places_the_handler_of_lc304(client: LanguageClient, project: Path) -> None:
-    found = await Document(client, project / "app/routes/moderation.py").open()
+async def test_related_places_the_handler_of_lc304(client: LanguageClient, bad_app: Path) -> None:
+    found = await Document(client, bad_app / "app/routes/moderation.py").open()
     redundant = _one(found, "LC304")
     assert redundant.related_information
     place = redundant.related_information[0]
-    assert place.location.uri == (project / "app/main.py").as_uri()
-    main = (project / "app/main.py").read_text(encoding="utf-8").splitlines()
+    assert place.location.uri == (bad_app / "app/main.py").as_uri()
+    main = (bad_app / "app/main.py").read_text(encoding="utf-8").splitlines()
     assert "add_exception_handler(AppError" in main[place.location.range.start.line]
