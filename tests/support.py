@@ -93,6 +93,20 @@ def walk_file(
     Walker(rules, ctx.binders(needs)).walk(item.tree, ctx)
 
 
+def give_profile_card_from_attributes(schemas: Path) -> None:
+    """Edits `bad_app`'s schemas module so that `ProfileCard` reads ORM objects: the
+    LC607 finding in the profile service goes."""
+    text = schemas.read_text(encoding="utf-8")
+    assert "class ProfileCard(BaseModel):" in text
+    schemas.write_text(
+        text.replace(
+            "class ProfileCard(BaseModel):",
+            "class ProfileCard(BaseModel):\n    model_config = ConfigDict(from_attributes=True)",
+        ).replace("from pydantic import", "from pydantic import ConfigDict,", 1),
+        encoding="utf-8",
+    )
+
+
 def example_files(rule: type[Rule], example: Example) -> dict[str, str | bytes]:
     if isinstance(example.source, Mapping):
         return dict(example.source)

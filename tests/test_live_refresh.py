@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import give_profile_card_from_attributes
 
 from layercheck.server.live import LiveChecker
 
@@ -25,14 +26,7 @@ def test_a_saved_file_updates_the_kept_index_as_a_rebuild_would(bad_app: Path) -
     service, schemas = bad_app / SERVICE, bad_app / SCHEMAS
     assert "LC607" in _codes(checker, service)
     kept = checker._indexes.index(checker.source_file(service))
-    text = schemas.read_text(encoding="utf-8")
-    schemas.write_text(
-        text.replace(
-            "class ProfileCard(BaseModel):",
-            "class ProfileCard(BaseModel):\n    model_config = ConfigDict(from_attributes=True)",
-        ).replace("from pydantic import", "from pydantic import ConfigDict,", 1),
-        encoding="utf-8",
-    )
+    give_profile_card_from_attributes(schemas)
     checker.changed([schemas])
     refreshed = checker._indexes.index(checker.source_file(service))
     assert refreshed is not kept, "a new index"

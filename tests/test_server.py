@@ -14,6 +14,7 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from support import give_profile_card_from_attributes
 
 SERVICE = "app/services/profile_service.py"
 SCHEMAS = "app/schemas/profile.py"
@@ -197,15 +198,7 @@ async def test_other_files_changed_on_disk_and_the_config(
     document = Document(client, bad_app / SERVICE)
     assert "LC607" in _codes(await document.open())
     schemas = bad_app / SCHEMAS
-    text = schemas.read_text(encoding="utf-8")
-    assert "class ProfileCard(BaseModel):" in text
-    schemas.write_text(
-        text.replace(
-            "class ProfileCard(BaseModel):",
-            "class ProfileCard(BaseModel):\n    model_config = ConfigDict(from_attributes=True)",
-        ).replace("from pydantic import", "from pydantic import ConfigDict,", 1),
-        encoding="utf-8",
-    )
+    give_profile_card_from_attributes(schemas)
     client.workspace_did_change_watched_files(
         types.DidChangeWatchedFilesParams(
             changes=[types.FileEvent(uri=schemas.as_uri(), type=types.FileChangeType.Changed)]
