@@ -378,3 +378,32 @@ def test_a_settings_package_follows_a_settings_class_in_another_module(tmp_path:
     (root / "app/config/base.py").write_text(SETTINGS)
     age(root)
     assert codes() == ([], [])
+
+
+def test_a_new_revision_in_another_file_moves_a_cached_migrations_finding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A migration reads the Alembic graph as one answer (`index.whole`), not one question
+    a file of the project: a revision added elsewhere still makes an unchanged head's
+    finding appear, and removed, go, with the cache as without it."""
+    versions = tmp_path / "alembic/versions"
+    versions.mkdir(parents=True)
+    (tmp_path / "alembic/env.py").write_text("from alembic import context\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.layercheck]\n")
+    (versions / "a1_users.py").write_text('revision = "a1"\ndown_revision = None\n')
+    (versions / "b2_email.py").write_text('revision = "b2"\ndown_revision = "a1"\n')
+
+    def heads(cache: bool) -> list[str]:
+        overrides = Overrides(select=("LC705",), no_cache=not cache)
+        found = Engine(Workspace(CATALOG, overrides, cwd=tmp_path)).check([tmp_path])
+        return sorted(f.path.name for f in found.findings)
+
+    assert heads(cache=True) == []
+    age(tmp_path)
+    assert heads(cache=True) == []
+    (versions / "c3_tags.py").write_text('revision = "c3"\ndown_revision = "a1"\n')
+    parsed = spy_parse(monkeypatch)
+    assert heads(cache=True) == ["b2_email.py", "c3_tags.py"] == heads(cache=False)
+    assert str(versions / "b2_email.py") in parsed
+    (versions / "c3_tags.py").unlink()
+    assert heads(cache=True) == [] == heads(cache=False)

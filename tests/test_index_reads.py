@@ -6,11 +6,12 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
-from layercheck import index_reads
-from layercheck.facts import ClassFact, FileFacts
+from layercheck import index_reads, orm
+from layercheck.facts import ClassFact, FileFacts, ImportFact
 from layercheck.index import ProjectIndex
 from layercheck.index_reads import QUESTIONS, ReadingIndex, Replay
 
@@ -105,6 +106,51 @@ def test_a_shared_structure_carries_what_it_was_built_from() -> None:
     second = _reads(reading, ask)  # built once, read twice
     assert second == first != []
     assert not _holds(_index(base_of_base="ValueError"), second)
+
+
+def _scan(index: ProjectIndex) -> bool:
+    """A value stored for every module at once, the way `orm` once kept its whole-project
+    answers: each stored value carries everything the file read so far."""
+    if ("scanned", "") not in index.memo:
+        for module in sorted(index.by_module):
+            index.memo[("in-scan", module)] = index.inherits(f"{module}.X", HTTP)
+        index.memo[("scanned", "")] = True
+    return index.memo[("in-scan", "app.m0")]
+
+
+def test_values_stored_at_once_share_what_they_carry() -> None:
+    """Quadratic before: one copy of everything read so far for each value stored."""
+    modules = [_module(f"app.m{number}", X=("fastapi.HTTPException",)) for number in range(50)]
+    reading = ReadingIndex(ProjectIndex(modules))
+    reads = _reads(reading, _scan)
+    carried = reading._frames.carried
+    assert len(carried) == 51
+    held: dict[int, int] = {}
+    for value in carried.values():
+        link = value
+        while isinstance(link, index_reads._Link) and id(link) not in held:
+            held[id(link)] = len(link.items)
+            link = link.parent
+    assert sum(held.values()) <= 2 * len(reads)  # each read held about once, not 50 times
+    # What the file read is the same: every module's question, each once.
+    assert sum('"inherits"' in question for question, _ in reads) == 50
+    assert _reads(reading, _scan) == reads  # memo hits carry the same
+
+
+def test_a_module_loaded_async_is_one_derived_answer_not_every_import() -> None:
+    asynchronous = ImportFact("sqlalchemy.ext.asyncio.AsyncSession", "sqlalchemy", 1, False)
+    sync = ImportFact("sqlalchemy.orm.Session", "sqlalchemy.orm", 1, False)
+    facts = [
+        FileFacts(f"/p/app/m{n}.py", f"app.m{n}", False, None, False, imports=(asynchronous,))
+        for n in range(20)
+    ]
+    reading = ReadingIndex(ProjectIndex(facts))
+    reads = _reads(reading, lambda index: orm.loaded_async("app.m3", index))
+    assert reads[0][0] == '["derive","loaded-async","app.m3"]'
+    assert len(reads) == 1
+    assert _holds(ProjectIndex(facts), reads)
+    # The project turned mostly sync: the models of app.m3 are loaded synchronously.
+    assert not _holds(ProjectIndex([replace(item, imports=(sync,)) for item in facts]), reads)
 
 
 def test_walking_every_file_reads_every_file() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from layercheck.facts import FileFacts
-from layercheck.index import ProjectIndex
+from layercheck.index import ProjectIndex, whole
 from layercheck.layers import Layer
 
 _VERSIONS: Final = "versions"
@@ -150,10 +150,11 @@ def _heads(files: list[FileFacts]) -> tuple[str, ...]:
 
 def graphs(index: ProjectIndex) -> dict[str, FolderGraph]:
     """Every Alembic folder's graph, computed once per index."""
-    return index.shared("alembic-graphs", _build_graphs)
+    return _graphs(index)
 
 
-def _build_graphs(index: ProjectIndex) -> dict[str, FolderGraph]:
+@whole("alembic-graphs")
+def _graphs(index: ProjectIndex) -> dict[str, FolderGraph]:
     found: dict[str, FolderGraph] = {}
     for folder, files in _migrations(index).items():
         revisions = [item for item in files if item.revision is not None]

@@ -47,6 +47,28 @@ def derived(question: str) -> Callable[[Compute], Compute]:
     return register
 
 
+WHOLE: Final[dict[str, Callable[[ProjectIndex], object]]] = {}
+"""The structures of the whole project read as one answer (`whole`), by key."""
+
+
+def whole(key: str) -> Callable[[Callable[[ProjectIndex], _T]], Callable[[ProjectIndex], _T]]:
+    """Registers `build(index)` as the structure `key`, built once per index
+    (`index.shared`). A file whose reads are recorded reads the structure as one answer,
+    not every question building it asked: for a structure built from every file (the
+    Alembic graphs), the reads of each file that uses it would otherwise hold one per
+    file of the project, a findings cache quadratic in the project's size."""
+
+    def register(build: Callable[[ProjectIndex], _T]) -> Callable[[ProjectIndex], _T]:
+        WHOLE[key] = build
+
+        def get(index: ProjectIndex) -> _T:
+            return index.shared(key, build)
+
+        return get
+
+    return register
+
+
 class ProjectIndex:
     def __init__(self, facts: Iterable[FileFacts]) -> None:
         self.by_path: dict[str, FileFacts] = {}

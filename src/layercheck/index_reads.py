@@ -20,8 +20,11 @@ Two more things keep answers across files, and carry what they were built from:
   is checked depends on the questions asked since the `memo` lookup that missed it (or,
   with no such lookup, on everything asked for the file so far); a later file that reads
   it reads those questions too.
-- `index.shared(key, build)` (the import graph, the Alembic graphs): `build` runs on the
-  reading index, so the questions it asks become the structure's reads.
+- `index.shared(key, build)` (the import graph): `build` runs on the reading index, so
+  the questions it asks become the structure's reads. A structure registered with
+  `index.whole` (the Alembic graphs, built from every file) is read as one question
+  instead, ("whole", key), whose answer is the structure: each file that uses it
+  would otherwise read one question a file of the project.
 """
 
 from __future__ import annotations
@@ -34,9 +37,12 @@ from collections.abc import Callable, Iterator, Mapping
 from json.encoder import encode_basestring_ascii as _encode_string
 from typing import Any, Final, TypeVar, cast
 
+# Registers the structures it builds (`whole`): a replay may ask for one before any rule
+# that uses it is imported.
+import layercheck.alembic_graph  # noqa: F401
 from layercheck.cache import facts_digest
 from layercheck.facts import ClassFact, FileFacts, FunctionFact, ImportFact
-from layercheck.index import ProjectIndex
+from layercheck.index import WHOLE, ProjectIndex
 from layercheck.layer_evidence import LayerDecision
 from layercheck.layers import Layer
 
@@ -114,6 +120,7 @@ QUESTIONS: Final[dict[str, Callable[..., object]]] = {
     "by_path.all": lambda index: sorted(index.by_path.items()),
     "by_module.all": lambda index: sorted(index.by_module.items()),
     "everything": lambda index: sorted(index.by_path.items()),
+    "whole": lambda index, key: index.shared(key, WHOLE[key]),
 }
 
 
@@ -247,21 +254,48 @@ class Replay:
         return found == answer and found != "!"
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Link:
+    """What a value stored without a frame of its own carries: everything seen for the
+    file so far, as what was seen since the last such value (`items`) and what that one
+    carried (`parent`). Values stored one after another share their past instead of
+    each holding a copy of it: a scan that stores one value a module, reading as it
+    goes, would otherwise hold as many copies as modules."""
+
+    items: frozenset[Question | Marker]
+    parent: _Link | None
+
+
 class _Frames:
     """The questions asked for the file being checked, and for each memo value being
     computed (a frame opened by the lookup that missed it)."""
 
     def __init__(self) -> None:
         self.stack: list[tuple[object, set[Question | Marker]]] = []
-        self.carried: dict[Marker, frozenset[Question | Marker]] = {}
+        self.carried: dict[Marker, frozenset[Question | Marker] | _Link] = {}
         """What each memo or shared value was computed from."""
+        self._chain: _Link | None = None
+        """What the last value stored without a frame carries."""
+        self._fresh: list[Question | Marker] = []
+        """What was seen since then."""
 
     def note(self, item: Question | Marker) -> None:
         if self.stack:
-            self.stack[-1][1].add(item)
+            items = self.stack[-1][1]
+            if item not in items:
+                items.add(item)
+                if self._chain is None or self.carried.get(item) is not self._chain:
+                    self._fresh.append(item)
 
     def open(self, marker: Marker) -> None:
         self.stack.append((marker, set()))
+
+    def begin(self) -> None:
+        """A new file: nothing seen."""
+        self.stack.clear()
+        self._chain = None
+        self._fresh = []
+        self.open(("file", ""))
 
     def close(self, marker: Marker) -> None:
         """The value of `marker` was stored: it carries what its frame saw, or, when no
@@ -270,12 +304,14 @@ class _Frames:
             (i for i in range(len(self.stack) - 1, 0, -1) if self.stack[i][0] == marker), None
         )
         if depth is None:
-            seen: set[Question | Marker] = set()
-            for _, items in self.stack:
-                seen |= items
-            self.carried[marker] = frozenset(seen - {marker})
+            # Everything seen so far: every item noted since `begin` went to `_fresh`
+            # once, and what a closed frame held was noted in it first.
+            if self._fresh or self._chain is None:
+                self._chain = _Link(frozenset(self._fresh) - {marker}, self._chain)
+                self._fresh = []
+            self.carried[marker] = self._chain
         else:
-            seen = set()
+            seen: set[Question | Marker] = set()
             while len(self.stack) > depth:
                 seen |= self.stack.pop()[1]
             self.carried[marker] = frozenset(seen - {marker})
@@ -292,8 +328,11 @@ class _Frames:
         for _, items in self.stack:
             seen |= items
         self.stack.clear()
+        self._chain = None
+        self._fresh = []
         questions: set[Question] = set()
         done: set[Marker] = set()
+        taken: set[int] = set()  # the links already expanded: many values share them
         pending = list(seen)
         while pending:
             item = pending.pop()
@@ -305,6 +344,12 @@ class _Frames:
                 carried = self.carried.get(marker)
                 if carried is None:
                     questions.add(EVERYTHING)
+                elif isinstance(carried, _Link):
+                    link: _Link | None = carried
+                    while link is not None and id(link) not in taken:
+                        taken.add(id(link))
+                        pending.extend(link.items)
+                        link = link.parent
                 else:
                     pending.extend(carried)
             else:
@@ -405,8 +450,7 @@ class ReadingIndex(ProjectIndex):
 
     # -- one file at a time -----------------------------------------------------------
     def begin(self) -> None:
-        self._frames.stack.clear()
-        self._frames.open(("file", ""))
+        self._frames.begin()
 
     def finish(self) -> Reads:
         """The file's reads: each question with the hash of its answer."""
@@ -426,6 +470,9 @@ class ReadingIndex(ProjectIndex):
 
     # -- ProjectIndex ------------------------------------------------------------------
     def shared(self, key: str, build: Callable[[ProjectIndex], _T]) -> _T:
+        if key in WHOLE:
+            self._ask(("whole", key))
+            return self._inner.shared(key, build)
         marker = ("shared", key)
         if key not in self._shared:
             self._frames.open(marker)

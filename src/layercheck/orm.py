@@ -286,10 +286,26 @@ def loaded_async(module: str, index: ProjectIndex) -> bool:
     modules use async sessions at least as often as sync ones, or the module (or one
     that imports it) imports an async session. A mostly sync project with a few async
     endpoints loads most models synchronously, where lazy loading works."""
-    key = ("loaded-async", module)
-    cached = index.memo.get(key)
-    if cached is not None:
-        return cached
+    return _loaded_async(index, module)
+
+
+@derived("loaded-async")
+def _loaded_async(index: ProjectIndex, module: str) -> bool:
+    # A derived question: a file that asks reads this one answer, not every module's
+    # imports that the scan below read (recorded for each file that asks, those made
+    # a cached run's memory quadratic in the project: 10,000 files, over 20 GiB).
+    done = ("loaded-async-scan", "")
+    if done not in index.memo:
+        _scan_loaded_async(index)
+        index.memo[done] = True
+    found = index.memo.get(("loaded-async-module", module))
+    return found if found is not None else not index.memo[("loaded-async-mostly-sync", "")]
+
+
+def _scan_loaded_async(index: ProjectIndex) -> None:
+    """Which modules' models may be loaded through an async session, stored for every
+    module at once (in `memo` directly, under keys no `derive` question has: a trim of
+    the derived answers keeps them, and the scan runs once per index)."""
     # Each module's imports read in turn, not listed all at once first: on a large project
     # that list was the largest thing a rules worker built (about 1.5 KiB a file).
     sync: set[str] = set()
@@ -312,9 +328,9 @@ def loaded_async(module: str, index: ProjectIndex) -> bool:
                     target = index.import_module(fact)
                     if target is not None:
                         reached.add(target)
+    index.memo[("loaded-async-mostly-sync", "")] = mostly_sync
     for name in index.by_module:
-        index.memo[("loaded-async", name)] = not mostly_sync or name in reached
-    return index.memo.get(key, not mostly_sync)
+        index.memo[("loaded-async-module", name)] = not mostly_sync or name in reached
 
 
 def uses_async(index: ProjectIndex) -> bool:
