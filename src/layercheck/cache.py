@@ -217,8 +217,9 @@ def _dataclass(kind: type[Any]) -> _Codec:
     return _Codec(encode if encoders else get, decode, f"{kind.__name__}({layout})")
 
 
-_FILE_LAYOUT: Final = 2
-"""The layout of the cache file: 2 is a base and appended segments."""
+_FILE_LAYOUT: Final = 3
+"""The layout of the cache file: 2 is a base and appended segments; 3 stores each
+non-empty tuple field of the facts as its own JSON text (`_stored`)."""
 
 
 @functools.cache
@@ -461,7 +462,7 @@ class FactsCache:
         their `facts_digest` (computed here unless given)."""
         name = str(path)
         key = self.key(settings)
-        encoded = to_json(facts)
+        encoded = _stored(to_json(facts))
         old = self._entries.get(name)
         if (
             isinstance(old, dict)
@@ -477,7 +478,7 @@ class FactsCache:
             "sha256": stamp.sha256,
             "settings": key,
             "facts": encoded,
-            "digest": digest or _digest_of(encoded),
+            "digest": digest or _stored_digest(encoded),
         }
         self._set(name, entry)
 
@@ -566,9 +567,123 @@ def _digest_of(encoded: object) -> str:
 
 def _decoded(entry: Entry) -> FileFacts | None:
     try:
-        return from_json(entry.get("facts"))
-    except ValueError:
+        return CachedFacts.of(entry.get("facts"))
+    except (ValueError, TypeError, KeyError, IndexError):
         return None
+
+
+# -- facts decoded as they are read -----------------------------------------------------------
+# Checking one file of a large project builds the index from every other file's cached
+# facts, and the index and the rules read a few fields of most files (classes, function
+# names), more of a few (imports, bindings of the modules a name goes through). Each
+# non-empty tuple field is stored as its own JSON text, so that loading the cache file
+# parses one string for it, and the field is parsed and decoded when first read.
+
+_FIELD_NAMES: Final = tuple(field.name for field in dataclasses.fields(FileFacts))
+_LATER: Final = frozenset(
+    field.name
+    for field in dataclasses.fields(FileFacts)
+    if field.default == () and field.name not in _HEADER
+)
+"""The fields stored as JSON text when they are not empty."""
+_LATER_AT: Final = tuple(at for at, name in enumerate(_FIELD_NAMES) if name in _LATER)
+_LATER_FLAGS: Final = tuple(name in _LATER for name in _FIELD_NAMES)
+_SEPARATORS: Final = (",", ":")
+
+
+def _stored(encoded: object) -> list[object]:
+    """`to_json`'s value as the cache file keeps it: the non-empty tuple fields as
+    their JSON text."""
+    assert isinstance(encoded, list)
+    stored = encoded.copy()
+    for at in _LATER_AT:
+        if stored[at]:
+            stored[at] = json.dumps(stored[at], separators=_SEPARATORS)
+    return stored
+
+
+def _stored_digest(stored: list[object]) -> str:
+    """`facts_digest` of the facts `stored` holds, from the texts it keeps: the JSON of
+    a list is its items' JSON between brackets."""
+    later = frozenset(_LATER_AT)
+    parts = [
+        item if at in later and type(item) is str else json.dumps(item, separators=_SEPARATORS)
+        for at, item in enumerate(stored)
+    ]
+    return hashlib.sha256(f"[{','.join(parts)}]".encode()).hexdigest()[:32]
+
+
+@functools.cache
+def _field_decoders() -> tuple[Decoder | None, ...]:
+    hints = typing.get_type_hints(FileFacts)
+    return tuple(_codec(hints[name]).decode for name in _FIELD_NAMES)
+
+
+class CachedFacts(FileFacts):
+    """A file's facts from the cache file: the fields kept as JSON text are decoded
+    when first read (an empty slot reaches `__getattr__`), so it reads as a `FileFacts`.
+    Their shape was checked by the cache file's checksum before anything was decoded."""
+
+    __slots__ = ("_texts",)
+    _texts: dict[str, str]
+
+    @classmethod
+    def of(cls, stored: object) -> CachedFacts:
+        """The facts of a stored entry (`_stored`'s value); ValueError, TypeError,
+        KeyError or IndexError when its shape is not one `_stored` makes."""
+        if type(stored) is not list or len(stored) != len(_FIELD_NAMES):
+            raise ValueError("malformed facts")
+        item = cls.__new__(cls)
+        texts: dict[str, str] = {}
+        set_field = object.__setattr__
+        for name, decode, later, value in zip(
+            _FIELD_NAMES, _field_decoders(), _LATER_FLAGS, stored, strict=True
+        ):
+            if later:
+                # An empty one is set when first read: most are, and this runs for
+                # every file of the project.
+                if type(value) is str:
+                    texts[name] = value
+                elif value:
+                    set_field(item, name, value if decode is None else decode(value))
+                continue
+            set_field(item, name, value if decode is None else decode(value))
+        set_field(item, "_texts", texts)
+        return item
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "_texts" or name not in _LATER:  # not set yet / no such field
+            raise AttributeError(name)
+        text = self._texts.pop(name, None)
+        value: Any = ()
+        if text is not None:
+            decode = _field_decoders()[_FIELD_NAMES.index(name)]
+            value = json.loads(text)
+            value = value if decode is None else decode(value)
+        object.__setattr__(self, name, value)
+        return value
+
+    def text_of(self, name: str) -> str | None:
+        """The JSON text of a field not decoded yet; None once it is (or when it is
+        empty)."""
+        return self._texts.get(name)
+
+    def loaded(self) -> FileFacts:
+        """The facts as one plain object, every field decoded."""
+        return FileFacts(*(getattr(self, name) for name in _FIELD_NAMES))
+
+    # The dataclass compares only objects of one class: these facts equal the plain
+    # facts they stand for.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FileFacts):
+            return NotImplemented
+        return self.loaded() == (other.loaded() if isinstance(other, CachedFacts) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.loaded())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return self.loaded().__reduce__()
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:
@@ -585,3 +700,20 @@ def write_atomic(path: Path, text: str | bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def field_json(facts: FileFacts, name: str) -> str:
+    """The JSON text of one field of `facts`, as the cache file keeps it: a field of
+    cached facts not read yet is not decoded for it."""
+    if isinstance(facts, CachedFacts):
+        text = facts.text_of(name)
+        if text is not None:
+            return text
+    encode = _field_encoder(name)
+    value = getattr(facts, name)
+    return json.dumps(value if encode is None else encode(value), separators=_SEPARATORS)
+
+
+@functools.cache
+def _field_encoder(name: str) -> Encoder | None:
+    return _codec(typing.get_type_hints(FileFacts)[name]).encode

@@ -20,6 +20,7 @@ from layercheck import __version__
 from layercheck.allowed_edges import CODE as UNUSED_ALLOWED_IMPORT
 from layercheck.allowed_edges import unused_allowed_imports
 from layercheck.cache import (
+    CachedFacts,
     FactsCache,
     Prefetched,
     Stamp,
@@ -41,6 +42,7 @@ from layercheck.lint import run_rules
 from layercheck.loading import Loaded, bare_facts, load_file
 from layercheck.model import Finding, internal_error
 from layercheck.parallel import FileOutcome, WorkerError, map_forked, worker_count
+from layercheck.roots_record import RootsRecord
 from layercheck.rules import ALL_RULES
 from layercheck.rules._base import Rule
 from layercheck.source import DecodeError, decode_source, read_regular_file
@@ -448,7 +450,12 @@ class Engine:
                 facts = cached.pop(path)
                 if cache is not None:
                     digests[path] = cache.digest(path) or facts_digest(facts)
-                every.append(spill.keep(facts) if spill is not None else facts)
+                if spill is not None:
+                    # Kept on disk field by field: decoded here, not as each is read.
+                    plain = facts.loaded() if isinstance(facts, CachedFacts) else facts
+                    every.append(spill.keep(plain))
+                    continue
+                every.append(facts)
                 continue
             facts, digest = fresh.pop(path)
             every.append(facts)
@@ -607,7 +614,7 @@ class Engine:
                     return [outcome for outcome in warm if outcome is not None], held_found
         cache = self._open_cache(root, files)
         every, digests = self._facts_pass(root, files, targets, stdin, cache, failed)
-        note = misrooted_imports_warning(every)
+        note = self._misrooted(root, files, every)
         notes = [note] if note is not None else []
         self._notes.extend(notes)
         index = ProjectIndex(every)
@@ -642,6 +649,16 @@ class Engine:
             results.prune(file.path for file in files)
             self._save(results)
         return [outcomes[file.path] for file in mine], project_found
+
+    def _misrooted(
+        self, root: Path, files: Sequence[SourceFile], every: Sequence[FileFacts]
+    ) -> str | None:
+        """The warning about module names that miss the imports: kept in the cache
+        folder with what it read, so that a run whose imports are unchanged reads none."""
+        if not self._caching(files):
+            return misrooted_imports_warning(every)
+        record = RootsRecord(files[0].settings.cache_dir, root)
+        return record.warning(every, self._rules_key, self.write_caches)
 
     @staticmethod
     def _held(

@@ -92,7 +92,9 @@ def _own(name: str) -> bool:
     return name.endswith(".json") and name.split("-", 1)[0] in _CACHE_FILES
 
 
-_CACHE_FILES: Final = frozenset({"facts", "findings", "reads", "tree", "flake8"})
+_CACHE_FILES: Final = frozenset(
+    {"facts", "findings", "reads", "tree", "flake8", "libraries", "roots"}
+)
 
 
 def _key(settings: Settings, key: SettingsKey) -> str:

@@ -13,23 +13,31 @@ nowhere is unknown: every major is allowed."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
 import re
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+from layercheck import __version__
+from layercheck.envelope import seal, unseal
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+# `packaging` is imported where a declaration is parsed: a run whose declarations are
+# unchanged takes them from the record (`_held`) and never loads it.
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
 
 LIBRARIES: Final = ("pydantic", "sqlalchemy", "fastapi", "alembic")
 LOCK_FILES: Final = ("uv.lock", "poetry.lock", "pdm.lock")
@@ -53,12 +61,32 @@ class Declared:
     """Where it says so: `uv.lock: pydantic 1.10.13`, `pyproject.toml: pydantic<2`."""
 
 
-def declared_versions(root: Path, skipped: frozenset[str] = frozenset()) -> Mapping[str, Declared]:
+def declared_versions(
+    root: Path, skipped: frozenset[str] = frozenset(), record_in: Path | None = None
+) -> Mapping[str, Declared]:
     """What the project at `root` declares of each of LIBRARIES (those it declares
     nothing of are left out): the majors every declaring folder allows. Folders named in
-    `skipped` (tests, support folders) and what is below them declare nothing."""
+    `skipped` (tests, support folders) and what is below them declare nothing.
+    `record_in`: a cache folder where the answer is kept with the stats it rests on."""
+    record = _Record(record_in, root, skipped) if record_in is not None else None
+    if record is not None:
+        held = record.held()
+        if held is not None:
+            return held
+    walked: list[Path] = []
+    folders = list(_component_folders(root, _SKIPPED_FOLDERS | skipped, walked))
+    # Stamped before anything is read: a file changed while it is read is seen as
+    # changed by the next run.
+    stamps = _stamps(root, walked, folders) if record is not None else None
+    found = _declared(root, folders)
+    if record is not None and stamps is not None:
+        record.keep(stamps, found)
+    return found
+
+
+def _declared(root: Path, folders: list[Path]) -> dict[str, Declared]:
     found: dict[str, Declared] = {}
-    for folder in _component_folders(root, _SKIPPED_FOLDERS | skipped):
+    for folder in folders:
         prefix = "" if folder == root else folder.relative_to(root).as_posix() + "/"
         for library, declared in _folder_versions(folder, prefix).items():
             known = found.get(library)
@@ -79,10 +107,16 @@ _MAX_DEPTH: Final = 4
 vendored or generated trees."""
 
 
-def _component_folders(root: Path, skipped: frozenset[str]) -> Iterator[Path]:
+def _component_folders(
+    root: Path, skipped: frozenset[str], walked: list[Path] | None = None
+) -> Iterator[Path]:
+    """The root and the folders below it that declare; each folder listed goes to
+    `walked`."""
     yield root
     for current, folders, files in os.walk(root):
         here = Path(current)
+        if walked is not None:
+            walked.append(here)
         depth = len(here.relative_to(root).parts)
         folders[:] = sorted(
             name
@@ -105,6 +139,8 @@ def requirements_file(name: str) -> bool:
 def _folder_versions(folder: Path, prefix: str) -> dict[str, Declared]:
     """What one folder declares. Unreadable or malformed files count as not there, and
     so do constraints of one folder that contradict each other."""
+    from packaging.specifiers import SpecifierSet
+
     locked = _locked(folder)
     found: dict[str, Declared] = {}
     constraints: dict[str, list[tuple[str, SpecifierSet]]] = {}
@@ -134,6 +170,8 @@ def allowed_majors(specifier: SpecifierSet) -> frozenset[int]:
     """The majors with at least one release the specifier allows. Allowed versions form
     intervals whose ends are the versions the specifier names, so testing those, a step
     past each, and the ends of each major is enough."""
+    from packaging.version import InvalidVersion, Version
+
     named: list[Version] = []
     for item in specifier:
         try:
@@ -168,6 +206,8 @@ def _lock_packages(path: Path) -> list[object] | None:
     run: only the entries whose `name` line names one of LIBRARIES are parsed, each
     alone; a file laid out otherwise, or an entry that does not parse alone, is parsed
     whole."""
+    from packaging.utils import canonicalize_name
+
     try:
         text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError):
@@ -194,6 +234,9 @@ def _lock_packages(path: Path) -> list[object] | None:
 
 
 def _locked(folder: Path) -> dict[str, tuple[str, Version]]:
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
     found: dict[str, tuple[str, Version]] = {}
     for name in LOCK_FILES:
         packages = _lock_packages(folder / name)
@@ -214,6 +257,8 @@ def _locked(folder: Path) -> dict[str, tuple[str, Version]]:
 
 def _constraints(folder: Path) -> Iterator[tuple[str, str, SpecifierSet]]:
     """(file, library, specifier) for each declaration of one of LIBRARIES."""
+    from packaging.utils import canonicalize_name
+
     document = _read_toml(folder / "pyproject.toml") or {}
     project = document.get("project")
     if isinstance(project, dict):
@@ -246,6 +291,9 @@ def _constraints(folder: Path) -> Iterator[tuple[str, str, SpecifierSet]]:
 
 
 def _requirement(line: str) -> tuple[str, SpecifierSet] | None:
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
     if not line or line.startswith(("#", "-")):
         return None
     try:
@@ -259,6 +307,8 @@ def _requirement(line: str) -> tuple[str, SpecifierSet] | None:
 def poetry_specifier(constraint: str) -> SpecifierSet | None:
     """Poetry's `^1.10`, `~1.10`, `1.10.*`, `*`, `1.10.2` and PEP 440 ranges, joined by
     commas; None for what it cannot read (`||` alternatives among them)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     if "||" in constraint or "|" in constraint:
         return None
     parts: list[str] = []
@@ -286,3 +336,104 @@ def poetry_specifier(constraint: str) -> SpecifierSet | None:
         return SpecifierSet(",".join(parts))
     except InvalidSpecifier:
         return None
+
+
+# -- the record of the last answer -------------------------------------------------------
+
+_RECORD_REVISION: Final = 1
+_RACY_NS: Final = 2_000_000_000
+"""A stamp this close to the moment it was taken may not show the next change within
+the file system's timestamp granularity: the answer is not kept."""
+Stamp = tuple[str, int, int]
+"""(path below the root, mtime_ns, size)."""
+
+
+def _stamps(root: Path, walked: list[Path], folders: list[Path]) -> list[Stamp] | None:
+    """The stats the answer rests on: every folder the walk listed (an entry added,
+    removed or renamed changes its mtime) and every file a declaring folder may be read
+    from; None when one is too recent to tell a later change by."""
+    paths = list(walked)
+    for folder in folders:
+        paths += [folder / "pyproject.toml", *(folder / name for name in LOCK_FILES)]
+        paths += [p for p in folder.glob("*.txt") if requirements_file(p.name)]
+        paths += [folder / "requirements", *folder.glob("requirements/*.txt")]
+    now = time.time_ns()
+    stamps: list[Stamp] = []
+    for path in dict.fromkeys(paths):
+        try:
+            status = path.stat()
+        except OSError:
+            continue  # not there: its folder's mtime says when it comes
+        if abs(now - status.st_mtime_ns) < _RACY_NS:
+            return None
+        name = path.relative_to(root).as_posix()
+        stamps.append((name, status.st_mtime_ns, status.st_size))
+    return stamps
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class _Record:
+    """The last answer for one root in a cache folder, with the stats it rests on: a run
+    whose declaring files and folders are unchanged reads no declaration (and loads no
+    `packaging`). Damaged, edited or stale records are not used; one that cannot be
+    written is no error (the answer is only computed again)."""
+
+    def __init__(self, directory: Path, root: Path, skipped: frozenset[str]) -> None:
+        self.directory = directory
+        self.root = root
+        tag = hashlib.sha256(str(root).encode()).hexdigest()[:12]
+        self.path = directory / f"libraries-{__version__}-{tag}.json"
+        code: int | None = None
+        with contextlib.suppress(OSError):
+            code = Path(__file__).stat().st_mtime_ns  # a development install's edit
+        self.header = {
+            "layercheck": __version__,
+            "revision": _RECORD_REVISION,
+            "code": code,
+            "root": str(root),
+            "skipped": sorted(skipped),
+        }
+
+    def held(self) -> dict[str, Declared] | None:
+        try:
+            raw = self.path.read_bytes()
+            opened = unseal(raw, "sha256", _sha256)
+            if opened is None or any(opened[0].get(k) != v for k, v in self.header.items()):
+                return None
+            payload = json.loads(opened[1])
+            for name, mtime, size in payload["stamps"]:
+                status = (self.root / name).stat()
+                if (status.st_mtime_ns, status.st_size) != (mtime, size):
+                    return None
+            return {
+                library: Declared(frozenset(majors), source)
+                for library, (majors, source) in payload["found"].items()
+            }
+        except (OSError, ValueError, TypeError, KeyError, RecursionError):
+            return None
+
+    def keep(self, stamps: list[Stamp], found: Mapping[str, Declared]) -> None:
+        import multiprocessing
+
+        if not self.directory.is_dir():
+            return  # made by the caches that run after the settings
+        if multiprocessing.parent_process() is not None:
+            return  # one of several processes at once (flake8's jobs): caches are read only
+        payload = {
+            "stamps": stamps,
+            "found": {
+                library: [sorted(declared.majors), declared.source]
+                for library, declared in found.items()
+            },
+        }
+        text = seal(self.header, json.dumps(payload, separators=(",", ":")), "sha256", _sha256)
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            temporary.write_text(text, encoding="utf-8")
+            os.replace(temporary, self.path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                temporary.unlink()

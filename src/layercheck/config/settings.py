@@ -376,7 +376,9 @@ def build_settings(raw: RawConfig, root: Path, overrides: Overrides, catalog: Ca
         unsafe_fixes=UNSAFE_FIXES.value(values),
         baseline=root / BASELINE.value(values) if BASELINE.value(values) else None,
         upgrading=tuple(UPGRADING.value(values)),
-        libraries=declared_versions(root, TEST_DIRS | SUPPORT_DIRS),
+        libraries=declared_versions(
+            root, TEST_DIRS | SUPPORT_DIRS, None if overrides.no_cache else cache_dir
+        ),
         timestamp_columns={
             kind: tuple(names) for kind, names in TIMESTAMP_COLUMNS.value(values).items()
         },

@@ -1,0 +1,76 @@
+"""The warning about module names that miss the project's imports is kept in the cache
+folder with a hash of what it reads: a run whose imports are unchanged (a function added
+to one file) takes it from there; a changed import, or a record that cannot be trusted,
+computes it again, with the same warning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_cache import age
+from test_import_roots import _project
+
+from layercheck import roots_record
+from layercheck.config.workspace import Workspace
+from layercheck.engine import Engine
+from layercheck.facts import FileFacts
+from layercheck.rules import CATALOG
+
+TARGET = "server/app/routes/u0.py"
+
+
+def warnings_of(root: Path) -> list[str]:
+    result = Engine(Workspace(CATALOG, cwd=root), jobs=1).check([root / TARGET])
+    return [line for line in result.warnings if "name no module" in line]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    _project(tmp_path)
+    age(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def computed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times the warning was computed (not taken from the record)."""
+    calls: list[int] = []
+    real = roots_record.misrooted_imports_warning
+
+    def counted(facts: list[FileFacts]) -> str | None:
+        calls.append(len(facts))
+        return real(facts)
+
+    monkeypatch.setattr(roots_record, "misrooted_imports_warning", counted)
+    return calls
+
+
+def test_unchanged_imports_take_the_warning_from_the_record(
+    project: Path, computed: list[int]
+) -> None:
+    (first,) = warnings_of(project)
+    assert len(computed) == 1
+    (project / TARGET).write_text(
+        (project / TARGET).read_text() + "\n\ndef added() -> None:\n    pass\n"
+    )
+    assert warnings_of(project) == [first]
+    assert len(computed) == 1
+
+
+def test_a_changed_import_computes_the_warning_again(project: Path, computed: list[int]) -> None:
+    (first,) = warnings_of(project)
+    (project / TARGET).write_text("import os\n")
+    changed = warnings_of(project)
+    assert len(computed) == 2
+    assert changed != [first]  # one import fewer counted
+    assert len(changed) == 1
+
+
+def test_a_damaged_record_is_ignored(project: Path, computed: list[int]) -> None:
+    (first,) = warnings_of(project)
+    (record,) = (project / ".layercheck_cache").glob("roots-*.json")
+    record.write_bytes(record.read_bytes().replace(b"name no module", b"name a module"))
+    (project / TARGET).write_text((project / TARGET).read_text() + "\n\nX = 1\n")
+    assert warnings_of(project) == [first]
+    assert len(computed) == 2
