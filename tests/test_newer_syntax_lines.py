@@ -49,6 +49,18 @@ SAME = {
         '""")\n'
         "z = call(f'{x:{width}}', key=f'é{x}', other=1)\n"
     ),
+    "f-strings deep in statements over lines": (
+        "type Alias = int\n"
+        "def f(a):\n"
+        "    if a:\n"
+        "        return call(\n"
+        "            a,\n"
+        "            'head '\n"
+        "            F'{a}'\n"
+        "            rf'{a}\\d',\n"
+        "        )\n"
+        "    return {k: [Fr'{v}' for v in a] for k in a}\n"
+    ),
 }
 LIBCST_DECIDES = {
     "type parameters over lines": "class Repo[\n    T,\n]:\n    pass\n",

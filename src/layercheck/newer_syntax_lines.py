@@ -104,36 +104,105 @@ def _blanked(text: str) -> str | None:
     return "".join(parts)
 
 
-class _Blank(ast.NodeTransformer):
-    """Every f-string a plain string of its line breaks; False in `ok` when one cannot
-    be told from libcst's rewrite."""
+# Where an f-string may start: its prefix and quote share a line. Other matches (`elif"`,
+# text in a string) only make the search below look closer.
+_FSTRING_START: Final = re.compile(r"[fF][rR]?[\"']|[rR][fF][\"']")
+# The fields that hold statements (or handlers, or match cases, which hold statements).
+_BODIES: Final = ("body", "orelse", "finalbody", "handlers", "cases")
 
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        self.ok = True
 
-    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
-        end_line, end_col = node.end_lineno, node.end_col_offset
-        if end_line is None or end_col is None:
-            self.ok = False
-            return node
-        # Columns count UTF-8 bytes.
-        first = self.lines[node.lineno - 1].encode()
-        if end_line == node.lineno:
-            text = first[node.col_offset : end_col].decode(errors="replace")
-        else:
-            text = "\n".join(
-                [
-                    first[node.col_offset :].decode(errors="replace"),
-                    *self.lines[node.lineno : end_line - 1],
-                    self.lines[end_line - 1].encode()[:end_col].decode(errors="replace"),
-                ]
-            )
-        value = _blanked(text)
-        if value is None:
-            self.ok = False
-            return node
-        return ast.copy_location(ast.Constant(value), node)
+def _statements_seen(
+    tree: ast.Module, expected: dict[int, type[ast.AST] | tuple[type[ast.AST], ...]]
+) -> int:
+    """How many of the expected lines hold a statement of the expected kind. Every kind
+    expected is a statement or a handler: no expression needs a look."""
+    seen = set()
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        kind = expected.get(getattr(node, "lineno", 0))
+        if kind is not None and isinstance(node, kind):
+            seen.add(node.lineno)  # type: ignore[attr-defined]
+        for field_name in _BODIES:
+            children = getattr(node, field_name, None)
+            if type(children) is list:
+                stack.extend(children)
+    return len(seen)
+
+
+def _blanked_in(node: ast.AST, lines: list[str]) -> ast.AST | None:
+    """The f-string `node` as libcst's rewrite leaves it, None when that cannot be told."""
+    end_line, end_col = node.end_lineno, node.end_col_offset  # type: ignore[attr-defined]
+    start_line: int = node.lineno  # type: ignore[attr-defined]
+    if end_line is None or end_col is None:
+        return None
+    # Columns count UTF-8 bytes.
+    first = lines[start_line - 1].encode()
+    col: int = node.col_offset  # type: ignore[attr-defined]
+    if end_line == start_line:
+        text = first[col:end_col].decode(errors="replace")
+    else:
+        text = "\n".join(
+            [
+                first[col:].decode(errors="replace"),
+                *lines[start_line : end_line - 1],
+                lines[end_line - 1].encode()[:end_col].decode(errors="replace"),
+            ]
+        )
+    value = _blanked(text)
+    if value is None:
+        return None
+    return ast.copy_location(ast.Constant(value), node)
+
+
+def _blank(tree: ast.Module, lines: list[str]) -> bool:
+    """Every f-string of the tree made a plain string of its line breaks, in place; False
+    when one cannot be told from libcst's rewrite. Only the nodes whose lines hold the
+    start of an f-string are looked into: an f-string lies within its parent's lines."""
+    marked = {number for number, line in enumerate(lines, 1) if _FSTRING_START.search(line)}
+    if not marked:
+        return True
+    if "\r" in "".join(lines):
+        # A lone carriage return ends a line for the parser, not for `lines`: look everywhere.
+        marked = set(range(1, 2 + sum(line.count("\r") + 1 for line in lines)))
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        for field_name in node._fields:
+            value = getattr(node, field_name, None)
+            if type(value) is list:
+                for position, child in enumerate(value):
+                    if isinstance(child, ast.AST):
+                        replaced = _visited(child, lines, marked, stack)
+                        if replaced is None:
+                            return False
+                        value[position] = replaced
+            elif isinstance(value, ast.AST):
+                replaced = _visited(value, lines, marked, stack)
+                if replaced is None:
+                    return False
+                setattr(node, field_name, replaced)
+    return True
+
+
+def _visited(
+    node: ast.AST, lines: list[str], marked: set[int], stack: list[ast.AST]
+) -> ast.AST | None:
+    """`node` itself, or its plain string when it is an f-string (None when that cannot be
+    told); a node that may hold an f-string goes on the stack."""
+    if type(node) is ast.JoinedStr:
+        return _blanked_in(node, lines)
+    start = getattr(node, "lineno", None)
+    if start is None:
+        stack.append(node)  # no position (arguments, comprehension, ...): look inside
+        return node
+    end = getattr(node, "end_lineno", None) or start
+    if end - start < 8:
+        if any(number in marked for number in range(start, end + 1)):
+            stack.append(node)
+    elif any(start <= number <= end for number in marked):
+        stack.append(node)
+    return node
 
 
 def downgraded_lines(text: str, filename: str) -> ast.Module | None:
@@ -153,13 +222,6 @@ def downgraded_lines(text: str, filename: str) -> ast.Module | None:
         tree = ast.parse("\n".join(lines), filename)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    seen = set()
-    for node in ast.walk(tree):
-        kind = expected.get(getattr(node, "lineno", 0))
-        if kind is not None and isinstance(node, kind):
-            seen.add(node.lineno)  # type: ignore[attr-defined]
-    if len(seen) != len(expected):
+    if _statements_seen(tree, expected) != len(expected):
         return None
-    blank = _Blank(lines)
-    tree = blank.visit(tree)
-    return tree if blank.ok and isinstance(tree, ast.Module) else None
+    return tree if _blank(tree, lines) else None
