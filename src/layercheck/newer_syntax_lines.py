@@ -1,7 +1,8 @@
 """The tree newer_syntax.py (libcst) makes of a file in syntax newer than the running
 Python reads, made instead line by line when the newer constructs each sit on one line:
-`except A, B:` (PEP 758), type parameters of a `def` or `class` (PEP 695) and `type X =
-...` (PEP 695). libcst reads the whole file into a concrete tree and writes it back, many
+`except A, B:` (PEP 758), type parameters of a `def` or `class` (PEP 695; these may also
+close on a line below, whose lines libcst's rewrite drops with them) and `type X = ...`
+(PEP 695). libcst reads the whole file into a concrete tree and writes it back, many
 times the cost of `ast.parse`; a project written for Python 3.14 has such files by the
 dozen, and a cold run paid for libcst more than for all its other files.
 
@@ -9,7 +10,7 @@ The result must be the tree libcst's rewrite gives, as the index is built from i
 each rewritten line must be where the tree has such a statement (else the line was in a
 string, and libcst decides), and every f-string becomes a plain string spanning the same
 lines, as libcst's rewrite makes it (joined to plain strings, their text is kept).
-Anything else (a construct over several lines, syntax this does not know) is left to
+Anything else (another construct over several lines, syntax this does not know) is left to
 libcst: None.
 """
 
@@ -205,17 +206,69 @@ def _visited(
     return node
 
 
+def _closing_below(lines: list[str], number: int, start: int) -> tuple[int, int] | None:
+    """Where the `]` that closes the `[` at `start` of line `number` is, over the lines
+    below (line, index just past it); None when a string is in the way or it never closes.
+    A comment inside the brackets goes with them, as in libcst's rewrite."""
+    depth = 0
+    column = start
+    for row in range(number, len(lines)):
+        line = lines[row]
+        while column < len(line):
+            char = line[column]
+            if char in "[(":
+                depth += 1
+            elif char in "])":
+                depth -= 1
+                if depth == 0:
+                    return row, column + 1
+            elif char in "\"'":
+                return None
+            elif char == "#":
+                break
+            column += 1
+        column = 0
+    return None
+
+
+def _type_parameters_below(lines: list[str], number: int) -> tuple[str, int] | None:
+    """A `def` or `class` line whose type parameters close on a line below: the line
+    without them, and the number of that closing line; None for anything else."""
+    found = _GENERIC.match(lines[number])
+    if found is None:
+        return None
+    closing = _closing_below(lines, number, found.end() - 1)
+    if closing is None or closing[0] == number:
+        return None
+    row, end = closing
+    return found.group(1) + lines[row][end:], row
+
+
 def downgraded_lines(text: str, filename: str) -> ast.Module | None:
     """The tree libcst's rewrite would give, made line by line; None when this cannot
     tell (see the module's docstring)."""
-    lines = text.split("\n")
+    source = text.split("\n")
+    lines: list[str] = []
     expected: dict[int, type[ast.AST] | tuple[type[ast.AST], ...]] = {}
-    for number, line in enumerate(lines):
+    number = 0
+    while number < len(source):
+        line = source[number]
+        number += 1
         if "except" not in line and "[" not in line and "type" not in line:
+            lines.append(line)
             continue
         rewritten = _rewrite(line)
-        if rewritten is not None:
-            lines[number], expected[number + 1] = rewritten
+        if rewritten is None and "[" in line:
+            # Type parameters over several lines: libcst's rewrite drops their lines too.
+            joined = _type_parameters_below(source, number - 1)
+            if joined is not None:
+                rewritten = joined[0], _FUNCTIONS
+                number = joined[1] + 1
+        if rewritten is None:
+            lines.append(line)
+            continue
+        lines.append(rewritten[0])
+        expected[len(lines)] = rewritten[1]
     if not expected:
         return None
     try:
