@@ -254,3 +254,28 @@ def test_global_and_nonlocal_names_are_not_locals() -> None:
     assert table.declared(inner, "db") == "nonlocal"
     assert table.declared(inner, "engine") == "global"
     assert table.declared(outer, "db") is None
+
+
+def test_names_bound_in_inner_scopes_and_names_bound_nowhere() -> None:
+    # A name never bound inside a def or class is looked up in the module scope alone;
+    # one bound inside (by an import there too) is looked up scope by scope.
+    table = ImportTable("app.m", False)
+    table.module_scope["Session"] = "sqlalchemy.orm.Session"
+    function = ast.parse("def f(): pass").body[0]
+    table.push(function, is_class=False)
+    table.bind("np", "numpy")
+    assert table.lookup("np") == "numpy"
+    assert table.lookup("len") is None
+    assert table.binding_scope("len") is None
+    assert table.lookup("Session") == "sqlalchemy.orm.Session"
+    module_scope = table.binding_scope("Session")
+    assert module_scope is not None
+    assert module_scope.node is None
+    table.bind_local("Session")
+    assert table.lookup("Session") is None
+    scope = table.binding_scope("Session")
+    assert scope is not None
+    assert scope.node is function
+    table.pop()
+    assert table.lookup("np") is None
+    assert table.lookup("Session") == "sqlalchemy.orm.Session"

@@ -31,6 +31,23 @@ SAME = {
         "def first[T](items: list[T]) -> T:\n"
         "    return items[0]\n"
     ),
+    "type parameters over lines": (
+        "class Service[\n"
+        "    Model: Base,  # type: ignore[type-arg]\n"
+        "    Create: (Schema, dict[str, int]),\n"
+        "](\n"
+        "    Reader[Model],\n"
+        "):\n"
+        "    def get[\n"
+        "        T,\n"
+        "    ](self, key: T) -> T:\n"
+        "        return f'{key}'\n"
+        "class Mixin[\n"
+        "    ID,\n"
+        "]:\n"
+        "    pass\n"
+        "x = 1\n"
+    ),
     "aliases": (
         "type Alias = dict[str, int]\n"
         "type Pair[K, V] = tuple[K, V]\n"
@@ -49,9 +66,22 @@ SAME = {
         '""")\n'
         "z = call(f'{x:{width}}', key=f'é{x}', other=1)\n"
     ),
+    "f-strings deep in statements over lines": (
+        "type Alias = int\n"
+        "def f(a):\n"
+        "    if a:\n"
+        "        return call(\n"
+        "            a,\n"
+        "            'head '\n"
+        "            F'{a}'\n"
+        "            rf'{a}\\d',\n"
+        "        )\n"
+        "    return {k: [Fr'{v}' for v in a] for k in a}\n"
+    ),
 }
 LIBCST_DECIDES = {
-    "type parameters over lines": "class Repo[\n    T,\n]:\n    pass\n",
+    "type parameters with a string": "class Repo[\n    T: Literal['a'],\n]:\n    pass\n",
+    "type parameters never closed": "class Repo[\n    T,\n",
     "a line in a string": "x = '''\nexcept A, B:\n'''\ntype Y = int\n",
     "newer f-string": "type Y = int\nx = f'{a['b']}'\n",
     "t-string": "type Y = int\ny = t'{x}'\n",

@@ -146,3 +146,17 @@ def test_parse_noqa_counts_rows_like_python() -> None:
 def test_parse_noqa_survives_broken_code() -> None:
     noqa = parse_noqa("x = 1  # noqa: LC001\ny = (\n")
     assert noqa.suppresses("LC001", 1)
+
+
+def test_parse_noqa_reads_no_further_than_the_last_noqa_line() -> None:
+    # The text below the last line naming noqa is not tokenized; a string still open
+    # there, or a row inside a string that ends on a noqa line, is read as before.
+    open_below = parse_noqa('x = 1  # noqa: LC201\ny = """\nnoqa\n""" + (\n')
+    assert open_below.suppresses("LC201", 1)
+    assert not any(open_below.suppresses("LC201", row) for row in (2, 3, 4, 5))
+    closing = parse_noqa('y = """\n\n"""  # noqa: LC201\nz = """\n"""\n')
+    assert all(closing.suppresses("LC201", row) for row in (1, 2, 3))
+    assert not any(closing.suppresses("LC201", row) for row in (4, 5))
+    continued = parse_noqa("a = 1 + \\\n    2  # NOQA: LC201\nb = 3\n")
+    assert continued.suppresses("LC201", 1)
+    assert not continued.suppresses("LC201", 3)

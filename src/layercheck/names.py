@@ -45,6 +45,9 @@ class ImportTable:
     generation: int = 0
     """Moves on whenever what a name means may change (a binding, a scope entered or
     left): an answer kept for a node holds only while it is unchanged."""
+    bound_inside: set[str] = field(default_factory=set, compare=False, repr=False)
+    """Every name ever bound in a scope other than the module's: any other name (a
+    builtin, a module-level name) means what the module scope says, wherever asked."""
 
     def __post_init__(self) -> None:
         if not self.scopes:
@@ -78,6 +81,8 @@ class ImportTable:
     def bind(self, name: str, qualified: str) -> None:
         self.generation += 1
         self.scopes[-1].bindings[name] = qualified
+        if len(self.scopes) > 1:
+            self.bound_inside.add(name)
 
     def bind_local(self, name: str) -> None:
         """Mark `name` as a local of the innermost function or class scope."""
@@ -86,6 +91,7 @@ class ImportTable:
             if name not in innermost.declared:
                 self.generation += 1
                 innermost.bindings[name] = LOCAL
+                self.bound_inside.add(name)
 
     def declare(self, node: ast.Global | ast.Nonlocal) -> None:
         """`global x` / `nonlocal x`: `x` is not a local of the innermost scope."""
@@ -114,6 +120,9 @@ class ImportTable:
             self.scopes.pop()
 
     def lookup(self, name: str) -> str | None:
+        if name not in self.bound_inside:
+            # Most misses (builtins) and module-level names: one look, not one per scope.
+            return self.scopes[0].bindings.get(name) or None
         innermost = len(self.scopes) - 1
         for depth in range(innermost, -1, -1):
             scope = self.scopes[depth]
@@ -129,6 +138,9 @@ class ImportTable:
 
     def binding_scope(self, name: str) -> Scope | None:
         """The scope whose binding `name` refers to here (lookup's rules), or None."""
+        if name not in self.bound_inside:
+            module = self.scopes[0]
+            return module if name in module.bindings else None
         innermost = len(self.scopes) - 1
         for depth in range(innermost, -1, -1):
             scope = self.scopes[depth]

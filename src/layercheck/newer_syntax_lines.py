@@ -1,7 +1,8 @@
 """The tree newer_syntax.py (libcst) makes of a file in syntax newer than the running
 Python reads, made instead line by line when the newer constructs each sit on one line:
-`except A, B:` (PEP 758), type parameters of a `def` or `class` (PEP 695) and `type X =
-...` (PEP 695). libcst reads the whole file into a concrete tree and writes it back, many
+`except A, B:` (PEP 758), type parameters of a `def` or `class` (PEP 695; these may also
+close on a line below, whose lines libcst's rewrite drops with them) and `type X = ...`
+(PEP 695). libcst reads the whole file into a concrete tree and writes it back, many
 times the cost of `ast.parse`; a project written for Python 3.14 has such files by the
 dozen, and a cold run paid for libcst more than for all its other files.
 
@@ -9,7 +10,7 @@ The result must be the tree libcst's rewrite gives, as the index is built from i
 each rewritten line must be where the tree has such a statement (else the line was in a
 string, and libcst decides), and every f-string becomes a plain string spanning the same
 lines, as libcst's rewrite makes it (joined to plain strings, their text is kept).
-Anything else (a construct over several lines, syntax this does not know) is left to
+Anything else (another construct over several lines, syntax this does not know) is left to
 libcst: None.
 """
 
@@ -104,62 +105,176 @@ def _blanked(text: str) -> str | None:
     return "".join(parts)
 
 
-class _Blank(ast.NodeTransformer):
-    """Every f-string a plain string of its line breaks; False in `ok` when one cannot
-    be told from libcst's rewrite."""
+# Where an f-string may start: its prefix and quote share a line. Other matches (`elif"`,
+# text in a string) only make the search below look closer.
+_FSTRING_START: Final = re.compile(r"[fF][rR]?[\"']|[rR][fF][\"']")
+# The fields that hold statements (or handlers, or match cases, which hold statements).
+_BODIES: Final = ("body", "orelse", "finalbody", "handlers", "cases")
 
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        self.ok = True
 
-    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
-        end_line, end_col = node.end_lineno, node.end_col_offset
-        if end_line is None or end_col is None:
-            self.ok = False
-            return node
-        # Columns count UTF-8 bytes.
-        first = self.lines[node.lineno - 1].encode()
-        if end_line == node.lineno:
-            text = first[node.col_offset : end_col].decode(errors="replace")
-        else:
-            text = "\n".join(
-                [
-                    first[node.col_offset :].decode(errors="replace"),
-                    *self.lines[node.lineno : end_line - 1],
-                    self.lines[end_line - 1].encode()[:end_col].decode(errors="replace"),
-                ]
-            )
-        value = _blanked(text)
-        if value is None:
-            self.ok = False
-            return node
-        return ast.copy_location(ast.Constant(value), node)
+def _statements_seen(
+    tree: ast.Module, expected: dict[int, type[ast.AST] | tuple[type[ast.AST], ...]]
+) -> int:
+    """How many of the expected lines hold a statement of the expected kind. Every kind
+    expected is a statement or a handler: no expression needs a look."""
+    seen = set()
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        kind = expected.get(getattr(node, "lineno", 0))
+        if kind is not None and isinstance(node, kind):
+            seen.add(node.lineno)  # type: ignore[attr-defined]
+        for field_name in _BODIES:
+            children = getattr(node, field_name, None)
+            if type(children) is list:
+                stack.extend(children)
+    return len(seen)
+
+
+def _blanked_in(node: ast.AST, lines: list[str]) -> ast.AST | None:
+    """The f-string `node` as libcst's rewrite leaves it, None when that cannot be told."""
+    end_line, end_col = node.end_lineno, node.end_col_offset  # type: ignore[attr-defined]
+    start_line: int = node.lineno  # type: ignore[attr-defined]
+    if end_line is None or end_col is None:
+        return None
+    # Columns count UTF-8 bytes.
+    first = lines[start_line - 1].encode()
+    col: int = node.col_offset  # type: ignore[attr-defined]
+    if end_line == start_line:
+        text = first[col:end_col].decode(errors="replace")
+    else:
+        text = "\n".join(
+            [
+                first[col:].decode(errors="replace"),
+                *lines[start_line : end_line - 1],
+                lines[end_line - 1].encode()[:end_col].decode(errors="replace"),
+            ]
+        )
+    value = _blanked(text)
+    if value is None:
+        return None
+    return ast.copy_location(ast.Constant(value), node)
+
+
+def _blank(tree: ast.Module, lines: list[str]) -> bool:
+    """Every f-string of the tree made a plain string of its line breaks, in place; False
+    when one cannot be told from libcst's rewrite. Only the nodes whose lines hold the
+    start of an f-string are looked into: an f-string lies within its parent's lines."""
+    marked = {number for number, line in enumerate(lines, 1) if _FSTRING_START.search(line)}
+    if not marked:
+        return True
+    if "\r" in "".join(lines):
+        # A lone carriage return ends a line for the parser, not for `lines`: look everywhere.
+        marked = set(range(1, 2 + sum(line.count("\r") + 1 for line in lines)))
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        for field_name in node._fields:
+            value = getattr(node, field_name, None)
+            if type(value) is list:
+                for position, child in enumerate(value):
+                    if isinstance(child, ast.AST):
+                        replaced = _visited(child, lines, marked, stack)
+                        if replaced is None:
+                            return False
+                        value[position] = replaced
+            elif isinstance(value, ast.AST):
+                replaced = _visited(value, lines, marked, stack)
+                if replaced is None:
+                    return False
+                setattr(node, field_name, replaced)
+    return True
+
+
+def _visited(
+    node: ast.AST, lines: list[str], marked: set[int], stack: list[ast.AST]
+) -> ast.AST | None:
+    """`node` itself, or its plain string when it is an f-string (None when that cannot be
+    told); a node that may hold an f-string goes on the stack."""
+    if type(node) is ast.JoinedStr:
+        return _blanked_in(node, lines)
+    start = getattr(node, "lineno", None)
+    if start is None:
+        stack.append(node)  # no position (arguments, comprehension, ...): look inside
+        return node
+    end = getattr(node, "end_lineno", None) or start
+    if end - start < 8:
+        if any(number in marked for number in range(start, end + 1)):
+            stack.append(node)
+    elif any(start <= number <= end for number in marked):
+        stack.append(node)
+    return node
+
+
+def _closing_below(lines: list[str], number: int, start: int) -> tuple[int, int] | None:
+    """Where the `]` that closes the `[` at `start` of line `number` is, over the lines
+    below (line, index just past it); None when a string is in the way or it never closes.
+    A comment inside the brackets goes with them, as in libcst's rewrite."""
+    depth = 0
+    column = start
+    for row in range(number, len(lines)):
+        line = lines[row]
+        while column < len(line):
+            char = line[column]
+            if char in "[(":
+                depth += 1
+            elif char in "])":
+                depth -= 1
+                if depth == 0:
+                    return row, column + 1
+            elif char in "\"'":
+                return None
+            elif char == "#":
+                break
+            column += 1
+        column = 0
+    return None
+
+
+def _type_parameters_below(lines: list[str], number: int) -> tuple[str, int] | None:
+    """A `def` or `class` line whose type parameters close on a line below: the line
+    without them, and the number of that closing line; None for anything else."""
+    found = _GENERIC.match(lines[number])
+    if found is None:
+        return None
+    closing = _closing_below(lines, number, found.end() - 1)
+    if closing is None or closing[0] == number:
+        return None
+    row, end = closing
+    return found.group(1) + lines[row][end:], row
 
 
 def downgraded_lines(text: str, filename: str) -> ast.Module | None:
     """The tree libcst's rewrite would give, made line by line; None when this cannot
     tell (see the module's docstring)."""
-    lines = text.split("\n")
+    source = text.split("\n")
+    lines: list[str] = []
     expected: dict[int, type[ast.AST] | tuple[type[ast.AST], ...]] = {}
-    for number, line in enumerate(lines):
+    number = 0
+    while number < len(source):
+        line = source[number]
+        number += 1
         if "except" not in line and "[" not in line and "type" not in line:
+            lines.append(line)
             continue
         rewritten = _rewrite(line)
-        if rewritten is not None:
-            lines[number], expected[number + 1] = rewritten
+        if rewritten is None and "[" in line:
+            # Type parameters over several lines: libcst's rewrite drops their lines too.
+            joined = _type_parameters_below(source, number - 1)
+            if joined is not None:
+                rewritten = joined[0], _FUNCTIONS
+                number = joined[1] + 1
+        if rewritten is None:
+            lines.append(line)
+            continue
+        lines.append(rewritten[0])
+        expected[len(lines)] = rewritten[1]
     if not expected:
         return None
     try:
         tree = ast.parse("\n".join(lines), filename)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    seen = set()
-    for node in ast.walk(tree):
-        kind = expected.get(getattr(node, "lineno", 0))
-        if kind is not None and isinstance(node, kind):
-            seen.add(node.lineno)  # type: ignore[attr-defined]
-    if len(seen) != len(expected):
+    if _statements_seen(tree, expected) != len(expected):
         return None
-    blank = _Blank(lines)
-    tree = blank.visit(tree)
-    return tree if blank.ok and isinstance(tree, ast.Module) else None
+    return tree if _blank(tree, lines) else None

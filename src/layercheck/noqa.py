@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -19,6 +20,7 @@ _FILE_RE: Final = re.compile(
 )
 _CODE_RE: Final = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 _EOL_RE: Final = re.compile(r"\r\n|\r|\n")
+_NOQA_RE: Final = re.compile("noqa", re.IGNORECASE)
 ALL: Final = frozenset({"*"})
 
 
@@ -170,12 +172,26 @@ class NoqaMap:
         return None
 
 
+def _through_last_noqa(text: str) -> str:
+    """The text up to the end of the last line where `noqa` appears, "" when it does not.
+    No directive lies below, and every row below maps to a row below (a string or a
+    continued line ends further down), where no directive can cover it: the rest need not
+    be tokenized. A string open at the cut was open on the last such line, which then
+    holds no comment either."""
+    found = deque(_NOQA_RE.finditer(text), maxlen=1)
+    if not found:
+        return ""
+    end = _EOL_RE.search(text, found[0].end())
+    return text[: end.end()] if end is not None else text
+
+
 def parse_noqa(text: str) -> NoqaMap:
     """Only called for files with findings (or unused noqa checks), and only tokenizes
-    when `noqa` appears."""
-    if "noqa" not in text.lower():
+    when `noqa` appears, up to the last line where it does."""
+    head = _through_last_noqa(text)
+    if not head:
         return NoqaMap({}, None)
-    found = scan(text)
+    found = scan(head)
     by_line: dict[int, frozenset[str]] = {}
     directives: dict[int, Directive] = {}
     file_directives: list[Directive] = []

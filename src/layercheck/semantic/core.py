@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from layercheck.source import LineIndex
 
 _COMPREHENSIONS: Final = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
-_FUNCTIONS: Final = (ast.FunctionDef, ast.AsyncFunctionDef)
 _NESTING: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
@@ -61,11 +60,13 @@ class FileModel:
         key = (id(chain[-1]), len(chain)) if chain else (0, 0)
         if self._functions_at is not None and self._functions_at[0] == key:
             return self._functions_at[1]
+        # The walk enters a def's scope for its body only, after its decorators, defaults
+        # and annotations: the functions whose body holds the node are those of its
+        # scopes, a few where the ancestors are many.
         found: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
-        for depth in range(len(chain) - 2, -1, -1):
-            node = chain[depth]
-            # The only statements among a def's children are those of its body.
-            if isinstance(node, _FUNCTIONS) and isinstance(chain[depth + 1], ast.stmt):
+        for scope in reversed(self.names.scopes):
+            node = scope.node
+            if type(node) is ast.FunctionDef or type(node) is ast.AsyncFunctionDef:
                 found.append(node)
         self._functions_at = (key, found)
         return found

@@ -103,7 +103,14 @@ def _returns_response_class(index: ProjectIndex, callee: str) -> bool:
 
 @derived("routes.project-root")
 def _is_project_root(index: ProjectIndex, root: str) -> bool:
-    return any(module == root or module.startswith(f"{root}.") for module in index.by_module)
+    # The set of first names is built once per index: a trimmed answer asked again
+    # would otherwise scan every module of the project again.
+    return root in index.shared("routes.project-roots", _project_roots)
+
+
+def _project_roots(index: ProjectIndex) -> frozenset[str]:
+    """The first name of every module of the project (`app` for `app.api.users`)."""
+    return frozenset(module.partition(".")[0] for module in index.by_module)
 
 
 def template_response(node: ast.Call) -> bool:

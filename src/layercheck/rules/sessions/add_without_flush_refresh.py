@@ -542,8 +542,10 @@ def _uses(receiver: ast.expr, scope: ast.AST) -> _Uses:
     key = ast.dump(receiver)
     awaited: set[int] = set()
     calls: list[ast.Call] = []
-    names = _annotated_names(receiver, scope)
-    annotations: list[ast.expr] = []
+    names = _annotated_names(receiver)
+    # Read once the names are all known: one walk of the scope finds both.
+    annotated: list[ast.arg | ast.AnnAssign] = []
+    attribute = isinstance(receiver, ast.Attribute)
     for node in ast.walk(scope):
         if isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
             awaited.add(id(node.value))
@@ -555,12 +557,15 @@ def _uses(receiver: ast.expr, scope: ast.AST) -> _Uses:
         ):
             calls.append(node)
         elif isinstance(node, ast.arg | ast.AnnAssign):
-            annotation = _annotation_of(node, names)
-            if annotation is not None:
-                annotations.append(annotation)
+            annotated.append(node)
+        elif attribute and isinstance(node, ast.Assign):
+            source = _receiver_set_from(node, receiver, key)
+            if source is not None:
+                names[source] = key
+    annotations = [_annotation_of(node, names) for node in annotated]
     return _Uses(
         awaited=any(id(call) in awaited for call in calls),
-        annotations=tuple(annotations),
+        annotations=tuple(annotation for annotation in annotations if annotation is not None),
         sync_only=any(
             isinstance(call.func, ast.Attribute) and call.func.attr in _AWAITED for call in calls
         ),
@@ -598,26 +603,24 @@ def _same_tail(node: ast.expr, receiver: ast.expr) -> bool:
     return type(node) is type(receiver)
 
 
-def _annotated_names(receiver: ast.expr, scope: ast.AST) -> dict[str, str]:
+def _annotated_names(receiver: ast.expr) -> dict[str, str]:
     """Names whose annotation tells the session's type -> the dump of the target they
     annotate: the receiver's own name, and for `self.x` the attribute `x` (a dataclass
-    field) and the parameters assigned to `self.x`."""
+    field); `_uses` adds the parameters assigned to `self.x`."""
     if isinstance(receiver, ast.Name):
         return {receiver.id: ast.dump(receiver)}
     if not isinstance(receiver, ast.Attribute):
         return {}
-    key = ast.dump(receiver)
-    names = {receiver.attr: key}
-    for node in ast.walk(scope):
-        if (
-            isinstance(node, ast.Assign)
-            and isinstance(node.value, ast.Name)
-            and any(
-                _same_tail(target, receiver) and ast.dump(target) == key for target in node.targets
-            )
-        ):
-            names[node.value.id] = key
-    return names
+    return {receiver.attr: ast.dump(receiver)}
+
+
+def _receiver_set_from(node: ast.Assign, receiver: ast.expr, key: str) -> str | None:
+    """The name in `self.x = name`, where `self.x` is the receiver (dumped as `key`)."""
+    if isinstance(node.value, ast.Name) and any(
+        _same_tail(target, receiver) and ast.dump(target) == key for target in node.targets
+    ):
+        return node.value.id
+    return None
 
 
 def _annotation_of(node: ast.arg | ast.AnnAssign, names: dict[str, str]) -> ast.expr | None:
