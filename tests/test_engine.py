@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
+from typing import Any
 
+import pytest
 from support import FIXTURES, write_project
 
+from layercheck import engine as engine_module
 from layercheck.config.workspace import Workspace
-from layercheck.engine import Engine
+from layercheck.engine import Engine, _Identities
 from layercheck.rules import CATALOG
 
 GONE_HTTP = "from fastapi import HTTPException\n\nclass Gone(HTTPException):\n    pass\n"
@@ -39,3 +43,45 @@ def test_worker_processes_find_what_one_process_finds() -> None:
     serial = _codes(FIXTURES, *roots, jobs=1)
     assert serial, "the fixtures have findings"
     assert _codes(FIXTURES, *roots, jobs=2) == serial
+
+
+class _Cycle:
+    """Refers to itself, as the closure `ast.dump` makes does."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_run_leaves_no_reference_cycle_of_a_file_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collector is off during a run; what a file's rules leave in a cycle is freed
+    between files, not kept for every file of the project."""
+    real = engine_module.run_rules
+
+    def run_rules(*args: Any) -> Any:
+        _Cycle()
+        return real(*args)
+
+    monkeypatch.setattr(engine_module, "run_rules", run_rules)
+    write_project(tmp_path, {f"app/services/s{n}.py": RAISES_GONE for n in range(4)})
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()  # as a caller that runs with the collector off: nothing collects but the run
+    try:
+        Engine(Workspace(CATALOG, cwd=tmp_path), jobs=1).check([tmp_path])
+        left = sum(1 for item in gc.get_objects() if type(item) is _Cycle)
+    finally:
+        if was_enabled:
+            gc.enable()
+    assert left == 0
+
+
+def test_the_targets_identities_hold_those_records_and_no_other() -> None:
+    records = [object() for _ in range(60)]
+    others = [object() for _ in range(60)]
+    held = _Identities(records[::3])
+    assert [id(record) in held for record in records] == [True, False, False] * 20
+    assert not any(id(other) in held for other in others)
+    assert "1" not in held
+    assert id(records[0]) not in _Identities([])

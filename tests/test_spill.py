@@ -24,7 +24,7 @@ from layercheck.layers import Layer
 from layercheck.loading import load_file
 from layercheck.orm import loaded_async
 from layercheck.rules import CATALOG
-from layercheck.spill import FactsSpill, SpilledFacts, packed
+from layercheck.spill import FactsSpill, Packed, SpilledFacts, packed
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "pread"), reason="no os.pread here")
 
@@ -111,6 +111,22 @@ def test_facts_packed_by_a_worker_read_back_equal_the_facts() -> None:
             assert getattr(item, name) == getattr(original, name)
         assert item == original
     assert _answers(ProjectIndex(kept)) == _answers(ProjectIndex(facts))
+    spill.close()
+
+
+def test_packed_facts_hold_the_path_string_the_caller_holds() -> None:
+    facts = _facts(FIXTURES / "errors_app")
+    spill = FactsSpill(decoded=2)
+    for item in facts:
+        sent = pickle.loads(pickle.dumps(packed(item)))
+        if not isinstance(sent, Packed):
+            continue
+        mine = "".join(item.path)  # an equal string, not the one that came with the facts
+        kept = spill.keep(sent, mine)
+        assert kept.path is mine
+        assert kept == item
+        # A string that is not the file's own path is not taken for it.
+        assert spill.keep(sent, mine + "x").path == item.path
     spill.close()
 
 

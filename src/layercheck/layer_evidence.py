@@ -46,6 +46,7 @@ stand. Globs of `[tool.layercheck.layers]` are taken as given; so are the routes
 from __future__ import annotations
 
 import bisect
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol
@@ -166,10 +167,12 @@ class LayerEvidence:
         self._environments: tuple[str, ...] | None = None
         self._roots: dict[tuple[frozenset[Layer], str], bool] = {}
         self._members: dict[str, list[FileFacts]] = {}
-        self._sorted: list[str] | None = None
-        """The project's paths in sorted order: the paths below a folder are one run."""
-        self._position: dict[str, int] = {}
-        """Each path's place in the project's order."""
+        self._paths: list[str] | None = None
+        """The project's paths in its order."""
+        self._sorted = array("I")
+        """Places in `_paths` in the order of the paths: the paths below a folder are one
+        run. Four bytes a file: a map of each path to its place held an int object and an
+        entry for each (about 100 bytes a file, 100,000 files: 10 MiB)."""
 
     # -- the decision ------------------------------------------------------------------
     def decide(self, item: FileFacts) -> LayerDecision:
@@ -297,22 +300,24 @@ class LayerEvidence:
         if found is not None:
             return found
         by_path = self.index.by_path
-        paths = self._sorted
+        paths = self._paths
         if paths is None:
-            paths = self._sorted = sorted(by_path)
-            self._position = {path: n for n, path in enumerate(by_path)}
+            paths = self._paths = list(by_path)
+            self._sorted = array("I", sorted(range(len(paths)), key=paths.__getitem__))
+        order = self._sorted
         stem = folder.rstrip("/\\")
-        below: list[str] = []
+        below: list[int] = []
         for separator in ("/", "\\"):
             # The paths that start with `stem + separator` sort from it up to, not
             # including, `stem` followed by the character after the separator.
-            start = bisect.bisect_left(paths, stem + separator)
-            stop = bisect.bisect_left(paths, stem + chr(ord(separator) + 1), lo=start)
-            below.extend(paths[start:stop])
-        below.sort(key=self._position.__getitem__)
-        found = self._members[folder] = [
-            by_path[path] for path in below if not by_path[path].is_test
-        ]
+            start = bisect.bisect_left(order, stem + separator, key=paths.__getitem__)
+            stop = bisect.bisect_left(
+                order, stem + chr(ord(separator) + 1), lo=start, key=paths.__getitem__
+            )
+            below.extend(order[start:stop])
+        below.sort()
+        members = (by_path[paths[at]] for at in below)
+        found = self._members[folder] = [item for item in members if not item.is_test]
         return found
 
     # -- core and Alembic environments ---------------------------------------------------

@@ -46,6 +46,7 @@ _FIELDS: Final = tuple(item.name for item in fields(FileFacts))
 _TUPLES: Final = tuple(item.name for item in fields(FileFacts) if item.default == ())
 """The fields that may be kept on disk: the others are never a non-empty tuple."""
 _AT: Final = {name: at for at, name in enumerate(_TUPLES)}
+_PATH: Final = _FIELDS.index("path")
 _KINDS: Final = (AttributeFact, ClassFact, FunctionFact, ImportFact, RevisionFact, FileFacts)
 _NAMES: Final = {kind: tuple(item.name for item in fields(kind)) for kind in _KINDS}
 
@@ -141,13 +142,19 @@ class FactsSpill:
         self._recent: OrderedDict[int, weakref.ref[SpilledFacts]] = OrderedDict()
         self._capacity = decoded if decoded is not None else DECODED
 
-    def keep(self, facts: FileFacts | Packed) -> FileFacts:
+    def keep(self, facts: FileFacts | Packed, path: str | None = None) -> FileFacts:
         """`facts` as held by the index: a `SpilledFacts` when some field is worth
         leaving on disk, else `facts` itself. Facts packed by a worker are read back
         from the file when asked for; facts at hand stay set until the file is among the
-        oldest read (a project of fewer files than `DECODED` never reads them back)."""
+        oldest read (a project of fewer files than `DECODED` never reads them back).
+        `path`: the caller's string of the file's path, held instead of the one that
+        came with packed facts when they are equal (one string a file, not two)."""
         if isinstance(facts, Packed):
-            return self._write(facts, interned(facts.light))
+            given = facts.light[_PATH]
+            # Not interned: a path is no name that other files repeat.
+            own = path if path is not None and path == given else given
+            light = (*interned(facts.light[:_PATH]), own, *interned(facts.light[_PATH + 1 :]))
+            return self._write(facts, light)
         found = packed(facts)
         if not isinstance(found, Packed):
             return found
