@@ -14,6 +14,7 @@ import pytest
 from support import FIXTURES, write_project
 
 from layercheck import index as index_module
+from layercheck import orm
 from layercheck import spill as spill_module
 from layercheck.config.workspace import Workspace
 from layercheck.discovery import discover
@@ -237,11 +238,17 @@ def test_a_whole_project_answer_outlives_the_trim(monkeypatch: pytest.MonkeyPatc
     # every file's facts for the next file that asks: quadratic in a large project.
     index = ProjectIndex(_facts(FIXTURES / "sessions_app"))
     monkeypatch.setattr(index_module, "_REMEMBERED", 0)
-    module = next(iter(index.by_module))
-    loaded_async(module, index)
+    scans: list[ProjectIndex] = []
+    scan = orm._scan_loaded_async
+    monkeypatch.setattr(orm, "_scan_loaded_async", lambda index: scans.append(index) or scan(index))
+    first, second = list(index.by_module)[:2]
+    expected = loaded_async(second, ProjectIndex(_facts(FIXTURES / "sessions_app")))
+    scans.clear()
+    loaded_async(first, index)
     assert len(index.memo) >= len(index.by_module)
     trim(index)
-    assert ("loaded-async", module) in index.memo
+    assert loaded_async(second, index) is expected
+    assert scans == [index]  # one scan, before the trim
 
 
 def test_findings_do_not_depend_on_the_answers_kept(monkeypatch: pytest.MonkeyPatch) -> None:
