@@ -483,8 +483,8 @@ def trim(index: ProjectIndex) -> None:
             kept.clear()
     # Of the derived answers, only those about one name are forgotten: a question about
     # the whole project stores its answer (`uses-async`, no subject) or one for each
-    # module or class at once (`orm`'s loaded-async, the model ancestors: stored in
-    # `memo` directly, no `derive` question), and forgotten, the next file to ask
+    # module or class at once (`orm`'s loaded-async scan, the model ancestors: stored
+    # in `memo` under keys no `derive` question has), and forgotten, the next file to ask
     # scans every file's facts again, a run quadratic in the project (100,000 files:
     # most of a rules worker's time). What is kept is counted, so that a trim looks
     # again only after as many new answers.
