@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from layercheck import __version__
-from layercheck.envelope import seal, unseal
+from layercheck.envelope import seal, unseal, write_atomic
+from layercheck.envelope import sha256_hex as _sha256
 from layercheck.extract import EXTRACTION_REVISION
 from layercheck.facts import FileFacts
 from layercheck.layers import Layer
@@ -320,10 +321,6 @@ Prefetched = tuple[bytes, Stamp]
 """A miss that had to read the file: its bytes and stamp, so it is not read again."""
 _SEGMENTS_SHARE: Final = 4
 """Segments are appended while they stay under 1/4 of the base's bytes."""
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -684,22 +681,6 @@ class CachedFacts(FileFacts):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return self.loaded().__reduce__()
-
-
-def write_atomic(path: Path, text: str | bytes) -> None:
-    """Readers see the old file or the new one, never half of one. The temporary file is
-    made like any new file (the umask applies), under a name no other writer picks."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    descriptor = os.open(temporary, flags, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(text.encode() if isinstance(text, str) else text)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 def field_json(facts: FileFacts, name: str) -> str:

@@ -482,7 +482,7 @@ class Engine:
                 if spill is not None:
                     # Kept on disk field by field: decoded here, not as each is read.
                     plain = facts.loaded() if isinstance(facts, CachedFacts) else facts
-                    every.append(spill.keep(plain))
+                    every.append(spill.keep(plain, str(path)))
                     continue
                 every.append(facts)
                 continue

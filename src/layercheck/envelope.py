@@ -5,13 +5,17 @@ or truncated file is no envelope. Standard library only, as the warm path (warm_
 imports it before anything else.
 
 The callers choose the checksum and its key: the warm record a zlib CRC (hashlib loads
-OpenSSL, a warm start's largest import), the other caches SHA-256.
+OpenSSL, a warm start's largest import), the other caches SHA-256 (`sha256_hex`). Every
+cache file is written whole and atomically (`write_atomic`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Final
 
 _PAYLOAD: Final = b',"payload":'
@@ -40,3 +44,27 @@ def unseal(raw: bytes, key: str, checksum: Checksum) -> tuple[dict[str, object],
     if not isinstance(header, dict) or header.get(key) != checksum(payload):
         return None
     return header, payload
+
+
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 checksum the caches other than the warm record use. `hashlib` is
+    imported here, when a checksum is taken: the warm path never takes one."""
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Readers see the old file or the new one, never half of one. The temporary file is
+    made like any new file (the umask applies), under a name no other writer picks."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(temporary, flags, 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(text.encode() if isinstance(text, str) else text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

@@ -43,9 +43,9 @@ from layercheck.cache import (
     codec,
     format_id,
     prepare_directory,
-    write_atomic,
 )
-from layercheck.envelope import seal, unseal
+from layercheck.envelope import seal, unseal, write_atomic
+from layercheck.envelope import sha256_hex as _sha256
 from layercheck.index_reads import Reads
 from layercheck.layers import Layer
 from layercheck.model import Finding
@@ -56,10 +56,6 @@ FileStat = tuple[int, int]
 """(mtime_ns, size); mtime NO_MTIME when it cannot be trusted."""
 
 _FINDING: Final = codec(Finding)
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def findings_format() -> str:

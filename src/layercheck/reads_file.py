@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from layercheck.cache import write_atomic
+from layercheck.envelope import write_atomic
 from layercheck.index_reads import Reads
 
 Parts = list[list[Any]]

@@ -14,16 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from layercheck.cache import VERSION, field_json, prepare_directory, write_atomic
-from layercheck.envelope import seal, unseal
+from layercheck.cache import VERSION, field_json, prepare_directory
+from layercheck.envelope import seal, unseal, write_atomic
+from layercheck.envelope import sha256_hex as _sha256
 from layercheck.facts import FileFacts
 from layercheck.import_roots import misrooted_imports_warning
 
 _REVISION: Final = 1
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def inputs_key(facts: Sequence[FileFacts], code: str) -> str:

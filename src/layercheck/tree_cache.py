@@ -28,12 +28,13 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Final
 
-from layercheck.cache import NO_MTIME, RACY_NS, VERSION, prepare_directory, write_atomic
+from layercheck.cache import NO_MTIME, RACY_NS, VERSION, prepare_directory
 from layercheck.config.files import find_git_root
 from layercheck.config.settings import Settings
 from layercheck.config.workspace import Workspace
 from layercheck.discovery import SourceFile, WalkLog
-from layercheck.envelope import seal, unseal
+from layercheck.envelope import seal, unseal, write_atomic
+from layercheck.envelope import sha256_hex as _sha256
 from layercheck.layers import Layer
 
 _LAYERS: Final = {layer.value: layer for layer in Layer}
@@ -41,10 +42,6 @@ SettingsKey = Callable[[Settings], str]
 Stat = list[int] | None
 """[mtime_ns, size] of a file (mtime NO_MTIME when it may still change unseen), None
 when there is none."""
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def cache_file(directory: Path, root: Path) -> Path:

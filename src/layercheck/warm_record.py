@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from layercheck import __version__
-from layercheck.envelope import seal, unseal
+from layercheck.envelope import seal, unseal, write_atomic
 
 FOLDER_NAME: Final = ".layercheck_cache"
 """The default cache folder: the only one the warm path looks in, as it knows no
@@ -278,7 +278,7 @@ def write(
     }
     text = json.dumps(payload, separators=(",", ":"))
     whole = seal({"root": str(root), "format": FORMAT}, text, "checksum", checksum)
-    from layercheck.cache import prepare_directory, write_atomic
+    from layercheck.cache import prepare_directory
 
     where = record_file(root)
     prepare_directory(where.parent)

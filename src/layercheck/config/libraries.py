@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from layercheck import __version__
-from layercheck.envelope import seal, unseal
+from layercheck.envelope import seal, unseal, write_atomic
+from layercheck.envelope import sha256_hex as _sha256
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -371,10 +372,6 @@ def _stamps(root: Path, walked: list[Path], folders: list[Path]) -> list[Stamp] 
     return stamps
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 class _Record:
     """The last answer for one root in a cache folder, with the stats it rests on: a run
     whose declaring files and folders are unchanged reads no declaration (and loads no
@@ -430,10 +427,5 @@ class _Record:
             },
         }
         text = seal(self.header, json.dumps(payload, separators=(",", ":")), "sha256", _sha256)
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            temporary.write_text(text, encoding="utf-8")
-            os.replace(temporary, self.path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
+        with contextlib.suppress(OSError):
+            write_atomic(self.path, text)
