@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 from layercheck_bench.generator import generate
-from layercheck_bench.memory import Peak, parse_jobs, parse_sizes, run_memory, table
+from layercheck_bench.memory import (
+    Peak,
+    command,
+    parse_jobs,
+    parse_sizes,
+    run_memory,
+    table,
+)
 from layercheck_bench.rows import Command, _table
 from layercheck_bench.timing import child_env
 
@@ -84,6 +91,20 @@ def test_memory_table_gives_the_growth_per_thousand_files_for_each_choice_of_job
     assert lines[5].endswith("| 114.0 | 8.0 |")
 
 
+def test_memory_table_gives_cached_runs_a_column_and_growth_of_their_own() -> None:
+    peaks = [
+        Peak(2000, "default", 8.0, 10.0, 45.0),
+        Peak(2000, "default", 9.0, 12.0, 55.0, cached=True),
+        Peak(10000, "default", 40.0, 50.0, 93.0),
+        Peak(10000, "default", 45.0, 60.0, 111.0, cached=True),
+    ]
+    lines = table(peaks).splitlines()
+    assert lines[0].startswith("| files | jobs | cache | wall s |")
+    assert lines[3] == "| 2,000 | default | cold, written | 9.0 | 12.0 | 55.0 | - |"
+    assert lines[4].endswith("| --no-cache | 40.0 | 50.0 | 93.0 | 6.0 |")
+    assert lines[5].endswith("| 111.0 | 7.0 |")
+
+
 def test_memory_sizes_and_jobs_are_checked() -> None:
     assert parse_sizes("10000, 2000") == [2000, 10000]
     assert parse_jobs("default,1") == ["default", "1"]
@@ -101,3 +122,19 @@ def test_memory_runs_layercheck_on_each_size_and_deletes_the_trees(tmp_path: Pat
     assert all(peak.peak_mib > 5 and peak.cpu > 0 for peak in peaks)
     assert not (tmp_path / "gen-30").exists()
     assert not (tmp_path / "gen-60").exists()
+
+
+def test_memory_with_the_cache_runs_cold_with_a_new_cache_folder_each_time(
+    tmp_path: Path,
+) -> None:
+    env = child_env(tmp_path / "pycache")
+    peaks = run_memory([30], ["1"], tmp_path, 1, env, cached=True)
+    assert [(peak.files, peak.cached) for peak in peaks] == [(30, False), (30, True)]
+    assert all(peak.peak_mib > 5 for peak in peaks)
+    assert command(tmp_path, "1", tmp_path / "c")[3:6] == [
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--exit-zero",
+    ]
+    assert "--no-cache" in command(tmp_path, "default")
+    assert not (tmp_path / "gen-30").exists()

@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from pathlib import Path
 
 import pytest
 
-from layercheck.envelope import seal, unseal
+from layercheck import envelope
+from layercheck.envelope import json_pieces, seal, unseal, write_sealed
 
 
 def _sha256(data: bytes) -> str:
@@ -45,3 +47,32 @@ def test_a_damaged_or_foreign_file_is_no_envelope() -> None:
     assert unseal(b"{}", "sum", _sha256) is None
     with pytest.raises(ValueError, match="Expecting"):
         unseal(b'{"sum":,"payload":{}}', "sum", _sha256)
+
+
+VALUE = {
+    "a": [1, {"b": "\u00e9\ud800", "c": []}],
+    "d": None,
+    "e": {"x": [1, 2.5, True], "y": {}},
+}
+
+
+@pytest.mark.parametrize("depth", [0, 1, 2, 3])
+def test_the_pieces_of_a_payload_join_into_its_json(depth: int) -> None:
+    for value in (VALUE, [VALUE, [VALUE, []], {}], [], {}):
+        assert "".join(json_pieces(value, depth)) == json.dumps(value, separators=(",", ":"))
+
+
+def test_a_payload_written_in_pieces_is_the_file_sealed_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checksum comes before the payload: it is written over a placeholder of its
+    width once the pieces are, so the file is byte for byte the one `seal` makes (a
+    header that holds the placeholder's text too included)."""
+    monkeypatch.setattr(envelope, "_CHUNK", 7)  # many chunks
+    header = {**HEADER, "root": "0" * 64}
+    whole = seal(header, json.dumps(VALUE, separators=(",", ":")), "sha256", _sha256) + "\n"
+    written = write_sealed(tmp_path / "pieces", header, json_pieces(VALUE), b"\n")
+    assert (tmp_path / "pieces").read_bytes() == whole.encode()
+    assert written == len(whole.encode())
+    assert unseal(whole.encode()[:-1], "sha256", _sha256) is not None
+    assert [path.name for path in tmp_path.iterdir()] == ["pieces"], "no temporary left"

@@ -5,8 +5,10 @@ outgrow a quarter of the base, or when another process replaced it since it was 
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_cache import (
@@ -159,3 +161,45 @@ def test_a_file_replaced_since_it_was_read_is_not_appended_to(
     assert len(lines(project)) == 1
     assert len(FactsCache(project / CACHE, project)) == len(FILES)
     assert FactsCache(project / CACHE, project).digest(errors) == facts_digest(facts)
+
+
+def test_a_cold_run_writes_its_entries_as_they_come_into_the_file_a_held_cache_writes(
+    tmp_path: Path,
+) -> None:
+    """Streamed (nothing held) or held and written at once, the same bytes."""
+    root = small_project(tmp_path)
+    settings = Workspace(CATALOG, cwd=root).settings_for(root)
+    files = [
+        (root / name, facts_of(root, name), cache.read_stamped(root / name)[1]) for name in FILES
+    ]
+    streamed = FactsCache(tmp_path / "a", root)
+    streamed.stream()
+    held = FactsCache(tmp_path / "b", root)
+    for path, facts, stamp in files:
+        for each in (streamed, held):
+            each.store(path, settings, stamp, facts)
+    assert streamed._entries == {}, "not held"
+    assert len(streamed) == len(FILES)
+    assert all(streamed.digest(path) == held.digest(path) for path, _, _ in files)
+    streamed.save()
+    held.save()
+    assert streamed.path.read_bytes() == held.path.read_bytes()
+    assert not any(item.name.endswith(".tmp") for item in (tmp_path / "a").iterdir())
+    again = FactsCache(tmp_path / "a", root)
+    assert len(again) == len(FILES)
+    path, facts, _ = files[0]
+    found: Any = again.lookup(path, settings, lambda: facts)
+    assert found == facts
+
+
+def test_a_stream_never_saved_leaves_nothing_behind(tmp_path: Path) -> None:
+    root = small_project(tmp_path)
+    settings = Workspace(CATALOG, cwd=root).settings_for(root)
+    name = "app/core/errors.py"
+    streamed = FactsCache(tmp_path / "c", root)
+    streamed.stream()
+    streamed.store(root / name, settings, cache.read_stamped(root / name)[1], facts_of(root, name))
+    assert any(item.name.endswith(".tmp") for item in (tmp_path / "c").iterdir())
+    del streamed
+    gc.collect()
+    assert not any(item.name.endswith(".tmp") for item in (tmp_path / "c").iterdir())

@@ -6,6 +6,8 @@ the cache or without."""
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -28,7 +30,7 @@ from layercheck.config.loading import read_config
 from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
 from layercheck.engine import CheckResult, Engine
-from layercheck.reads_file import Parts, ReadsFile
+from layercheck.reads_file import ReadsAt, ReadsFile, encode_reads
 from layercheck.rules import CATALOG
 
 
@@ -228,119 +230,139 @@ def test_a_changed_base_class_rechecks_only_the_files_that_read_it(
         assert shown(run(project, cache=False)) == expected
 
 
-def _holds(reads: ReadsFile, name: str, asked: dict[str, str]) -> bool:
-    return reads.hold(name, lambda question, answer: asked.get(question) == answer)
+def _holds(reads: ReadsFile, at: object, asked: dict[str, str]) -> bool:
+    return reads.hold(at, lambda question, answer: asked.get(question) == answer)
 
 
-def _written(tmp_path: Path, files: int, per_file: int) -> tuple[Path, Parts, dict[str, None]]:
+def _written(tmp_path: Path, files: int, per_file: int) -> tuple[Path, dict[str, ReadsAt]]:
     path = tmp_path / "reads.json"
-    reads = ReadsFile(path, [])
-    for n in range(files):
-        reads.record(f"f{n}", [(f"q{n * per_file + k}", "a") for k in range(per_file)])
-    results = {f"f{n}": None for n in range(files)}
-    return path, reads.save(results), results
+    reads = ReadsFile(path, {})
+    named = {
+        f"f{n}": reads.add([(f"q{n * per_file + k}", "a") for k in range(per_file)])
+        for n in range(files)
+    }
+    return path, reads.finish(named)
+
+
+def test_each_files_reads_are_one_record_written_as_they_come_and_read_alone(
+    tmp_path: Path,
+) -> None:
+    """A cold run holds no read: each file's are on disk as soon as they arrive, and a
+    reader parses only the record of the file it asks about."""
+    path, named = _written(tmp_path, 40, 4)
+    answers = {f"q{n}": "a" for n in range(160)}
+    loaded = ReadsFile(path, named)
+    assert all(_holds(loaded, named[f"f{n}"], answers) for n in range(40))
+    assert not _holds(loaded, named["f3"], {**answers, "q12": "b"})
+    assert not _holds(loaded, None, answers), "a file with no record holds nothing"
+    fresh = tmp_path / "fresh.json"
+    writing = ReadsFile(fresh, {})
+    at = writing.add([("q0", "a")])
+    assert at[1] == len(encode_reads([("q0", "a")]))
+    # On disk already, in the new file that is renamed over the old one at the end.
+    (temporary,) = tmp_path.glob(".fresh.json.*.tmp")
+    assert temporary.stat().st_size == at[1]
+    assert not fresh.exists()
+    assert writing.finish({"f": at}) == {"f": at}
+    assert fresh.stat().st_size == at[1]
+    assert not temporary.exists()
 
 
 def test_the_reads_of_one_file_checked_again_are_appended_the_rest_left_alone(
     tmp_path: Path,
 ) -> None:
     """An editor saving one file of a large project: nothing else is read or rewritten."""
-    path, parts, results = _written(tmp_path, 40, 4)
-    base = path.read_bytes()
+    path, named = _written(tmp_path, 40, 4)
+    before = path.read_bytes()
     answers = {f"q{n}": "a" for n in range(160)}
-    again = ReadsFile(path, parts)
-    again.record("f3", [("q12", "a"), ("q999", "b")])
-    parts = again.save(results)
-    assert len(parts) == 2
-    assert path.read_bytes().startswith(base)
-    assert again._table is None, "the base was not read"
-    loaded = ReadsFile(path, parts)
-    assert all(_holds(loaded, f"f{n}", answers) for n in range(40) if n != 3)
-    assert _holds(loaded, "f3", {**answers, "q999": "b"})
-    assert not _holds(loaded, "f3", answers), "the segment replaces the base's pairs"
+    again = ReadsFile(path, named)
+    named = again.finish({**named, "f3": again.add([("q12", "a"), ("q999", "b")])})
+    assert path.read_bytes().startswith(before)
+    loaded = ReadsFile(path, named)
+    assert all(_holds(loaded, named[f"f{n}"], answers) for n in range(40) if n != 3)
+    assert _holds(loaded, named["f3"], {**answers, "q999": "b"})
+    assert not _holds(loaded, named["f3"], answers), "the new record replaces the old"
 
 
-def test_a_segment_of_repeated_names_is_stored_compressed_and_read_back(
-    tmp_path: Path,
-) -> None:
-    """One file's reads name the project's classes thousands of times (a rule that asks
-    about every class): compressed, such a segment leaves room for many more."""
-    path, parts, results = _written(tmp_path, 400, 4)
-    asked = {
-        f'["inherits","app.models.m{n}.Model",["pydantic.BaseSettings"]]': "a" for n in range(300)
-    }
-    again = ReadsFile(path, parts)
-    again.record("f3", sorted(asked.items()))
-    parts = again.save(results)
-    assert len(parts) == 2
-    length = parts[1][0]
-    segment = path.read_bytes()[-length:]
-    assert segment[:1] == b"x"
-    assert length * 4 < len(json.dumps({"f3": sorted(asked.items())}))
-    loaded = ReadsFile(path, parts)
-    assert _holds(loaded, "f3", asked)
-    assert not _holds(loaded, "f3", {**asked, next(iter(asked)): "b"})
-    assert _holds(loaded, "f4", {f"q{n}": "a" for n in range(16, 20)})
+def test_files_with_the_same_reads_share_one_record(tmp_path: Path) -> None:
+    path = tmp_path / "reads.json"
+    reads = ReadsFile(path, {})
+    same = [(f'["inherits","app.models.m{n}.Model",["x.Base"]]', "a") for n in range(300)]
+    named = reads.finish({"f0": reads.add(same), "f1": reads.add(list(same))})
+    assert named["f0"] == named["f1"]
+    assert path.stat().st_size == named["f0"][1]
+    assert named["f0"][1] * 4 < len(json.dumps(same)), "stored compressed"
+    loaded = ReadsFile(path, named)
+    asked = dict(same)
+    assert _holds(loaded, named["f0"], asked)
+    assert _holds(loaded, named["f1"], asked)
+    assert not _holds(loaded, named["f1"], {**asked, same[0][0]: "b"})
 
 
-def test_bytes_after_the_named_parts_are_ignored_and_cut_by_the_next_append(
-    tmp_path: Path,
-) -> None:
-    path, parts, results = _written(tmp_path, 40, 4)
-    with path.open("ab") as handle:
-        handle.write(b'{"f0": [["q0", "stale"]]}\n')  # another run's, never named
-    answers = {f"q{n}": "a" for n in range(160)}
-    assert _holds(ReadsFile(path, parts), "f0", answers)
-    again = ReadsFile(path, parts)
-    again.record("f1", [("q4", "a")])
-    parts = again.save(results)
-    assert b"stale" not in path.read_bytes()
-    assert _holds(ReadsFile(path, parts), "f1", answers)
-
-
-def test_a_damaged_part_makes_every_read_unknown_and_the_next_save_writes_anew(
-    tmp_path: Path,
-) -> None:
-    path, parts, results = _written(tmp_path, 40, 4)
-    again = ReadsFile(path, parts)
-    again.record("f1", [("q4", "a")])
-    parts = again.save(results)
+def test_a_damaged_record_holds_nothing_and_the_others_still_hold(tmp_path: Path) -> None:
+    path, named = _written(tmp_path, 40, 4)
+    offset = named["f5"][0]
     data = bytearray(path.read_bytes())
-    data[-5] ^= 1
+    data[offset + 3] ^= 1
     path.write_bytes(bytes(data))
     answers = {f"q{n}": "a" for n in range(160)}
-    damaged = ReadsFile(path, parts)
-    assert not _holds(damaged, "f0", answers)
-    damaged.record("f2", [("q8", "a")])
-    parts = damaged.save(results)
-    assert len(parts) == 1
-    assert _holds(ReadsFile(path, parts), "f2", answers)
-    assert not _holds(ReadsFile(path, parts), "f0", answers)
+    loaded = ReadsFile(path, named)
+    assert not _holds(loaded, named["f5"], answers)
+    assert _holds(loaded, named["f4"], answers)
+    assert _holds(loaded, named["f6"], answers)
+    assert not _holds(loaded, [offset, named["f5"][1] + 1, named["f5"][2]], answers)
+    path.write_bytes(bytes(data[: named["f6"][0]]))  # cut short
+    assert not _holds(ReadsFile(path, named), named["f7"], answers)
 
 
-def test_the_reads_file_is_written_anew_when_segments_outgrow_a_quarter_or_a_file_is_gone(
+def test_the_reads_file_is_written_anew_when_dead_records_outgrow_a_quarter(
     tmp_path: Path,
 ) -> None:
-    path, parts, results = _written(tmp_path, 8, 1)
-    for round_ in range(6):  # each file checked again, with new answers
-        reads = ReadsFile(path, parts)
-        for n in range(8):
-            reads.record(f"f{n}", [(f"q{n}", f"b{round_}")])
-        parts = reads.save(results)
-        assert len(parts) == 1, "segments this large are never appended"
-    table, files = json.loads(path.read_bytes())
-    assert len(table) <= 8 + 8 // 4 + 8
-    del results["f7"]
-    reads = ReadsFile(path, parts)
-    for n in range(7):
-        reads.record(f"f{n}", [(f"q{n}", "c")])
-    reads.record("f7", [("q7", "c")])
-    parts = reads.save(results)
-    table, files = json.loads(path.read_bytes())
-    assert sorted(files) == [f"f{n}" for n in range(7)]
-    assert not any(question == "q7" for question, _ in table)
-    loaded = ReadsFile(path, parts)
-    assert all(_holds(loaded, f"f{n}", {f"q{n}": "c"}) for n in range(7))
+    path, named = _written(tmp_path, 8, 1)
+    sizes = []
+    for round_ in range(12):  # each file checked again, one a run, with a new answer
+        reads = ReadsFile(path, named)
+        name = f"f{round_ % 8}"
+        named = reads.finish({**named, name: reads.add([(f"q{round_ % 8}", f"b{round_}")])})
+        sizes.append(path.stat().st_size)
+    live = sum(at[1] for at in named.values())
+    assert max(sizes) <= live + live // 4 + max(at[1] for at in named.values())
+    assert any(later < earlier for earlier, later in itertools.pairwise(sizes))
+    loaded = ReadsFile(path, named)
+    for round_ in range(4, 12):
+        assert _holds(loaded, named[f"f{round_ % 8}"], {f"q{round_ % 8}": f"b{round_}"})
+    # A file gone from the entries leaves its record behind at the next new file.
+    reads = ReadsFile(path, {})
+    kept = {name: at for name, at in named.items() if name != "f7"}
+    kept = reads.finish({**kept, "f0": reads.add([("q0", "c")])})
+    assert sorted(kept) == [f"f{n}" for n in range(7)]
+    assert path.stat().st_size == sum(at[1] for at in {tuple(at) for at in kept.values()})
+    loaded = ReadsFile(path, kept)
+    assert _holds(loaded, kept["f0"], {"q0": "c"})
+    assert _holds(loaded, kept["f3"], {"q3": "b11"})
+
+
+def test_a_findings_file_of_the_former_format_is_ignored(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reads were parts named in the header, the payload five items: such a file,
+    even one that says it is of this format, is an empty cache, never a crash."""
+    assert shown(run(project)) == LC201
+    (found,) = findings_files(project)
+    header, payload = found.read_text().split(',"payload":', 1)
+    fields = json.loads(payload[:-1])[:5]
+    old = json.dumps(fields, separators=(",", ":"))
+    checksum = hashlib.sha256(old.encode()).hexdigest()
+    header = json.loads(header + "}")
+    header["sha256"] = checksum
+    header["reads"] = [[10, "0" * 64]]
+    found.write_text(json.dumps(header, separators=(",", ":"))[:-1] + ',"payload":' + old + "}")
+    parsed = spy_parse(monkeypatch)
+    assert shown(run(project)) == LC201
+    assert parsed, "checked again"
+    parsed = spy_parse(monkeypatch)
+    assert shown(run(project)) == LC201
+    assert not parsed, "the file written again"
 
 
 SETTINGS = (

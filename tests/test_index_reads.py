@@ -206,3 +206,22 @@ def test_the_list_of_every_file_hashes_as_its_json() -> None:
         assert hasher.files_json(found) == json.dumps(
             hasher.canonical(found), separators=(",", ":")
         )
+
+
+def test_answers_forgotten_between_files_give_the_same_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A rules worker forgets the answers it hashed once it holds more than
+    `ANSWERS_KEPT`: the reads recorded after that are those recorded without it."""
+
+    def ask(index: ProjectIndex) -> None:
+        index.inherits(CHILD, HTTP)
+        _is_error(index, BASE)
+        index.classes()
+
+    kept = ReadingIndex(_index())
+    expected = [_reads(kept, ask) for _ in range(3)]
+    monkeypatch.setattr(index_reads, "ANSWERS_KEPT", 0)
+    forgetting = ReadingIndex(_index())
+    assert [_reads(forgetting, ask) for _ in range(3)] == expected
+    assert len(forgetting._answers) == len(kept._answers), "forgotten, then asked again"

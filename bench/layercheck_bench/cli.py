@@ -4,7 +4,8 @@ it, layercheck and flake8 on it, each in fresh subprocesses.
     python bench/run.py [--files 2000] [--seed 1] [--out bench/_generated] [--repeat 3]
                         [--flake8-repeat 2] [--no-flake8-default] [--keep]
     python bench/run.py --rows ...       (the speed issue's table: layercheck_bench.rows)
-    python bench/run.py --memory SIZES   (peak memory by size: layercheck_bench.memory)
+    python bench/run.py --memory SIZES   (peak memory by size: layercheck_bench.memory;
+                                           --memory-cache adds cold runs with the cache)
 
 Only the standard library is used here; layercheck and flake8 run as subprocesses of the
 same interpreter, so every measured command pays interpreter start and imports alike.
@@ -80,6 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="JOBS",
         help="for --memory: comma-separated 'default' or worker counts (default: default)",
     )
+    parser.add_argument(
+        "--memory-cache",
+        action="store_true",
+        help="for --memory: also a cold run with the cache (written to a new folder) for "
+        "each size and choice of jobs",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -90,7 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(str(error))
         with tempfile.TemporaryDirectory(prefix="layercheck-bench-") as scratch:
             env = child_env(Path(scratch) / "pycache")
-            print(table(run_memory(sizes, jobs, args.out.resolve(), args.seed, env)))
+            peaks = run_memory(
+                sizes, jobs, args.out.resolve(), args.seed, env, cached=args.memory_cache
+            )
+            print(table(peaks))
         return 0
 
     started = time.perf_counter()

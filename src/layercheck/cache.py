@@ -32,13 +32,22 @@ import os
 import time
 import types
 import typing
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any, Final, Protocol
 
 from layercheck import __version__
-from layercheck.envelope import seal, unseal, write_atomic
+from layercheck.envelope import (
+    SealedWriter,
+    json_pieces,
+    seal,
+    unseal,
+    write_atomic,
+    write_sealed,
+)
 from layercheck.envelope import sha256_hex as _sha256
 from layercheck.extract import EXTRACTION_REVISION
 from layercheck.facts import FileFacts
@@ -348,9 +357,30 @@ class FactsCache:
         """The entries this run changed (None: dropped), for the next segment."""
         self._entries = self._read()
         self._keys: dict[int, tuple[KeyedSettings, str]] = {}
+        self._writer: SealedWriter | None = None
+        """The new base the entries stored go to as they come (`stream`)."""
+        self._streamed: dict[str, str] = {}
+        """The digest of each entry written there: they are not held."""
+        self._pieces = 0
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._entries) + len(self._streamed)
+
+    def stream(self) -> None:
+        """When the cache holds no entry (a cold run), the entries stored from now on
+        are written to a new base as they come instead of held (at 10,000 files, the
+        facts of every file as text were tens of MiB, inherited by every rules worker);
+        `save` completes it. Not for a run that will not save."""
+        if self._entries or self._changed or self._writer is not None:
+            return
+        header = {"layercheck": VERSION, "format": format_id(), "root": str(self.root)}
+        try:
+            prepare_directory(self.directory)
+            writer = SealedWriter(self.path, header)
+        except OSError:
+            return  # held, and the save reports why the folder cannot be written
+        self._writer = writer
+        weakref.finalize(self, writer.abandon)
 
     @property
     def _dirty(self) -> bool:
@@ -477,11 +507,28 @@ class FactsCache:
             "facts": encoded,
             "digest": digest or _stored_digest(encoded),
         }
+        if self._writer is not None:
+            self._write_entry(name, entry)
+            self._streamed[name] = str(entry["digest"])
+            return
         self._set(name, entry)
+
+    def _write_entry(self, name: str, entry: object) -> None:
+        """One more item of the new base's dict (a name written twice: the last wins,
+        as `json` reads it)."""
+        assert self._writer is not None
+        comma = "," if self._pieces else "{"
+        self._pieces += 1
+        self._writer.write(f"{comma}{encode_basestring_ascii(name)}:")
+        self._writer.write(json.dumps(entry, separators=_SEPARATORS))
 
     def digest(self, path: Path) -> str | None:
         """The `facts_digest` stored with the file's facts."""
-        entry = self._entries.get(str(path))
+        name = str(path)
+        streamed = self._streamed.get(name)
+        if streamed is not None:
+            return streamed
+        entry = self._entries.get(name)
         found = entry.get("digest") if isinstance(entry, dict) else None
         return found if isinstance(found, str) else None
 
@@ -499,6 +546,9 @@ class FactsCache:
     def save(self) -> None:
         """Write what changed (OSError when it cannot be written): appended as a
         segment while the segments stay small, else a new base with every entry."""
+        if self._writer is not None:
+            self._close_stream()
+            return
         if not self._dirty:
             return
         known = self._known
@@ -512,15 +562,30 @@ class FactsCache:
                 return
         prepare_directory(self.directory)
         header = {"layercheck": VERSION, "format": format_id(), "root": str(self.root)}
-        payload = json.dumps(self._entries, separators=(",", ":"))
-        data = (seal(header, payload, "sha256", _sha256) + "\n").encode()
         self._known = None
-        write_atomic(self.path, data)
+        size = write_sealed(self.path, header, json_pieces(self._entries, 1), b"\n")
         self._changed = {}
         with contextlib.suppress(OSError):
             status = self.path.stat()
-            if status.st_size == len(data):
-                self._known = _Known((status.st_dev, status.st_ino), len(data), len(data))
+            if status.st_size == size:
+                self._known = _Known((status.st_dev, status.st_ino), size, size)
+
+    def _close_stream(self) -> None:
+        writer = self._writer
+        assert writer is not None
+        try:
+            for name, entry in self._entries.items():  # none unless set since `stream`
+                self._write_entry(name, entry)
+            writer.write("}" if self._pieces else "{}")
+            size = writer.close(b"\n")
+        finally:
+            writer.abandon()
+            self._writer = None
+        self._changed = {}
+        with contextlib.suppress(OSError):
+            status = self.path.stat()
+            if status.st_size == size:
+                self._known = _Known((status.st_dev, status.st_ino), size, size)
 
     def _append(self, known: _Known, data: bytes) -> bool:
         """`data` written after the bytes this run read; False when the file is not the

@@ -44,6 +44,7 @@ from layercheck.lint import run_rules
 from layercheck.loading import Loaded, bare_facts, load_file
 from layercheck.model import Finding, internal_error
 from layercheck.parallel import FileOutcome, WorkerError, map_forked, worker_count
+from layercheck.reads_file import ReadsAt
 from layercheck.roots_record import RootsRecord
 from layercheck.rules import ALL_RULES
 from layercheck.rules._base import Rule
@@ -445,6 +446,8 @@ class Engine:
         digests; the facts of the files read are stored in the facts cache (unless not
         `save`). No tree outlives its file."""
         cached, prefetched = self._cached(cache, files)
+        if cache is not None and save:
+            cache.stream()
         load = self._loader(targets, stdin, prefetched, cache is not None)
         spill = FactsSpill() if spilling(len(files)) else None
 
@@ -503,9 +506,11 @@ class Engine:
         stdin: tuple[Path, bytes] | None,
         reading: ReadingIndex | None,
         failed: Callable[[str], None],
-    ) -> list[tuple[FileOutcome, Stamp | None, Reads | None]]:
+        keep_reads: Callable[[Reads], ReadsAt] | None = None,
+    ) -> list[tuple[FileOutcome, Stamp | None, ReadsAt | None]]:
         """Each file read and parsed again, walked with the index, its tree dropped;
-        with `reading` (when caching), what its findings read of the index too."""
+        with `reading` (when caching), what its findings read of the index too, handed
+        to `keep_reads` as each file's arrive (written, not held)."""
 
         def task(file: SourceFile) -> tuple[FileOutcome, Stamp | None, Reads | None]:
             trim(index)
@@ -526,16 +531,17 @@ class Engine:
 
         def received(
             file: SourceFile, result: tuple[FileOutcome, Stamp | None, Reads | None]
-        ) -> tuple[FileOutcome, Stamp | None, Reads | None]:
+        ) -> tuple[FileOutcome, Stamp | None, ReadsAt | None]:
             # Held small as it arrives: the index is still alive beside the outcomes.
+            outcome, stamp, reads = result
             if self._keeping is not None:
                 texts, pool = self._keeping
-                outcome = result[0]
                 outcome.findings = list(map(pool.finding, outcome.findings))
                 if outcome.text is not None:
                     texts[outcome.path] = outcome.text
                     outcome.text = None
-            return result
+            kept = keep_reads(reads) if reads is not None and keep_reads is not None else None
+            return outcome, stamp, kept
 
         return self._map(files, task, root, failed, received)
 
@@ -647,6 +653,9 @@ class Engine:
                     return [outcome for outcome in warm if outcome is not None], held_found
         cache = self._open_cache(root, files)
         every, digests = self._facts_pass(root, files, targets, stdin, cache, failed)
+        # Written: its entries (every file's facts, as text) are not held through the
+        # rules pass, nor inherited by its workers.
+        del cache
         note = self._misrooted(root, files, every)
         notes = [note] if note is not None else []
         self._notes.extend(notes)
@@ -672,7 +681,8 @@ class Engine:
                 reading = ReadingIndex(index, by_name)
         else:
             todo = mine
-        checked = self._rules_pass(root, todo, index, stdin, reading, failed)
+        keep_reads = results.write_reads if results is not None else None
+        checked = self._rules_pass(root, todo, index, stdin, reading, failed, keep_reads)
         for file, (outcome, stamp, reads) in zip(todo, checked, strict=True):
             outcomes[file.path] = outcome
             if results is not None and stamp is not None and outcome.error is None:

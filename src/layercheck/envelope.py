@@ -14,9 +14,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 _PAYLOAD: Final = b',"payload":'
 """Where the payload starts: no JSON string holds an unescaped quote, so the first match
@@ -54,15 +55,125 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def json_pieces(value: object, depth: int = 2) -> Iterator[str]:
+    """`json.dumps(value, separators=(",", ":"))` in pieces: dicts (string keys) and
+    lists are split down to `depth` levels, each item below encoded whole."""
+    if depth > 0 and isinstance(value, dict):
+        yield "{"
+        first = True
+        for key, item in value.items():
+            yield ("" if first else ",") + encode_basestring_ascii(key) + ":"
+            yield from json_pieces(item, depth - 1)
+            first = False
+        yield "}"
+    elif depth > 0 and isinstance(value, list):
+        yield "["
+        for at, item in enumerate(value):
+            if at:
+                yield ","
+            yield from json_pieces(item, depth - 1)
+        yield "]"
+    else:
+        yield json.dumps(value, separators=(",", ":"))
+
+
+def write_sealed(
+    path: Path, header: Mapping[str, object], payload: Iterable[str], end: bytes = b""
+) -> int:
+    """`write_atomic(path, seal(header, "".join(payload), "sha256", sha256_hex) + end)`,
+    without the payload whole in memory (a cache of every file of a large project, as
+    one string and as its bytes, was the largest thing a run held). The number of bytes
+    written."""
+    writer = SealedWriter(path, header)
+    try:
+        for piece in payload:
+            writer.write(piece)
+        return writer.close(end)
+    finally:
+        writer.abandon()
+
+
+class SealedWriter:
+    """A sealed file (sha256) written as its payload's pieces come: to a temporary file
+    beside `path`, hashed as written, the checksum written over a placeholder of its
+    width at the end and the file renamed over `path` (`close`); `abandon` removes it."""
+
+    def __init__(self, path: Path, header: Mapping[str, object]) -> None:
+        import hashlib
+
+        self.path = path
+        placeholder = "0" * 64
+        text = json.dumps({**header, "sha256": placeholder}, separators=(",", ":"))
+        self._at = text.rindex(placeholder)
+        self._hasher = hashlib.sha256()
+        self._pending: list[str] = []
+        self._size = 0
+        self._temporary: Path | None = _temporary(path)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        self._handle: BinaryIO | None = os.fdopen(os.open(self._temporary, flags, 0o666), "wb")
+        self._handle.write(text[:-1].encode() + _PAYLOAD)
+
+    def write(self, piece: str) -> None:
+        self._pending.append(piece)
+        self._size += len(piece)
+        if self._size >= _CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        assert self._handle is not None
+        data = "".join(self._pending).encode()
+        self._hasher.update(data)
+        self._handle.write(data)
+        self._pending, self._size = [], 0
+
+    def close(self, end: bytes = b"") -> int:
+        """The file in place; the number of bytes written."""
+        handle, temporary = self._handle, self._temporary
+        assert handle is not None
+        assert temporary is not None
+        self._flush()
+        handle.write(b"}" + end)
+        written = handle.tell()
+        handle.seek(self._at)
+        handle.write(self._hasher.hexdigest().encode())
+        handle.close()
+        self._handle = None
+        os.replace(temporary, self.path)
+        self._temporary = None
+        return written
+
+    def abandon(self) -> None:
+        """Nothing left behind (a no-op once closed)."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if self._temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._temporary)
+            self._temporary = None
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+
+
+_CHUNK: Final = 1 << 20
+
+
 def write_atomic(path: Path, text: str | bytes) -> None:
     """Readers see the old file or the new one, never half of one. The temporary file is
     made like any new file (the umask applies), under a name no other writer picks."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+    data = text.encode() if isinstance(text, str) else text
+    _replace_with(path, lambda handle: handle.write(data))
+
+
+def _replace_with(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    temporary = _temporary(path)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     descriptor = os.open(temporary, flags, 0o666)
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(text.encode() if isinstance(text, str) else text)
+            write(handle)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):

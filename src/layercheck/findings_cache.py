@@ -16,10 +16,11 @@ the same without building it: a warm run stats the files, loads this one file an
 prints. Otherwise the engine builds the index (from the facts cache where it can) and an
 entry holds when its index digest matches or its reads still hold.
 
-The reads live in a second file (reads_file.py), read only when the index changed and
-appended to when a few files were checked again. It is written before the findings
-file, whose header lists its parts with their checksums: a findings file names the only
-reads that go with it, and without them no entry holds for another index.
+The reads live in a second file (reads_file.py), one record a file, written as each
+file's reads arrive and read, one record at a time, only when the index changed. It is
+written before the findings file, which names each entry's record with a digest of its
+bytes: a findings file names the only reads that go with it, and without them no entry
+holds for another index.
 
 Like the facts cache: JSON, never pickle; a file that is damaged, edited, of another
 version or root is an empty cache; writes go to a temporary file renamed over the old.
@@ -44,13 +45,13 @@ from layercheck.cache import (
     format_id,
     prepare_directory,
 )
-from layercheck.envelope import seal, unseal, write_atomic
+from layercheck.envelope import json_pieces, unseal, write_sealed
 from layercheck.envelope import sha256_hex as _sha256
 from layercheck.index_reads import Reads
 from layercheck.layers import Layer
 from layercheck.model import Finding
 from layercheck.parallel import FileOutcome
-from layercheck.reads_file import Parts, ReadsFile, valid_parts
+from layercheck.reads_file import UNKNOWN, ReadsAt, ReadsFile
 
 FileStat = tuple[int, int]
 """(mtime_ns, size); mtime NO_MTIME when it cannot be trusted."""
@@ -60,7 +61,7 @@ _FINDING: Final = codec(Finding)
 
 def findings_format() -> str:
     """Changes when a finding, fix or edit gains, loses or retypes a field."""
-    shape = f"{_FINDING.shape};{format_id()};reads in parts"
+    shape = f"{_FINDING.shape};{format_id()};reads as records"
     return hashlib.sha256(shape.encode()).hexdigest()[:16]
 
 
@@ -122,9 +123,10 @@ class FindingsCache:
         """[mtime_ns, size, sha256, key, index digest, layer, findings] of files
         reported on."""
         self.reads_path = self.path.with_name("reads-" + self.path.name.removeprefix("findings-"))
-        self._reads_parts: Parts = []
-        """The parts of the reads file that go with this file."""
+        self._reads_at: dict[str, Any] = {}
+        """Where each entry's reads are in the reads file (reads_file.ReadsAt)."""
         self._reads: ReadsFile | None = None
+        self._prepared = False
         self._dirty = False
         self._read()
 
@@ -141,12 +143,10 @@ class FindingsCache:
                 or header.get("rules") != self.rules_key
             ):
                 raise ValueError("another cache")
-            parts = header.get("reads")
-            if not valid_parts(parts):
-                raise ValueError("malformed reads parts")
-            project, index, notes, found, results = json.loads(text)
+            project, index, notes, found, results, reads_at = json.loads(text)
             if not (
-                isinstance(project, dict)
+                isinstance(reads_at, dict)
+                and isinstance(project, dict)
                 and isinstance(index, str)
                 and isinstance(notes, list)
                 and isinstance(found, list)
@@ -158,12 +158,12 @@ class FindingsCache:
             return
         self._project, self._index, self._notes, self._results = project, index, notes, results
         self._found = found
-        self._reads_parts = parts
+        self._reads_at = reads_at
 
     def _loaded_reads(self) -> ReadsFile:
         """Read from disk only when an entry is replayed: recording appends."""
         if self._reads is None:
-            self._reads = ReadsFile(self.reads_path, self._reads_parts)
+            self._reads = ReadsFile(self.reads_path, self._reads_at)
         return self._reads
 
     # -- the warm path --------------------------------------------------------------------
@@ -226,7 +226,8 @@ class FindingsCache:
             elif mtime == NO_MTIME or mtime != stat[0]:
                 return None
             if entry_index != index:
-                if holds is None or not self._loaded_reads().hold(name, holds):
+                reads = self._loaded_reads()
+                if holds is None or not reads.hold(self._reads_at.get(name), holds):
                     return None
                 entry[4] = index
                 self._dirty = True
@@ -269,14 +270,25 @@ class FindingsCache:
             self._project, self._index, self._notes, self._found = now
             self._dirty = True
 
+    def write_reads(self, reads: Reads) -> ReadsAt:
+        """A file's reads written to the reads file now (see `store`)."""
+        if not self._prepared:
+            try:
+                prepare_directory(self.directory)
+            except OSError:
+                return UNKNOWN
+            self._prepared = True
+        return self._loaded_reads().add(reads)
+
     def store(
-        self, stamp: Stamp, key: str, index: str, outcome: FileOutcome, reads: Reads | None
+        self, stamp: Stamp, key: str, index: str, outcome: FileOutcome, reads: ReadsAt | None
     ) -> None:
-        """`reads`: None keeps those of the entry there is (the same bytes, found again
-        by their hash)."""
+        """`reads`: where `write_reads` put the file's reads; None keeps those of the
+        entry there is (the same bytes, found again by their hash)."""
         name = str(outcome.path)
-        if reads is not None:
-            self._loaded_reads().record(name, reads)
+        if reads is not None and self._reads_at.get(name) != list(reads):
+            self._reads_at[name] = list(reads)
+            self._dirty = True
         layer = outcome.layer.value if outcome.layer is not None else None
         entry = [
             stamp.mtime_ns,
@@ -300,25 +312,25 @@ class FindingsCache:
 
     def save(self) -> None:
         """Write the file when anything changed (OSError when it cannot be written)."""
-        reads = self._reads
-        if reads is not None and reads.dirty:
-            prepare_directory(self.directory)
-            self._reads_parts = reads.save(self._results)
+        named = {name: at for name, at in self._reads_at.items() if name in self._results}
+        if len(named) != len(self._reads_at):
             self._dirty = True
+        reads = self._reads
+        if reads is not None:
+            kept = reads.finish(named)
+            named = {name: list(at) for name, at in kept.items()}
+        self._reads_at = named
         if not self._dirty:
             return
         prepare_directory(self.directory)
-        payload = json.dumps(
-            [self._project, self._index, self._notes, self._found, self._results],
-            separators=(",", ":"),
+        payload = json_pieces(
+            [self._project, self._index, self._notes, self._found, self._results, named]
         )
         header = {
             "layercheck": VERSION,
             "format": findings_format(),
             "root": str(self.root),
             "rules": self.rules_key,
-            "reads": self._reads_parts,
         }
-        text = seal(header, payload, "sha256", _sha256)
-        write_atomic(self.path, text)
+        write_sealed(self.path, header, payload)
         self._dirty = False

@@ -433,6 +433,10 @@ class _Files(dict[str, FileFacts]):
         return dict.items(self)
 
 
+ANSWERS_KEPT: Final = 20_000
+"""The answers hashed that a `ReadingIndex` keeps before forgetting them all."""
+
+
 class ReadingIndex(ProjectIndex):
     """The index as the rules see it while their reads are recorded. It holds no index
     of its own (ProjectIndex.__init__ is not run): every question goes to `inner`."""
@@ -450,6 +454,12 @@ class ReadingIndex(ProjectIndex):
 
     # -- one file at a time -----------------------------------------------------------
     def begin(self) -> None:
+        if len(self._answers) > ANSWERS_KEPT:
+            # Forgotten, not bounded by the project: most questions name something of
+            # one file (its path, its classes), and a rules worker of a 10,000-file
+            # project kept about 70 MiB of them; the few asked by every file are
+            # hashed again once per clearing.
+            self._answers.clear()
         self._frames.begin()
 
     def finish(self) -> Reads:

@@ -1,229 +1,191 @@
 """The reads file of a findings cache (findings_cache.py): what each file's findings read
 of the project index (index_reads.py), as (question, answer hash) pairs.
 
-It is made of parts, each a JSON document followed by a newline: a base, `[table,
-files]` (the pairs, and each file's places among them, comma-separated), then zero or
-more segments, `{file: [[question, answer], ...]}`, a later segment's file replacing
-what came before it. A segment is stored zlib-compressed when that is shorter (its first
-byte is then `x`, which no JSON document starts with): one file's reads repeat the same
-names thousands of times (a rule that asks about every class of the project), and a
-compressed segment lets many more edits be appended before the file is written anew.
-The findings file lists the parts that go with it, each as [length, sha256]: a reader
-takes those bytes, in that order, each checked, and nothing after them. A run that
-checked a few files again (an editor saving one file of a large project) appends their
-reads as one segment, without reading or rewriting the rest: the bytes after the parts
-it knows (a run that stopped half-way, or another process's) are cut first. The file is
-written anew, its pairs shared and no segment left, when there is no base to append to
-or the segments would outgrow a quarter of the base.
+The file is a run of records, one a file's reads: the pairs as JSON, zlib-compressed
+(one file's reads repeat the same names, a rule that asks about every class of the
+project). The findings file names each file's record by where it is, [offset, length,
+digest of its bytes]: a reader takes those bytes, checks them and parses that one record,
+so that checking a file's reads never loads the others, and a record that does not match
+its digest (a damaged file, another process's) holds nothing. Two files with the same
+reads share one record.
 
-Any part that does not match its length and checksum makes the whole file unknown: no
-entry then holds for another index, and the next save writes a new base.
+A record is written as soon as the file's reads arrive, not kept: a cold run of a large
+project holds no read in memory (at 10,000 files they were hundreds of MiB as objects).
+A run appends its records to the file it found while the records no entry names any more
+stay under a quarter of those it names; otherwise it writes a new file, beside the old
+one, with its records and a copy of each record still named, then renamed over the old.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import IO, Any, Final, TypeGuard
 
-from layercheck.envelope import write_atomic
 from layercheck.index_reads import Reads
 
-Parts = list[list[Any]]
-"""[length, sha256] of the base and of each segment, in the order of the file."""
+ReadsAt = tuple[int, int, str]
+"""Where a file's record is: offset, length, digest of its bytes."""
+
+UNKNOWN: Final[ReadsAt] = (-1, 0, "")
+"""A record that could not be written: it holds for no index."""
 
 
-def valid_parts(parts: object) -> TypeGuard[Parts]:
-    return isinstance(parts, list) and all(
-        isinstance(part, list)
-        and len(part) == 2
-        and isinstance(part[0], int)
-        and isinstance(part[1], str)
-        for part in parts
+def valid_at(value: object) -> TypeGuard[ReadsAt | list[Any]]:
+    return (
+        isinstance(value, list | tuple)
+        and len(value) == 3
+        and type(value[0]) is int
+        and type(value[1]) is int
+        and isinstance(value[2], str)
     )
 
 
-def _part(data: object) -> bytes:
-    return (json.dumps(data, separators=(",", ":")) + "\n").encode()
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:32]
 
 
-def _packed(part: bytes) -> bytes:
-    """A segment as stored: compressed when that is shorter."""
-    packed = zlib.compress(part, 1)
-    return packed if len(packed) < len(part) else part
-
-
-def _unpacked(part: bytes) -> bytes:
-    return zlib.decompress(part) if part[:1] == b"x" else part
-
-
-def _stamp(part: bytes) -> list[Any]:
-    return [len(part), hashlib.sha256(part).hexdigest()]
+def encode_reads(reads: Reads) -> bytes:
+    return zlib.compress(json.dumps(reads, separators=(",", ":")).encode(), 1)
 
 
 class ReadsFile:
-    """The reads file at `path` whose parts are `parts`; loaded when first asked."""
+    """The reads file at `path`, whose records the findings file names in `named`."""
 
-    def __init__(self, path: Path, parts: Parts) -> None:
+    def __init__(self, path: Path, named: Mapping[str, Any]) -> None:
         self.path = path
-        self.parts = parts
-        self._table: list[list[str]] | None = None
-        """None until loaded."""
-        self._files: dict[str, str] = {}
-        """Each file's places in the table, comma-separated (the base)."""
-        self._pairs: dict[str, list[Any]] = {}
-        """Each file's pairs from the segments, the last one winning."""
-        self._fresh: dict[str, Reads] = {}
-        """Recorded by this run, not written yet."""
-        self._compacted = 0
-        """The table's length when it last held only pairs some file names."""
+        self._named = named
+        self._reader: IO[bytes] | None = None
+        self._writer: int | None = None
+        """The descriptor records are written to, once the first is."""
+        self._fresh_path: Path | None = None
+        """The new file being written, when the old one is not appended to."""
+        self._written: dict[str, ReadsAt] = {}
+        """The records written by this run, by digest."""
 
     # -- reading ---------------------------------------------------------------------------
-    def _load(self) -> list[list[str]]:
-        if self._table is not None:
-            return self._table
-        table: list[list[str]] = []
-        files: dict[str, str] = {}
-        pairs: dict[str, list[Any]] = {}
+    def _bytes(self, at: object, reader: IO[bytes] | None = None) -> bytes | None:
+        """The record at `at` when its bytes match their digest."""
+        if not valid_at(at):
+            return None
+        offset, length, digest = int(at[0]), int(at[1]), str(at[2])
+        if offset < 0 or length <= 0:
+            return None
         try:
-            with open(self.path, "rb") as handle:
-                raw = handle.read(sum(part[0] for part in self.parts))
-            offset = 0
-            for number, (length, digest) in enumerate(self.parts):
-                part = raw[offset : offset + length]
-                offset += length
-                if len(part) != length or hashlib.sha256(part).hexdigest() != digest:
-                    raise ValueError("another reads file")
-                data = json.loads(part if number == 0 else _unpacked(part))
-                if number == 0:
-                    table, files = data
-                    if not isinstance(table, list) or not isinstance(files, dict):
-                        raise ValueError("malformed base")
-                elif isinstance(data, dict):
-                    pairs.update(data)
-                else:
-                    raise ValueError("malformed segment")
-        except (OSError, ValueError, TypeError, RecursionError, zlib.error):
-            table, files, pairs = [], {}, {}
-            self.parts = []
-        self._table, self._files, self._pairs = table, files, pairs
-        self._compacted = len(table)
-        return table
+            if reader is None:
+                if self._reader is None:
+                    self._reader = open(self.path, "rb")  # noqa: SIM115 (kept for the run)
+                reader = self._reader
+            reader.seek(offset)
+            data = reader.read(length)
+        except OSError:
+            return None
+        return data if len(data) == length and _digest(data) == digest else None
 
-    def hold(self, name: str, holds: Callable[[str, str], bool]) -> bool:
-        """Every read of the file still gets its answer (False when none are known)."""
-        table = self._load()
+    def hold(self, at: object, holds: Callable[[str, str], bool]) -> bool:
+        """Every read of the record at `at` still gets its answer (False when the record
+        is unknown)."""
+        data = self._bytes(at)
+        if data is None:
+            return False
         try:
-            pairs: Any = self._fresh.get(name)
-            if pairs is None:
-                pairs = self._pairs.get(name)
-            if pairs is None:
-                places = self._files.get(name)
-                if not isinstance(places, str):
-                    return False
-                pairs = (table[int(place)] for place in places.split(",") if places)
+            pairs = json.loads(zlib.decompress(data))
             for question, answer in pairs:
                 if not holds(question, answer):
                     return False
-        except (ValueError, TypeError, IndexError):
+        except (ValueError, TypeError, RecursionError, zlib.error):
             return False
         return True
 
     # -- writing ---------------------------------------------------------------------------
-    def record(self, name: str, reads: Reads) -> None:
-        self._fresh[name] = reads
-
-    @property
-    def dirty(self) -> bool:
-        return bool(self._fresh)
-
-    def save(self, results: Mapping[str, object]) -> Parts:
-        """Write what this run recorded, for the files `results` holds; the parts the
-        findings file is to name (OSError when the file cannot be written)."""
-        if not self._fresh:
-            return self.parts
-        fresh = {name: reads for name, reads in self._fresh.items() if name in results}
-        if not fresh:
-            self._fresh.clear()
-            return self.parts
-        segment = _packed(
-            _part({name: [list(read) for read in reads] for name, reads in fresh.items()})
-        )
-        if self.parts:
-            base = self.parts[0][0]
-            known = sum(part[0] for part in self.parts)
-            if known - base + len(segment) <= base // 4 and self._append(known, segment):
-                self.parts = [*self.parts, _stamp(segment)]
-                if self._table is not None:
-                    self._pairs.update(fresh)
-                self._fresh.clear()
-                return self.parts
-        return self._rewrite(results)
-
-    def _append(self, known: int, segment: bytes) -> bool:
-        """The segment written after the `known` bytes; False when the file is shorter
-        (another file now: the caller writes a new one)."""
+    def add(self, reads: Reads) -> ReadsAt:
+        """The file's reads written now; where they are (UNKNOWN when they cannot be)."""
+        data = encode_reads(reads)
+        digest = _digest(data)
+        known = self._written.get(digest)
+        if known is not None:
+            return known
         try:
-            with open(self.path, "r+b") as handle:
-                if handle.seek(0, 2) < known:
-                    return False
-                handle.seek(known)
-                handle.write(segment)
-                handle.truncate()
+            descriptor = self._open()
+            os.write(descriptor, data)
+            # Appending: another process may have appended too, so the end is asked.
+            end = os.lseek(descriptor, 0, os.SEEK_CUR)
         except OSError:
-            return False
-        return True
+            return UNKNOWN
+        at = (end - len(data), len(data), digest)
+        self._written[digest] = at
+        return at
 
-    def _rewrite(self, results: Mapping[str, object]) -> Parts:
-        """A new base with every file's pairs, no segments. The table is rebuilt with
-        only the pairs they name when a file is gone or it grew by a quarter since it
-        was last rebuilt (a file checked again leaves its old pairs behind)."""
-        table = self._load()
-        files = self._files
-        pending = {**self._pairs, **self._fresh}
-        if pending:
-            places = {(item[0], item[1]): n for n, item in enumerate(table) if len(item) == 2}
-            for name, reads in pending.items():
-                found: list[str] = []
-                for question, answer in reads:
-                    place = places.get((question, answer))
-                    if place is None:
-                        place = places[(question, answer)] = len(table)
-                        table.append([question, answer])
-                    found.append(str(place))
-                files[name] = ",".join(found)
-        gone = any(
-            name not in results or not isinstance(places_of, str)
-            for name, places_of in files.items()
-        )
-        if gone or len(table) > self._compacted + self._compacted // 4:
-            table, files = self._compact(table, files, results)
-        part = _part([table, files])
-        write_atomic(self.path, part.decode())
-        self._table, self._files, self._pairs = table, files, {}
-        self._fresh.clear()
-        self.parts = [_stamp(part)]
-        return self.parts
+    def _open(self) -> int:
+        if self._writer is not None:
+            return self._writer
+        named = {tuple(at) for at in self._named.values() if valid_at(at)}
+        live = sum(at[1] for at in named)
+        try:
+            size = os.stat(self.path).st_size
+        except OSError:
+            size = -1
+        flags = os.O_WRONLY | getattr(os, "O_BINARY", 0)
+        if named and size >= live and size - live <= live // 4:
+            self._writer = os.open(self.path, flags | os.O_APPEND)
+        else:
+            fresh = self.path.with_name(
+                f".{self.path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
+            )
+            self._writer = os.open(fresh, flags | os.O_CREAT | os.O_EXCL, 0o666)
+            self._fresh_path = fresh
+        return self._writer
 
-    def _compact(
-        self, table: list[list[str]], files: dict[str, str], results: Mapping[str, object]
-    ) -> tuple[list[list[str]], dict[str, str]]:
-        fresh: list[list[str]] = []
-        moved: dict[str, str] = {}
-        kept: dict[str, str] = {}
-        for name, places in files.items():
-            if name not in results or not isinstance(places, str):
-                continue
-            renamed: list[str] = []
-            for place in places.split(",") if places else ():
-                new = moved.get(place)
-                if new is None:
-                    new = moved[place] = str(len(fresh))
-                    fresh.append(table[int(place)])
-                renamed.append(new)
-            kept[name] = ",".join(renamed)
-        self._compacted = len(fresh)
-        return fresh, kept
+    def finish(self, named: Mapping[str, ReadsAt]) -> dict[str, ReadsAt]:
+        """The records of `named` (the entries kept), in the file from now on: a new file
+        takes a copy of each record it does not hold yet and replaces the old one
+        (OSError when it cannot be written)."""
+        kept = dict(named)
+        try:
+            if self._writer is not None and self._fresh_path is not None:
+                ours = set(self._written.values())
+                with open(self.path, "rb") if self.path.exists() else _nothing() as old:
+                    for name, at in named.items():
+                        if tuple(at) in ours:
+                            continue
+                        data = self._bytes(at, old) if old is not None else None
+                        if data is None:
+                            kept[name] = UNKNOWN
+                            continue
+                        digest = at[2]
+                        found = self._written.get(digest)
+                        if found is None:
+                            os.write(self._writer, data)
+                            end = os.lseek(self._writer, 0, os.SEEK_CUR)
+                            found = self._written[digest] = (end - len(data), len(data), digest)
+                        kept[name] = found
+                self._close()
+                os.replace(self._fresh_path, self.path)
+                self._fresh_path = None
+        finally:
+            self._close()
+            if self._fresh_path is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(self._fresh_path)
+                self._fresh_path = None
+            self._written = {}
+        self._named = kept
+        return kept
+
+    def _close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        if self._writer is not None:
+            os.close(self._writer)
+            self._writer = None
+
+
+@contextlib.contextmanager
+def _nothing() -> Any:
+    yield None
