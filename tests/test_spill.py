@@ -223,12 +223,15 @@ def test_an_index_that_forgets_its_answers_answers_the_same(
     facts = _facts(FIXTURES / "errors_app")
     expected = _answers(ProjectIndex(facts))
     monkeypatch.setattr(index_module, "_REMEMBERED", 0)
+    monkeypatch.setattr(index_module, "_CLASSES_REMEMBERED", 0)
     index = ProjectIndex(facts)
     trim(index)
     assert _answers(index) == expected
     assert index._resolved  # the answers of the last pass are kept until the next trim
+    assert index._class_facts
     trim(index)
     assert not index._resolved
+    assert not index._class_facts
     # What is left is about the whole project: nothing about one name.
     assert not [key for key in index.memo if key[1] and key[0] in index_module.DERIVED]
 
@@ -274,3 +277,23 @@ def test_facts_dropped_close_their_spill_file_without_the_collector() -> None:
     file = weakref.ref(spill._file)
     del spill, kept
     assert file() is None  # closed as it is freed
+
+
+def test_a_class_asked_about_again_is_not_looked_up_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    facts = _facts(FIXTURES / "sessions_app")
+    names = [name for name, _, _ in ProjectIndex(facts).classes()]
+    names += [f"{name}Missing" for name in names]
+    index = ProjectIndex(facts)
+    looked: list[str] = []
+    bases = index._bases
+    monkeypatch.setattr(index, "_bases", lambda name: looked.append(name) or bases(name))
+    first = [index.class_fact(name) for name in names]
+    assert looked
+    assert any(found is not None for found in first)
+    assert any(found is None for found in first)
+    looked.clear()
+    assert [index.class_fact(name) for name in names] == first
+    assert looked == []
+    assert first == [ProjectIndex(facts).class_fact(name) for name in names]

@@ -225,3 +225,15 @@ def test_no_cache_neither_reads_nor_writes_it(project: Path, walks: list[Path]) 
     walks.clear()
     assert project_rows(project, Overrides(no_cache=True)) == expected
     assert walks, "--no-cache walks even when a tree file is there"
+
+
+def test_a_run_without_the_cache_walks_the_project_once(project: Path, walks: list[Path]) -> None:
+    # The targets' walk of a root named on the command line is the project's walk too.
+    forget_files()
+    workspace = Workspace(CATALOG, Overrides(no_cache=True), cwd=project)
+    result = Engine(workspace, jobs=1).check([project])
+    assert walks
+    assert len(walks) == len(set(walks))
+    expected = [file.path for file in discover([project], Workspace(CATALOG, cwd=project)).files]
+    assert result.files == expected
+    assert not (project / CACHE).exists()

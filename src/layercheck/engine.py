@@ -250,9 +250,11 @@ class Engine:
             return done
         settings = self.workspace.settings_for(root)
         if not settings.cache:
-            log = WalkLog()
-            files = discover([root], self.workspace, known=known.values(), log=log).files
-            return files, log.notes
+            # Kept for the run all the same: the walk of a root named on the command line
+            # is the project's (`_root_walk`), so the tree is walked once, not twice.
+            found = discover([root], self.workspace, known=known.values())
+            walked[root] = (found.files, found.warnings)
+            return found.files, found.warnings
         tree = TreeCache(settings.cache_dir, root)
         held = tree.files(self.workspace, self._findings_key, known)
         if held is not None:
@@ -276,8 +278,9 @@ class Engine:
         self, folder: Path, settings: Settings
     ) -> tuple[list[SourceFile], list[str]] | None:
         """A project root named on the command line: its walk is the project's, which
-        the tree cache may hold (`layercheck .`, warm, lists no folder)."""
-        if folder != settings.root or not settings.cache:
+        the tree cache may hold (`layercheck .`, warm, lists no folder); walked once for
+        both without the cache."""
+        if folder != settings.root:
             return None
         if not self.workspace.has_project_root(folder):
             return None

@@ -22,6 +22,8 @@ ROUTER_CLASSES: Final = frozenset(
 _MAX_HOPS: Final = 32
 _REMEMBERED: Final = 50_000
 """Answers of one kind kept before `trim` forgets them."""
+_CLASSES_REMEMBERED: Final = 4_096
+"""Fewer of `class_fact`'s: past `spill.DECODED` files each is a copy read from disk."""
 _T = TypeVar("_T")
 
 Compute = Callable[["ProjectIndex", str], bool]
@@ -111,6 +113,9 @@ class ProjectIndex:
                 alias = (sys.intern(kind), sys.intern(provider))
                 self._type_aliases[sys.intern(f"{item.module}.{name}")] = alias
         self._inherits_cache: dict[tuple[str, frozenset[str]], bool] = {}
+        self._class_facts: dict[str, ClassFact | None] = {}
+        """`class_fact`'s answers: rules ask about the same classes at node after node
+        (polar: 137,662 questions, 8,093 names), each a scan of a module's classes."""
         self.memo: dict[tuple[str, str], bool] = {}
         self.memo_kept = 0
         """Answers `trim` kept in `memo` the last time it looked."""
@@ -254,6 +259,13 @@ class ProjectIndex:
         return order
 
     def class_fact(self, qualified: str) -> ClassFact | None:
+        kept = self._class_facts
+        if qualified in kept:
+            return kept[qualified]
+        found = kept[qualified] = self._class_fact(qualified)
+        return found
+
+    def _class_fact(self, qualified: str) -> ClassFact | None:
         resolved = self.resolve(qualified)
         if self._bases(resolved) is None:
             return None
@@ -481,6 +493,8 @@ def trim(index: ProjectIndex) -> None:
     for kept in (index._resolved, index._inherits_cache):
         if len(kept) > _REMEMBERED:
             kept.clear()
+    if len(index._class_facts) > _CLASSES_REMEMBERED:
+        index._class_facts.clear()
     # Of the derived answers, only those about one name are forgotten: a question about
     # the whole project stores its answer (`uses-async`, no subject) or one for each
     # module or class at once (`orm`'s loaded-async scan, the model ancestors: stored

@@ -306,6 +306,8 @@ class MissingResponseModel(Rule):
     )
 
     def __init__(self) -> None:
+        self._quiet = False
+        """A test file, never reported: what its functions return is not followed."""
         self._responses: dict[int, set[str]] = {}
         """Function id -> its parameters and locals shown to hold a response."""
         self._returning: set[int] = set()
@@ -313,26 +315,37 @@ class MissingResponseModel(Rule):
         self._requests: dict[int, set[str]] = {}
         """Function id -> its parameters annotated with `Request`."""
 
+    def visit_Module(self, node: ast.Module, ctx: RuleContext) -> None:
+        self._quiet = is_test_file(ctx)
+
     def visit_FunctionDef(self, node: ast.FunctionDef, ctx: RuleContext) -> None:
-        self._function(node, ctx)
+        if not self._quiet:
+            self._function(node, ctx)
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef, ctx: RuleContext) -> None:
-        self._function(node, ctx)
+        if not self._quiet:
+            self._function(node, ctx)
 
     def visit_Assign(self, node: ast.Assign, ctx: RuleContext) -> None:
+        if self._quiet:
+            return
         for target in node.targets:
             self._assigned(target, node.value, ctx)
 
     def visit_AnnAssign(self, node: ast.AnnAssign, ctx: RuleContext) -> None:
+        if self._quiet:
+            return
         self._assigned(node.target, node.value, ctx, self._is_response_type(node.annotation, ctx))
 
     def visit_Return(self, node: ast.Return, ctx: RuleContext) -> None:
+        if self._quiet:
+            return
         functions = ctx.functions()
         if functions and node.value is not None and self._is_response(node.value, ctx):
             self._returning.add(id(functions[0]))
 
     def leave_Module(self, node: ast.Module, ctx: RuleContext) -> None:
-        if is_test_file(ctx):
+        if self._quiet:
             return
         for function, operations in ctx.routes.handlers():
             http = [operation for operation in operations if not operation.websocket]
