@@ -24,8 +24,8 @@ _REMEMBERED: Final = 50_000
 """Derived answers about one name kept before `trim` forgets them."""
 _NAMES_KEPT: Final = 10_000
 """Answers of `resolve`, and of `inherits`, kept before they are forgotten (`_bounded`):
-a scan of every class of the project asks each once, and 50,000 of each held about
-20 MiB in every rules worker."""
+a scan of every class of the project asks each once, and with 50,000 each rules worker
+of a cold run of 30,000 generated files held 11 MiB more."""
 _T = TypeVar("_T")
 _K = TypeVar("_K")
 _V = TypeVar("_V")
