@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import FIXTURES
 
+from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
+from layercheck.discovery import SourceFile
 from layercheck.engine import Engine
 from layercheck.held import HeldTexts, Pool, SourceLines
 from layercheck.model import Applicability, Edit, Finding, Fix, Location
@@ -110,3 +114,29 @@ def test_a_run_reports_the_same_in_every_format_from_what_it_held(
         )
         lines = {path: split_lines(text) for path, text in texts.items()}
         assert held == reporter(plain, ReportOptions(cwd=FIXTURES, sources=lines)), name
+
+
+def test_what_a_worker_sends_holds_the_file_s_own_path(
+    scratch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker's message makes a new `Path` for each file: the outcome and its findings
+    # hold the one of the file's record instead, not a second one for every file.
+    checked: list[Path] = []
+    rules_pass = Engine._rules_pass
+
+    def recorded(self: Engine, root: Path, files: Sequence[SourceFile], *args: Any) -> Any:
+        checked.extend(file.path for file in files)
+        return rules_pass(self, root, files, *args)
+
+    monkeypatch.setattr(Engine, "_rules_pass", recorded)
+    roots = [FIXTURES / "bad_app", FIXTURES / "errors_app", FIXTURES / "routes_app"]
+    workspace = Workspace(CATALOG, Overrides(no_cache=True), cwd=FIXTURES)
+    result = Engine(workspace, jobs=2).check(roots)
+    own = {id(path) for path in checked}
+    assert result.findings
+    assert len(result.files) > 10
+    assert all(id(path) in own for path in result.files)
+    # A config file's own findings (LC004) come from no worker.
+    found = [finding for finding in result.findings if finding.path in set(checked)]
+    assert len(found) > 10
+    assert all(id(finding.path) in own for finding in found)

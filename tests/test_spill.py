@@ -19,7 +19,7 @@ from layercheck import spill as spill_module
 from layercheck.config.workspace import Workspace
 from layercheck.discovery import discover
 from layercheck.engine import Engine
-from layercheck.facts import FileFacts
+from layercheck.facts import FileFacts, ImportFact
 from layercheck.index import ProjectIndex, trim
 from layercheck.layers import Layer
 from layercheck.loading import load_file
@@ -224,6 +224,7 @@ def test_an_index_that_forgets_its_answers_answers_the_same(
     expected = _answers(ProjectIndex(facts))
     monkeypatch.setattr(index_module, "_REMEMBERED", 0)
     monkeypatch.setattr(index_module, "_CLASSES_REMEMBERED", 0)
+    monkeypatch.setattr(index_module, "_NAMES_KEPT", 0)
     index = ProjectIndex(facts)
     trim(index)
     assert _answers(index) == expected
@@ -241,6 +242,7 @@ def test_a_whole_project_answer_outlives_the_trim(monkeypatch: pytest.MonkeyPatc
     # every file's facts for the next file that asks: quadratic in a large project.
     index = ProjectIndex(_facts(FIXTURES / "sessions_app"))
     monkeypatch.setattr(index_module, "_REMEMBERED", 0)
+    monkeypatch.setattr(index_module, "_NAMES_KEPT", 0)
     scans: list[ProjectIndex] = []
     scan = orm._scan_loaded_async
     monkeypatch.setattr(orm, "_scan_loaded_async", lambda index: scans.append(index) or scan(index))
@@ -248,10 +250,45 @@ def test_a_whole_project_answer_outlives_the_trim(monkeypatch: pytest.MonkeyPatc
     expected = loaded_async(second, ProjectIndex(_facts(FIXTURES / "sessions_app")))
     scans.clear()
     loaded_async(first, index)
-    assert len(index.memo) >= len(index.by_module)
+    assert ("loaded-async-scan", "") in index.memo
     trim(index)
     assert loaded_async(second, index) is expected
     assert scans == [index]  # one scan, before the trim
+
+
+def test_the_answers_kept_about_names_stay_bounded_within_a_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A scan of every class within one file (no trim until it ends) keeps no more than
+    # the bound, with the same answers.
+    facts = _facts(FIXTURES / "errors_app")
+    expected = _answers(ProjectIndex(facts))
+    monkeypatch.setattr(index_module, "_NAMES_KEPT", 3)
+    index = ProjectIndex(facts)
+    assert _answers(index) == expected
+    assert 0 < len(index._resolved) <= 3
+    assert len(index._inherits_cache) <= 3
+
+
+def _module(n: int, *imports: ImportFact) -> FileFacts:
+    return FileFacts(f"/p/app/m{n}.py", f"app.m{n}", False, None, False, imports=imports)
+
+
+def test_the_loaded_async_scan_keeps_only_the_answers_that_differ() -> None:
+    asynchronous = ImportFact("sqlalchemy.ext.asyncio.AsyncSession", "sqlalchemy", 1, False)
+    sync = ImportFact("sqlalchemy.orm.Session", "sqlalchemy.orm", 1, False)
+    # Mostly sync: the async module and what it imports are loaded async, no other.
+    facts = [_module(0, asynchronous, ImportFact("app.m1", None, 2, False))]
+    facts += [_module(n, sync) for n in (1, 2, 3)]
+    index = ProjectIndex(facts)
+    answers = [loaded_async(f"app.m{n}", index) for n in range(4)]
+    assert answers == [True, True, False, False]
+    kept = sorted(key[1] for key in index.memo if key[0] == "loaded-async-module")
+    assert kept == ["app.m0", "app.m1"]
+    # Mostly async: every module is, and none needs an answer of its own.
+    index = ProjectIndex([_module(n, asynchronous) for n in range(3)] + [_module(3, sync)])
+    assert all(loaded_async(f"app.m{n}", index) for n in range(4))
+    assert not [key for key in index.memo if key[0] == "loaded-async-module"]
 
 
 def test_findings_do_not_depend_on_the_answers_kept(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -264,6 +301,7 @@ def test_findings_do_not_depend_on_the_answers_kept(monkeypatch: pytest.MonkeyPa
     kept = found()
     assert kept
     monkeypatch.setattr(index_module, "_REMEMBERED", 0)
+    monkeypatch.setattr(index_module, "_NAMES_KEPT", 0)
     assert found() == kept
     monkeypatch.setattr(spill_module, "DECODED", 2)  # spilled, and read back
     assert found() == kept

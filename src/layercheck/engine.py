@@ -537,9 +537,12 @@ class Engine:
         ) -> tuple[FileOutcome, Stamp | None, ReadsAt | None]:
             # Held small as it arrives: the index is still alive beside the outcomes.
             outcome, stamp, reads = result
+            # The file's own path, not the copy a worker's message made of it (a `Path`
+            # and its parts for every file, 0.5 KiB each, held to the end of the run).
+            outcome.path = file.path
             if self._keeping is not None:
                 texts, pool = self._keeping
-                outcome.findings = list(map(pool.finding, outcome.findings))
+                outcome.findings = [pool.finding(found, file.path) for found in outcome.findings]
                 if outcome.text is not None:
                     texts[outcome.path] = outcome.text
                     outcome.text = None

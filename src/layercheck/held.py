@@ -132,8 +132,9 @@ class Pool:
         one = self._one
         return one(Edit(one(edit.start), one(edit.end), one(edit.content)))
 
-    def finding(self, found: Finding) -> Finding:
-        """`found`, or an equal finding made of parts held already."""
+    def finding(self, found: Finding, path: Path | None = None) -> Finding:
+        """`found`, or an equal finding made of parts held already; with `path`, held
+        instead of an equal path of `found`'s."""
         one = self._one
         fix = found.fix
         if fix is not None:
@@ -142,7 +143,7 @@ class Pool:
         return Finding(
             one(found.code),
             one(found.message),
-            found.path,
+            path if path is not None and found.path == path else found.path,
             one(found.start),
             one(found.end),
             fix,

@@ -21,10 +21,16 @@ ROUTER_CLASSES: Final = frozenset(
 )
 _MAX_HOPS: Final = 32
 _REMEMBERED: Final = 50_000
-"""Answers of one kind kept before `trim` forgets them."""
+"""Derived answers about one name kept before `trim` forgets them."""
 _CLASSES_REMEMBERED: Final = 4_096
 """Fewer of `class_fact`'s: past `spill.DECODED` files each is a copy read from disk."""
+_NAMES_KEPT: Final = 10_000
+"""Answers of `resolve`, and of `inherits`, kept before they are forgotten (`_bounded`):
+a scan of every class of the project asks each once, and with 50,000 each rules worker
+of a cold run of 30,000 generated files held 11 MiB more."""
 _T = TypeVar("_T")
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 Compute = Callable[["ProjectIndex", str], bool]
 DERIVED: Final[dict[str, Compute]] = {}
@@ -169,7 +175,7 @@ class ProjectIndex:
         if cached is not None:
             return cached
         result = self._resolve(qualified)
-        self._resolved[qualified] = result
+        _bounded(self._resolved)[qualified] = result
         return result
 
     def _resolve(self, qualified: str) -> str:
@@ -243,7 +249,7 @@ class ProjectIndex:
                 continue
             seen.add(resolved)
             pending.extend(self._bases(resolved) or ())
-        self._inherits_cache[key] = result
+        _bounded(self._inherits_cache)[key] = result
         return result
 
     def ancestors(self, qualified: str) -> list[str]:
@@ -484,14 +490,26 @@ class ProjectIndex:
         return self.layer_of_path(self.by_module[module].path)
 
 
+def _bounded(kept: dict[_K, _V]) -> dict[_K, _V]:
+    """`kept` emptied once it holds `_NAMES_KEPT` answers, as it is added to: a scan of
+    every class of the project (the settings modules, the model ancestors) asks about
+    each once within one file, and its answers, kept until the trim after that file, held
+    a name, a key and an entry for every class. Asked again, they are computed again,
+    the same."""
+    if len(kept) >= _NAMES_KEPT:
+        kept.clear()
+    return kept
+
+
 def trim(index: ProjectIndex) -> None:
     """Forget the answers the index keeps of a kind once there are more than
-    `_REMEMBERED`: asked again, they are computed again, the same; kept, they would grow
-    with each file checked (a file's own names are asked about once). Called between
-    files, never while an answer is being computed. Not a method: the rules never call
-    it, and every method of the index is a question they may ask (index_reads.py)."""
+    `_NAMES_KEPT` (`resolve`, `inherits`) or `_REMEMBERED` (derived): asked again, they
+    are computed again, the same; kept, they would grow with each file checked (a file's
+    own names are asked about once). Called between files, never while an answer is
+    being computed. Not a method: the rules never call it, and every method of the index
+    is a question they may ask (index_reads.py)."""
     for kept in (index._resolved, index._inherits_cache):
-        if len(kept) > _REMEMBERED:
+        if len(kept) > _NAMES_KEPT:
             kept.clear()
     if len(index._class_facts) > _CLASSES_REMEMBERED:
         index._class_facts.clear()

@@ -28,7 +28,7 @@ BATCH = 64
 """Results a worker sends in one message."""
 
 
-@dataclass
+@dataclass(slots=True)
 class FileOutcome:
     path: Path
     layer: Layer | None
