@@ -264,16 +264,21 @@ class EnvironOutsideSettings(Rule):
     calls: ClassVar[frozenset[str] | None] = last_names(ENV_GETTERS)
 
     def __init__(self) -> None:
-        self.quiet = False
+        self._quiet: bool | None = None
+        """Whether the file is one where reading the environment is fine; None until a
+        read is found in a file that is no test, tool or Alembic environment: the
+        settings modules are a scan of every class of the project, which a file that
+        reads no variable (nearly every file) should not ask for."""
         self._starts: dict[int, bool] = {}
 
     def visit_Module(self, node: ast.Module, ctx: RuleContext) -> None:
-        self.quiet = (
-            is_test_file(ctx)
-            or _tooling(ctx)
-            or is_alembic_env(ctx.path)
-            or is_settings_module(ctx.module, ctx.index)
-        )
+        quiet = is_test_file(ctx) or _tooling(ctx) or is_alembic_env(ctx.path)
+        self._quiet = True if quiet else None
+
+    def _is_quiet(self, ctx: RuleContext) -> bool:
+        if self._quiet is None:
+            self._quiet = is_settings_module(ctx.module, ctx.index)
+        return self._quiet
 
     def _starting(self, ctx: RuleContext) -> bool:
         """In the function that starts the server (`uvicorn.run(...)`): like a `__main__`
@@ -305,10 +310,11 @@ class EnvironOutsideSettings(Rule):
     # The server-start test reads the whole function: it comes after the cheap test of
     # the name, which rules out nearly every node.
     def visit_Subscript(self, node: ast.Subscript, ctx: RuleContext) -> None:
-        if self.quiet or not isinstance(node.ctx, ast.Load):
+        if self._quiet or not isinstance(node.ctx, ast.Load):
             return
         if (
             ctx.qualified(node.value) == ENVIRON
+            and not self._is_quiet(ctx)
             and not self._starting(ctx)
             and not in_main_block(ctx)
         ):
@@ -317,10 +323,15 @@ class EnvironOutsideSettings(Rule):
                 ctx.report(self, node, read=f'os.environ["{key}"]' if key else "os.environ[...]")
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        if self.quiet:
+        if self._quiet:
             return
         name = ctx.qualified(node.func)
-        if name in ENV_GETTERS and not self._starting(ctx) and not in_main_block(ctx):
+        if (
+            name in ENV_GETTERS
+            and not self._is_quiet(ctx)
+            and not self._starting(ctx)
+            and not in_main_block(ctx)
+        ):
             key = literal_key(node.args[0]) if node.args else None
             if key is not None and _process_variable(key):
                 return
