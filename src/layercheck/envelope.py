@@ -108,10 +108,10 @@ class SealedWriter:
         self._hasher = hashlib.sha256()
         self._pending: list[str] = []
         self._size = 0
-        self._temporary: Path | None = _temporary(path)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-        self._handle: BinaryIO | None = os.fdopen(os.open(self._temporary, flags, 0o666), "wb")
-        self._handle.write(text[:-1].encode() + _PAYLOAD)
+        temporary, handle = _open_temporary(path)
+        self._temporary: Path | None = temporary
+        self._handle: BinaryIO | None = handle
+        handle.write(text[:-1].encode() + _PAYLOAD)
 
     def write(self, piece: str) -> None:
         self._pending.append(piece)
@@ -153,27 +153,23 @@ class SealedWriter:
             self._temporary = None
 
 
-def _temporary(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+def _open_temporary(path: Path) -> tuple[Path, BinaryIO]:
+    """A new file beside `path` to be renamed over it, made like any new file (the umask
+    applies), under a name no other writer picks."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    return temporary, os.fdopen(os.open(temporary, flags, 0o666), "wb")
 
 
 _CHUNK: Final = 1 << 20
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:
-    """Readers see the old file or the new one, never half of one. The temporary file is
-    made like any new file (the umask applies), under a name no other writer picks."""
-    data = text.encode() if isinstance(text, str) else text
-    _replace_with(path, lambda handle: handle.write(data))
-
-
-def _replace_with(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    temporary = _temporary(path)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    descriptor = os.open(temporary, flags, 0o666)
+    """Readers see the old file or the new one, never half of one."""
+    temporary, handle = _open_temporary(path)
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            write(handle)
+        with handle:
+            handle.write(text.encode() if isinstance(text, str) else text)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
