@@ -21,7 +21,7 @@ import pytest
 from projects import ONLY_LC201, run_flake8
 from support import FIXTURES, run_cli, write_project
 
-from layercheck import cache, engine, loading
+from layercheck import cache, engine, findings_cache, loading
 from layercheck.cache import FactsCache, from_json, read_stamped, to_json
 from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
@@ -253,6 +253,7 @@ def spy_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
     monkeypatch.setattr(cache, "read_stamped", stamped)
     monkeypatch.setattr(engine, "read_stamped", stamped)
+    monkeypatch.setattr(findings_cache, "read_stamped", stamped)
     monkeypatch.setattr(loading, "read_regular_file", plain)
     return read
 

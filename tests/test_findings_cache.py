@@ -10,6 +10,7 @@ import hashlib
 import itertools
 import json
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -17,19 +18,24 @@ from support import FIXTURES, run_cli, write_project
 from test_cache import (
     DOMAIN,
     ERRORS,
+    ORDERS,
     TARGETS,
+    USERS,
     age,
     findings_files,
+    replace_keeping_stamp,
     small_project,
     spy_parse,
     spy_reads,
 )
 
-from layercheck import findings_cache
+from layercheck import engine, findings_cache
 from layercheck.config.loading import read_config
 from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
 from layercheck.engine import CheckResult, Engine
+from layercheck.facts import FileFacts
+from layercheck.index import ProjectIndex
 from layercheck.reads_file import ReadsAt, ReadsFile, encode_reads
 from layercheck.rules import CATALOG
 
@@ -87,6 +93,60 @@ def test_an_edit_that_keeps_the_index_keeps_the_other_findings(
     parsed = spy_parse(monkeypatch)
     assert shown(run(project)) == LC201
     assert sorted(parsed) == [str(models)]  # its facts, nothing else
+
+
+def spy_index(monkeypatch: pytest.MonkeyPatch) -> list[ProjectIndex]:
+    """The indexes the engine builds from now on."""
+    built: list[ProjectIndex] = []
+    real = engine.ProjectIndex
+
+    def build(facts: Iterable[FileFacts]) -> ProjectIndex:
+        built.append(real(facts))
+        return built[-1]
+
+    monkeypatch.setattr(engine, "ProjectIndex", build)
+    return built
+
+
+def test_a_file_saved_a_moment_before_the_run_is_hashed_alone_on_the_next(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An editor saves a file and runs layercheck at once: its stamp cannot be trusted,
+    so the run keeps the hash of the bytes the index read; the next run hashes that one
+    file and builds no index."""
+    assert shown(run(project)) == LC201
+    users = project / "app/services/users.py"
+    users.write_text(USERS + "# saved a moment ago\n")
+    assert shown(run(project)) == LC201
+    read, parsed, built = spy_reads(monkeypatch), spy_parse(monkeypatch), spy_index(monkeypatch)
+    assert shown(run(project)) == LC201
+    assert (read, parsed, built) == ([users], [], [])
+
+
+def test_a_file_changed_again_within_its_stamp_is_seen(project: Path) -> None:
+    """The hash, not the stamp, tells: new bytes of the same size and mtime."""
+    assert shown(run(project)) == LC201
+    users = project / "app/services/users.py"
+    users.write_text(USERS + "#\n")
+    assert shown(run(project)) == LC201
+    replace_keeping_stamp(users, ORDERS + "#\n")
+    assert shown(run(project)) == []
+    assert shown(run(project, cache=False)) == []
+
+
+def test_past_a_few_files_saved_a_moment_ago_the_index_is_built_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkout of a branch changes many files at once: their bytes are not held for
+    the facts pass, and the next run tells them apart by building the index."""
+    monkeypatch.setattr(engine, "_READ_EARLY", 0)
+    assert shown(run(project)) == LC201
+    users = project / "app/services/users.py"
+    users.write_text(USERS + "# saved a moment ago\n")
+    assert shown(run(project)) == LC201
+    built = spy_index(monkeypatch)
+    assert shown(run(project)) == LC201
+    assert len(built) == 1
 
 
 def test_a_changed_config_invalidates_everything(project: Path) -> None:

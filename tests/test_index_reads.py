@@ -219,9 +219,22 @@ def test_answers_forgotten_between_files_give_the_same_reads(
         _is_error(index, BASE)
         index.classes()
 
+    hashed: list[object] = []
+    real = index_reads._Hasher.answer
+
+    def answer(
+        self: index_reads._Hasher, index: ProjectIndex, question: index_reads.Question
+    ) -> str:
+        hashed.append(question)
+        return real(self, index, question)
+
+    monkeypatch.setattr(index_reads._Hasher, "answer", answer)
     kept = ReadingIndex(_index())
     expected = [_reads(kept, ask) for _ in range(3)]
+    once = len(expected[0])
+    assert len(hashed) == once, "kept: each answer hashed for the first file only"
+    hashed.clear()
     monkeypatch.setattr(index_reads, "ANSWERS_KEPT", 0)
     forgetting = ReadingIndex(_index())
     assert [_reads(forgetting, ask) for _ in range(3)] == expected
-    assert len(forgetting._answers) == len(kept._answers), "forgotten, then asked again"
+    assert len(hashed) == 3 * once, "forgotten before each file, then hashed again"

@@ -16,12 +16,13 @@ from array import array
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import Final, TypeVar, cast
 
 from layercheck import __version__
 from layercheck.allowed_edges import CODE as UNUSED_ALLOWED_IMPORT
 from layercheck.allowed_edges import unused_allowed_imports
 from layercheck.cache import (
+    NO_MTIME,
     CachedFacts,
     FactsCache,
     Prefetched,
@@ -54,6 +55,8 @@ from layercheck.suppress import suppress
 from layercheck.tree_cache import TreeCache
 from layercheck.walker import culprit
 
+_READ_EARLY: Final = 64
+"""Files whose stat cannot tell read right after it (`_read_uncertain`), at most."""
 _R = TypeVar("_R")
 _S = TypeVar("_S")
 
@@ -85,6 +88,24 @@ class HeldProject:
     """The warnings of the run that built the index; None when it is not held."""
     project_findings: list[Finding] | None = None
     """The findings about the project as a whole; None when they are not held."""
+
+
+def _read_uncertain(stats: Mapping[str, FileStat | None]) -> dict[Path, Prefetched]:
+    """The bytes of the files whose stat cannot tell whether they change (modified a
+    moment ago: an editor saved one, then ran layercheck), read right after the stat,
+    for the facts pass to read them from: the findings cache keeps their hash as what
+    the index was built from, and the next run hashes them alone instead of building
+    the index again. None past `_READ_EARLY` files (a checkout of a branch): those
+    are told apart by building the index, as any changed file is."""
+    uncertain = [name for name, stat in stats.items() if stat is not None and stat[0] == NO_MTIME]
+    if len(uncertain) > _READ_EARLY:
+        return {}
+    early: dict[Path, Prefetched] = {}
+    for name in uncertain:
+        path = Path(name)
+        with contextlib.suppress(OSError):
+            early[path] = read_stamped(path)
+    return early
 
 
 def _index_digest(digests: Mapping[Path, str]) -> str:
@@ -362,14 +383,20 @@ class Engine:
         return found[1]
 
     def _cached(
-        self, cache: FactsCache | None, files: Sequence[SourceFile]
+        self,
+        cache: FactsCache | None,
+        files: Sequence[SourceFile],
+        early: Mapping[Path, Prefetched],
     ) -> tuple[dict[Path, FileFacts], dict[Path, Prefetched]]:
-        """Facts still valid, and the bytes of the files read to find out they are not."""
+        """Facts still valid, and the bytes of the files read to find out they are not
+        (`early`: read already, their facts made from those bytes)."""
         cached: dict[Path, FileFacts] = {}
-        prefetched: dict[Path, Prefetched] = {}
+        prefetched: dict[Path, Prefetched] = dict(early)
         if cache is None:
             return cached, prefetched
         for file in files:
+            if file.path in prefetched:
+                continue
             found = cache.lookup(file.path, file.settings, functools.partial(bare_facts, file))
             if isinstance(found, FileFacts):
                 cached[file.path] = found
@@ -444,11 +471,12 @@ class Engine:
         cache: FactsCache | None,
         failed: Callable[[str], None],
         save: bool = True,
+        early: Mapping[Path, Prefetched] | None = None,
     ) -> tuple[list[FileFacts], dict[Path, str]]:
         """The facts of every file (in the order of `files`) and, when caching, their
         digests; the facts of the files read are stored in the facts cache (unless not
-        `save`). No tree outlives its file."""
-        cached, prefetched = self._cached(cache, files)
+        `save`); those of `early` made from the bytes given. No tree outlives its file."""
+        cached, prefetched = self._cached(cache, files, early or {})
         if cache is not None and save:
             cache.stream()
         load = self._loader(targets, stdin, prefetched, cache is not None)
@@ -657,8 +685,9 @@ class Engine:
                 if held_found is not None and all(outcome is not None for outcome in warm):
                     self._notes.extend(results.notes())
                     return [outcome for outcome in warm if outcome is not None], held_found
+        early = _read_uncertain(stats)
         cache = self._open_cache(root, files)
-        every, digests = self._facts_pass(root, files, targets, stdin, cache, failed)
+        every, digests = self._facts_pass(root, files, targets, stdin, cache, failed, early=early)
         # Written: its entries (every file's facts, as text) are not held through the
         # rules pass, nor inherited by its workers.
         del cache
@@ -694,7 +723,8 @@ class Engine:
             if results is not None and stamp is not None and outcome.error is None:
                 results.store(stamp, keys[str(file.path)], index_digest, outcome, reads)
         if results is not None:
-            results.record_project(keys, stats, index_digest, notes, project_found)
+            read_early = {str(path): stamp for path, (_, stamp) in early.items()}
+            results.record_project(keys, stats, index_digest, notes, project_found, read_early)
             results.prune(file.path for file in files)
             self._save(results)
         return [outcomes[file.path] for file in mine], project_found

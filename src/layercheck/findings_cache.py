@@ -13,8 +13,11 @@ function of its path, bytes and settings: the cache file also records the stamp 
 settings key of every file of the project when the index was built. When every file of
 the project still has that stamp and key (the same files, none changed), the index is
 the same without building it: a warm run stats the files, loads this one file and
-prints. Otherwise the engine builds the index (from the facts cache where it can) and an
-entry holds when its index digest matches or its reads still hold.
+prints. A file modified a moment before it was stated (an editor saved it, then ran
+layercheck) has no stamp to trust: the record keeps the hash of the bytes the index was
+built from instead, and the next run hashes that file alone to tell. Otherwise the
+engine builds the index (from the facts cache where it can) and an entry holds when
+its index digest matches or its reads still hold.
 
 The reads live in a second file (reads_file.py), one record a file, written as each
 file's reads arrive and read, one record at a time, only when the index changed. It is
@@ -44,6 +47,7 @@ from layercheck.cache import (
     codec,
     format_id,
     prepare_directory,
+    read_stamped,
 )
 from layercheck.envelope import json_pieces, unseal, write_sealed
 from layercheck.envelope import sha256_hex as _sha256
@@ -112,7 +116,10 @@ class FindingsCache:
         self.rules_key = rules_key
         self.path = cache_file(directory, root)
         self._project: dict[str, list[Any]] = {}
-        """Each file of the project when the index was built: [mtime_ns, size, key]."""
+        """Each file of the project when the index was built: [mtime_ns, size, key], and
+        the sha256 of the bytes the index read when the mtime is NO_MTIME."""
+        self._hashed: dict[str, str] = {}
+        """The sha256 of each file `unchanged` had to hash to tell, for `outcome`."""
         self._index = ""
         """The digest of that index."""
         self._notes: list[str] = []
@@ -171,22 +178,35 @@ class FindingsCache:
         self, keys: Mapping[str, str], stats: Mapping[str, FileStat | None]
     ) -> str | None:
         """The digest of the index last built, when the project has exactly the files it
-        had then, each with the same stamp and settings key: the index is the same."""
+        had then, each with the same stamp and settings key: the index is the same. A
+        file whose stamp cannot tell (recorded or stated a moment after a change) is
+        hashed, once the other files all hold, and holds when its bytes are those the
+        index was built from."""
         project = self._project
         if not self._index or len(project) != len(keys):
             return None
+        uncertain: list[tuple[str, str]] = []
         for name, key in keys.items():
             recorded = project.get(name)
             stat = stats.get(name)
-            if (
-                recorded is None
-                or stat is None
-                or stat[0] == NO_MTIME
-                or recorded[0] != stat[0]
-                or recorded[1] != stat[1]
-                or recorded[2] != key
-            ):
+            if recorded is None or stat is None or recorded[1] != stat[1] or recorded[2] != key:
                 return None
+            if stat[0] != NO_MTIME and recorded[0] == stat[0]:
+                continue
+            known = recorded[3] if len(recorded) == 4 else None
+            if not isinstance(known, str):
+                return None
+            uncertain.append((name, known))
+        for name, known in uncertain:
+            if self._hashed.get(name) == known:
+                continue
+            try:
+                sha256 = read_stamped(Path(name))[1].sha256
+            except OSError:
+                return None
+            if sha256 != known:
+                return None
+            self._hashed[name] = sha256
         return self._index
 
     def notes(self) -> list[str]:
@@ -220,6 +240,7 @@ class FindingsCache:
             mtime, size, digest, entry_key, entry_index, layer, findings = entry
             if entry_key != key or size != stat[1]:
                 return None
+            sha256 = sha256 or self._hashed.get(name)
             if sha256 is not None:
                 if digest != sha256:
                     return None
@@ -255,14 +276,21 @@ class FindingsCache:
         index: str,
         notes: Sequence[str],
         found: Sequence[Finding] = (),
+        read_early: Mapping[str, Stamp] | None = None,
     ) -> None:
         """The files the index `index` was built from, with their stat taken before any
-        was read (a file changed since then has another stat next time)."""
-        project = {
-            name: [stat[0], stat[1], keys[name]]
-            for name, stat in stats.items()
-            if stat is not None and name in keys
-        }
+        was read (a file changed since then has another stat next time). `read_early`:
+        the stamps of the bytes the index read of files whose stat cannot tell (stated a
+        moment after a change), read right after the stat; their hash is kept."""
+        project: dict[str, list[Any]] = {}
+        for name, stat in stats.items():
+            if stat is None or name not in keys:
+                continue
+            stamp = (read_early or {}).get(name) if stat[0] == NO_MTIME else None
+            if stamp is not None:
+                project[name] = [NO_MTIME, stamp.size, keys[name], stamp.sha256]
+            else:
+                project[name] = [stat[0], stat[1], keys[name]]
         # As read back (tuples become lists), so that an unchanged record stays clean.
         encoded = json.loads(json.dumps([encode_finding(finding) for finding in found]))
         now = (project, index, list(notes), encoded)
