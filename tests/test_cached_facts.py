@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import pickle
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_cache import FILES, TARGETS, age, small_project
@@ -80,12 +81,14 @@ def test_a_field_is_decoded_when_first_read(tmp_path: Path) -> None:
     with pytest.raises(AttributeError):
         bindings_slot.__get__(found, FileFacts)  # a field not read stays text
     assert found.passing("bindings") == facts.bindings
+    with pytest.raises(AttributeError):
+        bindings_slot.__get__(found, FileFacts)  # read in passing, not kept
 
 
 def test_spilled_facts_from_the_cache_give_the_findings_of_no_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(spill_module, "DECODED", 2)  # every project here spills
+    monkeypatch.setattr(spill_module, "DECODED", 2)  # every project here spills its fresh facts
     project = small_project(tmp_path)
     assert len(FILES) > 2
 
@@ -100,4 +103,16 @@ def test_spilled_facts_from_the_cache_give_the_findings_of_no_cache(
     assert found(no_cache=False) == expected  # facts stored
     (project / TARGETS[0]).write_text((project / TARGETS[0]).read_text() + "\n# edited\n")
     age(project)
+    kept: list[str] = []
+    keep = spill_module.FactsSpill.keep
+
+    def spying(spill: spill_module.FactsSpill, facts: Any, path: str | None = None) -> Any:
+        kept.append(str(path))
+        return keep(spill, facts, path)
+
+    monkeypatch.setattr(spill_module.FactsSpill, "keep", spying)
     assert found(no_cache=False) == found(no_cache=True)  # the others' facts from the cache
+    # Only the edited file's facts were spilled: cached facts decode as they are read,
+    # and are not decoded whole to be pickled.
+    assert Path(kept[0]).name == Path(TARGETS[0]).name
+    assert len(kept) == 1 + len(FILES)  # the edited file, then the --no-cache run's

@@ -725,6 +725,17 @@ class CachedFacts(FileFacts):
         object.__setattr__(self, name, value)
         return value
 
+    def passing(self, name: str) -> Any:
+        # Decoded for this reader and not kept: a question about the whole project
+        # (the index's classes, the model ancestors) reads one field of every file, and
+        # kept, each file's field would stay decoded for the rest of the run.
+        text = self._texts.get(name)
+        if text is None:
+            return getattr(self, name)
+        decode = _field_decoders()[_FIELD_NAMES.index(name)]
+        value = json.loads(text)
+        return value if decode is None else decode(value)
+
     def text_of(self, name: str) -> str | None:
         """The JSON text of a field not decoded yet; None once it is (or when it is
         empty)."""

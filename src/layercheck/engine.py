@@ -22,7 +22,6 @@ from layercheck import __version__
 from layercheck.allowed_edges import CODE as UNUSED_ALLOWED_IMPORT
 from layercheck.allowed_edges import unused_allowed_imports
 from layercheck.cache import (
-    CachedFacts,
     FactsCache,
     Prefetched,
     Stamp,
@@ -485,11 +484,9 @@ class Engine:
                 facts = cached.pop(path)
                 if cache is not None:
                     digests[path] = cache.digest(path) or facts_digest(facts)
-                if spill is not None:
-                    # Kept on disk field by field: decoded here, not as each is read.
-                    plain = facts.loaded() if isinstance(facts, CachedFacts) else facts
-                    every.append(spill.keep(plain, str(path)))
-                    continue
+                # Not spilled: cached facts decode a field only when it is read, and
+                # decoding every field of every file to pickle it was most of a run
+                # after an edit to one file of a large project.
                 every.append(facts)
                 continue
             facts, digest = fresh.pop(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from layercheck.facts import AttributeFact
+from layercheck.facts import AttributeFact, ClassFact
 from layercheck.index import ProjectIndex, derived
 from layercheck.layers import Layer
 from layercheck.pydantic_models import is_pydantic_model, is_sqlmodel_table
@@ -172,7 +172,9 @@ def _mark_model_ancestors(index: ProjectIndex) -> None:
     # Each class named in turn, not listed first (`index.classes()`): that list held a
     # tuple and a name for every class of the project at once, in each rules worker.
     for item in index.by_module.values():
-        for cls in item.classes:
+        # Read for the scan, not kept: each file's classes once.
+        classes: tuple[ClassFact, ...] = item.passing("classes")
+        for cls in classes:
             model = f"{item.module}.{cls.name}"
             ancestors = index.ancestors(model)
             found = False
