@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from test_cache import FILES, TARGETS, age, small_project
 
+from layercheck import cache as cache_module
 from layercheck import spill as spill_module
 from layercheck.cache import CachedFacts, FactsCache, facts_digest, read_stamped, to_json
 from layercheck.config.settings import Overrides
@@ -67,7 +68,9 @@ def test_every_fixture_reads_back_as_it_was_stored(tmp_path: Path) -> None:
     assert seen > 50
 
 
-def test_a_field_is_decoded_when_first_read(tmp_path: Path) -> None:
+def test_a_field_is_decoded_when_first_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = FIXTURES / "transitive_app"
     held = [(facts, found) for _, facts, found in stored_and_read_back(tmp_path, root)]
     facts, found = next(pair for pair in held if pair[0].imports and pair[0].bindings)
@@ -80,9 +83,15 @@ def test_a_field_is_decoded_when_first_read(tmp_path: Path) -> None:
     assert imports_slot.__get__(found, FileFacts) is found.imports  # decoded once, kept
     with pytest.raises(AttributeError):
         bindings_slot.__get__(found, FileFacts)  # a field not read stays text
+    # Read in passing: not kept once as many files as are kept decoded have fields set,
+    # kept before (a small project decodes each field once).
+    monkeypatch.setattr(cache_module, "KEPT_DECODED", 0)
     assert found.passing("bindings") == facts.bindings
     with pytest.raises(AttributeError):
-        bindings_slot.__get__(found, FileFacts)  # read in passing, not kept
+        bindings_slot.__get__(found, FileFacts)
+    monkeypatch.undo()
+    assert found.passing("bindings") == facts.bindings
+    assert bindings_slot.__get__(found, FileFacts) == facts.bindings
 
 
 def test_spilled_facts_from_the_cache_give_the_findings_of_no_cache(

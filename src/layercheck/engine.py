@@ -465,7 +465,9 @@ class Engine:
         ) -> tuple[FileFacts, str | None]:
             # Stored and spilled as it arrives: no list holds every file's facts.
             facts, stamp, digest = result
-            if cache is not None and stamp is not None:
+            # Not stored by a run that does not save: a stored entry's record is written
+            # to the records file at once.
+            if cache is not None and stamp is not None and save:
                 assert isinstance(facts, FileFacts)
                 cache.store(file.path, file.settings, stamp, facts, digest)
             if spill is not None:
