@@ -125,3 +125,22 @@ def test_spilled_facts_from_the_cache_give_the_findings_of_no_cache(
     # and are not decoded whole to be pickled.
     assert Path(kept[0]).name == Path(TARGETS[0]).name
     assert len(kept) == 1 + len(FILES)  # the edited file, then the --no-cache run's
+
+
+def test_a_record_read_to_check_it_is_kept_for_the_first_files_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = FIXTURES / "transitive_app"
+    held = [(facts, found) for _, facts, found in stored_and_read_back(tmp_path, root)]
+    with_fields = [(facts, found) for facts, found in held if facts.imports]
+    assert with_fields
+    for facts, found in with_fields:
+        assert isinstance(found, CachedFacts)
+        assert found._record is not None  # a small project: every record kept
+        assert found.imports == facts.imports
+    monkeypatch.setattr(cache_module, "KEPT_DECODED", 0)
+    again = [(facts, found) for _, facts, found in stored_and_read_back(tmp_path / "b", root)]
+    for facts, found in again:
+        assert isinstance(found, CachedFacts)
+        assert found._record is None  # read from the records file when asked for
+        assert found == facts

@@ -496,10 +496,14 @@ class FactsCache:
         once: the records file open for the run is never written over)."""
         at = entry.get("at")
         fields = self._fields
-        if at is not None and (fields is None or fields.record(at) is None):
-            return None
+        record = None
+        if at is not None:
+            record = fields.record(at) if fields is not None else None
+            if record is None:
+                return None
+        held = record if fields is not None and record is not None and fields.holding() else None
         try:
-            return CachedFacts.of(entry.get("facts"), fields, at)
+            return CachedFacts.of(entry.get("facts"), fields, at, held)
         except (ValueError, TypeError, KeyError, IndexError):
             return None
 
@@ -777,6 +781,7 @@ class _Fields:
         # By weak reference: the facts refer to this object, and a cycle would keep
         # both (and the file open) until the collector runs, which a run holds off.
         self._recent: OrderedDict[int, weakref.ref[CachedFacts]] = OrderedDict()
+        self._held = 0
 
     @classmethod
     def open(cls, path: Path) -> _Fields | None:
@@ -795,6 +800,15 @@ class _Fields:
         if len(data) != length:
             raise OSError(f"the facts cache's records file ends before {offset + length}")
         return data.decode("ascii")
+
+    def holding(self) -> bool:
+        """Whether one more file's record, read to check it, is kept for its fields: the
+        first few thousand are (a project of that size reads no field from the file, as
+        when the cache held every text), the others are read again when asked for."""
+        if self._held >= KEPT_DECODED:
+            return False
+        self._held += 1
+        return True
 
     def room(self) -> bool:
         """Fewer files have fields decoded than are kept."""
@@ -823,16 +837,23 @@ class CachedFacts(FileFacts):
     it reads as a `FileFacts`. Their record was checked against its digest when the
     entry was looked up."""
 
-    __slots__ = ("__weakref__", "_fields", "_lengths", "_offset")
+    __slots__ = ("__weakref__", "_fields", "_lengths", "_offset", "_record")
     _fields: _Fields | None
     _offset: int
     _lengths: bytes
+    _record: bytes | None
 
     @classmethod
-    def of(cls, stored: object, fields: _Fields | None = None, at: object = None) -> CachedFacts:
-        """The facts of a stored entry (`_split`'s value, its record at `at` in `fields`);
-        ValueError, TypeError, KeyError or IndexError when its shape is not one `_split`
-        makes."""
+    def of(
+        cls,
+        stored: object,
+        fields: _Fields | None = None,
+        at: object = None,
+        record: bytes | None = None,
+    ) -> CachedFacts:
+        """The facts of a stored entry (`_split`'s value, its record at `at` in `fields`,
+        whose bytes are `record` when they are kept); ValueError, TypeError, KeyError or
+        IndexError when its shape is not one `_split` makes."""
         if type(stored) is not list or len(stored) != len(_FIELD_NAMES):
             raise ValueError("malformed facts")
         item = cls.__new__(cls)
@@ -862,6 +883,7 @@ class CachedFacts(FileFacts):
         set_field(item, "_fields", fields)
         set_field(item, "_offset", offset)
         set_field(item, "_lengths", _LENGTHS.pack(*lengths))
+        set_field(item, "_record", record)
         return item
 
     def _length(self, name: str) -> tuple[int, int]:
@@ -874,10 +896,17 @@ class CachedFacts(FileFacts):
         offset, length = self._length(name)
         if not length:
             return ()
-        assert self._fields is not None
         decode = _field_decoders()[_FIELD_NAMES.index(name)]
-        value = json.loads(self._fields.text(offset, length))
+        value = json.loads(self._text(offset, length))
         return value if decode is None else decode(value)
+
+    def _text(self, offset: int, length: int) -> str:
+        record = self._record
+        if record is not None:
+            start = offset - self._offset
+            return record[start : start + length].decode("ascii")
+        assert self._fields is not None
+        return self._fields.text(offset, length)
 
     def __getattr__(self, name: str) -> Any:
         if name not in _LATER:  # not set yet / no such field
@@ -914,7 +943,7 @@ class CachedFacts(FileFacts):
         offset, length = self._length(name)
         if not length or self._fields is None:
             return None
-        return self._fields.text(offset, length)
+        return self._text(offset, length)
 
     def unload(self) -> None:
         """Empty the fields kept in the records file again."""
