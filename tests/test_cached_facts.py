@@ -7,10 +7,12 @@ from __future__ import annotations
 import functools
 import pickle
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_cache import FILES, TARGETS, age, small_project
 
+from layercheck import cache as cache_module
 from layercheck import spill as spill_module
 from layercheck.cache import CachedFacts, FactsCache, facts_digest, read_stamped, to_json
 from layercheck.config.settings import Overrides
@@ -66,7 +68,9 @@ def test_every_fixture_reads_back_as_it_was_stored(tmp_path: Path) -> None:
     assert seen > 50
 
 
-def test_a_field_is_decoded_when_first_read(tmp_path: Path) -> None:
+def test_a_field_is_decoded_when_first_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = FIXTURES / "transitive_app"
     held = [(facts, found) for _, facts, found in stored_and_read_back(tmp_path, root)]
     facts, found = next(pair for pair in held if pair[0].imports and pair[0].bindings)
@@ -79,13 +83,21 @@ def test_a_field_is_decoded_when_first_read(tmp_path: Path) -> None:
     assert imports_slot.__get__(found, FileFacts) is found.imports  # decoded once, kept
     with pytest.raises(AttributeError):
         bindings_slot.__get__(found, FileFacts)  # a field not read stays text
+    # Read in passing: not kept once as many files as are kept decoded have fields set,
+    # kept before (a small project decodes each field once).
+    monkeypatch.setattr(cache_module, "KEPT_DECODED", 0)
     assert found.passing("bindings") == facts.bindings
+    with pytest.raises(AttributeError):
+        bindings_slot.__get__(found, FileFacts)
+    monkeypatch.undo()
+    assert found.passing("bindings") == facts.bindings
+    assert bindings_slot.__get__(found, FileFacts) == facts.bindings
 
 
 def test_spilled_facts_from_the_cache_give_the_findings_of_no_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(spill_module, "DECODED", 2)  # every project here spills
+    monkeypatch.setattr(spill_module, "DECODED", 2)  # every project here spills its fresh facts
     project = small_project(tmp_path)
     assert len(FILES) > 2
 
@@ -100,4 +112,35 @@ def test_spilled_facts_from_the_cache_give_the_findings_of_no_cache(
     assert found(no_cache=False) == expected  # facts stored
     (project / TARGETS[0]).write_text((project / TARGETS[0]).read_text() + "\n# edited\n")
     age(project)
+    kept: list[str] = []
+    keep = spill_module.FactsSpill.keep
+
+    def spying(spill: spill_module.FactsSpill, facts: Any, path: str | None = None) -> Any:
+        kept.append(str(path))
+        return keep(spill, facts, path)
+
+    monkeypatch.setattr(spill_module.FactsSpill, "keep", spying)
     assert found(no_cache=False) == found(no_cache=True)  # the others' facts from the cache
+    # Only the edited file's facts were spilled: cached facts decode as they are read,
+    # and are not decoded whole to be pickled.
+    assert Path(kept[0]).name == Path(TARGETS[0]).name
+    assert len(kept) == 1 + len(FILES)  # the edited file, then the --no-cache run's
+
+
+def test_a_record_read_to_check_it_is_kept_for_the_first_files_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = FIXTURES / "transitive_app"
+    held = [(facts, found) for _, facts, found in stored_and_read_back(tmp_path, root)]
+    with_fields = [(facts, found) for facts, found in held if facts.imports]
+    assert with_fields
+    for facts, found in with_fields:
+        assert isinstance(found, CachedFacts)
+        assert found._record is not None  # a small project: every record kept
+        assert found.imports == facts.imports
+    monkeypatch.setattr(cache_module, "KEPT_DECODED", 0)
+    again = [(facts, found) for _, facts, found in stored_and_read_back(tmp_path / "b", root)]
+    for facts, found in again:
+        assert isinstance(found, CachedFacts)
+        assert found._record is None  # read from the records file when asked for
+        assert found == facts

@@ -203,3 +203,102 @@ def test_a_stream_never_saved_leaves_nothing_behind(tmp_path: Path) -> None:
     del streamed
     gc.collect()
     assert not any(item.name.endswith(".tmp") for item in (tmp_path / "c").iterdir())
+
+
+# -- the records file: each entry's tuple fields, read when asked for ------------------------
+
+
+def records_of(root: Path) -> Path:
+    (path,) = (root / CACHE).glob("records-*.json")
+    return path
+
+
+@pytest.mark.parametrize("damage", ["changed", "truncated", "missing"])
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_damaged_records_file_gives_the_same_findings(
+    project: Path, damage: str, jobs: int
+) -> None:
+    def found() -> list[tuple[str, str]]:
+        engine = Engine(Workspace(CATALOG, cwd=project), jobs=jobs)
+        result = engine.check([project / name for name in TARGETS])
+        assert not result.errors
+        return codes(result)
+
+    expected = codes(run(project, cache_on=False))
+    assert found() == expected
+    path = records_of(project)
+    data = path.read_bytes()
+    if damage == "changed":  # every record's bytes, the length kept
+        path.write_bytes(bytes(byte ^ 1 for byte in data))
+    elif damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    else:
+        path.unlink()
+    # An edit elsewhere: the project's facts are looked up, each record checked.
+    errors = project / "app/core/errors.py"
+    errors.write_text(errors.read_text() + "# edited\n")
+    age(project)
+    assert found() == expected
+    # The entries whose record did not hold were stored again, with a record that does.
+    held = FactsCache(project / CACHE, project)
+    workspace = Workspace(CATALOG, cwd=project)
+    for name in FILES:
+        file = source_file(project / name, workspace.settings_for((project / name).parent))
+        facts = facts_of(project, name)
+        assert held.lookup(file.path, file.settings, lambda facts=facts: facts) == facts
+    assert found() == expected
+
+
+def test_an_entry_names_its_record_and_holds_no_text(project: Path) -> None:
+    run(project)
+    name = str(project / "app/core/errors.py")
+    entry = entries(project)[name]
+    stored = entry["facts"]
+    assert isinstance(stored, list)
+    assert not any(type(value) is str and value.startswith("[") for value in stored)
+    offset, length, _ = entry["at"]  # type: ignore[misc]
+    record = records_of(project).read_bytes()[offset : offset + length]
+    # The class list is in the record, and the entry keeps the lengths of the texts.
+    assert b'"AppError"' in record
+    assert "AppError" not in json.dumps(stored)
+    assert sum(value for value in stored if type(value) is int and value > 1) == length
+
+
+def test_facts_read_their_fields_from_the_records_file_their_run_opened(
+    project: Path,
+) -> None:
+    run(project)
+    workspace = Workspace(CATALOG, cwd=project)
+    path = project / "app/core/errors.py"
+    file = source_file(path, workspace.settings_for(path.parent))
+    held = FactsCache(project / CACHE, project)
+    found = held.lookup(path, file.settings, lambda: facts_of(project, "app/core/errors.py"))
+    assert isinstance(found, cache.CachedFacts)
+    del held
+    # Another run's new records file replaces the name: these facts keep what they read.
+    records = records_of(project)
+    records.with_name("other").write_bytes(b"\0" * records.stat().st_size)
+    records.with_name("other").replace(records)
+    assert found == facts_of(project, "app/core/errors.py")
+
+
+def test_the_records_of_dropped_entries_are_left_out_of_a_new_records_file(
+    project: Path,
+) -> None:
+    run(project)
+    before = records_of(project).read_bytes()
+    offset, length, _ = entries(project)[str(project / "app/models/user.py")]["at"]  # type: ignore[misc]
+    dropped = before[offset : offset + length]
+    (project / "app/models/user.py").unlink()
+    errors = project / "app/core/errors.py"
+    for text in (DOMAIN, ERRORS) * 6:
+        errors.write_text(text)
+        age(project)
+        run(project)
+    # Appended while the records nobody names stay under a quarter of those named, else
+    # a new file with only the records named: it does not grow with each run.
+    after = records_of(project).read_bytes()
+    assert len(after) < 2 * len(before)
+    assert dropped not in after
+    assert str(project / "app/models/user.py") not in entries(project)
+    assert codes(run(project)) == codes(run(project, cache_on=False))

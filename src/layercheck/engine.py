@@ -23,7 +23,6 @@ from layercheck.allowed_edges import CODE as UNUSED_ALLOWED_IMPORT
 from layercheck.allowed_edges import unused_allowed_imports
 from layercheck.cache import (
     NO_MTIME,
-    CachedFacts,
     FactsCache,
     Prefetched,
     Stamp,
@@ -494,7 +493,9 @@ class Engine:
         ) -> tuple[FileFacts, str | None]:
             # Stored and spilled as it arrives: no list holds every file's facts.
             facts, stamp, digest = result
-            if cache is not None and stamp is not None:
+            # Not stored by a run that does not save: a stored entry's record is written
+            # to the records file at once.
+            if cache is not None and stamp is not None and save:
                 assert isinstance(facts, FileFacts)
                 cache.store(file.path, file.settings, stamp, facts, digest)
             if spill is not None:
@@ -513,11 +514,9 @@ class Engine:
                 facts = cached.pop(path)
                 if cache is not None:
                     digests[path] = cache.digest(path) or facts_digest(facts)
-                if spill is not None:
-                    # Kept on disk field by field: decoded here, not as each is read.
-                    plain = facts.loaded() if isinstance(facts, CachedFacts) else facts
-                    every.append(spill.keep(plain, str(path)))
-                    continue
+                # Not spilled: cached facts decode a field only when it is read, and
+                # decoding every field of every file to pickle it was most of a run
+                # after an edit to one file of a large project.
                 every.append(facts)
                 continue
             facts, digest = fresh.pop(path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Final, TypeVar, cast
 
 from layercheck.facts import UNKNOWN, ClassFact, FileFacts, FunctionFact, ImportFact
@@ -286,6 +286,13 @@ class ProjectIndex:
             for item in self.by_module.values()
             for cls in item.classes
         ]
+
+    def class_names(self) -> Iterator[str]:
+        """The qualified name of every class the project defines, one at a time, in the
+        order of `classes()`: from the index's own (name, bases), no file's facts read."""
+        for module, defined in self._classes.items():
+            for at in range(0, len(defined), 2):
+                yield f"{module}.{defined[at]}"
 
     def function(self, qualified: str) -> FunctionFact | None:
         resolved = self.resolve(qualified)

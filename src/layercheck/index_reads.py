@@ -93,6 +93,7 @@ QUESTIONS: Final[dict[str, Callable[..., object]]] = {
     "ancestors": ProjectIndex.ancestors,
     "class_fact": ProjectIndex.class_fact,
     "classes": ProjectIndex.classes,
+    "class_names": lambda index: list(index.class_names()),
     "function": ProjectIndex.function,
     "instance_of": ProjectIndex.instance_of,
     "type_alias": ProjectIndex.type_alias,
@@ -527,6 +528,10 @@ class ReadingIndex(ProjectIndex):
     def classes(self) -> list[tuple[str, ClassFact, FileFacts]]:
         self._ask(("classes",))
         return self._inner.classes()
+
+    def class_names(self) -> Iterator[str]:
+        self._ask(("class_names",))
+        return self._inner.class_names()
 
     def function(self, qualified: str) -> FunctionFact | None:
         self._ask(("function", qualified))

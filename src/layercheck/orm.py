@@ -171,21 +171,21 @@ def _mark_model_ancestors(index: ProjectIndex) -> None:
     bases: dict[str, bool] = {}
     # Each class named in turn, not listed first (`index.classes()`): that list held a
     # tuple and a name for every class of the project at once, in each rules worker.
-    for item in index.by_module.values():
-        for cls in item.classes:
-            model = f"{item.module}.{cls.name}"
-            ancestors = index.ancestors(model)
-            found = False
+    # Named from the index's own (name, bases): decoding every file's classes for their
+    # names was most of a run after an edit to one file of a large project.
+    for model in index.class_names():
+        ancestors = index.ancestors(model)
+        found = False
+        for ancestor in ancestors[1:]:
+            known = bases.get(ancestor)
+            if known is None:
+                known = bases[ancestor] = is_declarative_base(ancestor, index)
+            if known:
+                found = True
+                break
+        if found and is_declarative_model(model, index):
             for ancestor in ancestors[1:]:
-                known = bases.get(ancestor)
-                if known is None:
-                    known = bases[ancestor] = is_declarative_base(ancestor, index)
-                if known:
-                    found = True
-                    break
-            if found and is_declarative_model(model, index):
-                for ancestor in ancestors[1:]:
-                    index.memo[("model-ancestor", ancestor)] = True
+                index.memo[("model-ancestor", ancestor)] = True
 
 
 def is_concrete_model(qualified: str, index: ProjectIndex) -> bool:

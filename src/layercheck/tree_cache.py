@@ -90,7 +90,7 @@ def _own(name: str) -> bool:
 
 
 _CACHE_FILES: Final = frozenset(
-    {"facts", "findings", "reads", "tree", "flake8", "libraries", "roots"}
+    {"facts", "records", "findings", "reads", "tree", "flake8", "libraries", "roots"}
 )
 
 
