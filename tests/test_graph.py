@@ -3,14 +3,9 @@ and LC104's chain as the CLI prints it for fixtures/transitive_app."""
 
 from __future__ import annotations
 
-import pytest
 from support import REPO, run_cli
 
-from layercheck.config.allowed_imports import NO_ALLOWED_IMPORTS, AllowedImport, AllowedImports
-from layercheck.facts import FileFacts, ImportFact
 from layercheck.graph import ImportGraph, render
-from layercheck.index import ProjectIndex
-from layercheck.layers import Layer
 from layercheck.model import ChainLink
 
 
@@ -144,87 +139,3 @@ def test_full_output_lists_each_link_with_its_line() -> None:
         "  = chain: app.routes.users -> app.utils.helpers (l.5)\n"
         "           app.utils.helpers -> app.repositories.user (l.3)\n"
     ) in proc.stdout
-
-
-class _Recording(ProjectIndex):
-    """An index whose reads are recorded: its graph is built whole, as it always was."""
-
-    records_reads = True
-
-
-LAYERS = {
-    "routes": Layer.ROUTES,
-    "services": Layer.SERVICES,
-    "repositories": Layer.REPOSITORIES,
-}
-
-
-def _project() -> list[FileFacts]:
-    imports = {
-        "app.routes.users": [("app.utils.helpers", 2), ("app.services.users", 3)],
-        "app.routes.admin": [("app.utils.helpers", 1), ("app.routes.admin", 2)],
-        "app.utils.helpers": [("app.utils.deep", 1), ("app.repositories.users", 5)],
-        "app.utils.deep": [("app.repositories.users", 1), ("app.utils.helpers", 2)],
-        "app.services.users": [("app.repositories.users", 1)],
-        "app.workers.jobs": [("app.repositories.users", 4), ("app.utils.deep", 1)],
-        "app.repositories.users": [],
-    }
-    facts = []
-    for module, targets in imports.items():
-        # The first import of each module under `if TYPE_CHECKING:`, one twice.
-        found = tuple(
-            ImportFact(target, None, line, type_checking=at == 0)
-            for at, (target, line) in enumerate([*targets, *targets[:1]])
-        )
-        path = "/p/" + module.replace(".", "/") + ".py"
-        layer = LAYERS.get(module.split(".")[1])
-        facts.append(FileFacts(path, module, False, layer, False, imports=found))
-    return facts
-
-
-@pytest.mark.parametrize("type_checking", [False, True])
-@pytest.mark.parametrize("allowed", [(), ("app.workers.* -> app.repositories.*",)])
-def test_the_index_s_graph_read_as_asked_answers_as_the_graph_built_whole(
-    type_checking: bool, allowed: tuple[str, ...]
-) -> None:
-    accepted = AllowedImports(tuple(map(AllowedImport.parse, allowed))) or NO_ALLOWED_IMPORTS
-    lazy = ImportGraph.from_index(
-        ProjectIndex(_project()), type_checking=type_checking, allowed=accepted
-    )
-    whole = ImportGraph.from_index(
-        _Recording(_project()), type_checking=type_checking, allowed=accepted
-    )
-    assert lazy._read is not lazy._edges
-    assert whole._read is whole._edges
-    assert lazy.modules == whole.modules
-    layers = [frozenset({Layer.REPOSITORIES}), frozenset({Layer.SERVICES, Layer.ROUTES})]
-    assert [lazy.in_layers(chosen) for chosen in layers] == [
-        whole.in_layers(chosen) for chosen in layers
-    ]
-    assert lazy.in_layers(layers[0]) == {"app.repositories.users"}
-    targets, avoid = lazy.in_layers(layers[0]), lazy.in_layers(layers[1])
-    assert lazy.distances(targets=targets, avoid=avoid) == whole.distances(
-        targets=targets, avoid=avoid
-    )
-    for module in sorted(whole.modules):
-        assert list(lazy.imports_of(module).items()) == list(whole.imports_of(module).items())
-        assert lazy.importers_of(module) == whole.importers_of(module)
-        assert lazy.nearest_chain(
-            importer=module, targets=targets, avoid=avoid
-        ) == whole.nearest_chain(importer=module, targets=targets, avoid=avoid)
-        for other in sorted(whole.modules):
-            assert lazy.chains(importer=module, imported=other) == whole.chains(
-                importer=module, imported=other
-            )
-    # Changed, it holds its own imports, the index's left as they were.
-    for graph in (lazy, whole):
-        graph.remove_import(importer="app.utils.helpers", imported="app.repositories.users")
-        graph.add_import(importer="app.services.users", imported="app.utils.deep", line=9)
-    assert lazy._read is lazy._edges
-    assert lazy._edges == whole._edges
-    assert lazy._layers == whole._layers
-    assert lazy.distances(targets=targets, avoid=avoid) == whole.distances(
-        targets=targets, avoid=avoid
-    )
-    again = ImportGraph.from_index(ProjectIndex(_project()), type_checking=type_checking)
-    assert "app.repositories.users" in again.imports_of("app.utils.helpers")

@@ -47,47 +47,14 @@ def render(chain: Iterable[ChainLink]) -> str:
     return " -> ".join([links[0].importer, *(link.imported for link in links)])
 
 
-class _IndexEdges(Mapping[str, Mapping[str, int]]):
-    """Each module's imports read from the index when asked, which holds them already
-    (flat, `ProjectIndex.imports_of`): copied into a map a module, the graph held about
-    0.25 KiB a module of the project in each rules worker (30,000 files: 7 MiB)."""
-
-    def __init__(self, index: ProjectIndex, type_checking: bool, allowed: AllowedImports) -> None:
-        self._index = index
-        self._type_checking = type_checking
-        self._allowed = allowed
-
-    def __getitem__(self, module: str) -> Mapping[str, int]:
-        if module not in self._index.by_module:
-            raise KeyError(module)
-        allowed = self._allowed
-        return {
-            target: line
-            for target, line in self._index.imports_of(module, type_checking=self._type_checking)
-            if not allowed.allows(module, target)
-        }
-
-    def __contains__(self, module: object) -> bool:
-        return module in self._index.by_module
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._index.by_module)
-
-    def __len__(self) -> int:
-        return len(self._index.by_module)
-
-
 class ImportGraph:
     """Project modules and the project modules each one imports, in source order."""
 
     def __init__(self, edges: Mapping[str, Mapping[str, int]] | None = None) -> None:
         self._edges: dict[str, dict[str, int]] = {}
-        self._read: Mapping[str, Mapping[str, int]] = self._edges
-        """What the queries read: `_edges`, or the index's imports (`from_index`)."""
-        self._importers: dict[str, tuple[str, ...]] | None = None
+        self._importers: dict[str, list[str]] | None = None
         self._distances: dict[tuple[frozenset[str], frozenset[str]], dict[str, int]] = {}
         self._layers: dict[str, Layer | None] = {}
-        self._index: ProjectIndex | None = None
         self._by_layers: dict[frozenset[Layer], frozenset[str]] = {}
         for importer, imported in (edges or {}).items():
             self._edges.setdefault(importer, {})
@@ -103,55 +70,30 @@ class ImportGraph:
         allowed: AllowedImports = NO_ALLOWED_IMPORTS,
     ) -> ImportGraph:
         """Imports under `if TYPE_CHECKING:` count only when `type_checking` is true;
-        the imports `allowed` accepts do not count. Read from the index as asked, not
-        copied (every module an import brings in is one of the index's, as every
-        importer), unless the index records what is read; a graph changed or copied is
-        a graph of its own."""
+        the imports `allowed` accepts do not count."""
         graph = cls()
-        if index.records_reads:
-            # Every import read now, inside the frame of the structure's reads.
-            for module in sorted(index.by_module):
-                graph._edges.setdefault(module, {})
-                graph._layers[module] = index.layer_of_path(index.by_module[module].path)
-                for target, line in index.imports_of(module, type_checking=type_checking):
-                    if not allowed.allows(module, target):
-                        graph.add_import(importer=module, imported=target, line=line)
-            return graph
-        graph._index = index
-        graph._read = _IndexEdges(index, type_checking, allowed)
+        for module in sorted(index.by_module):
+            graph._edges.setdefault(module, {})
+            graph._layers[module] = index.layer_of_path(index.by_module[module].path)
+            for target, line in index.imports_of(module, type_checking=type_checking):
+                if not allowed.allows(module, target):
+                    graph.add_import(importer=module, imported=target, line=line)
         return graph
-
-    def _layer(self, module: str) -> Layer | None:
-        index = self._index
-        if index is not None and self._read is not self._edges:
-            return index.layer_of_path(index.by_module[module].path)
-        return self._layers.get(module)
-
-    def _own(self) -> dict[str, dict[str, int]]:
-        """`_edges`, holding every import read from the index first if they are read
-        from it (a graph about to change)."""
-        if self._read is not self._edges:
-            for module, imported in self._read.items():
-                self._edges[module] = dict(imported)
-                self._layers[module] = self._layer(module)
-            self._read = self._edges
-        return self._edges
 
     # -- building ------------------------------------------------------------------------
     def add_import(self, *, importer: str, imported: str, line: int = 0) -> None:
         if importer == imported:
             return
-        edges = self._own()
-        edges.setdefault(importer, {}).setdefault(imported, line)
-        edges.setdefault(imported, {})
+        self._edges.setdefault(importer, {}).setdefault(imported, line)
+        self._edges.setdefault(imported, {})
         self._changed()
 
     def remove_import(self, *, importer: str, imported: str) -> None:
-        if self._own().get(importer, {}).pop(imported, None) is not None:
+        if self._edges.get(importer, {}).pop(imported, None) is not None:
             self._changed()
 
     def copy(self) -> ImportGraph:
-        graph = ImportGraph(self._own())
+        graph = ImportGraph(self._edges)
         graph._layers = dict(self._layers)
         return graph
 
@@ -162,33 +104,32 @@ class ImportGraph:
     # -- reading -------------------------------------------------------------------------
     @property
     def modules(self) -> frozenset[str]:
-        return frozenset(self._read)
+        return frozenset(self._edges)
 
     def imports_of(self, module: str) -> Mapping[str, int]:
         """Imported module -> line of its first import, in source order."""
-        return self._read.get(module, {})
+        return self._edges.get(module, {})
 
-    def importers_of(self, module: str) -> tuple[str, ...]:
+    def importers_of(self, module: str) -> list[str]:
         if self._importers is None:
             importers: dict[str, list[str]] = {}
-            for importer in sorted(self._read):
-                for imported in self._read[importer]:
+            for importer in sorted(self._edges):
+                for imported in self._edges[importer]:
                     importers.setdefault(imported, []).append(importer)
-            # Tuples: held as long as the graph, a list's spare room for each module.
-            self._importers = {name: tuple(found) for name, found in importers.items()}
-        return self._importers.get(module, ())
+            self._importers = importers
+        return self._importers.get(module, [])
 
     def in_layers(self, layers: frozenset[Layer]) -> frozenset[str]:
         """The modules whose layer is one of `layers`."""
         found = self._by_layers.get(layers)
         if found is None:
             found = self._by_layers[layers] = frozenset(
-                module for module in self._read if self._layer(module) in layers
+                module for module in self._edges if self._layers.get(module) in layers
             )
         return found
 
     def _link(self, importer: str, imported: str) -> ChainLink:
-        return ChainLink(importer=importer, imported=imported, line=self._read[importer][imported])
+        return ChainLink(importer=importer, imported=imported, line=self._edges[importer][imported])
 
     # -- chains --------------------------------------------------------------------------
     def shortest_chain(
@@ -196,13 +137,13 @@ class ImportGraph:
     ) -> Chain | None:
         """A shortest chain of imports from `importer` to `imported` that passes through
         none of the modules in `avoid` (the two ends may be in it), or None."""
-        if importer == imported or importer not in self._read:
+        if importer == imported or importer not in self._edges:
             return None
         previous: dict[str, str] = {importer: importer}
         queue = deque([importer])
         while queue:
             module = queue.popleft()
-            for target in self._read[module]:
+            for target in self._edges[module]:
                 if target in previous:
                     continue
                 previous[target] = module
@@ -254,7 +195,7 @@ class ImportGraph:
         found: dict[str, int] = {}
         queue: deque[str] = deque()
         for target in sorted(targets):
-            if target in self._read:
+            if target in self._edges:
                 found[target] = 0
                 queue.append(target)
         while queue:
@@ -295,7 +236,7 @@ class ImportGraph:
         distance: Mapping[str, int],
         avoid: frozenset[str],
     ) -> Iterator[str]:
-        for target in self._read[module]:
+        for target in self._edges[module]:
             if distance.get(target) != wanted:
                 continue
             if wanted == 0 or target not in avoid:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
-from typing import ClassVar, Final, TypeVar, cast
+from typing import Final, TypeVar, cast
 
 from layercheck.facts import UNKNOWN, ClassFact, FileFacts, FunctionFact, ImportFact
 from layercheck.layer_evidence import LayerDecision, LayerEvidence
@@ -78,10 +78,6 @@ def whole(key: str) -> Callable[[Callable[[ProjectIndex], _T]], Callable[[Projec
 
 
 class ProjectIndex:
-    records_reads: ClassVar[bool] = False
-    """What is asked of it is recorded (`index_reads.ReadingIndex`): a structure built
-    from it asks whatever it reads while it is built, not later."""
-
     def __init__(self, facts: Iterable[FileFacts]) -> None:
         self.by_path: dict[str, FileFacts] = {}
         self.by_module: dict[str, FileFacts] = {}

@@ -441,8 +441,6 @@ class ReadingIndex(ProjectIndex):
     """The index as the rules see it while their reads are recorded. It holds no index
     of its own (ProjectIndex.__init__ is not run): every question goes to `inner`."""
 
-    records_reads = True
-
     def __init__(self, inner: ProjectIndex, digests: Mapping[str, str] | None = None) -> None:
         self._inner = inner
         self._frames = _Frames()
