@@ -189,9 +189,9 @@ def test_cli_exits_2_on_a_failing_worker_and_still_reports(tmp_path: Path) -> No
             id="config",
         ),
         pytest.param(
-            "from layercheck.report import REPORTERS\n"
-            "def report(findings, options):\n    raise RuntimeError('lost')\n"
-            "REPORTERS['concise'] = report\n",
+            "from layercheck.report import WRITERS\n"
+            "def report(findings, options, out):\n    raise RuntimeError('lost')\n"
+            "WRITERS['concise'] = report\n",
             "the concise reporter",
             id="reporter",
         ),

@@ -6,10 +6,10 @@ import contextlib
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from layercheck.engine import CheckResult, Engine
     from layercheck.fixes.run import FileFix
     from layercheck.model import Finding
+    from layercheck.report.options import Write
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -48,7 +49,7 @@ def _codes(values: Sequence[str]) -> tuple[str, ...]:
     )
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"layercheck: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
 
@@ -383,7 +384,7 @@ def _run(
     from layercheck.engine import Engine
     from layercheck.held import SourceLines
     from layercheck.lint import version_skips
-    from layercheck.report import REPORTERS
+    from layercheck.report import WRITERS
     from layercheck.report.options import ReportOptions
     from layercheck.rules import ALL_RULES
 
@@ -451,8 +452,10 @@ def _run(
     kept = _apply_baseline(workspace, paths, result, findings, adoption or Adoption(), verbose)
     if kept is not None:
         findings = kept.findings
+    output_file = (adoption or Adoption()).output_file
     if statistics:
         text = _statistics(findings, output_format)
+        _emit(lambda out: out(text), output_file)
     else:
         sources = SourceLines(result.sources)
         options = ReportOptions(
@@ -462,8 +465,8 @@ def _run(
             unsafe_fixes=fixing.unsafe,
             fixed=fixed,
         )
-        text = REPORTERS[output_format](findings, options)
-    _emit(text, (adoption or Adoption()).output_file)
+        writer = WRITERS[output_format]
+        _emit(lambda out: writer(findings, options, out), output_file)
     if stdin is None and not fixing.active and kept is None and not result.internal_errors:
         from layercheck import warm_write
 
@@ -673,16 +676,56 @@ def _rules_json() -> str:
     return json.dumps(rows, indent=2) + "\n"
 
 
-def _emit(text: str, output_file: Path | None) -> None:
-    """The report on stdout, or in `--output-file` (its folders made as needed)."""
+_ECHOED = 1 << 16
+"""Characters of the report gathered before they go to stdout: one write a piece made
+a system call for each finding."""
+
+
+def _emit(report: Callable[[Write], object], output_file: Path | None) -> None:
+    """The report on stdout, or in `--output-file` (its folders made as needed), written
+    as `report` makes it: a large project's report is never held whole."""
     if output_file is None:
-        click.echo(text, nl=False)
+        pending: list[str] = []
+        size = 0
+
+        def echo(piece: str) -> None:
+            nonlocal size
+            pending.append(piece)
+            size += len(piece)
+            # Only after a line's end: click strips escape sequences from what it is
+            # given, and none spans two lines.
+            if size >= _ECHOED and piece.endswith("\n"):
+                click.echo("".join(pending), nl=False)
+                pending.clear()
+                size = 0
+
+        report(echo)
+        if pending:
+            click.echo("".join(pending), nl=False)
         return
+
+    def cannot(exc: OSError) -> NoReturn:
+        _fail(f"{output_file}: cannot write the report: {exc.strerror}")
+
     try:
         output_file.parent.mkdir(parents=True, exist_ok=True)
-        output_file.write_text(text, encoding="utf-8")
+        stream = output_file.open("w", encoding="utf-8")
     except OSError as exc:
-        _fail(f"{output_file}: cannot write the report: {exc.strerror}")
+        cannot(exc)
+
+    def write(piece: str) -> None:
+        try:
+            stream.write(piece)
+        except OSError as exc:
+            cannot(exc)
+
+    try:
+        report(write)
+    finally:
+        try:
+            stream.close()
+        except OSError as exc:
+            cannot(exc)
 
 
 def _baseline_file(workspace: Workspace, paths: Sequence[Path], adoption: Adoption) -> Path | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from layercheck.model import Finding
-from layercheck.report.options import ReportOptions
+from layercheck.report.options import ReportOptions, Write
 
 
 def _escape_data(text: str) -> str:
@@ -18,13 +18,11 @@ def _escape(text: str) -> str:
     return _escape_data(text).replace(";", "%3B").replace("]", "%5D")
 
 
-def render(findings: Sequence[Finding], options: ReportOptions) -> str:
-    out: list[str] = []
+def write(findings: Sequence[Finding], options: ReportOptions, out: Write) -> None:
     for finding in findings:
         path = finding.path if finding.path.is_absolute() else options.cwd / finding.path
-        out.append(
+        out(
             f"##vso[task.logissue type=error;sourcepath={_escape(str(path))};"
             f"linenumber={finding.start.row};columnnumber={finding.start.column};"
             f"code={finding.code};]{_escape_data(finding.message)}\n"
         )
-    return "".join(out)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from layercheck.model import Finding
 from layercheck.report._common import headline, summary
-from layercheck.report.options import ReportOptions
+from layercheck.report.options import ReportOptions, Write
 
 
 def _snippet(finding: Finding, lines: tuple[str, ...]) -> list[str]:
@@ -28,23 +28,19 @@ def _snippet(finding: Finding, lines: tuple[str, ...]) -> list[str]:
     return out
 
 
-def render(findings: Sequence[Finding], options: ReportOptions) -> str:
-    out: list[str] = []
+def write(findings: Sequence[Finding], options: ReportOptions, out: Write) -> None:
     for finding in findings:
-        out.append(headline(finding, options.cwd, options.unsafe_fixes))
-        lines = options.sources.get(finding.path)
-        if lines and 0 < finding.start.row <= len(lines):
-            out.extend(_snippet(finding, lines))
+        lines = [headline(finding, options.cwd, options.unsafe_fixes)]
+        source = options.sources.get(finding.path)
+        if source and 0 < finding.start.row <= len(source):
+            lines.extend(_snippet(finding, source))
         for number, link in enumerate(finding.chain):
             # import-linter's detail: each link of the import chain with its line.
             lead = "  = chain: " if number == 0 else " " * len("  = chain: ")
-            out.append(f"{lead}{link.importer} -> {link.imported} (l.{link.line})")
+            lines.append(f"{lead}{link.importer} -> {link.imported} (l.{link.line})")
         if finding.fix is not None:
-            out.append(f"  = help: {finding.fix.message}")
-        out.append("")
-    text = "\n".join(out) + ("\n" if out else "")
-    return (
-        text
-        if options.quiet
-        else text + summary(findings, unsafe_fixes=options.unsafe_fixes, fixed=options.fixed)
-    )
+            lines.append(f"  = help: {finding.fix.message}")
+        lines.append("")
+        out("".join(line + "\n" for line in lines))
+    if not options.quiet:
+        out(summary(findings, unsafe_fixes=options.unsafe_fixes, fixed=options.fixed))

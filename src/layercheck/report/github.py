@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from layercheck.model import Finding
 from layercheck.report._common import display_path
-from layercheck.report.options import ReportOptions
+from layercheck.report.options import ReportOptions, Write
 
 
 def _escape_data(text: str) -> str:
@@ -17,14 +17,12 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(findings: Sequence[Finding], options: ReportOptions) -> str:
-    out: list[str] = []
+def write(findings: Sequence[Finding], options: ReportOptions, out: Write) -> None:
     for finding in findings:
         path = _escape_property(display_path(finding.path, options.cwd))
-        out.append(
+        out(
             f"::error title={_escape_property(f'layercheck ({finding.code})')},file={path},"
             f"line={finding.start.row},col={finding.start.column},"
             f"endLine={finding.end.row},endColumn={finding.end.column}"
             f"::{_escape_data(f'{finding.code} {finding.message}')}\n"
         )
-    return "".join(out)

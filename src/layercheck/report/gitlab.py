@@ -20,13 +20,16 @@ import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from layercheck.fingerprint import Fingerprints
 from layercheck.model import Finding
 from layercheck.report._common import display_path
-from layercheck.report.options import ReportOptions
+from layercheck.report._json import ITEMS, write_json
+from layercheck.report.options import ReportOptions, Write
+
+JSON = dict[str, object]
 
 
 def _path(path: Path, options: ReportOptions) -> str:
@@ -44,28 +47,28 @@ def fingerprint(identity: Sequence[str], occurrence: int) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def render(findings: Sequence[Finding], options: ReportOptions) -> str:
+def _issues(findings: Sequence[Finding], options: ReportOptions) -> Iterator[JSON]:
     seen: Counter[tuple[str, str, str, str]] = Counter()
-    issues: list[dict[str, object]] = []
     prints = Fingerprints(options.sources)
     for finding in findings:
         path = _path(finding.path, options)
         identity = prints.key(finding, path)
         occurrence = seen[identity]
         seen[identity] += 1
-        issues.append(
-            {
-                "check_name": finding.code,
-                "description": f"{finding.code}: {finding.message}",
-                "severity": "major",
-                "fingerprint": fingerprint(identity, occurrence),
-                "location": {
-                    "path": path,
-                    "positions": {
-                        "begin": {"line": finding.start.row, "column": finding.start.column},
-                        "end": {"line": finding.end.row, "column": finding.end.column},
-                    },
+        yield {
+            "check_name": finding.code,
+            "description": f"{finding.code}: {finding.message}",
+            "severity": "major",
+            "fingerprint": fingerprint(identity, occurrence),
+            "location": {
+                "path": path,
+                "positions": {
+                    "begin": {"line": finding.start.row, "column": finding.start.column},
+                    "end": {"line": finding.end.row, "column": finding.end.column},
                 },
-            }
-        )
-    return json.dumps(issues, indent=2) + "\n"
+            },
+        }
+
+
+def write(findings: Sequence[Finding], options: ReportOptions, out: Write) -> None:
+    write_json([ITEMS], _issues(findings, options), out)

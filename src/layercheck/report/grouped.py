@@ -8,20 +8,20 @@ from itertools import groupby
 
 from layercheck.model import Finding
 from layercheck.report._common import display_path, summary
-from layercheck.report.options import ReportOptions
+from layercheck.report.options import ReportOptions, Write
 
 
-def render(findings: Sequence[Finding], options: ReportOptions) -> str:
-    out: list[str] = []
+def write(findings: Sequence[Finding], options: ReportOptions, out: Write) -> None:
     for path, group in groupby(findings, key=lambda finding: finding.path):
         items = list(group)
         rows = max(len(str(finding.start.row)) for finding in items)
         columns = max(len(str(finding.start.column)) for finding in items)
-        out.append(f"{display_path(path, options.cwd)}:\n")
+        lines = [f"{display_path(path, options.cwd)}:\n"]
         for finding in items:
             mark = "[*] " if finding.fix is not None else ""
             where = f"{finding.start.row:>{rows}}:{finding.start.column:<{columns}}"
-            out.append(f"  {where} {finding.code} {mark}{finding.message}\n")
-        out.append("\n")
-    text = "".join(out)
-    return text if options.quiet else text + summary(findings)
+            lines.append(f"  {where} {finding.code} {mark}{finding.message}\n")
+        lines.append("\n")
+        out("".join(lines))
+    if not options.quiet:
+        out(summary(findings))

@@ -6,7 +6,8 @@ import json
 from collections.abc import Sequence
 
 from layercheck.model import Finding, Location
-from layercheck.report.options import ReportOptions
+from layercheck.report._json import ITEMS, write_json
+from layercheck.report.options import ReportOptions, Write
 
 
 def _location(location: Location) -> dict[str, int]:
@@ -41,9 +42,10 @@ def as_dict(finding: Finding) -> dict[str, object]:
     }
 
 
-def render(findings: Sequence[Finding], options: ReportOptions) -> str:
-    return json.dumps([as_dict(finding) for finding in findings], indent=2) + "\n"
+def write(findings: Sequence[Finding], options: ReportOptions, out: Write) -> None:
+    write_json([ITEMS], map(as_dict, findings), out)
 
 
-def render_lines(findings: Sequence[Finding], options: ReportOptions) -> str:
-    return "".join(json.dumps(as_dict(finding)) + "\n" for finding in findings)
+def write_lines(findings: Sequence[Finding], options: ReportOptions, out: Write) -> None:
+    for finding in findings:
+        out(json.dumps(as_dict(finding)) + "\n")

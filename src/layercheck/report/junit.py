@@ -20,7 +20,7 @@ from typing import Final
 
 from layercheck.model import Finding
 from layercheck.report._common import display_path
-from layercheck.report.options import ReportOptions
+from layercheck.report.options import ReportOptions, Write
 
 PROGRAM: Final = "layercheck"
 PACKAGE: Final = f"org.{PROGRAM}"
@@ -67,7 +67,9 @@ def _case(suite: ET.Element, finding: Finding, classname: str) -> None:
     failure.text = f"line {row}, col {column}, {message}"
 
 
-def render(findings: Sequence[Finding], options: ReportOptions) -> str:
+def write(findings: Sequence[Finding], options: ReportOptions, out: Write) -> None:
+    """Made whole (ElementTree writes a document, not pieces): the format of a CI test
+    report, not of a large project's every run."""
     by_file: dict[str, list[Finding]] = {}
     for finding in findings:
         by_file.setdefault(display_path(finding.path, options.cwd), []).append(finding)
@@ -92,4 +94,4 @@ def render(findings: Sequence[Finding], options: ReportOptions) -> str:
         for finding in file_findings:
             _case(suite, finding, classname)
     ET.indent(root, space="    ")
-    return DECLARATION + ET.tostring(root, encoding="unicode") + "\n"
+    out(DECLARATION + ET.tostring(root, encoding="unicode") + "\n")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+Write = Callable[[str], object]
+"""Where a reporter writes its text, a piece at a time."""
 
 
 def _ci_project_dir() -> Path | None:

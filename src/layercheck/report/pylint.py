@@ -4,11 +4,9 @@ from collections.abc import Sequence
 
 from layercheck.model import Finding
 from layercheck.report._common import display_path
-from layercheck.report.options import ReportOptions
+from layercheck.report.options import ReportOptions, Write
 
 
-def render(findings: Sequence[Finding], options: ReportOptions) -> str:
-    return "".join(
-        f"{display_path(f.path, options.cwd)}:{f.start.row}: [{f.code}] {f.message}\n"
-        for f in findings
-    )
+def write(findings: Sequence[Finding], options: ReportOptions, out: Write) -> None:
+    for f in findings:
+        out(f"{display_path(f.path, options.cwd)}:{f.start.row}: [{f.code}] {f.message}\n")

@@ -4,12 +4,12 @@ suggestions. The rule docs have no address on the web yet, so no `url` is given.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from layercheck.model import Finding, Location
 from layercheck.report._common import display_path
-from layercheck.report.options import ReportOptions
+from layercheck.report._json import ITEMS, write_json
+from layercheck.report.options import ReportOptions, Write
 
 JSON = dict[str, object]
 
@@ -39,10 +39,11 @@ def _diagnostic(finding: Finding, options: ReportOptions) -> JSON:
     return found
 
 
-def render(findings: Sequence[Finding], options: ReportOptions) -> str:
+def write(findings: Sequence[Finding], options: ReportOptions, out: Write) -> None:
     document = {
-        "diagnostics": [_diagnostic(finding, options) for finding in findings],
+        "diagnostics": [ITEMS],
         "severity": "WARNING",
         "source": {"name": "layercheck"},
     }
-    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+    diagnostics = (_diagnostic(finding, options) for finding in findings)
+    write_json(document, diagnostics, out, sort_keys=True)

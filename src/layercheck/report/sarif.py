@@ -19,7 +19,6 @@ under 250) and `help` the whole docs page.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,7 +29,8 @@ from layercheck.explain import FAMILIES, docs_body, summary_line
 from layercheck.fingerprint import Fingerprints
 from layercheck.model import Finding, Fix, Location
 from layercheck.report._common import display_path
-from layercheck.report.options import ReportOptions
+from layercheck.report._json import ITEMS, write_json
+from layercheck.report.options import ReportOptions, Write
 from layercheck.rules import ALL_RULES
 from layercheck.rules._base import Rule
 
@@ -121,14 +121,14 @@ def _result(finding: Finding, cwd: Path, prints: Fingerprints) -> JSON:
     return result
 
 
-def render(findings: Sequence[Finding], options: ReportOptions) -> str:
+def write(findings: Sequence[Finding], options: ReportOptions, out: Write) -> None:
     prints = Fingerprints(options.sources)
     log = {
         "$schema": SCHEMA,
         "runs": [
             {
                 "columnKind": "unicodeCodePoints",
-                "results": [_result(finding, options.cwd, prints) for finding in findings],
+                "results": [ITEMS],
                 "tool": {
                     "driver": {
                         "informationUri": INFORMATION_URI,
@@ -141,4 +141,5 @@ def render(findings: Sequence[Finding], options: ReportOptions) -> str:
         ],
         "version": "2.1.0",
     }
-    return json.dumps(log, indent=2, sort_keys=True) + "\n"
+    results = (_result(finding, options.cwd, prints) for finding in findings)
+    write_json(log, results, out, sort_keys=True)

@@ -1,0 +1,110 @@
+"""The report written as it is made: byte for byte the text made whole, for every format,
+on stdout and in `--output-file`, with one worker and two."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from projects import ONLY_LC201, VIOLATION
+from support import write_project
+
+from layercheck import cli
+from layercheck.choices import OUTPUT_FORMATS
+from layercheck.report._json import ITEMS, write_json
+
+ITEMS_OF_ALL_KINDS: list[object] = [
+    {"b": [1, {"c": []}], "a": "two\nlines", "z": {}},
+    "NUL \0, escape \x1b[31m, \u00e7\u00e0 and \U0001f600",
+    [],
+    {"nested": [[1, 2], [3, {"x": None}]], "bool": True, "float": 1.5},
+    17,
+]
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 5])
+@pytest.mark.parametrize("sort_keys", [False, True])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda items: items,
+        lambda items: {"z": 1, "list": items, "a": {"b": [1, 2]}},
+        lambda items: {"runs": [{"results": items, "tool": {"rules": [{"id": "x"}]}}], "v": 2},
+    ],
+    ids=["top", "in-a-dict", "deep"],
+)
+def test_write_json_is_json_dumps_of_the_whole(
+    count: int, sort_keys: bool, shape: Callable[[list[object]], object]
+) -> None:
+    items = ITEMS_OF_ALL_KINDS[:count]
+    pieces: list[str] = []
+    write_json(shape([ITEMS]), iter(items), pieces.append, sort_keys=sort_keys)
+    whole = json.dumps(shape(items), indent=2, sort_keys=sort_keys) + "\n"
+    assert "".join(pieces) == whole
+    # The head, then a piece an item, each ending a line (what stdout strips of escape
+    # sequences from each is then what it strips from the whole).
+    assert len(pieces) == count + 1
+    assert all(piece.endswith("\n") for piece in pieces)
+
+
+@pytest.fixture
+def with_findings(tmp_path: Path) -> Path:
+    write_project(
+        tmp_path,
+        {
+            "app/services/b.py": VIOLATION.replace("404", "404, 'çà'"),
+            "app/services/a.py": VIOLATION,
+            "app/c.py": "x = (\n",
+        },
+        ONLY_LC201,
+    )
+    return tmp_path
+
+
+@pytest.fixture
+def without_findings(tmp_path: Path) -> Path:
+    write_project(tmp_path, {"app/x.py": "x = 1\n", "app/y.py": "y = 2\n"}, ONLY_LC201)
+    return tmp_path
+
+
+SORTED_JSON = {"sarif", "rdjson"}
+PLAIN_JSON = {"json", "gitlab"}
+LINES_ONLY = {"json-lines", "pylint", "github", "azure"}
+
+
+@pytest.mark.parametrize("output_format", OUTPUT_FORMATS)
+@pytest.mark.parametrize("findings", [True, False])
+def test_report_is_the_same_on_stdout_and_in_a_file_with_one_worker_or_two(
+    output_format: str,
+    findings: bool,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project: Path = request.getfixturevalue("with_findings" if findings else "without_findings")
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("CI_PROJECT_DIR", raising=False)
+    # A piece at a time to stdout, so that gathering the pieces is exercised too.
+    monkeypatch.setattr(cli, "_ECHOED", 1)
+    texts: list[str] = []
+    for jobs in ("1", "2"):
+        args = ["--no-cache", "--exit-zero", "--output-format", output_format, "-j", jobs, "."]
+        shown = CliRunner().invoke(cli.main, args)
+        assert shown.exit_code == 0, shown.output
+        target = project / "out" / f"report-{jobs}.txt"
+        written = CliRunner().invoke(cli.main, [*args, "--output-file", str(target)])
+        assert (written.exit_code, written.stdout) == (0, "")
+        assert target.read_bytes() == shown.stdout_bytes
+        texts.append(shown.stdout)
+    assert texts[0] == texts[1]
+    text = texts[0]
+    # The formats with a line a finding and nothing else write nothing without one.
+    assert bool(text) == (findings or output_format not in LINES_ONLY)
+    if output_format in SORTED_JSON | PLAIN_JSON:
+        document = json.loads(text)
+        sort_keys = output_format in SORTED_JSON
+        assert text == json.dumps(document, indent=2, sort_keys=sort_keys) + "\n"
+    elif output_format == "json-lines":
+        assert text == "".join(json.dumps(json.loads(line)) + "\n" for line in text.splitlines())
