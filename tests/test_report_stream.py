@@ -4,13 +4,15 @@ on stdout and in `--output-file`, with one worker and two."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from projects import ONLY_LC201, VIOLATION
-from support import write_project
+from support import FIXTURES, write_project
 
 from layercheck import cli
 from layercheck.choices import OUTPUT_FORMATS
@@ -108,3 +110,22 @@ def test_report_is_the_same_on_stdout_and_in_a_file_with_one_worker_or_two(
         assert text == json.dumps(document, indent=2, sort_keys=sort_keys) + "\n"
     elif output_format == "json-lines":
         assert text == "".join(json.dumps(json.loads(line)) + "\n" for line in text.splitlines())
+
+
+def test_a_reader_that_goes_away_ends_the_run_quietly() -> None:
+    """`layercheck ... | head`: the rest of the report is not wanted; the run ends with
+    its own exit status and says nothing (no internal error, no traceback)."""
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "layercheck", "--no-cache", "--output-format", "json", "."],
+        cwd=FIXTURES,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert reader.stdout is not None
+    assert reader.stderr is not None
+    # More than a pipe holds is still to come when the reader closes its end.
+    assert len(reader.stdout.read(100)) == 100
+    reader.stdout.close()
+    stderr = reader.stderr.read()
+    assert reader.wait(timeout=120) == 1
+    assert stderr == b""

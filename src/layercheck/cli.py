@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 from collections import Counter
@@ -681,12 +682,32 @@ _ECHOED = 1 << 16
 a system call for each finding."""
 
 
+def _stdout_to_devnull() -> None:
+    """What is still written to stdout, and its buffer flushed at exit, goes nowhere."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+
+
 def _emit(report: Callable[[Write], object], output_file: Path | None) -> None:
     """The report on stdout, or in `--output-file` (its folders made as needed), written
     as `report` makes it: a large project's report is never held whole."""
     if output_file is None:
         pending: list[str] = []
         size = 0
+
+        def flush() -> None:
+            nonlocal size
+            try:
+                click.echo("".join(pending), nl=False)
+            except BrokenPipeError:
+                # The reader went away (`| head`): the rest is not wanted, and the run
+                # ends as it would have, with its exit status and without a word.
+                _stdout_to_devnull()
+            pending.clear()
+            size = 0
 
         def echo(piece: str) -> None:
             nonlocal size
@@ -695,13 +716,11 @@ def _emit(report: Callable[[Write], object], output_file: Path | None) -> None:
             # Only after a line's end: click strips escape sequences from what it is
             # given, and none spans two lines.
             if size >= _ECHOED and piece.endswith("\n"):
-                click.echo("".join(pending), nl=False)
-                pending.clear()
-                size = 0
+                flush()
 
         report(echo)
         if pending:
-            click.echo("".join(pending), nl=False)
+            flush()
         return
 
     def cannot(exc: OSError) -> NoReturn:
