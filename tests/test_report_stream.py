@@ -129,3 +129,22 @@ def test_a_reader_that_goes_away_ends_the_run_quietly() -> None:
     stderr = reader.stderr.read()
     assert reader.wait(timeout=120) == 1
     assert stderr == b""
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+def test_stdout_that_cannot_be_written_is_one_line_and_exit_2() -> None:
+    """A full disk behind `>` is no bug of layercheck's: one line saying so, exit 2."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "layercheck", "--no-cache", "--output-format", "json", "."],
+            cwd=FIXTURES,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "layercheck: error: cannot write the report to stdout: No space left on device\n"
+    )

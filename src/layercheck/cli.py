@@ -706,6 +706,9 @@ def _emit(report: Callable[[Write], object], output_file: Path | None) -> None:
                 # The reader went away (`| head`): the rest is not wanted, and the run
                 # ends as it would have, with its exit status and without a word.
                 _stdout_to_devnull()
+            except OSError as exc:  # a full disk behind `>`: no bug of layercheck's
+                _stdout_to_devnull()
+                _fail(f"cannot write the report to stdout: {exc.strerror}")
             pending.clear()
             size = 0
 
