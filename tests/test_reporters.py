@@ -16,6 +16,7 @@ from layercheck import __version__
 from layercheck.explain import docs_body, summary_line
 from layercheck.model import Applicability, Edit, Finding, Fix, Location
 from layercheck.report import REPORTERS
+from layercheck.report.junit import write as write_junit
 from layercheck.report.options import ReportOptions
 from layercheck.rules import ALL_RULES
 
@@ -401,3 +402,31 @@ def test_junit_escapes_what_xml_cannot_hold(tmp_path: Path) -> None:
     assert failure.get("message") == shown
     assert failure.text == f"line 1, col 1, {shown}"
     assert [suite.get("name") for suite in root.iter("testsuite")] == ['odd <&> "dir"/x.py']
+
+
+def _junit_whole(text: str) -> str:
+    """The document ElementTree writes when it holds it whole and indents it once."""
+    root = ET.fromstring(text)
+    ET.indent(root, space="    ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+@pytest.mark.parametrize("count", [0, 1, 5])
+def test_junit_written_a_suite_at_a_time_is_the_whole_document(tmp_path: Path, count: int) -> None:
+    findings = [
+        Finding(
+            "LC201",
+            f'message {n} <&> "q"\x01 é',
+            tmp_path / f"app/mod{n % 3} <&>.py",
+            Location(n + 1, 2),
+            Location(n + 1, 9),
+        )
+        for n in range(count)
+    ]
+    pieces: list[str] = []
+    write_junit(findings, ReportOptions(cwd=tmp_path), pieces.append)
+    text = "".join(pieces)
+    assert text == _junit_whole(text)
+    # One piece opens the document, one closes it, and one holds each file's suite.
+    assert len(pieces) == 2 + max(1, len({f.path for f in findings}))
+    assert all(piece.endswith("\n") for piece in pieces)
