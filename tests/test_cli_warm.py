@@ -6,6 +6,7 @@ another module) sends it back to the ordinary path, and the finding follows."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -312,3 +313,77 @@ def test_a_run_over_a_folder_of_projects_writes_each_projects_record(tmp_path: P
         same(proc, uncached(tmp_path, app))
         lines = sorted(f"corpus/{name}/{line}" for line in CLI_LINES)
         assert flake8(tmp_path, "-j2", app) == (lines, False)
+
+
+def test_a_run_a_moment_after_a_save_writes_the_record(project: Path) -> None:
+    """An editor saves a file and runs layercheck on the project at once: the record is
+    still written, so the next run is warm."""
+    target = "app/services/users.py"
+    (project / target).write_text(VIOLATION + "# saved\n")
+    proc, warm = layercheck(project, "app")
+    assert not warm
+    again, warm = layercheck(project, "app")
+    assert warm
+    same(again, proc)
+    same(again, uncached(project, "app"))
+
+
+def _record(root: Path, saved: Path, hashed: dict[str, str]) -> bool:
+    """The record of `root`, with `saved` stated a moment after its change (no mtime)."""
+    files = sorted(root.rglob("*.py"))
+    before: dict[str, warm_record.Stat] = {}
+    for path in files:
+        status = path.stat()
+        mtime = -1 if path == saved else status.st_mtime_ns
+        before[str(path)] = [mtime, status.st_size]
+    folders = sorted({str(path.parent) for path in files} | {str(root)})
+    listed: dict[Path, list[warm_record.Encoded]] = {path: [] for path in files}
+    return warm_record.write(root, os.getcwd(), before, listed, folders, [], True, hashed)
+
+
+def test_a_file_saved_a_moment_before_is_kept_by_its_hash(tmp_path: Path) -> None:
+    """Its stat may stay the same through another change: its bytes are checked on every
+    load, and bytes of the same size behind the same mtime are seen."""
+    write_project(tmp_path, FILES, ONLY_LC201)
+    (tmp_path / CACHE).mkdir()
+    age(tmp_path)
+    saved = tmp_path / "app/services/users.py"
+    saved.write_text("x = 1\n")
+    sha = hashlib.sha256(saved.read_bytes()).hexdigest()
+    assert not _record(tmp_path, saved, {})  # no hash: not written
+    assert not _record(tmp_path, saved, {str(saved): "0" * 64})  # not those bytes
+    assert not warm_record.record_file(tmp_path).exists()
+    assert _record(tmp_path, saved, {str(saved): sha})
+    assert warm_record.lookup(tmp_path)[0] is not None
+    then = saved.stat().st_mtime_ns
+    saved.write_text("x = 2\n")
+    os.utime(saved, ns=(then, then))
+    warm_record.forget()
+    assert warm_record.lookup(tmp_path)[0] is None
+    saved.write_text("x = 1\n")
+    os.utime(saved, ns=(then, then))
+    warm_record.forget()
+    assert warm_record.lookup(tmp_path)[0] is not None
+
+
+def test_no_record_past_the_files_that_may_be_hashed(tmp_path: Path) -> None:
+    write_project(tmp_path, FILES, ONLY_LC201)
+    (tmp_path / CACHE).mkdir()
+    age(tmp_path)
+    many = [tmp_path / f"app/m{n}.py" for n in range(warm_record.HASHED_AT_MOST + 1)]
+    hashed: dict[str, str] = {}
+    for path in many:
+        path.write_text("x = 1\n")
+        hashed[str(path)] = hashlib.sha256(b"x = 1\n").hexdigest()
+    os.utime(tmp_path / "app", ns=(0, 0))
+    files = sorted(tmp_path.rglob("*.py"))
+    before: dict[str, warm_record.Stat] = {
+        str(path): [-1 if path in many else path.stat().st_mtime_ns, path.stat().st_size]
+        for path in files
+    }
+    listed: dict[Path, list[warm_record.Encoded]] = {path: [] for path in files}
+    folders = sorted({str(path.parent) for path in files} | {str(tmp_path)})
+    write = warm_record.write
+    assert not write(tmp_path, os.getcwd(), before, listed, folders, [], True, hashed)
+    del before[str(many[0])], hashed[str(many[0])], listed[many[0]]
+    assert write(tmp_path, os.getcwd(), before, listed, folders, [], True, hashed)

@@ -87,6 +87,9 @@ class HeldProject:
     """The warnings of the run that built the index; None when it is not held."""
     project_findings: list[Finding] | None = None
     """The findings about the project as a whole; None when they are not held."""
+    hashed: Mapping[str, str] = field(default_factory=dict)
+    """The sha256 of each file whose stat could not tell (saved a moment ago), by path:
+    what its held outcome was found from."""
 
 
 def _read_uncertain(stats: Mapping[str, FileStat | None]) -> dict[Path, Prefetched]:
@@ -617,7 +620,7 @@ class Engine:
                 return None
             return results.outcome(path, keys[name], digest, stats[name])
 
-        return HeldProject(held, results.notes(), results.project_findings())
+        return HeldProject(held, results.notes(), results.project_findings(), results.hashed())
 
     def outcome_of(self, file: SourceFile, data: bytes, index: ProjectIndex) -> FileOutcome:
         """One file's findings from these bytes (an editor's unsaved buffer), against an

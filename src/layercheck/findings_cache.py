@@ -209,6 +209,11 @@ class FindingsCache:
             self._hashed[name] = sha256
         return self._index
 
+    def hashed(self) -> dict[str, str]:
+        """The sha256 of each file `unchanged` hashed because its stat could not tell:
+        the bytes the findings it holds for that file rest on."""
+        return dict(self._hashed)
+
     def notes(self) -> list[str]:
         return [note for note in self._notes if isinstance(note, str)]
 

@@ -17,10 +17,13 @@ whole project) and holds while all of these are as recorded:
 - the working folder (settings and the paths printed are resolved from it).
 
 A value recorded within the filesystem's timestamp granularity of the write could
-change unseen: the file is then not written at all. Like the other caches: JSON, one
-file per project root, a checksum over its payload, written to a temporary file renamed
-over the old; a damaged or foreign file is ignored. This module imports nothing but the
-standard library, so that a warm start stays as cheap as the lookup.
+change unseen: the file is then not written at all, unless the only such values are
+the stats of a few of the project's files (an editor saved one and ran layercheck at
+once), whose sha256 is kept beside their stat and checked on every load. Like the
+other caches: JSON, one file per project root, a checksum over its payload, written to
+a temporary file renamed over the old; a damaged or foreign file is ignored. This
+module imports nothing but the standard library, so that a warm start stays as cheap
+as the lookup.
 
 A finding is kept as a list of plain values (`Encoded`, see `encode`): the flake8
 plugin reads its row, column, code and message; the command line rebuilds the finding.
@@ -43,9 +46,16 @@ from layercheck.envelope import seal, unseal, write_atomic
 FOLDER_NAME: Final = ".layercheck_cache"
 """The default cache folder: the only one the warm path looks in, as it knows no
 settings; a project with another `cache-dir` takes the ordinary path."""
-FORMAT: Final = 2
-"""Changes when the payload changes shape (2: whole findings, not flake8's lines)."""
+FORMAT: Final = 3
+"""Changes when the payload changes shape (2: whole findings, not flake8's lines; 3: the
+hashes of files recorded a moment after they changed)."""
 _RACY_NS: Final = 2_000_000_000
+_NO_MTIME: Final = -1
+"""The mtime of a stat that cannot tell (findings_cache.file_stat; cache.NO_MTIME, not
+imported: this module imports nothing of layercheck's that a warm start does not need)."""
+HASHED_AT_MOST: Final = 64
+"""Files recorded a moment after they changed, hashed at each load: more (a checkout of
+a branch) and no record is written."""
 _ABOVE_ROOT: Final = (
     ".layercheck.toml",
     "layercheck.toml",
@@ -209,7 +219,21 @@ def _holds(payload: Mapping[str, object]) -> bool:
     for name, stat in stats.items():
         if _stat(name) != stat:
             return False
-    return all(os.path.lexists(name) == there for name, there in present.items())
+    if not all(os.path.lexists(name) == there for name, there in present.items()):
+        return False
+    hashed = payload.get("hashed", {})
+    return isinstance(hashed, dict) and all(_sha256(name) == sha for name, sha in hashed.items())
+
+
+def _sha256(path: str) -> str | None:
+    # Imported here: hashlib loads OpenSSL, which a record with no hash never needs.
+    import hashlib
+
+    try:
+        with open(path, "rb") as opened:
+            return hashlib.sha256(opened.read()).hexdigest()
+    except OSError:
+        return None
 
 
 def write(
@@ -220,13 +244,16 @@ def write(
     walk_folders: Iterable[str],
     walk_stats: Iterable[str],
     command: bool,
+    hashed: Mapping[str, str] | None = None,
 ) -> bool:
     """Keep `listed` (the findings of the files the findings cache held) for the project
     at `root`: `before` is the stat of each of its files taken before the findings cache
     was asked, `walk_folders` the folders its walk listed, `walk_stats` the ignore and
-    `__init__.py` files it read; `command`: see `Warm.command`. False, and nothing
-    written, when any of it was modified too recently to be trusted, or changed since.
-    OSError when the file cannot be written."""
+    `__init__.py` files it read; `command`: see `Warm.command`; `hashed`: the sha256 of
+    the bytes the findings of a file whose stat could not tell rest on (`before` has no
+    mtime for it). False, and nothing written, when any of it was modified too recently
+    to be trusted (but for at most `HASHED_AT_MOST` files of `hashed` whose bytes are
+    still those), or changed since. OSError when the file cannot be written."""
     now = time.time_ns()
     folders: dict[str, int | None] = {}
     cache_folder = str(root / FOLDER_NAME)
@@ -257,8 +284,13 @@ def write(
     code, code_folders = _code_files()
     stats.update(code)
     folders.update(code_folders)
+    kept = _hashed_now(before, hashed or {})
+    if kept is None:
+        return False
+    now_stats, hashes = kept
+    before = {**before, **now_stats}
     stats.update(before)
-    recorded = [stat[0] for stat in stats.values() if stat is not None]
+    recorded = [stat[0] for name, stat in stats.items() if stat is not None and name not in hashes]
     recorded.extend(mtime for mtime in folders.values() if mtime is not None)
     if any(abs(now - mtime) < _RACY_NS for mtime in recorded):
         return False
@@ -275,6 +307,7 @@ def write(
         "walked": sorted(set(walk_folders)),
         "listed": sorted(str(path) for path in listed),
         "found": {str(path): items for path, items in listed.items() if items},
+        "hashed": hashes,
     }
     text = json.dumps(payload, separators=(",", ":"))
     whole = seal({"root": str(root), "format": FORMAT}, text, "checksum", checksum)
@@ -285,6 +318,27 @@ def write(
     write_atomic(where, whole)
     forget()
     return True
+
+
+def _hashed_now(
+    before: Mapping[str, Stat], hashed: Mapping[str, str]
+) -> tuple[dict[str, Stat], dict[str, str]] | None:
+    """The stat and sha256 of each file of `before` whose stat could not tell, when its
+    bytes are still the ones `hashed` names: a file changed since the findings cache
+    hashed it has findings it does not hold. None when one is not, or when there are
+    more than `HASHED_AT_MOST`."""
+    unknown = [name for name, stat in before.items() if stat is not None and stat[0] == _NO_MTIME]
+    if len(unknown) > HASHED_AT_MOST:
+        return None
+    stats: dict[str, Stat] = {}
+    hashes: dict[str, str] = {}
+    for name in unknown:
+        stat = _stat(name)
+        expected = hashed.get(name)
+        if stat is None or expected is None or _sha256(name) != expected or _stat(name) != stat:
+            return None
+        stats[name], hashes[name] = stat, expected
+    return stats, hashes
 
 
 def _settings_stats(folder: str) -> dict[str, Stat]:

@@ -92,7 +92,7 @@ def write(
     )
     stats = {name: None if stat is None else list(stat) for name, stat in before.items()}
     try:
-        warm_record.write(root, cwd, stats, listed, folders, read, command)
+        warm_record.write(root, cwd, stats, listed, folders, read, command, held.hashed)
     except OSError as exc:
         warn(f"cannot write the cache in {root / warm_record.FOLDER_NAME}: {exc}")
 
