@@ -35,7 +35,7 @@ from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
 from layercheck.engine import CheckResult, Engine
 from layercheck.facts import FileFacts
-from layercheck.index import ProjectIndex
+from layercheck.index import IndexState, ProjectIndex
 from layercheck.reads_file import ReadsAt, ReadsFile, encode_reads
 from layercheck.rules import CATALOG
 
@@ -100,8 +100,8 @@ def spy_index(monkeypatch: pytest.MonkeyPatch) -> list[ProjectIndex]:
     built: list[ProjectIndex] = []
     real = engine.ProjectIndex
 
-    def build(facts: Iterable[FileFacts]) -> ProjectIndex:
-        built.append(real(facts))
+    def build(facts: Iterable[FileFacts], state: IndexState | None = None) -> ProjectIndex:
+        built.append(real(facts, state))
         return built[-1]
 
     monkeypatch.setattr(engine, "ProjectIndex", build)

@@ -37,8 +37,9 @@ from layercheck.facts import FileFacts
 from layercheck.findings_cache import FileStat, FindingsCache, stat_files
 from layercheck.held import HeldTexts, Pool
 from layercheck.import_roots import misrooted_imports_warning
-from layercheck.index import ProjectIndex, trim
+from layercheck.index import ProjectIndex, state_of, trim
 from layercheck.index_reads import ReadingIndex, Reads, Replay
+from layercheck.index_state import IndexStateFile
 from layercheck.layers import Layer
 from layercheck.lint import run_rules
 from layercheck.loading import Loaded, bare_facts, load_file
@@ -696,15 +697,14 @@ class Engine:
         note = self._misrooted(root, files, every)
         notes = [note] if note is not None else []
         self._notes.extend(notes)
-        index = ProjectIndex(every)
+        index_digest = _index_digest(digests) if results is not None else ""
+        index = self._index(root, files, every, index_digest)
         del every
         project_found = self._project_findings(files, index)
         outcomes: dict[Path, FileOutcome] = {}
         todo: list[SourceFile] = []
-        index_digest = ""
         reading = None
         if results is not None:
-            index_digest = _index_digest(digests)
             by_name = {str(path): digest for path, digest in digests.items()}
             holds = Replay(index, by_name).holds
             for file in mine:
@@ -730,6 +730,25 @@ class Engine:
             results.prune(file.path for file in files)
             self._save(results)
         return [outcomes[file.path] for file in mine], project_found
+
+    def _index(
+        self, root: Path, files: Sequence[SourceFile], every: Sequence[FileFacts], digest: str
+    ) -> ProjectIndex:
+        """The index of `every`: given the state kept for the same facts (`digest`, when
+        the project is cached) in the same order, else built, and its state kept for the
+        next run."""
+        if not digest:
+            return ProjectIndex(every)
+        order = "\n".join(item.path for item in every).encode("utf-8", "surrogateescape")
+        key = f"{digest}-{hashlib.sha256(order).hexdigest()[:32]}"
+        kept = IndexStateFile(files[0].settings.cache_dir, root, self._rules_key)
+        state = kept.load(key)
+        if state is not None:
+            return ProjectIndex(every, state)
+        index = ProjectIndex(every)
+        if self.write_caches:
+            kept.save(key, state_of(index))
+        return index
 
     def _misrooted(
         self, root: Path, files: Sequence[SourceFile], every: Sequence[FileFacts]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import Final, TypeVar, cast
+from typing import Final, NamedTuple, TypeVar, cast
 
 from layercheck.facts import UNKNOWN, ClassFact, FileFacts, FunctionFact, ImportFact
 from layercheck.layer_evidence import LayerDecision, LayerEvidence
@@ -77,14 +77,47 @@ def whole(key: str) -> Callable[[Callable[[ProjectIndex], _T]], Callable[[Projec
     return register
 
 
+class IndexState(NamedTuple):
+    """What the index's constructor computes from every file's facts (`state_of`):
+    given back with the same facts, it is the index built from them, and nothing of the
+    facts is read to build it (index_state.py keeps it on disk)."""
+
+    classes: dict[str, tuple[str | tuple[str, ...], ...]]
+    functions: dict[str, tuple[str, ...]]
+    instances: dict[str, str]
+    type_aliases: dict[str, tuple[str, str]]
+    decisions: list[LayerDecision]
+    """Each file's, in the order of the facts."""
+    memo: dict[tuple[str, str], bool]
+    """The derived answers the decisions asked for."""
+
+
 class ProjectIndex:
-    def __init__(self, facts: Iterable[FileFacts]) -> None:
+    def __init__(self, facts: Iterable[FileFacts], state: IndexState | None = None) -> None:
+        """`state`: what `state_of` gave for the same facts, in the same order."""
         self.by_path: dict[str, FileFacts] = {}
         self.by_module: dict[str, FileFacts] = {}
         for item in facts:
             self.by_path[item.path] = item
             if item.module:
                 self.by_module[item.module] = item
+        self._inherits_cache: dict[tuple[str, frozenset[str]], bool] = {}
+        self._class_facts: dict[str, ClassFact | None] = {}
+        """`class_fact`'s answers: rules ask about the same classes at node after node
+        (polar: 137,662 questions, 8,093 names), each a scan of a module's classes."""
+        self.memo: dict[tuple[str, str], bool] = {}
+        self.memo_kept = 0
+        """Answers `trim` kept in `memo` the last time it looked."""
+        self._response_routes: dict[str, tuple[str, ...]] | None = None
+        self._bodies: dict[str, tuple[tuple[str, str], ...]] | None = None
+        self._mixins: dict[str, str] | None = None
+        self._resolved: dict[str, str] = {}
+        """Answers that rule families derive from the index, keyed (question, subject)."""
+        self._handled: frozenset[str] | None = None
+        self._shared: dict[str, object] = {}
+        self._graph: dict[str, tuple[str | int | bool, ...]] | None = None
+        self._evidence: LayerEvidence | None = None
+        self._decisions: dict[str, LayerDecision] = {}
         # Qualified names are interned: each is the key of several maps here and the
         # value of its module's binding, one string for all of them.
         # Classes and functions by module, by name (no qualified name of each: those
@@ -93,10 +126,16 @@ class ProjectIndex:
         # from the module's, which may be on disk (spill.py), when asked for.
         self._classes: dict[str, tuple[str | tuple[str, ...], ...]] = {}
         self._functions: dict[str, tuple[str, ...]] = {}
-        kinds: dict[tuple[str, ...], tuple[str, ...]] = {}
-        """Equal bases held once: most classes derive from a few."""
         self._instances: dict[str, str] = {}
         self._type_aliases: dict[str, tuple[str, str]] = {}
+        if state is not None and len(state.decisions) == len(self.by_path):
+            self._classes, self._functions = state.classes, state.functions
+            self._instances, self._type_aliases = state.instances, state.type_aliases
+            self._decisions = dict(zip(self.by_path, state.decisions, strict=True))
+            self.memo.update(state.memo)
+            return
+        kinds: dict[tuple[str, ...], tuple[str, ...]] = {}
+        """Equal bases held once: most classes derive from a few."""
         # Each file's facts read once here and not kept: facts on disk held for the next
         # reader, one file after another, left their garbage among what the index keeps.
         for item in self.by_module.values():
@@ -118,29 +157,20 @@ class ProjectIndex:
             for name, kind, provider in aliases:
                 alias = (sys.intern(kind), sys.intern(provider))
                 self._type_aliases[sys.intern(f"{item.module}.{name}")] = alias
-        self._inherits_cache: dict[tuple[str, frozenset[str]], bool] = {}
-        self._class_facts: dict[str, ClassFact | None] = {}
-        """`class_fact`'s answers: rules ask about the same classes at node after node
-        (polar: 137,662 questions, 8,093 names), each a scan of a module's classes."""
-        self.memo: dict[tuple[str, str], bool] = {}
-        self.memo_kept = 0
-        """Answers `trim` kept in `memo` the last time it looked."""
-        self._response_routes: dict[str, tuple[str, ...]] | None = None
-        self._bodies: dict[str, tuple[tuple[str, str], ...]] | None = None
-        self._mixins: dict[str, str] | None = None
-        self._resolved: dict[str, str] = {}
-        """Answers that rule families derive from the index, keyed (question, subject)."""
-        self._handled: frozenset[str] | None = None
-        self._shared: dict[str, object] = {}
-        self._graph: dict[str, tuple[str | int | bool, ...]] | None = None
-        self._evidence = LayerEvidence(self, self._router_instances())
+        evidence = self._layer_evidence()
         # Most files share a decision (the layer of their folder, no note): one object
         # each, not one a file.
         pool: dict[LayerDecision, LayerDecision] = {}
-        self._decisions: dict[str, LayerDecision] = {}
         for path, item in self.by_path.items():
-            decision = self._evidence.decide(item)
+            decision = evidence.decide(item)
             self._decisions[path] = pool.setdefault(decision, decision)
+
+    def _layer_evidence(self) -> LayerEvidence:
+        """Made when first asked: an index given its state decides no file unless a rule
+        asks about one that is not in it."""
+        if self._evidence is None:
+            self._evidence = LayerEvidence(self, self._router_instances())
+        return self._evidence
 
     def derive(self, question: str, subject: str) -> bool:
         """The answer of a `derived` question, computed once."""
@@ -478,12 +508,12 @@ class ProjectIndex:
         """The layer of a file with the folder that gave it and why it is not the path's
         (layer_evidence.py)."""
         found = self._decisions.get(item.path)
-        return found if found is not None else self._evidence.decide(item)
+        return found if found is not None else self._layer_evidence().decide(item)
 
     def alembic_environment(self, path: str) -> str | None:
         """The folder of the Alembic `env.py` whose environment holds `path` (a module
         beside the revisions, not one of them), else None (layer_evidence.py)."""
-        return self._evidence.alembic_environment(path)
+        return self._layer_evidence().alembic_environment(path)
 
     def layer_folder(self, path: str) -> str | None:
         """The folder whose name gave the file its layer (None when no folder did)."""
@@ -506,6 +536,21 @@ def _bounded(kept: dict[_K, _V]) -> dict[_K, _V]:
     if len(kept) >= _NAMES_KEPT:
         kept.clear()
     return kept
+
+
+def state_of(index: ProjectIndex) -> IndexState:
+    """What the index's constructor computed; asked before any question, so that the
+    answers in `memo` are those the constructor asked for. Not a method: no rule asks
+    it, and the rules' view of the index (index_reads.py) notes every method."""
+    decisions = [index._decisions[path] for path in index.by_path]
+    return IndexState(
+        index._classes,
+        index._functions,
+        index._instances,
+        index._type_aliases,
+        decisions,
+        dict(index.memo),
+    )
 
 
 def trim(index: ProjectIndex) -> None:

@@ -1,0 +1,128 @@
+"""The index's state kept in the cache folder (index_state.py): a run whose facts are those
+of the last index takes the index from it, decides no file's layer, and reports what a
+run without any cache reports; any change of the facts builds the index again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+from test_cache import DOMAIN, age, fixture_facts
+from test_findings_cache import LC201, project, run, shown
+
+from layercheck import engine
+from layercheck.facts import FileFacts
+from layercheck.index import IndexState, ProjectIndex, state_of
+from layercheck.index_state import IndexStateFile
+from layercheck.layer_evidence import LayerDecision, LayerEvidence
+
+__all__ = ["project"]  # the fixture, used by name
+
+
+def spy_decisions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files whose layer is decided from now on."""
+    decided: list[str] = []
+    real = LayerEvidence.decide
+
+    def decide(self: LayerEvidence, item: FileFacts) -> LayerDecision:
+        decided.append(item.path)
+        return real(self, item)
+
+    monkeypatch.setattr(LayerEvidence, "decide", decide)
+    return decided
+
+
+def spy_states(monkeypatch: pytest.MonkeyPatch) -> list[IndexState | None]:
+    """The state each index the engine makes from now on was given."""
+    given: list[IndexState | None] = []
+    real = engine.ProjectIndex
+
+    def build(facts: Iterable[FileFacts], state: IndexState | None = None) -> ProjectIndex:
+        given.append(state)
+        return real(facts, state)
+
+    monkeypatch.setattr(engine, "ProjectIndex", build)
+    return given
+
+
+def state_files(root: Path) -> list[Path]:
+    return sorted((root / ".layercheck_cache").glob("index-*.json"))
+
+
+def test_an_edit_that_keeps_the_facts_decides_no_layer(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert shown(run(project)) == LC201
+    assert len(state_files(project)) == 1
+    users = project / "app/services/users.py"
+    users.write_text(users.read_text() + "# a comment: the same facts\n")
+    age(project)
+    decided, given = spy_decisions(monkeypatch), spy_states(monkeypatch)
+    result = run(project)
+    assert shown(result) == LC201
+    assert decided == []
+    assert [state is not None for state in given] == [True]
+    assert result.layers == run(project, cache=False).layers
+
+
+def test_an_edit_that_changes_the_facts_builds_the_index_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert shown(run(project)) == LC201
+    (project / "app/core/errors.py").write_text(DOMAIN)  # AppError is no HTTPException
+    age(project)
+    decided, given = spy_decisions(monkeypatch), spy_states(monkeypatch)
+    assert shown(run(project)) == []
+    assert decided != []
+    assert given == [None]
+    # Kept for those facts: the next edit that keeps them takes it.
+    users = project / "app/services/users.py"
+    users.write_text(users.read_text() + "# a comment\n")
+    age(project)
+    decided.clear()
+    assert shown(run(project)) == []
+    assert decided == []
+
+
+def test_a_damaged_state_is_no_state(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert shown(run(project)) == LC201
+    [kept] = state_files(project)
+    data = kept.read_bytes()
+    kept.write_bytes(data[:-40] + b"x" * 40)
+    users = project / "app/services/users.py"
+    users.write_text(users.read_text() + "# a comment\n")
+    age(project)
+    given = spy_states(monkeypatch)
+    assert shown(run(project)) == LC201
+    assert given == [None]
+    assert kept.read_bytes() == data  # written again, as it was
+
+
+def test_the_state_read_back_is_the_one_kept(tmp_path: Path) -> None:
+    """Every fixture project's facts: the index given the state read back holds what the
+    index built from the facts holds, and answers the same."""
+    facts = list(fixture_facts())
+    built = ProjectIndex(facts)
+    state = state_of(built)
+    assert any(decision.note for decision in state.decisions)
+    # No fixture's decisions ask a derived question: one is kept all the same.
+    state = state._replace(memo={**state.memo, ("shows-data-access", "app.repos"): True})
+    kept = IndexStateFile(tmp_path, Path("/project"), "code")
+    kept.save("digest", state)
+    assert kept.load("another digest") is None
+    assert IndexStateFile(tmp_path, Path("/project"), "other code").load("digest") is None
+    read = kept.load("digest")
+    assert read == state
+    given = ProjectIndex(facts, read)
+    assert state_of(given) == state
+    assert given.memo[("shows-data-access", "app.repos")] is True
+    for item in facts:
+        assert given.layer_of_path(item.path) == built.layer_of_path(item.path)
+        assert given.layer_folder(item.path) == built.layer_folder(item.path)
+    names = list(built.class_names())
+    assert names
+    assert list(given.class_names()) == names
+    for name in names:
+        assert given.ancestors(name) == built.ancestors(name)
+        assert given.class_fact(name) == built.class_fact(name)
