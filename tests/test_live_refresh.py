@@ -54,3 +54,19 @@ def test_a_file_created_or_deleted_has_the_index_rebuilt(bad_app: Path, change: 
     rebuilt = checker._indexes.index(checker.source_file(service))
     assert rebuilt is not kept
     assert (str(other) in rebuilt.by_path) == (change == "created")
+
+
+def test_a_save_that_keeps_the_facts_keeps_the_index(bad_app: Path) -> None:
+    """A comment or an edit inside a function changes no fact: no index is built again."""
+    checker = LiveChecker(bad_app)
+    service, schemas = bad_app / SERVICE, bad_app / SCHEMAS
+    assert "LC607" in _codes(checker, service)
+    kept = checker._indexes.index(checker.source_file(service))
+    schemas.write_text(schemas.read_text(encoding="utf-8") + "# a comment\n", encoding="utf-8")
+    checker.changed([schemas])
+    assert checker._indexes.index(checker.source_file(service)) is kept
+    assert "LC607" in _codes(checker, service)
+    give_profile_card_from_attributes(schemas)  # a fact changes: built again
+    checker.changed([schemas])
+    assert checker._indexes.index(checker.source_file(service)) is not kept
+    assert "LC607" not in _codes(checker, service)

@@ -63,7 +63,9 @@ class _Indexes(Relinter):
     def refresh(self, root: Path, paths: Sequence[Path]) -> bool:
         """The index of `root` again, with the facts of `paths` read anew: what a rebuild
         from the facts cache would give when each is a file the index holds and still a
-        file (edited in place: the project has the same files, with the same records).
+        file (edited in place: the project has the same files, with the same records);
+        the index kept as it is when their facts did not change (a save of an edit inside
+        a function or of a comment: the index of a large project costs seconds).
         False, changing nothing, when one is not (created, deleted, an ignore file): the
         caller forgets the index."""
         known = self._indexes.get(root)
@@ -79,6 +81,8 @@ class _Indexes(Relinter):
                 fresh[name] = load_file(self.source_file(path), keep_tree=False).facts
             except Exception:  # a facts bug: the rebuild reports it as the command line does
                 return False
+        if all(facts == every[name] for name, facts in fresh.items()):
+            return True
         every.update(fresh)
         self._indexes[root] = (ProjectIndex(every.values()), every)
         return True
