@@ -16,6 +16,7 @@ from layercheck.facts import FileFacts
 from layercheck.index import IndexState, ProjectIndex, state_of
 from layercheck.index_state import IndexStateFile
 from layercheck.layer_evidence import LayerDecision, LayerEvidence
+from layercheck.server.live import LiveChecker
 
 __all__ = ["project"]  # the fixture, used by name
 
@@ -126,3 +127,16 @@ def test_the_state_read_back_is_the_one_kept(tmp_path: Path) -> None:
     for name in names:
         assert given.ancestors(name) == built.ancestors(name)
         assert given.class_fact(name) == built.class_fact(name)
+
+
+def test_the_language_server_starts_from_the_state_a_run_kept(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert shown(run(project)) == LC201
+    decided = spy_decisions(monkeypatch)
+    checker = LiveChecker(project)
+    users = project / "app/services/users.py"
+    checked = checker.check(users, users.read_text())
+    assert checked is not None
+    assert [(f.path.name, f.start.row, f.code) for f in checked.findings] == LC201
+    assert decided == []

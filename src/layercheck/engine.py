@@ -585,15 +585,29 @@ class Engine:
     def project_facts(self, root: Path, files: Sequence[SourceFile]) -> list[FileFacts]:
         """Facts of one project's files, none of them to report on (the flake8 plugin's
         index), from the cache where it is valid."""
+        return self._project_facts(root, files)[0]
+
+    def project_index(
+        self, root: Path, files: Sequence[SourceFile]
+    ) -> tuple[ProjectIndex, list[FileFacts]]:
+        """The index of one project's files and their facts (the language server's), the
+        index from its kept state when the facts are those it was built from."""
+        every, digests = self._project_facts(root, files)
+        digest = _index_digest(digests) if len(digests) == len(every) and every else ""
+        return self._index(root, files, every, digest), every
+
+    def _project_facts(
+        self, root: Path, files: Sequence[SourceFile]
+    ) -> tuple[list[FileFacts], dict[Path, str]]:
         cache = self._open_cache(root, files)
         self._forking = False
-        every, _ = self._facts_pass(
+        every, digests = self._facts_pass(
             root, files, frozenset(), None, cache, self._warn_only, save=self.write_caches
         )
         problem = self._cache_warning()
         if problem is not None and self.warn is not None:
             self.warn(problem)
-        return every
+        return every, digests
 
     def held_outcomes(
         self, root: Path, files: Sequence[SourceFile]
@@ -735,20 +749,25 @@ class Engine:
         self, root: Path, files: Sequence[SourceFile], every: Sequence[FileFacts], digest: str
     ) -> ProjectIndex:
         """The index of `every`: given the state kept for the same facts (`digest`, when
-        the project is cached) in the same order, else built, and its state kept for the
-        next run."""
+        the project is cached), else built, and its state kept for the next run. The
+        order of the facts (the targets named first) is not in the digest: like the
+        findings cache, this relies on an index's answers not depending on it."""
         if not digest:
             return ProjectIndex(every)
-        order = "\n".join(item.path for item in every).encode("utf-8", "surrogateescape")
-        key = f"{digest}-{hashlib.sha256(order).hexdigest()[:32]}"
-        kept = IndexStateFile(files[0].settings.cache_dir, root, self._rules_key)
-        state = kept.load(key)
+        kept = IndexStateFile(files[0].settings.cache_dir, root, self._code_key)
+        state = kept.load(digest)
         if state is not None:
             return ProjectIndex(every, state)
         index = ProjectIndex(every)
         if self.write_caches:
-            kept.save(key, state_of(index))
+            kept.save(digest, state_of(index))
         return index
+
+    @functools.cached_property
+    def _code_key(self) -> str:
+        """The code that builds the index, whatever the rules: the command line, its
+        selections and the language server share one index state."""
+        return _rules_key(())
 
     def _misrooted(
         self, root: Path, files: Sequence[SourceFile], every: Sequence[FileFacts]

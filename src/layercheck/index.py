@@ -87,14 +87,15 @@ class IndexState(NamedTuple):
     instances: dict[str, str]
     type_aliases: dict[str, tuple[str, str]]
     decisions: list[LayerDecision]
-    """Each file's, in the order of the facts."""
+    """Each file's, in the order of the paths (the targets named come first in the facts:
+    a state serves whatever files a run names)."""
     memo: dict[tuple[str, str], bool]
     """The derived answers the decisions asked for."""
 
 
 class ProjectIndex:
     def __init__(self, facts: Iterable[FileFacts], state: IndexState | None = None) -> None:
-        """`state`: what `state_of` gave for the same facts, in the same order."""
+        """`state`: what `state_of` gave for the same facts, in any order."""
         self.by_path: dict[str, FileFacts] = {}
         self.by_module: dict[str, FileFacts] = {}
         for item in facts:
@@ -129,9 +130,12 @@ class ProjectIndex:
         self._instances: dict[str, str] = {}
         self._type_aliases: dict[str, tuple[str, str]] = {}
         if state is not None and len(state.decisions) == len(self.by_path):
-            self._classes, self._functions = state.classes, state.functions
+            # Classes in the order of these facts, as the constructor lists them.
+            kept = state.classes
+            self._classes = {m: kept[m] for m in self.by_module if m in kept}
+            self._functions = state.functions
             self._instances, self._type_aliases = state.instances, state.type_aliases
-            self._decisions = dict(zip(self.by_path, state.decisions, strict=True))
+            self._decisions = dict(zip(sorted(self.by_path), state.decisions, strict=True))
             self.memo.update(state.memo)
             return
         kinds: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -542,7 +546,7 @@ def state_of(index: ProjectIndex) -> IndexState:
     """What the index's constructor computed; asked before any question, so that the
     answers in `memo` are those the constructor asked for. Not a method: no rule asks
     it, and the rules' view of the index (index_reads.py) notes every method."""
-    decisions = [index._decisions[path] for path in index.by_path]
+    decisions = [index._decisions[path] for path in sorted(index.by_path)]
     return IndexState(
         index._classes,
         index._functions,

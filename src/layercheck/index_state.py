@@ -6,7 +6,7 @@ instead of reading four fields of every file's facts and deciding every file's l
 at 10,000 files, a third of a run that checks one edited file.
 
 The digest (`engine._index_digest`) covers every field of every file's facts, paths
-included, so equal digests are equal facts; the facts come in the order of the paths.
+included, so equal digests are equal facts.
 Anything unexpected in the file is no state: the index is built from the facts, as
 without it."""
 

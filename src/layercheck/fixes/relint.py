@@ -38,8 +38,8 @@ class Relinter:
         if known is None:
             groups = self.engine.projects([file])
             files = groups.get(root, [file])
-            every = {item.path: item for item in self.engine.project_facts(root, files)}
-            known = (ProjectIndex(every.values()), every)
+            index, facts_of = self.engine.project_index(root, files)
+            known = (index, {item.path: item for item in facts_of})
             self._indexes[root] = known
         index, every = known
         if facts is not None and every.get(facts.path) != facts:
