@@ -11,7 +11,7 @@ import pytest
 from test_cache import DOMAIN, age, fixture_facts
 from test_findings_cache import LC201, project, run, shown
 
-from layercheck import engine
+from layercheck import engine, flake8_project
 from layercheck.facts import FileFacts
 from layercheck.index import IndexState, ProjectIndex, state_of
 from layercheck.index_state import IndexStateFile
@@ -139,4 +139,16 @@ def test_the_language_server_starts_from_the_state_a_run_kept(
     checked = checker.check(users, users.read_text())
     assert checked is not None
     assert [(f.path.name, f.start.row, f.code) for f in checked.findings] == LC201
+    assert decided == []
+
+
+def test_the_flake8_plugin_starts_from_the_state_a_run_kept(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert shown(run(project)) == LC201
+    decided = spy_decisions(monkeypatch)
+    monkeypatch.chdir(project)
+    users = project / "app/services/users.py"
+    index = flake8_project._project_for(users, write_warm=False).project_index()
+    assert str(users) in index.by_path
     assert decided == []

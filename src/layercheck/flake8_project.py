@@ -41,7 +41,11 @@ class _Project:
 
     def project_index(self) -> ProjectIndex:
         """Built on first use: a warm project whose files are all in the findings cache
-        never needs it."""
+        never needs it. One project's from the index state a run kept, when its facts
+        are those of that index."""
+        if self.index is None and len(self.files) == 1:
+            [(root, files)] = self.files.items()
+            self.index = self.engine.project_index(root, files)[0]
         if self.index is None:
             engine = self.engine
             facts = [
