@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 
 from layercheck.model import Applicability, Finding
 
 
+@functools.lru_cache(maxsize=4096)
 def display_path(path: Path, cwd: Path) -> str:
+    """Asked once a finding, and a file's findings come together."""
     try:
         return path.relative_to(cwd).as_posix()
     except ValueError:
