@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -113,6 +113,17 @@ class ImportTable:
     def push(self, node: ast.AST, *, is_class: bool) -> None:
         self.generation += 1
         self.scopes.append(Scope(node, is_class=is_class))
+
+    def push_locals(self, node: ast.AST, names: Iterable[str]) -> None:
+        """A function's scope with its parameters bound: `push`, then `bind_local` of
+        each name, at once."""
+        self.generation += 1
+        scope = Scope(node, is_class=False)
+        self.scopes.append(scope)
+        bindings = scope.bindings
+        for name in names:
+            bindings[name] = LOCAL
+        self.bound_inside.update(bindings)
 
     def pop(self) -> None:
         if len(self.scopes) > 1:

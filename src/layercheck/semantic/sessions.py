@@ -439,7 +439,10 @@ class Sessions:
             if not isinstance(owner, ast.FunctionDef | ast.AsyncFunctionDef):
                 return None
             function = owner
-        return function, self._locals.setdefault(id(function), _Locals())
+        names = self._locals.get(id(function))
+        if names is None:
+            names = self._locals[id(function)] = _Locals()
+        return function, names
 
     # -- questions -----------------------------------------------------------------------
     def is_session(self, node: ast.expr, ctx: FileModel) -> bool:
