@@ -213,8 +213,10 @@ def builds_factory(node: ast.expr | None, ctx: FileModel) -> bool:
 
 def self_name(function: _Function) -> str | None:
     """The first positional parameter of a method (`self`), None without one."""
-    positional = [*function.args.posonlyargs, *function.args.args]
-    return positional[0].arg if positional else None
+    arguments = function.args
+    if arguments.posonlyargs:
+        return arguments.posonlyargs[0].arg
+    return arguments.args[0].arg if arguments.args else None
 
 
 def statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
