@@ -28,7 +28,6 @@ _NAMES_KEPT: Final = 10_000
 """Answers of `resolve`, and of `inherits`, kept before they are forgotten (`_bounded`):
 a scan of every class of the project asks each once, and with 50,000 each rules worker
 of a cold run of 30,000 generated files held 11 MiB more."""
-_UNSEEN: Final = object()
 _T = TypeVar("_T")
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -120,10 +119,9 @@ class ProjectIndex:
                 alias = (sys.intern(kind), sys.intern(provider))
                 self._type_aliases[sys.intern(f"{item.module}.{name}")] = alias
         self._inherits_cache: dict[tuple[str, frozenset[str]], bool] = {}
-        self._bases_of: dict[str, object] = {}
-        """`_bases`'s answers (`_UNSEEN` when not asked): `inherits` and `ancestors` ask
-        it at every step up a hierarchy (polar: 173,362 times), each a scan of a
-        module's classes."""
+        self._bases_of: dict[str, tuple[str, ...] | None] = {}
+        """`_bases`'s answers: `inherits` and `ancestors` ask it at every step up a
+        hierarchy (polar: 173,362 times), each a scan of a module's classes."""
         self._class_facts: dict[str, ClassFact | None] = {}
         """`class_fact`'s answers: rules ask about the same classes at node after node
         (polar: 137,662 questions, 8,093 names), each a scan of a module's classes."""
@@ -223,10 +221,10 @@ class ProjectIndex:
         """The bases of the project class `resolved` (its last definition); None when
         it is none."""
         kept = self._bases_of
-        found = kept.get(resolved, _UNSEEN)
-        if found is _UNSEEN:
-            found = _bounded(kept)[resolved] = self._scan_bases(resolved)
-        return cast(tuple[str, ...] | None, found)
+        if resolved in kept:
+            return kept[resolved]
+        found = _bounded(kept)[resolved] = self._scan_bases(resolved)
+        return found
 
     def _scan_bases(self, resolved: str) -> tuple[str, ...] | None:
         module, _, name = resolved.rpartition(".")

@@ -134,14 +134,16 @@ class ImportTable:
         if name not in self.bound_inside:
             # Most misses (builtins) and module-level names: one look, not one per scope.
             return self.scopes[0].bindings.get(name) or None
-        innermost = len(self.scopes) - 1
+        scopes = self.scopes
+        innermost = len(scopes) - 1
         for depth in range(innermost, -1, -1):
-            scope = self.scopes[depth]
+            scope = scopes[depth]
             # Class bodies are not enclosing scopes for the functions defined in them.
             if scope.is_class and depth != innermost:
                 continue
-            if scope.declared.get(name) == "global":
-                return self.scopes[0].bindings.get(name) or None
+            declared = scope.declared  # empty but in a scope with `global` or `nonlocal`
+            if declared and declared.get(name) == "global":
+                return scopes[0].bindings.get(name) or None
             found = scope.bindings.get(name)
             if found is not None:
                 return found or None
@@ -152,14 +154,15 @@ class ImportTable:
         if name not in self.bound_inside:
             module = self.scopes[0]
             return module if name in module.bindings else None
-        innermost = len(self.scopes) - 1
+        scopes = self.scopes
+        innermost = len(scopes) - 1
         for depth in range(innermost, -1, -1):
-            scope = self.scopes[depth]
+            scope = scopes[depth]
             if scope.is_class and depth != innermost:
                 continue
-            kind = scope.declared.get(name)
-            if kind == "global":
-                return self.scopes[0] if name in self.scopes[0].bindings else None
+            declared = scope.declared
+            if declared and declared.get(name) == "global":
+                return scopes[0] if name in scopes[0].bindings else None
             if name in scope.bindings:
                 return scope
         return None

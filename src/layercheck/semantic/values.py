@@ -90,15 +90,6 @@ def _first_parameter_kind(function: Function) -> str:
     return "instance"
 
 
-def _of(tables: dict[Scope, dict[str, str]], scope: Scope) -> dict[str, str]:
-    """The names of `scope` in `tables`, made empty when missing (without a new dict at
-    every assignment, as `setdefault` would)."""
-    found = tables.get(scope)
-    if found is None:
-        found = tables[scope] = {}
-    return found
-
-
 class Values:
     """Which names of one file hold instances (or classes) of which classes."""
 
@@ -205,9 +196,9 @@ class Values:
             if found is None and isinstance(value, ast.Name):
                 element = self._element_of_name(value, ctx)
         name = target.id
-        _of(self._instances, scope)[name] = found or ""
-        _of(self._elements, scope)[name] = element or ""
-        _of(self._classes, scope)[name] = ""
+        self._instances.setdefault(scope, {})[name] = found or ""
+        self._elements.setdefault(scope, {})[name] = element or ""
+        self._classes.setdefault(scope, {})[name] = ""
 
     def _loop(self, target: ast.expr, iterable: ast.expr, ctx: FileModel) -> None:
         """At a `for` statement: the target holds the elements of a typed collection."""
@@ -234,7 +225,7 @@ class Values:
     def _forget(self, target: ast.expr, scope: Scope) -> None:
         if isinstance(target, ast.Name):
             for table in (self._instances, self._elements, self._classes):
-                _of(table, scope)[target.id] = ""
+                table.setdefault(scope, {})[target.id] = ""
         elif isinstance(target, ast.Tuple | ast.List):
             for element in target.elts:
                 self._forget(element, scope)
