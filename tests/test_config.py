@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
 
 import pytest
 from projects import CLEAN, LINE, ONLY_LC201, VIOLATION, assert_usage_error
 from support import run_cli, write_project
+
+from layercheck.config.workspace import Workspace
+from layercheck.rules import CATALOG
 
 
 def settings_of(project: Path, *args: str) -> dict[str, object]:
@@ -336,3 +340,20 @@ def test_bad_config_given_with_config_option(tmp_path: Path) -> None:
     write(tmp_path / "app/x.py", CLEAN)
     write(tmp_path / "ci.toml", "ignore = LC201\n")
     assert_usage_error(run_cli("--config", "ci.toml", cwd=tmp_path), "ci.toml", "invalid TOML")
+
+
+ROOTS = ["/", "/a", "/a/b", "/a/bc", "//a", "a", "a/b", ".", "//", "/a b/ü", "//a/b"]
+PATHS = ["/", "/a", "/a/b", "/a/b/c.py", "/a/bc/d.py", "/a/b c", "//a/x", "//a", "//", "a"]
+PATHS += ["a/b/c", "b", ".", "/a/b/../c", "/a b/ü/x.py", "/ab", "x.py", "//a/b/c"]
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_a_path_relative_to_the_root_as_relative_to_says(tmp_path: Path, root: str) -> None:
+    settings = replace(Workspace(CATALOG, cwd=tmp_path).settings_for(tmp_path), root=Path(root))
+    for path in map(Path, [*PATHS, str(tmp_path / "x.py")]):
+        try:
+            expected = PurePosixPath(path.relative_to(root).as_posix())
+        except ValueError:
+            expected = None
+        found = settings.relative(path)
+        assert (found, str(found)) == (expected, str(expected)), path

@@ -279,3 +279,23 @@ def test_names_bound_in_inner_scopes_and_names_bound_nowhere() -> None:
     table.pop()
     assert table.lookup("np") is None
     assert table.lookup("Session") == "sqlalchemy.orm.Session"
+
+
+def test_a_scope_pushed_with_its_locals_is_one_pushed_then_bound() -> None:
+    function = ast.parse("def f(a, b): pass").body[0]
+    by_steps = ImportTable("app.m", False)
+    at_once = ImportTable("app.m", False)
+    for table in (by_steps, at_once):
+        table.bind("a", "app.x.a")
+        table.bind("os", "os")
+    by_steps.push(function, is_class=False)
+    by_steps.bind_local("a")
+    by_steps.bind_local("b")
+    before = at_once.generation
+    at_once.push_locals(function, ["a", "b"])
+    assert at_once.generation > before  # answers kept before the scope are stale
+    assert at_once.scopes == by_steps.scopes
+    assert at_once.bound_inside == by_steps.bound_inside
+    for name in ("a", "b", "os", "len"):
+        assert at_once.lookup(name) == by_steps.lookup(name)
+        assert at_once.binding_scope(name) == by_steps.binding_scope(name)

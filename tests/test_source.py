@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import ast
+import os
+from pathlib import Path
 
 import pytest
 
 from layercheck.model import Location
-from layercheck.source import DecodeError, LineIndex, decode_source, detect_encoding, split_lines
+from layercheck.source import (
+    DecodeError,
+    LineIndex,
+    decode_source,
+    detect_encoding,
+    read_regular_file,
+    split_lines,
+)
 
 
 @pytest.mark.parametrize(
@@ -88,3 +97,28 @@ def test_line_index_ascii_and_out_of_range() -> None:
     index = LineIndex.from_text("abc\n")
     assert index.location(1, 2) == Location(1, 3)
     assert index.line(0) == index.line(5) == ""
+
+
+@pytest.mark.parametrize("size", [0, 1, 4096, (1 << 16) + 3, 3 * (1 << 16)])
+def test_a_file_is_read_whole_with_its_status(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "m.py"
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    path.write_bytes(data)
+    found, status = read_regular_file(path)
+    assert found == data
+    assert status.st_size == size
+    assert status.st_ino == path.stat().st_ino
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_what_is_no_regular_file_is_refused_and_closed(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.py"
+    os.mkfifo(fifo)
+    before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
+    for _ in range(3):
+        with pytest.raises(OSError, match="not a regular file"):
+            read_regular_file(fifo)
+    if before:
+        assert len(os.listdir("/proc/self/fd")) == before
+    with pytest.raises(FileNotFoundError):
+        read_regular_file(tmp_path / "missing.py")

@@ -230,11 +230,23 @@ def test_an_index_that_forgets_its_answers_answers_the_same(
     assert _answers(index) == expected
     assert index._resolved  # the answers of the last pass are kept until the next trim
     assert index._class_facts
+    assert index._bases_of
     trim(index)
     assert not index._resolved
     assert not index._class_facts
+    assert not index._bases_of
     # What is left is about the whole project: nothing about one name.
     assert not [key for key in index.memo if key[1] and key[0] in index_module.DERIVED]
+
+
+def test_the_bases_kept_are_those_a_scan_finds() -> None:
+    index = ProjectIndex(_facts(FIXTURES / "errors_app"))
+    names = [name for name, _, _ in index.classes()]
+    assert names
+    names += [f"{name}.Missing" for name in names] + ["fastapi.HTTPException", "", "x"]
+    for _ in range(2):  # computed, then kept
+        assert [index._bases(name) for name in names] == [index._scan_bases(name) for name in names]
+    assert any(index._bases(name) is not None for name in names)
 
 
 def test_a_whole_project_answer_outlives_the_trim(monkeypatch: pytest.MonkeyPatch) -> None:

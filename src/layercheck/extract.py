@@ -39,6 +39,7 @@ from layercheck.facts import (
 )
 from layercheck.layers import Layer
 from layercheck.names import LOCAL, ImportTable
+from layercheck.tree_walk import walk
 
 EXTRACTION_REVISION: Final = 8
 """Raised whenever `extract` records something else for the same source (a cached file's
@@ -377,7 +378,9 @@ class _Collector:
             if provider is not None:
                 self.providers.append(provider)
                 found = True
-            for inner in ast.walk(node):
+            if type(node) is ast.Name or type(node) is ast.Constant:
+                continue  # most annotations and defaults: no call under them
+            for inner in walk(node):
                 if isinstance(inner, ast.Call) and self.qualify(inner.func) in DEPENDS:
                     found = True
                     named = depends_provider(inner, self.qualify)

@@ -103,6 +103,9 @@ class ProjectIndex:
             if item.module:
                 self.by_module[item.module] = item
         self._inherits_cache: dict[tuple[str, frozenset[str]], bool] = {}
+        self._bases_of: dict[str, tuple[str, ...] | None] = {}
+        """`_bases`'s answers: `inherits` and `ancestors` ask it at every step up a
+        hierarchy (polar: 173,362 times), each a scan of a module's classes."""
         self._class_facts: dict[str, ClassFact | None] = {}
         """`class_fact`'s answers: rules ask about the same classes at node after node
         (polar: 137,662 questions, 8,093 names), each a scan of a module's classes."""
@@ -251,6 +254,13 @@ class ProjectIndex:
     def _bases(self, resolved: str) -> tuple[str, ...] | None:
         """The bases of the project class `resolved` (its last definition); None when
         it is none."""
+        kept = self._bases_of
+        if resolved in kept:
+            return kept[resolved]
+        found = _bounded(kept)[resolved] = self._scan_bases(resolved)
+        return found
+
+    def _scan_bases(self, resolved: str) -> tuple[str, ...] | None:
         module, _, name = resolved.rpartition(".")
         defined = self._classes.get(module)
         if defined is None:
@@ -564,7 +574,7 @@ def trim(index: ProjectIndex) -> None:
     own names are asked about once). Called between files, never while an answer is
     being computed. Not a method: the rules never call it, and every method of the index
     is a question they may ask (index_reads.py)."""
-    for kept in (index._resolved, index._inherits_cache):
+    for kept in (index._resolved, index._inherits_cache, index._bases_of):
         if len(kept) > _NAMES_KEPT:
             kept.clear()
     if len(index._class_facts) > _CLASSES_REMEMBERED:

@@ -14,28 +14,38 @@ from layercheck.loading import Loaded
 from layercheck.model import Finding
 from layercheck.rules import ALL_RULES, ENGINE_CODES
 from layercheck.rules._base import Rule
+from layercheck.semantic.model import Need
 from layercheck.source import LineIndex
 from layercheck.walker import Walker
 
 _Choice = tuple[int, Layer | None, tuple[str, ...], tuple[type[Rule], ...]]
-# The rules chosen for a configuration, layer and per-file ignores: the same for most files
-# of a project. Keyed by the settings' id, with the settings kept beside the answer so that
-# the id cannot be reused while the entry lives.
-_chosen: dict[_Choice, tuple[Settings, tuple[type[Rule], ...]]] = {}
+# The rules chosen for a configuration, layer and per-file ignores, and the parts of the
+# model they read: the same for most files of a project. Keyed by the settings' id, with
+# the settings kept beside the answer so that the id cannot be reused while the entry lives.
+_chosen: dict[_Choice, tuple[Settings, tuple[type[Rule], ...], frozenset[Need]]] = {}
 _CHOSEN_KEPT = 256
 
 
 def active_rules(
     settings: Settings, path: Path, layer: Layer | None, rules: Sequence[type[Rule]]
 ) -> list[Rule]:
+    return [rule() for rule in _chosen_for(settings, path, layer, rules)[0]]
+
+
+def _chosen_for(
+    settings: Settings, path: Path, layer: Layer | None, rules: Sequence[type[Rule]]
+) -> tuple[tuple[type[Rule], ...], frozenset[Need]]:
+    """The rules active for the file, and the parts of the model they need."""
     ignored = settings.ignored_codes(path)
     key = (id(settings), layer, ignored, tuple(rules))
     found = _chosen.get(key)
     if found is None or found[0] is not settings:
         if len(_chosen) >= _CHOSEN_KEPT:
             _chosen.clear()
-        found = _chosen[key] = (settings, _choose(settings, layer, ignored, rules))
-    return [rule() for rule in found[1]]
+        chosen = _choose(settings, layer, ignored, rules)
+        needs = frozenset(need for rule in chosen for need in rule.needs)
+        found = _chosen[key] = (settings, chosen, needs)
+    return found[1], found[2]
 
 
 def _choose(
@@ -86,9 +96,10 @@ def run_rules(
     assert loaded.text is not None
     file = loaded.file
     layer = index.layer_for_facts(loaded.facts)
-    chosen = active_rules(file.settings, file.path, layer, rules)
-    if not chosen:
+    classes, needs = _chosen_for(file.settings, file.path, layer, rules)
+    if not classes:
         return []
+    chosen = [rule() for rule in classes]
     ctx = RuleContext(
         path=file.path,
         module=loaded.facts.module,
@@ -99,6 +110,6 @@ def run_rules(
         lines=LineIndex.from_text(loaded.text),
         is_test=loaded.facts.is_test,
     )
-    model = ctx.binders(need for rule in chosen for need in rule.needs)
+    model = ctx.binders(needs)
     Walker(chosen, model).walk(loaded.tree, ctx)
     return ctx.findings

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -114,6 +114,17 @@ class ImportTable:
         self.generation += 1
         self.scopes.append(Scope(node, is_class=is_class))
 
+    def push_locals(self, node: ast.AST, names: Iterable[str]) -> None:
+        """A function's scope with its parameters bound: `push`, then `bind_local` of
+        each name, at once."""
+        self.generation += 1
+        scope = Scope(node, is_class=False)
+        self.scopes.append(scope)
+        bindings = scope.bindings
+        for name in names:
+            bindings[name] = LOCAL
+        self.bound_inside.update(bindings)
+
     def pop(self) -> None:
         if len(self.scopes) > 1:
             self.generation += 1
@@ -123,14 +134,16 @@ class ImportTable:
         if name not in self.bound_inside:
             # Most misses (builtins) and module-level names: one look, not one per scope.
             return self.scopes[0].bindings.get(name) or None
-        innermost = len(self.scopes) - 1
+        scopes = self.scopes
+        innermost = len(scopes) - 1
         for depth in range(innermost, -1, -1):
-            scope = self.scopes[depth]
+            scope = scopes[depth]
             # Class bodies are not enclosing scopes for the functions defined in them.
             if scope.is_class and depth != innermost:
                 continue
-            if scope.declared.get(name) == "global":
-                return self.scopes[0].bindings.get(name) or None
+            declared = scope.declared  # empty but in a scope with `global` or `nonlocal`
+            if declared and declared.get(name) == "global":
+                return scopes[0].bindings.get(name) or None
             found = scope.bindings.get(name)
             if found is not None:
                 return found or None
@@ -141,14 +154,15 @@ class ImportTable:
         if name not in self.bound_inside:
             module = self.scopes[0]
             return module if name in module.bindings else None
-        innermost = len(self.scopes) - 1
+        scopes = self.scopes
+        innermost = len(scopes) - 1
         for depth in range(innermost, -1, -1):
-            scope = self.scopes[depth]
+            scope = scopes[depth]
             if scope.is_class and depth != innermost:
                 continue
-            kind = scope.declared.get(name)
-            if kind == "global":
-                return self.scopes[0] if name in self.scopes[0].bindings else None
+            declared = scope.declared
+            if declared and declared.get(name) == "global":
+                return scopes[0] if name in scopes[0].bindings else None
             if name in scope.bindings:
                 return scope
         return None

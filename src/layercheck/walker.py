@@ -242,8 +242,10 @@ class _Template:
                 (leave if is_leave else enter)[node_type].append((slot, method))
         if not any(names is not None for *_, names in calls):
             calls.clear()  # every call goes to every `visit_Call`: no dispatch
-        self.enter = {node_type: tuple(entries) for node_type, entries in enter.items()}
-        self.leave = {node_type: tuple(entries) for node_type, entries in leave.items()}
+        # Each type's handlers as (owner positions, method names): bound per file by
+        # `map`, without a Python frame per handler.
+        self.enter = {node_type: _columns(entries) for node_type, entries in enter.items()}
+        self.leave = {node_type: _columns(entries) for node_type, entries in leave.items()}
         self.calls = tuple(calls)
         self.bare: dict[type, _Plan] = {
             item_type: plan
@@ -251,6 +253,18 @@ class _Template:
             if item_type not in enter and item_type not in leave
         }
         """The plans of the item types none of these handlers asked for."""
+
+
+def _columns(entries: list[tuple[int, str]]) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    return tuple(slot for slot, _ in entries), tuple(method for _, method in entries)
+
+
+def _bound(
+    owners: tuple[object, ...], columns: tuple[tuple[int, ...], tuple[str, ...]]
+) -> tuple[_Handler, ...]:
+    """The handlers of `columns` (`_Template.enter`, `.leave`) bound to this file's owners."""
+    slots, methods = columns
+    return tuple(map(getattr, map(owners.__getitem__, slots), methods))
 
 
 _templates: dict[tuple[object, ...], _Template] = {}
@@ -285,9 +299,8 @@ class Walker:
             template.bare[item_type] = bare  # the next walkers of this choice find it
             return bare
         owners = self._owners
-        enter = tuple(
-            getattr(owners[slot], method) for slot, method in template.enter.get(item_type, ())
-        )
+        entries = template.enter.get(item_type)
+        enter = _bound(owners, entries) if entries is not None else ()
         if item_type is ast.Call and template.calls:
             # Most rules look at a few callees only; a call goes to those that named its.
             dispatch = _CallDispatch(
@@ -297,7 +310,7 @@ class Walker:
         leave_entries = template.leave.get(item_type)
         leave: object = _LEAVE
         if leave_entries is not None:
-            leave = tuple(getattr(owners[slot], method) for slot, method in leave_entries)
+            leave = _bound(owners, leave_entries)
         _, kind, fields, _, leaf = bare
         return (enter, kind, fields, leave, leaf)
 
@@ -396,18 +409,18 @@ class Walker:
     @staticmethod
     def _push_scope(node: ast.AST, ctx: RuleContext) -> None:
         names = ctx.names
-        names.push(node, is_class=isinstance(node, ast.ClassDef))
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             arguments = node.args
-            for arg in (
+            parameters = [
                 *arguments.posonlyargs,
                 *arguments.args,
                 *arguments.kwonlyargs,
                 arguments.vararg,
                 arguments.kwarg,
-            ):
-                if arg is not None:
-                    names.bind_local(arg.arg)
+            ]
+            names.push_locals(node, [arg.arg for arg in parameters if arg is not None])
+        else:
+            names.push(node, is_class=isinstance(node, ast.ClassDef))
 
     @staticmethod
     def _schedule_scope(node: ast.AST, stack: list[object]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -153,7 +154,28 @@ class Settings:
     def layer_map(self) -> LayerMap:
         return LayerMap(self.layers)
 
+    @cached_property
+    def _root_prefix(self) -> str | None:
+        """`root` as text ending in `/`, for `relative`; None where comparing text would
+        not do what `relative_to` does (a root of no parts, `//`, another separator)."""
+        text = str(self.root)
+        if os.sep != "/" or not self.root.parts or text.startswith("//"):
+            return None
+        return text if text == "/" else f"{text}/"
+
     def relative(self, path: Path) -> PurePosixPath | None:
+        """`path` below `root`, None outside it: `relative_to` on the paths' text, which
+        both hold normalised (asked for every file found and checked; `relative_to`
+        compares lists of parts, several times slower)."""
+        prefix = self._root_prefix
+        if prefix is not None:
+            text = str(path)
+            if text.startswith("//"):
+                pass  # a root of its own: left to `relative_to`
+            elif text.startswith(prefix):
+                return PurePosixPath(text[len(prefix) :])
+            else:
+                return PurePosixPath(".") if f"{text}/" == prefix else None
         try:
             return PurePosixPath(path.relative_to(self.root).as_posix())
         except ValueError:
@@ -169,6 +191,8 @@ class Settings:
         return any(glob.matches(relative, ancestors=ancestors) for glob in self.exclude)
 
     def ignored_codes(self, path: Path) -> tuple[str, ...]:
+        if not self.per_file_ignores:
+            return ()  # asked for every file checked: no path made relative for nothing
         relative = self.relative(path)
         found: list[str] = []
         for glob, codes in self.per_file_ignores:

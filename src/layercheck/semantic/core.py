@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from layercheck.layers import Layer
+from layercheck.tree_walk import walk
 
 if TYPE_CHECKING:
     from layercheck.config.settings import Settings
@@ -80,7 +81,7 @@ class FileModel:
             if isinstance(node, _COMPREHENSIONS):
                 for generator in node.generators:
                     if any(
-                        isinstance(t, ast.Name) and t.id == name for t in ast.walk(generator.target)
+                        isinstance(t, ast.Name) and t.id == name for t in walk(generator.target)
                     ):
                         return node
         return None
@@ -104,11 +105,14 @@ class FileModel:
         # or a finding would depend on which rules run.
         # Keyed by the node itself (a node hashes and compares by identity): a node parsed
         # from a string annotation is short-lived, and its id could be reused by another.
-        generation = self.names.generation
-        cached = self._qualified.get(node)
+        names = self.names
+        generation = names.generation
+        kept = self._qualified
+        cached = kept.get(node)
         if cached is not None and cached[0] == generation:
             return cached[1]
-        found = self.names.qualified(node)
+        # A bare name, most of the questions: its binding, without the type tests.
+        found = names.lookup(node.id) if type(node) is ast.Name else names.qualified(node)
         result = self.index.resolve(found) if found is not None else None
-        self._qualified[node] = (generation, result)
+        kept[node] = (generation, result)
         return result

@@ -213,8 +213,10 @@ def builds_factory(node: ast.expr | None, ctx: FileModel) -> bool:
 
 def self_name(function: _Function) -> str | None:
     """The first positional parameter of a method (`self`), None without one."""
-    positional = [*function.args.posonlyargs, *function.args.args]
-    return positional[0].arg if positional else None
+    arguments = function.args
+    if arguments.posonlyargs:
+        return arguments.posonlyargs[0].arg
+    return arguments.args[0].arg if arguments.args else None
 
 
 def statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -439,7 +441,10 @@ class Sessions:
             if not isinstance(owner, ast.FunctionDef | ast.AsyncFunctionDef):
                 return None
             function = owner
-        return function, self._locals.setdefault(id(function), _Locals())
+        names = self._locals.get(id(function))
+        if names is None:
+            names = self._locals[id(function)] = _Locals()
+        return function, names
 
     # -- questions -----------------------------------------------------------------------
     def is_session(self, node: ast.expr, ctx: FileModel) -> bool:

@@ -13,6 +13,7 @@ from layercheck.index import ProjectIndex, derived
 from layercheck.layers import Layer
 from layercheck.pydantic_models import is_settings_class
 from layercheck.rules._base import RuleContext
+from layercheck.tree_walk import walk
 
 ENVIRON: Final = "os.environ"
 ENV_GETTERS: Final = frozenset({"os.environ.get", "os.getenv"})
@@ -153,6 +154,6 @@ def plaintext_password(value: ast.expr, ctx: RuleContext) -> bool:
         # the value received any more.
         return not any(
             isinstance(node, ast.Name) and node.id == PASSWORD and isinstance(node.ctx, ast.Store)
-            for node in ast.walk(function)
+            for node in walk(function)
         )
     return False

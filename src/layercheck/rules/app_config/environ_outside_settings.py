@@ -54,7 +54,11 @@ def _tooling(ctx: RuleContext) -> bool:
     a package or not: release and CI tooling beside the application reads its own
     environment. A nested `app/scripts/` package is the application's (see layers)."""
     relative = ctx.settings.relative(ctx.path)
-    return relative is not None and len(relative.parts) > 1 and relative.parts[0] in SUPPORT_DIRS
+    if relative is None:
+        return False
+    # Its text rather than its parts: `parts` splits the path again, for every file.
+    top, below, _ = str(relative).partition("/")
+    return bool(below) and top in SUPPORT_DIRS
 
 
 class EnvironOutsideSettings(Rule):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Iterator
+from typing import Final, cast
 
 from layercheck.facts import ImportFact
 from layercheck.layers import Layer
@@ -28,7 +29,9 @@ def import_facts(node: ast.Import | ast.ImportFrom, ctx: RuleContext) -> Iterato
         yield ImportFact(target, base, node.lineno, type_checking)
 
 
-def imported_layers(node: ast.Import | ast.ImportFrom, ctx: RuleContext) -> list[tuple[str, Layer]]:
+def imported_layers(
+    node: ast.Import | ast.ImportFrom, ctx: RuleContext
+) -> tuple[tuple[str, Layer], ...]:
     """(project module, its layer) for each distinct project module with a layer that an
     import statement brings in, in source order.
 
@@ -37,6 +40,23 @@ def imported_layers(node: ast.Import | ast.ImportFrom, ctx: RuleContext) -> list
     Imports under `if TYPE_CHECKING:` count only with `include-type-checking-imports`;
     imports that `allow-imports` accepts do not count.
     """
+    # Asked by each layer rule at the same import, where the answer is the same.
+    kept = cast(dict[ast.AST, tuple[tuple[str, Layer], ...]] | None, ctx.per_file.get(_LAYERS))
+    if kept is None:
+        kept = {}
+        ctx.per_file[_LAYERS] = kept
+    found = kept.get(node)
+    if found is None:
+        found = kept[node] = tuple(_imported_layers(node, ctx))
+    return found
+
+
+_LAYERS: Final = "layering.imported-layers"
+
+
+def _imported_layers(
+    node: ast.Import | ast.ImportFrom, ctx: RuleContext
+) -> list[tuple[str, Layer]]:
     if not ctx.settings.include_type_checking_imports and ctx.under_type_checking():
         return []
     found: list[tuple[str, Layer]] = []

@@ -17,6 +17,7 @@ from layercheck.rules._base import (
     last_names,
 )
 from layercheck.rules.pydantic._helpers import PYTHON_ONLY_REGEX, in_annotation
+from layercheck.tree_walk import walk
 
 CONSTRAINED: Final = {
     "constr": "Annotated[str, StringConstraints(...)]",
@@ -244,7 +245,7 @@ class ConstrainedTypeFunction(Rule):
         inner = parse_string(node)
         if inner is None:
             return
-        for call in ast.walk(inner):
+        for call in walk(inner):
             if isinstance(call, ast.Call):
                 name = FUNCTIONS.get(ctx.qualified(call.func) or "")
                 if name is not None:

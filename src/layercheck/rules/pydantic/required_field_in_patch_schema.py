@@ -448,6 +448,8 @@ class RequiredFieldInPatchSchema(Rule):
             return  # every field required: a body that sets them all (`PATCH .../payout-account`)
         for declared in own:
             ctx.report(self, declared.target, model=node.name, field=declared.name, origin="")
+        if not inherited:
+            return  # the name's span is read from the line only for a finding there
         start, end = name_span(node, ctx)
         for field in inherited:
             origin = f" (inherited from `{short_name(field.owner)}`)"

@@ -165,7 +165,7 @@ class SecretInResponseSchema(Rule):
                 ctx.report(
                     self, declared.target, model=node.name, field=declared.name, origin=origin
                 )
-        start, end = name_span(node, ctx)
+        span = None  # read from the line only for a finding there
         for inherited in inherited_fields(model, node, ctx):
             if inherited.name not in SECRET_FIELDS:
                 continue
@@ -176,6 +176,7 @@ class SecretInResponseSchema(Rule):
                 continue  # `Field(exclude=True)` in another file cannot be ruled out
             parts = [f"inherited from `{short_name(inherited.owner)}`", *([sent] if sent else [])]
             origin = f" ({'; '.join(parts)})"
+            start, end = span = span or name_span(node, ctx)
             ctx.report_span(self, start, end, model=node.name, field=inherited.name, origin=origin)
 
 

@@ -212,10 +212,11 @@ class ServerFieldInRequestSchema(Rule):
         for declared in declared_fields(node, ctx):
             if declared.name in SERVER_FIELDS and (declared.name != "id" or key_from_client):
                 ctx.report(self, declared.target, model=node.name, field=declared.name, origin="")
-        start, end = name_span(node, ctx)
+        span = None  # read from the line only for a finding there
         for inherited in inherited_fields(model, node, ctx):
             if inherited.name in SERVER_FIELDS and (inherited.name != "id" or key_from_client):
                 origin = f" (inherited from `{short_name(inherited.owner)}`)"
+                start, end = span = span or name_span(node, ctx)
                 ctx.report_span(
                     self, start, end, model=node.name, field=inherited.name, origin=origin
                 )

@@ -313,7 +313,10 @@ class BareStatusCode(Rule):
             return
         method = ctx.routes.operation_method(node, ctx)
         if method is not None:
-            if method not in WEBSOCKET_OPERATIONS:
+            # The label is unparsed only for a call that may be reported.
+            if method not in WEBSOCKET_OPERATIONS and any(
+                keyword.arg == "status_code" for keyword in node.keywords
+            ):
                 self._keyword(node, f"{ast.unparse(node.func)}()", ctx)
             return
         found = self._constructed(node, ctx)

@@ -6,6 +6,7 @@ from typing import ClassVar, Final
 from layercheck.layers import Layer
 from layercheck.rules._base import Example, Invalid, Need, Rule, RuleContext, RuleMeta, Valid
 from layercheck.rules.sessions._helpers import in_loop, is_test_file, label
+from layercheck.tree_walk import walk
 
 _EACH_ROW: Final = frozenset({"flush", "refresh", "commit"})
 
@@ -19,7 +20,7 @@ def _writes_each(loop: ast.AST, session: ast.expr) -> bool:
         and isinstance(node.func, ast.Attribute)
         and node.func.attr in _EACH_ROW
         and ast.unparse(node.func.value) == shown
-        for node in ast.walk(loop)
+        for node in walk(loop)
     )
 
 
@@ -30,9 +31,7 @@ _LOADERS: Final = frozenset(
 
 
 def _loads(node: ast.expr) -> bool:
-    return any(
-        isinstance(inner, ast.Attribute) and inner.attr in _LOADERS for inner in ast.walk(node)
-    )
+    return any(isinstance(inner, ast.Attribute) and inner.attr in _LOADERS for inner in walk(node))
 
 
 def _loaded(loop: ast.AST, added: ast.expr) -> bool:
@@ -43,10 +42,10 @@ def _loaded(loop: ast.AST, added: ast.expr) -> bool:
     if (
         isinstance(loop, ast.For | ast.AsyncFor)
         and _loads(loop.iter)
-        and any(isinstance(t, ast.Name) and t.id == added.id for t in ast.walk(loop.target))
+        and any(isinstance(t, ast.Name) and t.id == added.id for t in walk(loop.target))
     ):
         return True  # `for summary in db.query(Summary).all(): db.add(summary)`
-    for node in ast.walk(loop):
+    for node in walk(loop):
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value
         elif isinstance(node, ast.AnnAssign) and node.value is not None:

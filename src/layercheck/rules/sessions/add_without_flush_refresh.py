@@ -26,6 +26,7 @@ from layercheck.rules.sessions._helpers import (
     position,
     session_method,
 )
+from layercheck.tree_walk import walk
 
 _FLUSHES = frozenset({"flush", "commit"})
 _AWAITED: Final = frozenset(
@@ -546,7 +547,7 @@ def _uses(receiver: ast.expr, scope: ast.AST) -> _Uses:
     # Read once the names are all known: one walk of the scope finds both.
     annotated: list[ast.arg | ast.AnnAssign] = []
     attribute = isinstance(receiver, ast.Attribute)
-    for node in ast.walk(scope):
+    for node in walk(scope):
         if isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
             awaited.add(id(node.value))
         elif (
@@ -580,7 +581,7 @@ def _session_is_async(uses: _Uses, ctx: RuleContext) -> bool | None:
     if uses.awaited:
         return True
     for annotation in uses.annotations:
-        qualified = [ctx.qualified(part) or "" for part in ast.walk(annotation)]
+        qualified = [ctx.qualified(part) or "" for part in walk(annotation)]
         if any(name.endswith(("AsyncSession", "async_scoped_session")) for name in qualified):
             return True
         if any(

@@ -18,6 +18,7 @@ from layercheck.rules._base import (
     last_names,
 )
 from layercheck.rules.sqlalchemy._helpers import callee, in_migration
+from layercheck.tree_walk import walk
 
 _MOVED: Final = ("metadata", "type_annotation_map")
 """`declarative_base()` arguments that become class attributes of the new base."""
@@ -300,7 +301,7 @@ class LegacyDeclarativeBase(Rule):
         if any(
             isinstance(item, ast.Constant) and isinstance(item.value, str) and "\n" in item.value
             for kw in call.keywords
-            for item in ast.walk(kw.value)
+            for item in walk(kw.value)
         ):
             return None  # re-indenting would change the string
         name = statement.targets[0].id
