@@ -16,6 +16,7 @@ from support import FIXTURES, write_project
 from layercheck import index as index_module
 from layercheck import orm
 from layercheck import spill as spill_module
+from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
 from layercheck.discovery import discover
 from layercheck.engine import Engine
@@ -347,3 +348,80 @@ def test_a_class_asked_about_again_is_not_looked_up_again(
     assert [index.class_fact(name) for name in names] == first
     assert looked == []
     assert first == [ProjectIndex(facts).class_fact(name) for name in names]
+
+
+def _decoded(item: SpilledFacts, name: str) -> bool:
+    """The field, kept on disk, is set on the facts too (read back and kept)."""
+    if not spill_module._sizes(item._sizes)[spill_module._AT[name]]:
+        return False
+    try:
+        spill_module._SLOTS[name].__get__(item, SpilledFacts)
+    except AttributeError:
+        return False
+    return True
+
+
+def test_settled_facts_keep_none_decoded_then_a_few(monkeypatch: pytest.MonkeyPatch) -> None:
+    facts = _facts(FIXTURES / "errors_app")
+    spill = FactsSpill(decoded=1000)
+    kept = [spill.keep(pickle.loads(pickle.dumps(packed(item)))) for item in facts]
+    spilled = [item for item in kept if isinstance(item, SpilledFacts)]
+    assert len(spilled) > 2
+    expected = _answers(ProjectIndex(facts))
+    assert [item.imports for item in spilled]  # every one read back, and kept
+    assert all(_decoded(item, "imports") for item in spilled if item.imports)
+    monkeypatch.setattr(spill_module, "DECODED_CHECKING", 2)
+    spill.settle()
+    assert not any(_decoded(item, name) for item in spilled for name in spill_module._TUPLES)
+    assert _answers(ProjectIndex(kept)) == expected
+    held = [item for item in spilled if any(_decoded(item, n) for n in spill_module._TUPLES)]
+    assert 0 < len(held) <= 2
+    spill.close()
+
+
+def test_a_scan_of_every_file_keeps_none_of_their_fields() -> None:
+    # A question about the whole project reads one field of every file: kept, those
+    # fields fill what stays decoded with files nobody asks about again.
+    facts = _facts(FIXTURES / "sessions_app") + _facts(FIXTURES / "errors_app")
+    spill = FactsSpill(decoded=1000)
+    kept = [spill.keep(pickle.loads(pickle.dumps(packed(item)))) for item in facts]
+    index = ProjectIndex(kept)
+    spill.settle()
+    layers = frozenset(Layer)
+    index.handled_exceptions()
+    index.caught_in(layers, unlayered=True)
+    index.raised_in(layers)
+    index.response_routes("app.Missing")
+    index.request_bodies("app.Missing")
+    index.base_mixin("app.Missing")
+    orm.uses_async(index)
+    loaded_async(next(iter(index.by_module)), index)
+    spilled = [item for item in kept if isinstance(item, SpilledFacts)]
+    assert spilled
+    scanned = ("handlers", "catches", "raises", "response_models", "request_bodies")
+    scanned += ("union_aliases", "base_mixins", "imports")
+    assert not any(_decoded(item, name) for item in spilled for name in scanned)
+    spill.close()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_findings_do_not_depend_on_the_files_kept_decoded(
+    monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    roots = [FIXTURES / name for name in _PROJECTS]
+
+    def found() -> list[tuple[str, int, str]]:
+        workspace = Workspace(CATALOG, Overrides(no_cache=True), cwd=FIXTURES)
+        result = Engine(workspace, jobs=jobs).check(roots)
+        assert not result.errors
+        return [(str(item.path), item.start.row, item.code) for item in result.findings]
+
+    kept = found()
+    assert kept
+    settled: list[FactsSpill] = []
+    settle = FactsSpill.settle
+    monkeypatch.setattr(FactsSpill, "settle", lambda self: settled.append(self) or settle(self))
+    monkeypatch.setattr(spill_module, "DECODED", 2)  # spilled, and read back
+    monkeypatch.setattr(spill_module, "DECODED_CHECKING", 1)
+    assert found() == kept
+    assert settled  # each project's spill, before its rules pass

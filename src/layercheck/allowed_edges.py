@@ -26,7 +26,7 @@ def unused_entries(index: ProjectIndex, settings: Settings) -> list[AllowedImpor
     for facts in index.by_path.values():
         if not left or not facts.module:
             continue
-        for fact in facts.imports:
+        for fact in facts.passing("imports"):
             names = (index.import_module(fact), fact.target, fact.from_module)
             left = [entry for entry in left if not entry.matches(facts.module, names)]
             if not left:

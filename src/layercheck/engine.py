@@ -475,10 +475,11 @@ class Engine:
         failed: Callable[[str], None],
         save: bool = True,
         early: Mapping[Path, Prefetched] | None = None,
-    ) -> tuple[list[FileFacts], dict[Path, str]]:
-        """The facts of every file (in the order of `files`) and, when caching, their
-        digests; the facts of the files read are stored in the facts cache (unless not
-        `save`); those of `early` made from the bytes given. No tree outlives its file."""
+    ) -> tuple[list[FileFacts], dict[Path, str], FactsSpill | None]:
+        """The facts of every file (in the order of `files`), when caching their
+        digests, and the spill that keeps them on disk when they are; the facts of the
+        files read are stored in the facts cache (unless not `save`); those of `early`
+        made from the bytes given. No tree outlives its file."""
         cached, prefetched = self._cached(cache, files, early or {})
         if cache is not None and save:
             cache.stream()
@@ -530,7 +531,7 @@ class Engine:
         if cache is not None and save:
             cache.prune(file.path for file in files)
             self._save(cache)
-        return every, digests
+        return every, digests, spill
 
     def _rules_pass(
         self,
@@ -601,7 +602,7 @@ class Engine:
     ) -> tuple[list[FileFacts], dict[Path, str]]:
         cache = self._open_cache(root, files)
         self._forking = False
-        every, digests = self._facts_pass(
+        every, digests, _ = self._facts_pass(
             root, files, frozenset(), None, cache, self._warn_only, save=self.write_caches
         )
         problem = self._cache_warning()
@@ -704,7 +705,9 @@ class Engine:
                     return [outcome for outcome in warm if outcome is not None], held_found
         early = _read_uncertain(stats)
         cache = self._open_cache(root, files)
-        every, digests = self._facts_pass(root, files, targets, stdin, cache, failed, early=early)
+        every, digests, spill = self._facts_pass(
+            root, files, targets, stdin, cache, failed, early=early
+        )
         # Written: its entries (every file's facts, as text) are not held through the
         # rules pass, nor inherited by its workers.
         del cache
@@ -733,6 +736,8 @@ class Engine:
         else:
             todo = mine
         keep_reads = results.write_reads if results is not None else None
+        if spill is not None:
+            spill.settle()
         checked = self._rules_pass(root, todo, index, stdin, reading, failed, keep_reads)
         for file, (outcome, stamp, reads) in zip(todo, checked, strict=True):
             outcomes[file.path] = outcome

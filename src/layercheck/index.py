@@ -356,7 +356,7 @@ class ProjectIndex:
             self._mixins = {
                 f"{item.module}.{name}": mixin
                 for item in self.by_module.values()
-                for name, mixin in item.base_mixins
+                for name, mixin in item.passing("base_mixins")
             }
         found = self._mixins.get(self.resolve(qualified))
         return self.resolve(found) if found is not None else None
@@ -378,7 +378,7 @@ class ProjectIndex:
             self._handled = frozenset(
                 name if name == UNKNOWN else self.resolve(name)
                 for item in self.by_path.values()
-                for name in item.handlers
+                for name in item.passing("handlers")
             )
         return self._handled
 
@@ -390,7 +390,7 @@ class ProjectIndex:
             for path, item in self.by_path.items()
             if self.layer_of_path(path) in layers
             or (unlayered and self.layer_of_path(path) is None and not item.is_test)
-            for name in item.catches
+            for name in item.passing("catches")
         )
 
     def raised_in(self, layers: frozenset[Layer]) -> frozenset[str]:
@@ -398,7 +398,7 @@ class ProjectIndex:
             self.resolve(name)
             for path, item in self.by_path.items()
             if self.layer_of_path(path) in layers
-            for name, _ in item.raises
+            for name, _ in item.passing("raises")
         )
 
     # -- import graph ------------------------------------------------------------------
@@ -412,7 +412,7 @@ class ProjectIndex:
             self._graph = {}
             for name, item in self.by_module.items():
                 edges: list[str | int | bool] = []
-                for fact in item.imports:
+                for fact in item.passing("imports"):
                     target = self.import_module(fact)
                     if target is not None and target != name:
                         edges += (sys.intern(target), fact.line, fact.type_checking)
@@ -462,7 +462,7 @@ class ProjectIndex:
             routers = self._router_instances()
             table: dict[str, set[str]] = {}
             for item in self.by_module.values():
-                for receiver, shown, function in item.response_models:
+                for receiver, shown, function in item.passing("response_models"):
                     if self.resolve(receiver) in routers:
                         table.setdefault(self.resolve(shown), set()).add(function)
             found = {name: tuple(sorted(routes)) for name, routes in table.items()}
@@ -477,10 +477,10 @@ class ProjectIndex:
             table: dict[str, set[tuple[str, str]]] = {}
             unions: dict[str, list[str]] = {}
             for item in self.by_module.values():
-                for name, member in item.union_aliases:
+                for name, member in item.passing("union_aliases"):
                     unions.setdefault(f"{item.module}.{name}", []).append(member)
             for item in self.by_module.values():
-                for _, method, path, shown in item.request_bodies:
+                for _, method, path, shown in item.passing("request_bodies"):
                     name = self.resolve(shown)
                     # a body typed by a union alias takes each of its members
                     for member in (name, *unions.get(name, ())):
@@ -505,7 +505,7 @@ class ProjectIndex:
     def _router_instances(self) -> set[str]:
         found: set[str] = set()
         for item in self.by_module.values():
-            for name, callee in item.instances:
+            for name, callee in item.passing("instances"):
                 if self.inherits(callee, ROUTER_CLASSES):
                     found.add(f"{item.module}.{name}")
         return found

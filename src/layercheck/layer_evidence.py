@@ -286,7 +286,7 @@ class LayerEvidence:
                 found = any(self.defines_orm(item) for item in items)
             else:
                 found = any(
-                    item.uses_session or any(_database_import(f) for f in item.imports)
+                    item.uses_session or any(_database_import(f) for f in item.passing("imports"))
                     for item in items
                 )
             self._shown[layer] = found
@@ -400,7 +400,7 @@ class LayerEvidence:
             return True
         return any(
             f"{item.module}.{name}" in self.routers or callee.rpartition(".")[2] in _ROUTER_NAMES
-            for name, callee in item.instances
+            for name, callee in item.passing("instances")
         )
 
     # -- dependencies ------------------------------------------------------------------
@@ -408,10 +408,10 @@ class LayerEvidence:
         if self._providers is None:
             found: set[str] = set()
             for facts in self.index.by_path.values():
-                found.update(self.index.resolve(name) for name in facts.providers)
+                found.update(self.index.resolve(name) for name in facts.passing("providers"))
                 found.update(
                     self.index.resolve(provider)
-                    for _, _, provider in facts.type_aliases
+                    for _, _, provider in facts.passing("type_aliases")
                     if provider
                 )
             self._providers = frozenset(found)

@@ -317,7 +317,7 @@ def _scan_loaded_async(index: ProjectIndex) -> None:
     for item in index.by_module.values():
         if item.is_test:
             continue
-        imports = item.imports
+        imports = item.passing("imports")
         if any(fact.target in _SYNC_SESSIONS for fact in imports):
             sync.add(item.module)
         for fact in imports:
@@ -328,7 +328,7 @@ def _scan_loaded_async(index: ProjectIndex) -> None:
     if mostly_sync:
         for item in index.by_module.values():
             if item.module in asynchronous:
-                for fact in item.imports:
+                for fact in item.passing("imports"):
                     target = index.import_module(fact)
                     if target is not None:
                         reached.add(target)
@@ -352,5 +352,5 @@ def _uses_async(index: ProjectIndex, _: str) -> bool:
     return any(
         fact.target.startswith(("sqlalchemy.ext.asyncio", "sqlmodel.ext.asyncio"))
         for item in index.by_path.values()
-        for fact in item.imports
+        for fact in item.passing("imports")
     )

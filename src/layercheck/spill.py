@@ -41,6 +41,8 @@ from layercheck.facts import (
 DECODED: Final = 2048
 """Files whose facts stay decoded: every file of a project of a few thousand, so that
 such a project decodes each file once; at most about 14 MiB of objects."""
+DECODED_CHECKING: Final = 256
+"""Files whose facts stay decoded while the rules run (`FactsSpill.settle`)."""
 
 _FIELDS: Final = tuple(item.name for item in fields(FileFacts))
 _TUPLES: Final = tuple(item.name for item in fields(FileFacts) if item.default == ())
@@ -196,12 +198,24 @@ class FactsSpill:
             if oldest is not None:
                 oldest.unload()
 
-    def close(self) -> None:
+    def settle(self) -> None:
+        """Empty every file's fields read back so far and keep at most
+        `DECODED_CHECKING` files' from now on: called before the rules pass forks, so
+        that no worker inherits the files the index read last (about 6 KiB of objects a
+        file), which none of them asks about more than another file, and each keeps
+        fewer of its own."""
+        self._unload_all()
+        self._capacity = DECODED_CHECKING
+
+    def _unload_all(self) -> None:
         for ref in self._recent.values():
             item = ref()
             if item is not None:
                 item.unload()
         self._recent.clear()
+
+    def close(self) -> None:
+        self._unload_all()
         self._file.close()
 
 

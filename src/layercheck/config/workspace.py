@@ -6,7 +6,7 @@ import contextlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from layercheck.config import files
 from layercheck.config.errors import ConfigError
@@ -134,7 +134,9 @@ def module_name(path: Path, settings: Settings) -> tuple[str, bool]:
     outside every root, from the chain of `__init__.py` folders above it."""
     is_package = path.name == "__init__.py"
     best: Path | None = None
-    whole = path.parts
+    # A copy's parts: the file's own `Path` would keep the tuple (0.1 KiB a file, held
+    # for the run and inherited by every worker).
+    whole = PurePath(path).parts
     roots = settings.src
     if settings.derive_src:
         # A `server/pyproject.toml` under a config at the repository's top: the code in
