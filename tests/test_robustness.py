@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from projects import LINE, ONLY_LC201, VIOLATION, assert_usage_error, run_flake8
 from support import run_cli, write_project
 
-from layercheck import cli, flake8_plugin, flake8_project, loading, parallel
+from layercheck import cli, engine, flake8_plugin, flake8_project, loading, parallel
 from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
 from layercheck.context import RuleContext
@@ -240,7 +240,9 @@ def test_flake8_plugin_turns_an_unexpected_exception_into_one_finding(
         raise RuntimeError("index boom")
 
     monkeypatch.setattr(flake8_project, "_PROJECTS", {})
+    # The plugin's index: its own of several projects, the engine's of one.
     monkeypatch.setattr(flake8_project, "ProjectIndex", broken)
+    monkeypatch.setattr(engine, "ProjectIndex", broken)
     _project(tmp_path)
     users = tmp_path / "app/services/users.py"
     plugin = flake8_plugin.LayercheckPlugin(
