@@ -591,8 +591,9 @@ class Engine:
     def project_index(
         self, root: Path, files: Sequence[SourceFile]
     ) -> tuple[ProjectIndex, list[FileFacts]]:
-        """The index of one project's files and their facts (the language server's), the
-        index from its kept state when the facts are those it was built from."""
+        """The index of one project's files and their facts (the language server's and
+        the flake8 plugin's), from its kept state when the facts are those it was built
+        from."""
         every, digests = self._project_facts(root, files)
         digest = _index_digest(digests) if len(digests) == len(every) and every else ""
         return self._index(root, files, every, digest), every

@@ -87,8 +87,8 @@ class IndexState(NamedTuple):
     instances: dict[str, str]
     type_aliases: dict[str, tuple[str, str]]
     decisions: list[LayerDecision]
-    """Each file's, in the order of the paths (the targets named come first in the facts:
-    a state serves whatever files a run names)."""
+    """Each file's, by its path sorted (the targets a run names come first in its facts:
+    the state serves a run whatever it names)."""
     memo: dict[tuple[str, str], bool]
     """The derived answers the decisions asked for."""
 

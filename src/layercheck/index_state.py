@@ -33,8 +33,8 @@ class IndexStateFile:
     """The last index state of one project root."""
 
     def __init__(self, directory: Path, root: Path, code: str) -> None:
-        """`code`: the key of the code that builds the index (the engine's rules key,
-        which stamps every module of the package)."""
+        """`code`: the key of the code that builds the index (the stamp of every module
+        of the package, whatever rules are selected: `Engine._code_key`)."""
         self.directory = directory
         tag = hashlib.sha256(str(root).encode()).hexdigest()[:12]
         self.path = directory / f"index-{VERSION}-{tag}.json"
