@@ -258,7 +258,10 @@ def test_flake8_with_jobs_after_a_run_reads_the_record(project: Path) -> None:
     cut = raw.index(b',"payload":')
     payload = json.loads(raw[cut + len(b',"payload":') : -1])
     name = str(project / "app/routes/users.py")
-    payload["found"][name] = [["LC999", "forged", 1, 1, 1, 2, None, None, []]]
+    strings = payload["strings"]
+    strings.extend(["LC999", "forged"])
+    code, message = len(strings) - 2, len(strings) - 1
+    payload["found"][name] = [[code, message, 1, 1, 1, 2, None, None, []]]
     text = json.dumps(payload, separators=(",", ":"))
     header = json.loads(raw[:cut] + b"}")
     header["checksum"] = warm_record.checksum(text.encode())

@@ -17,11 +17,11 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
 if TYPE_CHECKING:
     from layercheck.model import Finding
-    from layercheck.warm_record import Encoded
+    from layercheck.warm_record import Compact, Encoded
 
 FORMATS: Final = frozenset(
     {"concise", "json", "json-lines", "github", "pylint", "azure", "grouped", "junit", "rdjson"}
@@ -75,34 +75,34 @@ def answer(args: Sequence[str]) -> int | None:
     cwd = os.getcwd()
     asked = [os.path.normpath(os.path.join(cwd, path)) for path in request.paths or ["."]]
     try:
-        files = _files(asked)
-    except (ValueError, TypeError):  # a record of another shape, whatever its checksum
+        held = _files(asked)
+        if held is None:
+            return None
+        files, strings = held
+        if request.output_format == "concise":
+            printed = _concise(files, strings, cwd, request.quiet)
+        else:
+            printed = _report(files, strings, cwd, request.output_format, request.quiet)
+    except (ValueError, TypeError, IndexError):  # a record of another shape
         return None
-    if files is None:
+    if printed is None:
         return None
-    from layercheck.model import Finding
-
-    findings = sorted((finding for name in files for finding in files[name]), key=Finding.sort_key)
-    from layercheck.report import REPORTERS
-    from layercheck.report.options import ReportOptions
-
-    text = REPORTERS[request.output_format](
-        findings, ReportOptions(cwd=Path(cwd), quiet=request.quiet)
-    )
+    text, count = printed
     if "\x1b" in text:
         return None  # click would strip the escape sequences it takes for styles
     sys.stdout.write(text)
     sys.stdout.flush()
-    return 1 if findings and not request.exit_zero else 0
+    return 1 if count and not request.exit_zero else 0
 
 
-def _files(asked: Sequence[str]) -> dict[str, list[Finding]] | None:
-    """The findings of each file a run on `asked` (absolute, normalised) checks, from the
-    record of their one project; None when it does not answer for all of them."""
+def _files(asked: Sequence[str]) -> tuple[dict[str, list[Compact]], list[str]] | None:
+    """The findings of each file with any that a run on `asked` (absolute, normalised)
+    checks, from the record of their one project, and the record's table of strings;
+    None when it does not answer for all of them."""
     from layercheck import warm_record
 
     warm = None
-    chosen: dict[str, list[Finding]] = {}
+    chosen: dict[str, list[Compact]] = {}
     for path in asked:
         is_dir = os.path.isdir(path)
         found, _ = warm_record.lookup(Path(path if is_dir else os.path.dirname(path)))
@@ -113,15 +113,70 @@ def _files(asked: Sequence[str]) -> dict[str, list[Finding]] | None:
             if path not in warm.folders:
                 return None
             prefix = path.rstrip(os.sep) + os.sep
-            names = [name for name in warm.found if name.startswith(prefix)]
+            for name, held in warm.found.items():
+                if name.startswith(prefix):
+                    chosen[name] = held
         elif path in warm.found:
-            names = [path]
-        else:
+            chosen[path] = warm.found[path]
+        elif warm.findings(path) is None:
             return None
-        for name in names:
-            if name not in chosen:
-                chosen[name] = _decoded(name, warm.found[name])
-    return chosen
+    return chosen, warm.strings if warm is not None else []
+
+
+def _concise(
+    files: dict[str, list[Compact]], strings: list[str], cwd: str, quiet: bool
+) -> tuple[str, int] | None:
+    """The concise report, made from the record's values: building a finding of each
+    was most of a warm run of a large project. None when a value is not as recorded."""
+    from layercheck.report._common import display_name, headline_of, summary_of
+
+    lines: list[str] = []
+    available = hidden = 0
+    for name in sorted(files):
+        shown = display_name(name, cwd)
+        for item in files[name]:
+            # well_formed, inline: called for each of 150,000 findings it was a tenth of
+            # the run.
+            if type(item) is not list or len(item) != 9:
+                return None
+            code, message, row, column, end_row, end_column, _, fix, _ = item
+            if not type(code) is type(message) is type(row) is int:
+                return None
+            if not type(column) is type(end_row) is type(end_column) is int:
+                return None
+            mark = False
+            if fix is not None:
+                applicability = fix[0]
+                if applicability not in ("safe", "unsafe"):
+                    return None
+                if len(fix) > 2:  # it has edits
+                    mark = applicability == "safe"
+                    available += mark
+                    hidden += not mark
+            line = headline_of(shown, row, column, strings[code], mark, strings[message])
+            lines.append(line + "\n")
+    count = len(lines)
+    if not quiet:
+        lines.append(summary_of(count, available, hidden))
+    return "".join(lines), count
+
+
+def _report(
+    files: dict[str, list[Compact]], strings: list[str], cwd: str, output_format: str, quiet: bool
+) -> tuple[str, int] | None:
+    """Any other format, from the findings rebuilt."""
+    from layercheck.report import REPORTERS
+    from layercheck.report.options import ReportOptions
+    from layercheck.warm_record import resolved
+
+    findings: list[Finding] = []
+    for name in sorted(files):
+        kept = [resolved(item, strings) for item in files[name]]
+        if None in kept:
+            return None
+        findings.extend(_decoded(name, cast("list[Encoded]", kept)))
+    text = REPORTERS[output_format](findings, ReportOptions(cwd=Path(cwd), quiet=quiet))
+    return text, len(findings)
 
 
 def _decoded(name: str, kept: list[Encoded]) -> list[Finding]:

@@ -26,7 +26,10 @@ module imports nothing but the standard library, so that a warm start stays as c
 as the lookup.
 
 A finding is kept as a list of plain values (`Encoded`, see `encode`): the flake8
-plugin reads its row, column, code and message; the command line rebuilds the finding.
+plugin reads its row, column, code and message; the command line prints the concise
+format from them and rebuilds the finding for the others. The project's files are kept
+as three columns (names from the root, mtimes, sizes), stated from the root's folder: at
+100,000 files a map of absolute names to pairs was a third of the file and of its load.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import time
 import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from layercheck import __version__
 from layercheck.envelope import seal, unseal, write_atomic
@@ -46,9 +49,10 @@ from layercheck.envelope import seal, unseal, write_atomic
 FOLDER_NAME: Final = ".layercheck_cache"
 """The default cache folder: the only one the warm path looks in, as it knows no
 settings; a project with another `cache-dir` takes the ordinary path."""
-FORMAT: Final = 3
+FORMAT: Final = 4
 """Changes when the payload changes shape (2: whole findings, not flake8's lines; 3: the
-hashes of files recorded a moment after they changed)."""
+hashes of files recorded a moment after they changed; 4: the project's files as columns,
+named from the root, each file's findings in the order they are printed)."""
 _RACY_NS: Final = 2_000_000_000
 _NO_MTIME: Final = -1
 """The mtime of a stat that cannot tell (findings_cache.file_stat; cache.NO_MTIME, not
@@ -76,7 +80,15 @@ Encoded = list[Any]
 with fix None or [applicability, message, [[start row, start column, end row, end
 column, content], ...]] and chain [[importer, imported, line], ...]: a finding of the
 file it is kept under, columns 1-based as the findings' own."""
+Compact = list[Any]
+"""An `Encoded` finding as the record keeps it: its code, message, fix message and edit
+contents replaced by their numbers in the record's table of strings (a thousand
+messages repeat over 150,000 findings; as numbers they are a fraction of the file to
+read); a fix as [applicability, message, then five values an edit]; no chain as null."""
 Stat = list[int] | None
+
+
+_DIR_FD: Final = os.stat in os.supports_dir_fd
 
 
 def checksum(data: bytes) -> str:
@@ -120,12 +132,21 @@ class Warm:
     def __init__(
         self,
         root: str,
-        found: dict[str, list[Encoded]],
+        found: dict[str, list[Compact]],
+        strings: list[str],
+        files: list[str],
+        unlisted: frozenset[str],
         command: bool,
         folders: frozenset[str],
     ) -> None:
         self.root = root
         self.found = found
+        """The findings of each file that has any, by absolute name, in the order they
+        are printed, their strings in `strings` (see `resolved`)."""
+        self.strings = strings
+        self._files = files
+        self._names: frozenset[str] | None = None
+        self._unlisted = unlisted
         self.command = command
         """The command line may print from it: it holds every file of the project, and
         nothing else the command line prints (warnings, fixes, a baseline) rests on
@@ -134,8 +155,24 @@ class Warm:
         """The folders the walk listed."""
 
     def findings(self, path: str) -> list[Encoded] | None:
-        """The file's findings; None for a file this project did not hold."""
-        return self.found.get(path)
+        """The file's findings; None for a file this project did not hold, or whose
+        findings are not as recorded."""
+        items = self.found.get(path)
+        if items is not None:
+            found = [resolved(item, self.strings) for item in items]
+            return None if None in found else cast(list[Encoded], found)
+        if path in self._unlisted:
+            return None
+        if self._names is None:
+            # Only a file named alone asks: a set of every file's name is built then.
+            self._names = frozenset(self._files)
+        return [] if _from_root(self.root, path) in self._names else None
+
+
+def _from_root(root: str, name: str) -> str:
+    """`name` as the files column keeps it: relative to the root when under it."""
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    return name[len(prefix) :] if name.startswith(prefix) else name
 
 
 _LOADED: dict[str, Warm | None] = {}
@@ -173,35 +210,97 @@ def _load(where: Path, root: Path) -> Warm | None:
         if header.get("root") != str(root) or header.get("format") != FORMAT:
             return None
         payload = json.loads(text)
-        if not isinstance(payload, dict) or not _holds(payload):
+        if not isinstance(payload, dict) or not _holds(payload, str(root)):
             return None
         found = payload["found"]
-        listed = payload["listed"]
-        if not isinstance(found, dict) or not isinstance(listed, list):
+        unlisted = payload["unlisted"]
+        strings = payload["strings"]
+        if not (
+            isinstance(found, dict) and isinstance(unlisted, list) and isinstance(strings, list)
+        ):
             return None
-        kept: dict[str, list[Encoded]] = {str(name): [] for name in listed}
-        for name, items in found.items():
-            if not isinstance(items, list) or not all(_well_formed(item) for item in items):
-                return None
-            kept[str(name)] = items
+        if not all(isinstance(items, list) for items in found.values()):
+            return None
+        if not all(type(text) is str for text in strings):
+            return None
         command = payload["command"] is True
-        return Warm(str(root), kept, command, frozenset(map(str, payload["walked"])))
+        walked = frozenset(map(str, payload["walked"]))
+        files = payload["files"]
+        unheld = frozenset(map(str, unlisted))
+        return Warm(str(root), found, strings, files, unheld, command, walked)
     except (OSError, ValueError, TypeError, KeyError, RecursionError):
         return None
 
 
-def _well_formed(item: object) -> bool:
-    """The fields every reader uses have their types (the checksum rules out the rest)."""
+def well_formed(item: object) -> bool:
+    """The fields every reader uses have their types (the checksum rules out the rest):
+    a `Compact` finding's code and message are numbers of the table of strings."""
     return (
-        isinstance(item, list)
+        type(item) is list
         and len(item) == 9
-        and isinstance(item[0], str)
-        and isinstance(item[1], str)
-        and all(isinstance(value, int) for value in item[2:6])
+        and type(item[0]) is int
+        and type(item[1]) is int
+        and type(item[2]) is int
+        and type(item[3]) is int
+        and type(item[4]) is int
+        and type(item[5]) is int
     )
 
 
-def _holds(payload: Mapping[str, object]) -> bool:
+def resolved(item: object, strings: list[str]) -> Encoded | None:
+    """The `Compact` finding as `Encoded`; None when it is not well formed."""
+    if not well_formed(item):
+        return None
+    assert isinstance(item, list)
+    try:
+        code, message, row, column, end_row, end_column, noqa_row, fix, chain = item
+        if fix is not None:
+            applicability, fix_message, *flat = fix
+            if len(flat) % 5:
+                return None
+            edits = [[*flat[at : at + 4], strings[flat[at + 4]]] for at in range(0, len(flat), 5)]
+            fix = [applicability, strings[fix_message], edits]
+        return [
+            strings[code],
+            strings[message],
+            row,
+            column,
+            end_row,
+            end_column,
+            noqa_row,
+            fix,
+            [] if chain is None else chain,
+        ]
+    except (ValueError, TypeError, IndexError):
+        return None
+
+
+def _compact(item: Encoded, table: dict[str, int]) -> Compact:
+    """`item` with its strings replaced by their numbers in `table` (added as met), its
+    fix's edits flat in it and no chain an empty list: fewer objects to read back."""
+
+    def at(text: str) -> int:
+        return table.setdefault(text, len(table))
+
+    code, message, row, column, end_row, end_column, noqa_row, fix, chain = item
+    if fix is not None:
+        applicability, fix_message, edits = fix
+        flat = [value for edit in edits for value in (*edit[:4], at(edit[4]))]
+        fix = [applicability, at(fix_message), *flat]
+    return [
+        at(code),
+        at(message),
+        row,
+        column,
+        end_row,
+        end_column,
+        noqa_row,
+        fix,
+        chain or None,
+    ]
+
+
+def _holds(payload: Mapping[str, object], root: str) -> bool:
     if (
         payload.get("python") != sys.version
         or payload.get("layercheck") != __version__
@@ -219,10 +318,43 @@ def _holds(payload: Mapping[str, object]) -> bool:
     for name, stat in stats.items():
         if _stat(name) != stat:
             return False
+    if not _files_hold(root, payload["files"], payload["mtimes"], payload["sizes"]):
+        return False
     if not all(os.path.lexists(name) == there for name, there in present.items()):
         return False
     hashed = payload.get("hashed", {})
     return isinstance(hashed, dict) and all(_sha256(name) == sha for name, sha in hashed.items())
+
+
+def _files_hold(root: str, names: object, mtimes: object, sizes: object) -> bool:
+    """Each file of the project has the mtime and size recorded (an mtime of None: the
+    file was not there)."""
+    if not (isinstance(names, list) and isinstance(mtimes, list) and isinstance(sizes, list)):
+        return False
+    if not len(names) == len(mtimes) == len(sizes):
+        return False
+    fd = None
+    if _DIR_FD:
+        # Stated from the root's folder: a name from the root is shorter to resolve.
+        try:
+            fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:
+            return False
+    stat = os.stat
+    try:
+        for name, mtime, size in zip(names, mtimes, sizes, strict=True):
+            try:
+                status = stat(name, dir_fd=fd) if fd is not None else stat(os.path.join(root, name))
+            except OSError:
+                if mtime is not None:
+                    return False
+                continue
+            if status.st_mtime_ns != mtime or status.st_size != size:
+                return False
+    finally:
+        if fd is not None:
+            os.close(fd)
+    return True
 
 
 def _sha256(path: str) -> str | None:
@@ -289,13 +421,26 @@ def write(
         return False
     now_stats, hashes = kept
     before = {**before, **now_stats}
-    stats.update(before)
-    recorded = [stat[0] for name, stat in stats.items() if stat is not None and name not in hashes]
+    for name in before:
+        stats.pop(name, None)  # a project's file is kept in the columns only
+    recorded = [stat[0] for name, stat in stats.items() if stat is not None]
+    recorded.extend(
+        stat[0] for name, stat in before.items() if stat is not None and name not in hashes
+    )
     recorded.extend(mtime for mtime in folders.values() if mtime is not None)
     if any(abs(now - mtime) < _RACY_NS for mtime in recorded):
         return False
     if any(_stat(name) != stat for name, stat in before.items()):
         return False
+    names = sorted(before)
+    held = {str(path) for path in listed}
+    stated = [before[name] for name in names]
+    table: dict[str, int] = {}
+    findings = {
+        str(path): [_compact(item, table) for item in sorted(items, key=_printed)]
+        for path, items in listed.items()
+        if items
+    }
     payload = {
         "python": sys.version,
         "layercheck": __version__,
@@ -305,8 +450,12 @@ def write(
         "present": present,
         "command": command,
         "walked": sorted(set(walk_folders)),
-        "listed": sorted(str(path) for path in listed),
-        "found": {str(path): items for path, items in listed.items() if items},
+        "files": [_from_root(str(root), name) for name in names],
+        "mtimes": [None if stat is None else stat[0] for stat in stated],
+        "sizes": [0 if stat is None else stat[1] for stat in stated],
+        "unlisted": [name for name in names if name not in held],
+        "found": findings,
+        "strings": list(table),
         "hashed": hashes,
     }
     text = json.dumps(payload, separators=(",", ":"))
@@ -318,6 +467,11 @@ def write(
     write_atomic(where, whole)
     forget()
     return True
+
+
+def _printed(item: Encoded) -> tuple[Any, ...]:
+    """A file's findings are printed by position, then code (`Finding.sort_key`)."""
+    return (item[2], item[3], item[0])
 
 
 def _hashed_now(

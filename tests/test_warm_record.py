@@ -1,0 +1,152 @@
+"""The warm record keeps each file's findings in its own compact form (a table of
+strings, flat fixes, the project's files as columns): read back, they are the findings
+written, in the order a run prints them, and the command line's concise report made
+from them is the reporter's, byte for byte."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from layercheck import cli_warm, warm_record
+from layercheck.model import Applicability, ChainLink, Edit, Finding, Fix, Location
+from layercheck.report import REPORTERS
+from layercheck.report._common import display_name, display_path
+from layercheck.report.options import ReportOptions
+from layercheck.warm_write import encode
+
+NAMES = ("app/routes/users.py", "app/services/users.py", "app/services/orders.py", "app/m.py")
+
+
+def _finding(path: Path, row: int, column: int, code: str, fix: Fix | None = None) -> Finding:
+    chain = (ChainLink("app.routes.users", "app.services.users", 3),) if code == "LC102" else ()
+    end = Location(row, column + 4)
+    return Finding(code, f"{code} at {row}", path, Location(row, column), end, fix, row, chain)
+
+
+def _edit(row: int, text: str) -> Edit:
+    return Edit(Location(row, 1), Location(row, 5), text)
+
+
+def _project(root: Path) -> dict[Path, list[Finding]]:
+    """Files under `root`, aged past the moment a change could hide behind their stat,
+    and findings for three of them, each file's out of the order they are printed."""
+    for name in NAMES:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("x = 1\n")
+    (root / warm_record.FOLDER_NAME).mkdir()  # made now: writing the record changes no folder
+    then = time.time_ns() - 600 * 1_000_000_000
+    for path in [*root.rglob("*"), root]:
+        os.utime(path, ns=(then, then))
+    users, services, orders = (root / name for name in NAMES[:3])
+    safe = Fix(Applicability.SAFE, "Use it", (_edit(4, "status"), _edit(9, "")))
+    unsafe = Fix(Applicability.UNSAFE, "Drop it", (_edit(2, "pass"),))
+    return {
+        users: [
+            _finding(users, 9, 3, "LC201", safe),
+            _finding(users, 2, 7, "LC102"),
+            _finding(users, 2, 7, "LC101", unsafe),
+            _finding(users, 2, 1, "LC302", Fix(Applicability.SAFE, "Nothing to do", ())),
+        ],
+        services: [_finding(services, 1, 1, "LC201", safe)],
+        orders: [_finding(orders, 5, 2, "LC301", unsafe), _finding(orders, 5, 2, "LC301")],
+    }
+
+
+def _write(root: Path, found: dict[Path, list[Finding]], listed: tuple[str, ...]) -> None:
+    before: dict[str, warm_record.Stat] = {}
+    for name in NAMES:
+        status = (root / name).stat()
+        before[str(root / name)] = [status.st_mtime_ns, status.st_size]
+    kept = {root / name: [encode(item) for item in found.get(root / name, [])] for name in listed}
+    folders = sorted({str((root / name).parent) for name in NAMES} | {str(root)})
+    assert warm_record.write(root, os.getcwd(), before, kept, folders, [], True)
+    warm_record.forget()
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CI_PROJECT_DIR", raising=False)
+    warm_record.forget()
+    return tmp_path
+
+
+def test_findings_read_back_as_written_in_printed_order(root: Path) -> None:
+    found = _project(root)
+    _write(root, found, NAMES[:3])
+    warm, _ = warm_record.lookup(root)
+    assert warm is not None
+    for path, findings in found.items():
+        printed = sorted(findings, key=lambda item: (item.start.row, item.start.column, item.code))
+        assert warm.findings(str(path)) == [encode(item) for item in printed]
+    assert warm.findings(str(root / "app/m.py")) is None  # in the project, not held
+    assert warm.findings(str(root / "app/other.py")) is None  # not in the project
+
+
+def test_a_held_file_without_findings_has_none(root: Path) -> None:
+    _write(root, _project(root), NAMES)
+    warm, _ = warm_record.lookup(root)
+    assert warm is not None
+    assert warm.findings(str(root / "app/m.py")) == []
+
+
+def test_a_changed_file_of_the_project_makes_no_record(root: Path) -> None:
+    _write(root, _project(root), NAMES)
+    (root / "app/m.py").write_text("x = 22\n")
+    os.utime(root / "app/m.py", ns=(0, 0))
+    assert warm_record.lookup(root)[0] is None
+    warm_record.forget()
+    (root / "app/m.py").unlink()
+    assert warm_record.lookup(root)[0] is None
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+@pytest.mark.parametrize("output_format", ["concise", "json", "grouped", "pylint"])
+def test_the_report_from_the_record_is_the_reporters(
+    root: Path, quiet: bool, output_format: str
+) -> None:
+    found = _project(root)
+    _write(root, found, NAMES)
+    every = sorted((item for items in found.values() for item in items), key=Finding.sort_key)
+    expected = REPORTERS[output_format](every, ReportOptions(cwd=root, quiet=quiet))
+    held = cli_warm._files([str(root / "app")])
+    assert held is not None
+    files, strings = held
+    if output_format == "concise":
+        printed = cli_warm._concise(files, strings, str(root), quiet)
+    else:
+        printed = cli_warm._report(files, strings, str(root), output_format, quiet)
+    assert printed == (expected, len(every))
+    assert "[*] 2 fixable" in REPORTERS["concise"](every, ReportOptions(cwd=root))
+
+
+def test_a_record_of_another_shape_is_no_report(root: Path) -> None:
+    _write(root, _project(root), NAMES)
+    held = cli_warm._files([str(root)])
+    assert held is not None
+    files, strings = held
+    name = str(root / NAMES[0])
+    files[name] = [[*files[name][0][:2], "9", *files[name][0][3:]]]
+    assert cli_warm._concise(files, strings, str(root), False) is None
+    assert warm_record.resolved(files[name][0], strings) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "cwd"),
+    [
+        ("/srv/app/routes/users.py", "/srv"),
+        ("/srv/app/routes/users.py", "/srv/app/routes/users.py"),
+        ("/srv/app/routes/users.py", "/"),
+        ("/srv/app/routes/users.py", "/sr"),
+        ("/srv/app/routes/users.py", "/srv/app/routes/users"),
+        ("/srv/app/routes/users.py", "/elsewhere"),
+    ],
+)
+def test_a_name_is_shown_as_its_path_is(name: str, cwd: str) -> None:
+    if os.sep != "/":
+        pytest.skip("POSIX names")
+    assert display_name(name, cwd) == display_path(Path(name), Path(cwd))
