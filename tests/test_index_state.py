@@ -8,14 +8,19 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from support import write_project
 from test_cache import DOMAIN, age, fixture_facts
 from test_findings_cache import LC201, project, run, shown
 
-from layercheck import engine, flake8_project
+from layercheck import engine, flake8_project, orm
+from layercheck.config.settings import Overrides
+from layercheck.config.workspace import Workspace
+from layercheck.engine import Engine
 from layercheck.facts import FileFacts
 from layercheck.index import IndexState, ProjectIndex, state_of
 from layercheck.index_state import IndexStateFile
 from layercheck.layer_evidence import LayerDecision, LayerEvidence
+from layercheck.rules import CATALOG
 from layercheck.server.live import LiveChecker
 
 __all__ = ["project"]  # the fixture, used by name
@@ -107,8 +112,13 @@ def test_the_state_read_back_is_the_one_kept(tmp_path: Path) -> None:
     built = ProjectIndex(facts)
     state = state_of(built)
     assert any(decision.note for decision in state.decisions)
-    # No fixture's decisions ask a derived question: one is kept all the same.
-    state = state._replace(memo={**state.memo, ("shows-data-access", "app.repos"): True})
+    # No fixture's decisions ask a derived question: one is kept all the same, and the
+    # tables of the whole project a rule asks for.
+    state = state._replace(
+        memo={**state.memo, ("shows-data-access", "app.repos"): True},
+        bodies={"app.schemas.UserIn": (("POST", "/users"), ("PUT", "/users/{id}"))},
+        routes={"app.schemas.UserOut": ("read_user", "list_users")},
+    )
     kept = IndexStateFile(tmp_path, Path("/project"), "code")
     kept.save("digest", state)
     assert kept.load("another digest") is None
@@ -118,6 +128,11 @@ def test_the_state_read_back_is_the_one_kept(tmp_path: Path) -> None:
     given = ProjectIndex(facts, read)
     assert state_of(given) == state
     assert given.memo[("shows-data-access", "app.repos")] is True
+    assert given.request_bodies("app.schemas.UserIn") == (
+        ("POST", "/users"),
+        ("PUT", "/users/{id}"),
+    )
+    assert given.response_routes("app.schemas.UserOut") == ("read_user", "list_users")
     for item in facts:
         assert given.layer_of_path(item.path) == built.layer_of_path(item.path)
         assert given.layer_folder(item.path) == built.layer_folder(item.path)
@@ -152,3 +167,57 @@ def test_the_flake8_plugin_starts_from_the_state_a_run_kept(
     index = flake8_project._project_for(users, write_warm=False).project_index()
     assert str(users) in index.by_path
     assert decided == []
+
+
+MODELS = {
+    "app/__init__.py": "",
+    "app/models/__init__.py": "",
+    "app/models/base.py": (
+        "from sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n"
+    ),
+    "app/models/mixins.py": (
+        "from sqlalchemy import Column, Integer\n\n\nclass Stamped:\n"
+        "    created = Column(Integer)\n"
+    ),
+    "app/models/user.py": (
+        "from sqlalchemy import Column, Integer\n\nfrom app.models.base import Base\n"
+        "from app.models.mixins import Stamped\n\n\nclass User(Stamped, Base):\n"
+        '    __tablename__ = "users"\n    id = Column(Integer, primary_key=True)\n'
+    ),
+}
+
+
+def test_an_answer_about_the_whole_project_is_kept_for_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that checks one file asks which classes are model ancestors, a scan of
+    every class of the project: the state is kept again with the answer, and a run
+    after an edit that keeps the facts scans nothing and finds the same."""
+    write_project(tmp_path, MODELS, 'select = ["LC401"]')
+    age(tmp_path)
+    mixins = tmp_path / "app/models/mixins.py"
+    scans: list[int] = []
+    real = orm._mark_model_ancestors
+
+    def scan(index: ProjectIndex) -> None:
+        scans.append(1)
+        real(index)
+
+    monkeypatch.setattr(orm, "_mark_model_ancestors", scan)
+
+    def check(cache: bool = True) -> list[tuple[str, int, str]]:
+        workspace = Workspace(CATALOG, Overrides(no_cache=not cache), cwd=tmp_path)
+        return shown(Engine(workspace, jobs=1).check([mixins]))
+
+    expected = [("mixins.py", 5, "LC401")]
+    assert check() == expected
+    assert len(scans) == 1
+    for edit in ("# a comment: the same facts\n", "# and another\n"):
+        mixins.write_text(mixins.read_text() + edit)
+        age(tmp_path)
+        given = spy_states(monkeypatch)
+        assert check() == expected
+        assert [state is not None for state in given] == [True]
+        assert len(scans) == 1
+    assert check(cache=False) == expected
+    assert len(scans) == 2

@@ -37,7 +37,7 @@ from layercheck.facts import FileFacts
 from layercheck.findings_cache import FileStat, FindingsCache, stat_files
 from layercheck.held import HeldTexts, Pool
 from layercheck.import_roots import misrooted_imports_warning
-from layercheck.index import ProjectIndex, state_of, trim
+from layercheck.index import ProjectIndex, learned, state_of, trim
 from layercheck.index_reads import ReadingIndex, Reads, Replay
 from layercheck.index_state import IndexStateFile
 from layercheck.layers import Layer
@@ -717,6 +717,7 @@ class Engine:
         self._notes.extend(notes)
         index_digest = _index_digest(digests) if results is not None else ""
         index = self._index(root, files, every, index_digest)
+        known = learned(index)
         del every
         project_found = self._project_findings(files, index)
         outcomes: dict[Path, FileOutcome] = {}
@@ -749,6 +750,11 @@ class Engine:
             results.record_project(keys, stats, index_digest, notes, project_found, read_early)
             results.prune(file.path for file in files)
             self._save(results)
+        if index_digest and self.write_caches and learned(index) > known:
+            # The rules ran here (one file, or a few) and scanned the whole project for
+            # an answer: kept, the next run on the same facts does not scan again.
+            kept = IndexStateFile(files[0].settings.cache_dir, root, self._code_key)
+            kept.save(index_digest, state_of(index))
         return [outcomes[file.path] for file in mine], project_found
 
     def _index(

@@ -90,7 +90,12 @@ class IndexState(NamedTuple):
     """Each file's, by its path sorted (the targets a run names come first in its facts:
     the state serves a run whatever it names)."""
     memo: dict[tuple[str, str], bool]
-    """The derived answers the decisions asked for."""
+    """The derived answers the decisions asked for, and those the rules on the files
+    checked in the process that kept the state asked for (`learned`)."""
+    bodies: dict[str, tuple[tuple[str, str], ...]] | None = None
+    """`request_bodies`'s table, when a rule asked for it."""
+    routes: dict[str, tuple[str, ...]] | None = None
+    """`response_routes`'s table, when a rule asked for it."""
 
 
 class ProjectIndex:
@@ -140,6 +145,7 @@ class ProjectIndex:
             self._instances, self._type_aliases = state.instances, state.type_aliases
             self._decisions = dict(zip(sorted(self.by_path), state.decisions, strict=True))
             self.memo.update(state.memo)
+            self._bodies, self._response_routes = state.bodies, state.routes
             return
         kinds: dict[tuple[str, ...], tuple[str, ...]] = {}
         """Equal bases held once: most classes derive from a few."""
@@ -564,7 +570,19 @@ def state_of(index: ProjectIndex) -> IndexState:
         index._type_aliases,
         decisions,
         dict(index.memo),
+        index._bodies,
+        index._response_routes,
     )
+
+
+def learned(index: ProjectIndex) -> int:
+    """How many answers about the whole project the index holds (`trim` forgets none of
+    them): the model ancestors, `orm`'s scans, the request bodies and response routes.
+    Each costs a scan of every file's facts, and a run that checks one file of a large
+    project asks for them: when a run learned some, the state is kept again with them,
+    and the next run on the same facts scans nothing."""
+    whole = sum(1 for question, subject in index.memo if not subject or question not in DERIVED)
+    return whole + (index._bodies is not None) + (index._response_routes is not None)
 
 
 def trim(index: ProjectIndex) -> None:

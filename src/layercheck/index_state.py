@@ -25,8 +25,8 @@ from layercheck.index import IndexState
 from layercheck.layer_evidence import LayerDecision
 from layercheck.layers import Layer
 
-_REVISION: Final = 1
-"""Changes when the payload changes shape."""
+_REVISION: Final = 2
+"""Changes when the payload changes shape (2: the request bodies and response routes)."""
 
 
 class IndexStateFile:
@@ -83,6 +83,8 @@ def _encoded(state: IndexState) -> dict[str, Any]:
         ],
         "at": at,
         "memo": [[question, subject, answer] for (question, subject), answer in state.memo.items()],
+        "bodies": state.bodies,
+        "routes": state.routes,
     }
 
 
@@ -134,4 +136,13 @@ def _decoded(payload: dict[str, Any]) -> IndexState:
         if not isinstance(answer, bool):
             raise TypeError("not an answer")
         memo[(_text(question), _text(subject))] = answer
-    return IndexState(classes, functions, instances, aliases, decisions, memo)
+    bodies = payload["bodies"]
+    if bodies is not None:
+        bodies = {
+            _text(name): tuple((_text(method), _text(path)) for method, path in uses)
+            for name, uses in bodies.items()
+        }
+    routes = payload["routes"]
+    if routes is not None:
+        routes = {_text(name): _texts(functions) for name, functions in routes.items()}
+    return IndexState(classes, functions, instances, aliases, decisions, memo, bodies, routes)
