@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import json
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,33 @@ def test_a_cold_run_writes_its_entries_as_they_come_into_the_file_a_held_cache_w
     path, facts, _ = files[0]
     found: Any = again.lookup(path, settings, lambda: facts)
     assert found == facts
+
+
+def test_facts_encoded_where_they_were_gathered_are_stored_as_the_facts_themselves(
+    tmp_path: Path,
+) -> None:
+    """A worker encodes the facts for the cache (the parent never builds them as
+    objects): the same entries, records and digests as from the facts."""
+    root = small_project(tmp_path)
+    settings = Workspace(CATALOG, cwd=root).settings_for(root)
+    given = FactsCache(tmp_path / "a", root)
+    encoded = FactsCache(tmp_path / "b", root)
+    for name in FILES:
+        path, facts = root / name, facts_of(root, name)
+        stamp = cache.read_stamped(path)[1]
+        given.store(path, settings, stamp, facts)
+        sent = pickle.loads(pickle.dumps(cache.encode_facts(facts)))
+        assert sent.digest == facts_digest(facts)
+        encoded.store(path, settings, stamp, sent)
+    given.save()
+    encoded.save()
+    assert given.path.read_bytes() == encoded.path.read_bytes()
+    assert given.records_path.read_bytes() == encoded.records_path.read_bytes()
+    again = FactsCache(tmp_path / "b", root)
+    for name in FILES:
+        facts = facts_of(root, name)
+        found: Any = again.lookup(root / name, settings, lambda facts=facts: facts)
+        assert found == facts
 
 
 def test_a_stream_never_saved_leaves_nothing_behind(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ the cache or without."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import itertools
 import json
@@ -29,13 +30,17 @@ from test_cache import (
     spy_reads,
 )
 
-from layercheck import engine, findings_cache
+from layercheck import engine, envelope, findings_cache
+from layercheck.cache import Stamp
 from layercheck.config.loading import read_config
 from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
 from layercheck.engine import CheckResult, Engine
 from layercheck.facts import FileFacts
 from layercheck.index import IndexState, ProjectIndex
+from layercheck.layers import Layer
+from layercheck.model import Finding, Location
+from layercheck.parallel import FileOutcome
 from layercheck.reads_file import ReadsAt, ReadsFile, encode_reads
 from layercheck.rules import CATALOG
 
@@ -410,7 +415,9 @@ def test_a_findings_file_of_the_former_format_is_ignored(
     assert shown(run(project)) == LC201
     (found,) = findings_files(project)
     header, payload = found.read_text().split(',"payload":', 1)
-    fields = json.loads(payload[:-1])[:5]
+    # The former order: the project's files first, the entries after them.
+    results, *known = json.loads(payload[:-1])
+    fields = [*known, results]
     old = json.dumps(fields, separators=(",", ":"))
     checksum = hashlib.sha256(old.encode()).hexdigest()
     header = json.loads(header + "}")
@@ -489,3 +496,113 @@ def test_a_new_revision_in_another_file_moves_a_cached_migrations_finding(
     assert str(versions / "b2_email.py") in parsed
     (versions / "c3_tags.py").unlink()
     assert heads(cache=True) == [] == heads(cache=False)
+
+
+def _findings_of(root: Path, n: int) -> list[Finding]:
+    path = root / f"m{n}.py"
+    message = f'message {n}: "{path}" \\ é'
+    return (
+        [Finding("LC201", message, path, Location(n + 1, 0), Location(n + 1, 4))] if n % 2 else []
+    )
+
+
+def _store_outcomes(cache: findings_cache.FindingsCache, root: Path, count: int) -> None:
+    """`count` files' outcomes and reads, some with findings whose text needs escaping."""
+    for n in range(count):
+        path = root / f"m{n}.py"
+        layer = Layer.SERVICES if n % 3 else None
+        outcome = FileOutcome(path, layer, _findings_of(root, n))
+        reads = cache.write_reads([(f"q{n % 4}", "answer")])
+        cache.store(Stamp(1_000 + n, 10 + n, f"{n:064x}"), "key", "index", outcome, reads)
+    names = [str(root / f"m{n}.py") for n in range(count)]
+    stats: dict[str, findings_cache.FileStat | None] = {
+        name: (1_000 + n, 10 + n) for n, name in enumerate(names)
+    }
+    cache.record_project(dict.fromkeys(names, "key"), stats, "index", ["a note"])
+
+
+def test_a_streamed_findings_file_reads_back_as_a_held_one(tmp_path: Path) -> None:
+    """A cold run writes each entry as it is stored (nothing held): the same bytes as
+    the entries held and written at once, and the same outcomes read back."""
+    root = tmp_path / "project"
+    streamed = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+    streamed.stream()
+    held = findings_cache.FindingsCache(tmp_path / "b", root, "rules")
+    for each in (streamed, held):
+        _store_outcomes(each, root, 7)
+    assert streamed._results == {}, "not held"
+    assert len(held._results) == 7
+    streamed.save()
+    held.save()
+    assert streamed.path.read_bytes() == held.path.read_bytes()
+    assert streamed.reads_path.read_bytes() == held.reads_path.read_bytes()
+    assert not any(item.name.endswith(".tmp") for item in (tmp_path / "a").iterdir())
+    again = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+    assert again._results == held._results
+    assert again.notes() == ["a note"]
+    for n in range(7):
+        path = root / f"m{n}.py"
+        outcome = again.outcome(path, "key", "index", (1_000 + n, 10 + n))
+        assert outcome is not None
+        assert outcome.findings == _findings_of(root, n)
+        assert outcome.layer == (Layer.SERVICES if n % 3 else None)
+        assert again.stamp_of(path) == (10 + n, f"{n:064x}")
+        # Another index: the entry holds through its reads, read from the record named.
+        holds = again.outcome(path, "key", "other", (1_000 + n, 10 + n), holds=lambda q, a: True)
+        assert holds is not None
+        assert (
+            again.outcome(path, "key", "third", (1_000 + n, 10 + n), holds=lambda q, a: False)
+            is None
+        )
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 7, 64])
+def test_a_findings_file_read_a_piece_at_a_time_reads_as_a_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    """The file is read in pieces that may cut a name, an entry or an escape anywhere:
+    the same entries as read whole; a byte changed anywhere is an empty cache."""
+    root = tmp_path / "project"
+    held = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+    _store_outcomes(held, root, 5)
+    held.save()
+    monkeypatch.setattr(envelope, "_CHUNK", piece)
+    again = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+    assert again._results == held._results
+    assert again.notes() == ["a note"]
+    assert (
+        again.unchanged(
+            dict.fromkeys(held._project, "key"),
+            {name: (1_000 + n, 10 + n) for n, name in enumerate(held._project)},
+        )
+        == "index"
+    )
+    data = held.path.read_bytes()
+    start = data.index(b'"payload":')
+    for at in range(start + 10, len(data), max(1, len(data) // 40)):
+        changed = data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
+        held.path.write_bytes(changed)
+        damaged = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+        assert damaged._results == {}
+        assert damaged.notes() == []
+
+
+def test_a_stream_never_saved_leaves_the_findings_file_as_it_was(tmp_path: Path) -> None:
+    """A run that stops half-way (its cache dropped before `save`) damages nothing:
+    the file of the last run is still there, whole, and no temporary file is left."""
+    root = tmp_path / "project"
+    directory = tmp_path / "cache"
+    before = findings_cache.FindingsCache(directory, root, "other rules")
+    _store_outcomes(before, root, 3)
+    before.save()
+    kept = before.path.read_bytes()
+    streamed = findings_cache.FindingsCache(directory, root, "rules")
+    streamed.stream()
+    _store_outcomes(streamed, root, 5)
+    assert any(item.name.endswith(".tmp") for item in directory.iterdir())
+    del streamed
+    gc.collect()
+    assert not any(item.name.endswith(".tmp") for item in directory.iterdir())
+    assert before.path.read_bytes() == kept
+    again = findings_cache.FindingsCache(directory, root, "other rules")
+    assert again.outcome(root / "m1.py", "key", "index", (1_001, 11)) is not None

@@ -23,9 +23,11 @@ from layercheck.allowed_edges import CODE as UNUSED_ALLOWED_IMPORT
 from layercheck.allowed_edges import unused_allowed_imports
 from layercheck.cache import (
     NO_MTIME,
+    EncodedFacts,
     FactsCache,
     Prefetched,
     Stamp,
+    encode_facts,
     facts_digest,
     read_stamped,
     settings_key,
@@ -486,23 +488,26 @@ class Engine:
         load = self._loader(targets, stdin, prefetched, cache is not None)
         spill = FactsSpill() if spilling(len(files)) else None
 
-        def task(file: SourceFile) -> tuple[FileFacts | Packed, Stamp | None, str | None]:
+        def task(
+            file: SourceFile,
+        ) -> tuple[FileFacts | Packed, Stamp | None, EncodedFacts | None]:
             item = load(file, False)
-            if cache is None:
-                # Pickled here for the spill: the parent only writes the bytes.
-                return (packed(item.facts) if spill is not None else item.facts), None, None
-            return item.facts, item.stamp, facts_digest(item.facts)
+            # Pickled here for the spill, and encoded here for the cache: the parent
+            # only writes the bytes and never builds the facts as objects.
+            facts = packed(item.facts) if spill is not None else item.facts
+            return facts, item.stamp, encode_facts(item.facts) if cache is not None else None
 
         def received(
-            file: SourceFile, result: tuple[FileFacts | Packed, Stamp | None, str | None]
+            file: SourceFile,
+            result: tuple[FileFacts | Packed, Stamp | None, EncodedFacts | None],
         ) -> tuple[FileFacts, str | None]:
             # Stored and spilled as it arrives: no list holds every file's facts.
-            facts, stamp, digest = result
+            facts, stamp, encoded = result
             # Not stored by a run that does not save: a stored entry's record is written
             # to the records file at once.
-            if cache is not None and stamp is not None and save:
-                assert isinstance(facts, FileFacts)
-                cache.store(file.path, file.settings, stamp, facts, digest)
+            if encoded is not None and cache is not None and stamp is not None and save:
+                cache.store(file.path, file.settings, stamp, encoded)
+            digest = encoded.digest if encoded is not None else None
             if spill is not None:
                 return spill.keep(facts, str(file.path)), digest
             assert isinstance(facts, FileFacts)
@@ -725,6 +730,8 @@ class Engine:
         reading = None
         if results is not None:
             by_name = {str(path): digest for path, digest in digests.items()}
+            # Not held twice through the rules pass (nor inherited by its workers).
+            del digests
             holds = Replay(index, by_name).holds
             for file in mine:
                 key = keys[str(file.path)]
@@ -741,6 +748,10 @@ class Engine:
         if spill is not None:
             spill.settle()
         checked = self._rules_pass(root, todo, index, stdin, reading, failed, keep_reads)
+        if results is not None and checked:
+            # Written as they are stored, not held to the end of the run (a cold run);
+            # opened after the rules workers are gone, so none inherits the file.
+            results.stream()
         for file, (outcome, stamp, reads) in zip(todo, checked, strict=True):
             outcomes[file.path] = outcome
             if results is not None and stamp is not None and outcome.error is None:

@@ -47,6 +47,56 @@ def unseal(raw: bytes, key: str, checksum: Checksum) -> tuple[dict[str, object],
     return header, payload
 
 
+class SealedReader:
+    """A sealed file (sha256) read as its payload's text comes, a piece at a time, so
+    that a large cache file is never held whole as its bytes nor as its text: the header
+    first (ValueError when the file does not start as an envelope), the checksum
+    checked when the payload ends (`read` raises ValueError when it does not match, or
+    when the file does not end as an envelope)."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        import codecs
+        import hashlib
+
+        first = b""
+        while (cut := first.find(_PAYLOAD)) < 0:
+            more = handle.read(_CHUNK)
+            if not more:
+                raise ValueError("no envelope")
+            first += more
+        header = json.loads(first[:cut] + b"}")
+        if not isinstance(header, dict):
+            raise ValueError("no envelope")
+        self.header: dict[str, object] = header
+        self._handle = handle
+        self._held = first[cut + len(_PAYLOAD) :]
+        self._hasher = hashlib.sha256()
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._done = False
+
+    def read(self) -> str:
+        """The next piece of the payload's text; "" once it is all read and holds."""
+        while not self._done:
+            more = self._handle.read(_CHUNK)
+            data = self._held + more
+            if not more:
+                self._done = True
+                if not data.endswith(b"}"):
+                    raise ValueError("damaged envelope")
+                self._hasher.update(data[:-1])
+                if self._hasher.hexdigest() != self.header.get("sha256"):
+                    raise ValueError("damaged envelope")
+                return self._decoder.decode(data[:-1], final=True)
+            # The last byte read may be the envelope's closing brace, not the payload's:
+            # held back until the file ends.
+            payload, self._held = data[:-1], data[-1:]
+            self._hasher.update(payload)
+            text = self._decoder.decode(payload)
+            if text:
+                return text
+        return ""
+
+
 def sha256_hex(data: bytes) -> str:
     """The SHA-256 checksum the caches other than the warm record use. `hashlib` is
     imported here, when a checksum is taken: the warm path never takes one."""

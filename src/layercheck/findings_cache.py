@@ -21,9 +21,17 @@ its index digest matches or its reads still hold.
 
 The reads live in a second file (reads_file.py), one record a file, written as each
 file's reads arrive and read, one record at a time, only when the index changed. It is
-written before the findings file, which names each entry's record with a digest of its
-bytes: a findings file names the only reads that go with it, and without them no entry
-holds for another index.
+written before the findings file, whose entries each name their record with a digest of
+its bytes: a findings file names the only reads that go with it, and without them no
+entry holds for another index.
+
+A cold run (no entry to keep) writes each entry to the new file as it is stored instead
+of holding every file's until the end of the run (`stream`): the entries come first in
+the file, what is known only at the end (the project's files, the index digest) after
+them. Until `save` the new file is a temporary one: a run that stops half-way leaves
+the old file as it was. Each entry is kept as its JSON text, in the file (a string) and
+in memory, and parsed when asked about: the warm record reads the file of every file's
+findings after the run, and as objects they cost about three times their text.
 
 Like the facts cache: JSON, never pickle; a file that is damaged, edited, of another
 version or root is an empty cache; writes go to a temporary file renamed over the old.
@@ -33,11 +41,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.decoder
 import os
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from layercheck.cache import (
     NO_MTIME,
@@ -49,13 +60,18 @@ from layercheck.cache import (
     prepare_directory,
     read_stamped,
 )
-from layercheck.envelope import json_pieces, unseal, write_sealed
-from layercheck.envelope import sha256_hex as _sha256
+from layercheck.envelope import SealedReader, SealedWriter, json_pieces, write_sealed
 from layercheck.index_reads import Reads
 from layercheck.layers import Layer
 from layercheck.model import Finding
 from layercheck.parallel import FileOutcome
-from layercheck.reads_file import UNKNOWN, ReadsAt, ReadsFile
+from layercheck.reads_file import UNKNOWN, ReadsAt, ReadsFile, valid_at
+
+_scanstring: Final = cast(Callable[[str, int], tuple[str, int]], vars(json.decoder)["scanstring"])
+"""A JSON string's value and where it ends, from just after its opening quote."""
+_ENTRY: Final = 8
+"""The items of an entry (`FindingsCache._results`)."""
+_SEPARATORS: Final = (",", ":")
 
 FileStat = tuple[int, int]
 """(mtime_ns, size); mtime NO_MTIME when it cannot be trusted."""
@@ -65,8 +81,70 @@ _FINDING: Final = codec(Finding)
 
 def findings_format() -> str:
     """Changes when a finding, fix or edit gains, loses or retypes a field."""
-    shape = f"{_FINDING.shape};{format_id()};reads as records"
+    shape = f"{_FINDING.shape};{format_id()};reads as records;entries first, as text"
     return hashlib.sha256(shape.encode()).hexdigest()[:16]
+
+
+def _scan_entries(reader: SealedReader) -> tuple[dict[str, str], str]:
+    """The entries at the start of a findings file's payload (`[{"name":"text",...}`),
+    read a piece at a time (the file is never held whole: at 30,000 files, as its bytes
+    and its text, it was the largest thing a run held), and the text after them, read
+    to the end (ValueError when the file is not one `save` writes)."""
+    results: dict[str, str] = {}
+    text = ""
+    at = 0
+    while len(text) - at < 2:
+        text = text[at:] + _more(reader)
+        at = 0
+    if text[at : at + 2] != "[{":
+        raise ValueError("malformed")
+    at += 2
+    while True:
+        try:
+            if text[at] == "}" and not results:
+                at += 1
+                break
+            if text[at] != '"':
+                raise ValueError("malformed")
+            name, end = _scanstring(text, at + 1)
+            if text[end : end + 2] != ':"':
+                raise ValueError("malformed")
+            entry, end = _scanstring(text, end + 2)
+            after = text[end]
+        except (IndexError, ValueError):
+            # An item cut where the piece ends: read on (a malformed one fails at the end).
+            text = text[at:] + _more(reader)
+            at = 0
+            continue
+        results[name] = entry
+        at = end + 1
+        if after == "}":
+            break
+        if after != ",":
+            raise ValueError("malformed")
+    return results, text[at:] + "".join(iter(reader.read, ""))
+
+
+def _more(reader: SealedReader) -> str:
+    piece = reader.read()
+    if not piece:
+        raise ValueError("truncated")
+    return piece
+
+
+def _rest(text: str) -> list[Any]:
+    """The values after the entries: `,project,index,notes,found]`."""
+    decoder = json.JSONDecoder()
+    values: list[Any] = []
+    at = 0
+    for _ in range(4):
+        if text[at : at + 1] != ",":
+            raise ValueError("malformed")
+        value, at = decoder.raw_decode(text, at + 1)
+        values.append(value)
+    if text[at:] != "]":
+        raise ValueError("malformed")
+    return values
 
 
 def file_stat(path: Path | str, now: int) -> FileStat | None:
@@ -126,34 +204,38 @@ class FindingsCache:
         """Warnings about the project as a whole, from that index."""
         self._found: list[Any] = []
         """Findings about the project as a whole (LC004, in its config file), encoded."""
-        self._results: dict[str, list[Any]] = {}
-        """[mtime_ns, size, sha256, key, index digest, layer, findings] of files
-        reported on."""
+        self._results: dict[str, str] = {}
+        """The JSON text of [mtime_ns, size, sha256, key, index digest, layer, findings,
+        reads] of each file reported on; reads: where the entry's reads are in the reads
+        file (reads_file.ReadsAt), None when unknown."""
         self.reads_path = self.path.with_name("reads-" + self.path.name.removeprefix("findings-"))
-        self._reads_at: dict[str, Any] = {}
-        """Where each entry's reads are in the reads file (reads_file.ReadsAt)."""
         self._reads: ReadsFile | None = None
         self._prepared = False
         self._dirty = False
+        self._writer: SealedWriter | None = None
+        """The new file the entries stored go to as they come (`stream`)."""
+        self._streamed = 0
+        """The entries written there: they are not held."""
+        self._broken: OSError | None = None
+        """Why the streamed file could not be written: `save` raises it."""
         self._read()
 
     def _read(self) -> None:
         try:
-            opened = unseal(self.path.read_bytes(), "sha256", _sha256)
-            if opened is None:
-                raise ValueError("no payload")
-            header, text = opened
-            if (
-                header.get("layercheck") != VERSION
-                or header.get("format") != findings_format()
-                or header.get("root") != str(self.root)
-                or header.get("rules") != self.rules_key
-            ):
-                raise ValueError("another cache")
-            project, index, notes, found, results, reads_at = json.loads(text)
+            with open(self.path, "rb") as handle:
+                reader = SealedReader(handle)
+                header = reader.header
+                if (
+                    header.get("layercheck") != VERSION
+                    or header.get("format") != findings_format()
+                    or header.get("root") != str(self.root)
+                    or header.get("rules") != self.rules_key
+                ):
+                    raise ValueError("another cache")
+                results, rest = _scan_entries(reader)
+                project, index, notes, found = _rest(rest)
             if not (
-                isinstance(reads_at, dict)
-                and isinstance(project, dict)
+                isinstance(project, dict)
                 and isinstance(index, str)
                 and isinstance(notes, list)
                 and isinstance(found, list)
@@ -165,12 +247,32 @@ class FindingsCache:
             return
         self._project, self._index, self._notes, self._results = project, index, notes, results
         self._found = found
-        self._reads_at = reads_at
+
+    def _named(self) -> dict[str, ReadsAt]:
+        """Where each entry's reads are, for the entries that know."""
+        named: dict[str, ReadsAt] = {}
+        for name in self._results:
+            entry = self._entry(name)
+            at = entry[-1] if entry is not None else None
+            if valid_at(at):
+                named[name] = (int(at[0]), int(at[1]), str(at[2]))
+        return named
+
+    def _entry(self, name: str) -> list[Any] | None:
+        """The file's entry as values; None when there is none or it is corrupt."""
+        text = self._results.get(name)
+        if text is None:
+            return None
+        try:
+            entry = json.loads(text)
+        except (ValueError, TypeError, RecursionError):
+            return None
+        return entry if isinstance(entry, list) and len(entry) == _ENTRY else None
 
     def _loaded_reads(self) -> ReadsFile:
         """Read from disk only when an entry is replayed: recording appends."""
         if self._reads is None:
-            self._reads = ReadsFile(self.reads_path, self._reads_at)
+            self._reads = ReadsFile(self.reads_path, self._named())
         return self._reads
 
     # -- the warm path --------------------------------------------------------------------
@@ -238,11 +340,13 @@ class FindingsCache:
         index, or one for which `holds(question, answer)` says yes to each of its
         reads); else None. A corrupt entry is dropped."""
         name = str(path)
-        entry = self._results.get(name)
-        if entry is None or stat is None:
+        if name not in self._results or stat is None:
             return None
+        entry = self._entry(name)
         try:
-            mtime, size, digest, entry_key, entry_index, layer, findings = entry
+            if entry is None:
+                raise ValueError("malformed entry")
+            mtime, size, digest, entry_key, entry_index, layer, findings, reads_at = entry
             if entry_key != key or size != stat[1]:
                 return None
             sha256 = sha256 or self._hashed.get(name)
@@ -253,9 +357,10 @@ class FindingsCache:
                 return None
             if entry_index != index:
                 reads = self._loaded_reads()
-                if holds is None or not reads.hold(self._reads_at.get(name), holds):
+                if holds is None or not reads.hold(reads_at, holds):
                     return None
                 entry[4] = index
+                self._results[name] = json.dumps(entry, separators=_SEPARATORS)
                 self._dirty = True
             decoded = [decode_finding(item) for item in findings]
             return FileOutcome(path, Layer.known(layer) if layer is not None else None, decoded)
@@ -267,8 +372,8 @@ class FindingsCache:
     def stamp_of(self, path: Path) -> tuple[int, str] | None:
         """(size, sha256) an entry of `path` was stored with, so that a caller whose stat
         cannot tell may hash the file and ask again."""
-        entry = self._results.get(str(path))
-        if entry is None or len(entry) != 7:
+        entry = self._entry(str(path))
+        if entry is None:
             return None
         size, digest = entry[1], entry[2]
         return (size, digest) if isinstance(size, int) and isinstance(digest, str) else None
@@ -319,11 +424,13 @@ class FindingsCache:
         """`reads`: where `write_reads` put the file's reads; None keeps those of the
         entry there is (the same bytes, found again by their hash)."""
         name = str(outcome.path)
-        if reads is not None and self._reads_at.get(name) != list(reads):
-            self._reads_at[name] = list(reads)
-            self._dirty = True
+        if reads is not None:
+            at: list[Any] | None = list(reads)
+        else:
+            old = self._entry(name)
+            at = old[-1] if old is not None else None
         layer = outcome.layer.value if outcome.layer is not None else None
-        entry = [
+        values = [
             stamp.mtime_ns,
             stamp.size,
             stamp.sha256,
@@ -331,13 +438,50 @@ class FindingsCache:
             index,
             layer,
             [encode_finding(finding) for finding in outcome.findings],
+            at,
         ]
+        entry = json.dumps(values, separators=_SEPARATORS)
+        if self._writer is not None:
+            self._write_entry(name, entry)
+            return
         if self._results.get(name) != entry:
             self._results[name] = entry
             self._dirty = True
 
+    def stream(self) -> None:
+        """When the cache holds no entry (a cold run), the entries stored from now on
+        are written to the new file as they come instead of held (every file's
+        findings, to the end of the run); `save` completes it. Not for a run that will
+        not save."""
+        if self._results or self._writer is not None:
+            return
+        try:
+            prepare_directory(self.directory)
+            writer = SealedWriter(self.path, self._header())
+        except OSError:
+            return  # held, and the save reports why the folder cannot be written
+        self._writer = writer
+        weakref.finalize(self, writer.abandon)
+        self._dirty = True
+
+    def _write_entry(self, name: str, entry: str) -> None:
+        """One more item of the streamed file's dict of entries (a name written twice:
+        the last wins, as `json` reads it)."""
+        writer = self._writer
+        assert writer is not None
+        if self._broken is not None:
+            return
+        try:
+            writer.write(("," if self._streamed else "[{") + encode_basestring_ascii(name) + ":")
+            writer.write(encode_basestring_ascii(entry))
+        except OSError as exc:
+            self._broken = exc
+            writer.abandon()
+        self._streamed += 1
+
     def prune(self, present: Iterable[Path]) -> None:
-        """Drop the results of files that are no longer in the project."""
+        """Drop the results of files that are no longer in the project (a streamed
+        entry is of a file of this run's project)."""
         keep = {str(path) for path in present} | set(self._project)
         for name in [name for name in self._results if name not in keep]:
             del self._results[name]
@@ -345,25 +489,53 @@ class FindingsCache:
 
     def save(self) -> None:
         """Write the file when anything changed (OSError when it cannot be written)."""
-        named = {name: at for name, at in self._reads_at.items() if name in self._results}
-        if len(named) != len(self._reads_at):
-            self._dirty = True
         reads = self._reads
         if reads is not None:
-            kept = reads.finish(named)
-            named = {name: list(at) for name, at in kept.items()}
-        self._reads_at = named
+            # Before the findings file, whose entries name these records.
+            named = self._named()
+            for name, at in reads.finish(named).items():
+                entry = self._entry(name)
+                if at != named[name] and entry is not None:
+                    entry[-1] = list(at)
+                    self._results[name] = json.dumps(entry, separators=_SEPARATORS)
+                    self._dirty = True
+        if self._writer is not None:
+            self._close_stream()
+            return
         if not self._dirty:
             return
         prepare_directory(self.directory)
-        payload = json_pieces(
-            [self._project, self._index, self._notes, self._found, self._results, named]
-        )
-        header = {
+        rest = [self._project, self._index, self._notes, self._found]
+        payload = json_pieces([self._results, *rest])
+        write_sealed(self.path, self._header(), payload)
+        self._dirty = False
+
+    def _close_stream(self) -> None:
+        writer = self._writer
+        assert writer is not None
+        self._writer = None
+        try:
+            if self._broken is not None:
+                raise self._broken
+            for name, entry in self._results.items():  # none unless set since `stream`
+                self._write_entry(name, entry)
+            if self._broken is not None:
+                raise self._broken
+            writer.write("}" if self._streamed else "[{}")
+            for part in (self._project, self._index, self._notes, self._found):
+                writer.write(",")
+                for piece in json_pieces(part, 1):
+                    writer.write(piece)
+            writer.write("]")
+            writer.close()
+        finally:
+            writer.abandon()
+        self._dirty = False
+
+    def _header(self) -> dict[str, str]:
+        return {
             "layercheck": VERSION,
             "format": findings_format(),
             "root": str(self.root),
             "rules": self.rules_key,
         }
-        write_sealed(self.path, header, payload)
-        self._dirty = False
