@@ -253,24 +253,15 @@ def resolved(item: object, strings: list[str]) -> Encoded | None:
         return None
     assert isinstance(item, list)
     try:
-        code, message, row, column, end_row, end_column, noqa_row, fix, chain = item
+        fix, chain = item[7], item[8]
         if fix is not None:
             applicability, fix_message, *flat = fix
             if len(flat) % 5:
                 return None
             edits = [[*flat[at : at + 4], strings[flat[at + 4]]] for at in range(0, len(flat), 5)]
             fix = [applicability, strings[fix_message], edits]
-        return [
-            strings[code],
-            strings[message],
-            row,
-            column,
-            end_row,
-            end_column,
-            noqa_row,
-            fix,
-            [] if chain is None else chain,
-        ]
+        # The positions and noqa row (2 to 6) are kept as they are.
+        return [strings[item[0]], strings[item[1]], *item[2:7], fix, chain or []]
     except (ValueError, TypeError, IndexError):
         return None
 
@@ -282,22 +273,12 @@ def _compact(item: Encoded, table: dict[str, int]) -> Compact:
     def at(text: str) -> int:
         return table.setdefault(text, len(table))
 
-    code, message, row, column, end_row, end_column, noqa_row, fix, chain = item
+    fix = item[7]
     if fix is not None:
         applicability, fix_message, edits = fix
         flat = [value for edit in edits for value in (*edit[:4], at(edit[4]))]
         fix = [applicability, at(fix_message), *flat]
-    return [
-        at(code),
-        at(message),
-        row,
-        column,
-        end_row,
-        end_column,
-        noqa_row,
-        fix,
-        chain or None,
-    ]
+    return [at(item[0]), at(item[1]), *item[2:7], fix, item[8] or None]
 
 
 def _holds(payload: Mapping[str, object], root: str) -> bool:
