@@ -264,7 +264,7 @@ def test_flake8_with_jobs_after_a_run_reads_the_record(project: Path) -> None:
     payload["found"][name] = [[code, message, 1, 1, 1, 2, None, None, []]]
     text = json.dumps(payload, separators=(",", ":"))
     header = json.loads(raw[:cut] + b"}")
-    header["checksum"] = warm_record.checksum(text.encode())
+    header["checksum"] = warm_record.sealed(text.encode())
     where.write_text(json.dumps(header, separators=(",", ":"))[:-1] + ',"payload":' + text + "}")
     found, _ = flake8(project, "-j2", "app")
     assert found == sorted([*CLI_LINES, "app/routes/users.py:1:1: LC999 forged"])
@@ -340,8 +340,10 @@ def _record(root: Path, saved: Path, hashed: dict[str, str]) -> bool:
         mtime = -1 if path == saved else status.st_mtime_ns
         before[str(path)] = [mtime, status.st_size]
     folders = sorted({str(path.parent) for path in files} | {str(root)})
-    listed: dict[Path, list[warm_record.Encoded]] = {path: [] for path in files}
-    return warm_record.write(root, os.getcwd(), before, listed, folders, [], True, hashed)
+    listed: dict[str, list[warm_record.Encoded]] = {str(path): [] for path in files}
+    return warm_record.write(
+        root, os.getcwd(), before, listed.get, folders, [], lambda: True, hashed
+    )
 
 
 def test_a_file_saved_a_moment_before_is_kept_by_its_hash(tmp_path: Path) -> None:
@@ -384,9 +386,9 @@ def test_no_record_past_the_files_that_may_be_hashed(tmp_path: Path) -> None:
         str(path): [-1 if path in many else path.stat().st_mtime_ns, path.stat().st_size]
         for path in files
     }
-    listed: dict[Path, list[warm_record.Encoded]] = {path: [] for path in files}
+    listed: dict[str, list[warm_record.Encoded]] = {str(path): [] for path in files}
     folders = sorted({str(path.parent) for path in files} | {str(tmp_path)})
     write = warm_record.write
-    assert not write(tmp_path, os.getcwd(), before, listed, folders, [], True, hashed)
-    del before[str(many[0])], hashed[str(many[0])], listed[many[0]]
-    assert write(tmp_path, os.getcwd(), before, listed, folders, [], True, hashed)
+    assert not write(tmp_path, os.getcwd(), before, listed.get, folders, [], lambda: True, hashed)
+    del before[str(many[0])], hashed[str(many[0])], listed[str(many[0])]
+    assert write(tmp_path, os.getcwd(), before, listed.get, folders, [], lambda: True, hashed)

@@ -76,3 +76,40 @@ def test_a_payload_written_in_pieces_is_the_file_sealed_whole(
     assert written == len(whole.encode())
     assert unseal(whole.encode()[:-1], "sha256", _sha256) is not None
     assert [path.name for path in tmp_path.iterdir()] == ["pieces"], "no temporary left"
+
+
+class _RunningCrc:
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data: bytes, /) -> None:
+        self.value = zlib.crc32(data, self.value)
+
+    def hexdigest(self) -> str:
+        return f"{self.value:08x}"
+
+
+def test_a_running_checksum_of_its_own_key_seals_as_seal_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm record's CRC, taken as the pieces are written, under its own key."""
+    monkeypatch.setattr(envelope, "_CHUNK", 5)
+    writer = envelope.SealedWriter(tmp_path / "crc", HEADER, "sum", _RunningCrc())
+    for piece in json_pieces(VALUE):
+        writer.write(piece)
+    writer.close()
+    whole = seal(HEADER, json.dumps(VALUE, separators=(",", ":")), "sum", _crc)
+    assert (tmp_path / "crc").read_bytes() == whole.encode()
+
+
+def test_a_checksum_that_changes_width_writes_nothing(tmp_path: Path) -> None:
+    class Growing(_RunningCrc):
+        def hexdigest(self) -> str:
+            return "0" * (1 + self.value % 7)
+
+    writer = envelope.SealedWriter(tmp_path / "bad", HEADER, "sum", Growing())
+    writer.write("[1]")
+    with pytest.raises(ValueError):
+        writer.close()
+    writer.abandon()
+    assert list(tmp_path.iterdir()) == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -61,9 +62,11 @@ def _write(root: Path, found: dict[Path, list[Finding]], listed: tuple[str, ...]
     for name in NAMES:
         status = (root / name).stat()
         before[str(root / name)] = [status.st_mtime_ns, status.st_size]
-    kept = {root / name: [encode(item) for item in found.get(root / name, [])] for name in listed}
+    kept = {
+        str(root / name): [encode(item) for item in found.get(root / name, [])] for name in listed
+    }
     folders = sorted({str((root / name).parent) for name in NAMES} | {str(root)})
-    assert warm_record.write(root, os.getcwd(), before, kept, folders, [], True)
+    assert warm_record.write(root, os.getcwd(), before, kept.get, folders, [], lambda: True)
     warm_record.forget()
 
 
@@ -102,6 +105,44 @@ def test_a_changed_file_of_the_project_makes_no_record(root: Path) -> None:
     warm_record.forget()
     (root / "app/m.py").unlink()
     assert warm_record.lookup(root)[0] is None
+
+
+def test_the_command_may_print_only_a_record_of_every_file(root: Path) -> None:
+    """`command` is asked only when every file is held; a record of no file is none."""
+    found = _project(root)
+    before: dict[str, warm_record.Stat] = {}
+    for name in NAMES:
+        status = (root / name).stat()
+        before[str(root / name)] = [status.st_mtime_ns, status.st_size]
+    folders = sorted({str((root / name).parent) for name in NAMES} | {str(root)})
+    asked: list[bool] = []
+
+    def command() -> bool:
+        asked.append(True)
+        return True
+
+    def held(count: int) -> Callable[[str], list[warm_record.Encoded] | None]:
+        kept = {
+            str(root / name): [encode(item) for item in found.get(root / name, [])]
+            for name in NAMES[:count]
+        }
+        return kept.get
+
+    write = warm_record.write
+    assert not write(root, os.getcwd(), before, held(0), folders, [], command)
+    folder = warm_record.record_file(root).parent
+    left = [path.name for path in folder.iterdir()] if folder.exists() else []
+    assert not [name for name in left if "warm-" in name], "nothing written, no temporary left"
+    assert write(root, os.getcwd(), before, held(3), folders, [], command)
+    warm = warm_record.lookup(root)[0]
+    assert warm is not None
+    assert not warm.command
+    assert asked == []
+    assert write(root, os.getcwd(), before, held(4), folders, [], command)
+    warm = warm_record.lookup(root)[0]
+    assert warm is not None
+    assert warm.command
+    assert asked == [True]
 
 
 @pytest.mark.parametrize("quiet", [False, True])

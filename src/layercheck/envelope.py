@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, Protocol
 
 _PAYLOAD: Final = b',"payload":'
 """Where the payload starts: no JSON string holds an unescaped quote, so the first match
@@ -143,19 +143,38 @@ def write_sealed(
         writer.abandon()
 
 
+class Running(Protocol):
+    """A checksum taken as the bytes come (`hashlib`'s objects are): its `hexdigest` has
+    the same width whatever the bytes, so that it can be written over a placeholder."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
 class SealedWriter:
-    """A sealed file (sha256) written as its payload's pieces come: to a temporary file
-    beside `path`, hashed as written, the checksum written over a placeholder of its
-    width at the end and the file renamed over `path` (`close`); `abandon` removes it."""
+    """A sealed file written as its payload's pieces come: to a temporary file beside
+    `path`, its checksum (`running`, under `key`; sha256 unless given) taken as written
+    and written over a placeholder of its width at the end, and the file renamed over
+    `path` (`close`); `abandon` removes it."""
 
-    def __init__(self, path: Path, header: Mapping[str, object]) -> None:
-        import hashlib
+    def __init__(
+        self,
+        path: Path,
+        header: Mapping[str, object],
+        key: str = "sha256",
+        running: Running | None = None,
+    ) -> None:
+        if running is None:
+            import hashlib
 
+            running = hashlib.sha256()
         self.path = path
-        placeholder = "0" * 64
-        text = json.dumps({**header, "sha256": placeholder}, separators=(",", ":"))
+        placeholder = "0" * len(running.hexdigest())
+        text = json.dumps({**header, key: placeholder}, separators=(",", ":"))
         self._at = text.rindex(placeholder)
-        self._hasher = hashlib.sha256()
+        self._width = len(placeholder)
+        self._hasher = running
         self._pending: list[str] = []
         self._size = 0
         temporary, handle = _open_temporary(path)
@@ -184,8 +203,11 @@ class SealedWriter:
         self._flush()
         handle.write(b"}" + end)
         written = handle.tell()
+        value = self._hasher.hexdigest()
+        if len(value) != self._width:
+            raise ValueError("a checksum whose width changed")
         handle.seek(self._at)
-        handle.write(self._hasher.hexdigest().encode())
+        handle.write(value.encode())
         handle.close()
         self._handle = None
         os.replace(temporary, self.path)

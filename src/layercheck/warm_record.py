@@ -39,12 +39,12 @@ import os
 import sys
 import time
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final, cast
 
 from layercheck import __version__
-from layercheck.envelope import seal, unseal, write_atomic
+from layercheck.envelope import SealedWriter, json_pieces, unseal
 
 FOLDER_NAME: Final = ".layercheck_cache"
 """The default cache folder: the only one the warm path looks in, as it knows no
@@ -54,6 +54,7 @@ FORMAT: Final = 4
 hashes of files recorded a moment after they changed; 4: the project's files as columns,
 named from the root, each file's findings in the order they are printed)."""
 _RACY_NS: Final = 2_000_000_000
+_SEPARATORS: Final = (",", ":")
 _NO_MTIME: Final = -1
 """The mtime of a stat that cannot tell (findings_cache.file_stat; cache.NO_MTIME, not
 imported: this module imports nothing of layercheck's that a warm start does not need)."""
@@ -203,7 +204,7 @@ def forget() -> None:
 
 def _load(where: Path, root: Path) -> Warm | None:
     try:
-        opened = unseal(where.read_bytes(), "checksum", checksum)
+        opened = unseal(where.read_bytes(), "checksum", sealed)
         if opened is None:
             return None
         header, text = opened
@@ -353,20 +354,22 @@ def write(
     root: Path,
     cwd: str,
     before: Mapping[str, Stat],
-    listed: Mapping[Path, list[Encoded]],
+    listed: Callable[[str], list[Encoded] | None],
     walk_folders: Iterable[str],
     walk_stats: Iterable[str],
-    command: bool,
+    command: Callable[[], bool],
     hashed: Mapping[str, str] | None = None,
 ) -> bool:
-    """Keep `listed` (the findings of the files the findings cache held) for the project
-    at `root`: `before` is the stat of each of its files taken before the findings cache
-    was asked, `walk_folders` the folders its walk listed, `walk_stats` the ignore and
-    `__init__.py` files it read; `command`: see `Warm.command`; `hashed`: the sha256 of
-    the bytes the findings of a file whose stat could not tell rest on (`before` has no
-    mtime for it). False, and nothing written, when any of it was modified too recently
-    to be trusted (but for at most `HASHED_AT_MOST` files of `hashed` whose bytes are
-    still those), or changed since. OSError when the file cannot be written."""
+    """Keep the findings of the files the findings cache holds for the project at `root`
+    (`listed`: a file's, by its name in `before`; None when it holds none for the file):
+    `before` is the stat of each of its files taken before the findings cache was asked,
+    `walk_folders` the folders its walk listed, `walk_stats` the ignore and `__init__.py`
+    files it read; `command`, asked only when every file is held: see `Warm.command`;
+    `hashed`: the sha256 of the bytes the findings of a file whose stat could not tell
+    rest on (`before` has no mtime for it). False, and nothing written, when no file is
+    held, or when any of it was modified too recently to be trusted (but for at most
+    `HASHED_AT_MOST` files of `hashed` whose bytes are still those), or changed since.
+    OSError when the file cannot be written."""
     now = time.time_ns()
     folders: dict[str, int | None] = {}
     cache_folder = str(root / FOLDER_NAME)
@@ -414,40 +417,82 @@ def write(
     if any(_stat(name) != stat for name, stat in before.items()):
         return False
     names = sorted(before)
-    held = {str(path) for path in listed}
     stated = [before[name] for name in names]
-    table: dict[str, int] = {}
-    findings = {
-        str(path): [_compact(item, table) for item in sorted(items, key=_printed)]
-        for path, items in listed.items()
-        if items
-    }
-    payload = {
+    head: dict[str, object] = {
         "python": sys.version,
         "layercheck": __version__,
         "cwd": cwd,
         "folders": folders,
         "stats": stats,
         "present": present,
-        "command": command,
         "walked": sorted(set(walk_folders)),
         "files": [_from_root(str(root), name) for name in names],
         "mtimes": [None if stat is None else stat[0] for stat in stated],
         "sizes": [0 if stat is None else stat[1] for stat in stated],
-        "unlisted": [name for name in names if name not in held],
-        "found": findings,
-        "strings": list(table),
         "hashed": hashes,
     }
-    text = json.dumps(payload, separators=(",", ":"))
-    whole = seal({"root": str(root), "format": FORMAT}, text, "checksum", checksum)
+    del stated
     from layercheck.cache import prepare_directory
 
     where = record_file(root)
     prepare_directory(where.parent)
-    write_atomic(where, whole)
+    # Written as each file's findings are asked for: at 100,000 files, every file's
+    # findings held at once, then the payload's text and its bytes, were the largest
+    # thing a run held, at its very end.
+    writer = SealedWriter(where, {"root": str(root), "format": FORMAT}, "checksum", _Crc())
+    try:
+        for at, (key, value) in enumerate(head.items()):
+            writer.write(("," if at else "{") + json.dumps(key) + ":")
+            for piece in json_pieces(value, 1):
+                writer.write(piece)
+        del head
+        table: dict[str, int] = {}
+        unlisted: list[str] = []
+        writer.write(',"found":{')
+        first = True
+        for name in names:
+            items = listed(name)
+            if items is None:
+                unlisted.append(name)
+            elif items:
+                compact = [_compact(item, table) for item in sorted(items, key=_printed)]
+                text = json.dumps(compact, separators=_SEPARATORS)
+                writer.write(("" if first else ",") + json.dumps(name) + ":" + text)
+                first = False
+        if len(unlisted) == len(names):
+            return False
+        may_print = not unlisted and command()
+        writer.write('},"unlisted":' + json.dumps(unlisted, separators=_SEPARATORS))
+        writer.write(',"strings":' + json.dumps(list(table), separators=_SEPARATORS))
+        writer.write(',"command":' + json.dumps(may_print) + "}")
+        writer.close()
+    finally:
+        writer.abandon()
     forget()
     return True
+
+
+class _Crc:
+    """The record's checksum (`sealed`) taken as its bytes are written."""
+
+    def __init__(self) -> None:
+        self._crc = 0
+        self._size = 0
+
+    def update(self, data: bytes, /) -> None:
+        self._crc = zlib.crc32(data, self._crc)
+        self._size += len(data)
+
+    def hexdigest(self) -> str:
+        # The size at a fixed width: the value is written over a placeholder.
+        return f"{self._crc:08x}-{self._size:015d}"
+
+
+def sealed(data: bytes) -> str:
+    """The checksum of the record's payload."""
+    running = _Crc()
+    running.update(data)
+    return running.hexdigest()
 
 
 def _printed(item: Encoded) -> tuple[Any, ...]:

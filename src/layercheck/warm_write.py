@@ -76,20 +76,20 @@ def write(
     warn: Callable[[str], None],
 ) -> None:
     """`before`: the stat of each file, taken before the findings cache was asked."""
-    listed: dict[Path, list[warm_record.Encoded]] = {}
-    for file in files:
-        outcome = held.outcome(file.path)
-        if outcome is not None:
-            listed[file.path] = [encode(finding) for finding in outcome.findings]
-    if not listed:
+    if not files:
         return
     walked = TreeCache(files[0].settings.cache_dir, root).rested_on()
     if walked is None:
         return
     folders, read = walked
-    command = len(listed) == len(files) and _command_may_print(
-        workspace, root, files, folders, held
-    )
+
+    def listed(name: str) -> list[warm_record.Encoded] | None:
+        outcome = held.outcome(Path(name))
+        return None if outcome is None else [encode(finding) for finding in outcome.findings]
+
+    def command() -> bool:
+        return _command_may_print(workspace, root, files, folders, held)
+
     stats = {name: None if stat is None else list(stat) for name, stat in before.items()}
     try:
         warm_record.write(root, cwd, stats, listed, folders, read, command, held.hashed)
