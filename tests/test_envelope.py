@@ -109,7 +109,7 @@ def test_a_checksum_that_changes_width_writes_nothing(tmp_path: Path) -> None:
 
     writer = envelope.SealedWriter(tmp_path / "bad", HEADER, "sum", Growing())
     writer.write("[1]")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="width"):
         writer.close()
     writer.abandon()
     assert list(tmp_path.iterdir()) == []
