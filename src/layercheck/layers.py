@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import ClassVar, Final
@@ -219,10 +220,16 @@ def path_layer(
 
 
 def _in_alembic_versions(path: Path) -> bool:
-    parts = path.parts
-    for up in range(min(3, len(parts) - 2)):  # the three folders above, the root aside
-        if parts[-2 - up] == "versions" and (path.parents[up + 1] / "env.py").is_file():
+    # On the path's text, not `path.parts`: a path keeps the tuple that makes, and the
+    # path of every file of the project is held to the end of the run.
+    folder = os.path.dirname(str(path))
+    for _ in range(3):  # the three folders above, the root aside
+        above = os.path.dirname(folder)
+        if above == folder:
+            break
+        if os.path.basename(folder) == "versions" and os.path.isfile(os.path.join(above, "env.py")):
             return True
+        folder = above
     return False
 
 
