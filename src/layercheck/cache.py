@@ -342,20 +342,55 @@ def _header_of(encoded: object) -> list[object] | None:
 Entry = dict[str, Any]
 Prefetched = tuple[bytes, Stamp]
 """A miss that had to read the file: its bytes and stamp, so it is not read again."""
-_SEGMENTS_SHARE: Final = 4
+SEGMENTS_SHARE: Final = 4
 """Segments are appended while they stay under 1/4 of the base's bytes."""
 
 
 @dataclass(frozen=True, slots=True)
-class _Known:
-    """The cache file as this run read it: what an appended segment must follow."""
+class Known:
+    """A cache file of a base and segments as this run read it: what an appended
+    segment must follow."""
 
     identity: tuple[int, int]
     """(st_dev, st_ino): a file renamed over it since is another file."""
     base: int
-    """The bytes of the base line."""
+    """The bytes of the base."""
     length: int
     """The bytes of the base and the segments read."""
+
+    @classmethod
+    def written(cls, path: Path, size: int) -> Known | None:
+        """The base of `size` bytes just written at `path`; None when the file there is
+        not that one any more."""
+        try:
+            status = path.stat()
+        except OSError:
+            return None
+        return cls((status.st_dev, status.st_ino), size, size) if status.st_size == size else None
+
+    def grown(self, data: bytes) -> bool:
+        """Whether the segments, with `data` appended, would outgrow their share of
+        the base (the file is written anew instead)."""
+        return self.length - self.base + len(data) > self.base // SEGMENTS_SHARE
+
+    def append(self, path: Path, data: bytes) -> Known | None:
+        """`data` written at `path` after the bytes this run read; None when the file is
+        not the one read, or is shorter (the caller writes a new base)."""
+        try:
+            with open(path, "r+b") as handle:
+                status = os.fstat(handle.fileno())
+                if (status.st_dev, status.st_ino) != self.identity:
+                    return None
+                if status.st_size < self.length:
+                    return None
+                # Bytes past those read (a run that stopped half-way, or another
+                # process's segment) are cut: their entries are found again.
+                handle.seek(self.length)
+                handle.write(data)
+                handle.truncate()
+        except OSError:
+            return None
+        return dataclasses.replace(self, length=self.length + len(data))
 
 
 class FactsCache:
@@ -365,7 +400,7 @@ class FactsCache:
         self.directory = directory
         self.root = root
         self.path = cache_file(directory, root)
-        self._known: _Known | None = None
+        self._known: Known | None = None
         """None: there is no file to append to; the next save writes a new base."""
         self._changed: dict[str, Entry | None] = {}
         """The entries this run changed (None: dropped), for the next segment."""
@@ -436,7 +471,7 @@ class FactsCache:
                 entries.update(changed)
         except (OSError, ValueError, RecursionError):
             return {}
-        self._known = _Known((status.st_dev, status.st_ino), len(lines[0]) + 1, len(raw))
+        self._known = Known((status.st_dev, status.st_ino), len(lines[0]) + 1, len(raw))
         return {name: entry for name, entry in entries.items() if entry is not None}
 
     def _set(self, name: str, entry: Entry | None) -> None:
@@ -634,9 +669,9 @@ class FactsCache:
         if known is not None:
             segment = seal({}, json.dumps(self._changed, separators=(",", ":")), "sha256", _sha256)
             data = segment.encode() + b"\n"
-            grown = known.length - known.base + len(data)
-            if grown <= known.base // _SEGMENTS_SHARE and self._append(known, data):
-                self._known = dataclasses.replace(known, length=known.length + len(data))
+            appended = None if known.grown(data) else known.append(self.path, data)
+            if appended is not None:
+                self._known = appended
                 self._changed = {}
                 return
         prepare_directory(self.directory)
@@ -644,10 +679,7 @@ class FactsCache:
         self._known = None
         size = write_sealed(self.path, header, json_pieces(self._entries, 1), b"\n")
         self._changed = {}
-        with contextlib.suppress(OSError):
-            status = self.path.stat()
-            if status.st_size == size:
-                self._known = _Known((status.st_dev, status.st_ino), size, size)
+        self._known = Known.written(self.path, size)
 
     def _close_stream(self) -> None:
         writer = self._writer
@@ -661,29 +693,7 @@ class FactsCache:
             writer.abandon()
             self._writer = None
         self._changed = {}
-        with contextlib.suppress(OSError):
-            status = self.path.stat()
-            if status.st_size == size:
-                self._known = _Known((status.st_dev, status.st_ino), size, size)
-
-    def _append(self, known: _Known, data: bytes) -> bool:
-        """`data` written after the bytes this run read; False when the file is not the
-        one read, or is shorter (the caller writes a new base)."""
-        try:
-            with open(self.path, "r+b") as handle:
-                status = os.fstat(handle.fileno())
-                if (status.st_dev, status.st_ino) != known.identity:
-                    return False
-                if status.st_size < known.length:
-                    return False
-                # Bytes past those read (a run that stopped half-way, or another
-                # process's segment) are cut: their entries are found again.
-                handle.seek(known.length)
-                handle.write(data)
-                handle.truncate()
-        except OSError:
-            return False
-        return True
+        self._known = Known.written(self.path, size)
 
 
 def prepare_directory(directory: Path) -> None:
