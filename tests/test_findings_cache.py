@@ -550,6 +550,10 @@ def test_a_streamed_findings_file_reads_back_as_a_held_one(tmp_path: Path) -> No
     again = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
     assert again._results == held._results
     assert again.notes() == ["a note"]
+    # Where each entry's reads are, read off its text's end, as the whole entry says.
+    parsed = {name: json.loads(text)[-1] for name, text in again._results.items()}
+    assert again._named() == {name: tuple(at) for name, at in parsed.items() if at is not None}
+    assert len(again._named()) == 7
     for n in range(7):
         path = root / f"m{n}.py"
         outcome = again.outcome(path, "key", "index", (1_000 + n, 10 + n))
@@ -732,3 +736,48 @@ def test_a_damaged_or_cut_segment_is_an_empty_cache_and_a_cut_between_them_the_o
     older = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
     assert older.outcome(root / "m3.py", "key", "index", (1_003, 13)) is not None
     assert older.outcome(root / "m3.py", "key", "index2", (5_000, 99)) is None
+
+
+def test_one_file_after_an_edit_decodes_no_other_entry_and_writes_no_whole_file(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The editor on save: a run on the file just edited gives the findings of a run
+    without the cache and of a full run, parses no other file's entry (where each
+    entry's reads are is read off its text's end) and appends to the findings file
+    instead of writing it whole."""
+    assert shown(run(project)) == LC201
+    users = project / "app/services/users.py"
+    users.write_text(USERS + "# an edit\n")
+    age(project)
+    decoded: list[str] = []
+    real_entry = findings_cache.FindingsCache._entry
+
+    def entry(self: findings_cache.FindingsCache, name: str) -> list[object] | None:
+        decoded.append(name)
+        return real_entry(self, name)
+
+    written: list[Path] = []
+    real_write = findings_cache.write_sealed
+
+    def write(path: Path, *args: object, **kwargs: bool) -> int:
+        written.append(path)
+        return real_write(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(findings_cache.FindingsCache, "_entry", entry)
+    monkeypatch.setattr(findings_cache, "write_sealed", write)
+    # A project of a few files: its segments may be as large as its base.
+    monkeypatch.setattr("layercheck.cache.SEGMENTS_SHARE", 1)
+    (found,) = findings_files(project)
+    before = found.read_bytes()
+
+    def one(cache: bool) -> list[tuple[str, int, str]]:
+        overrides = Overrides(no_cache=not cache)
+        return shown(Engine(Workspace(CATALOG, overrides, cwd=project)).check([users]))
+
+    assert one(cache=True) == [("users.py", 5, "LC201")]
+    assert set(decoded) <= {str(users)}
+    assert written == []
+    assert found.read_bytes().startswith(before)
+    assert one(cache=False) == [("users.py", 5, "LC201")]
+    monkeypatch.undo()
+    assert shown(run(project)) == shown(run(project, cache=False)) == LC201

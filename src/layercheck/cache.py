@@ -894,33 +894,25 @@ class CachedFacts(FileFacts):
         if type(stored) is not list or len(stored) != len(_FIELD_NAMES):
             raise ValueError("malformed facts")
         item = cls.__new__(cls)
-        lengths: list[int] = []
-        set_field = object.__setattr__
-        for name, decode, later, value in zip(
-            _FIELD_NAMES, _field_decoders(), _LATER_FLAGS, stored, strict=True
-        ):
-            if later:
-                # An empty one is set when first read: most are, and this runs for
-                # every file of the project.
-                if type(value) is int:
-                    if value <= 0:
-                        raise ValueError("malformed facts")
-                    lengths.append(value)
-                    continue
-                lengths.append(0)
-                if value:
-                    set_field(item, name, value if decode is None else decode(value))
-                continue
-            set_field(item, name, value if decode is None else decode(value))
+        for place, slot, decode in _scalar_plan():
+            value = stored[place]
+            slot.__set__(item, value if decode is None else decode(value))
+        # This runs for every file of the project: the lengths go to `struct` as they
+        # are (an empty field is stored as [], a text as its length); anything else
+        # takes the long way.
+        try:
+            packed = _LENGTHS.pack(*[stored[place] or 0 for place in _LATER_AT])
+        except struct.error:
+            packed = _LENGTHS.pack(*_inline(item, stored))
         offset = -1
-        if any(lengths):
-            if fields is None or not valid_at(at) or at[1] != sum(lengths):
+        if packed != _NO_LENGTHS:
+            if fields is None or not valid_at(at) or at[1] != sum(_LENGTHS.unpack(packed)):
                 raise ValueError("malformed facts")
             offset = int(at[0])
-        set_field(item, "_fields", fields)
-        set_field(item, "_offset", offset)
-        set_field(item, "_lengths", _LENGTHS.pack(*lengths))
-        set_field(item, "_record", record)
+        object.__setattr__(item, "_fields", fields)
+        object.__setattr__(item, "_offset", offset)
+        object.__setattr__(item, "_lengths", packed)
+        object.__setattr__(item, "_record", record)
         return item
 
     def _length(self, name: str) -> tuple[int, int]:
@@ -1010,6 +1002,37 @@ class CachedFacts(FileFacts):
 
 
 _SLOTS: Final = {name: FileFacts.__dict__[name] for name in _LATER}
+_NO_LENGTHS: Final = _LENGTHS.pack(*[0] * len(_LATER_AT))
+
+
+@functools.cache
+def _scalar_plan() -> tuple[tuple[int, Any, Decoder | None], ...]:
+    """Where each field not kept as text is in a stored entry, its slot and decoder."""
+    decoders = _field_decoders()
+    return tuple(
+        (at, FileFacts.__dict__[name], decoders[at])
+        for at, name in enumerate(_FIELD_NAMES)
+        if name not in _LATER
+    )
+
+
+def _inline(item: CachedFacts, stored: list[Any]) -> list[int]:
+    """The lengths of an entry whose fields kept as text are not all lengths: a value
+    stored in the entry itself is set on `item` (ValueError for a length not above 0)."""
+    decoders = _field_decoders()
+    lengths: list[int] = []
+    for at in _LATER_AT:
+        value = stored[at]
+        if type(value) is int:
+            if value <= 0:
+                raise ValueError("malformed facts")
+            lengths.append(value)
+            continue
+        lengths.append(0)
+        if value:
+            decode = decoders[at]
+            object.__setattr__(item, _FIELD_NAMES[at], value if decode is None else decode(value))
+    return lengths
 
 
 def field_json(facts: FileFacts, name: str) -> str:

@@ -84,7 +84,7 @@ from layercheck.index_reads import Reads
 from layercheck.layers import Layer
 from layercheck.model import Finding
 from layercheck.parallel import FileOutcome
-from layercheck.reads_file import UNKNOWN, ReadsAt, ReadsFile, valid_at
+from layercheck.reads_file import UNKNOWN, ReadsAt, ReadsFile
 
 _ENTRY: Final = 8
 """The items of an entry (`FindingsCache._results`)."""
@@ -151,15 +151,19 @@ def _line(name: str, entry: str) -> str:
 
 def _reads_at(entry: str) -> ReadsAt | None:
     """Where an entry's reads are, from its text's end, where they are its last item
-    (`[offset,length,"digest"]`, or null); None when it names none. The whole entry is
-    not parsed: this is asked of every entry when a run writes reads."""
-    if not entry.endswith("]]"):
+    (`[offset,length,"digest"]`, or null); None when it names none. Neither the entry
+    nor that item goes through `json`: this is asked of every entry when a run writes
+    reads. An entry this misreads (a damaged one) only has its record not copied when
+    the reads file is written anew: its reads then hold nothing."""
+    if not entry.endswith('"]]'):
         return None
-    try:
-        at = json.loads(entry[entry.rfind("[", 0, -1) : -1])
-    except (ValueError, RecursionError):
+    parts = entry[entry.rfind("[", 0, -1) + 1 : -2].split(",")
+    if len(parts) != 3 or not all(part.removeprefix("-").isdigit() for part in parts[:2]):
         return None
-    return (int(at[0]), int(at[1]), str(at[2])) if valid_at(at) else None
+    digest = parts[2]
+    if len(digest) < 2 or digest[0] != '"' or "\\" in digest:
+        return None
+    return int(parts[0]), int(parts[1]), digest[1:-1]
 
 
 def _apply(line: bytes, results: dict[str, str], project: dict[str, Any]) -> list[Any]:
@@ -551,8 +555,10 @@ class FindingsCache:
             # Before the findings file, whose entries name these records.
             named = self._named()
             for name, at in reads.finish(named).items():
+                if at == named[name]:
+                    continue
                 entry = self._entry(name)
-                if at != named[name] and entry is not None:
+                if entry is not None:
                     entry[-1] = list(at)
                     self._set(name, json.dumps(entry, separators=_SEPARATORS))
         if self._writer is not None:
