@@ -321,8 +321,9 @@ def cache_file(directory: Path, root: Path) -> Path:
     return directory / f"facts-{VERSION}-{tag}.json"
 
 
-def _same_header(cached: FileFacts, current: FileFacts) -> bool:
-    return all(getattr(cached, name) == getattr(current, name) for name in _HEADER)
+header_values: Final[Callable[[FileFacts], tuple[object, ...]]] = operator.attrgetter(*_HEADER)
+"""The facts' path-derived fields, in `HEADER`'s order."""
+HEADER: Final = _HEADER
 
 
 _HEADER_AT: Final = tuple(
@@ -489,12 +490,16 @@ class FactsCache:
         return found[1]
 
     def lookup(
-        self, path: Path, settings: KeyedSettings, header: Callable[[], FileFacts]
+        self,
+        path: Path,
+        settings: KeyedSettings,
+        header: Callable[[], FileFacts | tuple[object, ...]],
     ) -> FileFacts | Prefetched | None:
         """The file's facts when the entry is still valid; else, when the file had to be
         read to tell, its bytes and stamp; else None. `header()` gives the path-derived
-        fields as they are now (the file's facts without its content); it is called
-        only for a file that has an entry."""
+        fields as they are now (the file's facts without its content, or those fields'
+        values in `HEADER`'s order: building the facts cost more than the rest of a
+        lookup); it is called only for a file that has an entry."""
         name = str(path)
         entry = self._entries.get(name)
         if not isinstance(entry, dict) or entry.get("settings") != self.key(settings):
@@ -524,12 +529,17 @@ class FactsCache:
             self._set(name, {**entry, "mtime_ns": stamp.mtime_ns, "size": stamp.size})
         return facts
 
-    def _facts(self, name: str, entry: Entry, header: Callable[[], FileFacts]) -> FileFacts | None:
+    def _facts(
+        self, name: str, entry: Entry, header: Callable[[], FileFacts | tuple[object, ...]]
+    ) -> FileFacts | None:
         facts = self._decoded(entry)
         if facts is None:
             self._set(name, None)
             return None
-        return facts if _same_header(facts, header()) else None
+        current = header()
+        if isinstance(current, FileFacts):
+            current = header_values(current)
+        return facts if header_values(facts) == current else None
 
     def _decoded(self, entry: Entry) -> FileFacts | None:
         """The entry's facts; None when its record is missing or damaged (checked here,
