@@ -264,7 +264,8 @@ class FindingsCache:
         self._changed: set[str] = set()
         """The entries changed since the file was read or written, for the segment."""
         self._project_known: dict[str, list[Any]] = {}
-        """`_project` as the file has it: a segment holds the files whose record changed."""
+        """`_project` as the file has it: a segment holds the files whose record changed.
+        Not a copy: `record_project` puts a new dict in its place, never changes it."""
         self._writer: SealedWriter | None = None
         """The new file the entries stored go to as they come (`stream`)."""
         self._streamed = 0
@@ -302,7 +303,7 @@ class FindingsCache:
             return
         self._project, self._index, self._notes, self._results = project, index, notes, results
         self._found = found
-        self._project_known = project.copy()
+        self._project_known = project
         base = length - len(rest) + 1
         self._known = Known((status.st_dev, status.st_ino), base, length)
 
@@ -581,7 +582,7 @@ class FindingsCache:
     def _saved(self, known: Known | None) -> None:
         self._known = known
         self._changed = set()
-        self._project_known = self._project.copy()
+        self._project_known = self._project
         self._dirty = False
 
     def _lines(self) -> Iterator[str]:
