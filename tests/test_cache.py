@@ -316,17 +316,17 @@ def test_a_damaged_cache_file_is_ignored_and_rewritten(project: Path, damage: by
     assert findings(project, *TARGETS) == [FINDING]
     (path,) = cache_files(project)
     (results,) = findings_files(project)
-    for damaged, edit in ((path, b'"mtime_ns":'), (results, b'"payload":[{')):
+    for damaged, edit in ((path, b'"mtime_ns":'), (results, b"\t[")):
         good = damaged.read_bytes()
         if damage == "truncated":
             damaged.write_bytes(good[: len(good) // 2])
         elif damage == "edited":
-            # Valid JSON, right version, the checksum no longer matches.
+            # Valid JSON (an entry's line, in the findings file), right version, the
+            # checksum no longer matches.
             assert edit in good
-            damaged.write_bytes(
-                good.replace(edit, edit + b'"1":[1],' if b"{" in edit else edit + b"1", 1)
-            )
-            json.loads(damaged.read_bytes())
+            damaged.write_bytes(good.replace(edit, edit + b"1", 1))
+            if damaged == path:
+                json.loads(damaged.read_bytes())
         else:
             assert isinstance(damage, bytes)
             damaged.write_bytes(damage)

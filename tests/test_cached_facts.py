@@ -13,6 +13,7 @@ import pytest
 from test_cache import FILES, TARGETS, age, small_project
 
 from layercheck import cache as cache_module
+from layercheck import engine as engine_module
 from layercheck import spill as spill_module
 from layercheck.cache import CachedFacts, FactsCache, facts_digest, read_stamped, to_json
 from layercheck.config.settings import Overrides
@@ -144,3 +145,32 @@ def test_a_record_read_to_check_it_is_kept_for_the_first_files_only(
         assert isinstance(found, CachedFacts)
         assert found._record is None  # read from the records file when asked for
         assert found == facts
+
+
+def test_the_engine_asks_the_cache_about_the_path_as_the_bare_facts_say_it(
+    tmp_path: Path,
+) -> None:
+    """The facts cache checks an entry's path-derived fields against the values the
+    engine gives without building the file's bare facts: the same values, for every
+    file of every fixture (packages, layers given by globs, outer folder words, tests,
+    Alembic revisions)."""
+    seen = 0
+    for config in sorted(FIXTURES.rglob("pyproject.toml")):
+        root = config.parent
+        workspace = Workspace(CATALOG, cwd=root)
+        for path in sorted(root.rglob("*.py")):
+            file = source_file(path, workspace.settings_for(path.parent))
+            assert engine_module._path_header(file) == cache_module.header_values(bare_facts(file))
+            seen += 1
+    assert seen > 100
+    assert cache_module.HEADER == (
+        "path",
+        "module",
+        "is_package",
+        "path_layer",
+        "layer_folder",
+        "is_test",
+        "detect_routes",
+        "layer_given",
+        "outer_layers",
+    )

@@ -128,7 +128,7 @@ def test_segments_outgrowing_a_quarter_of_the_base_are_folded_into_a_new_base(
     run(project)
     assert len(lines(project)) == 2
     # A base so small against its segments that any segment outgrows its share.
-    monkeypatch.setattr(cache, "_SEGMENTS_SHARE", 1_000_000)
+    monkeypatch.setattr(cache, "SEGMENTS_SHARE", 1_000_000)
     errors.write_text(ERRORS)
     assert codes(run(project)) == [("users.py", "LC201")]
     (base,) = lines(project)
@@ -150,7 +150,7 @@ def test_a_file_replaced_since_it_was_read_is_not_appended_to(
     other = FactsCache(project / CACHE, project)
     other.prune([])
     with monkeypatch.context() as patch:
-        patch.setattr(cache, "_SEGMENTS_SHARE", 1_000_000)
+        patch.setattr(cache, "SEGMENTS_SHARE", 1_000_000)
         other.save()
     assert len(FactsCache(project / CACHE, project)) == len(FILES) - 1
     errors.write_text(DOMAIN)

@@ -167,13 +167,18 @@ def test_another_version_invalidates_everything(
 ) -> None:
     assert shown(run(project)) == LC201
     (stored,) = findings_files(project)
-    document = json.loads(stored.read_text())
+    document = _header(stored)
     monkeypatch.setattr(findings_cache, "VERSION", "999.0")
     monkeypatch.setattr(findings_cache, "cache_file", lambda directory, root: stored)
     parsed = spy_parse(monkeypatch)
     assert shown(run(project)) == LC201
     assert sorted(parsed) == sorted(str(project / name) for name in TARGETS)
-    assert json.loads(stored.read_text())["layercheck"] == "999.0" != document["layercheck"]
+    assert _header(stored)["layercheck"] == "999.0" != document["layercheck"]
+
+
+def _header(path: Path) -> dict[str, object]:
+    header: dict[str, object] = json.loads(path.read_text().split(',"payload":', 1)[0] + "}")
+    return header
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -407,22 +412,27 @@ def test_the_reads_file_is_written_anew_when_dead_records_outgrow_a_quarter(
     assert _holds(loaded, kept["f3"], {"q3": "b11"})
 
 
+@pytest.mark.parametrize("sized", [False, True])
 def test_a_findings_file_of_the_former_format_is_ignored(
-    project: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path, monkeypatch: pytest.MonkeyPatch, sized: bool
 ) -> None:
-    """The reads were parts named in the header, the payload five items: such a file,
-    even one that says it is of this format, is an empty cache, never a crash."""
+    """The payload was one JSON document, `[{name: entry text, ...}, project, index,
+    notes, found]`: such a file, even one that says it is of this format (and gives its
+    payload's length), is an empty cache, never a crash."""
     assert shown(run(project)) == LC201
     (found,) = findings_files(project)
-    header, payload = found.read_text().split(',"payload":', 1)
-    # The former order: the project's files first, the entries after them.
-    results, *known = json.loads(payload[:-1])
-    fields = [*known, results]
-    old = json.dumps(fields, separators=(",", ":"))
-    checksum = hashlib.sha256(old.encode()).hexdigest()
-    header = json.loads(header + "}")
-    header["sha256"] = checksum
-    header["reads"] = [[10, "0" * 64]]
+    header_text, payload = found.read_text().split(',"payload":', 1)
+    lines = payload.split("\n")
+    named = (line.split("\t", 1) for line in lines if line.startswith('"'))
+    results = {json.loads(name): entry for name, entry in named}
+    (record,) = (json.loads(line) for line in lines if line.startswith("["))
+    old = json.dumps([results, *record], separators=(",", ":"))
+    header = json.loads(header_text + "}")
+    header["sha256"] = hashlib.sha256(old.encode()).hexdigest()
+    if sized:
+        header["length"] = f"{len(old.encode()):020d}"
+    else:
+        del header["length"]
     found.write_text(json.dumps(header, separators=(",", ":"))[:-1] + ',"payload":' + old + "}")
     parsed = spy_parse(monkeypatch)
     assert shown(run(project)) == LC201
@@ -540,6 +550,10 @@ def test_a_streamed_findings_file_reads_back_as_a_held_one(tmp_path: Path) -> No
     again = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
     assert again._results == held._results
     assert again.notes() == ["a note"]
+    # Where each entry's reads are, read off its text's end, as the whole entry says.
+    parsed = {name: json.loads(text)[-1] for name, text in again._results.items()}
+    assert again._named() == {name: tuple(at) for name, at in parsed.items() if at is not None}
+    assert len(again._named()) == 7
     for n in range(7):
         path = root / f"m{n}.py"
         outcome = again.outcome(path, "key", "index", (1_000 + n, 10 + n))
@@ -606,3 +620,164 @@ def test_a_stream_never_saved_leaves_the_findings_file_as_it_was(tmp_path: Path)
     assert before.path.read_bytes() == kept
     again = findings_cache.FindingsCache(directory, root, "other rules")
     assert again.outcome(root / "m1.py", "key", "index", (1_001, 11)) is not None
+
+
+def _edit_one(cache: findings_cache.FindingsCache, root: Path, count: int, n: int) -> None:
+    """File `n` changed (its stamp, its findings) and checked against another index: what
+    a run on one file after an edit stores."""
+    path = root / f"m{n}.py"
+    finding = Finding("LC202", "edited", path, Location(1, 0), Location(1, 2))
+    reads = cache.write_reads([("q-edited", "answer")])
+    cache.store(
+        Stamp(5_000, 99, "e" * 64), "key", "index2", FileOutcome(path, None, [finding]), reads
+    )
+    names = [str(root / f"m{k}.py") for k in range(count)]
+    stats: dict[str, findings_cache.FileStat | None] = {
+        name: (1_000 + k, 10 + k) for k, name in enumerate(names)
+    }
+    stats[str(path)] = (5_000, 99)
+    cache.record_project(dict.fromkeys(names, "key"), stats, "index2", ["a note"])
+
+
+def test_one_changed_entry_is_appended_and_reads_back_as_a_file_written_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that changed one entry appends it, and the project's changed record, as a
+    segment: the file's bytes before it are not written again (nor is the file written
+    whole), and it reads back as the same entries written whole."""
+    root = tmp_path / "project"
+    cache = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+    _store_outcomes(cache, root, 40)
+    cache.save()
+    before = cache.path.read_bytes()
+    inode = cache.path.stat().st_ino
+    written: list[Path] = []
+    real = findings_cache.write_sealed
+
+    def spy(path: Path, *args: object, **kwargs: bool) -> int:
+        written.append(path)
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(findings_cache, "write_sealed", spy)
+    edited = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+    _edit_one(edited, root, 40, 7)
+    edited.save()
+    after = edited.path.read_bytes()
+    assert written == [], "not written whole"
+    assert edited.path.stat().st_ino == inode
+    assert after.startswith(before)
+    assert after.count(b"\n") == before.count(b"\n") + 1
+    assert len(after) - len(before) < len(before) // 8, "the changed entry only"
+    whole = findings_cache.FindingsCache(tmp_path / "b", root, "rules")
+    _store_outcomes(whole, root, 40)
+    _edit_one(whole, root, 40, 7)
+    again = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+    assert again._results == whole._results
+    assert again._project == whole._project
+    assert (again._index, again._notes, again._found) == ("index2", ["a note"], [])
+    outcome = again.outcome(root / "m7.py", "key", "index2", (5_000, 99))
+    assert outcome is not None
+    assert [f.code for f in outcome.findings] == ["LC202"]
+    stats = {name: (record[0], record[1]) for name, record in whole._project.items()}
+    assert again.unchanged(dict.fromkeys(whole._project, "key"), stats) == "index2"
+    # Another edit appends another segment; a third run reads both.
+    _edit_one(again, root, 40, 8)
+    again.save()
+    assert written == []
+    assert again.path.read_bytes().count(b"\n") == before.count(b"\n") + 2
+    third = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+    assert third.outcome(root / "m8.py", "key", "index2", (5_000, 99)) is not None
+    assert third.outcome(root / "m7.py", "key", "index2", (5_000, 99)) is not None
+    assert third.outcome(root / "m9.py", "key", "index", (1_009, 19)) is not None
+
+
+def test_past_a_quarter_of_the_file_the_segments_are_written_into_a_new_one(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "project"
+    cache = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+    _store_outcomes(cache, root, 8)
+    cache.save()
+    for n in range(8):
+        edited = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+        _edit_one(edited, root, 8, n)
+        edited.save()
+    lines = cache.path.read_bytes().count(b"\n")
+    assert lines < 8 + 1 + 8, "written anew on the way"
+    last = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+    assert last.outcome(root / "m7.py", "key", "index2", (5_000, 99)) is not None
+
+
+def test_a_damaged_or_cut_segment_is_an_empty_cache_and_a_cut_between_them_the_older_file(
+    tmp_path: Path,
+) -> None:
+    """Each segment carries its checksum: a byte changed or cut anywhere in one makes
+    the whole file an empty cache (never a wrong entry, never a crash); a file cut where
+    a segment starts (a run that stopped before appending) is the file before it."""
+    root = tmp_path / "project"
+    cache = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+    _store_outcomes(cache, root, 6)
+    cache.save()
+    before = cache.path.read_bytes()
+    edited = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+    _edit_one(edited, root, 6, 3)
+    edited.save()
+    after = edited.path.read_bytes()
+    for at in range(len(before), len(after)):
+        changed = after[:at] + bytes([after[at] ^ 0x01]) + after[at + 1 :]
+        for damaged in (changed, after[:at]):
+            if damaged == before:
+                continue
+            edited.path.write_bytes(damaged)
+            loaded = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+            assert loaded._results == {}
+            assert loaded.notes() == []
+    edited.path.write_bytes(before)
+    older = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+    assert older.outcome(root / "m3.py", "key", "index", (1_003, 13)) is not None
+    assert older.outcome(root / "m3.py", "key", "index2", (5_000, 99)) is None
+
+
+def test_one_file_after_an_edit_decodes_no_other_entry_and_writes_no_whole_file(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The editor on save: a run on the file just edited gives the findings of a run
+    without the cache and of a full run, parses no other file's entry (where each
+    entry's reads are is read off its text's end) and appends to the findings file
+    instead of writing it whole."""
+    assert shown(run(project)) == LC201
+    users = project / "app/services/users.py"
+    users.write_text(USERS + "# an edit\n")
+    age(project)
+    decoded: list[str] = []
+    real_entry = findings_cache.FindingsCache._entry
+
+    def entry(self: findings_cache.FindingsCache, name: str) -> list[object] | None:
+        decoded.append(name)
+        return real_entry(self, name)
+
+    written: list[Path] = []
+    real_write = findings_cache.write_sealed
+
+    def write(path: Path, *args: object, **kwargs: bool) -> int:
+        written.append(path)
+        return real_write(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(findings_cache.FindingsCache, "_entry", entry)
+    monkeypatch.setattr(findings_cache, "write_sealed", write)
+    # A project of a few files: its segments may be as large as its base.
+    monkeypatch.setattr("layercheck.cache.SEGMENTS_SHARE", 1)
+    (found,) = findings_files(project)
+    before = found.read_bytes()
+
+    def one(cache: bool) -> list[tuple[str, int, str]]:
+        overrides = Overrides(no_cache=not cache)
+        return shown(Engine(Workspace(CATALOG, overrides, cwd=project)).check([users]))
+
+    assert one(cache=True) == [("users.py", 5, "LC201")]
+    assert set(decoded) <= {str(users)}
+    assert written == []
+    assert found.read_bytes().startswith(before)
+    assert one(cache=False) == [("users.py", 5, "LC201")]
+    monkeypatch.undo()
+    assert shown(run(project)) == shown(run(project, cache=False)) == LC201

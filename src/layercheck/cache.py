@@ -321,8 +321,9 @@ def cache_file(directory: Path, root: Path) -> Path:
     return directory / f"facts-{VERSION}-{tag}.json"
 
 
-def _same_header(cached: FileFacts, current: FileFacts) -> bool:
-    return all(getattr(cached, name) == getattr(current, name) for name in _HEADER)
+header_values: Final[Callable[[FileFacts], tuple[object, ...]]] = operator.attrgetter(*_HEADER)
+"""The facts' path-derived fields, in `HEADER`'s order."""
+HEADER: Final = _HEADER
 
 
 _HEADER_AT: Final = tuple(
@@ -342,20 +343,55 @@ def _header_of(encoded: object) -> list[object] | None:
 Entry = dict[str, Any]
 Prefetched = tuple[bytes, Stamp]
 """A miss that had to read the file: its bytes and stamp, so it is not read again."""
-_SEGMENTS_SHARE: Final = 4
+SEGMENTS_SHARE: Final = 4
 """Segments are appended while they stay under 1/4 of the base's bytes."""
 
 
 @dataclass(frozen=True, slots=True)
-class _Known:
-    """The cache file as this run read it: what an appended segment must follow."""
+class Known:
+    """A cache file of a base and segments as this run read it: what an appended
+    segment must follow."""
 
     identity: tuple[int, int]
     """(st_dev, st_ino): a file renamed over it since is another file."""
     base: int
-    """The bytes of the base line."""
+    """The bytes of the base."""
     length: int
     """The bytes of the base and the segments read."""
+
+    @classmethod
+    def written(cls, path: Path, size: int) -> Known | None:
+        """The base of `size` bytes just written at `path`; None when the file there is
+        not that one any more."""
+        try:
+            status = path.stat()
+        except OSError:
+            return None
+        return cls((status.st_dev, status.st_ino), size, size) if status.st_size == size else None
+
+    def grown(self, data: bytes) -> bool:
+        """Whether the segments, with `data` appended, would outgrow their share of
+        the base (the file is written anew instead)."""
+        return self.length - self.base + len(data) > self.base // SEGMENTS_SHARE
+
+    def append(self, path: Path, data: bytes) -> Known | None:
+        """`data` written at `path` after the bytes this run read; None when the file is
+        not the one read, or is shorter (the caller writes a new base)."""
+        try:
+            with open(path, "r+b") as handle:
+                status = os.fstat(handle.fileno())
+                if (status.st_dev, status.st_ino) != self.identity:
+                    return None
+                if status.st_size < self.length:
+                    return None
+                # Bytes past those read (a run that stopped half-way, or another
+                # process's segment) are cut: their entries are found again.
+                handle.seek(self.length)
+                handle.write(data)
+                handle.truncate()
+        except OSError:
+            return None
+        return dataclasses.replace(self, length=self.length + len(data))
 
 
 class FactsCache:
@@ -365,7 +401,7 @@ class FactsCache:
         self.directory = directory
         self.root = root
         self.path = cache_file(directory, root)
-        self._known: _Known | None = None
+        self._known: Known | None = None
         """None: there is no file to append to; the next save writes a new base."""
         self._changed: dict[str, Entry | None] = {}
         """The entries this run changed (None: dropped), for the next segment."""
@@ -436,7 +472,7 @@ class FactsCache:
                 entries.update(changed)
         except (OSError, ValueError, RecursionError):
             return {}
-        self._known = _Known((status.st_dev, status.st_ino), len(lines[0]) + 1, len(raw))
+        self._known = Known((status.st_dev, status.st_ino), len(lines[0]) + 1, len(raw))
         return {name: entry for name, entry in entries.items() if entry is not None}
 
     def _set(self, name: str, entry: Entry | None) -> None:
@@ -454,12 +490,16 @@ class FactsCache:
         return found[1]
 
     def lookup(
-        self, path: Path, settings: KeyedSettings, header: Callable[[], FileFacts]
+        self,
+        path: Path,
+        settings: KeyedSettings,
+        header: Callable[[], FileFacts | tuple[object, ...]],
     ) -> FileFacts | Prefetched | None:
         """The file's facts when the entry is still valid; else, when the file had to be
         read to tell, its bytes and stamp; else None. `header()` gives the path-derived
-        fields as they are now (the file's facts without its content); it is called
-        only for a file that has an entry."""
+        fields as they are now (the file's facts without its content, or those fields'
+        values in `HEADER`'s order: building the facts cost more than the rest of a
+        lookup); it is called only for a file that has an entry."""
         name = str(path)
         entry = self._entries.get(name)
         if not isinstance(entry, dict) or entry.get("settings") != self.key(settings):
@@ -489,12 +529,17 @@ class FactsCache:
             self._set(name, {**entry, "mtime_ns": stamp.mtime_ns, "size": stamp.size})
         return facts
 
-    def _facts(self, name: str, entry: Entry, header: Callable[[], FileFacts]) -> FileFacts | None:
+    def _facts(
+        self, name: str, entry: Entry, header: Callable[[], FileFacts | tuple[object, ...]]
+    ) -> FileFacts | None:
         facts = self._decoded(entry)
         if facts is None:
             self._set(name, None)
             return None
-        return facts if _same_header(facts, header()) else None
+        current = header()
+        if isinstance(current, FileFacts):
+            current = header_values(current)
+        return facts if header_values(facts) == current else None
 
     def _decoded(self, entry: Entry) -> FileFacts | None:
         """The entry's facts; None when its record is missing or damaged (checked here,
@@ -634,9 +679,9 @@ class FactsCache:
         if known is not None:
             segment = seal({}, json.dumps(self._changed, separators=(",", ":")), "sha256", _sha256)
             data = segment.encode() + b"\n"
-            grown = known.length - known.base + len(data)
-            if grown <= known.base // _SEGMENTS_SHARE and self._append(known, data):
-                self._known = dataclasses.replace(known, length=known.length + len(data))
+            appended = None if known.grown(data) else known.append(self.path, data)
+            if appended is not None:
+                self._known = appended
                 self._changed = {}
                 return
         prepare_directory(self.directory)
@@ -644,10 +689,7 @@ class FactsCache:
         self._known = None
         size = write_sealed(self.path, header, json_pieces(self._entries, 1), b"\n")
         self._changed = {}
-        with contextlib.suppress(OSError):
-            status = self.path.stat()
-            if status.st_size == size:
-                self._known = _Known((status.st_dev, status.st_ino), size, size)
+        self._known = Known.written(self.path, size)
 
     def _close_stream(self) -> None:
         writer = self._writer
@@ -661,29 +703,7 @@ class FactsCache:
             writer.abandon()
             self._writer = None
         self._changed = {}
-        with contextlib.suppress(OSError):
-            status = self.path.stat()
-            if status.st_size == size:
-                self._known = _Known((status.st_dev, status.st_ino), size, size)
-
-    def _append(self, known: _Known, data: bytes) -> bool:
-        """`data` written after the bytes this run read; False when the file is not the
-        one read, or is shorter (the caller writes a new base)."""
-        try:
-            with open(self.path, "r+b") as handle:
-                status = os.fstat(handle.fileno())
-                if (status.st_dev, status.st_ino) != known.identity:
-                    return False
-                if status.st_size < known.length:
-                    return False
-                # Bytes past those read (a run that stopped half-way, or another
-                # process's segment) are cut: their entries are found again.
-                handle.seek(known.length)
-                handle.write(data)
-                handle.truncate()
-        except OSError:
-            return False
-        return True
+        self._known = Known.written(self.path, size)
 
 
 def prepare_directory(directory: Path) -> None:
@@ -884,33 +904,25 @@ class CachedFacts(FileFacts):
         if type(stored) is not list or len(stored) != len(_FIELD_NAMES):
             raise ValueError("malformed facts")
         item = cls.__new__(cls)
-        lengths: list[int] = []
-        set_field = object.__setattr__
-        for name, decode, later, value in zip(
-            _FIELD_NAMES, _field_decoders(), _LATER_FLAGS, stored, strict=True
-        ):
-            if later:
-                # An empty one is set when first read: most are, and this runs for
-                # every file of the project.
-                if type(value) is int:
-                    if value <= 0:
-                        raise ValueError("malformed facts")
-                    lengths.append(value)
-                    continue
-                lengths.append(0)
-                if value:
-                    set_field(item, name, value if decode is None else decode(value))
-                continue
-            set_field(item, name, value if decode is None else decode(value))
+        for place, slot, decode in _scalar_plan():
+            value = stored[place]
+            slot.__set__(item, value if decode is None else decode(value))
+        # This runs for every file of the project: the lengths go to `struct` as they
+        # are (an empty field is stored as [], a text as its length); anything else
+        # takes the long way.
+        try:
+            packed = _LENGTHS.pack(*[stored[place] or 0 for place in _LATER_AT])
+        except struct.error:
+            packed = _LENGTHS.pack(*_inline(item, stored))
         offset = -1
-        if any(lengths):
-            if fields is None or not valid_at(at) or at[1] != sum(lengths):
+        if packed != _NO_LENGTHS:
+            if fields is None or not valid_at(at) or at[1] != sum(_LENGTHS.unpack(packed)):
                 raise ValueError("malformed facts")
             offset = int(at[0])
-        set_field(item, "_fields", fields)
-        set_field(item, "_offset", offset)
-        set_field(item, "_lengths", _LENGTHS.pack(*lengths))
-        set_field(item, "_record", record)
+        object.__setattr__(item, "_fields", fields)
+        object.__setattr__(item, "_offset", offset)
+        object.__setattr__(item, "_lengths", packed)
+        object.__setattr__(item, "_record", record)
         return item
 
     def _length(self, name: str) -> tuple[int, int]:
@@ -1000,6 +1012,37 @@ class CachedFacts(FileFacts):
 
 
 _SLOTS: Final = {name: FileFacts.__dict__[name] for name in _LATER}
+_NO_LENGTHS: Final = _LENGTHS.pack(*[0] * len(_LATER_AT))
+
+
+@functools.cache
+def _scalar_plan() -> tuple[tuple[int, Any, Decoder | None], ...]:
+    """Where each field not kept as text is in a stored entry, its slot and decoder."""
+    decoders = _field_decoders()
+    return tuple(
+        (at, FileFacts.__dict__[name], decoders[at])
+        for at, name in enumerate(_FIELD_NAMES)
+        if name not in _LATER
+    )
+
+
+def _inline(item: CachedFacts, stored: list[Any]) -> list[int]:
+    """The lengths of an entry whose fields kept as text are not all lengths: a value
+    stored in the entry itself is set on `item` (ValueError for a length not above 0)."""
+    decoders = _field_decoders()
+    lengths: list[int] = []
+    for at in _LATER_AT:
+        value = stored[at]
+        if type(value) is int:
+            if value <= 0:
+                raise ValueError("malformed facts")
+            lengths.append(value)
+            continue
+        lengths.append(0)
+        if value:
+            decode = decoders[at]
+            object.__setattr__(item, _FIELD_NAMES[at], value if decode is None else decode(value))
+    return lengths
 
 
 def field_json(facts: FileFacts, name: str) -> str:

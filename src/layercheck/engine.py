@@ -44,7 +44,7 @@ from layercheck.index_reads import ReadingIndex, Reads, Replay
 from layercheck.index_state import IndexStateFile
 from layercheck.layers import Layer
 from layercheck.lint import run_rules
-from layercheck.loading import Loaded, bare_facts, load_file
+from layercheck.loading import Loaded, load_file
 from layercheck.model import Finding, internal_error
 from layercheck.parallel import FileOutcome, WorkerError, map_forked, worker_count
 from layercheck.reads_file import ReadsAt
@@ -118,6 +118,23 @@ def _index_digest(digests: Mapping[Path, str]) -> str:
     joined = "\n".join(sorted(f"{path}\0{digest}" for path, digest in digests.items()))
     # A path is any bytes on POSIX: those that are no UTF-8 come back as they were.
     return hashlib.sha256(joined.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def _path_header(file: SourceFile) -> tuple[object, ...]:
+    """What `loading.bare_facts(file)` says of the path (the fields of `cache.HEADER`,
+    in order), without building those facts: the facts cache asks it of every file of
+    the project, and building them cost more than the rest of a lookup."""
+    return (
+        str(file.path),
+        file.module,
+        file.is_package,
+        file.path_layer,
+        file.layer_folder,
+        file.is_test,
+        file.settings.detect_routes,
+        file.layer_given,
+        file.outer_layers,
+    )
 
 
 def _rules_key(rules: Sequence[type[Rule]]) -> str:
@@ -402,7 +419,7 @@ class Engine:
         for file in files:
             if file.path in prefetched:
                 continue
-            found = cache.lookup(file.path, file.settings, functools.partial(bare_facts, file))
+            found = cache.lookup(file.path, file.settings, functools.partial(_path_header, file))
             if isinstance(found, FileFacts):
                 cached[file.path] = found
             elif found is not None:

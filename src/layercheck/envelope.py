@@ -6,7 +6,9 @@ imports it before anything else.
 
 The callers choose the checksum and its key: the warm record a zlib CRC (hashlib loads
 OpenSSL, a warm start's largest import), the other caches SHA-256 (`sha256_hex`). Every
-cache file is written whole and atomically (`write_atomic`).
+envelope is written whole and atomically (`write_atomic`); one written `sized` (its
+header gives the payload's length) may be followed by segments a cache appends
+(cache.Known).
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ _PAYLOAD: Final = b',"payload":'
 in the file is the key itself."""
 
 Checksum = Callable[[bytes], str]
+
+_LENGTH: Final = "length"
+"""The header key of a sized file's payload length, in bytes (decimal digits)."""
+_LENGTH_WIDTH: Final = 20
 
 
 def seal(header: Mapping[str, object], payload: str, key: str, checksum: Checksum) -> str:
@@ -52,7 +58,9 @@ class SealedReader:
     that a large cache file is never held whole as its bytes nor as its text: the header
     first (ValueError when the file does not start as an envelope), the checksum
     checked when the payload ends (`read` raises ValueError when it does not match, or
-    when the file does not end as an envelope)."""
+    when the file does not end as an envelope). A file written `sized` (its header holds
+    the payload's length) may go on after the envelope: the reader stops at its closing
+    brace and leaves the rest to `rest`."""
 
     def __init__(self, handle: BinaryIO) -> None:
         import codecs
@@ -73,9 +81,18 @@ class SealedReader:
         self._hasher = hashlib.sha256()
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self._done = False
+        length = header.get(_LENGTH)
+        self._left: int | None = None
+        """The payload's bytes not read yet, in a sized file."""
+        if length is not None:
+            if not (isinstance(length, str) and length.isdigit() and length.isascii()):
+                raise ValueError("no envelope")
+            self._left = int(length)
 
     def read(self) -> str:
         """The next piece of the payload's text; "" once it is all read and holds."""
+        if self._left is not None:
+            return self._read_sized()
         while not self._done:
             more = self._handle.read(_CHUNK)
             data = self._held + more
@@ -95,6 +112,36 @@ class SealedReader:
             if text:
                 return text
         return ""
+
+    def _read_sized(self) -> str:
+        while not self._done:
+            left = self._left
+            assert left is not None
+            text = ""
+            if left:
+                data = self._held or self._handle.read(min(_CHUNK, left))
+                if not data:
+                    raise ValueError("damaged envelope")
+                payload, self._held = data[:left], data[left:]
+                left = self._left = left - len(payload)
+                self._hasher.update(payload)
+                text = self._decoder.decode(payload, final=not left)
+            if not left:
+                self._done = True
+                end = self._held[:1] or self._handle.read(1)
+                self._held = self._held[1:]
+                if end != b"}" or self._hasher.hexdigest() != self.header.get("sha256"):
+                    raise ValueError("damaged envelope")
+                return text
+            if text:
+                return text
+        return ""
+
+    def rest(self) -> bytes:
+        """The bytes after the envelope of a sized file, once its payload is read."""
+        if not self._done or self._left is None:
+            raise ValueError("the payload is not read")
+        return self._held + self._handle.read()
 
 
 def sha256_hex(data: bytes) -> str:
@@ -128,13 +175,18 @@ def json_pieces(value: object, depth: int = 2) -> Iterator[str]:
 
 
 def write_sealed(
-    path: Path, header: Mapping[str, object], payload: Iterable[str], end: bytes = b""
+    path: Path,
+    header: Mapping[str, object],
+    payload: Iterable[str],
+    end: bytes = b"",
+    *,
+    sized: bool = False,
 ) -> int:
     """`write_atomic(path, seal(header, "".join(payload), "sha256", sha256_hex) + end)`,
     without the payload whole in memory (a cache of every file of a large project, as
     one string and as its bytes, was the largest thing a run held). The number of bytes
-    written."""
-    writer = SealedWriter(path, header)
+    written. `sized`: as `SealedWriter`."""
+    writer = SealedWriter(path, header, sized=sized)
     try:
         for piece in payload:
             writer.write(piece)
@@ -156,7 +208,9 @@ class SealedWriter:
     """A sealed file written as its payload's pieces come: to a temporary file beside
     `path`, its checksum (`running`, under `key`; sha256 unless given) taken as written
     and written over a placeholder of its width at the end, and the file renamed over
-    `path` (`close`); `abandon` removes it."""
+    `path` (`close`); `abandon` removes it. `sized`: the header holds the payload's
+    length too (written the same way), so that the file may go on after the envelope
+    (`SealedReader.rest`)."""
 
     def __init__(
         self,
@@ -164,6 +218,8 @@ class SealedWriter:
         header: Mapping[str, object],
         key: str = "sha256",
         running: Running | None = None,
+        *,
+        sized: bool = False,
     ) -> None:
         if running is None:
             import hashlib
@@ -171,9 +227,15 @@ class SealedWriter:
             running = hashlib.sha256()
         self.path = path
         placeholder = "0" * len(running.hexdigest())
-        text = json.dumps({**header, key: placeholder}, separators=(",", ":"))
+        whole: dict[str, object] = {**header, key: placeholder}
+        if sized:
+            whole[_LENGTH] = "0" * _LENGTH_WIDTH
+        text = json.dumps(whole, separators=(",", ":"))
         self._at = text.rindex(placeholder)
         self._width = len(placeholder)
+        length_key = f'"{_LENGTH}":"'
+        self._length_at = text.rindex(length_key) + len(length_key) if sized else -1
+        self._payload_bytes = 0
         self._hasher = running
         self._pending: list[str] = []
         self._size = 0
@@ -192,6 +254,7 @@ class SealedWriter:
         assert self._handle is not None
         data = "".join(self._pending).encode()
         self._hasher.update(data)
+        self._payload_bytes += len(data)
         self._handle.write(data)
         self._pending, self._size = [], 0
 
@@ -208,6 +271,9 @@ class SealedWriter:
             raise ValueError("a checksum whose width changed")
         handle.seek(self._at)
         handle.write(value.encode())
+        if self._length_at >= 0:
+            handle.seek(self._length_at)
+            handle.write(f"{self._payload_bytes:0{_LENGTH_WIDTH}d}".encode())
         handle.close()
         self._handle = None
         os.replace(temporary, self.path)

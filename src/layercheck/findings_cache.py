@@ -25,13 +25,24 @@ written before the findings file, whose entries each name their record with a di
 its bytes: a findings file names the only reads that go with it, and without them no
 entry holds for another index.
 
-A cold run (no entry to keep) writes each entry to the new file as it is stored instead
-of holding every file's until the end of the run (`stream`): the entries come first in
-the file, what is known only at the end (the project's files, the index digest) after
-them. Until `save` the new file is a temporary one: a run that stops half-way leaves
-the old file as it was. Each entry is kept as its JSON text, in the file (a string) and
-in memory, and parsed when asked about: the warm record reads the file of every file's
+The file is a base and segments. The base, in one sealed envelope (envelope.py, its
+header giving the payload's length), holds one entry a line, the file's name as a JSON
+string, a tab and the entry's JSON text (which JSON never breaks with a raw tab or
+newline), then the project record (the project's files, the index digest, notes and
+findings about the project). Each segment after it, one a line with its own checksum,
+holds what a later run changed: its entries (null for one dropped), the files whose
+record changed, and the rest of the project record. A run that changed a few entries
+(an editor saving one file of a large project) appends them instead of writing every
+entry again; the file is written anew when the segments would outgrow a quarter of the
+base, or when it is no longer the file this run read. Each entry is kept as its text in
+memory too, and parsed when asked about: the warm record reads the file of every file's
 findings after the run, and as objects they cost about three times their text.
+
+A cold run (no entry to keep) writes each entry to a new base as it is stored instead
+of holding every file's until the end of the run (`stream`): the entries come first,
+what is known only at the end (the project's files, the index digest) after them. Until
+`save` the new file is a temporary one: a run that stops half-way leaves the old file
+as it was; a segment cut or damaged makes the whole file an empty cache.
 
 Like the facts cache: JSON, never pickle; a file that is damaged, edited, of another
 version or root is an empty cache; writes go to a temporary file renamed over the old.
@@ -41,34 +52,40 @@ from __future__ import annotations
 
 import hashlib
 import json
-import json.decoder
 import os
 import time
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from layercheck.cache import (
     NO_MTIME,
     RACY_NS,
     VERSION,
+    Known,
     Stamp,
     codec,
     format_id,
     prepare_directory,
     read_stamped,
 )
-from layercheck.envelope import SealedReader, SealedWriter, json_pieces, write_sealed
+from layercheck.envelope import (
+    SealedReader,
+    SealedWriter,
+    json_pieces,
+    seal,
+    sha256_hex,
+    unseal,
+    write_sealed,
+)
 from layercheck.index_reads import Reads
 from layercheck.layers import Layer
 from layercheck.model import Finding
 from layercheck.parallel import FileOutcome
-from layercheck.reads_file import UNKNOWN, ReadsAt, ReadsFile, valid_at
+from layercheck.reads_file import UNKNOWN, ReadsAt, ReadsFile
 
-_scanstring: Final = cast(Callable[[str, int], tuple[str, int]], vars(json.decoder)["scanstring"])
-"""A JSON string's value and where it ends, from just after its opening quote."""
 _ENTRY: Final = 8
 """The items of an entry (`FindingsCache._results`)."""
 _SEPARATORS: Final = (",", ":")
@@ -81,70 +98,100 @@ _FINDING: Final = codec(Finding)
 
 def findings_format() -> str:
     """Changes when a finding, fix or edit gains, loses or retypes a field."""
-    shape = f"{_FINDING.shape};{format_id()};reads as records;entries first, as text"
+    shape = f"{_FINDING.shape};{format_id()};reads as records;entries as lines;segments"
     return hashlib.sha256(shape.encode()).hexdigest()[:16]
 
 
-def _scan_entries(reader: SealedReader) -> tuple[dict[str, str], str]:
-    """The entries at the start of a findings file's payload (`[{"name":"text",...}`),
-    read a piece at a time (the file is never held whole: at 30,000 files, as its bytes
-    and its text, it was the largest thing a run held), and the text after them, read
-    to the end (ValueError when the file is not one `save` writes)."""
+def _read_lines(reader: SealedReader) -> tuple[dict[str, str], list[Any]]:
+    """The entries of a findings file's base, one a line (`"name"<tab>entry`), and the
+    project record, the line after them; read a piece at a time (the file is never held
+    whole: at 30,000 files, as its bytes and its text, it was the largest thing a run
+    held). ValueError when the payload is not one `save` writes."""
     results: dict[str, str] = {}
-    text = ""
-    at = 0
-    while len(text) - at < 2:
-        text = text[at:] + _more(reader)
-        at = 0
-    if text[at : at + 2] != "[{":
-        raise ValueError("malformed")
-    at += 2
-    while True:
-        try:
-            if text[at] == "}" and not results:
-                at += 1
-                break
-            if text[at] != '"':
-                raise ValueError("malformed")
-            name, end = _scanstring(text, at + 1)
-            if text[end : end + 2] != ':"':
-                raise ValueError("malformed")
-            entry, end = _scanstring(text, end + 2)
-            after = text[end]
-        except (IndexError, ValueError):
-            # An item cut where the piece ends: read on (a malformed one fails at the end).
-            text = text[at:] + _more(reader)
-            at = 0
+    record: list[Any] | None = None
+    parts: list[str] = []
+    while piece := reader.read():
+        parts.append(piece)
+        if "\n" not in piece:
             continue
-        results[name] = entry
-        at = end + 1
-        if after == "}":
-            break
-        if after != ",":
-            raise ValueError("malformed")
-    return results, text[at:] + "".join(iter(reader.read, ""))
-
-
-def _more(reader: SealedReader) -> str:
-    piece = reader.read()
-    if not piece:
+        lines = "".join(parts).split("\n")
+        parts = [lines.pop()]
+        for line in lines:
+            if record is not None:
+                raise ValueError("malformed")  # the record is the last line
+            if line[:1] == '"':
+                tab = line.find("\t")
+                if tab < 0:
+                    raise ValueError("malformed")
+                results[_name(line[:tab])] = line[tab + 1 :]
+            else:
+                found = json.loads(line)
+                if not (isinstance(found, list) and len(found) == 4):
+                    raise ValueError("malformed")
+                record = found
+    if record is None or "".join(parts):
         raise ValueError("truncated")
-    return piece
+    return results, record
 
 
-def _rest(text: str) -> list[Any]:
-    """The values after the entries: `,project,index,notes,found]`."""
-    decoder = json.JSONDecoder()
-    values: list[Any] = []
-    at = 0
-    for _ in range(4):
-        if text[at : at + 1] != ",":
-            raise ValueError("malformed")
-        value, at = decoder.raw_decode(text, at + 1)
-        values.append(value)
-    if text[at:] != "]":
+def _name(text: str) -> str:
+    """A JSON string's value: a path with no escape is the text between the quotes."""
+    if "\\" not in text and len(text) >= 2 and text[-1] == '"':
+        return text[1:-1]
+    name = json.loads(text)
+    if not isinstance(name, str):
         raise ValueError("malformed")
-    return values
+    return name
+
+
+def _line(name: str, entry: str) -> str:
+    """An entry's line: JSON never holds a raw tab or newline."""
+    return f"{encode_basestring_ascii(name)}\t{entry}\n"
+
+
+def _reads_at(entry: str) -> ReadsAt | None:
+    """Where an entry's reads are, from its text's end, where they are its last item
+    (`[offset,length,"digest"]`, or null); None when it names none. Neither the entry
+    nor that item goes through `json`: this is asked of every entry when a run writes
+    reads. An entry this misreads (a damaged one) only has its record not copied when
+    the reads file is written anew: its reads then hold nothing."""
+    if not entry.endswith('"]]'):
+        return None
+    parts = entry[entry.rfind("[", 0, -1) + 1 : -2].split(",")
+    if len(parts) != 3 or not all(part.removeprefix("-").isdigit() for part in parts[:2]):
+        return None
+    digest = parts[2]
+    if len(digest) < 2 or digest[0] != '"' or "\\" in digest:
+        return None
+    return int(parts[0]), int(parts[1]), digest[1:-1]
+
+
+def _apply(line: bytes, results: dict[str, str], project: dict[str, Any]) -> list[Any]:
+    """A segment applied to the entries and the project's files read before it; its
+    index digest, notes and findings about the project (ValueError when it is not a
+    segment `save` writes whole)."""
+    opened = unseal(line, "sha256", sha256_hex)
+    if opened is None:
+        raise ValueError("damaged segment")
+    values = json.loads(opened[1])
+    if not (isinstance(values, list) and len(values) == 5):
+        raise ValueError("malformed")
+    entries, files, *rest = values
+    if not (isinstance(entries, dict) and isinstance(files, dict)):
+        raise ValueError("malformed")
+    for name, entry in entries.items():
+        if entry is None:
+            results.pop(name, None)
+        elif isinstance(entry, str):
+            results[name] = entry
+        else:
+            raise ValueError("malformed")
+    for name, record in files.items():
+        if record is None:
+            project.pop(name, None)
+        else:
+            project[name] = record
+    return rest
 
 
 def file_stat(path: Path | str, now: int) -> FileStat | None:
@@ -212,6 +259,13 @@ class FindingsCache:
         self._reads: ReadsFile | None = None
         self._prepared = False
         self._dirty = False
+        self._known: Known | None = None
+        """The file as read, to append a segment to; None: the next save writes a base."""
+        self._changed: set[str] = set()
+        """The entries changed since the file was read or written, for the segment."""
+        self._project_known: dict[str, list[Any]] = {}
+        """`_project` as the file has it: a segment holds the files whose record changed.
+        Not a copy: `record_project` puts a new dict in its place, never changes it."""
         self._writer: SealedWriter | None = None
         """The new file the entries stored go to as they come (`stream`)."""
         self._streamed = 0
@@ -223,6 +277,7 @@ class FindingsCache:
     def _read(self) -> None:
         try:
             with open(self.path, "rb") as handle:
+                status = os.fstat(handle.fileno())
                 reader = SealedReader(handle)
                 header = reader.header
                 if (
@@ -232,31 +287,42 @@ class FindingsCache:
                     or header.get("rules") != self.rules_key
                 ):
                     raise ValueError("another cache")
-                results, rest = _scan_entries(reader)
-                project, index, notes, found = _rest(rest)
-            if not (
-                isinstance(project, dict)
-                and isinstance(index, str)
-                and isinstance(notes, list)
-                and isinstance(found, list)
-                and isinstance(results, dict)
-            ):
+                results, (project, index, notes, found) = _read_lines(reader)
+                if not isinstance(project, dict):
+                    raise ValueError("malformed")
+                rest = reader.rest()
+                length = handle.tell()
+            if rest[:1] != b"\n" or not rest.endswith(b"\n"):
+                raise ValueError("truncated")
+            for line in rest[1:-1].split(b"\n") if len(rest) > 1 else ():
+                index, notes, found = _apply(line, results, project)
+            if not (isinstance(index, str) and isinstance(notes, list) and isinstance(found, list)):
                 raise ValueError("malformed")
-        except (OSError, ValueError, TypeError, KeyError, RecursionError):
+        except (OSError, ValueError, TypeError, KeyError, IndexError, RecursionError):
             self._dirty = True
             return
         self._project, self._index, self._notes, self._results = project, index, notes, results
         self._found = found
+        self._project_known = project
+        base = length - len(rest) + 1
+        self._known = Known((status.st_dev, status.st_ino), base, length)
 
     def _named(self) -> dict[str, ReadsAt]:
         """Where each entry's reads are, for the entries that know."""
         named: dict[str, ReadsAt] = {}
-        for name in self._results:
-            entry = self._entry(name)
-            at = entry[-1] if entry is not None else None
-            if valid_at(at):
-                named[name] = (int(at[0]), int(at[1]), str(at[2]))
+        for name, text in self._results.items():
+            at = _reads_at(text)
+            if at is not None:
+                named[name] = at
         return named
+
+    def _set(self, name: str, entry: str | None) -> None:
+        if entry is None:
+            del self._results[name]
+        else:
+            self._results[name] = entry
+        self._changed.add(name)
+        self._dirty = True
 
     def _entry(self, name: str) -> list[Any] | None:
         """The file's entry as values; None when there is none or it is corrupt."""
@@ -360,13 +426,11 @@ class FindingsCache:
                 if holds is None or not reads.hold(reads_at, holds):
                     return None
                 entry[4] = index
-                self._results[name] = json.dumps(entry, separators=_SEPARATORS)
-                self._dirty = True
+                self._set(name, json.dumps(entry, separators=_SEPARATORS))
             decoded = [decode_finding(item) for item in findings]
             return FileOutcome(path, Layer.known(layer) if layer is not None else None, decoded)
         except (ValueError, TypeError, KeyError, IndexError):
-            del self._results[name]
-            self._dirty = True
+            self._set(name, None)
             return None
 
     def stamp_of(self, path: Path) -> tuple[int, str] | None:
@@ -445,8 +509,7 @@ class FindingsCache:
             self._write_entry(name, entry)
             return
         if self._results.get(name) != entry:
-            self._results[name] = entry
-            self._dirty = True
+            self._set(name, entry)
 
     def stream(self) -> None:
         """When the cache holds no entry (a cold run), the entries stored from now on
@@ -457,7 +520,7 @@ class FindingsCache:
             return
         try:
             prepare_directory(self.directory)
-            writer = SealedWriter(self.path, self._header())
+            writer = SealedWriter(self.path, self._header(), sized=True)
         except OSError:
             return  # held, and the save reports why the folder cannot be written
         self._writer = writer
@@ -465,15 +528,14 @@ class FindingsCache:
         self._dirty = True
 
     def _write_entry(self, name: str, entry: str) -> None:
-        """One more item of the streamed file's dict of entries (a name written twice:
-        the last wins, as `json` reads it)."""
+        """One more line of the streamed file's entries (a name written twice: the last
+        wins, as `_read_lines` reads it)."""
         writer = self._writer
         assert writer is not None
         if self._broken is not None:
             return
         try:
-            writer.write(("," if self._streamed else "[{") + encode_basestring_ascii(name) + ":")
-            writer.write(encode_basestring_ascii(entry))
+            writer.write(_line(name, entry))
         except OSError as exc:
             self._broken = exc
             writer.abandon()
@@ -484,31 +546,72 @@ class FindingsCache:
         entry is of a file of this run's project)."""
         keep = {str(path) for path in present} | set(self._project)
         for name in [name for name in self._results if name not in keep]:
-            del self._results[name]
-            self._dirty = True
+            self._set(name, None)
 
     def save(self) -> None:
-        """Write the file when anything changed (OSError when it cannot be written)."""
+        """Write what changed (OSError when it cannot be written): appended as a segment
+        while the segments stay small, else a new file with every entry."""
         reads = self._reads
         if reads is not None:
             # Before the findings file, whose entries name these records.
             named = self._named()
             for name, at in reads.finish(named).items():
+                if at == named[name]:
+                    continue
                 entry = self._entry(name)
-                if at != named[name] and entry is not None:
+                if entry is not None:
                     entry[-1] = list(at)
-                    self._results[name] = json.dumps(entry, separators=_SEPARATORS)
-                    self._dirty = True
+                    self._set(name, json.dumps(entry, separators=_SEPARATORS))
         if self._writer is not None:
             self._close_stream()
             return
         if not self._dirty:
             return
+        known = self._known
+        if known is not None:
+            data = self._segment()
+            appended = None if known.grown(data) else known.append(self.path, data)
+            if appended is not None:
+                self._saved(appended)
+                return
         prepare_directory(self.directory)
-        rest = [self._project, self._index, self._notes, self._found]
-        payload = json_pieces([self._results, *rest])
-        write_sealed(self.path, self._header(), payload)
+        self._known = None
+        size = write_sealed(self.path, self._header(), self._lines(), b"\n", sized=True)
+        self._saved(Known.written(self.path, size))
+
+    def _saved(self, known: Known | None) -> None:
+        self._known = known
+        self._changed = set()
+        self._project_known = self._project
         self._dirty = False
+
+    def _lines(self) -> Iterator[str]:
+        """The payload of a new file: the entries, one a line, then the project record."""
+        for name, entry in self._results.items():
+            yield _line(name, entry)
+        yield from self._record()
+
+    def _record(self) -> Iterator[str]:
+        yield "["
+        for at, part in enumerate((self._project, self._index, self._notes, self._found)):
+            if at:
+                yield ","
+            yield from json_pieces(part, 1)
+        yield "]\n"
+
+    def _segment(self) -> bytes:
+        """What changed since the file was read, as a line to append: the entries
+        changed (null: dropped), the files of the project whose record changed (null:
+        gone), and the index digest, notes and findings about the project."""
+        entries = {name: self._results.get(name) for name in sorted(self._changed)}
+        known = self._project_known
+        project: dict[str, list[Any] | None] = {
+            name: record for name, record in self._project.items() if known.get(name) != record
+        }
+        project.update((name, None) for name in known if name not in self._project)
+        values = [entries, project, self._index, self._notes, self._found]
+        payload = json.dumps(values, separators=_SEPARATORS)
+        return (seal({}, payload, "sha256", sha256_hex) + "\n").encode()
 
     def _close_stream(self) -> None:
         writer = self._writer
@@ -521,16 +624,12 @@ class FindingsCache:
                 self._write_entry(name, entry)
             if self._broken is not None:
                 raise self._broken
-            writer.write("}" if self._streamed else "[{}")
-            for part in (self._project, self._index, self._notes, self._found):
-                writer.write(",")
-                for piece in json_pieces(part, 1):
-                    writer.write(piece)
-            writer.write("]")
-            writer.close()
+            for piece in self._record():
+                writer.write(piece)
+            size = writer.close(b"\n")
         finally:
             writer.abandon()
-        self._dirty = False
+        self._saved(Known.written(self.path, size))
 
     def _header(self) -> dict[str, str]:
         return {
