@@ -472,8 +472,9 @@ def _run(
     if stdin is None and not fixing.active and kept is None and not result.internal_errors:
         from layercheck import warm_write
 
-        # Printed, so dropped before the record is written from the caches: at 100,000
-        # files the findings and the texts of their files were a fifth of what it held.
+        # Printed, so dropped before the record is written from the caches: the write
+        # then reuses their memory instead of adding to it (the texts of every file
+        # with findings, and the findings, are held to here).
         del findings
         result.findings.clear()
         result.sources.clear()
