@@ -10,7 +10,7 @@ from semantic_probe import walk
 
 from layercheck.context import RuleContext
 from layercheck.rules._base import Need
-from layercheck.semantic.sessions import Origin
+from layercheck.semantic.sessions import Origin, assignments
 
 HEAD = (
     "from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker\n"
@@ -337,3 +337,45 @@ def test_session_stored_by_a_base_class_in_another_module(tmp_path: Path) -> Non
     }
     got = walk(tmp_path, files, "app/repositories/users.py", {Need.SESSIONS}, _origin)
     assert got == [RECEIVED, None, RECEIVED, RECEIVED]
+
+
+def test_assignments_in_source_order() -> None:
+    """A class scan reads a method's assignments as `statements` did: compound bodies in
+    order (a `try`'s handlers after its `else` and `finally`), nested defs left out."""
+    source = (
+        "def m(self):\n"
+        "    a = 1\n"
+        "    if x:\n"
+        "        b: int = 2\n"
+        "    else:\n"
+        "        c = 3\n"
+        "    try:\n"
+        "        d = 4\n"
+        "    except E:\n"
+        "        e = 5\n"
+        "    else:\n"
+        "        f = 6\n"
+        "    finally:\n"
+        "        g = 7\n"
+        "    match y:\n"
+        "        case 1:\n"
+        "            h = 8\n"
+        "    def inner():\n"
+        "        i = 9\n"
+        "    class K:\n"
+        "        j = 10\n"
+        "    with w:\n"
+        "        for k in z:\n"
+        "            l = 11\n"
+        "        else:\n"
+        "            n: int\n"
+    )
+    function = ast.parse(source).body[0]
+    assert isinstance(function, ast.FunctionDef)
+    found: list[ast.Assign | ast.AnnAssign] = []
+    assignments(function.body, found)
+    names = [
+        ast.unparse(stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target)
+        for stmt in found
+    ]
+    assert names == ["a", "b", "c", "d", "f", "g", "e", "h", "l", "n"]

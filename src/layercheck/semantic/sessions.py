@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import enum
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -219,23 +218,32 @@ def self_name(function: _Function) -> str | None:
     return arguments.args[0].arg if arguments.args else None
 
 
-def statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """The statements of a body and of its compound statements, in source order; the
-    bodies of nested functions and classes are not entered."""
+_COMPOUND: Final = frozenset(
+    getattr(ast, name)
+    for name in ("If", "For", "AsyncFor", "While", "With", "AsyncWith", "Try", "TryStar")
+    if hasattr(ast, name)
+)
+"""The statements other than `match` that hold bodies of statements."""
+
+
+def assignments(body: list[ast.stmt], found: list[ast.Assign | ast.AnnAssign]) -> None:
+    """The `Assign` and `AnnAssign` statements of a body and of its compound statements,
+    in source order, appended to `found`; the bodies of nested functions and classes are
+    not entered (a class scan reads every method of a class this way)."""
     for stmt in body:
-        yield stmt
-        if isinstance(stmt, _Function | ast.ClassDef):
-            continue
-        if isinstance(stmt, ast.Match):
-            for case in stmt.cases:
-                yield from statements(case.body)
-            continue
-        for name in ("body", "orelse", "finalbody"):
-            inner = getattr(stmt, name, None)
-            if isinstance(inner, list):
-                yield from statements(inner)
-        for handler in getattr(stmt, "handlers", ()):
-            yield from statements(handler.body)
+        kind = type(stmt)
+        if kind is ast.Assign or kind is ast.AnnAssign:
+            found.append(stmt)  # type: ignore[arg-type]
+        elif kind in _COMPOUND:
+            for name in ("body", "orelse", "finalbody"):
+                inner = getattr(stmt, name, None)
+                if isinstance(inner, list):
+                    assignments(inner, found)
+            for handler in getattr(stmt, "handlers", ()):
+                assignments(handler.body, found)
+        elif kind is ast.Match:
+            for case in stmt.cases:  # type: ignore[attr-defined]
+                assignments(case.body, found)
 
 
 @dataclass(slots=True)
@@ -672,20 +680,21 @@ class Sessions:
             return
         # Only a method that sets `self.<name>` reads its parameters (most set none).
         params: _Locals | None = None
-        opened: set[str] = set()
-        for stmt in statements(method.body):
+        # What each local was last set to: whether it opened a session is asked only of
+        # a local stored on `self` (the scan changes nothing the answer reads).
+        latest: dict[str, ast.expr] = {}
+        found: list[ast.Assign | ast.AnnAssign] = []
+        assignments(method.body, found)
+        for stmt in found:
             if isinstance(stmt, ast.Assign):
                 targets, value, annotation = stmt.targets, stmt.value, None
-            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            elif stmt.value is not None:
                 targets, value, annotation = [stmt.target], stmt.value, stmt.annotation
             else:
                 continue
             for target in targets:
                 if isinstance(target, ast.Name):
-                    if opens_session(value, ctx):
-                        opened.add(target.id)
-                    else:
-                        opened.discard(target.id)
+                    latest[target.id] = value
                     continue
                 if not (
                     isinstance(target, ast.Attribute)
@@ -696,7 +705,7 @@ class Sessions:
                 if params is None:
                     params = self._parameters(method, ctx)
                 self._scan_attribute(
-                    target.attr, value, annotation, (owner, params, opened), members, ctx
+                    target.attr, value, annotation, (owner, params, latest), members, ctx
                 )
 
     @staticmethod
@@ -704,13 +713,14 @@ class Sessions:
         attribute: str,
         value: ast.expr,
         annotation: ast.expr | None,
-        method: tuple[str, _Locals, set[str]],
+        method: tuple[str, _Locals, dict[str, ast.expr]],
         members: _Members,
         ctx: FileModel,
     ) -> None:
         """Records what `self.<attribute> = value` makes of the attribute; `method` is
-        (the name of `self`, the method's parameters, its locals opened as sessions)."""
-        owner, params, opened = method
+        (the name of `self`, the method's parameters, the value each local was last set
+        to)."""
+        owner, params, latest = method
 
         def is_session(node: ast.expr) -> bool:
             if isinstance(node, ast.Name):
@@ -727,7 +737,7 @@ class Sessions:
             members.sessions.setdefault(attribute, Origin.RECEIVED)
         elif isinstance(value, ast.Attribute) and is_session(value):
             members.sessions.setdefault(attribute, members.sessions[value.attr])
-        elif name in opened or opens_session(value, ctx):
+        elif (name in latest and opens_session(latest[name], ctx)) or opens_session(value, ctx):
             members.sessions.setdefault(attribute, Origin.OPENED)
         elif annotation is not None and annotation_is_session(annotation, ctx):
             members.sessions.setdefault(attribute, Origin.RECEIVED)

@@ -309,7 +309,7 @@ class BareStatusCode(Rule):
         self._quiet = ctx.layer in SERVICE_AND_REPOSITORY or is_test_file(ctx)
 
     def visit_Call(self, node: ast.Call, ctx: RuleContext) -> None:
-        if self._quiet:
+        if self._quiet or not may_spell_code(node):
             return
         method = ctx.routes.operation_method(node, ctx)
         if method is not None:
@@ -439,3 +439,19 @@ class BareStatusCode(Rule):
         if added is None:
             return None
         return edits.safe(f"Use `{constant}`", edits.replace(ctx, literal, constant), *added)
+
+
+def may_spell_code(node: ast.Call) -> bool:
+    """Whether a call holds a status code where the rule looks for one: its first or
+    second argument, or its `status_code=`. The rule sees every call (it follows
+    subclasses), and most hold none: the callee is not resolved for those."""
+    args = node.args
+    if args and (
+        status_code_literal(args[0]) is not None
+        or (len(args) > 1 and status_code_literal(args[1]) is not None)
+    ):
+        return True
+    return any(
+        keyword.arg == "status_code" and status_code_literal(keyword.value) is not None
+        for keyword in node.keywords
+    )
