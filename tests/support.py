@@ -132,6 +132,30 @@ def check_project(
     return Engine(workspace).check([root])
 
 
+Key = tuple[str, str, int, int, str]
+"""A finding as two runs are compared: code, path from the root, row, column, message."""
+
+
+def finding_keys(result: CheckResult, root: Path) -> list[Key]:
+    return sorted(
+        (
+            finding.code,
+            finding.path.relative_to(root).as_posix(),
+            finding.start.row,
+            finding.start.column,
+            finding.message,
+        )
+        for finding in result.findings
+    )
+
+
+def check_uncached(root: Path, select: tuple[str, ...]) -> list[Key]:
+    """The findings of the rules `select` (preview ones included) on the project at
+    `root`, without the cache: a second run walks again, it does not read the first's."""
+    overrides = Overrides(select=select, preview=True, no_cache=True)
+    return finding_keys(Engine(Workspace(CATALOG, overrides, cwd=root)).check([root]), root)
+
+
 def run_cli(
     *args: str | os.PathLike[str], cwd: Path | None = None, stdin: bytes | None = None
 ) -> subprocess.CompletedProcess[str]:

@@ -163,14 +163,3 @@ def test_the_engine_asks_the_cache_about_the_path_as_the_bare_facts_say_it(
             assert engine_module._path_header(file) == cache_module.header_values(bare_facts(file))
             seen += 1
     assert seen > 100
-    assert cache_module.HEADER == (
-        "path",
-        "module",
-        "is_package",
-        "path_layer",
-        "layer_folder",
-        "is_test",
-        "detect_routes",
-        "layer_given",
-        "outer_layers",
-    )

@@ -11,37 +11,21 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from support import FIXTURES, example_files, walk_file, write_project
+from support import (
+    FIXTURES,
+    Key,
+    check_uncached,
+    example_files,
+    walk_file,
+    write_project,
+)
 
-from layercheck.config.settings import Overrides
-from layercheck.config.workspace import Workspace
 from layercheck.context import RuleContext
-from layercheck.engine import CheckResult, Engine
-from layercheck.rules import ALL_RULES, CATALOG, ENGINE_CODES
+from layercheck.rules import ALL_RULES, ENGINE_CODES
 from layercheck.rules._base import Rule, RuleMeta, last_names
 from layercheck.walker import culprit
 
 NAMING = [rule for rule in ALL_RULES if rule.calls is not None]
-Key = tuple[str, str, int, int, str]
-
-
-def _findings(result: CheckResult, root: Path) -> list[Key]:
-    return sorted(
-        (
-            finding.code,
-            finding.path.relative_to(root).as_posix(),
-            finding.start.row,
-            finding.start.column,
-            finding.message,
-        )
-        for finding in result.findings
-    )
-
-
-def _check(root: Path, select: tuple[str, ...]) -> list[Key]:
-    # No cache: the second run must walk again, not read what the first one found.
-    overrides = Overrides(select=select, preview=True, no_cache=True)
-    return _findings(Engine(Workspace(CATALOG, overrides, cwd=root)).check([root]), root)
 
 
 def _every_call(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,11 +58,11 @@ def test_examples_same_as_with_every_call(
         root = tmp_path / str(number)
         root.mkdir()
         write_project(root, example_files(rule, example), example.config)
-        named.append(_check(root, select))
+        named.append(check_uncached(root, select))
     _every_call(monkeypatch)
     for number, found in enumerate(named):
         root = tmp_path / str(number)
-        assert found == _check(root, select)
+        assert found == check_uncached(root, select)
 
 
 def test_fixtures_same_as_with_every_call(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,10 +72,10 @@ def test_fixtures_same_as_with_every_call(monkeypatch: pytest.MonkeyPatch) -> No
         if not any(part.startswith(".") for part in path.parts)
     )
     assert projects
-    named = [_check(root, ("LC",)) for root in projects]
+    named = [check_uncached(root, ("LC",)) for root in projects]
     assert any(named)
     _every_call(monkeypatch)
-    every = [_check(root, ("LC",)) for root in projects]
+    every = [check_uncached(root, ("LC",)) for root in projects]
     assert named == every
 
 

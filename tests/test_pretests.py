@@ -8,31 +8,10 @@ import ast
 from pathlib import Path
 
 import pytest
-from support import FIXTURES, example_files, write_project
+from support import FIXTURES, Key, check_uncached, example_files, write_project
 
-from layercheck.config.settings import Overrides
-from layercheck.config.workspace import Workspace
-from layercheck.engine import Engine
-from layercheck.rules import CATALOG
 from layercheck.rules.routes import bare_status_code
 from layercheck.rules.routes.bare_status_code import BareStatusCode, may_spell_code
-
-Key = tuple[str, str, int, int, str]
-
-
-def _check(root: Path, select: tuple[str, ...]) -> list[Key]:
-    overrides = Overrides(select=select, preview=True, no_cache=True)
-    result = Engine(Workspace(CATALOG, overrides, cwd=root)).check([root])
-    return sorted(
-        (
-            finding.code,
-            finding.path.relative_to(root).as_posix(),
-            finding.start.row,
-            finding.start.column,
-            finding.message,
-        )
-        for finding in result.findings
-    )
 
 
 def _without_pretest(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,11 +50,11 @@ def test_examples_same_without_the_pretest(tmp_path: Path, monkeypatch: pytest.M
         root = tmp_path / str(number)
         root.mkdir()
         write_project(root, example_files(rule, example), example.config)
-        found.append(_check(root, select))
+        found.append(check_uncached(root, select))
     assert any(found)
     _without_pretest(monkeypatch)
     for number, expected in enumerate(found):
-        assert _check(tmp_path / str(number), select) == expected
+        assert check_uncached(tmp_path / str(number), select) == expected
 
 
 def test_fixtures_same_without_the_pretest(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -85,7 +64,7 @@ def test_fixtures_same_without_the_pretest(monkeypatch: pytest.MonkeyPatch) -> N
         if not any(part.startswith(".") for part in path.parts)
     )
     select = (BareStatusCode.meta.code,)
-    found = [_check(root, select) for root in projects]
+    found = [check_uncached(root, select) for root in projects]
     assert any(found)
     _without_pretest(monkeypatch)
-    assert [_check(root, select) for root in projects] == found
+    assert [check_uncached(root, select) for root in projects] == found
