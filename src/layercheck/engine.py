@@ -47,7 +47,6 @@ from layercheck.lint import run_rules
 from layercheck.loading import Loaded, load_file
 from layercheck.model import Finding, internal_error
 from layercheck.parallel import FileOutcome, WorkerError, map_forked, worker_count
-from layercheck.reads_file import ReadsAt
 from layercheck.roots_record import RootsRecord
 from layercheck.rules import ALL_RULES
 from layercheck.rules._base import Rule
@@ -563,11 +562,12 @@ class Engine:
         stdin: tuple[Path, bytes] | None,
         reading: ReadingIndex | None,
         failed: Callable[[str], None],
-        keep_reads: Callable[[Reads], ReadsAt] | None = None,
-    ) -> list[tuple[FileOutcome, Stamp | None, ReadsAt | None]]:
+        keep: Callable[[SourceFile, FileOutcome, Stamp | None, Reads | None], None] | None = None,
+    ) -> list[FileOutcome]:
         """Each file read and parsed again, walked with the index, its tree dropped;
-        with `reading` (when caching), what its findings read of the index too, handed
-        to `keep_reads` as each file's arrive (written, not held)."""
+        with `reading` (when caching), what its findings read of the index too. `keep`
+        is given each file's outcome, the stamp of the bytes read and those reads as
+        they arrive (to be written, not held)."""
 
         def task(file: SourceFile) -> tuple[FileOutcome, Stamp | None, Reads | None]:
             trim(index)
@@ -588,7 +588,7 @@ class Engine:
 
         def received(
             file: SourceFile, result: tuple[FileOutcome, Stamp | None, Reads | None]
-        ) -> tuple[FileOutcome, Stamp | None, ReadsAt | None]:
+        ) -> FileOutcome:
             # Held small as it arrives: the index is still alive beside the outcomes.
             outcome, stamp, reads = result
             # The file's own path, not the copy a worker's message made of it (a `Path`
@@ -600,8 +600,9 @@ class Engine:
                 if outcome.text is not None:
                     texts[outcome.path] = outcome.text
                     outcome.text = None
-            kept = keep_reads(reads) if reads is not None and keep_reads is not None else None
-            return outcome, stamp, kept
+            if keep is not None:
+                keep(file, outcome, stamp, reads)
+            return outcome
 
         return self._map(files, task, root, failed, received)
 
@@ -761,18 +762,26 @@ class Engine:
                 reading = ReadingIndex(index, by_name)
         else:
             todo = mine
-        keep_reads = results.write_reads if results is not None else None
+        store = None
+        if results is not None:
+            cached = results
+
+            def store(
+                file: SourceFile, outcome: FileOutcome, stamp: Stamp | None, reads: Reads | None
+            ) -> None:
+                # Stored as each file's outcome arrives: held to the end of the rules pass,
+                # the stamps and reads were about 0.4 KiB a file. Only after the fork: a
+                # worker must not inherit the file a cold run streams its entries to.
+                at = cached.write_reads(reads) if reads is not None else None
+                if stamp is not None and outcome.error is None:
+                    cached.stream()
+                    cached.store(stamp, keys[str(file.path)], index_digest, outcome, at)
+
         if spill is not None:
             spill.settle()
-        checked = self._rules_pass(root, todo, index, stdin, reading, failed, keep_reads)
-        if results is not None and checked:
-            # Written as they are stored, not held to the end of the run (a cold run);
-            # opened after the rules workers are gone, so none inherits the file.
-            results.stream()
-        for file, (outcome, stamp, reads) in zip(todo, checked, strict=True):
+        checked = self._rules_pass(root, todo, index, stdin, reading, failed, store)
+        for file, outcome in zip(todo, checked, strict=True):
             outcomes[file.path] = outcome
-            if results is not None and stamp is not None and outcome.error is None:
-                results.store(stamp, keys[str(file.path)], index_digest, outcome, reads)
         if results is not None:
             read_early = {str(path): stamp for path, (_, stamp) in early.items()}
             results.record_project(keys, stats, index_digest, notes, project_found, read_early)
