@@ -74,7 +74,7 @@ CACHEDIR_TAG: Final = (
     "# For information about cache directory tags see https://bford.info/cachedir/\n"
 )
 GITIGNORE: Final = "# Automatically created by layercheck.\n*\n"
-_HEADER: Final = (
+HEADER: Final = (
     "path",
     "module",
     "is_package",
@@ -321,13 +321,12 @@ def cache_file(directory: Path, root: Path) -> Path:
     return directory / f"facts-{VERSION}-{tag}.json"
 
 
-header_values: Final[Callable[[FileFacts], tuple[object, ...]]] = operator.attrgetter(*_HEADER)
+header_values: Final[Callable[[FileFacts], tuple[object, ...]]] = operator.attrgetter(*HEADER)
 """The facts' path-derived fields, in `HEADER`'s order."""
-HEADER: Final = _HEADER
 
 
 _HEADER_AT: Final = tuple(
-    at for at, field in enumerate(dataclasses.fields(FileFacts)) if field.name in _HEADER
+    at for at, field in enumerate(dataclasses.fields(FileFacts)) if field.name in HEADER
 )
 
 
@@ -762,11 +761,10 @@ _FIELD_NAMES: Final = tuple(field.name for field in dataclasses.fields(FileFacts
 _LATER: Final = frozenset(
     field.name
     for field in dataclasses.fields(FileFacts)
-    if field.default == () and field.name not in _HEADER
+    if field.default == () and field.name not in HEADER
 )
 """The fields stored as JSON text when they are not empty."""
 _LATER_AT: Final = tuple(at for at, name in enumerate(_FIELD_NAMES) if name in _LATER)
-_LATER_FLAGS: Final = tuple(name in _LATER for name in _FIELD_NAMES)
 _LATER_INDEX: Final = {_FIELD_NAMES[at]: n for n, at in enumerate(_LATER_AT)}
 """Each such field's place among them."""
 _LENGTHS: Final = struct.Struct(f"<{len(_LATER_AT)}I")
