@@ -521,7 +521,7 @@ def _store_outcomes(cache: findings_cache.FindingsCache, root: Path, count: int)
     for n in range(count):
         path = root / f"m{n}.py"
         layer = Layer.SERVICES if n % 3 else None
-        outcome = FileOutcome(path, layer, _findings_of(root, n))
+        outcome = FileOutcome(str(path), layer, _findings_of(root, n))
         reads = cache.write_reads([(f"q{n % 4}", "answer")])
         cache.store(Stamp(1_000 + n, 10 + n, f"{n:064x}"), "key", "index", outcome, reads)
     names = [str(root / f"m{n}.py") for n in range(count)]
@@ -629,7 +629,7 @@ def _edit_one(cache: findings_cache.FindingsCache, root: Path, count: int, n: in
     finding = Finding("LC202", "edited", path, Location(1, 0), Location(1, 2))
     reads = cache.write_reads([("q-edited", "answer")])
     cache.store(
-        Stamp(5_000, 99, "e" * 64), "key", "index2", FileOutcome(path, None, [finding]), reads
+        Stamp(5_000, 99, "e" * 64), "key", "index2", FileOutcome(str(path), None, [finding]), reads
     )
     names = [str(root / f"m{k}.py") for k in range(count)]
     stats: dict[str, findings_cache.FileStat | None] = {

@@ -17,8 +17,9 @@ from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace
 from layercheck.discovery import SourceFile
 from layercheck.engine import Engine
-from layercheck.held import HeldTexts, Pool, SourceLines
+from layercheck.held import HeldTexts, PathList, Pool, SourceLines
 from layercheck.model import Applicability, Edit, Finding, Fix, Location
+from layercheck.parallel import FileOutcome
 from layercheck.report import REPORTERS
 from layercheck.report.options import ReportOptions
 from layercheck.rules import CATALOG
@@ -116,27 +117,49 @@ def test_a_run_reports_the_same_in_every_format_from_what_it_held(
         assert held == reporter(plain, ReportOptions(cwd=FIXTURES, sources=lines)), name
 
 
-def test_what_a_worker_sends_holds_the_file_s_own_path(
+def test_what_a_worker_sends_holds_the_file_s_own_name(
     scratch: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A worker's message makes a new `Path` for each file: the outcome and its findings
-    # hold the one of the file's record instead, not a second one for every file.
-    checked: list[Path] = []
+    # A worker's message makes new strings and paths for each file: the outcome holds the
+    # name of the file's record instead, and a file's findings hold one path between them.
+    checked: list[SourceFile] = []
+    outcomes: list[FileOutcome] = []
     rules_pass = Engine._rules_pass
 
     def recorded(self: Engine, root: Path, files: Sequence[SourceFile], *args: Any) -> Any:
-        checked.extend(file.path for file in files)
-        return rules_pass(self, root, files, *args)
+        checked.extend(files)
+        found = rules_pass(self, root, files, *args)
+        outcomes.extend(found)
+        return found
 
     monkeypatch.setattr(Engine, "_rules_pass", recorded)
     roots = [FIXTURES / "bad_app", FIXTURES / "errors_app", FIXTURES / "routes_app"]
     workspace = Workspace(CATALOG, Overrides(no_cache=True), cwd=FIXTURES)
     result = Engine(workspace, jobs=2).check(roots)
-    own = {id(path) for path in checked}
     assert result.findings
-    assert len(result.files) > 10
-    assert all(id(path) in own for path in result.files)
-    # A config file's own findings (LC004) come from no worker.
-    found = [finding for finding in result.findings if finding.path in set(checked)]
-    assert len(found) > 10
-    assert all(id(finding.path) in own for finding in found)
+    assert len(outcomes) == len(checked) > 10
+    assert all(o.name is file.name for o, file in zip(outcomes, checked, strict=True))
+    assert sorted(map(str, result.files)) == sorted(file.name for file in checked)
+    with_findings = [outcome for outcome in outcomes if len(outcome.findings) > 1]
+    assert len(with_findings) > 3
+    for outcome in with_findings:
+        assert len({id(finding.path) for finding in outcome.findings}) == 1
+
+
+def test_a_path_list_reads_as_the_list_of_its_paths() -> None:
+    names = ["/p/app/b.py", "/p/app-x/a.py", "/p/app/a.py"]
+    held = PathList(names)
+    paths = [Path(name) for name in names]
+    assert len(held) == 3
+    assert list(held) == paths
+    assert held == paths
+    assert held == PathList(list(names))
+    assert held != PathList(names[:2])
+    assert held[1] == paths[1]
+    assert held[-1] == paths[-1]
+    assert held[1:] == paths[1:]
+    assert Path("/p/app/a.py") in held
+    assert Path("/p/app/c.py") not in held
+    assert "/p/app/a.py" not in held  # paths, not their text
+    # A `Path` sorts by its parts, not by its text: the list sorts as paths.
+    assert sorted(held) == sorted(paths) != [Path(name) for name in sorted(names)]

@@ -287,7 +287,7 @@ class Stamp:
     sha256: str
 
 
-def read_stamped(path: Path) -> tuple[bytes, Stamp]:
+def read_stamped(path: Path | str) -> tuple[bytes, Stamp]:
     """The file's bytes and their stamp, from one open file (OSError as when reading)."""
     data, status = read_regular_file(path)
     mtime = status.st_mtime_ns
@@ -490,7 +490,7 @@ class FactsCache:
 
     def lookup(
         self,
-        path: Path,
+        path: Path | str,
         settings: KeyedSettings,
         header: Callable[[], FileFacts | tuple[object, ...]],
     ) -> FileFacts | Prefetched | None:
@@ -558,7 +558,7 @@ class FactsCache:
 
     def store(
         self,
-        path: Path,
+        path: Path | str,
         settings: KeyedSettings,
         stamp: Stamp,
         facts: FileFacts | EncodedFacts,
@@ -642,7 +642,7 @@ class FactsCache:
         self._writer.write(f"{comma}{encode_basestring_ascii(name)}:")
         self._writer.write(json.dumps(entry, separators=_SEPARATORS))
 
-    def digest(self, path: Path) -> str | None:
+    def digest(self, path: Path | str) -> str | None:
         """The `facts_digest` stored with the file's facts."""
         name = str(path)
         streamed = self._streamed.get(name)
@@ -652,7 +652,7 @@ class FactsCache:
         found = entry.get("digest") if isinstance(entry, dict) else None
         return found if isinstance(found, str) else None
 
-    def prune(self, present: Iterable[Path]) -> None:
+    def prune(self, present: Iterable[Path | str]) -> None:
         """Drop the entries of files that are gone: those of `present` (this run's files)
         stay; any other stays only while it is a file under the root."""
         keep = {str(path) for path in present}

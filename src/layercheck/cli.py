@@ -427,12 +427,12 @@ def _run(
     if show_files:
         cwd = workspace.cwd
         for path in sorted(result.files):
-            layer = result.layers.get(path)
+            layer = result.layers.get(str(path))
             try:
                 shown = path.relative_to(cwd).as_posix()
             except ValueError:
                 shown = str(path)
-            note = result.layer_notes.get(path)
+            note = result.layer_notes.get(str(path))
             why = f"\t({note})" if note else ""
             click.echo(f"{shown}\t{layer.value if layer else '-'}{why}")
         return

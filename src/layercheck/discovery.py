@@ -152,7 +152,9 @@ class MissingPathError(Exception):
 class SourceFile:
     """A file to check or to index, and what its path says of it under its settings."""
 
-    path: Path
+    name: str
+    """The file's absolute path, as text: a `Path` costs about 0.3 KiB more a file, and
+    every file's record is held to the end of a run."""
     settings: Settings
     """The configuration that governs the file (the nearest config file's)."""
     module: str
@@ -167,6 +169,16 @@ class SourceFile:
     outer_layers: tuple[tuple[str, str], ...] = ()
     """Farther folder words, nearest first: see `FileFacts.outer_layers`."""
 
+    @property
+    def path(self) -> Path:
+        """A new `Path` at each call: where it is asked for every file, ask for `name`."""
+        return Path(self.name)
+
+    @property
+    def folder(self) -> Path:
+        """The folder the file is in."""
+        return Path(os.path.dirname(self.name))
+
 
 def source_file(path: Path, settings: Settings) -> SourceFile:
     """The record of the file at `path` (absolute), governed by `settings`."""
@@ -180,7 +192,7 @@ def source_file(path: Path, settings: Settings) -> SourceFile:
     )
     # Interned: the same string as its facts' module and the index's keys.
     module = sys.intern(module)
-    return SourceFile(path, settings, module, is_package, layer, folder, is_test, given, outer)
+    return SourceFile(str(path), settings, module, is_package, layer, folder, is_test, given, outer)
 
 
 @dataclass
@@ -216,8 +228,8 @@ def discover(
     walk's outcome rests on (the tree cache); `walked` may answer for a folder named
     (the tree cache of a project root)."""
     result = Discovery()
-    seen: set[Path] = set()
-    made = {file.path: file for file in known}
+    seen: set[str] = set()
+    made = {file.name: file for file in known}
     paths = list(paths)
     workspace.add_anchors(_absolute(given, workspace.cwd) for given in paths)
 
@@ -231,9 +243,10 @@ def discover(
     ignores = Ignores(log)
 
     def add(path: Path, settings: Settings) -> None:
-        if path not in seen:
-            seen.add(path)
-            record = made.get(path)
+        name = str(path)
+        if name not in seen:
+            seen.add(name)
+            record = made.get(name)
             result.files.append(record if record is not None else source_file(path, settings))
 
     def adopt(folder: Path, settings: Settings, alone: bool = False) -> bool:
@@ -244,13 +257,12 @@ def discover(
         if held is None or (held[1] and folder not in named):
             return False
         if alone and not made and not seen:
-            # Nothing to merge with: a Path hashes by its parts, costly by the 100,000.
             result.files.extend(held[0])
         else:
             for file in held[0]:
-                if file.path not in seen:
-                    seen.add(file.path)
-                    result.files.append(made.get(file.path, file))
+                if file.name not in seen:
+                    seen.add(file.name)
+                    result.files.append(made.get(file.name, file))
         for message in held[1]:
             note(message)
         return True

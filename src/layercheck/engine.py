@@ -37,7 +37,7 @@ from layercheck.config.workspace import Workspace
 from layercheck.discovery import SourceFile, WalkLog, discover, stdin_file
 from layercheck.facts import FileFacts
 from layercheck.findings_cache import FileStat, FindingsCache, stat_files
-from layercheck.held import HeldTexts, Pool
+from layercheck.held import HeldTexts, PathList, Pool
 from layercheck.import_roots import misrooted_imports_warning
 from layercheck.index import ProjectIndex, learned, state_of, trim
 from layercheck.index_reads import ReadingIndex, Reads, Replay
@@ -65,9 +65,10 @@ _S = TypeVar("_S")
 @dataclass
 class CheckResult:
     findings: list[Finding] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)
-    layers: dict[Path, Layer | None] = field(default_factory=dict)
-    layer_notes: dict[Path, str] = field(default_factory=dict)
+    files: Sequence[Path] = field(default_factory=PathList)
+    layers: dict[str, Layer | None] = field(default_factory=dict)
+    """Each file's layer, by its path's text (`str(path)`)."""
+    layer_notes: dict[str, str] = field(default_factory=dict)
     """Why a file's layer is not the one its path's nearest word names."""
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -94,7 +95,7 @@ class HeldProject:
     what its held outcome was found from."""
 
 
-def _read_uncertain(stats: Mapping[str, FileStat | None]) -> dict[Path, Prefetched]:
+def _read_uncertain(stats: Mapping[str, FileStat | None]) -> dict[str, Prefetched]:
     """The bytes of the files whose stat cannot tell whether they change (modified a
     moment ago: an editor saved one, then ran layercheck), read right after the stat,
     for the facts pass to read them from: the findings cache keeps their hash as what
@@ -104,15 +105,14 @@ def _read_uncertain(stats: Mapping[str, FileStat | None]) -> dict[Path, Prefetch
     uncertain = [name for name, stat in stats.items() if stat is not None and stat[0] == NO_MTIME]
     if len(uncertain) > _READ_EARLY:
         return {}
-    early: dict[Path, Prefetched] = {}
+    early: dict[str, Prefetched] = {}
     for name in uncertain:
-        path = Path(name)
         with contextlib.suppress(OSError):
-            early[path] = read_stamped(path)
+            early[name] = read_stamped(name)
     return early
 
 
-def _index_digest(digests: Mapping[Path, str]) -> str:
+def _index_digest(digests: Mapping[str, str]) -> str:
     """The index as a hash: it is built from the facts of these files and nothing else."""
     joined = "\n".join(sorted(f"{path}\0{digest}" for path, digest in digests.items()))
     # A path is any bytes on POSIX: those that are no UTF-8 come back as they were.
@@ -124,7 +124,7 @@ def _path_header(file: SourceFile) -> tuple[object, ...]:
     in order), without building those facts: the facts cache asks it of every file of
     the project, and building them cost more than the rest of a lookup."""
     return (
-        str(file.path),
+        file.name,
         file.module,
         file.is_package,
         file.path_layer,
@@ -267,21 +267,21 @@ class Engine:
         for target in targets:
             root = target.settings.root
             groups.setdefault(root, []).append(target)
-            if root not in marked and self.workspace.has_project_root(target.path.parent):
+            if root not in marked and self.workspace.has_project_root(target.folder):
                 marked.append(root)
         for root in marked:
             group = groups[root]
             walked = self._walked.get(root) if self._walked is not None else None
             if walked is not None and _same(walked[0], group):
                 continue  # the root was named: its targets are its walk
-            known = {file.path: file for file in group}
+            known = {file.name: file for file in group}
             for file in self._project_files(root, known)[0]:
-                if file.path not in known and file.settings.root == root:
+                if file.name not in known and file.settings.root == root:
                     group.append(file)
         return groups
 
     def _project_files(
-        self, root: Path, known: Mapping[Path, SourceFile]
+        self, root: Path, known: Mapping[str, SourceFile]
     ) -> tuple[list[SourceFile], list[str]]:
         """Every file under a project root and the warnings of its walk: once a run, from
         the tree cache while the folders, ignore files and settings the last walk rested
@@ -344,19 +344,21 @@ class Engine:
             if stamped and data is None:
                 # When the file cannot be read, load_file tries again and reports why.
                 with contextlib.suppress(OSError):
-                    data, stamp = read_stamped(file.path)
+                    data, stamp = read_stamped(file.name)
             loaded = load_file(file, data=data, keep_tree=keep_tree, known=known)
             loaded.stamp = stamp
             return loaded
         except Exception as exc:  # a facts bug must not hide the other files
-            bare = FileFacts(str(file.path), "", False, None, False, parsed=False)
+            bare = FileFacts(file.name, "", False, None, False, parsed=False)
             return Loaded(file, bare, error=internal_error(f"reading {file.path}", exc))
 
     def _outcome(self, item: Loaded, index: ProjectIndex) -> FileOutcome:
         """`index`: a ReadingIndex when the findings are to be cached."""
         path = item.file.path
         decision = index.decision(item.facts)
-        outcome = FileOutcome(path, decision.layer, error=item.error, layer_note=decision.note)
+        outcome = FileOutcome(
+            item.file.name, decision.layer, error=item.error, layer_note=decision.note
+        )
         found: list[Finding] = [item.problem] if item.problem is not None else []
         # Unused noqa comments are known only when every rule ran on the whole file.
         complete = item.tree is not None and self.rules is ALL_RULES
@@ -380,7 +382,7 @@ class Engine:
         if not files:
             return False
         settings = files[0].settings
-        return settings.cache and self.workspace.has_project_root(files[0].path.parent)
+        return settings.cache and self.workspace.has_project_root(files[0].folder)
 
     def _open_cache(self, root: Path, files: Sequence[SourceFile]) -> FactsCache | None:
         if not self._caching(files):
@@ -407,22 +409,23 @@ class Engine:
         self,
         cache: FactsCache | None,
         files: Sequence[SourceFile],
-        early: Mapping[Path, Prefetched],
-    ) -> tuple[dict[Path, FileFacts], dict[Path, Prefetched]]:
+        early: Mapping[str, Prefetched],
+    ) -> tuple[dict[str, FileFacts], dict[str, Prefetched]]:
         """Facts still valid, and the bytes of the files read to find out they are not
         (`early`: read already, their facts made from those bytes)."""
-        cached: dict[Path, FileFacts] = {}
-        prefetched: dict[Path, Prefetched] = dict(early)
+        cached: dict[str, FileFacts] = {}
+        prefetched: dict[str, Prefetched] = dict(early)
         if cache is None:
             return cached, prefetched
         for file in files:
-            if file.path in prefetched:
+            name = file.name
+            if name in prefetched:
                 continue
-            found = cache.lookup(file.path, file.settings, functools.partial(_path_header, file))
+            found = cache.lookup(name, file.settings, functools.partial(_path_header, file))
             if isinstance(found, FileFacts):
-                cached[file.path] = found
+                cached[name] = found
             elif found is not None:
-                prefetched[file.path] = found
+                prefetched[name] = found
         return cached, prefetched
 
     def _save(self, cache: FactsCache | FindingsCache | None) -> None:
@@ -445,16 +448,16 @@ class Engine:
 
     def _loader(
         self,
-        targets: frozenset[Path],
+        targets: frozenset[str],
         stdin: tuple[Path, bytes] | None,
-        prefetched: dict[Path, Prefetched],
+        prefetched: dict[str, Prefetched],
         stamped: bool,
     ) -> Callable[[SourceFile, bool], Loaded]:
         def load(file: SourceFile, keep_tree: bool) -> Loaded:
-            if stdin is not None and file.path in targets:
+            if stdin is not None and file.name in targets:
                 # Not the file on disk: no stamp, so never cached.
                 return self._load(file, keep_tree, stdin[1])
-            early = prefetched.get(file.path)
+            early = prefetched.get(file.name)
             if early is not None:
                 return self._load(file, keep_tree, early[0], stamp=early[1])
             return self._load(file, keep_tree, None, stamped=stamped)
@@ -487,13 +490,13 @@ class Engine:
         self,
         root: Path,
         files: Sequence[SourceFile],
-        targets: frozenset[Path],
+        targets: frozenset[str],
         stdin: tuple[Path, bytes] | None,
         cache: FactsCache | None,
         failed: Callable[[str], None],
         save: bool = True,
-        early: Mapping[Path, Prefetched] | None = None,
-    ) -> tuple[list[FileFacts], dict[Path, str], FactsSpill | None]:
+        early: Mapping[str, Prefetched] | None = None,
+    ) -> tuple[list[FileFacts], dict[str, str], FactsSpill | None]:
         """The facts of every file (in the order of `files`), when caching their
         digests, and the spill that keeps them on disk when they are; the facts of the
         files read are stored in the facts cache (unless not `save`); those of `early`
@@ -522,20 +525,20 @@ class Engine:
             # Not stored by a run that does not save: a stored entry's record is written
             # to the records file at once.
             if encoded is not None and cache is not None and stamp is not None and save:
-                cache.store(file.path, file.settings, stamp, encoded)
+                cache.store(file.name, file.settings, stamp, encoded)
             digest = encoded.digest if encoded is not None else None
             if spill is not None:
-                return spill.keep(facts, str(file.path)), digest
+                return spill.keep(facts, file.name), digest
             assert isinstance(facts, FileFacts)
             return facts, digest
 
-        missing = [file for file in files if file.path not in cached]
+        missing = [file for file in files if file.name not in cached]
         loaded = self._map(missing, task, root, failed, received)
-        fresh = dict(zip((file.path for file in missing), loaded, strict=True))
+        fresh = dict(zip((file.name for file in missing), loaded, strict=True))
         every: list[FileFacts] = []
-        digests: dict[Path, str] = {}
+        digests: dict[str, str] = {}
         for file in files:
-            path = file.path
+            path = file.name
             if path in cached:
                 facts = cached.pop(path)
                 if cache is not None:
@@ -550,7 +553,7 @@ class Engine:
             if digest is not None:
                 digests[path] = digest
         if cache is not None and save:
-            cache.prune(file.path for file in files)
+            cache.prune(file.name for file in files)
             self._save(cache)
         return every, digests, spill
 
@@ -573,7 +576,7 @@ class Engine:
             trim(index)
             # With stdin, the one file reported on is the text read from it.
             data = stdin[1] if stdin is not None else None
-            known = index.by_path.get(str(file.path))
+            known = index.by_path.get(file.name)
             stamped = reading is not None and data is None
             item = self._load(file, True, data, stamped=stamped, known=known)
             reads = None
@@ -591,14 +594,15 @@ class Engine:
         ) -> FileOutcome:
             # Held small as it arrives: the index is still alive beside the outcomes.
             outcome, stamp, reads = result
-            # The file's own path, not the copy a worker's message made of it (a `Path`
-            # and its parts for every file, 0.5 KiB each, held to the end of the run).
-            outcome.path = file.path
-            if self._keeping is not None:
+            # The file's own name, not the copy a worker's message made of it: one
+            # string a file, held to the end of the run.
+            outcome.name = file.name
+            if self._keeping is not None and (outcome.findings or outcome.text is not None):
                 texts, pool = self._keeping
-                outcome.findings = [pool.finding(found, file.path) for found in outcome.findings]
+                path = file.path
+                outcome.findings = [pool.finding(found, path) for found in outcome.findings]
                 if outcome.text is not None:
-                    texts[outcome.path] = outcome.text
+                    texts[path] = outcome.text
                     outcome.text = None
             if keep is not None:
                 keep(file, outcome, stamp, reads)
@@ -623,7 +627,7 @@ class Engine:
 
     def _project_facts(
         self, root: Path, files: Sequence[SourceFile]
-    ) -> tuple[list[FileFacts], dict[Path, str]]:
+    ) -> tuple[list[FileFacts], dict[str, str]]:
         cache = self._open_cache(root, files)
         self._forking = False
         every, digests, _ = self._facts_pass(
@@ -647,8 +651,8 @@ class Engine:
         results = self._open_findings(root, files)
         if results is None:
             return HeldProject(_nothing_held)
-        keys = {str(file.path): self._findings_key(file.settings) for file in files}
-        stats = stat_files(file.path for file in files)
+        keys = {file.name: self._findings_key(file.settings) for file in files}
+        stats = stat_files(keys)
         unchanged = results.unchanged(keys, stats)
         if unchanged is None:
             return HeldProject(_nothing_held)
@@ -707,19 +711,19 @@ class Engine:
         the targets' records, by identity."""
         self._forking = stdin is None
         mine = [file for file in files if id(file) in chosen]
-        targets = frozenset(file.path for file in mine) if stdin is not None else frozenset()
+        targets = frozenset(file.name for file in mine) if stdin is not None else frozenset()
         results = self._open_findings(root, files) if stdin is None else None
         keys: dict[str, str] = {}
         stats: dict[str, FileStat | None] = {}
         if results is not None:
-            names = [str(file.path) for file in files]
+            names = [file.name for file in files]
             key_of = self._findings_key
             keys = {name: key_of(file.settings) for name, file in zip(names, files, strict=True)}
             stats = stat_files(names)
             unchanged = results.unchanged(keys, stats)
             if unchanged is not None:
                 warm = [
-                    results.outcome(file.path, keys[name], unchanged, stats[name])
+                    results.outcome(name, keys[name], unchanged, stats[name])
                     for name, file in zip(names, files, strict=True)
                     if id(file) in chosen
                 ]
@@ -743,19 +747,17 @@ class Engine:
         known = learned(index)
         del every
         project_found = self._project_findings(files, index)
-        outcomes: dict[Path, FileOutcome] = {}
+        outcomes: dict[str, FileOutcome] = {}
         todo: list[SourceFile] = []
         reading = None
         if results is not None:
-            by_name = {str(path): digest for path, digest in digests.items()}
-            # Not held twice through the rules pass (nor inherited by its workers).
-            del digests
+            by_name = digests
             holds = Replay(index, by_name).holds
             for file in mine:
-                key = keys[str(file.path)]
+                key = keys[file.name]
                 held = self._held(results, file, key, index_digest, stats, holds)
                 if held is not None:
-                    outcomes[file.path] = held
+                    outcomes[file.name] = held
                 else:
                     todo.append(file)
             if todo:
@@ -775,24 +777,24 @@ class Engine:
                 at = cached.write_reads(reads) if reads is not None else None
                 if stamp is not None and outcome.error is None:
                     cached.stream()
-                    cached.store(stamp, keys[str(file.path)], index_digest, outcome, at)
+                    cached.store(stamp, keys[file.name], index_digest, outcome, at)
 
         if spill is not None:
             spill.settle()
         checked = self._rules_pass(root, todo, index, stdin, reading, failed, store)
         for file, outcome in zip(todo, checked, strict=True):
-            outcomes[file.path] = outcome
+            outcomes[file.name] = outcome
         if results is not None:
-            read_early = {str(path): stamp for path, (_, stamp) in early.items()}
+            read_early = {name: stamp for name, (_, stamp) in early.items()}
             results.record_project(keys, stats, index_digest, notes, project_found, read_early)
-            results.prune(file.path for file in files)
+            results.prune(file.name for file in files)
             self._save(results)
         if index_digest and self.write_caches and learned(index) > known:
             # The rules ran here (one file, or a few) and scanned the whole project for
             # an answer: kept, the next run on the same facts does not scan again.
             kept = IndexStateFile(files[0].settings.cache_dir, root, self._code_key)
             kept.save(index_digest, state_of(index))
-        return [outcomes[file.path] for file in mine], project_found
+        return [outcomes[file.name] for file in mine], project_found
 
     def _index(
         self, root: Path, files: Sequence[SourceFile], every: Sequence[FileFacts], digest: str
@@ -840,18 +842,19 @@ class Engine:
         """The file's outcome from the findings cache; a file whose stat no longer tells
         (touched, or modified a moment ago) is hashed to find out, and a match keeps
         the entry with the new stamp."""
-        stat = stats.get(str(file.path))
-        held = results.outcome(file.path, key, index, stat, holds=holds)
+        name = file.name
+        stat = stats.get(name)
+        held = results.outcome(name, key, index, stat, holds=holds)
         if held is not None or stat is None:
             return held
-        known = results.stamp_of(file.path)
+        known = results.stamp_of(name)
         if known is None or known[0] != stat[1]:
             return None
         try:
-            stamp = read_stamped(file.path)[1]
+            stamp = read_stamped(name)[1]
         except OSError:
             return None
-        held = results.outcome(file.path, key, index, stat, sha256=stamp.sha256, holds=holds)
+        held = results.outcome(name, key, index, stat, sha256=stamp.sha256, holds=holds)
         if held is not None:
             results.store(stamp, key, index, held, None)
         return held
@@ -888,6 +891,19 @@ class Engine:
             self._walked = None
             self._keeping = None
 
+    @staticmethod
+    def _hold_text(result: CheckResult, outcome: FileOutcome, on_disk: bool) -> None:
+        """The text of a file with findings, for the report: held as its outcome arrived,
+        or read again for findings from the cache."""
+        path = outcome.findings[0].path  # the file's path, held once for its findings
+        if str(path) != outcome.name:
+            path = Path(outcome.name)
+        text = outcome.text
+        if text is None and on_disk and path not in result.sources:
+            text = _read_text(path)
+        if text is not None:
+            result.sources[path] = text
+
     def _check(
         self, result: CheckResult, paths: Sequence[Path], stdin: tuple[Path, bytes] | None
     ) -> CheckResult:
@@ -904,7 +920,7 @@ class Engine:
                 walked=self._root_walk,
             )
             targets, configs = found.files, found.configs
-        result.files = [file.path for file in targets]
+        result.files = PathList([file.name for file in targets])
         chosen = _Identities(targets)
         gc_was_enabled = gc.isenabled()
         gc.disable()  # trees hold no cycles; the collector would only re-walk them
@@ -919,17 +935,13 @@ class Engine:
                 if stdin is None:
                     self._add_project_findings(result, in_config, paths)
                 for outcome in outcomes:
-                    result.layers[outcome.path] = outcome.layer
+                    result.layers[outcome.name] = outcome.layer
                     if outcome.layer_note:
-                        result.layer_notes[outcome.path] = outcome.layer_note
+                        result.layer_notes[outcome.name] = outcome.layer_note
                     if outcome.error is not None:
                         self._fail(result, outcome.error)
-                    text = outcome.text
-                    held = outcome.path in result.sources  # as its outcome arrived
-                    if outcome.findings and text is None and stdin is None and not held:
-                        text = _read_text(outcome.path)  # findings from the cache
-                    if outcome.findings and text is not None:
-                        result.sources[outcome.path] = text
+                    if outcome.findings:
+                        self._hold_text(result, outcome, stdin is None)
                     result.findings.extend(outcome.findings)
         finally:
             if gc_was_enabled:

@@ -394,7 +394,7 @@ class FindingsCache:
 
     def outcome(
         self,
-        path: Path,
+        path: Path | str,
         key: str,
         index: str,
         stat: FileStat | None,
@@ -428,12 +428,12 @@ class FindingsCache:
                 entry[4] = index
                 self._set(name, json.dumps(entry, separators=_SEPARATORS))
             decoded = [decode_finding(item) for item in findings]
-            return FileOutcome(path, Layer.known(layer) if layer is not None else None, decoded)
+            return FileOutcome(name, Layer.known(layer) if layer is not None else None, decoded)
         except (ValueError, TypeError, KeyError, IndexError):
             self._set(name, None)
             return None
 
-    def stamp_of(self, path: Path) -> tuple[int, str] | None:
+    def stamp_of(self, path: Path | str) -> tuple[int, str] | None:
         """(size, sha256) an entry of `path` was stored with, so that a caller whose stat
         cannot tell may hash the file and ask again."""
         entry = self._entry(str(path))
@@ -487,7 +487,7 @@ class FindingsCache:
     ) -> None:
         """`reads`: where `write_reads` put the file's reads; None keeps those of the
         entry there is (the same bytes, found again by their hash)."""
-        name = str(outcome.path)
+        name = outcome.name
         if reads is not None:
             at: list[Any] | None = list(reads)
         else:
@@ -541,7 +541,7 @@ class FindingsCache:
             writer.abandon()
         self._streamed += 1
 
-    def prune(self, present: Iterable[Path]) -> None:
+    def prune(self, present: Iterable[Path | str]) -> None:
         """Drop the results of files that are no longer in the project (a streamed
         entry is of a file of this run's project)."""
         keep = {str(path) for path in present} | set(self._project)

@@ -77,7 +77,7 @@ def _project_for(path: Path, write_warm: bool) -> _Project:
         engine.write_caches = _may_write()
         files = engine.projects([source_file(path, settings)])
         [(root, found)] = files.items()
-        before = stat_files(file.path for file in found)
+        before = stat_files(file.name for file in found)
         # The findings cache is only read here: flake8 may run several processes at
         # once, each with its share of the files; the command line writes it.
         held = engine.held_project(root, found)

@@ -13,14 +13,55 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
-from typing import IO, TypeVar, cast
+from typing import IO, TypeVar, cast, overload
 
 from layercheck.model import Edit, Finding, Fix
 from layercheck.source import split_lines
 
 _T = TypeVar("_T")
+
+
+class PathList(Sequence[Path]):
+    """The paths of the files a run checked, held as their text: a `Path` and its parts
+    are about 0.4 KiB a file, and the list lives to the report. A path is made when it
+    is asked for."""
+
+    __slots__ = ("_names",)
+
+    def __init__(self, names: Sequence[str] = ()) -> None:
+        self._names = names
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    @overload
+    def __getitem__(self, at: int) -> Path: ...
+    @overload
+    def __getitem__(self, at: slice) -> list[Path]: ...
+    def __getitem__(self, at: int | slice) -> Path | list[Path]:
+        if isinstance(at, slice):
+            return [Path(name) for name in self._names[at]]
+        return Path(self._names[at])
+
+    def __iter__(self) -> Iterator[Path]:
+        return map(Path, self._names)
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, Path) and str(item) in self._names
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PathList):
+            return list(self._names) == list(other._names)
+        if isinstance(other, list):
+            return list(self) == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking, as a list
+
+    def __repr__(self) -> str:
+        return f"PathList({list(self._names)!r})"
 
 
 class HeldTexts(MutableMapping[Path, str]):

@@ -52,7 +52,7 @@ def _meta_finding(code: str, path: Path, start: Location, end: Location, reason:
 def bare_facts(file: SourceFile) -> FileFacts:
     """What the path alone says of a file (its facts when it cannot be parsed)."""
     return FileFacts(
-        path=str(file.path),
+        path=file.name,
         module=file.module,
         is_package=file.is_package,
         path_layer=file.path_layer,
@@ -71,7 +71,7 @@ def facts_for_tree(file: SourceFile, tree: ast.Module) -> tuple[FileFacts, Impor
     facts = extract(
         tree,
         table,
-        path=str(file.path),
+        path=file.name,
         path_layer=file.path_layer,
         layer_folder=file.layer_folder,
         is_test=file.is_test,
@@ -101,11 +101,11 @@ def _newer_syntax_facts(file: SourceFile, text: str, exc: SyntaxError) -> FileFa
         return None
     from layercheck.newer_syntax_lines import downgraded_lines
 
-    tree = downgraded_lines(text, str(file.path))
+    tree = downgraded_lines(text, file.name)
     if tree is None:
         from layercheck.newer_syntax import downgraded_tree  # libcst, only for such files
 
-        tree = downgraded_tree(text, str(file.path))
+        tree = downgraded_tree(text, file.name)
     return facts_for_tree(file, tree)[0] if tree is not None else None
 
 

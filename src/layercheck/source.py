@@ -25,7 +25,7 @@ class DecodeError(Exception):
     """The bytes are not text layercheck can read; the message says why."""
 
 
-def read_regular_file(path: Path) -> tuple[bytes, os.stat_result]:
+def read_regular_file(path: Path | str) -> tuple[bytes, os.stat_result]:
     """The file's bytes, and its status when it was opened. A FIFO or device named `x.py`
     would block or never end: it is opened without blocking (no effect on regular files)
     and refused."""

@@ -107,7 +107,7 @@ class TreeCache:
         self.path = cache_file(directory, root)
 
     def files(
-        self, workspace: Workspace, key: SettingsKey, known: Mapping[Path, SourceFile]
+        self, workspace: Workspace, key: SettingsKey, known: Mapping[str, SourceFile]
     ) -> list[SourceFile] | None:
         """The files of the last walk, in its order (the records of `known` for their
         files), when nothing it rested on changed; else None."""
@@ -172,7 +172,7 @@ class TreeCache:
         git = find_git_root(self.root)
         records = [
             [
-                str(file.path),
+                file.name,
                 file.module,
                 file.is_package,
                 None if file.path_layer is None else file.path_layer.value,
@@ -210,7 +210,7 @@ def _restore(
     root: Path,
     workspace: Workspace,
     key: SettingsKey,
-    known: Mapping[Path, SourceFile],
+    known: Mapping[str, SourceFile],
 ) -> list[SourceFile] | None:
     git = payload["git"]
     found_git = find_git_root(root)
@@ -249,7 +249,7 @@ def _restore(
         return None
     # By name: a Path hashes by its parts, which a warm run over a large tree need not
     # compute for every file.
-    made = {str(path): file for path, file in known.items()}
+    made = known
     files: list[SourceFile] = []
     append = files.append
     folder_name = ""
@@ -266,7 +266,7 @@ def _restore(
             folder_name, folder = parent, by_folder[parent]
         append(
             SourceFile(
-                Path(name),
+                name,
                 folder,
                 module,
                 is_package,

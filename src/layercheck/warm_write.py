@@ -62,7 +62,7 @@ def keep(
 ) -> None:
     """Write the record of the project at `root` (`files`: all of its files) from what
     the findings cache holds for it; nothing when it holds for no file."""
-    before = stat_files(file.path for file in files)
+    before = stat_files(file.name for file in files)
     write(engine.workspace, root, cwd, files, engine.held_project(root, files), before, warn)
 
 
