@@ -136,9 +136,9 @@ def layers_of(root: Path, files: dict[str, str], config: str = "") -> dict[str, 
     write_project(root, {"app/__init__.py": "", **files}, config)
     result = check_project(root)
     return {
-        path.relative_to(root).as_posix(): layer
-        for path, layer in result.layers.items()
-        if path.name != "__init__.py"
+        Path(name).relative_to(root).as_posix(): layer
+        for name, layer in result.layers.items()
+        if Path(name).name != "__init__.py"
     }
 
 
@@ -614,7 +614,8 @@ def test_crud_folder_that_hands_the_session_on_is_a_service(tmp_path: Path) -> N
     assert found["app/crud/runs.py"] is Layer.SERVICES
     # the package follows its modules: one hands the session on, two access data
     package = {
-        p.relative_to(tmp_path).as_posix(): v for p, v in check_project(tmp_path).layers.items()
+        Path(p).relative_to(tmp_path).as_posix(): v
+        for p, v in check_project(tmp_path).layers.items()
     }
     assert package["app/crud/__init__.py"] is P
     assert found["app/crud/cache.py"] is P
