@@ -200,6 +200,21 @@ def test_a_changed_config_takes_the_ordinary_path(project: Path) -> None:
     assert proc.stdout == "All checks passed!\n"
 
 
+@pytest.mark.parametrize("name", ["requirements-dev.txt", "pyproject.toml"])
+def test_an_edited_settings_file_takes_the_ordinary_path(project: Path, name: str) -> None:
+    # A requirements file says which library versions the project uses: what some
+    # rules check depends on it, as on the config file.
+    settings = project / name
+    settings.write_text(settings.read_text() if settings.exists() else "fastapi\n")
+    settle(project)
+    assert layercheck(project, "app")[1]
+    settings.write_text(settings.read_text() + "\n")
+    age(project)  # not told apart by a moment-old stat: by the file's own
+    proc, warm = layercheck(project, "app")
+    assert not warm
+    same(proc, uncached(project, "app"))
+
+
 @pytest.mark.parametrize(
     ("before", "after", "expected"),
     [(ERRORS, NOT_HTTP, False), (NOT_HTTP, ERRORS, True)],

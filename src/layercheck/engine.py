@@ -84,8 +84,9 @@ class CheckResult:
 class HeldProject:
     """What the findings cache holds for an unchanged project (nothing, when it changed)."""
 
-    outcome: Callable[[Path], FileOutcome | None]
-    """A file's outcome; None for a file it does not hold."""
+    outcome: Callable[[Path | str], FileOutcome | None]
+    """A file's outcome (by its path or the path's text); None for a file it does not
+    hold."""
     notes: list[str] | None = None
     """The warnings of the run that built the index; None when it is not held."""
     project_findings: list[Finding] | None = None
@@ -167,7 +168,7 @@ def _as_is(file: SourceFile, result: _R) -> _R:
     return result
 
 
-def _nothing_held(path: Path) -> FileOutcome | None:
+def _nothing_held(path: Path | str) -> FileOutcome | None:
     return None
 
 
@@ -658,11 +659,11 @@ class Engine:
             return HeldProject(_nothing_held)
         digest = unchanged
 
-        def held(path: Path) -> FileOutcome | None:
+        def held(path: Path | str) -> FileOutcome | None:
             name = str(path)
             if name not in keys:
                 return None
-            return results.outcome(path, keys[name], digest, stats[name])
+            return results.outcome(name, keys[name], digest, stats[name])
 
         return HeldProject(held, results.notes(), results.project_findings(), results.hashed())
 

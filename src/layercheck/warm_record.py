@@ -523,7 +523,7 @@ def _hashed_now(
 
 def _settings_stats(folder: str) -> dict[str, Stat]:
     """The stat of each file in `folder` whose change can change the settings."""
-    from layercheck.config.files import settings_file
+    from layercheck.config.files import settings_file_name
 
     try:
         entries = os.listdir(folder)
@@ -531,7 +531,9 @@ def _settings_stats(folder: str) -> dict[str, Stat]:
         return {}
     found: dict[str, Stat] = {}
     for name in entries:
+        if not settings_file_name(name):
+            continue
         path = os.path.join(folder, name)
-        if settings_file(Path(path)) and os.path.isfile(path):
+        if os.path.isfile(path):
             found[path] = _stat(path)
     return found

@@ -84,7 +84,7 @@ def write(
     folders, read = walked
 
     def listed(name: str) -> list[warm_record.Encoded] | None:
-        outcome = held.outcome(Path(name))
+        outcome = held.outcome(name)
         return None if outcome is None else [encode(finding) for finding in outcome.findings]
 
     def command() -> bool:

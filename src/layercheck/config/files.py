@@ -27,7 +27,11 @@ files, lock files (the declared library versions); `*requirements*.txt` too."""
 
 
 def settings_file(path: Path) -> bool:
-    name = path.name
+    return settings_file_name(path.name)
+
+
+def settings_file_name(name: str) -> bool:
+    """`settings_file` of a file so named: for a folder's listing, not a `Path` each."""
     return name in SETTINGS_FILES or ("requirements" in name and name.endswith(".txt"))
 
 
