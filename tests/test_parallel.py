@@ -15,7 +15,7 @@ from layercheck.parallel import WorkerError, map_forked
 
 @dataclass(frozen=True)
 class _Item:
-    path: Path
+    name: str
     number: int
 
 
@@ -25,7 +25,7 @@ def _items(tmp_path: Path, count: int) -> list[_Item]:
     for number in range(count):
         path = tmp_path / f"f{number}.py"
         path.write_text("x" * (number % 7))
-        items.append(_Item(path, number))
+        items.append(_Item(str(path), number))
     return items
 
 
