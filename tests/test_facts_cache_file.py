@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import pickle
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +82,57 @@ def test_one_changed_file_appends_only_its_entry(project: Path) -> None:
     # Nothing changed: nothing written.
     assert codes(run(project)) == []
     assert lines(project) == [first, segment]
+
+
+def test_after_an_edit_each_file_is_stated_once_for_both_caches(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The findings cache states the project's files; the facts cache's lookups take
+    those stats instead of stating every file again."""
+    run(project)
+    errors = project / "app/core/errors.py"
+    errors.write_text(DOMAIN)
+    age(project)
+    stated: Counter[str] = Counter()
+    real = os.stat
+
+    def stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        stated[os.fspath(path)] += 1
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    found = codes(run(project))
+    monkeypatch.undo()
+    assert found == codes(run(project, cache_on=False)) == []
+    # Not the targets: discovery states the paths named on the command line too.
+    others = [name for name in FILES if name not in TARGETS]
+    assert {name: stated[str(project / name)] for name in others} == dict.fromkeys(others, 1)
+    # The edit was seen through those stats: the entry stored again.
+    held = FactsCache(project / CACHE, project)
+    assert held.digest(errors) == facts_digest(facts_of(project, "app/core/errors.py"))
+
+
+def test_facts_looked_up_with_given_stats_hash_a_file_whose_stat_cannot_tell(
+    project: Path,
+) -> None:
+    """A stat given with its mtime untrusted (a file modified a moment ago) is never
+    taken for the stored one: the file is read and its hash decides; a file given as
+    gone is a miss."""
+    run(project)
+    workspace = Workspace(CATALOG, cwd=project)
+    path = project / "app/core/errors.py"
+    file = source_file(path, workspace.settings_for(path.parent))
+    facts = facts_of(project, "app/core/errors.py")
+    size = path.stat().st_size
+    racy = FactsCache(project / CACHE, project, {str(path): (cache.NO_MTIME, size)})
+    assert racy.lookup(path, file.settings, lambda: facts) == facts
+    path.write_text(DOMAIN)  # the same size: only the hash tells
+    again = FactsCache(project / CACHE, project, {str(path): (cache.NO_MTIME, size)})
+    found = again.lookup(path, file.settings, lambda: facts)
+    assert isinstance(found, tuple)
+    assert found[0] == DOMAIN.encode()
+    gone = FactsCache(project / CACHE, project, {str(path): None})
+    assert gone.lookup(path, file.settings, lambda: facts) is None
 
 
 def test_a_dropped_entry_is_appended_as_null(project: Path) -> None:

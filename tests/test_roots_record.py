@@ -11,10 +11,12 @@ import pytest
 from test_cache import age
 from test_import_roots import _project
 
-from layercheck import roots_record
+from layercheck import cache, roots_record
 from layercheck.config.workspace import Workspace
+from layercheck.discovery import source_file
 from layercheck.engine import Engine
 from layercheck.facts import FileFacts
+from layercheck.loading import load_file
 from layercheck.rules import CATALOG
 
 TARGET = "server/app/routes/u0.py"
@@ -56,6 +58,56 @@ def test_unchanged_imports_take_the_warning_from_the_record(
     )
     assert warnings_of(project) == [first]
     assert len(computed) == 1
+
+
+def test_after_an_edit_only_the_files_read_have_their_imports_hashed(
+    project: Path, computed: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each facts-cache entry keeps the hash of what the warning reads of its file: the
+    key reads no cached file's imports (the file edited is read again, not cached)."""
+    (first,) = warnings_of(project)
+    (project / TARGET).write_text(
+        (project / TARGET).read_text() + "\n\ndef added() -> None:\n    pass\n"
+    )
+    keyed: list[int] = []
+    read: list[str] = []
+    real_key = roots_record.inputs_key
+    real_text, real_read = cache.CachedFacts.text_of, cache.CachedFacts._read
+
+    def inputs_key(facts: list[FileFacts], code: str) -> str:
+        keyed.append(len(facts))
+        try:
+            return real_key(facts, code)
+        finally:
+            keyed.append(-1)
+
+    def text_of(self: cache.CachedFacts, name: str) -> str | None:
+        if len(keyed) % 2:  # within the key (the index and the rules read some)
+            read.append(self.path)
+        return real_text(self, name)
+
+    def decoded(self: cache.CachedFacts, name: str) -> object:
+        if len(keyed) % 2 and name == "imports":
+            read.append(self.path)
+        return real_read(self, name)
+
+    monkeypatch.setattr(roots_record, "inputs_key", inputs_key)
+    monkeypatch.setattr(cache.CachedFacts, "text_of", text_of)
+    monkeypatch.setattr(cache.CachedFacts, "_read", decoded)
+    assert warnings_of(project) == [first]
+    assert keyed[0] > 20
+    assert read == []
+    assert len(computed) == 1
+    # The digest kept with an entry is the one its facts give.
+    monkeypatch.undo()
+    held = cache.FactsCache(project / ".layercheck_cache", project)
+    workspace = Workspace(CATALOG, cwd=project)
+    other = next(path for path in (project / "server").rglob("*.py") if path != project / TARGET)
+    file = source_file(other, workspace.settings_for(other.parent))
+    found = held.lookup(other, file.settings, lambda: load_file(file, keep_tree=False).facts)
+    assert isinstance(found, cache.CachedFacts)
+    assert found.roots is not None
+    assert found.roots == cache.imports_digest(found.loaded())
 
 
 def test_a_changed_import_computes_the_warning_again(project: Path, computed: list[int]) -> None:

@@ -240,10 +240,11 @@ def _dataclass(kind: type[Any]) -> _Codec:
     return _Codec(encode if encoders else get, decode, f"{kind.__name__}({layout})")
 
 
-_FILE_LAYOUT: Final = 4
+_FILE_LAYOUT: Final = 5
 """The layout of the cache file: 2 is a base and appended segments; 3 stores each
 non-empty tuple field of the facts as its own JSON text (`_stored`); 4 keeps those texts
-in the records file, an entry naming its record and each text's length."""
+in the records file, an entry naming its record and each text's length; 5 keeps each
+entry's `imports_digest`."""
 
 
 @functools.cache
@@ -342,6 +343,7 @@ def _header_of(encoded: object) -> list[object] | None:
 Entry = dict[str, Any]
 Prefetched = tuple[bytes, Stamp]
 """A miss that had to read the file: its bytes and stamp, so it is not read again."""
+_UNSTATED: Final[Any] = object()
 SEGMENTS_SHARE: Final = 4
 """Segments are appended while they stay under 1/4 of the base's bytes."""
 
@@ -396,10 +398,19 @@ class Known:
 class FactsCache:
     """The facts of one project root's files, as last stored."""
 
-    def __init__(self, directory: Path, root: Path) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        root: Path,
+        stats: Mapping[str, tuple[int, int] | None] | None = None,
+    ) -> None:
+        """`stats`: the (mtime_ns, size) of the project's files, stated by the caller
+        for its own cache (the mtime NO_MTIME when it cannot be trusted, None for a file
+        that is gone): a file stated there is not stated again."""
         self.directory = directory
         self.root = root
         self.path = cache_file(directory, root)
+        self._stats = stats or {}
         self._known: Known | None = None
         """None: there is no file to append to; the next save writes a new base."""
         self._changed: dict[str, Entry | None] = {}
@@ -449,11 +460,20 @@ class FactsCache:
                 raw = handle.read()
             if not raw.endswith(b"\n"):
                 return {}
-            lines = raw[:-1].split(b"\n")
+            # Each copy of the file's bytes let go as soon as the next is made: this is
+            # the largest thing a run after an edit holds (10,000 files: 6 MB as bytes,
+            # once more as text when parsed).
+            length = len(raw)
+            lines = raw.split(b"\n")
+            del raw
+            lines.pop()  # after the last newline
+            base = len(lines[0]) + 1
             opened = unseal(lines[0], "sha256", _sha256)
+            lines[0] = b""
             if opened is None:
                 return {}
             header, payload = opened
+            del opened
             if (
                 header.get("layercheck") != VERSION
                 or header.get("format") != format_id()
@@ -461,6 +481,7 @@ class FactsCache:
             ):
                 return {}
             entries = json.loads(payload)
+            del payload
             if not isinstance(entries, dict):
                 return {}
             for line in lines[1:]:
@@ -471,7 +492,7 @@ class FactsCache:
                 entries.update(changed)
         except (OSError, ValueError, RecursionError):
             return {}
-        self._known = Known((status.st_dev, status.st_ino), len(lines[0]) + 1, len(raw))
+        self._known = Known((status.st_dev, status.st_ino), base, length)
         return {name: entry for name, entry in entries.items() if entry is not None}
 
     def _set(self, name: str, entry: Entry | None) -> None:
@@ -503,17 +524,18 @@ class FactsCache:
         entry = self._entries.get(name)
         if not isinstance(entry, dict) or entry.get("settings") != self.key(settings):
             return None
-        try:
-            status = os.stat(path)
-        except OSError:
+        stat = self._stats.get(name, _UNSTATED)
+        if stat is _UNSTATED:
+            try:
+                status = os.stat(path)
+            except OSError:
+                return None
+            stat = (status.st_mtime_ns, status.st_size)
+        elif stat is None:
             return None
         mtime = entry.get("mtime_ns")
-        if (
-            type(mtime) is int
-            and mtime != NO_MTIME
-            and mtime == status.st_mtime_ns
-            and entry.get("size") == status.st_size
-        ):
+        # A stat whose mtime cannot be trusted (NO_MTIME) never equals a stored one.
+        if type(mtime) is int and mtime != NO_MTIME and (mtime, entry.get("size")) == stat:
             return self._facts(name, entry, header)
         try:
             data, stamp = read_stamped(path)
@@ -551,8 +573,11 @@ class FactsCache:
             if record is None:
                 return None
         held = record if fields is not None and record is not None and fields.holding() else None
+        roots = entry.get("roots")
         try:
-            return CachedFacts.of(entry.get("facts"), fields, at, held)
+            return CachedFacts.of(
+                entry.get("facts"), fields, at, held, roots if type(roots) is str else None
+            )
         except (ValueError, TypeError, KeyError, IndexError):
             return None
 
@@ -576,6 +601,7 @@ class FactsCache:
             and (old.get("mtime_ns"), old.get("size")) == (stamp.mtime_ns, stamp.size)
             and (old.get("sha256"), old.get("settings")) == (stamp.sha256, key)
             and isinstance(old.get("digest"), str)
+            and isinstance(old.get("roots"), str)
             and _header_of(old.get("facts")) == _header_of(kept) is not None
         ):
             return  # the same bytes, settings and path: the same facts
@@ -587,6 +613,7 @@ class FactsCache:
             "settings": key,
             "facts": kept,
             "digest": found.digest,
+            "roots": found.roots,
         }
         if data:
             at = self._records_file().add_record(data)
@@ -733,13 +760,34 @@ class EncodedFacts:
     """The texts of the non-empty tuple fields, one after another."""
     digest: str
     """`facts_digest` of the facts."""
+    roots: str
+    """`imports_digest` of the facts."""
 
 
 def encode_facts(facts: FileFacts) -> EncodedFacts:
     stored = _stored(to_json(facts))
     digest = _stored_digest(stored)
     record, kept = _split(stored)
-    return EncodedFacts(kept, record, digest)
+    imports = stored[_IMPORTS_AT]
+    text = imports if type(imports) is str else "[]"
+    return EncodedFacts(kept, record, digest, _imports_digest(facts, text))
+
+
+def imports_digest(facts: FileFacts) -> str:
+    """A hash of the file's path, module, whether it is a package, and its imports as
+    the cache keeps them (what the misrooted-imports warning reads of a file): kept with
+    each entry, so that cached facts tell it without reading their record."""
+    if isinstance(facts, CachedFacts):
+        kept = facts.roots
+        if kept is not None:
+            return kept
+    return _imports_digest(facts, field_json(facts, "imports"))
+
+
+def _imports_digest(facts: FileFacts, imports: str) -> str:
+    head = json.dumps([facts.path, facts.module, facts.is_package])
+    text = f"{head}\n{imports}".encode("utf-8", "surrogateescape")
+    return hashlib.sha256(text).hexdigest()[:32]
 
 
 def _digest_of(encoded: object) -> str:
@@ -766,6 +814,7 @@ _LATER: Final = frozenset(
 """The fields stored as JSON text when they are not empty."""
 _LATER_AT: Final = tuple(at for at, name in enumerate(_FIELD_NAMES) if name in _LATER)
 _LATER_INDEX: Final = {_FIELD_NAMES[at]: n for n, at in enumerate(_LATER_AT)}
+_IMPORTS_AT: Final = _FIELD_NAMES.index("imports")
 """Each such field's place among them."""
 _LENGTHS: Final = struct.Struct(f"<{len(_LATER_AT)}I")
 _SEPARATORS: Final = (",", ":")
@@ -882,11 +931,12 @@ class CachedFacts(FileFacts):
     it reads as a `FileFacts`. Their record was checked against its digest when the
     entry was looked up."""
 
-    __slots__ = ("__weakref__", "_fields", "_lengths", "_offset", "_record")
+    __slots__ = ("__weakref__", "_fields", "_lengths", "_offset", "_record", "_roots")
     _fields: _Fields | None
     _offset: int
     _lengths: bytes
     _record: bytes | None
+    _roots: str | None
 
     @classmethod
     def of(
@@ -895,10 +945,12 @@ class CachedFacts(FileFacts):
         fields: _Fields | None = None,
         at: object = None,
         record: bytes | None = None,
+        roots: str | None = None,
     ) -> CachedFacts:
         """The facts of a stored entry (`_split`'s value, its record at `at` in `fields`,
-        whose bytes are `record` when they are kept); ValueError, TypeError, KeyError or
-        IndexError when its shape is not one `_split` makes."""
+        whose bytes are `record` when they are kept; `roots`: the `imports_digest` the
+        entry keeps); ValueError, TypeError, KeyError or IndexError when its shape is not
+        one `_split` makes."""
         if type(stored) is not list or len(stored) != len(_FIELD_NAMES):
             raise ValueError("malformed facts")
         item = cls.__new__(cls)
@@ -921,7 +973,13 @@ class CachedFacts(FileFacts):
         object.__setattr__(item, "_offset", offset)
         object.__setattr__(item, "_lengths", packed)
         object.__setattr__(item, "_record", record)
+        object.__setattr__(item, "_roots", roots)
         return item
+
+    @property
+    def roots(self) -> str | None:
+        """The `imports_digest` stored with these facts; None when the entry keeps none."""
+        return self._roots
 
     def _length(self, name: str) -> tuple[int, int]:
         """Where the text of the field `name` is: offset, length (0: empty)."""

@@ -385,10 +385,17 @@ class Engine:
         settings = files[0].settings
         return settings.cache and self.workspace.has_project_root(files[0].folder)
 
-    def _open_cache(self, root: Path, files: Sequence[SourceFile]) -> FactsCache | None:
+    def _open_cache(
+        self,
+        root: Path,
+        files: Sequence[SourceFile],
+        stats: Mapping[str, FileStat | None] | None = None,
+    ) -> FactsCache | None:
+        """`stats`: the files' stats the findings cache took, which the facts cache's
+        lookups use instead of stating every file again."""
         if not self._caching(files):
             return None
-        return FactsCache(files[0].settings.cache_dir, root)
+        return FactsCache(files[0].settings.cache_dir, root, stats)
 
     def _open_findings(self, root: Path, files: Sequence[SourceFile]) -> FindingsCache | None:
         if not self._caching(files):
@@ -733,7 +740,7 @@ class Engine:
                     self._notes.extend(results.notes())
                     return [outcome for outcome in warm if outcome is not None], held_found
         early = _read_uncertain(stats)
-        cache = self._open_cache(root, files)
+        cache = self._open_cache(root, files, stats)
         every, digests, spill = self._facts_pass(
             root, files, targets, stdin, cache, failed, early=early
         )

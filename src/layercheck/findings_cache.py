@@ -257,6 +257,9 @@ class FindingsCache:
         file (reads_file.ReadsAt), None when unknown."""
         self.reads_path = self.path.with_name("reads-" + self.path.name.removeprefix("findings-"))
         self._reads: ReadsFile | None = None
+        self._reads_named: dict[str, ReadsAt] | None = None
+        """`_named`'s answer once asked, kept as entries change: each is a scan of every
+        entry, asked when the reads file is opened and again when it is saved."""
         self._prepared = False
         self._dirty = False
         self._known: Known | None = None
@@ -309,11 +312,13 @@ class FindingsCache:
 
     def _named(self) -> dict[str, ReadsAt]:
         """Where each entry's reads are, for the entries that know."""
-        named: dict[str, ReadsAt] = {}
-        for name, text in self._results.items():
-            at = _reads_at(text)
-            if at is not None:
-                named[name] = at
+        named = self._reads_named
+        if named is None:
+            named = self._reads_named = {}
+            for name, text in self._results.items():
+                at = _reads_at(text)
+                if at is not None:
+                    named[name] = at
         return named
 
     def _set(self, name: str, entry: str | None) -> None:
@@ -323,6 +328,13 @@ class FindingsCache:
             self._results[name] = entry
         self._changed.add(name)
         self._dirty = True
+        named = self._reads_named
+        if named is not None:
+            at = _reads_at(entry) if entry is not None else None
+            if at is None:
+                named.pop(name, None)
+            else:
+                named[name] = at
 
     def _entry(self, name: str) -> list[Any] | None:
         """The file's entry as values; None when there is none or it is corrupt."""

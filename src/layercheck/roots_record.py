@@ -2,8 +2,8 @@
 kept in the cache folder with a hash of what it reads: each file's path, module, whether
 it is a package, and its imports as the facts cache keeps them. Checking one file of a
 large project whose imports did not change (an editor saving a file) then reads no
-file's imports: the facts cache holds them as text until a field is read
-(`CachedFacts`), and the hash is of that text."""
+file's imports: the facts cache keeps that hash with each file's entry
+(`cache.imports_digest`), so only the files read this run are hashed."""
 
 from __future__ import annotations
 
@@ -14,23 +14,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from layercheck.cache import VERSION, field_json, prepare_directory
+from layercheck.cache import VERSION, imports_digest, prepare_directory
 from layercheck.envelope import seal, unseal, write_atomic
 from layercheck.envelope import sha256_hex as _sha256
 from layercheck.facts import FileFacts
 from layercheck.import_roots import misrooted_imports_warning
 
-_REVISION: Final = 1
+_REVISION: Final = 2
+"""Changes when the key changes shape (2: a hash of each file's `imports_digest`)."""
 
 
 def inputs_key(facts: Sequence[FileFacts], code: str) -> str:
     """What the warning reads of `facts`, as a hash; `code`: the code that reads it."""
     digest = hashlib.sha256(code.encode())
-    for item in facts:
-        head = json.dumps([item.path, item.module, item.is_package])
-        digest.update(head.encode("utf-8", "surrogateescape"))
-        digest.update(field_json(item, "imports").encode("utf-8", "surrogateescape"))
-        digest.update(b"\n")
+    digest.update("\n".join(map(imports_digest, facts)).encode())
     return digest.hexdigest()[:32]
 
 
