@@ -40,13 +40,14 @@ from layercheck.findings_cache import FileStat, FindingsCache, stat_files
 from layercheck.held import HeldTexts, PathList, Pool
 from layercheck.import_roots import misrooted_imports_warning
 from layercheck.index import ProjectIndex, learned, state_of, trim
-from layercheck.index_reads import ReadingIndex, Reads, Replay
+from layercheck.index_reads import ReadingIndex, Replay
 from layercheck.index_state import IndexStateFile
 from layercheck.layers import Layer
 from layercheck.lint import run_rules
 from layercheck.loading import Loaded, load_file
 from layercheck.model import Finding, internal_error
 from layercheck.parallel import FileOutcome, WorkerError, map_forked, worker_count
+from layercheck.reads_file import encode_reads
 from layercheck.roots_record import RootsRecord
 from layercheck.rules import ALL_RULES
 from layercheck.rules._base import Rule
@@ -573,14 +574,14 @@ class Engine:
         stdin: tuple[Path, bytes] | None,
         reading: ReadingIndex | None,
         failed: Callable[[str], None],
-        keep: Callable[[SourceFile, FileOutcome, Stamp | None, Reads | None], None] | None = None,
+        keep: Callable[[SourceFile, FileOutcome, Stamp | None, bytes | None], None] | None = None,
     ) -> list[FileOutcome]:
         """Each file read and parsed again, walked with the index, its tree dropped;
         with `reading` (when caching), what its findings read of the index too. `keep`
-        is given each file's outcome, the stamp of the bytes read and those reads as
-        they arrive (to be written, not held)."""
+        is given each file's outcome, the stamp of the bytes read and those reads
+        (encoded) as they arrive, to be written, not held."""
 
-        def task(file: SourceFile) -> tuple[FileOutcome, Stamp | None, Reads | None]:
+        def task(file: SourceFile) -> tuple[FileOutcome, Stamp | None, bytes | None]:
             trim(index)
             # With stdin, the one file reported on is the text read from it.
             data = stdin[1] if stdin is not None else None
@@ -593,12 +594,14 @@ class Engine:
             else:
                 reading.begin()
                 outcome = self._outcome(item, reading)
-                reads = reading.finish()
+                # Encoded here, in the worker: the parent only writes the bytes (encoding
+                # them there was most of its own work in a cold run's rules pass).
+                reads = encode_reads(reading.finish())
             _collect_cycles()
             return outcome, item.stamp, reads
 
         def received(
-            file: SourceFile, result: tuple[FileOutcome, Stamp | None, Reads | None]
+            file: SourceFile, result: tuple[FileOutcome, Stamp | None, bytes | None]
         ) -> FileOutcome:
             # Held small as it arrives: the index is still alive beside the outcomes.
             outcome, stamp, reads = result
@@ -777,7 +780,7 @@ class Engine:
             cached = results
 
             def store(
-                file: SourceFile, outcome: FileOutcome, stamp: Stamp | None, reads: Reads | None
+                file: SourceFile, outcome: FileOutcome, stamp: Stamp | None, reads: bytes | None
             ) -> None:
                 # Stored as each file's outcome arrives: held to the end of the rules pass,
                 # the stamps and reads were about 0.4 KiB a file. Only after the fork: a

@@ -484,8 +484,9 @@ class FindingsCache:
             self._project, self._index, self._notes, self._found = now
             self._dirty = True
 
-    def write_reads(self, reads: Reads) -> ReadsAt:
-        """A file's reads written to the reads file now (see `store`)."""
+    def write_reads(self, reads: Reads | bytes) -> ReadsAt:
+        """A file's reads written to the reads file now (see `store`); as bytes, encoded
+        already (`reads_file.encode_reads`, in the worker that gathered them)."""
         if not self._prepared:
             try:
                 prepare_directory(self.directory)

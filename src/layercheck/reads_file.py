@@ -50,6 +50,7 @@ class ReadsFile(RecordsFile):
             return False
         return True
 
-    def add(self, reads: Reads) -> ReadsAt:
-        """The file's reads written now; where they are (UNKNOWN when they cannot be)."""
-        return self.add_record(encode_reads(reads))
+    def add(self, reads: Reads | bytes) -> ReadsAt:
+        """The file's reads written now (bytes: as `encode_reads` made them); where they
+        are (UNKNOWN when they cannot be)."""
+        return self.add_record(reads if isinstance(reads, bytes) else encode_reads(reads))
