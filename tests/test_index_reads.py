@@ -170,6 +170,9 @@ def test_walking_every_file_reads_every_file() -> None:
         ("resolve", "app.x"),
         ("import_module", "app.x", "y", 2, True, None, False),
         ("inherits", "app.x", ("a", "b")),
+        ("inherits", "app.x", ()),
+        ("x", ("y", ("z", None, 3))),
+        ("x", ("y", 1.5)),
         ("caught_in", ("service",), True),
         (),
         ("x", 1.5),
@@ -233,6 +236,8 @@ def test_answers_forgotten_between_files_give_the_same_reads(
     expected = [_reads(kept, ask) for _ in range(3)]
     once = len(expected[0])
     assert len(hashed) == once, "kept: each answer hashed for the first file only"
+    # Kept as the question's JSON and the answer's hash, the two strings the reads hold.
+    assert sorted(kept._answers.items()) == expected[-1]
     hashed.clear()
     monkeypatch.setattr(index_reads, "ANSWERS_KEPT", 0)
     forgetting = ReadingIndex(_index())

@@ -129,7 +129,11 @@ class _Hasher:
     """Answers as hashes; a file's facts by the digest the facts cache gives them."""
 
     def __init__(self, digests: Mapping[str, str] | None = None) -> None:
-        self._digests: dict[str, str] = dict(digests or {})
+        # The caller's map, not a copy of it: a run's by every path of the project (at
+        # 100,000 files some 5 MiB a dict), held by the run through the rules pass and
+        # inherited by each worker; the digests made here are those of facts it lacks.
+        self._given: Mapping[str, str] = digests if digests is not None else {}
+        self._made: dict[str, str] = {}
 
     def canonical(self, value: object) -> object:
         if value is None or isinstance(value, bool | int | float | str):
@@ -152,9 +156,11 @@ class _Hasher:
         raise TypeError(f"no canonical form for {type(value).__name__}")
 
     def _digest(self, facts: FileFacts) -> str:
-        digest = self._digests.get(facts.path)
+        digest = self._given.get(facts.path)
         if digest is None:
-            digest = self._digests[facts.path] = facts_digest(facts)
+            digest = self._made.get(facts.path)
+            if digest is None:
+                digest = self._made[facts.path] = facts_digest(facts)
         return digest
 
     def files_json(self, items: list[tuple[str, FileFacts]]) -> str:
@@ -209,8 +215,8 @@ _CONSTANT_HASHES: Final[dict[object, str]] = {
 
 def _flat_json(value: object) -> str | None:
     """`json.dumps(value, separators=(",", ":"))` for a string, or a tuple of strings,
-    ints, booleans and None (most questions, and many answers), without the encoder's
-    machinery; None for anything else."""
+    ints, booleans, None and such tuples (most questions, and many answers), without
+    the encoder's machinery; None for anything else."""
     if type(value) is str:
         return _encode_string(value)
     if type(value) is not tuple:
@@ -224,6 +230,13 @@ def _flat_json(value: object) -> str | None:
             parts.append(_CONSTANT_JSON[item])
         elif kind is int:
             parts.append(int.__repr__(item))
+        elif kind is tuple:
+            # The targets of `inherits`: a question as JSON is made each time it is
+            # asked again, not only the first time.
+            inner = _flat_json(item)
+            if inner is None:
+                return None
+            parts.append(inner)
         else:
             return None
     return "[" + ",".join(parts) + "]"
@@ -394,44 +407,55 @@ class _Memo(dict[tuple[str, str], bool]):
 
 
 class _Files(dict[str, FileFacts]):
-    """`by_path` or `by_module`, noting what is looked up and what is walked."""
+    """`by_path` or `by_module`, noting what is looked up and what is walked. A view of
+    the index's map, holding nothing of its own (a dict for the rules' type only): a
+    copy was an entry a file, twice, in the parent and in each rules worker (at
+    100,000 files some 5 MiB a copy)."""
 
-    def __init__(self, name: str, frames: _Frames, values: Mapping[str, FileFacts]) -> None:
-        super().__init__(values)
+    def __init__(self, name: str, frames: _Frames, values: dict[str, FileFacts]) -> None:
+        super().__init__()
         self._name = name
         self._frames = frames
+        self._values = values
 
     def get(self, key: str, default: Any = None) -> Any:
         self._frames.note((self._name, key))
-        return dict.get(self, key, default)
+        return self._values.get(key, default)
 
     def __getitem__(self, key: str) -> FileFacts:
         self._frames.note((self._name, key))
-        return dict.__getitem__(self, key)
+        return self._values[key]
 
     def __contains__(self, key: object) -> bool:
         self._frames.note((self._name, key))
-        return dict.__contains__(self, key)
+        return key in self._values
 
     def __iter__(self) -> Iterator[str]:
         self._frames.note((f"{self._name}.keys",))
-        return dict.__iter__(self)
+        return iter(self._values)
 
     def __len__(self) -> int:
         self._frames.note((f"{self._name}.keys",))
-        return dict.__len__(self)
+        return len(self._values)
+
+    def __bool__(self) -> bool:
+        self._frames.note((f"{self._name}.keys",))
+        return bool(self._values)
+
+    def __repr__(self) -> str:
+        return repr(self._values)
 
     def keys(self) -> Any:
         self._frames.note((f"{self._name}.keys",))
-        return dict.keys(self)
+        return self._values.keys()
 
     def values(self) -> Any:
         self._frames.note((f"{self._name}.all",))
-        return dict.values(self)
+        return self._values.values()
 
     def items(self) -> Any:
         self._frames.note((f"{self._name}.all",))
-        return dict.items(self)
+        return self._values.items()
 
 
 ANSWERS_KEPT: Final = 20_000
@@ -446,8 +470,12 @@ class ReadingIndex(ProjectIndex):
         self._inner = inner
         self._frames = _Frames()
         self._hasher = _Hasher(digests)
-        self._answers: dict[Question, tuple[str, str]] = {}
-        """Each question asked, as JSON, with the hash of its answer."""
+        self._answers: dict[str, str] = {}
+        """The hash of the answer to each question asked, by the question as JSON: the
+        text is what the reads hold, and the question's tuple, kept as the key beside it
+        (with a new tuple of the targets for each `inherits`) and a pair of the two for
+        each answer, were more than half of a rules worker's answers (10,000 files:
+        about 340 bytes an answer, up to `ANSWERS_KEPT` of them)."""
         self.by_path = _Files("by_path", self._frames, inner.by_path)
         self.by_module = _Files("by_module", self._frames, inner.by_module)
         self.memo = _Memo(self._frames, inner.memo)
@@ -468,11 +496,11 @@ class ReadingIndex(ProjectIndex):
         reads: Reads = []
         answers = self._answers
         for question in self._frames.finish():
-            read = answers.get(question)
-            if read is None:
-                text = _flat_json(question) or json.dumps(question, separators=(",", ":"))
-                read = answers[question] = (text, self._hasher.answer(self._inner, question))
-            reads.append(read)
+            text = _flat_json(question) or json.dumps(question, separators=(",", ":"))
+            found = answers.get(text)
+            if found is None:
+                found = answers[text] = self._hasher.answer(self._inner, question)
+            reads.append((text, found))
         reads.sort()
         return reads
 
