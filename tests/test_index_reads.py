@@ -170,6 +170,9 @@ def test_walking_every_file_reads_every_file() -> None:
         ("resolve", "app.x"),
         ("import_module", "app.x", "y", 2, True, None, False),
         ("inherits", "app.x", ("a", "b")),
+        ("inherits", "app.x", ()),
+        ("x", ("y", ("z", None, 3))),
+        ("x", ("y", 1.5)),
         ("caught_in", ("service",), True),
         (),
         ("x", 1.5),
@@ -199,13 +202,12 @@ def test_the_list_of_every_file_hashes_as_its_json() -> None:
         '/app/\u00e9 "odd".py', "app.odd", False, None, False
     )
     hasher = index_reads._Hasher({'/app/\u00e9 "odd".py': "d1"})
-    for name in ("by_path.all", "by_module.all", "everything"):
-        found = QUESTIONS[name](index)
-        assert isinstance(found, list)
-        assert found
-        assert hasher.files_json(found) == json.dumps(
-            hasher.canonical(found), separators=(",", ":")
-        )
+    for project in (index, ProjectIndex([])):
+        for name in ("by_path.all", "by_module.all", "everything"):
+            found = QUESTIONS[name](project)
+            assert isinstance(found, list)
+            text = json.dumps(hasher.canonical(found), separators=(",", ":"))
+            assert hasher.answer(project, (name,)) == index_reads._hash(text)
 
 
 def test_answers_forgotten_between_files_give_the_same_reads(
@@ -233,6 +235,8 @@ def test_answers_forgotten_between_files_give_the_same_reads(
     expected = [_reads(kept, ask) for _ in range(3)]
     once = len(expected[0])
     assert len(hashed) == once, "kept: each answer hashed for the first file only"
+    # Kept as the question's JSON and the answer's hash, the two strings the reads hold.
+    assert sorted(kept._answers.items()) == expected[-1]
     hashed.clear()
     monkeypatch.setattr(index_reads, "ANSWERS_KEPT", 0)
     forgetting = ReadingIndex(_index())

@@ -129,7 +129,11 @@ class _Hasher:
     """Answers as hashes; a file's facts by the digest the facts cache gives them."""
 
     def __init__(self, digests: Mapping[str, str] | None = None) -> None:
-        self._digests: dict[str, str] = dict(digests or {})
+        # The caller's map, not a copy of it: a run's by every path of the project (at
+        # 100,000 files some 5 MiB a dict), held by the run through the rules pass and
+        # inherited by each worker; the digests made here are those of facts it lacks.
+        self._given: Mapping[str, str] = digests if digests is not None else {}
+        self._made: dict[str, str] = {}
 
     def canonical(self, value: object) -> object:
         if value is None or isinstance(value, bool | int | float | str):
@@ -152,36 +156,45 @@ class _Hasher:
         raise TypeError(f"no canonical form for {type(value).__name__}")
 
     def _digest(self, facts: FileFacts) -> str:
-        digest = self._digests.get(facts.path)
+        digest = self._given.get(facts.path)
         if digest is None:
-            digest = self._digests[facts.path] = facts_digest(facts)
+            digest = self._made.get(facts.path)
+            if digest is None:
+                digest = self._made[facts.path] = facts_digest(facts)
         return digest
 
-    def files_json(self, items: list[tuple[str, FileFacts]]) -> str:
-        """`json.dumps(self.canonical(items), separators=(",", ":"))` for (name, facts)
-        pairs, the answer that lists every file (a rule that looks at the whole
-        project), without the recursion: thousands of files, asked on every run."""
+    def files_hash(self, files: Mapping[str, FileFacts]) -> str:
+        """`_hash(json.dumps(self.canonical(sorted(files.items())), separators=(",",
+        ":")))`, the answer that lists every file (a rule that looks at the whole
+        project), without the recursion: thousands of files, asked on every run. Hashed
+        a file at a time: the text of every file at once (made in pieces, joined, copied
+        and encoded, some 150 bytes a file each time) was the largest thing a rules
+        worker made, for a moment, and the pages it took stayed with the process."""
         digest = self._digest
-        return (
-            "["
-            + ",".join(
-                f'[{_encode_string(name)},["facts",{_encode_string(facts.path)},'
+        hashed = hashlib.sha256(b"[")
+        separator = ""
+        for name in sorted(files):
+            facts = files[name]
+            piece = (
+                f'{separator}[{_encode_string(name)},["facts",{_encode_string(facts.path)},'
                 f"{_encode_string(digest(facts))}]]"
-                for name, facts in items
             )
-            + "]"
-        )
+            hashed.update(piece.encode("utf-8", "surrogateescape"))
+            separator = ","
+        hashed.update(b"]")
+        return hashed.hexdigest()[:16]
 
     def answer(self, index: ProjectIndex, question: Question) -> str:
         """The hash of the index's answer to `question` ("!" when it cannot be asked)."""
         try:
+            files = _FILE_LISTS.get(question[0])
+            if files is not None and len(question) == 1:
+                return self.files_hash(files(index))
             found = QUESTIONS[question[0]](index, *question[1:])
             constant = _CONSTANT_HASHES.get(found) if _is_constant(found) else None
             if constant is not None:
                 return constant
             text = _flat_json(found) if type(found) is str else None
-            if text is None and question[0] in _FILE_LISTS:
-                text = self.files_json(cast(list[tuple[str, FileFacts]], found))
             if text is None:
                 text = json.dumps(self.canonical(found), separators=(",", ":"))
         except (KeyError, TypeError, ValueError, IndexError):
@@ -189,8 +202,13 @@ class _Hasher:
         return _hash(text)
 
 
-_FILE_LISTS: Final = frozenset({"by_path.all", "by_module.all", "everything"})
-"""Questions whose answer is (name, facts) pairs, one per file."""
+_FILE_LISTS: Final[dict[str, Callable[[ProjectIndex], dict[str, FileFacts]]]] = {
+    "by_path.all": lambda index: index.by_path,
+    "by_module.all": lambda index: index.by_module,
+    "everything": lambda index: index.by_path,
+}
+"""Questions whose answer is (name, facts) pairs, one per file, in the order of the
+names: `QUESTIONS` lists them so; `_Hasher.files_hash` reads them from the map."""
 
 
 def _hash(text: str) -> str:
@@ -209,8 +227,8 @@ _CONSTANT_HASHES: Final[dict[object, str]] = {
 
 def _flat_json(value: object) -> str | None:
     """`json.dumps(value, separators=(",", ":"))` for a string, or a tuple of strings,
-    ints, booleans and None (most questions, and many answers), without the encoder's
-    machinery; None for anything else."""
+    ints, booleans, None and such tuples (most questions, and many answers), without
+    the encoder's machinery; None for anything else."""
     if type(value) is str:
         return _encode_string(value)
     if type(value) is not tuple:
@@ -224,6 +242,13 @@ def _flat_json(value: object) -> str | None:
             parts.append(_CONSTANT_JSON[item])
         elif kind is int:
             parts.append(int.__repr__(item))
+        elif kind is tuple:
+            # The targets of `inherits`: a question as JSON is made each time it is
+            # asked again, not only the first time.
+            inner = _flat_json(item)
+            if inner is None:
+                return None
+            parts.append(inner)
         else:
             return None
     return "[" + ",".join(parts) + "]"
@@ -394,44 +419,55 @@ class _Memo(dict[tuple[str, str], bool]):
 
 
 class _Files(dict[str, FileFacts]):
-    """`by_path` or `by_module`, noting what is looked up and what is walked."""
+    """`by_path` or `by_module`, noting what is looked up and what is walked. A view of
+    the index's map, holding nothing of its own (a dict for the rules' type only): a
+    copy was an entry a file, twice, in the parent and in each rules worker (at
+    100,000 files some 5 MiB a copy)."""
 
-    def __init__(self, name: str, frames: _Frames, values: Mapping[str, FileFacts]) -> None:
-        super().__init__(values)
+    def __init__(self, name: str, frames: _Frames, values: dict[str, FileFacts]) -> None:
+        super().__init__()
         self._name = name
         self._frames = frames
+        self._values = values
 
     def get(self, key: str, default: Any = None) -> Any:
         self._frames.note((self._name, key))
-        return dict.get(self, key, default)
+        return self._values.get(key, default)
 
     def __getitem__(self, key: str) -> FileFacts:
         self._frames.note((self._name, key))
-        return dict.__getitem__(self, key)
+        return self._values[key]
 
     def __contains__(self, key: object) -> bool:
         self._frames.note((self._name, key))
-        return dict.__contains__(self, key)
+        return key in self._values
 
     def __iter__(self) -> Iterator[str]:
         self._frames.note((f"{self._name}.keys",))
-        return dict.__iter__(self)
+        return iter(self._values)
 
     def __len__(self) -> int:
         self._frames.note((f"{self._name}.keys",))
-        return dict.__len__(self)
+        return len(self._values)
+
+    def __bool__(self) -> bool:
+        self._frames.note((f"{self._name}.keys",))
+        return bool(self._values)
+
+    def __repr__(self) -> str:
+        return repr(self._values)
 
     def keys(self) -> Any:
         self._frames.note((f"{self._name}.keys",))
-        return dict.keys(self)
+        return self._values.keys()
 
     def values(self) -> Any:
         self._frames.note((f"{self._name}.all",))
-        return dict.values(self)
+        return self._values.values()
 
     def items(self) -> Any:
         self._frames.note((f"{self._name}.all",))
-        return dict.items(self)
+        return self._values.items()
 
 
 ANSWERS_KEPT: Final = 20_000
@@ -446,8 +482,12 @@ class ReadingIndex(ProjectIndex):
         self._inner = inner
         self._frames = _Frames()
         self._hasher = _Hasher(digests)
-        self._answers: dict[Question, tuple[str, str]] = {}
-        """Each question asked, as JSON, with the hash of its answer."""
+        self._answers: dict[str, str] = {}
+        """The hash of the answer to each question asked, by the question as JSON: the
+        text is what the reads hold, and the question's tuple, kept as the key beside it
+        (with a new tuple of the targets for each `inherits`) and a pair of the two for
+        each answer, were more than half of a rules worker's answers (10,000 files:
+        about 340 bytes an answer, up to `ANSWERS_KEPT` of them)."""
         self.by_path = _Files("by_path", self._frames, inner.by_path)
         self.by_module = _Files("by_module", self._frames, inner.by_module)
         self.memo = _Memo(self._frames, inner.memo)
@@ -468,11 +508,11 @@ class ReadingIndex(ProjectIndex):
         reads: Reads = []
         answers = self._answers
         for question in self._frames.finish():
-            read = answers.get(question)
-            if read is None:
-                text = _flat_json(question) or json.dumps(question, separators=(",", ":"))
-                read = answers[question] = (text, self._hasher.answer(self._inner, question))
-            reads.append(read)
+            text = _flat_json(question) or json.dumps(question, separators=(",", ":"))
+            found = answers.get(text)
+            if found is None:
+                found = answers[text] = self._hasher.answer(self._inner, question)
+            reads.append((text, found))
         reads.sort()
         return reads
 
