@@ -308,7 +308,7 @@ def _written(tmp_path: Path, files: int, per_file: int) -> tuple[Path, dict[str,
     path = tmp_path / "reads.json"
     reads = ReadsFile(path, {})
     named = {
-        f"f{n}": reads.add([(f"q{n * per_file + k}", "a") for k in range(per_file)])
+        f"f{n}": reads.add(encode_reads([(f"q{n * per_file + k}", "a") for k in range(per_file)]))
         for n in range(files)
     }
     return path, reads.finish(named)
@@ -327,7 +327,7 @@ def test_each_files_reads_are_one_record_written_as_they_come_and_read_alone(
     assert not _holds(loaded, None, answers), "a file with no record holds nothing"
     fresh = tmp_path / "fresh.json"
     writing = ReadsFile(fresh, {})
-    at = writing.add([("q0", "a")])
+    at = writing.add(encode_reads([("q0", "a")]))
     assert at[1] == len(encode_reads([("q0", "a")]))
     # On disk already, in the new file that is renamed over the old one at the end.
     (temporary,) = tmp_path.glob(".fresh.json.*.tmp")
@@ -346,7 +346,7 @@ def test_the_reads_of_one_file_checked_again_are_appended_the_rest_left_alone(
     before = path.read_bytes()
     answers = {f"q{n}": "a" for n in range(160)}
     again = ReadsFile(path, named)
-    named = again.finish({**named, "f3": again.add([("q12", "a"), ("q999", "b")])})
+    named = again.finish({**named, "f3": again.add(encode_reads([("q12", "a"), ("q999", "b")]))})
     assert path.read_bytes().startswith(before)
     loaded = ReadsFile(path, named)
     assert all(_holds(loaded, named[f"f{n}"], answers) for n in range(40) if n != 3)
@@ -358,7 +358,9 @@ def test_files_with_the_same_reads_share_one_record(tmp_path: Path) -> None:
     path = tmp_path / "reads.json"
     reads = ReadsFile(path, {})
     same = [(f'["inherits","app.models.m{n}.Model",["x.Base"]]', "a") for n in range(300)]
-    named = reads.finish({"f0": reads.add(same), "f1": reads.add(list(same))})
+    named = reads.finish(
+        {"f0": reads.add(encode_reads(same)), "f1": reads.add(encode_reads(list(same)))}
+    )
     assert named["f0"] == named["f1"]
     assert path.stat().st_size == named["f0"][1]
     assert named["f0"][1] * 4 < len(json.dumps(same)), "stored compressed"
@@ -393,7 +395,9 @@ def test_the_reads_file_is_written_anew_when_dead_records_outgrow_a_quarter(
     for round_ in range(12):  # each file checked again, one a run, with a new answer
         reads = ReadsFile(path, named)
         name = f"f{round_ % 8}"
-        named = reads.finish({**named, name: reads.add([(f"q{round_ % 8}", f"b{round_}")])})
+        named = reads.finish(
+            {**named, name: reads.add(encode_reads([(f"q{round_ % 8}", f"b{round_}")]))}
+        )
         sizes.append(path.stat().st_size)
     live = sum(at[1] for at in named.values())
     assert max(sizes) <= live + live // 4 + max(at[1] for at in named.values())
@@ -404,7 +408,7 @@ def test_the_reads_file_is_written_anew_when_dead_records_outgrow_a_quarter(
     # A file gone from the entries leaves its record behind at the next new file.
     reads = ReadsFile(path, {})
     kept = {name: at for name, at in named.items() if name != "f7"}
-    kept = reads.finish({**kept, "f0": reads.add([("q0", "c")])})
+    kept = reads.finish({**kept, "f0": reads.add(encode_reads([("q0", "c")]))})
     assert sorted(kept) == [f"f{n}" for n in range(7)]
     assert path.stat().st_size == sum(at[1] for at in {tuple(at) for at in kept.values()})
     loaded = ReadsFile(path, kept)
@@ -522,7 +526,7 @@ def _store_outcomes(cache: findings_cache.FindingsCache, root: Path, count: int)
         path = root / f"m{n}.py"
         layer = Layer.SERVICES if n % 3 else None
         outcome = FileOutcome(str(path), layer, _findings_of(root, n))
-        reads = cache.write_reads([(f"q{n % 4}", "answer")])
+        reads = cache.write_reads(encode_reads([(f"q{n % 4}", "answer")]))
         cache.store(Stamp(1_000 + n, 10 + n, f"{n:064x}"), "key", "index", outcome, reads)
     names = [str(root / f"m{n}.py") for n in range(count)]
     stats: dict[str, findings_cache.FileStat | None] = {
@@ -627,7 +631,7 @@ def _edit_one(cache: findings_cache.FindingsCache, root: Path, count: int, n: in
     a run on one file after an edit stores."""
     path = root / f"m{n}.py"
     finding = Finding("LC202", "edited", path, Location(1, 0), Location(1, 2))
-    reads = cache.write_reads([("q-edited", "answer")])
+    reads = cache.write_reads(encode_reads([("q-edited", "answer")]))
     cache.store(
         Stamp(5_000, 99, "e" * 64), "key", "index2", FileOutcome(str(path), None, [finding]), reads
     )

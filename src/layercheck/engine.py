@@ -762,8 +762,7 @@ class Engine:
         todo: list[SourceFile] = []
         reading = None
         if results is not None:
-            by_name = digests
-            holds = Replay(index, by_name).holds
+            holds = Replay(index, digests).holds
             for file in mine:
                 key = keys[file.name]
                 held = self._held(results, file, key, index_digest, stats, holds)
@@ -772,7 +771,7 @@ class Engine:
                 else:
                     todo.append(file)
             if todo:
-                reading = ReadingIndex(index, by_name)
+                reading = ReadingIndex(index, digests)
         else:
             todo = mine
         store = None

@@ -80,7 +80,6 @@ from layercheck.envelope import (
     unseal,
     write_sealed,
 )
-from layercheck.index_reads import Reads
 from layercheck.layers import Layer
 from layercheck.model import Finding
 from layercheck.parallel import FileOutcome
@@ -484,9 +483,9 @@ class FindingsCache:
             self._project, self._index, self._notes, self._found = now
             self._dirty = True
 
-    def write_reads(self, reads: Reads | bytes) -> ReadsAt:
-        """A file's reads written to the reads file now (see `store`); as bytes, encoded
-        already (`reads_file.encode_reads`, in the worker that gathered them)."""
+    def write_reads(self, reads: bytes) -> ReadsAt:
+        """A file's reads (`reads_file.encode_reads`) written to the reads file now (see
+        `store`)."""
         if not self._prepared:
             try:
                 prepare_directory(self.directory)

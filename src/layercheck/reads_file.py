@@ -50,7 +50,7 @@ class ReadsFile(RecordsFile):
             return False
         return True
 
-    def add(self, reads: Reads | bytes) -> ReadsAt:
-        """The file's reads written now (bytes: as `encode_reads` made them); where they
-        are (UNKNOWN when they cannot be)."""
-        return self.add_record(reads if isinstance(reads, bytes) else encode_reads(reads))
+    def add(self, data: bytes) -> ReadsAt:
+        """A file's reads (as `encode_reads` made them, in the worker that gathered them)
+        written now; where they are (UNKNOWN when they cannot be)."""
+        return self.add_record(data)
