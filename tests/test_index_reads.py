@@ -162,6 +162,40 @@ def test_walking_every_file_reads_every_file() -> None:
     assert _holds(_index(other="y"), names)  # the same modules
 
 
+def test_the_files_views_answer_every_dict_method_from_the_index() -> None:
+    """`by_path` and `by_module` are dicts that hold nothing: a dict method answered
+    from the (empty) base would see no file, so each one reads the index, and notes it."""
+    index = _index()
+    reading = ReadingIndex(index)
+    whole = dict(index.by_path)
+    for ask in (
+        lambda view: view.copy(),
+        lambda view: dict(view),
+        lambda view: {**view},
+        lambda view: view | {},
+        lambda view: {} | view,
+        lambda view: view == whole and whole,
+    ):
+        reads = _reads(reading, lambda index, ask=ask: ask(index.by_path))
+        reading.begin()
+        assert ask(reading.by_path) == whole
+        reading.finish()
+        assert reads
+        assert not _holds(_index(other="y"), reads)
+    assert list(reversed(reading.by_module)) == list(reversed(index.by_module))
+    assert reading.by_path != {}
+    for write in (
+        lambda view: view.update({}),
+        lambda view: view.setdefault("x", None),
+        lambda view: view.pop("x", None),
+        lambda view: view.clear(),
+        lambda view: view.__setitem__("x", None),
+    ):
+        with pytest.raises(TypeError, match="read-only"):
+            write(reading.by_path)
+    assert dict(reading.by_path) == whole
+
+
 @pytest.mark.parametrize(
     "value",
     [

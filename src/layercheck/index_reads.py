@@ -469,6 +469,35 @@ class _Files(dict[str, FileFacts]):
         self._frames.note((f"{self._name}.all",))
         return self._values.items()
 
+    # The dict base holds nothing, so every dict method the base would answer from its
+    # own (empty) table is answered from the index's map, or refused if it would write.
+    def __reversed__(self) -> Iterator[str]:
+        self._frames.note((f"{self._name}.keys",))
+        return reversed(self._values)
+
+    def copy(self) -> dict[str, FileFacts]:
+        self._frames.note((f"{self._name}.all",))
+        return dict(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        self._frames.note((f"{self._name}.all",))
+        return self._values == other
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __or__(self, other: Any) -> Any:
+        return self.copy() | other
+
+    def __ror__(self, other: Any) -> Any:
+        return other | self.copy()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(f"the reading index's {self._name} is read-only")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    setdefault = pop = popitem = update = clear = _refuse
+
 
 ANSWERS_KEPT: Final = 20_000
 """The answers hashed that a `ReadingIndex` keeps before forgetting them all."""
