@@ -218,6 +218,20 @@ def test_a_failed_worker_leaves_no_spill_file(
     assert os.listdir(scratch) == []
 
 
+def test_the_classes_an_index_keeps_are_bounded_within_one_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A scan of every class (the model ancestors) asks about each within one file, with
+    no trim between: what the index keeps of their facts stays bounded all the same."""
+    facts = _facts(FIXTURES / "errors_app")
+    expected = _answers(ProjectIndex(facts))
+    assert len(list(ProjectIndex(facts).class_names())) > 2
+    monkeypatch.setattr(index_module, "_CLASSES_REMEMBERED", 2)
+    index = ProjectIndex(facts)
+    assert _answers(index) == expected
+    assert 0 < len(index._class_facts) <= 2
+
+
 def test_an_index_that_forgets_its_answers_answers_the_same(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -322,7 +322,11 @@ class ProjectIndex:
         kept = self._class_facts
         if qualified in kept:
             return kept[qualified]
-        found = kept[qualified] = self._class_fact(qualified)
+        # Bounded as it is added to, not only between files: the model-ancestors scan
+        # asks about every model of the project within one file, and each answer holds
+        # the class's attributes (100,000 files: a step of some 20 MiB in each worker,
+        # which freeing them after the file did not give back).
+        found = _bounded(kept, _CLASSES_REMEMBERED)[qualified] = self._class_fact(qualified)
         return found
 
     def _class_fact(self, qualified: str) -> ClassFact | None:
@@ -564,13 +568,13 @@ def _pooled(table: dict[str, set[_Use]]) -> dict[str, tuple[_Use, ...]]:
     return found
 
 
-def _bounded(kept: dict[_K, _V]) -> dict[_K, _V]:
-    """`kept` emptied once it holds `_NAMES_KEPT` answers, as it is added to: a scan of
+def _bounded(kept: dict[_K, _V], limit: int | None = None) -> dict[_K, _V]:
+    """`kept` emptied once it holds `limit` (`_NAMES_KEPT`) answers, as it is added to: a scan of
     every class of the project (the settings modules, the model ancestors) asks about
     each once within one file, and its answers, kept until the trim after that file, held
     a name, a key and an entry for every class. Asked again, they are computed again,
     the same."""
-    if len(kept) >= _NAMES_KEPT:
+    if len(kept) >= (_NAMES_KEPT if limit is None else limit):
         kept.clear()
     return kept
 
