@@ -11,12 +11,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from projects import ONLY_LC201, VIOLATION
 from support import FIXTURES, write_project
 
 from layercheck import cli
 from layercheck.choices import OUTPUT_FORMATS
+from layercheck.model import Applicability, Edit, Finding, Fix, Location
+from layercheck.report import json_format
 from layercheck.report._json import ITEMS, write_json
+from layercheck.report.options import ReportOptions
 
 ITEMS_OF_ALL_KINDS: list[object] = [
     {"b": [1, {"c": []}], "a": "two\nlines", "z": {}},
@@ -50,6 +55,80 @@ def test_write_json_is_json_dumps_of_the_whole(
     # sequences from each is then what it strips from the whole).
     assert len(pieces) == count + 1
     assert all(piece.endswith("\n") for piece in pieces)
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+        | st.dictionaries(st.integers() | st.booleans() | st.none(), inner, max_size=3)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(items=st.lists(_JSON_VALUES, max_size=4), sort_keys=st.booleans())
+def test_write_json_is_json_dumps_of_any_items(items: list[object], sort_keys: bool) -> None:
+    """The items are written by an encoder of our own (json's indents in Python only):
+    byte for byte json's, for every kind of value and key."""
+    for shape in ({"a": [ITEMS], "b": 1}, [ITEMS]):
+        pieces: list[str] = []
+        document = json.loads(json.dumps(shape).replace(json.dumps(ITEMS), "null"))
+        try:
+            whole = json.dumps(
+                _filled(document, items), indent=2, sort_keys=sort_keys, allow_nan=True
+            )
+        except TypeError:  # keys of several types, sorted: json refuses, and so do we
+            with pytest.raises(TypeError):
+                write_json(shape, iter(items), pieces.append, sort_keys=sort_keys)
+            continue
+        write_json(shape, iter(items), pieces.append, sort_keys=sort_keys)
+        assert "".join(pieces) == whole + "\n"
+
+
+def _filled(document: object, items: list[object]) -> object:
+    if isinstance(document, dict):
+        return {key: _filled(value, items) for key, value in document.items()}
+    if document == [None]:
+        return items
+    return document
+
+
+def test_a_json_finding_written_from_its_template_is_json_dumps_of_its_dict() -> None:
+    """The JSON format writes each finding from one template, not from its dict."""
+    here = Path('app/\u00e7a "odd".py')
+    fix = Fix(
+        Applicability.UNSAFE,
+        "Replace \u00e0\n",
+        (
+            Edit(Location(1, 2), Location(3, 4), ""),
+            Edit(Location(5, 1), Location(5, 9), 'x = "\\"\n\t\U0001f600'),
+        ),
+    )
+    findings = [
+        Finding("LC201", "plain", here, Location(1, 1), Location(1, 5)),
+        Finding("LC301", "NUL \0, \u2028", here, Location(7, 3), Location(9, 1), fix, 4),
+        Finding(
+            "LC702",
+            "no edits",
+            here,
+            Location(2, 1),
+            Location(2, 2),
+            Fix(fix.applicability, "", ()),
+        ),
+    ]
+    for finding in findings:
+        for pad in ("\n", "\n  ", "\n    "):
+            expected = json.dumps(json_format.as_dict(finding), indent=2).replace("\n", pad)
+            assert json_format._text(finding, pad) == expected
+    pieces: list[str] = []
+    json_format.write(findings, ReportOptions(), pieces.append)
+    assert (
+        "".join(pieces) == json.dumps([json_format.as_dict(f) for f in findings], indent=2) + "\n"
+    )
 
 
 @pytest.fixture
