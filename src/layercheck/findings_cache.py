@@ -650,3 +650,27 @@ class FindingsCache:
             "root": str(self.root),
             "rules": self.rules_key,
         }
+
+    # -- the warm record's read path ------------------------------------------------------
+    def held_findings(
+        self, name: str, key: str, index: str, stat: FileStat | None
+    ) -> list[Any] | None:
+        """The file's findings as this cache stores them (`encode_finding`'s values, in
+        the order stored), when its entry holds for these bytes and settings key and was
+        checked against this very index (`outcome`'s conditions, `holds` never asked);
+        None otherwise. Nothing is decoded: the warm record (warm_write.py) takes the
+        values as they are, and building every finding only to encode it again was most
+        of the record's write."""
+        entry = self._entry(name)
+        if entry is None or stat is None:
+            return None
+        mtime, size, digest, entry_key, entry_index, _, findings, _ = entry
+        if entry_key != key or size != stat[1] or entry_index != index:
+            return None
+        sha256 = self._hashed.get(name)
+        if sha256 is not None:
+            if digest != sha256:
+                return None
+        elif mtime == NO_MTIME or mtime != stat[0]:
+            return None
+        return findings if type(findings) is list else None
