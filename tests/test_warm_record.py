@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from layercheck import cli_warm, warm_record
-from layercheck.findings_cache import decode_finding, encode_finding
+from layercheck.findings_cache import _without_findings, decode_finding, encode_finding
 from layercheck.model import Applicability, ChainLink, Edit, Finding, Fix, Location
 from layercheck.report import REPORTERS
 from layercheck.report._common import display_name, display_path
@@ -270,3 +270,24 @@ def test_a_file_named_and_dated_ahead_is_left_to_the_full_check(root: Path) -> N
     warm, _ = warm_record.lookup(named.parent, [str(named)])
     assert warm is not None
     assert warm.findings(str(named)) == [encode(item) for item in found[named]]
+
+
+@pytest.mark.parametrize("reads", [None, [120, 48, "9f0c2a"]])
+@pytest.mark.parametrize("layer", [None, "services", 'odd, [],"\\\\ layer'])
+@pytest.mark.parametrize("mtime", [1_733_600_000_123_456_789, -1])
+def test_an_entry_with_no_findings_is_read_as_json_reads_it(
+    reads: list[object] | None, layer: str | None, mtime: int
+) -> None:
+    """The warm record's write reads most entries of the findings cache off their text:
+    what it reads is what `json` reads, and an entry with findings is left to `json`."""
+    values = [mtime, 412, "ab" * 32, "c1" * 16, "d2" * 16, layer, [], reads]
+    text = json.dumps(values, separators=(",", ":"))
+    read = _without_findings(text)
+    assert read is not None
+    assert read[:5] == values[:5]
+    assert read[6] == []
+    finding = _finding(Path("/srv/app/services/users.py"), 4, 2, "LC201")
+    found = json.dumps([*values[:6], [encode_finding(finding)], reads], separators=(",", ":"))
+    assert _without_findings(found) is None
+    for other in ([*values[:2], 'a"b', *values[3:]], values[:7]):
+        assert _without_findings(json.dumps(other, separators=(",", ":"))) is None
