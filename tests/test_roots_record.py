@@ -126,3 +126,17 @@ def test_a_damaged_record_is_ignored(project: Path, computed: list[int]) -> None
     (project / TARGET).write_text((project / TARGET).read_text() + "\n\nX = 1\n")
     assert warnings_of(project) == [first]
     assert len(computed) == 2
+
+
+def test_a_run_on_one_file_after_one_on_the_project_takes_its_warning(
+    project: Path, computed: list[int]
+) -> None:
+    """The targets come first in a run's facts: the key reads them in the paths' order."""
+    result = Engine(Workspace(CATALOG, cwd=project), jobs=1).check([project])
+    (first,) = [line for line in result.warnings if "name no module" in line]
+    assert len(computed) == 1
+    (project / TARGET).write_text(
+        (project / TARGET).read_text() + "\n\ndef added() -> None:\n    pass\n"
+    )
+    assert warnings_of(project) == [first]
+    assert len(computed) == 1

@@ -5,6 +5,7 @@ from them is the reporter's, byte for byte."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -13,11 +14,12 @@ from pathlib import Path
 import pytest
 
 from layercheck import cli_warm, warm_record
+from layercheck.findings_cache import _without_findings, decode_finding, encode_finding
 from layercheck.model import Applicability, ChainLink, Edit, Finding, Fix, Location
 from layercheck.report import REPORTERS
 from layercheck.report._common import display_name, display_path
 from layercheck.report.options import ReportOptions
-from layercheck.warm_write import encode
+from layercheck.warm_write import encode, from_stored
 
 NAMES = ("app/routes/users.py", "app/services/users.py", "app/services/orders.py", "app/m.py")
 
@@ -191,3 +193,101 @@ def test_a_name_is_shown_as_its_path_is(name: str, cwd: str) -> None:
     if os.sep != "/":
         pytest.skip("POSIX names")
     assert display_name(name, cwd) == display_path(Path(name), Path(cwd))
+
+
+def test_a_finding_as_the_findings_cache_stores_it_is_kept_as_encoded(root: Path) -> None:
+    """The record is written from the findings cache's stored values, never decoded:
+    they give what the finding decoded gives."""
+    for findings in _project(root).values():
+        for finding in findings:
+            stored = json.loads(json.dumps(encode_finding(finding)))
+            assert from_stored(stored) == encode(finding)
+            assert from_stored(stored) == encode(decode_finding(stored))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda stored: stored[:7],
+        lambda stored: [*stored[:3], [1], *stored[4:]],
+        lambda stored: [*stored[:5], ["never", "Use it", []], *stored[6:]],
+        lambda stored: [*stored[:5], ["safe", "Use it", [[[1, 1], [1]]]], *stored[6:]],
+        lambda stored: [*stored[:7], [["a", "b"]]],
+        lambda stored: "LC201",
+    ],
+    ids=["short", "location", "applicability", "edit", "chain", "text"],
+)
+def test_a_stored_finding_of_another_shape_is_none(
+    root: Path, damage: Callable[[list[object]], object]
+) -> None:
+    [finding, *_] = next(iter(_project(root).values()))
+    stored = json.loads(json.dumps(encode_finding(finding)))
+    with pytest.raises(ValueError, match="shape"):
+        from_stored(damage(stored))
+
+
+def test_a_record_of_another_install_is_not_this_ones(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two development installs of one version: the record one wrote, its own modules
+    unchanged, is not the other's."""
+    found = _project(root)
+    with monkeypatch.context() as patched:
+        patched.setattr(warm_record, "_PACKAGE", str(root / "elsewhere" / "layercheck"))
+        _write(root, found, NAMES)
+    assert warm_record.lookup(root)[0] is None
+    warm_record.forget()
+    _write(root, found, NAMES)
+    assert warm_record.lookup(root)[0] is not None
+
+
+def test_a_file_named_and_modified_since_the_record_is_told_before_it_is_read(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = _project(root)
+    _write(root, found, NAMES)
+    edited = root / NAMES[1]
+    edited.write_text("x = 2\n")
+
+    def unread(where: Path, at: Path) -> None:
+        raise AssertionError(f"{where} read")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(warm_record, "_load", unread)
+        assert warm_record.lookup(edited.parent, [str(edited)]) == (
+            None,
+            warm_record.record_file(root),
+        )
+    assert warm_record.lookup(edited.parent)[0] is None  # the full check: the same answer
+
+
+def test_a_file_named_and_dated_ahead_is_left_to_the_full_check(root: Path) -> None:
+    found = _project(root)
+    ahead = time.time_ns() + 3600 * 1_000_000_000
+    named = root / NAMES[1]
+    os.utime(named, ns=(ahead, ahead))
+    _write(root, found, NAMES)
+    warm, _ = warm_record.lookup(named.parent, [str(named)])
+    assert warm is not None
+    assert warm.findings(str(named)) == [encode(item) for item in found[named]]
+
+
+@pytest.mark.parametrize("reads", [None, [120, 48, "9f0c2a"]])
+@pytest.mark.parametrize("layer", [None, "services", 'odd, [],"\\\\ layer'])
+@pytest.mark.parametrize("mtime", [1_733_600_000_123_456_789, -1])
+def test_an_entry_with_no_findings_is_read_as_json_reads_it(
+    reads: list[object] | None, layer: str | None, mtime: int
+) -> None:
+    """The warm record's write reads most entries of the findings cache off their text:
+    what it reads is what `json` reads, and an entry with findings is left to `json`."""
+    values = [mtime, 412, "ab" * 32, "c1" * 16, "d2" * 16, layer, [], reads]
+    text = json.dumps(values, separators=(",", ":"))
+    read = _without_findings(text)
+    assert read is not None
+    assert read[:5] == values[:5]
+    assert read[6] == []
+    finding = _finding(Path("/srv/app/services/users.py"), 4, 2, "LC201")
+    found = json.dumps([*values[:6], [encode_finding(finding)], reads], separators=(",", ":"))
+    assert _without_findings(found) is None
+    for other in ([*values[:2], 'a"b', *values[3:]], values[:7]):
+        assert _without_findings(json.dumps(other, separators=(",", ":"))) is None

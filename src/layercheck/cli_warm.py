@@ -105,7 +105,8 @@ def _files(asked: Sequence[str]) -> tuple[dict[str, list[Compact]], list[str]] |
     chosen: dict[str, list[Compact]] = {}
     for path in asked:
         is_dir = os.path.isdir(path)
-        found, _ = warm_record.lookup(Path(path if is_dir else os.path.dirname(path)))
+        folder = Path(path if is_dir else os.path.dirname(path))
+        found, _ = warm_record.lookup(folder, () if is_dir else (path,))
         if found is None or not found.command or (warm is not None and found is not warm):
             return None
         warm = found

@@ -95,6 +95,11 @@ class HeldProject:
     hashed: Mapping[str, str] = field(default_factory=dict)
     """The sha256 of each file whose stat could not tell (saved a moment ago), by path:
     what its held outcome was found from."""
+    stored: Callable[[str], list[object] | None] = lambda name: None
+    """A file's findings as the findings cache stores them (`held_findings`), undecoded:
+    the warm record's write."""
+    stats: Mapping[str, FileStat | None] | None = None
+    """The stat of each file, taken before any was asked about: what it holds rests on."""
 
 
 def _read_uncertain(stats: Mapping[str, FileStat | None]) -> dict[str, Prefetched]:
@@ -675,7 +680,13 @@ class Engine:
                 return None
             return results.outcome(name, keys[name], digest, stats[name])
 
-        return HeldProject(held, results.notes(), results.project_findings(), results.hashed())
+        def stored(name: str) -> list[object] | None:
+            key = keys.get(name)
+            return None if key is None else results.held_findings(name, key, digest, stats[name])
+
+        return HeldProject(
+            held, results.notes(), results.project_findings(), results.hashed(), stored, stats
+        )
 
     def outcome_of(self, file: SourceFile, data: bytes, index: ProjectIndex) -> FileOutcome:
         """One file's findings from these bytes (an editor's unsaved buffer), against an
@@ -835,6 +846,9 @@ class Engine:
     ) -> str | None:
         """The warning about module names that miss the imports: kept in the cache
         folder with what it read, so that a run whose imports are unchanged reads none."""
+        # By path, whatever the targets (they come first): the warning names the first of
+        # equal counts, and a run on one file then keys the record as the full run did.
+        every = sorted(every, key=operator.attrgetter("path"))
         if not self._caching(files):
             return misrooted_imports_warning(every)
         record = RootsRecord(files[0].settings.cache_dir, root)

@@ -650,3 +650,63 @@ class FindingsCache:
             "root": str(self.root),
             "rules": self.rules_key,
         }
+
+    # -- the warm record's read path ------------------------------------------------------
+    def held_findings(
+        self, name: str, key: str, index: str, stat: FileStat | None
+    ) -> list[Any] | None:
+        """The file's findings as this cache stores them (`encode_finding`'s values, in
+        the order stored), when its entry holds for these bytes and settings key and was
+        checked against this very index (`outcome`'s conditions, `holds` never asked);
+        None otherwise. Nothing is decoded: the warm record (warm_write.py) takes the
+        values as they are, and building every finding only to encode it again was most
+        of the record's write."""
+        if stat is None:
+            return None
+        text = self._results.get(name)
+        entry = None if text is None else _without_findings(text)
+        if entry is None:
+            entry = self._entry(name)
+            if entry is None:
+                return None
+        mtime, size, digest, entry_key, entry_index, _, findings, _ = entry
+        if entry_key != key or size != stat[1] or entry_index != index:
+            return None
+        sha256 = self._hashed.get(name)
+        if sha256 is not None:
+            if digest != sha256:
+                return None
+        elif mtime == NO_MTIME or mtime != stat[0]:
+            return None
+        return findings if type(findings) is list else None
+
+
+def _without_findings(text: str) -> list[Any] | None:
+    """An entry with no findings (most of them), its stamp, key and index read off its
+    text without `json`: the warm record's write asks it of every file of the project,
+    and parsing each entry was most of that. None when the entry has findings, or its
+    text is not plainly one `store` writes: `json` reads it then. Its layer and reads are
+    not read (None)."""
+    if text.endswith(",null]"):
+        end = len(text) - 5
+    elif text.endswith('"]]'):
+        end = text.rfind("[", 0, -1)
+    else:
+        return None
+    # `,[],` before the reads: the findings, an empty list (a list of findings ends `]]`).
+    if end < 5 or text[end - 4 : end] != ",[],":
+        return None
+    parts = text[1 : end - 4].split(",", 5)  # the sixth, the layer, may hold commas
+    if len(parts) != 6 or text[0] != "[":
+        return None
+    mtime, size, *digests, _ = parts
+    if not all(part.removeprefix("-").isdigit() for part in (mtime, size)):
+        return None
+    for part in digests:
+        # One JSON string with no escape: a quote or backslash inside is left to `json`.
+        if len(part) < 2 or part[0] != '"' or part[-1] != '"' or '"' in part[1:-1]:
+            return None
+        if "\\" in part:
+            return None
+    sha256, key, index = (part[1:-1] for part in digests)
+    return [int(mtime), int(size), sha256, key, index, None, [], None]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, cast
 
 from layercheck import warm_record
 from layercheck.config.settings import Overrides
@@ -16,7 +17,7 @@ from layercheck.config.workspace import Workspace
 from layercheck.discovery import SourceFile
 from layercheck.engine import Engine, HeldProject
 from layercheck.findings_cache import FileStat, stat_files
-from layercheck.model import Finding
+from layercheck.model import Applicability, Finding
 from layercheck.tree_cache import TreeCache
 
 
@@ -48,6 +49,38 @@ def encode(finding: Finding) -> warm_record.Encoded:
     ]
 
 
+_APPLICABILITIES = frozenset(kind.value for kind in Applicability)
+
+
+def from_stored(item: object) -> warm_record.Encoded:
+    """A finding as the findings cache stores it (`findings_cache.encode_finding`'s
+    values) as the record keeps it: what `encode` gives of the finding decoded, without
+    building it. ValueError when it is not of that shape (a finding the cache could not
+    decode either)."""
+    # Unpacked to the exact shape: a stored finding of another one raises as decoding it
+    # would.
+    try:
+        code, message, _, start, end, fix, noqa_row, chain = cast(list[Any], item)
+        start_row, start_column = start
+        end_row, end_column = end
+        if fix is not None:
+            applicability, fix_message, edits = fix
+            if applicability not in _APPLICABILITIES:
+                raise TypeError(applicability)
+            fix = [
+                applicability,
+                fix_message,
+                [
+                    [from_row, from_column, to_row, to_column, content]
+                    for (from_row, from_column), (to_row, to_column), content in edits
+                ],
+            ]
+        links = [[importer, imported, line] for importer, imported, line in chain]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"a stored finding of another shape: {exc}") from exc
+    return [code, message, start_row, start_column, end_row, end_column, noqa_row, fix, links]
+
+
 def uses_default_folder(root: Path, files: Sequence[SourceFile]) -> bool:
     """The warm path looks for the record in the default cache folder only."""
     return bool(files) and files[0].settings.cache_dir == root / warm_record.FOLDER_NAME
@@ -62,8 +95,10 @@ def keep(
 ) -> None:
     """Write the record of the project at `root` (`files`: all of its files) from what
     the findings cache holds for it; nothing when it holds for no file."""
-    before = stat_files(file.name for file in files)
-    write(engine.workspace, root, cwd, files, engine.held_project(root, files), before, warn)
+    held = engine.held_project(root, files)
+    # The stats the held findings were checked against: no second stat of every file.
+    before = held.stats if held.stats is not None else stat_files(file.name for file in files)
+    write(engine.workspace, root, cwd, files, held, before, warn)
 
 
 def write(
@@ -84,8 +119,13 @@ def write(
     folders, read = walked
 
     def listed(name: str) -> list[warm_record.Encoded] | None:
-        outcome = held.outcome(name)
-        return None if outcome is None else [encode(finding) for finding in outcome.findings]
+        stored = held.stored(name)
+        if stored is None:
+            return None
+        try:
+            return [from_stored(item) for item in stored]
+        except ValueError:
+            return None  # as the findings cache holds no outcome for it
 
     def command() -> bool:
         return _command_may_print(workspace, root, files, folders, held)
