@@ -786,6 +786,9 @@ class Engine:
                     outcomes[file.name] = held
                 else:
                     todo.append(file)
+            # Its answers (a question and a hash each, after an edit some for every file
+            # held) are not inherited by the rules workers.
+            del holds
             if todo:
                 reading = ReadingIndex(index, digests)
         else:
