@@ -104,25 +104,25 @@ def _sizes(packed: bytes) -> tuple[int, ...]:
 # Where a spilled file's fields are, as its `SpilledFacts` holds it: one bytes object
 # (an int and the sizes of every field, zeros too, were some 0.1 KiB a file, held for
 # every file of the project and inherited by every rules worker): where the file's
-# pickles start, which fields are on disk (a bit each), and the size of each of those.
+# pickles start, which fields are on disk (a bit each), and where each of those ends,
+# counted from the start, so that a field's place is read without adding up the others.
 _HEAD: Final = struct.Struct("<QQB")
-_SPANS: dict[tuple[int, bool], struct.Struct] = {}
-
-
-def _spans(count: int, wide: bool) -> struct.Struct:
-    found = _SPANS.get((count, wide))
-    if found is None:
-        found = _SPANS[count, wide] = struct.Struct(f"<{count}{'I' if wide else 'H'}")
-    return found
+_NARROW_END: Final = struct.Struct("<H")
+_WIDE_END: Final = struct.Struct("<I")
 
 
 def _where(at: int, packed: bytes) -> bytes:
     """`at` and the sizes `_packed` packed, as `_span` reads them."""
-    sizes = _sizes(packed)
-    given = [size for size in sizes if size]
-    mask = sum(1 << field for field, size in enumerate(sizes) if size)
-    wide = max(given, default=0) >= 0x10000
-    return _HEAD.pack(at, mask, wide) + _spans(len(given), wide).pack(*given)
+    ends: list[int] = []
+    mask = 0
+    total = 0
+    for field, size in enumerate(_sizes(packed)):
+        if size:
+            total += size
+            ends.append(total)
+            mask |= 1 << field
+    wide = total >= 0x10000
+    return _HEAD.pack(at, mask, wide) + struct.pack(f"<{len(ends)}{'IH'[not wide]}", *ends)
 
 
 def _start(where: bytes) -> int:
@@ -136,9 +136,13 @@ def _span(where: bytes, field: int) -> tuple[int, int]:
     start, mask, wide = _HEAD.unpack_from(where)
     if not mask >> field & 1:
         return start, 0
-    sizes = _spans(mask.bit_count(), bool(wide)).unpack_from(where, _HEAD.size)
     below = (mask & ((1 << field) - 1)).bit_count()
-    return start + sum(sizes[:below]), sizes[below]
+    one = _WIDE_END if wide else _NARROW_END
+    end: int = one.unpack_from(where, _HEAD.size + below * one.size)[0]
+    if not below:
+        return start, end
+    begin: int = one.unpack_from(where, _HEAD.size + (below - 1) * one.size)[0]
+    return start + begin, end - begin
 
 
 def _on_disk(where: bytes) -> list[bool]:
