@@ -191,7 +191,7 @@ class FactsSpill:
         self._end = 0
         # By weak reference: the facts refer to this spill, and a cycle would keep
         # both (and the file open) until the collector runs, which a run holds off.
-        self._recent: OrderedDict[int, weakref.ref[SpilledFacts]] = OrderedDict()
+        self._recent: OrderedDict[bytes, weakref.ref[SpilledFacts]] = OrderedDict()
         self._capacity = decoded if decoded is not None else DECODED
 
     def keep(self, facts: FileFacts | Packed, path: str | None = None) -> FileFacts:
@@ -238,7 +238,7 @@ class FactsSpill:
         """`item` has a field set: the file read longest ago is emptied once too many
         files are."""
         recent = self._recent
-        key = _start(item._where)
+        key = item._where  # its start makes it unique, and a bytes object keeps its hash
         if key in recent:
             recent.move_to_end(key)
             return
