@@ -3,7 +3,7 @@ answer as the plain tables did."""
 
 from __future__ import annotations
 
-from layercheck.facts import FileFacts
+from layercheck.facts import ClassFact, FileFacts, FunctionFact
 from layercheck.index import ProjectIndex
 
 ROUTER = ("router", "fastapi.APIRouter")
@@ -81,3 +81,34 @@ def test_equal_uses_are_held_once() -> None:
     routes = index._response_routes or {}
     created = [routes[f"app.schemas.Own{n}"] for n in range(4)]
     assert all(uses is created[0] for uses in created)
+
+
+def test_the_names_of_a_modules_classes_and_functions_answer_as_their_facts() -> None:
+    # Names held joined in one string: a name is found whole, never as part of another,
+    # and a name defined twice is its last definition.
+    classes = (
+        ClassFact("User", ("app.base.Base",), 1),
+        ClassFact("UserRead", ("pydantic.BaseModel",), 5),
+        ClassFact("User", ("app.base.Other",), 9),
+        ClassFact("Item", (), 12),
+    )
+    functions = (FunctionFact("get_user", 20, None), FunctionFact("get", 30, "app.m.User"))
+    module = FileFacts("/p/app/m.py", "app.m", False, None, False)
+    facts = FileFacts(
+        "/p/app/m.py", "app.m", False, None, False, classes=classes, functions=functions
+    )
+    index = ProjectIndex([facts])
+    assert index.is_project_class("app.m.User")
+    assert not index.is_project_class("app.m.Use")
+    assert not index.is_project_class("app.m.ser")
+    assert index.class_fact("app.m.User") == classes[2]
+    assert index.inherits("app.m.User", frozenset({"app.base.Other"}))
+    assert not index.inherits("app.m.User", frozenset({"app.base.Base"}))
+    assert index.inherits("app.m.UserRead", frozenset({"pydantic.BaseModel"}))
+    assert index.ancestors("app.m.Item") == ["app.m.Item"]
+    assert list(index.class_names()) == [f"app.m.{cls.name}" for cls in classes]
+    assert index.function("app.m.get") == functions[1]
+    assert index.function("app.m.get_user") == functions[0]
+    assert index.function("app.m.get_") is None
+    assert index.function("app.m.user") is None
+    assert ProjectIndex([module]).function("app.m.get") is None

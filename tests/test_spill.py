@@ -366,7 +366,7 @@ def test_a_class_asked_about_again_is_not_looked_up_again(
 
 def _decoded(item: SpilledFacts, name: str) -> bool:
     """The field, kept on disk, is set on the facts too (read back and kept)."""
-    if not spill_module._sizes(item._sizes)[spill_module._AT[name]]:
+    if not spill_module._on_disk(item._where)[spill_module._AT[name]]:
         return False
     try:
         spill_module._SLOTS[name].__get__(item, SpilledFacts)
@@ -439,3 +439,24 @@ def test_findings_do_not_depend_on_the_files_kept_decoded(
     monkeypatch.setattr(spill_module, "DECODED_CHECKING", 1)
     assert found() == kept
     assert settled  # each project's spill, before its rules pass
+
+
+def test_where_a_files_fields_are_reads_back_as_packed() -> None:
+    # Every field on disk or none, wide sizes and narrow, far into the file.
+    count = len(spill_module._TUPLES)
+    assert count <= 64  # a bit a field in the mask
+    for sizes in (
+        [0] * (count - 1) + [3],
+        [7] + [0] * (count - 1),
+        list(range(1, count + 1)),
+        [0, 70_000] + [0, 5] * ((count - 2) // 2) + [0] * (count % 2),
+    ):
+        packed_sizes = spill_module._packed([b"x" * size for size in sizes])
+        at = 5_000_000_000
+        where = spill_module._where(at, packed_sizes)
+        assert spill_module._start(where) == at
+        assert spill_module._on_disk(where) == [size > 0 for size in sizes]
+        offset = at
+        for field, size in enumerate(sizes):
+            assert spill_module._span(where, field) == (offset if size else at, size)
+            offset += size

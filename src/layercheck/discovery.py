@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
@@ -192,7 +193,28 @@ def source_file(path: Path, settings: Settings) -> SourceFile:
     )
     # Interned: the same string as its facts' module and the index's keys.
     module = sys.intern(module)
+    # The folder that gave the layer, and the farther words, are those of the file's
+    # neighbours: held once for all of them (a copy each was some 60 bytes a file,
+    # every record held to the end of a run and inherited by every rules worker).
+    folder = sys.intern(folder) if folder is not None else None
+    outer = _shared(outer) if outer else ()
     return SourceFile(str(path), settings, module, is_package, layer, folder, is_test, given, outer)
+
+
+_OUTER: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
+_OUTER_KEPT: Final = 4096
+"""Distinct `outer_layers` pooled before the pool starts again (a long-lived process
+walks many projects): a project has as many as it has folders under a layer word."""
+
+
+def _shared(outer: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """`outer` as the record of another file of the same folders holds it."""
+    found = _OUTER.get(outer)
+    if found is None:
+        if len(_OUTER) >= _OUTER_KEPT:
+            _OUTER.clear()
+        found = _OUTER[outer] = tuple((sys.intern(a), sys.intern(b)) for a, b in outer)
+    return found
 
 
 @dataclass

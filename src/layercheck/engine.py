@@ -36,7 +36,15 @@ from layercheck.config.settings import Settings
 from layercheck.config.workspace import Workspace
 from layercheck.discovery import SourceFile, WalkLog, discover, stdin_file
 from layercheck.facts import FileFacts
-from layercheck.findings_cache import FileStat, FindingsCache, stat_files
+from layercheck.findings_cache import (
+    Digests,
+    FileStat,
+    FindingsCache,
+    Keys,
+    Rows,
+    Stats,
+    stat_files,
+)
 from layercheck.held import HeldTexts, PathList, Pool
 from layercheck.import_roots import misrooted_imports_warning
 from layercheck.index import ProjectIndex, learned, state_of, trim
@@ -510,11 +518,13 @@ class Engine:
         failed: Callable[[str], None],
         save: bool = True,
         early: Mapping[str, Prefetched] | None = None,
-    ) -> tuple[list[FileFacts], dict[str, str], FactsSpill | None]:
+        rows: Rows | None = None,
+    ) -> tuple[list[FileFacts], MutableMapping[str, str], FactsSpill | None]:
         """The facts of every file (in the order of `files`), when caching their
         digests, and the spill that keeps them on disk when they are; the facts of the
         files read are stored in the facts cache (unless not `save`); those of `early`
-        made from the bytes given. No tree outlives its file."""
+        made from the bytes given. No tree outlives its file. `rows`: those of `files`,
+        when the caller has them."""
         cached, prefetched = self._cached(cache, files, early or {})
         if cache is not None and save:
             cache.stream()
@@ -550,7 +560,7 @@ class Engine:
         loaded = self._map(missing, task, root, failed, received)
         fresh = dict(zip((file.name for file in missing), loaded, strict=True))
         every: list[FileFacts] = []
-        digests: dict[str, str] = {}
+        digests = Digests(rows if rows is not None else Rows(file.name for file in files))
         for file in files:
             path = file.name
             if path in cached:
@@ -643,7 +653,7 @@ class Engine:
 
     def _project_facts(
         self, root: Path, files: Sequence[SourceFile]
-    ) -> tuple[list[FileFacts], dict[str, str]]:
+    ) -> tuple[list[FileFacts], MutableMapping[str, str]]:
         cache = self._open_cache(root, files)
         self._forking = False
         every, digests, _ = self._facts_pass(
@@ -735,18 +745,24 @@ class Engine:
         mine = [file for file in files if id(file) in chosen]
         targets = frozenset(file.name for file in mine) if stdin is not None else frozenset()
         results = self._open_findings(root, files) if stdin is None else None
-        keys: dict[str, str] = {}
-        stats: dict[str, FileStat | None] = {}
+        keys: Mapping[str, str] = {}
+        stats: Mapping[str, FileStat | None] = {}
+        rows = None
         if results is not None:
-            names = [file.name for file in files]
+            # Columns, not maps: held through the rules pass and inherited by its workers.
+            rows = Rows(file.name for file in files)
             key_of = self._findings_key
-            keys = {name: key_of(file.settings) for name, file in zip(names, files, strict=True)}
-            stats = stat_files(names)
+            if len(rows) == len(files):
+                keys = Keys(rows, (key_of(file.settings) for file in files))
+            else:  # a path named twice: its last record's key, as a map had it
+                last = {file.name: key_of(file.settings) for file in files}
+                keys = Keys(rows, (last[name] for name in rows.names))
+            stats = Stats(rows)
             unchanged = results.unchanged(keys, stats)
             if unchanged is not None:
                 warm = [
-                    results.outcome(name, keys[name], unchanged, stats[name])
-                    for name, file in zip(names, files, strict=True)
+                    results.outcome(file.name, keys[file.name], unchanged, stats[file.name])
+                    for file in files
                     if id(file) in chosen
                 ]
                 held_found = results.project_findings()
@@ -756,7 +772,7 @@ class Engine:
         early = _read_uncertain(stats)
         cache = self._open_cache(root, files, stats)
         every, digests, spill = self._facts_pass(
-            root, files, targets, stdin, cache, failed, early=early
+            root, files, targets, stdin, cache, failed, early=early, rows=rows
         )
         # Written: its entries (every file's facts, as text) are not held through the
         # rules pass, nor inherited by its workers.
@@ -781,6 +797,9 @@ class Engine:
                     outcomes[file.name] = held
                 else:
                     todo.append(file)
+            # Its answers (a question and a hash each, after an edit some for every file
+            # held) are not inherited by the rules workers.
+            del holds
             if todo:
                 reading = ReadingIndex(index, digests)
         else:

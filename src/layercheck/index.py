@@ -135,17 +135,19 @@ class ProjectIndex:
         # value of its module's binding, one string for all of them.
         # Classes and functions by module, by name (no qualified name of each: those
         # and their entries were a third of the index): a module's classes as
-        # (name, bases, name, bases, ...), its functions' names; their facts are read
+        # (names, bases, bases, ...), its functions' names, the names of each module in
+        # one string (`_joined`: a string and a pointer a name were some 0.3 KiB a file,
+        # held by the parent and inherited by every rules worker); their facts are read
         # from the module's, which may be on disk (spill.py), when asked for.
         self._classes: dict[str, tuple[str | tuple[str, ...], ...]] = {}
-        self._functions: dict[str, tuple[str, ...]] = {}
+        self._functions: dict[str, str] = {}
         self._instances: dict[str, str] = {}
         self._type_aliases: dict[str, tuple[str, str]] = {}
         if state is not None and len(state.decisions) == len(self.by_path):
             # Classes in the order of these facts, as the constructor lists them.
             kept = state.classes
-            self._classes = {m: kept[m] for m in self.by_module if m in kept}
-            self._functions = state.functions
+            self._classes = {m: _compact_classes(kept[m]) for m in self.by_module if m in kept}
+            self._functions = {m: _joined(names) for m, names in state.functions.items()}
             self._instances, self._type_aliases = state.instances, state.type_aliases
             self._decisions = dict(zip(sorted(self.by_path), state.decisions, strict=True))
             self.memo.update(state.memo)
@@ -159,14 +161,14 @@ class ProjectIndex:
             module = item.module
             classes: tuple[ClassFact, ...] = item.passing("classes")
             if classes:
-                defined: list[str | tuple[str, ...]] = []
+                of: list[tuple[str, ...]] = []
                 for cls in classes:
                     bases = tuple(map(sys.intern, cls.bases))
-                    defined += (sys.intern(cls.name), kinds.setdefault(bases, bases))
-                self._classes[module] = tuple(defined)
+                    of.append(kinds.setdefault(bases, bases))
+                self._classes[module] = (_joined(cls.name for cls in classes), *of)
             functions: tuple[FunctionFact, ...] = item.passing("functions")
             if functions:
-                self._functions[module] = tuple(sys.intern(fn.name) for fn in functions)
+                self._functions[module] = _joined(fn.name for fn in functions)
             instances: tuple[tuple[str, str], ...] = item.passing("instances")
             for name, callee in instances:
                 self._instances[sys.intern(f"{item.module}.{name}")] = sys.intern(callee)
@@ -275,10 +277,11 @@ class ProjectIndex:
         defined = self._classes.get(module)
         if defined is None:
             return None
-        for at in range(len(defined) - 2, -1, -2):
-            if defined[at] == name:
-                return cast(tuple[str, ...], defined[at + 1])
-        return None
+        names = cast(str, defined[0])
+        at = names.rfind(f"\0{name}\0")  # the last definition
+        if at < 0:
+            return None
+        return cast(tuple[str, ...], defined[1 + names.count("\0", 0, at)])
 
     def is_project_class(self, qualified: str) -> bool:
         return self._bases(self.resolve(qualified)) is not None
@@ -349,13 +352,13 @@ class ProjectIndex:
         """The qualified name of every class the project defines, one at a time, in the
         order of `classes()`: from the index's own (name, bases), no file's facts read."""
         for module, defined in self._classes.items():
-            for at in range(0, len(defined), 2):
-                yield f"{module}.{defined[at]}"
+            for name in _names(cast(str, defined[0])):
+                yield f"{module}.{name}"
 
     def function(self, qualified: str) -> FunctionFact | None:
         resolved = self.resolve(qualified)
         module, _, name = resolved.rpartition(".")
-        if name not in self._functions.get(module, ()):
+        if f"\0{name}\0" not in self._functions.get(module, ""):
             return None
         return next(fn for fn in reversed(self.by_module[module].functions) if fn.name == name)
 
@@ -579,14 +582,44 @@ def _bounded(kept: dict[_K, _V], limit: int | None = None) -> dict[_K, _V]:
     return kept
 
 
+def _joined(names: Iterable[str]) -> str:
+    """Names in one string, each after a NUL and the last before one (`\0a\0b\0`): no
+    name of Python's holds one, so `\0name\0` is found only as a whole name."""
+    return "\0" + "".join(f"{name}\0" for name in names)
+
+
+def _names(joined: str) -> list[str]:
+    """The names `_joined` joined, in order."""
+    return joined.split("\0")[1:-1]
+
+
+def _compact_classes(
+    defined: tuple[str | tuple[str, ...], ...],
+) -> tuple[str | tuple[str, ...], ...]:
+    """A module's classes as `IndexState` keeps them, (name, bases, name, bases, ...), as
+    the index holds them, (names joined, bases, bases, ...)."""
+    names = (cast(str, defined[at]) for at in range(0, len(defined), 2))
+    return (_joined(names), *defined[1::2])
+
+
+def _listed_classes(
+    defined: tuple[str | tuple[str, ...], ...],
+) -> tuple[str | tuple[str, ...], ...]:
+    """`_compact_classes` undone."""
+    listed: list[str | tuple[str, ...]] = []
+    for name, bases in zip(_names(cast(str, defined[0])), defined[1:], strict=True):
+        listed += (name, bases)
+    return tuple(listed)
+
+
 def state_of(index: ProjectIndex) -> IndexState:
     """What the index's constructor computed; asked before any question, so that the
     answers in `memo` are those the constructor asked for. Not a method: no rule asks
     it, and the rules' view of the index (index_reads.py) notes every method."""
     decisions = [index._decisions[path] for path in sorted(index.by_path)]
     return IndexState(
-        index._classes,
-        index._functions,
+        {module: _listed_classes(defined) for module, defined in index._classes.items()},
+        {module: tuple(_names(names)) for module, names in index._functions.items()},
         index._instances,
         index._type_aliases,
         decisions,

@@ -101,6 +101,56 @@ def _sizes(packed: bytes) -> tuple[int, ...]:
     return struct.unpack(_NARROW if len(packed) == 2 * len(_TUPLES) else _WIDE, packed)
 
 
+# Where a spilled file's fields are, as its `SpilledFacts` holds it: one bytes object
+# (an int and the sizes of every field, zeros too, were some 0.1 KiB a file, held for
+# every file of the project and inherited by every rules worker): where the file's
+# pickles start, which fields are on disk (a bit each), and where each of those ends,
+# counted from the start, so that a field's place is read without adding up the others.
+_HEAD: Final = struct.Struct("<QQB")
+_NARROW_END: Final = struct.Struct("<H")
+_WIDE_END: Final = struct.Struct("<I")
+
+
+def _where(at: int, packed: bytes) -> bytes:
+    """`at` and the sizes `_packed` packed, as `_span` reads them."""
+    ends: list[int] = []
+    mask = 0
+    total = 0
+    for field, size in enumerate(_sizes(packed)):
+        if size:
+            total += size
+            ends.append(total)
+            mask |= 1 << field
+    wide = total >= 0x10000
+    return _HEAD.pack(at, mask, wide) + struct.pack(f"<{len(ends)}{'IH'[not wide]}", *ends)
+
+
+def _start(where: bytes) -> int:
+    start: int = _HEAD.unpack_from(where)[0]
+    return start
+
+
+def _span(where: bytes, field: int) -> tuple[int, int]:
+    """(offset, size) of the field numbered `field` (of `_TUPLES`); size 0 when it is
+    not on disk."""
+    start, mask, wide = _HEAD.unpack_from(where)
+    if not mask >> field & 1:
+        return start, 0
+    below = (mask & ((1 << field) - 1)).bit_count()
+    one = _WIDE_END if wide else _NARROW_END
+    end: int = one.unpack_from(where, _HEAD.size + below * one.size)[0]
+    if not below:
+        return start, end
+    begin: int = one.unpack_from(where, _HEAD.size + (below - 1) * one.size)[0]
+    return start + begin, end - begin
+
+
+def _on_disk(where: bytes) -> list[bool]:
+    """Whether each field of `_TUPLES` is on disk."""
+    mask = _HEAD.unpack_from(where)[1]
+    return [bool(mask >> field & 1) for field in range(len(_TUPLES))]
+
+
 @dataclass(frozen=True, slots=True)
 class Packed:
     """A file's facts as a worker process sends them when they are to be spilled: the
@@ -141,7 +191,7 @@ class FactsSpill:
         self._end = 0
         # By weak reference: the facts refer to this spill, and a cycle would keep
         # both (and the file open) until the collector runs, which a run holds off.
-        self._recent: OrderedDict[int, weakref.ref[SpilledFacts]] = OrderedDict()
+        self._recent: OrderedDict[bytes, weakref.ref[SpilledFacts]] = OrderedDict()
         self._capacity = decoded if decoded is not None else DECODED
 
     def keep(self, facts: FileFacts | Packed, path: str | None = None) -> FileFacts:
@@ -188,7 +238,7 @@ class FactsSpill:
         """`item` has a field set: the file read longest ago is emptied once too many
         files are."""
         recent = self._recent
-        key = item._start
+        key = item._where  # its start makes it unique, and a bytes object keeps its hash
         if key in recent:
             recent.move_to_end(key)
             return
@@ -223,10 +273,10 @@ class SpilledFacts(FileFacts):
     """A file's facts whose non-empty tuples are on disk: a field that is not set (a
     slot left empty) is read from its `FactsSpill`, so it reads as a `FileFacts`."""
 
-    __slots__ = ("__weakref__", "_sizes", "_spill", "_start")
+    __slots__ = ("__weakref__", "_spill", "_where")
     _spill: FactsSpill
-    _start: int
-    _sizes: bytes
+    _where: bytes
+    """Where its fields are in the spill's file (`_span`)."""
 
     def __init__(self, spill: FactsSpill, at: int, sizes: bytes, light: tuple[Any, ...]) -> None:
         # The dataclass's __init__ would set every field; only the light ones are set.
@@ -236,8 +286,7 @@ class SpilledFacts(FileFacts):
             if at_field is None or not on_disk[at_field]:
                 object.__setattr__(self, name, value)
         object.__setattr__(self, "_spill", spill)
-        object.__setattr__(self, "_start", at)
-        object.__setattr__(self, "_sizes", sizes)
+        object.__setattr__(self, "_where", _where(at, sizes))
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for a slot left empty: a field kept on disk, read alone; the
@@ -245,8 +294,7 @@ class SpilledFacts(FileFacts):
         at = _AT.get(name)
         if at is None:
             raise AttributeError(name)
-        sizes = _sizes(self._sizes)
-        value = self._spill.read(self._start + sum(sizes[:at]), sizes[at])
+        value = self._spill.read(*_span(self._where, at))
         object.__setattr__(self, name, value)
         self._spill.loaded(self)
         return value
@@ -258,14 +306,12 @@ class SpilledFacts(FileFacts):
             return getattr(self, name)
         with contextlib.suppress(AttributeError):
             return slot.__get__(self, SpilledFacts)
-        sizes = _sizes(self._sizes)
-        at = _AT[name]
-        return self._spill.read(self._start + sum(sizes[:at]), sizes[at])
+        return self._spill.read(*_span(self._where, _AT[name]))
 
     def unload(self) -> None:
         """Empty the fields kept on disk again."""
-        for name, size in zip(_TUPLES, _sizes(self._sizes), strict=True):
-            if size:
+        for name, on_disk in zip(_TUPLES, _on_disk(self._where), strict=True):
+            if on_disk:
                 with contextlib.suppress(AttributeError):
                     object.__delattr__(self, name)
 
