@@ -52,6 +52,12 @@ class FolderGraph:
     """Every migration of the folder is in the index with a literal revision id; without
     that, a missing revision or an extra head could be an artefact of what was left out."""
     heads: tuple[str, ...]
+    by_id: dict[str, tuple[str, ...]]
+    """The files that define each revision id: asked at every migration, so made once
+    per graph rather than from every file of the graph at each (quadratic in the number
+    of migrations, and each file's facts read back from the spill)."""
+    labelled: bool
+    """Some revision has `branch_labels`: the folder keeps several heads on purpose."""
 
 
 def alembic_folder(path: str) -> str:
@@ -160,11 +166,19 @@ def _graphs(index: ProjectIndex) -> dict[str, FolderGraph]:
         revisions = [item for item in files if item.revision is not None]
         if not revisions:
             continue
+        ordered = tuple(sorted(revisions, key=lambda f: f.path))
+        by_id: dict[str, list[str]] = defaultdict(list)
+        for item in ordered:
+            if item.revision is not None and item.revision.revision is not None:
+                by_id[item.revision.revision].append(item.path)
         found[folder] = FolderGraph(
             folder=folder,
-            files=tuple(sorted(revisions, key=lambda f: f.path)),
+            files=ordered,
             complete=_complete(folder, files, index),
             heads=_heads(revisions),
+            by_id={revision: tuple(paths) for revision, paths in by_id.items()},
+            # Labelled branches (`branch_labels`) keep several heads on purpose.
+            labelled=any(f.revision is not None and f.revision.branch_labels for f in ordered),
         )
     return found
 
@@ -181,21 +195,17 @@ def problems(index: ProjectIndex, path: str) -> list[GraphProblem]:
         return []
     fact = item.revision
     found: list[GraphProblem] = []
-    by_id: dict[str, list[str]] = defaultdict(list)
-    for other in graph.files:
-        if other.revision is not None and other.revision.revision is not None:
-            by_id[other.revision.revision].append(other.path)
+    by_id = graph.by_id
     own = fact.revision
-    if own is not None and len(by_id[own]) > 1:
+    if own is not None and len(by_id.get(own, ())) > 1:
         others = tuple(p for p in by_id[own] if p != path)
         found.append(GraphProblem(Problem.DUPLICATE, fact.revision_line, own, others))
     if not graph.complete:
         return found
     for down in fact.down_revisions:
-        if down not in by_id:
+        # `own` counts as known even when this file is not of the graph.
+        if down not in by_id and down != own:
             found.append(GraphProblem(Problem.DANGLING, fact.down_revision_line, down))
-    # Labelled branches (`branch_labels`) keep several heads on purpose.
-    labelled = any(f.revision is not None and f.revision.branch_labels for f in graph.files)
-    if own is not None and len(graph.heads) > 1 and own in graph.heads and not labelled:
+    if own is not None and len(graph.heads) > 1 and own in graph.heads and not graph.labelled:
         found.append(GraphProblem(Problem.HEADS, fact.revision_line, own, graph.heads))
     return found

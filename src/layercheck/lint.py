@@ -14,15 +14,61 @@ from layercheck.loading import Loaded
 from layercheck.model import Finding
 from layercheck.rules import ALL_RULES, ENGINE_CODES
 from layercheck.rules._base import Rule
-from layercheck.semantic.model import Need
+from layercheck.semantic.model import Need, build_parts
 from layercheck.source import LineIndex
 from layercheck.walker import Walker
 
 _Choice = tuple[int, Layer | None, tuple[str, ...], tuple[type[Rule], ...]]
-# The rules chosen for a configuration, layer and per-file ignores, and the parts of the
-# model they read: the same for most files of a project. Keyed by the settings' id, with
-# the settings kept beside the answer so that the id cannot be reused while the entry lives.
-_chosen: dict[_Choice, tuple[Settings, tuple[type[Rule], ...], frozenset[Need]]] = {}
+
+
+class _Kit:
+    """A choice's rule objects, model parts and walker, used for one file after another:
+    the walker binds a type's handlers to them once, not again for every file. Each
+    object is made again in place after each file (`renew`): its state, cleared and set
+    by its constructor, is a new object's, and nothing of the file's tree stays held."""
+
+    __slots__ = ("busy", "owners", "parts", "walker")
+
+    def __init__(self, classes: tuple[type[Rule], ...], needs: frozenset[Need]) -> None:
+        parts = build_parts(needs)
+        self.parts = [part for part, _ in parts]
+        rules = [rule() for rule in classes]
+        # (object, its constructor's arguments, whether it has a constructor of its own)
+        self.owners = tuple(
+            (owner, arguments, type(owner).__init__ is not object.__init__)
+            for owner, arguments in (*parts, *((rule, ()) for rule in rules))
+        )
+        self.walker = Walker(rules, self.parts)
+        self.busy = False
+        """In use by a walk: a rule that checks a file from inside a walk gets its own."""
+
+    def renew(self) -> None:
+        for owner, arguments, constructed in self.owners:
+            state = getattr(owner, "__dict__", None)
+            if state:
+                state.clear()
+            if constructed:
+                type(owner).__init__(owner, *arguments)
+
+
+class _Chosen:
+    """The rules chosen for a configuration, layer and per-file ignores, the parts of the
+    model they read, and their kit once a file was walked with them: the same for most
+    files of a project. The settings are kept beside the answer, which is keyed by their
+    id, so that the id cannot be reused while the entry lives."""
+
+    __slots__ = ("kit", "needs", "rules", "settings")
+
+    def __init__(
+        self, settings: Settings, rules: tuple[type[Rule], ...], needs: frozenset[Need]
+    ) -> None:
+        self.settings = settings
+        self.rules = rules
+        self.needs = needs
+        self.kit: _Kit | None = None
+
+
+_chosen: dict[_Choice, _Chosen] = {}
 _CHOSEN_KEPT = 256
 
 
@@ -36,16 +82,23 @@ def _chosen_for(
     settings: Settings, path: Path, layer: Layer | None, rules: Sequence[type[Rule]]
 ) -> tuple[tuple[type[Rule], ...], frozenset[Need]]:
     """The rules active for the file, and the parts of the model they need."""
+    found = _entry(settings, path, layer, rules)
+    return found.rules, found.needs
+
+
+def _entry(
+    settings: Settings, path: Path, layer: Layer | None, rules: Sequence[type[Rule]]
+) -> _Chosen:
     ignored = settings.ignored_codes(path)
     key = (id(settings), layer, ignored, tuple(rules))
     found = _chosen.get(key)
-    if found is None or found[0] is not settings:
+    if found is None or found.settings is not settings:
         if len(_chosen) >= _CHOSEN_KEPT:
             _chosen.clear()
         chosen = _choose(settings, layer, ignored, rules)
         needs = frozenset(need for rule in chosen for need in rule.needs)
-        found = _chosen[key] = (settings, chosen, needs)
-    return found[1], found[2]
+        found = _chosen[key] = _Chosen(settings, chosen, needs)
+    return found
 
 
 def _choose(
@@ -95,13 +148,13 @@ def run_rules(
     assert loaded.table is not None
     assert loaded.text is not None
     file = loaded.file
+    path = file.path
     layer = index.layer_for_facts(loaded.facts)
-    classes, needs = _chosen_for(file.settings, file.path, layer, rules)
-    if not classes:
+    entry = _entry(file.settings, path, layer, rules)
+    if not entry.rules:
         return []
-    chosen = [rule() for rule in classes]
     ctx = RuleContext(
-        path=file.path,
+        path=path,
         module=loaded.facts.module,
         layer=layer,
         names=loaded.table,
@@ -110,6 +163,16 @@ def run_rules(
         lines=LineIndex.from_text(loaded.text),
         is_test=loaded.facts.is_test,
     )
-    model = ctx.binders(needs)
-    Walker(chosen, model).walk(loaded.tree, ctx)
+    kit = entry.kit
+    if kit is None or kit.busy:
+        kit = _Kit(entry.rules, entry.needs)
+        if entry.kit is None:
+            entry.kit = kit
+    kit.busy = True
+    try:
+        ctx.attach(kit.parts)
+        kit.walker.walk(loaded.tree, ctx)
+    finally:
+        kit.renew()
+        kit.busy = False
     return ctx.findings

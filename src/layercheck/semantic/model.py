@@ -57,6 +57,29 @@ def closure(needs: Iterable[Need]) -> frozenset[Need]:
     return frozenset(found)
 
 
+def build_parts(needs: Iterable[Need]) -> list[tuple[object, tuple[object, ...]]]:
+    """The parts `needs` asks for (and those they are built on), in the order the walk
+    must update them, each with the arguments it was made with: made again in place
+    with them (`renew`), a part is as new."""
+    wanted = closure(needs)
+    built: list[tuple[object, tuple[object, ...]]] = []
+    schemas = sessions = None
+    if Need.SCHEMAS in wanted:
+        schemas = SchemaClasses()
+        built.append((schemas, ()))
+    if Need.SESSIONS in wanted:
+        assert schemas is not None
+        sessions = Sessions(schemas)
+        built.append((sessions, (schemas,)))
+    if Need.VALUES in wanted:
+        built.append((Values(sessions), (sessions,)))
+    if Need.ROUTES in wanted:
+        built.append((RouteHandlers(), ()))
+    if Need.MIGRATIONS in wanted:
+        built.append((MigrationOps(), ()))
+    return built
+
+
 class MissingPart(RuntimeError):
     """A rule read a part of the model it did not declare in `needs`."""
 
@@ -81,25 +104,23 @@ class SemanticModel(FileModel):
         """Builds the parts `needs` asks for (and those they are built on) and returns
         them in the order the walk must update them: each part has `visit_<Node>` /
         `leave_<Node>` methods, as rules do, that the walker calls before any rule's."""
-        wanted = closure(needs)
-        built: list[object] = []
-        if Need.SCHEMAS in wanted:
-            self._schemas = SchemaClasses()
-            built.append(self._schemas)
-        if Need.SESSIONS in wanted:
-            assert self._schemas is not None
-            self._sessions = Sessions(self._schemas)
-            built.append(self._sessions)
-        if Need.VALUES in wanted:
-            self._values = Values(self._sessions)
-            built.append(self._values)
-        if Need.ROUTES in wanted:
-            self._routes = RouteHandlers()
-            built.append(self._routes)
-        if Need.MIGRATIONS in wanted:
-            self._migrations = MigrationOps()
-            built.append(self._migrations)
-        return built
+        parts = [part for part, _ in build_parts(needs)]
+        self.attach(parts)
+        return parts
+
+    def attach(self, parts: Iterable[object]) -> None:
+        """Reads its parts from `parts` (made by `build_parts`)."""
+        for part in parts:
+            if isinstance(part, SchemaClasses):
+                self._schemas = part
+            elif isinstance(part, Sessions):
+                self._sessions = part
+            elif isinstance(part, Values):
+                self._values = part
+            elif isinstance(part, RouteHandlers):
+                self._routes = part
+            elif isinstance(part, MigrationOps):
+                self._migrations = part
 
     @property
     def sessions(self) -> Sessions:
