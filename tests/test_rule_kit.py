@@ -83,3 +83,24 @@ def test_no_tree_stays_held_by_the_kept_objects(tmp_path: Path) -> None:
     finally:
         if enabled:
             gc.enable()
+
+
+def test_every_kept_object_holds_its_state_where_renew_clears_it() -> None:
+    """`renew` clears an object's `__dict__` and runs its constructor again: a slot that
+    the constructor does not set (all but a dataclass's fields) would keep a file's
+    state into the next file."""
+    from dataclasses import fields, is_dataclass
+
+    from layercheck.rules import ALL_RULES
+    from layercheck.semantic.model import Need, build_parts
+
+    owners = [part for part, _ in build_parts(set(Need))] + [rule() for rule in ALL_RULES]
+    assert len(owners) > len(ALL_RULES)
+    for owner in owners:
+        kind = type(owner)
+        set_by_init = {f.name for f in fields(kind)} if is_dataclass(kind) else set()
+        for cls in kind.__mro__:
+            slots = vars(cls).get("__slots__", ())
+            slots = (slots,) if isinstance(slots, str) else tuple(slots)
+            left = set(slots) - set_by_init - {"__dict__", "__weakref__"}
+            assert not left, f"{kind.__name__}: {sorted(left)} outlive renew"
