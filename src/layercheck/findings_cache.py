@@ -59,7 +59,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from layercheck.cache import (
     NO_MTIME,
@@ -102,6 +102,9 @@ FileStat = tuple[int, int]
 # path to its row shared by all three, about 0.1.
 
 
+_V = TypeVar("_V")
+
+
 class Rows:
     """Each path's row in the columns of one run's files (the first row of a path named
     twice, as a map keeps its first place)."""
@@ -127,26 +130,18 @@ _MISSING: Final = -1
 """The size of a file that could not be stated."""
 
 
-class Stats(Mapping[str, FileStat | None]):
-    """`stat_files`'s answer as two columns of integers."""
+class _ByRow(Mapping[str, _V]):
+    """A column read by path: what a map of each path would answer."""
 
-    __slots__ = ("_mtimes", "_rows", "_sizes")
+    __slots__ = ("_rows",)
 
-    def __init__(self, rows: Rows, now: int | None = None) -> None:
+    def __init__(self, rows: Rows) -> None:
         self._rows = rows
-        self._mtimes = array("q")
-        self._sizes = array("q")
-        now = time.time_ns() if now is None else now
-        for name in rows.names:
-            stat = file_stat(name, now)
-            self._mtimes.append(stat[0] if stat is not None else 0)
-            self._sizes.append(stat[1] if stat is not None else _MISSING)
 
-    def _at(self, row: int) -> FileStat | None:
-        size = self._sizes[row]
-        return (self._mtimes[row], size) if size != _MISSING else None
+    def _at(self, row: int) -> _V:
+        raise NotImplementedError
 
-    def __getitem__(self, name: str) -> FileStat | None:
+    def __getitem__(self, name: str) -> _V:
         row = self._rows.row(name)
         if row is None:
             raise KeyError(name)
@@ -166,14 +161,34 @@ class Stats(Mapping[str, FileStat | None]):
         return len(self._rows)
 
 
-class Keys(Mapping[str, str]):
+class Stats(_ByRow[FileStat | None]):
+    """`stat_files`'s answer as two columns of integers."""
+
+    __slots__ = ("_mtimes", "_sizes")
+
+    def __init__(self, rows: Rows, now: int | None = None) -> None:
+        super().__init__(rows)
+        self._mtimes = array("q")
+        self._sizes = array("q")
+        now = time.time_ns() if now is None else now
+        for name in rows.names:
+            stat = file_stat(name, now)
+            self._mtimes.append(stat[0] if stat is not None else 0)
+            self._sizes.append(stat[1] if stat is not None else _MISSING)
+
+    def _at(self, row: int) -> FileStat | None:
+        size = self._sizes[row]
+        return (self._mtimes[row], size) if size != _MISSING else None
+
+
+class Keys(_ByRow[str]):
     """Each file's settings key: a project has a few, held once, and a small number a
     file for which."""
 
-    __slots__ = ("_keys", "_of", "_rows")
+    __slots__ = ("_keys", "_of")
 
     def __init__(self, rows: Rows, keys: Iterable[str]) -> None:
-        self._rows = rows
+        super().__init__(rows)
         self._keys: list[str] = []
         numbers: dict[str, int] = {}
         self._of = array("I")
@@ -186,20 +201,8 @@ class Keys(Mapping[str, str]):
         if len(self._of) != len(rows):
             raise ValueError("one key a row")
 
-    def __getitem__(self, name: str) -> str:
-        row = self._rows.row(name)
-        if row is None:
-            raise KeyError(name)
+    def _at(self, row: int) -> str:
         return self._keys[self._of[row]]
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self._rows.row(name) is not None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._rows.names)
-
-    def __len__(self) -> int:
-        return len(self._rows)
 
 
 _DIGEST: Final = 16
