@@ -603,14 +603,8 @@ class FindingsCache:
         try:
             if entry is None:
                 raise ValueError("malformed entry")
-            mtime, size, digest, entry_key, entry_index, layer, findings, reads_at = entry
-            if entry_key != key or size != stat[1]:
-                return None
-            sha256 = sha256 or self._hashed.get(name)
-            if sha256 is not None:
-                if digest != sha256:
-                    return None
-            elif mtime == NO_MTIME or mtime != stat[0]:
+            _, _, _, _, entry_index, layer, findings, reads_at = entry
+            if not self._stamp_holds(name, entry, key, stat, sha256):
                 return None
             if entry_index != index:
                 reads = self._loaded_reads()
@@ -623,6 +617,19 @@ class FindingsCache:
         except (ValueError, TypeError, KeyError, IndexError):
             self._set(name, None)
             return None
+
+    def _stamp_holds(
+        self, name: str, entry: list[Any], key: str, stat: FileStat, sha256: str | None = None
+    ) -> bool:
+        """The entry was stored for these bytes (known by their stat, or by their hash
+        when the stat cannot tell) and this settings key."""
+        mtime, size, digest, entry_key = entry[:4]
+        if entry_key != key or size != stat[1]:
+            return False
+        sha256 = sha256 or self._hashed.get(name)
+        if sha256 is not None:
+            return bool(digest == sha256)
+        return bool(mtime != NO_MTIME and mtime == stat[0])
 
     def stamp_of(self, path: Path | str) -> tuple[int, str] | None:
         """(size, sha256) an entry of `path` was stored with, so that a caller whose stat
@@ -849,14 +856,8 @@ class FindingsCache:
             entry = self._entry(name)
             if entry is None:
                 return None
-        mtime, size, digest, entry_key, entry_index, _, findings, _ = entry
-        if entry_key != key or size != stat[1] or entry_index != index:
-            return None
-        sha256 = self._hashed.get(name)
-        if sha256 is not None:
-            if digest != sha256:
-                return None
-        elif mtime == NO_MTIME or mtime != stat[0]:
+        findings = entry[6]
+        if entry[4] != index or not self._stamp_holds(name, entry, key, stat):
             return None
         return findings if type(findings) is list else None
 

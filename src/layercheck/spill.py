@@ -125,11 +125,6 @@ def _where(at: int, packed: bytes) -> bytes:
     return _HEAD.pack(at, mask, wide) + struct.pack(f"<{len(ends)}{'IH'[not wide]}", *ends)
 
 
-def _start(where: bytes) -> int:
-    start: int = _HEAD.unpack_from(where)[0]
-    return start
-
-
 def _span(where: bytes, field: int) -> tuple[int, int]:
     """(offset, size) of the field numbered `field` (of `_TUPLES`); size 0 when it is
     not on disk."""
