@@ -138,6 +138,32 @@ def test_the_warm_path_on_the_project_a_folder_or_a_file(project: Path, targets:
     same(proc, uncached(project, *targets))
 
 
+LIGHT_PROBE = (
+    "import sys\n"
+    "sys.argv[0] = 'layercheck'\n"
+    "from layercheck.entry import main\n"
+    "try:\n"
+    "    main()\n"
+    "finally:\n"
+    "    heavy = ('json', 're', 'typing', 'pathlib', 'dataclasses', 'layercheck.report')\n"
+    "    print('probe:', [name for name in heavy if name in sys.modules], file=sys.stderr)\n"
+)
+
+
+@pytest.mark.parametrize("targets", [["app/services/orders.py"], ["-q", "app"], []])
+def test_the_concise_warm_path_imports_only_what_it_prints_with(
+    project: Path, targets: list[str]
+) -> None:
+    """The record read without `json` (its decoder imports `re`, `re` imports `enum`),
+    and the lines made without the report package and the model's dataclasses: more
+    than the rest of a warm start put together."""
+    proc = run(sys.executable, "-c", LIGHT_PROBE, *targets, cwd=project)
+    *said, probe = proc.stderr.splitlines()
+    assert probe == "probe: []", proc.stderr
+    proc.stderr = "".join(line + "\n" for line in said)
+    same(proc, uncached(project, *targets))
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -9,6 +9,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from layercheck import envelope
 from layercheck.envelope import json_pieces, seal, unseal, write_sealed
@@ -47,6 +49,30 @@ def test_a_damaged_or_foreign_file_is_no_envelope() -> None:
     assert unseal(b"{}", "sum", _sha256) is None
     with pytest.raises(ValueError, match="Expecting"):
         unseal(b'{"sum":,"payload":{}}', "sum", _sha256)
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+        lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+        max_leaves=20,
+    ),
+    st.sampled_from([None, 0, 2]),
+)
+def test_loads_reads_what_json_loads_reads(value: object, indent: int | None) -> None:
+    """The warm record's reader, without `json` imported: the same values, the same
+    types, NaN and the infinities as `json.loads` reads them."""
+    for text in (json.dumps(value, indent=indent), f" {json.dumps(value)}\n"):
+        assert repr(envelope.loads(text)) == repr(json.loads(text))
+        assert repr(envelope.loads(text.encode())) == repr(json.loads(text.encode()))
+
+
+@pytest.mark.parametrize("text", ["", " ", "{", "[1,]", "[1] 2", "nul", '"\t"', "\ufeff1"])
+def test_loads_refuses_what_json_loads_refuses(text: str) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 (json's error is a ValueError)
+        json.loads(text)
+    with pytest.raises(ValueError):  # noqa: PT011
+        envelope.loads(text)
 
 
 VALUE = {

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Final, cast
 
+TYPE_CHECKING = False
+"""`typing.TYPE_CHECKING`, which type checkers take for true: this module imports only
+`os` and `sys` (typing, pathlib, the report package and the model's dataclasses cost a
+warm start more than loading the record)."""
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Final
+
     from layercheck.model import Finding
     from layercheck.warm_record import Compact, Encoded
 
@@ -105,8 +109,8 @@ def _files(asked: Sequence[str]) -> tuple[dict[str, list[Compact]], list[str]] |
     chosen: dict[str, list[Compact]] = {}
     for path in asked:
         is_dir = os.path.isdir(path)
-        folder = Path(path if is_dir else os.path.dirname(path))
-        found, _ = warm_record.lookup(folder, () if is_dir else (path,))
+        folder = path if is_dir else os.path.dirname(path)
+        found, _ = warm_record.lookup_folder(folder, () if is_dir else (path,))
         if found is None or not found.command or (warm is not None and found is not warm):
             return None
         warm = found
@@ -129,7 +133,7 @@ def _concise(
 ) -> tuple[str, int] | None:
     """The concise report, made from the record's values: building a finding of each
     was most of a warm run of a large project. None when a value is not as recorded."""
-    from layercheck.report._common import display_name, headline_of, summary_of
+    from layercheck.headlines import display_name, headline_of, summary_of
 
     lines: list[str] = []
     available = hidden = 0
@@ -166,6 +170,9 @@ def _report(
     files: dict[str, list[Compact]], strings: list[str], cwd: str, output_format: str, quiet: bool
 ) -> tuple[str, int] | None:
     """Any other format, from the findings rebuilt."""
+    from pathlib import Path
+    from typing import cast
+
     from layercheck.report import REPORTERS
     from layercheck.report.options import ReportOptions
     from layercheck.warm_record import resolved
@@ -181,6 +188,8 @@ def _report(
 
 
 def _decoded(name: str, kept: list[Encoded]) -> list[Finding]:
+    from pathlib import Path
+
     from layercheck.model import Applicability, ChainLink, Edit, Finding, Fix, Location
 
     path = Path(name)

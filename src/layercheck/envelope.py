@@ -14,18 +14,33 @@ header gives the payload's length) may be followed by segments a cache appends
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from json.encoder import encode_basestring_ascii
-from pathlib import Path
-from typing import BinaryIO, Final, Protocol
+
+TYPE_CHECKING = False
+"""`typing.TYPE_CHECKING`, which type checkers take for true: the warm path imports this
+module, and neither `typing` nor `pathlib` (see warm_record.py), nor `json`, imported
+where a file is written (its decoder imports `re`, and `re` `enum`: together a third of
+a warm start of the command line; `loads` reads without them)."""
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from pathlib import Path
+    from typing import BinaryIO, Final, Protocol
+
+    Checksum = Callable[[bytes], str]
+
+    class Running(Protocol):
+        """A checksum taken as the bytes come (`hashlib`'s objects are): its `hexdigest`
+        has the same width whatever the bytes, so that it can be written over a
+        placeholder."""
+
+        def update(self, data: bytes, /) -> None: ...
+
+        def hexdigest(self) -> str: ...
+
 
 _PAYLOAD: Final = b',"payload":'
 """Where the payload starts: no JSON string holds an unescaped quote, so the first match
 in the file is the key itself."""
-
-Checksum = Callable[[bytes], str]
 
 _LENGTH: Final = "length"
 """The header key of a sized file's payload length, in bytes (decimal digits)."""
@@ -35,8 +50,56 @@ _LENGTH_WIDTH: Final = 20
 def seal(header: Mapping[str, object], payload: str, key: str, checksum: Checksum) -> str:
     """The file's text: `header` with the payload's checksum under `key`, then `payload`
     (JSON text)."""
+    import json
+
     whole = {**header, key: checksum(payload.encode())}
     return json.dumps(whole, separators=(",", ":"))[:-1] + _PAYLOAD.decode() + payload + "}"
+
+
+_WHITESPACE: Final = " \t\n\r"
+"""What JSON allows around a value."""
+_CONSTANTS: Final = {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}
+
+
+class _Context:
+    """What `json.JSONDecoder` gives the C scanner it makes, with `json.loads`'s
+    defaults."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = _CONSTANTS.__getitem__
+
+
+def _scanner() -> Callable[[str, int], tuple[object, int]] | None:
+    try:
+        from _json import make_scanner
+    except ImportError:  # not CPython's: json.loads
+        return None
+    return make_scanner(_Context())  # type: ignore[arg-type]
+
+
+_SCAN: Final = _scanner()
+
+
+def loads(data: bytes | str) -> object:
+    """`json.loads` of UTF-8 bytes or text, through the scanner `json.loads` uses, made
+    here so that `json` is not imported. ValueError (UnicodeDecodeError) when it is no
+    JSON, RecursionError when it is nested too deep."""
+    if _SCAN is None:
+        import json
+
+        return json.loads(data)
+    text = (data.decode() if isinstance(data, bytes) else data).strip(_WHITESPACE)
+    try:
+        value, end = _SCAN(text, 0)
+    except StopIteration as stop:
+        raise ValueError(f"Expecting value: char {stop.value}") from None
+    if end != len(text):
+        raise ValueError(f"Extra data: char {end}")
+    return value
 
 
 def unseal(raw: bytes, key: str, checksum: Checksum) -> tuple[dict[str, object], bytes] | None:
@@ -46,7 +109,7 @@ def unseal(raw: bytes, key: str, checksum: Checksum) -> tuple[dict[str, object],
     cut = raw.find(_PAYLOAD)
     if cut < 0 or not raw.endswith(b"}"):
         return None
-    header = json.loads(raw[:cut] + b"}")
+    header = loads(raw[:cut] + b"}")
     payload = raw[cut + len(_PAYLOAD) : -1]
     if not isinstance(header, dict) or header.get(key) != checksum(payload):
         return None
@@ -65,6 +128,7 @@ class SealedReader:
     def __init__(self, handle: BinaryIO) -> None:
         import codecs
         import hashlib
+        import json
 
         first = b""
         while (cut := first.find(_PAYLOAD)) < 0:
@@ -155,23 +219,29 @@ def sha256_hex(data: bytes) -> str:
 def json_pieces(value: object, depth: int = 2) -> Iterator[str]:
     """`json.dumps(value, separators=(",", ":"))` in pieces: dicts (string keys) and
     lists are split down to `depth` levels, each item below encoded whole."""
-    if depth > 0 and isinstance(value, dict):
-        yield "{"
-        first = True
-        for key, item in value.items():
-            yield ("" if first else ",") + encode_basestring_ascii(key) + ":"
-            yield from json_pieces(item, depth - 1)
-            first = False
-        yield "}"
-    elif depth > 0 and isinstance(value, list):
-        yield "["
-        for at, item in enumerate(value):
-            if at:
-                yield ","
-            yield from json_pieces(item, depth - 1)
-        yield "]"
-    else:
-        yield json.dumps(value, separators=(",", ":"))
+    import json
+    from json.encoder import encode_basestring_ascii
+
+    def pieces(value: object, depth: int) -> Iterator[str]:
+        if depth > 0 and isinstance(value, dict):
+            yield "{"
+            first = True
+            for key, item in value.items():
+                yield ("" if first else ",") + encode_basestring_ascii(key) + ":"
+                yield from pieces(item, depth - 1)
+                first = False
+            yield "}"
+        elif depth > 0 and isinstance(value, list):
+            yield "["
+            for at, item in enumerate(value):
+                if at:
+                    yield ","
+                yield from pieces(item, depth - 1)
+            yield "]"
+        else:
+            yield json.dumps(value, separators=(",", ":"))
+
+    return pieces(value, depth)
 
 
 def write_sealed(
@@ -195,15 +265,6 @@ def write_sealed(
         writer.abandon()
 
 
-class Running(Protocol):
-    """A checksum taken as the bytes come (`hashlib`'s objects are): its `hexdigest` has
-    the same width whatever the bytes, so that it can be written over a placeholder."""
-
-    def update(self, data: bytes, /) -> None: ...
-
-    def hexdigest(self) -> str: ...
-
-
 class SealedWriter:
     """A sealed file written as its payload's pieces come: to a temporary file beside
     `path`, its checksum (`running`, under `key`; sha256 unless given) taken as written
@@ -221,6 +282,8 @@ class SealedWriter:
         *,
         sized: bool = False,
     ) -> None:
+        import json
+
         if running is None:
             import hashlib
 

@@ -37,17 +37,22 @@ as three columns (names from the root, mtimes, sizes), stated from the root's fo
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import Any, Final, cast
 
 from layercheck import __version__
-from layercheck.envelope import SealedWriter, unseal
+from layercheck.envelope import SealedWriter, loads, unseal
+
+TYPE_CHECKING = False
+"""`typing.TYPE_CHECKING`, which type checkers take for true: a warm start imports
+neither `typing` nor `pathlib` (each costs about what loading a 2,000-file project's
+record does); `lookup`, `record_file` and `write` import `pathlib` when called."""
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from pathlib import Path
+    from typing import Any, Final
 
 FOLDER_NAME: Final = ".layercheck_cache"
 """The default cache folder: the only one the warm path looks in, as it knows no
@@ -80,17 +85,19 @@ _ABOVE_ROOT: Final = (
 """What above the project root changes its settings, module names or root: config and
 packaging files, lock files, the `__init__.py` chain, a git root."""
 
-Encoded = list[Any]
-"""[code, message, start row, start column, end row, end column, noqa row, fix, chain]
-with fix None or [applicability, message, [[start row, start column, end row, end
-column, content], ...]] and chain [[importer, imported, line], ...]: a finding of the
-file it is kept under, columns 1-based as the findings' own."""
-Compact = list[Any]
-"""An `Encoded` finding as the record keeps it: its code, message, fix message and edit
-contents replaced by their numbers in the record's table of strings (a thousand
-messages repeat over 150,000 findings; as numbers they are a fraction of the file to
-read); a fix as [applicability, message, then five values an edit]; no chain as null."""
-Stat = list[int] | None
+if TYPE_CHECKING:
+    Encoded = list[Any]
+    """[code, message, start row, start column, end row, end column, noqa row, fix, chain]
+    with fix None or [applicability, message, [[start row, start column, end row, end
+    column, content], ...]] and chain [[importer, imported, line], ...]: a finding of the
+    file it is kept under, columns 1-based as the findings' own."""
+    Compact = list[Any]
+    """An `Encoded` finding as the record keeps it: its code, message, fix message and
+    edit contents replaced by their numbers in the record's table of strings (a thousand
+    messages repeat over 150,000 findings; as numbers they are a fraction of the file to
+    read); a fix as [applicability, message, then five values an edit]; no chain as
+    null."""
+    Stat = list[int] | None
 
 
 _DIR_FD: Final = os.stat in os.supports_dir_fd
@@ -103,8 +110,15 @@ def checksum(data: bytes) -> str:
 
 
 def record_file(root: Path) -> Path:
-    tag = checksum(str(root).encode())
-    return root / FOLDER_NAME / f"warm-{__version__}-{tag}.json"
+    from pathlib import Path
+
+    return Path(record_name(str(root)))
+
+
+def record_name(root: str) -> str:
+    """`record_file` of a root given by its name."""
+    tag = checksum(root.encode())
+    return os.path.join(root, FOLDER_NAME, f"warm-{__version__}-{tag}.json")
 
 
 def _stat(path: str) -> Stat:
@@ -130,6 +144,8 @@ install of the same version, from another checkout) is not this code's."""
 def _code_files() -> tuple[dict[str, Stat], dict[str, int | None]]:
     """Every module of layercheck and every folder holding one: a changed rule (a
     development install) must not find the findings of its former self."""
+    from pathlib import Path
+
     package = Path(_PACKAGE)
     modules = sorted(str(path) for path in package.rglob("*.py"))
     folders = sorted({os.path.dirname(name) for name in modules})
@@ -169,8 +185,13 @@ class Warm:
         findings are not as recorded."""
         items = self.found.get(path)
         if items is not None:
-            found = [resolved(item, self.strings) for item in items]
-            return None if None in found else cast(list[Encoded], found)
+            found: list[Encoded] = []
+            for item in items:
+                kept = resolved(item, self.strings)
+                if kept is None:
+                    return None
+                found.append(kept)
+            return found
         if path in self._unlisted:
             return None
         if self._names is None:
@@ -193,22 +214,33 @@ def lookup(folder: Path, named: Sequence[str] = ()) -> tuple[Warm | None, Path |
     """The warm findings that hold for the project `folder` belongs to (None when there
     are none), and where they are kept (None when no project at or above `folder` keeps
     any). `named`: files the caller asks about, tried first (`_changed_since`)."""
-    for above in (folder, *folder.parents):
-        where = record_file(above)
-        key = str(where)
-        if key in _LOADED:
-            return _LOADED[key], where
-        if not os.path.isfile(where):
-            continue
-        if named and _changed_since(where, named):
-            return None, where
-        warm = _load(where, above)
-        _LOADED[key] = warm
-        return warm, where
-    return None, None
+    from pathlib import Path
+
+    warm, where = lookup_folder(str(folder), named)
+    return warm, None if where is None else Path(where)
 
 
-def _changed_since(where: Path, named: Sequence[str]) -> bool:
+def lookup_folder(folder: str, named: Sequence[str] = ()) -> tuple[Warm | None, str | None]:
+    """`lookup` of a folder given by its absolute, normalised name, with the record's
+    name: the command line's warm path never imports `pathlib`."""
+    above = folder
+    while True:
+        where = record_name(above)
+        if where in _LOADED:
+            return _LOADED[where], where
+        if os.path.isfile(where):
+            if named and _changed_since(where, named):
+                return None, where
+            warm = _load(where, above)
+            _LOADED[where] = warm
+            return warm, where
+        parent = os.path.dirname(above)
+        if parent == above:
+            return None, None
+        above = parent
+
+
+def _changed_since(where: str, named: Sequence[str]) -> bool:
     """Whether a file of `named` was modified after the record was written (an editor's
     save, then a run on that file): the record, whose check states every file up to
     that one, is then not even read. Its stat was recorded before the record's mtime,
@@ -234,16 +266,18 @@ def forget() -> None:
     _LOADED.clear()
 
 
-def _load(where: Path, root: Path) -> Warm | None:
+def _load(where: str, root: str) -> Warm | None:
     try:
-        opened = unseal(where.read_bytes(), "checksum", sealed)
+        with open(where, "rb") as handle:
+            raw = handle.read()
+        opened = unseal(raw, "checksum", sealed)
         if opened is None:
             return None
         header, text = opened
-        if header.get("root") != str(root) or header.get("format") != FORMAT:
+        if header.get("root") != root or header.get("format") != FORMAT:
             return None
-        payload = json.loads(text)
-        if not isinstance(payload, dict) or not _holds(payload, str(root)):
+        payload = loads(text)
+        if not isinstance(payload, dict) or not _holds(payload, root):
             return None
         found = payload["found"]
         unlisted = payload["unlisted"]
@@ -260,7 +294,7 @@ def _load(where: Path, root: Path) -> Warm | None:
         walked = frozenset(map(str, payload["walked"]))
         files = payload["files"]
         unheld = frozenset(map(str, unlisted))
-        return Warm(str(root), found, strings, files, unheld, command, walked)
+        return Warm(root, found, strings, files, unheld, command, walked)
     except (OSError, ValueError, TypeError, KeyError, RecursionError):
         return None
 
@@ -467,6 +501,8 @@ def write(
         "hashed": hashes,
     }
     del stated
+    import json
+
     from layercheck.cache import prepare_directory
 
     where = record_file(root)
