@@ -291,3 +291,51 @@ def test_an_entry_with_no_findings_is_read_as_json_reads_it(
     assert _without_findings(found) is None
     for other in ([*values[:2], 'a"b', *values[3:]], values[:7]):
         assert _without_findings(json.dumps(other, separators=(",", ":"))) is None
+
+
+ODD_NAMES = (
+    'app/a "quoted".py',
+    "app/é\\back.py",
+    "app/x.py",
+    "app/x.py.py",
+    "app/unlisted.py",
+    "app/found.py",
+    "app/clean.py",
+)
+
+
+def test_one_files_findings_are_read_without_the_others(root: Path) -> None:
+    """`held` reads one file's entry from the findings' text, `found` decodes them all:
+    the same lists, whatever the names (quotes, escapes, a name inside another, the
+    record's own keys), and a file named alone decodes no other file's."""
+    for name in ODD_NAMES:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("x = 1\n")
+    (root / warm_record.FOLDER_NAME).mkdir()
+    then = time.time_ns() - 600 * 1_000_000_000
+    for path in [*root.rglob("*"), root]:
+        os.utime(path, ns=(then, then))
+    before: dict[str, warm_record.Stat] = {}
+    kept: dict[str, list[warm_record.Encoded]] = {}
+    for at, name in enumerate(ODD_NAMES):
+        path = root / name
+        status = path.stat()
+        before[str(path)] = [status.st_mtime_ns, status.st_size]
+        found = [_finding(path, row + 1, at + 1, f"LC20{row}") for row in range(at % 3)]
+        kept[str(path)] = [encode(item) for item in found]
+    folders = sorted({str((root / name).parent) for name in ODD_NAMES} | {str(root)})
+    assert warm_record.write(root, os.getcwd(), before, kept.get, folders, [], lambda: True)
+    for name in kept:
+        warm_record.forget()
+        warm, _ = warm_record.lookup(root)
+        assert warm is not None
+        assert warm.findings(name) == kept[name]
+        assert warm._found is None, "no other file's findings decoded"
+        assert warm.held(name) == warm.found.get(name)
+        assert (warm.held(name) is None) == (not kept[name])
+    warm_record.forget()
+    warm, _ = warm_record.lookup(root)
+    assert warm is not None
+    assert warm.held(str(root / "app/other.py")) is None
+    assert warm.held(str(root / "app")) is None
+    assert set(warm.found) == {name for name, items in kept.items() if items}

@@ -118,11 +118,11 @@ def _files(asked: Sequence[str]) -> tuple[dict[str, list[Compact]], list[str]] |
             if path not in warm.folders:
                 return None
             prefix = path.rstrip(os.sep) + os.sep
-            for name, held in warm.found.items():
+            for name, items in warm.found.items():
                 if name.startswith(prefix):
-                    chosen[name] = held
-        elif path in warm.found:
-            chosen[path] = warm.found[path]
+                    chosen[name] = items
+        elif (held := warm.held(path)) is not None:
+            chosen[path] = held
         elif warm.findings(path) is None:
             return None
     return chosen, warm.strings if warm is not None else []

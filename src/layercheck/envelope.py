@@ -102,6 +102,28 @@ def loads(data: bytes | str) -> object:
     return value
 
 
+def value_at(text: str, at: int) -> tuple[object, int]:
+    """The JSON value that starts at `at` in `text`, and where it ends: one entry of a
+    large document read without the rest. ValueError when no value starts there."""
+    if _SCAN is None:
+        import json
+
+        return json.JSONDecoder().raw_decode(text, at)
+    try:
+        return _SCAN(text, at)
+    except StopIteration as stop:
+        raise ValueError(f"Expecting value: char {stop.value}") from None
+
+
+def json_string(text: str) -> str:
+    """`json.dumps(text)`: the JSON literal of a string, ASCII only."""
+    try:
+        from _json import encode_basestring_ascii
+    except ImportError:  # not CPython's
+        from json.encoder import encode_basestring_ascii
+    return encode_basestring_ascii(text)
+
+
 def unseal(raw: bytes, key: str, checksum: Checksum) -> tuple[dict[str, object], bytes] | None:
     """The header and the payload's bytes, unparsed; None when `raw` is no envelope or its
     payload does not match the checksum under `key` (ValueError, RecursionError: the header

@@ -43,7 +43,7 @@ import time
 import zlib
 
 from layercheck import __version__
-from layercheck.envelope import SealedWriter, loads, unseal
+from layercheck.envelope import SealedWriter, json_string, loads, unseal, value_at
 
 TYPE_CHECKING = False
 """`typing.TYPE_CHECKING`, which type checkers take for true: a warm start imports
@@ -158,7 +158,7 @@ class Warm:
     def __init__(
         self,
         root: str,
-        found: dict[str, list[Compact]],
+        found: str,
         strings: list[str],
         files: list[str],
         unlisted: frozenset[str],
@@ -166,9 +166,12 @@ class Warm:
         folders: frozenset[str],
     ) -> None:
         self.root = root
-        self.found = found
-        """The findings of each file that has any, by absolute name, in the order they
-        are printed, their strings in `strings` (see `resolved`)."""
+        self._found_text = found
+        """The JSON text of `found`, read whole only when asked for: most runs ask for
+        one file's findings (an editor, pre-commit, flake8 on each file), and decoding
+        every file's was most of the load of a large project's record (10,000 files:
+        23 of 28 ms)."""
+        self._found: dict[str, list[Compact]] | None = None
         self.strings = strings
         self._files = files
         self._names: frozenset[str] | None = None
@@ -180,10 +183,46 @@ class Warm:
         self.folders = folders
         """The folders the walk listed."""
 
+    @property
+    def found(self) -> dict[str, list[Compact]]:
+        """The findings of each file that has any, by absolute name, in the order they
+        are printed, their strings in `strings` (see `resolved`). ValueError when they
+        are not as recorded."""
+        if self._found is None:
+            found = loads(self._found_text)
+            if not isinstance(found, dict):
+                raise ValueError("no findings")
+            if not all(isinstance(items, list) for items in found.values()):
+                raise ValueError("no findings")
+            self._found = found
+        return self._found
+
+    def held(self, path: str) -> list[Compact] | None:
+        """`found.get(path)`, reading only that file's entry. ValueError when it is not
+        as recorded."""
+        if self._found is not None:
+            return self._found.get(path)
+        text = self._found_text
+        # A key is the name's JSON literal after "{" or ",": no JSON string holds an
+        # unescaped quote, so the literal followed by ":" is a key wherever it is found.
+        key = json_string(path) + ":"
+        at = text.find(key)
+        while at > 0 and text[at - 1] not in "{,":
+            at = text.find(key, at + 1)
+        if at <= 0:
+            return None
+        items, end = value_at(text, at + len(key))
+        if not isinstance(items, list) or text[end : end + 1] not in (",", "}"):
+            raise ValueError("no findings")
+        return items
+
     def findings(self, path: str) -> list[Encoded] | None:
         """The file's findings; None for a file this project did not hold, or whose
         findings are not as recorded."""
-        items = self.found.get(path)
+        try:
+            items = self.held(path)
+        except (ValueError, RecursionError):
+            return None
         if items is not None:
             found: list[Encoded] = []
             for item in items:
@@ -276,17 +315,20 @@ def _load(where: str, root: str) -> Warm | None:
         header, text = opened
         if header.get("root") != root or header.get("format") != FORMAT:
             return None
-        payload = loads(text)
+        # Everything but the findings is read now; their text is kept (`Warm.found`).
+        # It ends where the next key starts: no JSON string holds an unescaped quote,
+        # and no file's absolute name is "unlisted".
+        cut = text.find(_FOUND_KEY)
+        end = text.find(_AFTER_FOUND, cut)
+        if cut < 0 or end < 0:
+            return None
+        payload = loads(text[:cut] + text[end + 1 :])
         if not isinstance(payload, dict) or not _holds(payload, root):
             return None
-        found = payload["found"]
+        found = text[cut + len(_FOUND_KEY) - 1 : end + 1].decode("ascii")
         unlisted = payload["unlisted"]
         strings = payload["strings"]
-        if not (
-            isinstance(found, dict) and isinstance(unlisted, list) and isinstance(strings, list)
-        ):
-            return None
-        if not all(isinstance(items, list) for items in found.values()):
+        if not (isinstance(unlisted, list) and isinstance(strings, list)):
             return None
         if not all(type(text) is str for text in strings):
             return None
@@ -297,6 +339,11 @@ def _load(where: str, root: str) -> Warm | None:
         return Warm(root, found, strings, files, unheld, command, walked)
     except (OSError, ValueError, TypeError, KeyError, RecursionError):
         return None
+
+
+_FOUND_KEY: Final = b',"found":{'
+_AFTER_FOUND: Final = b'},"unlisted":'
+"""Where the findings end, as `write` writes them."""
 
 
 def well_formed(item: object) -> bool:
