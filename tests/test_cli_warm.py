@@ -164,6 +164,30 @@ def test_the_concise_warm_path_imports_only_what_it_prints_with(
     same(proc, uncached(project, *targets))
 
 
+EDITED_PROBE = (
+    "import sys\n"
+    "sys.argv[0] = 'layercheck'\n"
+    "from layercheck.entry import main\n"
+    "try:\n"
+    "    main()\n"
+    "finally:\n"
+    "    unused = ('multiprocessing', 'layercheck.baseline')\n"
+    "    print('probe:', [name for name in unused if name in sys.modules], file=sys.stderr)\n"
+)
+
+
+def test_a_run_on_an_edited_file_imports_no_workers_and_no_baseline(project: Path) -> None:
+    """The ordinary path on one file (an editor's save) starts no worker and reads no
+    baseline: neither is imported."""
+    edited = project / "app/services/orders.py"
+    edited.write_text(edited.read_text() + "# edited\n")
+    proc = run(sys.executable, "-c", EDITED_PROBE, "app/services/orders.py", cwd=project)
+    *said, probe = proc.stderr.splitlines()
+    assert probe == "probe: []", proc.stderr
+    proc.stderr = "".join(line + "\n" for line in said)
+    same(proc, uncached(project, "app/services/orders.py"))
+
+
 @pytest.mark.parametrize(
     "args",
     [

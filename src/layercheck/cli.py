@@ -276,7 +276,6 @@ def main(
         else:
             click.echo(list_rules(ALL_RULES), nl=False)
         return
-    from layercheck.baseline import BaselineError
     from layercheck.config.errors import ConfigError
     from layercheck.config.selection import SelectorError
     from layercheck.config.settings import Overrides
@@ -338,9 +337,13 @@ def main(
             _fail(str(exc))
         except MissingPathError as exc:
             _fail(str(exc))
-        except BaselineError as exc:
-            _fail(str(exc))
         except Exception as exc:  # a bug: exit 2 with one line, never a traceback
+            # A baseline's error comes from its module, imported only by a run that
+            # reads or writes a baseline (most runs: its imports cost as much as a
+            # one-file run's index).
+            baseline = sys.modules.get("layercheck.baseline")
+            if baseline is not None and isinstance(exc, baseline.BaselineError):
+                _fail(str(exc))
             _fail(internal_error(stage[0], exc))
 
     if not watch:
@@ -775,11 +778,12 @@ def _apply_baseline(
 ) -> Applied | None:
     """Write the baseline (and exit), or hide the findings it records (those left after
     any fixes)."""
-    from layercheck import baseline
     from layercheck.held import SourceLines
 
     sources = SourceLines(result.sources)
     if adoption.write_baseline is not None:
+        from layercheck import baseline
+
         written = baseline.write(adoption.write_baseline, findings, sources)
         s = "" if written == 1 else "s"
         click.echo(f"Wrote {written} finding{s} to {adoption.write_baseline}.", err=True)
@@ -787,6 +791,8 @@ def _apply_baseline(
     source = _baseline_file(workspace, paths, adoption)
     if source is None:
         return None
+    from layercheck import baseline
+
     recorded = baseline.load(source)
     applied = baseline.apply(recorded, findings, sources, source.parent, result.files)
     if verbose:

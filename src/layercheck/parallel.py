@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+
+if TYPE_CHECKING:
+    # `multiprocessing` is imported when workers are started: a run that checks a few
+    # files (an editor, pre-commit) starts none, and its imports (sockets, selectors)
+    # cost such a run more than its cache lookups.
+    from multiprocessing.connection import Connection
 
 from layercheck.layers import Layer
 from layercheck.model import Finding
@@ -151,6 +155,9 @@ def map_forked(
     worker that fails gives a `WorkerError`: the caller decides how to go on."""
     if not files:
         return []
+    import multiprocessing
+    from multiprocessing.connection import wait
+
     context = multiprocessing.get_context("fork")
     shards = [shard for shard in _shards(files, workers) if shard]
     pipes: list[Connection] = []
@@ -172,7 +179,7 @@ def map_forked(
         done = dict.fromkeys(pipes, 0)
         while pending:
             for ready in wait(list(pending)):
-                conn = cast(Connection, ready)
+                conn = cast("Connection", ready)
                 shard = pending[conn]
                 start = done[conn]
                 batch = _receive(conn)
