@@ -20,6 +20,7 @@ from layercheck.facts import FileFacts
 from layercheck.index import IndexState, ProjectIndex, state_of
 from layercheck.index_state import IndexStateFile
 from layercheck.layer_evidence import LayerDecision, LayerEvidence
+from layercheck.layers import Layer
 from layercheck.rules import CATALOG
 from layercheck.server.live import LiveChecker
 
@@ -118,7 +119,10 @@ def test_the_state_read_back_is_the_one_kept(tmp_path: Path) -> None:
         memo={**state.memo, ("shows-data-access", "app.repos"): True},
         bodies={"app.schemas.UserIn": (("POST", "/users"), ("PUT", "/users/{id}"))},
         routes={"app.schemas.UserOut": ("read_user", "list_users")},
+        handled=("app.errors.Gone", "app.errors.Missing"),
+        caught=((("routes", "services"), True, ("KeyError",)),),
     )
+    assert state.routers is not None, "the constructor's layer evidence made them"
     kept = IndexStateFile(tmp_path, Path("/project"), "code")
     kept.save("digest", state)
     assert kept.load("another digest") is None
@@ -133,6 +137,10 @@ def test_the_state_read_back_is_the_one_kept(tmp_path: Path) -> None:
         ("PUT", "/users/{id}"),
     )
     assert given.response_routes("app.schemas.UserOut") == ("read_user", "list_users")
+    assert given.handled_exceptions() == {"app.errors.Gone", "app.errors.Missing"}
+    assert given.caught_in(frozenset({Layer.ROUTES, Layer.SERVICES}), unlayered=True) == {
+        "KeyError"
+    }
     for item in facts:
         assert given.layer_of_path(item.path) == built.layer_of_path(item.path)
         assert given.layer_folder(item.path) == built.layer_folder(item.path)
@@ -221,3 +229,107 @@ def test_an_answer_about_the_whole_project_is_kept_for_the_next_run(
         assert len(scans) == 1
     assert check(cache=False) == expected
     assert len(scans) == 2
+
+
+ROUTES = {
+    "app/__init__.py": "",
+    "app/errors.py": "class Gone(Exception):\n    pass\n",
+    "app/main.py": (
+        "from fastapi import FastAPI\n"
+        "from app.errors import Gone\n"
+        "from app.routes.users import router\n\n"
+        "app = FastAPI()\n"
+        "app.include_router(router)\n\n\n"
+        "@app.exception_handler(Gone)\n"
+        "async def gone(request, exc):\n"
+        "    return None\n"
+    ),
+    "app/routes/__init__.py": "",
+    "app/routes/users.py": (
+        "from fastapi import APIRouter\n"
+        "from app.services.users import read\n\n"
+        "router = APIRouter()\n\n\n"
+        '@router.get("/users/{user_id}")\n'
+        "async def get_user(user_id: int) -> dict[str, int]:\n"
+        "    try:\n"
+        "        return read(user_id)\n"
+        "    except KeyError:\n"
+        "        raise\n"
+    ),
+    "app/models/__init__.py": "",
+    "app/models/user.py": (
+        "from sqlalchemy import Column, Integer\n"
+        "from sqlalchemy.orm import DeclarativeBase\n\n\n"
+        "class Base(DeclarativeBase):\n"
+        "    pass\n\n\n"
+        "class User(Base):\n"
+        '    __tablename__ = "users"\n'
+        "    id = Column(Integer, primary_key=True)\n"
+    ),
+    "app/services/__init__.py": "",
+    "app/services/users.py": (
+        "from app.errors import Gone\n\n\n"
+        "def read(user_id: int) -> dict[str, int]:\n"
+        "    if user_id < 0:\n"
+        "        raise Gone()\n"
+        '    return {"id": user_id}\n'
+    ),
+}
+
+
+def test_the_scans_a_one_file_run_makes_are_kept_for_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exceptions handled and caught anywhere, and the router instances the layer
+    evidence reads, each a scan of every file's facts: a run that checks one file keeps
+    them with the state, and a run after an edit that keeps the facts scans none of
+    them and finds the same."""
+    write_project(tmp_path, ROUTES)
+    age(tmp_path)
+    service = tmp_path / "app/services/users.py"
+    model = tmp_path / "app/models/user.py"
+    scans: list[str] = []
+    handled, caught, routers = (
+        ProjectIndex.handled_exceptions,
+        ProjectIndex.caught_in,
+        ProjectIndex._router_instances,
+    )
+
+    def spy_handled(self: ProjectIndex) -> frozenset[str]:
+        if self._handled is None:
+            scans.append("handled")
+        return handled(self)
+
+    def spy_caught(self: ProjectIndex, layers: frozenset[Layer], **kwargs: bool) -> frozenset[str]:
+        if (layers, kwargs.get("unlayered", False)) not in self._caught:
+            scans.append("caught")
+        return caught(self, layers, **kwargs)
+
+    def spy_routers(self: ProjectIndex) -> frozenset[str]:
+        if self._routers is None:
+            scans.append("routers")
+        return routers(self)
+
+    monkeypatch.setattr(ProjectIndex, "handled_exceptions", spy_handled)
+    monkeypatch.setattr(ProjectIndex, "caught_in", spy_caught)
+    monkeypatch.setattr(ProjectIndex, "_router_instances", spy_routers)
+
+    def check(cache: bool = True) -> list[tuple[str, int, str]]:
+        workspace = Workspace(CATALOG, Overrides(no_cache=not cache), cwd=tmp_path)
+        return shown(Engine(workspace, jobs=1).check([service, model]))
+
+    expected = check(cache=False)
+    assert ("user.py", 9, "LC405") in expected
+    assert sorted(set(scans)) == ["caught", "handled", "routers"]
+    scans.clear()
+    assert check() == expected
+    assert scans
+    for edit in ("# a comment: the same facts\n", "# and another\n"):
+        for path in (service, model):
+            path.write_text(path.read_text() + edit)
+        age(tmp_path)
+        scans.clear()
+        given = spy_states(monkeypatch)
+        assert check() == expected
+        assert [state is not None for state in given] == [True]
+        assert scans == []

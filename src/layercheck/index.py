@@ -100,6 +100,13 @@ class IndexState(NamedTuple):
     """`request_bodies`'s table, when a rule asked for it."""
     routes: dict[str, tuple[str, ...]] | None = None
     """`response_routes`'s table, when a rule asked for it."""
+    handled: tuple[str, ...] | None = None
+    """`handled_exceptions`'s answer, when a rule asked for it."""
+    caught: tuple[tuple[tuple[str, ...], bool, tuple[str, ...]], ...] = ()
+    """`caught_in`'s answers the rules asked for: (layers' values sorted, unlayered,
+    exceptions sorted)."""
+    routers: tuple[str, ...] | None = None
+    """The router instances (`_router_instances`), when the layer evidence was made."""
 
 
 class ProjectIndex:
@@ -127,6 +134,8 @@ class ProjectIndex:
         self._resolved: dict[str, str] = {}
         """Answers that rule families derive from the index, keyed (question, subject)."""
         self._handled: frozenset[str] | None = None
+        self._caught: dict[tuple[frozenset[Layer], bool], frozenset[str]] = {}
+        self._routers: frozenset[str] | None = None
         self._shared: dict[str, object] = {}
         self._graph: dict[str, tuple[str | int | bool, ...]] | None = None
         self._evidence: LayerEvidence | None = None
@@ -152,6 +161,15 @@ class ProjectIndex:
             self._decisions = dict(zip(sorted(self.by_path), state.decisions, strict=True))
             self.memo.update(state.memo)
             self._bodies, self._response_routes = state.bodies, state.routes
+            # Scans of every file's facts a rule's question or the layer evidence made:
+            # kept with the state, a run that checks one file of a large project makes
+            # none of them again.
+            if state.handled is not None:
+                self._handled = frozenset(state.handled)
+            for layers, unlayered, names in state.caught:
+                self._caught[(frozenset(map(Layer, layers)), unlayered)] = frozenset(names)
+            if state.routers is not None:
+                self._routers = frozenset(state.routers)
             return
         kinds: dict[tuple[str, ...], tuple[str, ...]] = {}
         """Equal bases held once: most classes derive from a few."""
@@ -402,13 +420,17 @@ class ProjectIndex:
     def caught_in(self, layers: frozenset[Layer], *, unlayered: bool = False) -> frozenset[str]:
         """Exceptions `except` clauses name in modules of `layers` (and, with
         `unlayered`, of no layer; tests aside)."""
-        return frozenset(
-            self.resolve(name)
-            for path, item in self.by_path.items()
-            if self.layer_of_path(path) in layers
-            or (unlayered and self.layer_of_path(path) is None and not item.is_test)
-            for name in item.passing("catches")
-        )
+        key = (layers, unlayered)
+        found = self._caught.get(key)
+        if found is None:
+            found = self._caught[key] = frozenset(
+                self.resolve(name)
+                for path, item in self.by_path.items()
+                if self.layer_of_path(path) in layers
+                or (unlayered and self.layer_of_path(path) is None and not item.is_test)
+                for name in item.passing("catches")
+            )
+        return found
 
     def raised_in(self, layers: frozenset[Layer]) -> frozenset[str]:
         return frozenset(
@@ -517,13 +539,15 @@ class ProjectIndex:
         return known
 
     # -- layers ------------------------------------------------------------------------
-    def _router_instances(self) -> set[str]:
-        found: set[str] = set()
-        for item in self.by_module.values():
-            for name, callee in item.passing("instances"):
-                if self.inherits(callee, ROUTER_CLASSES):
-                    found.add(f"{item.module}.{name}")
-        return found
+    def _router_instances(self) -> frozenset[str]:
+        if self._routers is None:
+            found: set[str] = set()
+            for item in self.by_module.values():
+                for name, callee in item.passing("instances"):
+                    if self.inherits(callee, ROUTER_CLASSES):
+                        found.add(f"{item.module}.{name}")
+            self._routers = frozenset(found)
+        return self._routers
 
     def layer_of_path(self, path: str) -> Layer | None:
         found = self._decisions.get(path)
@@ -626,6 +650,12 @@ def state_of(index: ProjectIndex) -> IndexState:
         dict(index.memo),
         index._bodies,
         index._response_routes,
+        None if index._handled is None else tuple(sorted(index._handled)),
+        tuple(
+            (tuple(sorted(layer.value for layer in layers)), unlayered, tuple(sorted(names)))
+            for (layers, unlayered), names in index._caught.items()
+        ),
+        None if index._routers is None else tuple(sorted(index._routers)),
     )
 
 
@@ -636,7 +666,8 @@ def learned(index: ProjectIndex) -> int:
     project asks for them: when a run learned some, the state is kept again with them,
     and the next run on the same facts scans nothing."""
     whole = sum(1 for question, subject in index.memo if not subject or question not in DERIVED)
-    return whole + (index._bodies is not None) + (index._response_routes is not None)
+    scans = (index._handled is not None) + len(index._caught) + (index._routers is not None)
+    return whole + (index._bodies is not None) + (index._response_routes is not None) + scans
 
 
 def trim(index: ProjectIndex) -> None:

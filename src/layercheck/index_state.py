@@ -25,8 +25,9 @@ from layercheck.index import IndexState
 from layercheck.layer_evidence import LayerDecision
 from layercheck.layers import Layer
 
-_REVISION: Final = 2
-"""Changes when the payload changes shape (2: the request bodies and response routes)."""
+_REVISION: Final = 3
+"""Changes when the payload changes shape (2: the request bodies and response routes; 3:
+the handled and caught exceptions, the router instances)."""
 
 
 class IndexStateFile:
@@ -85,6 +86,9 @@ def _encoded(state: IndexState) -> dict[str, Any]:
         "memo": [[question, subject, answer] for (question, subject), answer in state.memo.items()],
         "bodies": state.bodies,
         "routes": state.routes,
+        "handled": state.handled,
+        "caught": state.caught,
+        "routers": state.routers,
     }
 
 
@@ -147,4 +151,32 @@ def _decoded(payload: dict[str, Any]) -> IndexState:
     routes = payload["routes"]
     if routes is not None:
         routes = {_text(name): _texts(functions) for name, functions in routes.items()}
-    return IndexState(classes, functions, instances, aliases, decisions, memo, bodies, routes)
+    handled = payload["handled"]
+    if handled is not None:
+        handled = _texts(handled)
+    caught = tuple(
+        (_texts(layers), _flag(unlayered), _texts(names))
+        for layers, unlayered, names in payload["caught"]
+    )
+    routers = payload["routers"]
+    if routers is not None:
+        routers = _texts(routers)
+    return IndexState(
+        classes,
+        functions,
+        instances,
+        aliases,
+        decisions,
+        memo,
+        bodies,
+        routes,
+        handled,
+        caught,
+        routers,
+    )
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("not a flag")
+    return value

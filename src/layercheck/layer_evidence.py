@@ -155,7 +155,7 @@ class LayerDecision:
 class LayerEvidence:
     """Decides each file's layer from its path words and the project's content."""
 
-    def __init__(self, index: IndexView, routers: set[str]) -> None:
+    def __init__(self, index: IndexView, routers: frozenset[str]) -> None:
         self.index = index
         self.routers = routers
         self._orm_classes: dict[str, bool] = {}
