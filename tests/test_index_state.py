@@ -121,6 +121,7 @@ def test_the_state_read_back_is_the_one_kept(tmp_path: Path) -> None:
         routes={"app.schemas.UserOut": ("read_user", "list_users")},
         handled=("app.errors.Gone", "app.errors.Missing"),
         caught=((("routes", "services"), True, ("KeyError",)),),
+        caught_outside_tests=("KeyError", "app.errors.Gone"),
     )
     assert state.routers is not None, "the constructor's layer evidence made them"
     kept = IndexStateFile(tmp_path, Path("/project"), "code")
@@ -138,6 +139,7 @@ def test_the_state_read_back_is_the_one_kept(tmp_path: Path) -> None:
     )
     assert given.response_routes("app.schemas.UserOut") == ("read_user", "list_users")
     assert given.handled_exceptions() == {"app.errors.Gone", "app.errors.Missing"}
+    assert given.caught_outside_tests() == {"KeyError", "app.errors.Gone"}
     assert given.caught_in(frozenset({Layer.ROUTES, Layer.SERVICES}), unlayered=True) == {
         "KeyError"
     }
@@ -280,19 +282,20 @@ ROUTES = {
 def test_the_scans_a_one_file_run_makes_are_kept_for_the_next_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The exceptions handled and caught anywhere, and the router instances the layer
-    evidence reads, each a scan of every file's facts: a run that checks one file keeps
-    them with the state, and a run after an edit that keeps the facts scans none of
-    them and finds the same."""
+    """The exceptions handled and caught (by layer and outside tests), and the router
+    instances the layer evidence reads, each a scan of every file's facts: a run that
+    checks one file keeps them with the state, and a run after an edit that keeps the
+    facts scans none of them and finds the same."""
     write_project(tmp_path, ROUTES)
     age(tmp_path)
     service = tmp_path / "app/services/users.py"
     model = tmp_path / "app/models/user.py"
     scans: list[str] = []
-    handled, caught, routers = (
+    handled, caught, routers, outside = (
         ProjectIndex.handled_exceptions,
         ProjectIndex.caught_in,
         ProjectIndex._router_instances,
+        ProjectIndex.caught_outside_tests,
     )
 
     def spy_handled(self: ProjectIndex) -> frozenset[str]:
@@ -310,7 +313,13 @@ def test_the_scans_a_one_file_run_makes_are_kept_for_the_next_run(
             scans.append("routers")
         return routers(self)
 
+    def spy_outside(self: ProjectIndex) -> frozenset[str]:
+        if self._caught_outside_tests is None:
+            scans.append("outside")
+        return outside(self)
+
     monkeypatch.setattr(ProjectIndex, "handled_exceptions", spy_handled)
+    monkeypatch.setattr(ProjectIndex, "caught_outside_tests", spy_outside)
     monkeypatch.setattr(ProjectIndex, "caught_in", spy_caught)
     monkeypatch.setattr(ProjectIndex, "_router_instances", spy_routers)
 
@@ -320,7 +329,7 @@ def test_the_scans_a_one_file_run_makes_are_kept_for_the_next_run(
 
     expected = check(cache=False)
     assert ("user.py", 9, "LC405") in expected
-    assert sorted(set(scans)) == ["caught", "handled", "routers"]
+    assert sorted(set(scans)) == ["caught", "handled", "outside", "routers"]
     scans.clear()
     assert check() == expected
     assert scans

@@ -107,6 +107,8 @@ class IndexState(NamedTuple):
     exceptions sorted)."""
     routers: tuple[str, ...] | None = None
     """The router instances (`_router_instances`), when the layer evidence was made."""
+    caught_outside_tests: tuple[str, ...] | None = None
+    """`caught_outside_tests`'s answer, when a rule asked for it."""
 
 
 class ProjectIndex:
@@ -136,6 +138,7 @@ class ProjectIndex:
         self._handled: frozenset[str] | None = None
         self._caught: dict[tuple[frozenset[Layer], bool], frozenset[str]] = {}
         self._routers: frozenset[str] | None = None
+        self._caught_outside_tests: frozenset[str] | None = None
         self._shared: dict[str, object] = {}
         self._graph: dict[str, tuple[str | int | bool, ...]] | None = None
         self._evidence: LayerEvidence | None = None
@@ -170,6 +173,8 @@ class ProjectIndex:
                 self._caught[(frozenset(map(Layer, layers)), unlayered)] = frozenset(names)
             if state.routers is not None:
                 self._routers = frozenset(state.routers)
+            if state.caught_outside_tests is not None:
+                self._caught_outside_tests = frozenset(state.caught_outside_tests)
             return
         kinds: dict[tuple[str, ...], tuple[str, ...]] = {}
         """Equal bases held once: most classes derive from a few."""
@@ -432,6 +437,18 @@ class ProjectIndex:
             )
         return found
 
+    def caught_outside_tests(self) -> frozenset[str]:
+        """Exceptions `except` clauses name in any module but tests (services catching
+        what a helper raises, middleware catching what routes let through)."""
+        if self._caught_outside_tests is None:
+            self._caught_outside_tests = frozenset(
+                self.resolve(name)
+                for item in self.by_path.values()
+                if not item.is_test
+                for name in item.passing("catches")
+            )
+        return self._caught_outside_tests
+
     def raised_in(self, layers: frozenset[Layer]) -> frozenset[str]:
         return frozenset(
             self.resolve(name)
@@ -656,6 +673,7 @@ def state_of(index: ProjectIndex) -> IndexState:
             for (layers, unlayered), names in index._caught.items()
         ),
         None if index._routers is None else tuple(sorted(index._routers)),
+        None if index._caught_outside_tests is None else tuple(sorted(index._caught_outside_tests)),
     )
 
 
@@ -667,6 +685,7 @@ def learned(index: ProjectIndex) -> int:
     and the next run on the same facts scans nothing."""
     whole = sum(1 for question, subject in index.memo if not subject or question not in DERIVED)
     scans = (index._handled is not None) + len(index._caught) + (index._routers is not None)
+    scans += index._caught_outside_tests is not None
     return whole + (index._bodies is not None) + (index._response_routes is not None) + scans
 
 

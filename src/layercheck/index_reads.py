@@ -101,6 +101,7 @@ QUESTIONS: Final[dict[str, Callable[..., object]]] = {
     "caught_in": lambda index, layers, unlayered=False: index.caught_in(
         _layers(layers), unlayered=unlayered
     ),
+    "caught_outside_tests": ProjectIndex.caught_outside_tests,
     "base_mixin": ProjectIndex.base_mixin,
     "request_bodies": ProjectIndex.request_bodies,
     "shows_request_bodies": ProjectIndex.shows_request_bodies,
@@ -621,6 +622,10 @@ class ReadingIndex(ProjectIndex):
     def caught_in(self, layers: frozenset[Layer], *, unlayered: bool = False) -> frozenset[str]:
         self._ask(("caught_in", tuple(sorted(layer.value for layer in layers)), unlayered))
         return self._inner.caught_in(layers, unlayered=unlayered)
+
+    def caught_outside_tests(self) -> frozenset[str]:
+        self._ask(("caught_outside_tests",))
+        return self._inner.caught_outside_tests()
 
     def base_mixin(self, qualified: str) -> str | None:
         self._ask(("base_mixin", qualified))

@@ -89,6 +89,7 @@ def _encoded(state: IndexState) -> dict[str, Any]:
         "handled": state.handled,
         "caught": state.caught,
         "routers": state.routers,
+        "caught_outside_tests": state.caught_outside_tests,
     }
 
 
@@ -161,6 +162,9 @@ def _decoded(payload: dict[str, Any]) -> IndexState:
     routers = payload["routers"]
     if routers is not None:
         routers = _texts(routers)
+    outside = payload["caught_outside_tests"]
+    if outside is not None:
+        outside = _texts(outside)
     return IndexState(
         classes,
         functions,
@@ -173,6 +177,7 @@ def _decoded(payload: dict[str, Any]) -> IndexState:
         handled,
         caught,
         routers,
+        outside,
     )
 
 

@@ -58,12 +58,7 @@ def project_exceptions(index: ProjectIndex) -> ProjectExceptions:
             caught=caught,
             unknown_catch=UNKNOWN in caught
             or not all(_nameable(name, index) for name in caught if name != UNKNOWN),
-            caught_anywhere=frozenset(
-                index.resolve(name)
-                for item in index.by_path.values()
-                if not item.is_test
-                for name in item.catches
-            ),
+            caught_anywhere=index.caught_outside_tests(),
         )
     return found
 
