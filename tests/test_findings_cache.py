@@ -785,3 +785,37 @@ def test_one_file_after_an_edit_decodes_no_other_entry_and_writes_no_whole_file(
     assert one(cache=False) == [("users.py", 5, "LC201")]
     monkeypatch.undo()
     assert shown(run(project)) == shown(run(project, cache=False)) == LC201
+
+
+def test_the_entries_read_are_held_as_places_and_read_back_whatever_the_file_became(
+    tmp_path: Path,
+) -> None:
+    """A loaded base holds where each entry is, not its text, and reads it back from the
+    file as it was read: the same texts after another process appended a segment to
+    that file and after another file was renamed over it."""
+    root = tmp_path / "project"
+    held = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+    _store_outcomes(held, root, 6)
+    held.save()
+    texts = dict(held._results)
+    again = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+    places = again._results
+    assert isinstance(places, findings_cache._Entries)
+    assert all(isinstance(value, int) for value in places._map.values()), "no text held"
+    inode = held.path.stat().st_ino
+    other = findings_cache.FindingsCache(tmp_path / "a", root, "rules")
+    _edit_one(other, root, 6, 2)
+    other.save()
+    assert held.path.stat().st_ino == inode, "appended to the file read"
+    assert dict(again._results) == texts
+    replacement = held.path.with_name("replacement")
+    replacement.write_bytes(b"another file\n" * 100)
+    replacement.replace(held.path)
+    assert dict(again._results) == texts
+    outcome = again.outcome(root / "m4.py", "key", "index", (1_004, 14))
+    assert outcome is not None
+    assert outcome.findings == _findings_of(root, 4)
+    # A stored entry is held as its text; the others stay where they are.
+    _edit_one(again, root, 6, 3)
+    assert isinstance(places._map[str(root / "m3.py")], str)
+    assert isinstance(places._map[str(root / "m5.py")], int)

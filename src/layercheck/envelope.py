@@ -163,7 +163,9 @@ class SealedReader:
             raise ValueError("no envelope")
         self.header: dict[str, object] = header
         self._handle = handle
-        self._held = first[cut + len(_PAYLOAD) :]
+        self.start = cut + len(_PAYLOAD)
+        """The payload's first byte's offset in the file (read from its start)."""
+        self._held = first[self.start :]
         self._hasher = hashlib.sha256()
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self._done = False

@@ -34,9 +34,11 @@ holds what a later run changed: its entries (null for one dropped), the files wh
 record changed, and the rest of the project record. A run that changed a few entries
 (an editor saving one file of a large project) appends them instead of writing every
 entry again; the file is written anew when the segments would outgrow a quarter of the
-base, or when it is no longer the file this run read. Each entry is kept as its text in
-memory too, and parsed when asked about: the warm record reads the file of every file's
-findings after the run, and as objects they cost about three times their text.
+base, or when it is no longer the file this run read. An entry of the base is kept as
+where its text is in the file as read (its descriptor kept open), one stored since as its
+text, and parsed when asked about: the warm record reads the file of every file's findings
+after the run, and as objects they cost about three times their text, as texts six times
+their place.
 
 A cold run (no entry to keep) writes each entry to a new base as it is stored instead
 of holding every file's until the end of the run (`stream`): the entries come first,
@@ -275,20 +277,74 @@ class Digests(MutableMapping[str, str]):
 _FINDING: Final = codec(Finding)
 
 
+class _Entries(MutableMapping[str, str]):
+    """Each file's entry text, by its name, in the order the file and later sets gave
+    them. An entry of the base as read is held as where its text is in that file (one
+    int: offset << 24 | length) and read back when asked for, through a descriptor of
+    the file as it was read: a file renamed over it since is another file, and a segment
+    appended to it leaves the bytes read as they were (cache.Known). Held as texts, the
+    entries of 30,000 files were 18 MiB, loaded again at the end of a run to write the
+    warm record, the largest thing a run held at its end."""
+
+    __slots__ = ("__weakref__", "_fd", "_map")
+
+    def __init__(self, found: dict[str, int | str], fd: int | None) -> None:
+        self._map = found
+        self._fd = fd
+        if fd is not None:
+            weakref.finalize(self, os.close, fd)
+
+    def __getitem__(self, name: str) -> str:
+        found = self._map[name]
+        if isinstance(found, str):
+            return found
+        assert self._fd is not None  # a location only with a descriptor to read it by
+        length = found & _LENGTH_MASK
+        data = os.pread(self._fd, length, found >> _LENGTH_BITS)
+        if len(data) != length:
+            raise KeyError(name)  # not the file read: cannot happen (see the class)
+        return data.decode("ascii")
+
+    def __setitem__(self, name: str, entry: str) -> None:
+        self._map[name] = entry
+
+    def __delitem__(self, name: str) -> None:
+        del self._map[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._map
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._map)
+
+    def __len__(self) -> int:
+        return len(self._map)
+
+
+_LENGTH_BITS: Final = 24
+_LENGTH_MASK: Final = (1 << _LENGTH_BITS) - 1
+_BY_PLACE: Final = hasattr(os, "pread")
+"""Where `os.pread` is missing, every entry is held as its text."""
+
+
 def findings_format() -> str:
     """Changes when a finding, fix or edit gains, loses or retypes a field."""
     shape = f"{_FINDING.shape};{format_id()};reads as records;entries as lines;segments"
     return hashlib.sha256(shape.encode()).hexdigest()[:16]
 
 
-def _read_lines(reader: SealedReader) -> tuple[dict[str, str], list[Any]]:
+def _read_lines(reader: SealedReader, by_place: bool) -> tuple[dict[str, int | str], list[Any]]:
     """The entries of a findings file's base, one a line (`"name"<tab>entry`), and the
     project record, the line after them; read a piece at a time (the file is never held
     whole: at 30,000 files, as its bytes and its text, it was the largest thing a run
-    held). ValueError when the payload is not one `save` writes."""
-    results: dict[str, str] = {}
+    held). With `by_place`, an entry of ASCII text (as `store` writes them) is given as
+    where it is in the file (`_Entries`), any other as its text. ValueError when the
+    payload is not one `save` writes."""
+    results: dict[str, int | str] = {}
     record: list[Any] | None = None
     parts: list[str] = []
+    at = reader.start
+    """The offset in the file of the first line not read yet."""
     while piece := reader.read():
         parts.append(piece)
         if "\n" not in piece:
@@ -298,16 +354,22 @@ def _read_lines(reader: SealedReader) -> tuple[dict[str, str], list[Any]]:
         for line in lines:
             if record is not None:
                 raise ValueError("malformed")  # the record is the last line
+            plain = line.isascii()
             if line[:1] == '"':
                 tab = line.find("\t")
                 if tab < 0:
                     raise ValueError("malformed")
-                results[_name(line[:tab])] = line[tab + 1 :]
+                length = len(line) - tab - 1
+                if by_place and plain and length <= _LENGTH_MASK:
+                    results[_name(line[:tab])] = (at + tab + 1) << _LENGTH_BITS | length
+                else:
+                    results[_name(line[:tab])] = line[tab + 1 :]
             else:
                 found = json.loads(line)
                 if not (isinstance(found, list) and len(found) == 4):
                     raise ValueError("malformed")
                 record = found
+            at += (len(line) if plain else len(line.encode())) + 1
     if record is None or "".join(parts):
         raise ValueError("truncated")
     return results, record
@@ -345,7 +407,7 @@ def _reads_at(entry: str) -> ReadsAt | None:
     return int(parts[0]), int(parts[1]), digest[1:-1]
 
 
-def _apply(line: bytes, results: dict[str, str], project: dict[str, Any]) -> list[Any]:
+def _apply(line: bytes, results: dict[str, int | str], project: dict[str, Any]) -> list[Any]:
     """A segment applied to the entries and the project's files read before it; its
     index digest, notes and findings about the project (ValueError when it is not a
     segment `save` writes whole)."""
@@ -430,7 +492,7 @@ class FindingsCache:
         """Warnings about the project as a whole, from that index."""
         self._found: list[Any] = []
         """Findings about the project as a whole (LC004, in its config file), encoded."""
-        self._results: dict[str, str] = {}
+        self._results: MutableMapping[str, str] = {}
         """The JSON text of [mtime_ns, size, sha256, key, index digest, layer, findings,
         reads] of each file reported on; reads: where the entry's reads are in the reads
         file (reads_file.ReadsAt), None when unknown."""
@@ -457,6 +519,7 @@ class FindingsCache:
         self._read()
 
     def _read(self) -> None:
+        fd: int | None = None
         try:
             with open(self.path, "rb") as handle:
                 status = os.fstat(handle.fileno())
@@ -469,11 +532,13 @@ class FindingsCache:
                     or header.get("rules") != self.rules_key
                 ):
                     raise ValueError("another cache")
-                results, (project, index, notes, found) = _read_lines(reader)
+                results, (project, index, notes, found) = _read_lines(reader, _BY_PLACE)
                 if not isinstance(project, dict):
                     raise ValueError("malformed")
                 rest = reader.rest()
                 length = handle.tell()
+                if _BY_PLACE and results:
+                    fd = os.dup(handle.fileno())
             if rest[:1] != b"\n" or not rest.endswith(b"\n"):
                 raise ValueError("truncated")
             for line in rest[1:-1].split(b"\n") if len(rest) > 1 else ():
@@ -481,9 +546,12 @@ class FindingsCache:
             if not (isinstance(index, str) and isinstance(notes, list) and isinstance(found, list)):
                 raise ValueError("malformed")
         except (OSError, ValueError, TypeError, KeyError, IndexError, RecursionError):
+            if fd is not None:
+                os.close(fd)
             self._dirty = True
             return
-        self._project, self._index, self._notes, self._results = project, index, notes, results
+        self._project, self._index, self._notes = project, index, notes
+        self._results = _Entries(results, fd)
         self._found = found
         self._project_known = project
         base = length - len(rest) + 1
@@ -743,8 +811,11 @@ class FindingsCache:
     def prune(self, present: Iterable[Path | str]) -> None:
         """Drop the results of files that are no longer in the project (a streamed
         entry is of a file of this run's project)."""
-        keep = {str(path) for path in present} | set(self._project)
-        for name in [name for name in self._results if name not in keep]:
+        if not self._results:
+            return  # a cold run's entries are streamed, of this project's files
+        keep = {str(path) for path in present}
+        project = self._project
+        for name in [name for name in self._results if name not in keep and name not in project]:
             self._set(name, None)
 
     def save(self) -> None:

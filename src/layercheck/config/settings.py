@@ -17,7 +17,7 @@ from layercheck.config.allowed_imports import (
     AllowedImports,
 )
 from layercheck.config.errors import ConfigError
-from layercheck.config.globs import Glob, GlobError
+from layercheck.config.globs import Glob, GlobError, any_match
 from layercheck.config.libraries import Declared, declared_versions
 from layercheck.config.loading import PYPROJECT_PREFIX, RawConfig
 from layercheck.config.options import (
@@ -188,7 +188,7 @@ class Settings:
         excluded folder that is passed on the command line."""
         # Outside the root only the name can match.
         relative = self.relative(path) or PurePosixPath(path.name)
-        return any(glob.matches(relative, ancestors=ancestors) for glob in self.exclude)
+        return any_match(self.exclude, relative, ancestors=ancestors)
 
     def ignored_codes(self, path: Path) -> tuple[str, ...]:
         if not self.per_file_ignores:
