@@ -149,6 +149,23 @@ def test_every_field_read_back_is_the_fact_with_its_strings_interned(project: st
     spill.close()
 
 
+def test_facts_sent_by_a_worker_are_the_facts_field_by_field() -> None:
+    # As a worker of a project that spills nothing sends them: pickled whole.
+    facts = [item for project in _PROJECTS for item in _facts(FIXTURES / project)]
+    assert any(item.path_layer is not None for item in facts)
+    assert any(item.revision is not None for item in facts)
+    for item in facts:
+        back = pickle.loads(pickle.dumps(item))
+        assert type(back) is FileFacts
+        for name in spill_module._FIELDS:
+            value, given = getattr(back, name), getattr(item, name)
+            assert value == given, name
+            assert type(value) is type(given), name
+        assert back.path_layer is item.path_layer
+        for text in _strings(back):
+            assert text is sys.intern(text)
+
+
 def test_the_bindings_kept_are_bounded_and_answer_as_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

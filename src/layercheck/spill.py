@@ -26,22 +26,13 @@ import contextlib
 import marshal
 import os
 import struct
-import sys
 import tempfile
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, fields
 from typing import IO, Any, Final
 
-from layercheck.facts import (
-    AttributeFact,
-    ClassFact,
-    FileFacts,
-    FunctionFact,
-    ImportFact,
-    RevisionFact,
-    interned,
-)
+from layercheck.facts import READERS, FileFacts, interned, plain
 
 DECODED: Final = 2048
 """Files whose facts stay decoded: every file of a project of a few thousand, so that
@@ -54,8 +45,6 @@ _TUPLES: Final = tuple(item.name for item in fields(FileFacts) if item.default =
 """The fields that may be kept on disk: the others are never a non-empty tuple."""
 _AT: Final = {name: at for at, name in enumerate(_TUPLES)}
 _PATH: Final = _FIELDS.index("path")
-_KINDS: Final = (AttributeFact, ClassFact, FunctionFact, ImportFact, RevisionFact, FileFacts)
-_NAMES: Final = {kind: tuple(item.name for item in fields(kind)) for kind in _KINDS}
 
 
 def spilling(files: int) -> bool:
@@ -70,54 +59,11 @@ def _heavy(value: object) -> bool:
     return type(value) is tuple and bool(value)
 
 
-def _plain(value: Any) -> Any:
-    """`value` as marshal writes it: each fact the tuple of its values, every string
-    interned (marshal marks an interned string, and reading it back interns it)."""
-    kind = type(value)
-    if kind is str:
-        return sys.intern(value)
-    if kind is tuple:
-        return tuple(_plain(item) for item in value)
-    names = _NAMES.get(kind)
-    if names is not None:
-        return tuple(_plain(getattr(value, name)) for name in names)
-    return value
-
-
 def _dumps(value: object) -> bytes:
-    return marshal.dumps(_plain(value), 4)
+    return marshal.dumps(plain(value), 4)
 
 
-def _facts_of(kind: type[Any]) -> Any:
-    def read(rows: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
-        return tuple([kind(*row) for row in rows])
-
-    return read
-
-
-_ATTRIBUTES: Final = _NAMES[ClassFact].index("attributes")
-
-
-def _classes(rows: tuple[tuple[Any, ...], ...]) -> tuple[ClassFact, ...]:
-    at = _ATTRIBUTES
-    return tuple(
-        [
-            ClassFact(
-                *(*row[:at], tuple([AttributeFact(*item) for item in row[at]]), *row[at + 1 :])
-            )
-            for row in rows
-        ]
-    )
-
-
-_READERS: Final = {
-    "imports": _facts_of(ImportFact),
-    "classes": _classes,
-    "functions": _facts_of(FunctionFact),
-}
-"""The fields of `_TUPLES` that hold facts, each with what builds them from the tuples
-`_plain` made of them; marshal gives the others back as they were written."""
-_READ_AT: Final = tuple(_READERS.get(name) for name in _TUPLES)
+_READ_AT: Final = tuple(READERS.get(name) for name in _TUPLES)
 
 
 _NARROW: Final = f"{len(_TUPLES)}H"
