@@ -91,9 +91,11 @@ def test_a_file_deleted_during_the_run_is_lc002_and_the_rest_is_checked(
     write_project(tmp_path, {"app/services/users.py": VIOLATION, "app/services/gone.py": VIOLATION})
     real = loading.read_regular_file
 
-    def vanishing(path: Path) -> tuple[bytes, os.stat_result]:
-        if path.name == "gone.py" and path.exists():
-            path.unlink()
+    def vanishing(path: Path | str) -> tuple[bytes, os.stat_result]:
+        # A path or its text: load_file reads a file by its name.
+        target = Path(path)
+        if target.name == "gone.py" and target.exists():
+            target.unlink()
         return real(path)
 
     monkeypatch.setattr(loading, "read_regular_file", vanishing)

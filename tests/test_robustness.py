@@ -378,8 +378,8 @@ def test_unreadable_file_named_explicitly_is_lc002_not_a_usage_error(
     secret = tmp_path / "app/secret.py"
     real_read = loading.read_regular_file
 
-    def read(path: Path) -> Any:
-        if path.name == "secret.py":
+    def read(path: Path | str) -> Any:
+        if Path(path).name == "secret.py":  # a path or its text: load_file reads by name
             raise PermissionError(13, "Permission denied")
         return real_read(path)
 

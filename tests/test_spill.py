@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 import tempfile
 import weakref
 from pathlib import Path
@@ -21,6 +22,7 @@ from layercheck.config.workspace import Workspace
 from layercheck.discovery import discover
 from layercheck.engine import Engine
 from layercheck.facts import FileFacts, ImportFact
+from layercheck.import_roots import misrooted_imports_warning
 from layercheck.index import ProjectIndex, trim
 from layercheck.layers import Layer
 from layercheck.loading import load_file
@@ -113,6 +115,73 @@ def test_facts_packed_by_a_worker_read_back_equal_the_facts() -> None:
             assert getattr(item, name) == getattr(original, name)
         assert item == original
     assert _answers(ProjectIndex(kept)) == _answers(ProjectIndex(facts))
+    spill.close()
+
+
+def _strings(value: object) -> list[str]:
+    """Every string `value` holds, inside tuples and facts too."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, tuple):
+        return [text for item in value for text in _strings(item)]
+    names = getattr(value, "__dataclass_fields__", None)
+    if names is None:
+        return []
+    return [text for name in names for text in _strings(getattr(value, name))]
+
+
+@pytest.mark.parametrize("project", _PROJECTS)
+def test_every_field_read_back_is_the_fact_with_its_strings_interned(project: str) -> None:
+    facts = _facts(FIXTURES / project)
+    spill = FactsSpill(decoded=1)
+    kept = [spill.keep(pickle.loads(pickle.dumps(packed(item)))) for item in facts]
+    read_back = 0
+    for item, original in zip(kept, facts, strict=True):
+        for name in spill_module._TUPLES:
+            value = getattr(item, name)
+            assert value == getattr(original, name)
+            assert [type(fact) for fact in value] == [type(f) for f in getattr(original, name)]
+            for text in _strings(value):
+                assert text is sys.intern(text), (name, text)
+            read_back += isinstance(item, SpilledFacts) and bool(value)
+        assert item == original
+    assert read_back
+    spill.close()
+
+
+def test_facts_sent_by_a_worker_are_the_facts_field_by_field() -> None:
+    # As a worker of a project that spills nothing sends them: pickled whole.
+    facts = [item for project in _PROJECTS for item in _facts(FIXTURES / project)]
+    assert any(item.path_layer is not None for item in facts)
+    assert any(item.revision is not None for item in facts)
+    for item in facts:
+        back = pickle.loads(pickle.dumps(item))
+        assert type(back) is FileFacts
+        for name in spill_module._FIELDS:
+            value, given = getattr(back, name), getattr(item, name)
+            assert value == given, name
+            assert type(value) is type(given), name
+        assert back.path_layer is item.path_layer
+        for text in _strings(back):
+            assert text is sys.intern(text)
+
+
+def test_the_bindings_kept_are_bounded_and_answer_as_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    facts = _facts(FIXTURES / "errors_app") + _facts(FIXTURES / "sessions_app")
+    names = sorted({target for item in facts for _, target in item.bindings})
+    expected = [ProjectIndex(facts).resolve(name) for name in names]
+    monkeypatch.setattr(index_module, "_BINDINGS_KEPT", 2)
+    spill = FactsSpill(decoded=1)
+    index = ProjectIndex([spill.keep(item) for item in facts])
+    for _ in range(2):  # the second time, some from those kept
+        found = []
+        for name in names:
+            found.append(index.resolve(name))
+            assert len(index._bindings) <= 2
+            index._resolved.clear()
+        assert found == expected
     spill.close()
 
 
@@ -410,6 +479,7 @@ def test_a_scan_of_every_file_keeps_none_of_their_fields() -> None:
     index.base_mixin("app.Missing")
     orm.uses_async(index)
     loaded_async(next(iter(index.by_module)), index)
+    misrooted_imports_warning(kept)
     spilled = [item for item in kept if isinstance(item, SpilledFacts)]
     assert spilled
     scanned = ("handlers", "catches", "raises", "response_models", "request_bodies")

@@ -4,7 +4,9 @@ picklable, derived from source text alone, so a cache can keep them by content h
 
 from __future__ import annotations
 
+import marshal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, Final
 
@@ -36,7 +38,9 @@ def _rebuilt(kind: type[Any], values: tuple[Any, ...]) -> Any:
 class _Compact:
     """Facts that come back from a worker process (pickled) as one object per file and
     per fact, as all facts do, but with their strings interned in the receiving process:
-    unpickled strings are new objects, one per file that names them."""
+    unpickled strings are new objects, one per file that names them. A file's facts
+    travel as one `marshal` string of their values (`plain`), which interns in C the
+    strings the sender interned (`FileFacts.__reduce__`)."""
 
     __slots__ = ()
 
@@ -200,3 +204,91 @@ class FileFacts(_Compact):
         """The field `name`, for a reader that does not keep it: facts kept on disk
         (spill.py) read it without holding it for the next reader."""
         return getattr(self, name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # One marshal string: unpickling a file's facts fact by fact, each through a
+        # Python call that interned its strings one by one, was a share of the parent's
+        # cpu in a run with workers.
+        if type(self) is not FileFacts:
+            return super().__reduce__()
+        layer = self.path_layer
+        values = [plain(getattr(self, name)) for name in _FILE_FIELDS]
+        values[_LAYER_AT] = layer.value if layer is not None else None
+        return _unmarshalled, (marshal.dumps(tuple(values), 4),)
+
+
+_NAMES: Final[dict[type[Any], tuple[str, ...]]] = {
+    kind: tuple(item.name for item in fields(kind))
+    for kind in (AttributeFact, ClassFact, FunctionFact, ImportFact, RevisionFact, FileFacts)
+}
+_FILE_FIELDS: Final = _NAMES[FileFacts]
+_LAYER_AT: Final = _FILE_FIELDS.index("path_layer")
+
+
+def plain(value: Any) -> Any:
+    """`value` as marshal writes it: each fact the tuple of its values, every string
+    interned (marshal marks an interned string, and reading it back interns it)."""
+    kind = type(value)
+    if kind is str:
+        return sys.intern(value)
+    if kind is tuple:
+        return tuple([plain(item) for item in value])
+    names = _NAMES.get(kind)
+    if names is not None:
+        return tuple([plain(getattr(value, name)) for name in names])
+    return value
+
+
+def _facts_of(kind: type[Any]) -> Callable[[tuple[tuple[Any, ...], ...]], tuple[Any, ...]]:
+    def read(rows: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
+        return tuple([kind(*row) for row in rows])
+
+    return read
+
+
+_ATTRIBUTES: Final = _NAMES[ClassFact].index("attributes")
+
+
+def _classes(rows: tuple[tuple[Any, ...], ...]) -> tuple[ClassFact, ...]:
+    at = _ATTRIBUTES
+    return tuple(
+        [
+            ClassFact(
+                *(*row[:at], tuple([AttributeFact(*item) for item in row[at]]), *row[at + 1 :])
+            )
+            for row in rows
+        ]
+    )
+
+
+def _revision(row: tuple[Any, ...] | None) -> RevisionFact | None:
+    return RevisionFact(*row) if row is not None else None
+
+
+def _layer(value: str | None) -> Layer | None:
+    return Layer(value) if value is not None else None
+
+
+READERS: Final[dict[str, Callable[[Any], Any]]] = {
+    "imports": _facts_of(ImportFact),
+    "classes": _classes,
+    "functions": _facts_of(FunctionFact),
+}
+"""The tuple fields of `FileFacts` that hold facts, each with what builds them from the
+tuples `plain` made of them; marshal gives the others back as they were written."""
+_OWN_READERS: Final[dict[str, Callable[[Any], Any]]] = {
+    **READERS,
+    "revision": _revision,
+    "path_layer": _layer,
+}
+_FILE_READERS: Final = tuple(_OWN_READERS.get(name) for name in _FILE_FIELDS)
+
+
+def _unmarshalled(blob: bytes) -> FileFacts:
+    values = marshal.loads(blob)
+    return FileFacts(
+        *[
+            value if read is None else read(value)
+            for read, value in zip(_FILE_READERS, values, strict=True)
+        ]
+    )

@@ -43,7 +43,9 @@ def misrooted_imports_warning(facts: Iterable[FileFacts]) -> str | None:
     resolved = 0
     missed: Counter[str] = Counter()
     for item in items:
-        for fact in item.imports:
+        # Each file's imports for this one look: read back from the spill file, they
+        # are not kept decoded, and take no place from the files the index reads next.
+        for fact in item.passing("imports"):
             head = fact.target.split(".")[0]
             if head in tops:
                 resolved += 1

@@ -142,21 +142,22 @@ def load_file(
     """Read, decode strictly, parse once, and gather the file's facts. `known`: the
     facts of these bytes from an earlier pass, not gathered again (nor a file in newer
     syntax read again by libcst)."""
-    path = file.path
+    # The path as text: a `Path` (made twice a file on a cold run) only for a finding.
+    name = file.name
     origin = Location(1, 1)
     try:
-        raw = read_regular_file(path)[0] if data is None else data
+        raw = read_regular_file(name)[0] if data is None else data
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        problem = _meta_finding("LC002", path, origin, origin, reason)
+        problem = _meta_finding("LC002", file.path, origin, origin, reason)
         return Loaded(file, bare_facts(file), problem=problem)
     try:
         text = decode_source(raw)
     except DecodeError as exc:
-        problem = _meta_finding("LC002", path, origin, origin, str(exc))
+        problem = _meta_finding("LC002", file.path, origin, origin, str(exc))
         return Loaded(file, bare_facts(file), problem=problem)
     try:
-        tree = parse(text, str(path))
+        tree = parse(text, name)
     except SyntaxError as exc:
         if known is not None:
             newer = known if known.parsed else None
@@ -165,7 +166,7 @@ def load_file(
         problem = _syntax_problem(file, exc, newer_syntax=newer is not None)
         return Loaded(file, newer or bare_facts(file), text=text, problem=problem)
     except (RecursionError, MemoryError):
-        problem = _meta_finding("LC001", path, origin, origin, "too deeply nested to parse")
+        problem = _meta_finding("LC001", file.path, origin, origin, "too deeply nested to parse")
         return Loaded(file, bare_facts(file), text=text, problem=problem)
     if known is not None and known.parsed and keep_tree:
         # The facts pass gathered them from these bytes: the table's module scope is
