@@ -138,16 +138,21 @@ def test_the_warm_path_on_the_project_a_folder_or_a_file(project: Path, targets:
     same(proc, uncached(project, *targets))
 
 
-LIGHT_PROBE = (
-    "import sys\n"
-    "sys.argv[0] = 'layercheck'\n"
-    "from layercheck.entry import main\n"
-    "try:\n"
-    "    main()\n"
-    "finally:\n"
-    "    heavy = ('json', 're', 'typing', 'pathlib', 'dataclasses', 'layercheck.report')\n"
-    "    print('probe:', [name for name in heavy if name in sys.modules], file=sys.stderr)\n"
-)
+def probe(modules: tuple[str, ...]) -> str:
+    """A command line that runs layercheck, then prints which of `modules` it imported
+    (`probe: [...]`, the last line of its stderr)."""
+    return (
+        "import sys\n"
+        "sys.argv[0] = 'layercheck'\n"
+        "from layercheck.entry import main\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        f"    print('probe:', [m for m in {modules!r} if m in sys.modules], file=sys.stderr)\n"
+    )
+
+
+LIGHT_PROBE = probe(("json", "re", "typing", "pathlib", "dataclasses", "layercheck.report"))
 
 
 @pytest.mark.parametrize("targets", [["app/services/orders.py"], ["-q", "app"], []])
@@ -164,16 +169,7 @@ def test_the_concise_warm_path_imports_only_what_it_prints_with(
     same(proc, uncached(project, *targets))
 
 
-EDITED_PROBE = (
-    "import sys\n"
-    "sys.argv[0] = 'layercheck'\n"
-    "from layercheck.entry import main\n"
-    "try:\n"
-    "    main()\n"
-    "finally:\n"
-    "    unused = ('multiprocessing', 'layercheck.baseline')\n"
-    "    print('probe:', [name for name in unused if name in sys.modules], file=sys.stderr)\n"
-)
+EDITED_PROBE = probe(("multiprocessing", "layercheck.baseline"))
 
 
 def test_a_run_on_an_edited_file_imports_no_workers_and_no_baseline(project: Path) -> None:
