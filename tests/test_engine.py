@@ -85,3 +85,30 @@ def test_the_targets_identities_hold_those_records_and_no_other() -> None:
     assert not any(id(other) in held for other in others)
     assert "1" not in held
     assert id(records[0]) not in _Identities([])
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_run_that_shows_no_source_holds_no_text_and_finds_the_same(
+    tmp_path: Path, jobs: int
+) -> None:
+    """`hold_texts` off (the concise and JSON reports): the same findings, no file's text
+    held to the end of the run, whether its outcome came from the rules pass or from
+    the findings cache (which would read the file again)."""
+    import shutil
+
+    def run(root: Path, hold: bool) -> tuple[list[tuple[str, int, str]], int]:
+        engine = Engine(Workspace(CATALOG, cwd=root), jobs=jobs)
+        engine.hold_texts = hold
+        result = engine.check([root])
+        shown = [(f.path.name, f.start.row, f.code) for f in result.findings]
+        return shown, len(result.sources)
+
+    held, without = tmp_path / "held", tmp_path / "without"
+    for root in (held, without):
+        shutil.copytree(FIXTURES / "bad_app", root)
+    found, texts = run(held, True)
+    assert found
+    assert texts > 0
+    assert run(without, False) == (found, 0)  # cold
+    assert run(without, False) == (found, 0)  # from the findings cache
+    assert run(held, True) == (found, texts)  # from the cache, the texts read again

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Final, NoReturn
 
 import click
 
@@ -365,6 +365,11 @@ def main(
     watch_loop(list(paths) or [Path(".")], again, clear=sys.stdout.isatty())
 
 
+_SHOWS_SOURCE: Final = frozenset({"full", "gitlab", "sarif"})
+"""The report formats that read the files' text (code frames, fingerprints): for the
+others the run does not hold it (`Engine.hold_texts`)."""
+
+
 def _run(
     workspace: Workspace,
     paths: tuple[Path, ...],
@@ -406,6 +411,17 @@ def _run(
     stage[0] = "checking the files"
     if adoption is not None and adoption.add_noqa_reason is not None and stdin is not None:
         _fail("--add-noqa cannot edit source read from stdin")
+    fixing = fixing or FixRequest()
+    target = (paths[0] if paths else stdin[0] if stdin else Path(".")).absolute()
+    fixing = fixing.resolved(workspace.settings_for(target if target.is_dir() else target.parent))
+    adopting = adoption or Adoption()
+    engine.hold_texts = (
+        output_format in _SHOWS_SOURCE
+        or fixing.active
+        or stdin is not None
+        or adopting.write_baseline is not None
+        or _baseline_file(workspace, paths, adopting) is not None
+    )
     result = engine.check(list(paths) or [Path(".")], stdin=stdin)
     if adoption is not None and adoption.add_noqa_reason is not None:
         stage[0] = "adding noqa comments"
@@ -440,9 +456,6 @@ def _run(
             click.echo(f"{shown}\t{layer.value if layer else '-'}{why}")
         return
     findings = result.findings
-    fixing = fixing or FixRequest()
-    target = (paths[0] if paths else stdin[0] if stdin else Path(".")).absolute()
-    fixing = fixing.resolved(workspace.settings_for(target if target.is_dir() else target.parent))
     fixed = 0
     if fixing.active:
         stage[0] = "fixing the files"
