@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 from projects import ONLY_LC201
-from support import write_project
+from support import run_cli, write_project
 
-from layercheck import discovery
+from layercheck import discovery, tree_cache
 from layercheck.config.settings import Overrides
 from layercheck.config.workspace import Workspace, forget_files
 from layercheck.discovery import SourceFile, discover, source_file
@@ -237,3 +237,19 @@ def test_a_run_without_the_cache_walks_the_project_once(project: Path, walks: li
     expected = [file.path for file in discover([project], Workspace(CATALOG, cwd=project)).files]
     assert result.files == expected
     assert not (project / CACHE).exists()
+
+
+def test_every_file_a_run_writes_in_the_cache_folder_is_the_caches_own(
+    project: Path, walks: list[Path]
+) -> None:
+    """A cache file taken for a stranger in the cache folder (which the walk knows by its
+    other entries) made every run that wrote one walk the project again next time."""
+    assert run_cli("--exit-zero", ".", cwd=project).returncode == 0
+    age(project)
+    assert run_cli("--exit-zero", ".", cwd=project).returncode == 0  # records the tree
+    written = sorted(item.name for item in (project / CACHE).iterdir())
+    assert {name.split("-", 1)[0] for name in written} >= {"index", "warm", "tree", "findings"}
+    assert tree_cache._foreign(str(project / CACHE)) == []
+    walks.clear()
+    project_rows(project)
+    assert walks == []

@@ -90,8 +90,22 @@ def _own(name: str) -> bool:
 
 
 _CACHE_FILES: Final = frozenset(
-    {"facts", "records", "findings", "reads", "tree", "flake8", "libraries", "roots"}
+    {
+        "facts",
+        "records",
+        "findings",
+        "reads",
+        "tree",
+        "flake8",
+        "libraries",
+        "roots",
+        "index",
+        "warm",
+    }
 )
+"""The prefixes of the caches' files. One missing (the index state's, the warm record's)
+made a stranger of a file every run that wrote one changed, and the next run that was not
+warm walked the whole project again (the first run on one file after a full run)."""
 
 
 def _key(settings: Settings, key: SettingsKey) -> str:
