@@ -132,3 +132,30 @@ def test_a_setup_module_inside_a_package_is_no_project(tmp_path: Path) -> None:
     )
     found = _findings(tmp_path, Path("."))
     assert [(Path(path).name, code) for path, code, _ in found] == [("security.py", "LC102")]
+
+
+@pytest.mark.parametrize("output_format", ["concise", "full"])
+def test_a_file_named_before_its_project_folder_counts_from_the_outermost(
+    tmp_path: Path, output_format: str
+) -> None:
+    """No config file, git root or package: the project starts at the outermost path
+    named, whichever is named first, also when the command line asks for settings before
+    the walk (whether the report shows source)."""
+    project = tmp_path / "proj"
+    (project / "app/core").mkdir(parents=True)
+    (project / "app/services").mkdir(parents=True)
+    (project / "app/core/errors.py").write_text(
+        "from fastapi import HTTPException\n\nclass Gone(HTTPException):\n    pass\n"
+    )
+    (project / "app/services/users.py").write_text(
+        "from app.core.errors import Gone\n\ndef f():\n    raise Gone()\n"
+    )
+    proc = run_cli(
+        "--no-cache",
+        "--output-format",
+        output_format,
+        "proj/app/services/users.py",
+        "proj",
+        cwd=tmp_path,
+    )
+    assert "LC201 `Gone` used in a service" in proc.stdout, proc.stdout + proc.stderr

@@ -390,6 +390,7 @@ def _run(
     """`stage`: what is being done, kept up to date for the one line of an internal
     error."""
     from layercheck.add_noqa import add_noqa
+    from layercheck.discovery import add_anchors
     from layercheck.engine import Engine
     from layercheck.held import SourceLines
     from layercheck.lint import version_skips
@@ -412,6 +413,9 @@ def _run(
     if adoption is not None and adoption.add_noqa_reason is not None and stdin is not None:
         _fail("--add-noqa cannot edit source read from stdin")
     fixing = fixing or FixRequest()
+    if stdin is None:
+        # The settings are asked for before the walk: with the anchors it would give them.
+        add_anchors(list(paths) or [Path(".")], workspace)
     target = (paths[0] if paths else stdin[0] if stdin else Path(".")).absolute()
     fixing = fixing.resolved(workspace.settings_for(target if target.is_dir() else target.parent))
     adopting = adoption or Adoption()

@@ -230,6 +230,13 @@ def _absolute(path: Path, cwd: Path) -> Path:
     return Path(os.path.normpath(path if path.is_absolute() else cwd / path))
 
 
+def add_anchors(paths: Iterable[Path], workspace: Workspace) -> None:
+    """The paths named on the command line, as the anchors of `workspace` (a project
+    without a config file or git root starts at the outermost): settings asked for
+    before the walk must be asked with them."""
+    workspace.add_anchors(_absolute(given, workspace.cwd) for given in paths)
+
+
 Walked = Callable[[Path, Settings], tuple[list[SourceFile], list[str]] | None]
 """The files a walk of this folder (governed by these settings) finds, and its
 warnings, when known without walking it; else None."""
@@ -253,7 +260,7 @@ def discover(
     seen: set[str] = set()
     made = {file.name: file for file in known}
     paths = list(paths)
-    workspace.add_anchors(_absolute(given, workspace.cwd) for given in paths)
+    add_anchors(paths, workspace)
 
     def note(message: str) -> None:
         if log is not None:
