@@ -45,13 +45,19 @@ class _Compact:
     __slots__ = ()
 
     def __reduce__(self) -> tuple[Any, ...]:
-        names = _FIELDS.get(type(self))
-        if names is None:
-            names = _FIELDS[type(self)] = tuple(item.name for item in fields(self))  # type: ignore[arg-type]
+        names = field_names(type(self))
         return _rebuilt, (type(self), tuple(getattr(self, name) for name in names))
 
 
-_FIELDS: dict[type[Any], tuple[str, ...]] = {}
+def field_names(kind: type[Any]) -> tuple[str, ...]:
+    """The names of a facts dataclass's fields, in order."""
+    found = _FIELD_NAMES.get(kind)
+    if found is None:
+        found = _FIELD_NAMES[kind] = tuple(item.name for item in fields(kind))
+    return found
+
+
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +224,7 @@ class FileFacts(_Compact):
 
 
 _NAMES: Final[dict[type[Any], tuple[str, ...]]] = {
-    kind: tuple(item.name for item in fields(kind))
+    kind: field_names(kind)
     for kind in (AttributeFact, ClassFact, FunctionFact, ImportFact, RevisionFact, FileFacts)
 }
 _FILE_FIELDS: Final = _NAMES[FileFacts]
